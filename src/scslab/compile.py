@@ -1,0 +1,399 @@
+"""Scenario -> Plan: flat integer tables the kernels read.
+
+A :class:`Plan` holds what never changes during a run (population layout, names, metric layout) and one
+:class:`Epoch` per timeline segment (points, thresholds, list rules). Probabilities become uint64
+thresholds out of 2**32 (see :func:`scslab.rng.threshold`) computed once here on the host, in float64, so
+every backend makes identical integer decisions. Day-dependent tables (coverage ramps, the chilling effect)
+come from :meth:`Plan.day_tables`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+import numpy as np
+
+from . import population as popmod
+from .rng import threshold
+from .scenarios.load import with_changes
+from .scenarios.schema import Exit, Scenario
+
+__all__ = ["Plan", "Epoch", "compile_plan", "P", "ENTER", "EXIT", "FLAG", "INBOX", "EVENT", "LEVEL_METRICS"]
+
+# Metrics that are levels (people in a state on a day), counted as deltas in the kernels and summed up by
+# the driver; all others are flows (events on a day).
+LEVEL_METRICS = ("M_TIER", "M_LISTED", "M_INNOCENT", "M_SANCT", "M_ACCT_ZERO", "M_DEBTORS", "M_FALSE_MARKED")
+
+
+_P_NAMES = """N LO HI BASE REC_PTS REC_QUIET REC_UPTO RETENTION STRIKE_WIN ACCT_PTS ACCT_RESTORE
+    REPAY_T REPAY_TS CONTEST_T REDRESS_DELAY NT NB NL NC CHILD_LISTS R T NE K K_LOCAL
+    HAS_HH M_TIER M_LISTED M_ENTERED M_EXITED M_INNOCENT M_SANCT M_ATTEMPT M_ACCT_ZERO
+    M_DEBTORS M_REPAID M_RECOVERED M_FALSE_MARKED M_ACTS M_DETECTED M_FALSE M_NEW_DEBT
+    M_NET M_REDRESSED NM HAS_ACCT HAS_STRIKES HAS_OUTSTANDING BUSY_TIERS SIZE"""
+
+# IntEnums, because numba reads their members as compile-time integer constants.
+P = IntEnum("P", _P_NAMES.split(), start=0)
+P.__doc__ = "Indices into the int64 parameter vector ``Epoch.prm``."
+
+ENTER = IntEnum("ENTER", "TIER_AT_MOST TIER_AT_LEAST ACCOUNT_ZERO DEBT", start=0)
+EXIT = IntEnum("EXIT", "TIER_AT_LEAST TIER_AT_MOST ACCOUNT_RESTORED REPAID NEVER", start=0)
+
+
+class FLAG(IntEnum):
+    """Bits of the per-agent ``flags`` byte."""
+
+    ADULT = 1
+    HOLDER = 2
+    FALSE_MARK = 4
+    DEBT = 8
+    CONFISCATED = 16
+    CHILD_SANCTION = 32
+    STORY = 64
+    SANCTIONED = 128
+
+
+class INBOX(IntEnum):
+    """Bits of the per-agent ``inbox`` byte: changes made by the act phase or the sparse pass, applied by the
+    agent's own end of day (like ``pending`` for points), so level metrics are counted in one place."""
+
+    FALSE = 1        # a false attribution was recorded
+    DEBT = 2         # a court debt arose
+    CONFISCATE = 4   # the domain account reached zero
+    CHILD_ON = 8     # a household adult is listed on a list passed to children
+    CHILD_OFF = 16   # no household adult is listed any more
+    CLEAR_FALSE = 32  # a false record was removed on redress
+
+
+# Kinds of records in the append buffer (``emit``): (kind, agent, day, a, b, c).
+EVENT = IntEnum("EVENT", "NETWORK STORY LIST_CHANGE REDRESS", start=0)
+
+# story event codes (column ``event`` of stories.parquet)
+STORY_EVENTS = ["act_detected", "false_attribution", "network_penalty", "recovery", "expiry", "account_zero",
+                "account_restored", "list_enter", "list_exit", "tier_change", "attempt_blocked",
+                "reward_granted", "debt", "repaid", "redress", "act_undetected", "positive_act"]
+SE = IntEnum("SE", STORY_EVENTS, start=0)
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """Tables for the days from ``start`` until the next epoch."""
+
+    start: int
+    scenario: Scenario
+    prm: np.ndarray          # int64[P.SIZE]
+    tier_mins: np.ndarray    # int32[NT], descending
+    beh: np.ndarray          # int32[NB, 8]: points, account, net_hh, net_fr, debt, negative, n_channels, n_repeat
+    rep: np.ndarray          # int32[NB, 8]: escalation points for repeat 0, 1, ...
+    lists: np.ndarray        # int32[NL, 8]: enter kind/arg, exit kind/arg, min, max, extra_max, publish_every
+    cons: np.ndarray         # int64[NC, 6]: list mask, tier mask, account-zero, reward?, attempt threshold, child
+
+
+@dataclass(frozen=True)
+class Plan:
+    scenario: Scenario
+    size: int
+    days: int
+    seed: int
+    region_names: list[str]
+    group_names: list[str]
+    class_names: list[str]
+    tier_names: list[str]
+    behaviour_names: list[str]
+    channel_names: list[str]
+    list_names: list[str]
+    consequence_names: list[str]
+    account_names: list[str]
+    region_starts: np.ndarray
+    class_cum: np.ndarray        # uint64 cumulative thresholds for class assignment
+    group_cum: np.ndarray
+    holder_t: np.uint64
+    hh_head: np.ndarray          # int32[HH_BLOCK] (or [1] without households)
+    hh_size: np.ndarray
+    hh_adult: np.ndarray
+    friend_keys: np.ndarray      # uint64[K, 4]
+    metric_names: list[str]
+    is_level: np.ndarray          # bool[n_metrics]: level (people in a state) or flow (events that day)
+    epochs: list[Epoch] = field(default_factory=list)
+    table_cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.region_names) * len(self.group_names) * len(self.class_names)
+
+    @property
+    def n_states(self) -> int:
+        return len(self.tier_names) * 8
+
+    def epoch_at(self, day: int) -> Epoch:
+        current = self.epochs[0]
+        for e in self.epochs:
+            if e.start <= day:
+                current = e
+        return current
+
+    def day_tables(self, day: int):
+        """(gate, cum, pev, det, coverage) for ``day``; see :func:`_day_tables`."""
+        e = self.epoch_at(day)
+        cov = tuple(_coverage(e.scenario.channels[c], day) for c in self.channel_names)
+        return _day_tables(self, self.epochs.index(e), cov)
+
+
+def _coverage(ch, day: int) -> float:
+    if not isinstance(ch.coverage, list):
+        return float(ch.coverage)
+    pts = ch.coverage
+    if day <= pts[0][0]:
+        return float(pts[0][1])
+    for (d0, v0), (d1, v1) in zip(pts, pts[1:]):
+        if d0 <= day < d1:
+            return float(v0 + (v1 - v0) * (day - d0) / (d1 - d0)) if ch.interpolate == "linear" else float(v0)
+    return float(pts[-1][1])
+
+
+def _effective(plan: Plan, s: Scenario, cov: tuple, c: str, region: str) -> float:
+    ch = s.channels[c]
+    reg = s.population.regions[region]
+    factor = reg.camera_coverage if ch.kind == "camera" else reg.data_completeness
+    return min(1.0, cov[plan.channel_names.index(c)] * factor)
+
+
+def _day_tables(plan: Plan, epoch_index: int, cov: tuple):
+    """Probability tables for one day.
+
+    gate[cell, state]        threshold: P(at least one event fires today)
+    cum[cell, state, e]      threshold: P(first event that fires is <= e)  (inverse-CDF for the first event)
+    pev[cell, state, e]      threshold: P(event e fires)                    (later events, drawn one by one)
+    det[region, group, b, j] threshold: P(act of b detected by one of its first j+1 channels)
+    Events are 2*NB: act of behaviour b (2b) and false attribution of b (2b+1).
+    A state is tier * 8 + sanctioned * 4 + holder * 2 + adult.
+    """
+    key = (epoch_index, cov)
+    hit = plan.table_cache.get(key)
+    if hit is not None:
+        return hit
+    s = plan.epochs[epoch_index].scenario
+    pop = s.population
+    R, G, C, NT, NB = (len(plan.region_names), len(plan.group_names), len(plan.class_names),
+                       len(plan.tier_names), len(plan.behaviour_names))
+    NE = 2 * NB
+    p = np.zeros((R, C, G, NT, 2, 2, 2, NE))
+    det = np.zeros((R, G, NB, 8))
+    class_share = np.array([pop.classes[c] for c in plan.class_names])
+    group_share = np.array([pop.groups[g].share for g in plan.group_names])
+    ff = np.array([pop.groups[g].false_match_factor for g in plan.group_names])
+    mean_ff = float((group_share * ff).sum()) or 1.0
+    tier_index = {t: k for k, t in enumerate(plan.tier_names)}
+    for bi, bname in enumerate(plan.behaviour_names):
+        b = s.behaviours[bname]
+        rate = np.array([b.rate[c] for c in plan.class_names])
+        mean_rate = float((class_share * rate).sum())
+        negative = b.points < 0
+        for ri, rname in enumerate(plan.region_names):
+            eff = [_effective(plan, s, cov, c, rname) for c in b.channels]
+            perceived = max(eff) if eff else 0.0
+            chill = 1.0 - b.deterrence.surveillance * perceived if negative else 1.0
+            false_rate = sum(s.channels[c].false_match * e for c, e in zip(b.channels, eff)) * b.detect * mean_rate
+            for gi, gname in enumerate(plan.group_names):
+                grp = pop.groups[gname]
+                miss = 1.0
+                for j, (c, e) in enumerate(zip(b.channels, eff)):
+                    q = min(1.0, e * s.channels[c].detect * grp.detect_factor)
+                    miss *= 1.0 - q
+                    det[ri, gi, bi, j] = b.detect * (1.0 - miss)
+                for t in range(NT):
+                    deterred = (negative and b.deterrence.below_tier is not None
+                                and t > tier_index[b.deterrence.below_tier])
+                    for sanc in (0, 1):
+                        mult = chill
+                        if deterred:
+                            mult *= b.deterrence.factor
+                        if sanc and negative:
+                            mult *= b.deterrence.when_sanctioned
+                        for holder in (0, 1):
+                            if b.account != "score" and not holder:
+                                continue
+                            p[ri, :, gi, t, sanc, holder, 1, 2 * bi] = np.clip(rate * mult, 0.0, 1.0)
+                            p[ri, :, gi, t, sanc, holder, 1, 2 * bi + 1] = min(1.0, false_rate * ff[gi] / mean_ff)
+    # cells are region * (C * G) + class * G + group; states tier * 8 + sanctioned * 4 + holder * 2 + adult
+    p = p.reshape(R * C * G, NT * 8, NE)
+    none_up_to = np.cumprod(1.0 - p, axis=2)
+    cum = threshold(1.0 - none_up_to)
+    gate = cum[:, :, -1].copy() if NE else np.zeros(p.shape[:2], np.uint64)
+    out = (gate, cum, threshold(p), threshold(det), np.array(cov, dtype=np.float64))
+    if len(plan.table_cache) > 64:
+        plan.table_cache.clear()
+    plan.table_cache[key] = out
+    return out
+
+
+def _metric_names(s: Scenario, tiers, behaviours, lists, cons, accounts) :
+    names: list[str] = []
+    off: dict[int, int] = {}
+    level: list[bool] = []
+    levels = {getattr(P, m) for m in LEVEL_METRICS}
+
+    def block(index, items):
+        off[index] = len(names)
+        names.extend(items)
+        level.extend([index in levels] * len(items))
+
+    block(P.M_TIER, [f"tier:{t}" for t in tiers])
+    block(P.M_LISTED, [f"listed:{l}" for l in lists])
+    block(P.M_ENTERED, [f"entered:{l}" for l in lists])
+    block(P.M_EXITED, [f"exited:{l}" for l in lists])
+    block(P.M_INNOCENT, [f"innocent_listed:{l}" for l in lists])
+    block(P.M_SANCT, [f"{'rewarded' if s.consequences[c].kind == 'reward' else 'sanctioned'}:{c}" for c in cons])
+    block(P.M_ATTEMPT, [f"{'granted' if s.consequences[c].kind == 'reward' else 'blocked'}:{c}" for c in cons])
+    block(P.M_ACCT_ZERO, [f"account_zero:{a}" for a in accounts])
+    block(P.M_DEBTORS, ["debtors"])
+    block(P.M_REPAID, ["repaid"])
+    block(P.M_RECOVERED, ["recovering"])
+    block(P.M_FALSE_MARKED, ["carrying_false_record"])
+    block(P.M_ACTS, [f"acts:{b}" for b in behaviours])
+    block(P.M_DETECTED, [f"detected:{b}" for b in behaviours])
+    block(P.M_FALSE, [f"false:{b}" for b in behaviours])
+    block(P.M_NEW_DEBT, ["new_debts"])
+    block(P.M_NET, ["network_penalties"])
+    block(P.M_REDRESSED, ["redressed"])
+    return names, off, np.array(level, bool)
+
+
+def _epoch(plan_parts: dict, s: Scenario, start: int) -> Epoch:
+    tiers = list(s.score.tiers)
+    behaviours, lists, cons, accounts = (list(s.behaviours), list(s.lists), list(s.consequences),
+                                         list(s.accounts))
+    tindex = {t: k for k, t in enumerate(tiers)}
+    prm = np.zeros(P.SIZE, np.int64)
+    lo, hi = s.score.bounds
+    rec = s.score.recovery
+    prm[P.N] = s.population.size
+    prm[P.LO], prm[P.HI], prm[P.BASE] = lo, hi, s.score.base
+    prm[P.REC_PTS], prm[P.REC_QUIET], prm[P.REC_UPTO] = rec.points_per_day, rec.after_quiet_days, rec.up_to
+    prm[P.RETENTION] = -1 if s.score.retention_days is None else s.score.retention_days
+    prm[P.STRIKE_WIN] = -1 if s.score.strike_window_days is None else s.score.strike_window_days
+    if accounts:
+        acct = s.accounts[accounts[0]]
+        prm[P.ACCT_PTS], prm[P.ACCT_RESTORE], prm[P.HAS_ACCT] = acct.points, acct.restore_days, 1
+    if s.debt is not None:
+        prm[P.REPAY_T] = threshold(s.debt.repay_per_day)
+        prm[P.REPAY_TS] = threshold(min(1.0, s.debt.repay_per_day * s.debt.sanction_multiplier))
+    if s.redress is not None:
+        prm[P.CONTEST_T] = threshold(s.redress.contest_probability)
+        prm[P.REDRESS_DELAY] = s.redress.delay_days
+    prm[P.NT], prm[P.NB], prm[P.NL], prm[P.NC] = len(tiers), len(behaviours), len(lists), len(cons)
+    prm[P.R], prm[P.T] = len(s.population.regions), len(s.population.groups) * len(s.population.classes)
+    prm[P.NE] = 2 * len(behaviours)
+    prm[P.K] = s.population.friends.degree
+    prm[P.K_LOCAL] = round(s.population.friends.degree * s.population.friends.same_region)
+    prm[P.HAS_HH] = int(s.population.households is not None)
+    prm[P.HAS_STRIKES] = int(any(b.repeat_points for b in s.behaviours.values()))
+    prm[P.HAS_OUTSTANDING] = int(s.score.retention_days is not None)
+    for k, v in plan_parts["metric_offsets"].items():
+        prm[k] = v
+    prm[P.NM] = len(plan_parts["metric_names"])
+
+    beh = np.zeros((len(behaviours), 8), np.int32)
+    rep = np.zeros((len(behaviours), 8), np.int32)
+    for i, name in enumerate(behaviours):
+        b = s.behaviours[name]
+        beh[i] = (b.points, -1 if b.account == "score" else 0, b.network.household, b.network.friends,
+                  int(b.creates_debt), int(b.points < 0), len(b.channels), len(b.repeat_points[:8]))
+        rep[i, : len(b.repeat_points[:8])] = b.repeat_points[:8]
+    lst = np.zeros((len(lists), 8), np.int32)
+    child_mask = 0
+    for c in s.consequences.values():
+        if c.applies_to == "household.children":
+            for ref in c.on:
+                child_mask |= 1 << lists.index(ref.split(".")[1])
+    prm[P.CHILD_LISTS] = child_mask
+    for i, name in enumerate(lists):
+        L = s.lists[name]
+        en = L.enter
+        if en.tier_at_most is not None:
+            ek, ea = ENTER.TIER_AT_MOST, tindex[en.tier_at_most]
+        elif en.tier_at_least is not None:
+            ek, ea = ENTER.TIER_AT_LEAST, tindex[en.tier_at_least]
+        elif en.account_zero is not None:
+            ek, ea = ENTER.ACCOUNT_ZERO, 0
+        else:
+            ek, ea = ENTER.DEBT, 0
+        ex = L.exit
+        if not isinstance(ex, Exit):
+            xk, xa = EXIT.NEVER, 0
+        elif ex.tier_at_least is not None:
+            xk, xa = EXIT.TIER_AT_LEAST, tindex[ex.tier_at_least]
+        elif ex.tier_at_most is not None:
+            xk, xa = EXIT.TIER_AT_MOST, tindex[ex.tier_at_most]
+        elif ex.account_restored is not None:
+            xk, xa = EXIT.ACCOUNT_RESTORED, 0
+        else:
+            xk, xa = EXIT.REPAID, 0
+        lst[i] = (ek, ea, xk, xa, L.min_days, -1 if L.max_days is None else L.max_days, L.extra_days_max,
+                  L.publish_every_days)
+    con = np.zeros((len(cons), 6), np.int64)
+    for i, name in enumerate(cons):
+        c = s.consequences[name]
+        lmask = tmask = az = 0
+        for ref in c.on:
+            kind, _, rest = ref.partition(".")
+            if kind == "lists":
+                lmask |= 1 << lists.index(rest)
+            elif kind == "tiers":
+                tmask |= 1 << tindex[rest]
+            else:
+                az = 1
+        con[i] = (lmask, tmask, az, int(c.kind == "reward"), int(threshold(c.attempts_per_day)),
+                  int(c.applies_to == "household.children"))
+    busy = 0  # tiers at which an agent has end-of-day work even when nothing happened to it
+    for L in lst:
+        if L[0] == ENTER.TIER_AT_MOST:
+            busy |= sum(1 << k for k in range(L[1], len(tiers)))
+        elif L[0] == ENTER.TIER_AT_LEAST:
+            busy |= sum(1 << k for k in range(0, L[1] + 1))
+    for c in con:
+        busy |= int(c[1])
+    prm[P.BUSY_TIERS] = busy
+    mins = np.array([s.score.tiers[t] for t in tiers], np.int32)
+    return Epoch(start, s, prm, mins, beh, rep, lst, con)
+
+
+def compile_plan(s: Scenario, *, size: int | None = None, days: int | None = None, seed: int | None = None) -> Plan:
+    """Compile a validated scenario for a run of ``size`` agents over ``days`` days with ``seed``."""
+    pop = s.population
+    if size is not None and size != pop.size:
+        s = s.model_copy(update={"population": pop.model_copy(update={"size": int(size)})})
+        pop = s.population
+    run = s.run.model_copy(update={k: v for k, v in (("days", days), ("seed", seed)) if v is not None})
+    s = s.model_copy(update={"run": run})
+    tiers, behaviours = list(s.score.tiers), list(s.behaviours)
+    lists, cons, accounts = list(s.lists), list(s.consequences), list(s.accounts)
+    channels = sorted({c for b in s.behaviours.values() for c in b.channels}, key=list(s.channels).index)
+    names, offsets, is_level = _metric_names(s, tiers, behaviours, lists, cons, accounts)
+    if pop.households is not None:
+        head, hsize, adult = popmod.household_pattern({int(k): v for k, v in pop.households.sizes.items()},
+                                                      pop.households.child_share, run.seed)
+    else:
+        head, hsize, adult = np.zeros(1, np.int32), np.ones(1, np.int32), np.ones(1, np.uint8)
+    class_names, group_names = list(pop.classes), list(pop.groups)
+    plan = Plan(
+        scenario=s, size=pop.size, days=run.days, seed=run.seed,
+        region_names=list(pop.regions), group_names=group_names, class_names=class_names,
+        tier_names=tiers, behaviour_names=behaviours, channel_names=channels, list_names=lists,
+        consequence_names=cons, account_names=accounts,
+        region_starts=popmod.region_starts(pop.size, [r.share for r in pop.regions.values()]),
+        class_cum=threshold(np.cumsum([pop.classes[c] for c in class_names])),
+        group_cum=threshold(np.cumsum([pop.groups[g].share for g in group_names])),
+        holder_t=np.uint64(threshold(s.accounts[accounts[0]].holders_share)) if accounts else np.uint64(0),
+        hh_head=head, hh_size=hsize, hh_adult=adult,
+        friend_keys=popmod.feistel_keys(run.seed, pop.friends.degree),
+        metric_names=names, is_level=is_level,
+    )
+    parts = {"metric_offsets": offsets, "metric_names": names}
+    base = s.model_copy(update={"timeline": []})
+    plan.epochs.append(_epoch(parts, base, 0))
+    for i, entry in enumerate(s.timeline):
+        base = with_changes(base, entry.set, where=f"timeline.{i}.set")
+        plan.epochs.append(_epoch(parts, base, entry.day))
+    plan.class_cum[-1] = np.uint64(2**32)
+    plan.group_cum[-1] = np.uint64(2**32)
+    return plan

@@ -1,0 +1,303 @@
+"""CPU driver: Numba-parallel dense passes over agent chunks, then a small serial sparse pass.
+
+A day is: pass d (finish day d-1, act day d) in parallel over chunks -> sparse pass (network penalties,
+children's inherited sanctions, redress) -> metrics. Chunks never straddle a region, so a chunk knows its
+region. Each chunk has its own counters and append buffer; a chunk that runs out of buffer stops before the
+agent that might not fit and is resumed after the buffer has grown, so no record is ever dropped and the
+result does not depend on chunk size or thread count.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from ..compile import EVENT, FLAG, INBOX, SE, P, Plan
+from ..rng import Stream, day_keys
+from .kernels import EMIT_WIDTH, NONE_DAY, build, emit_margin
+from .state import Columns, allocate, check_capacity
+
+__all__ = ["run_dense", "RawRun", "DEFAULT_CHUNK"]
+
+DEFAULT_CHUNK = 1 << 16
+
+
+@dataclass
+class RawRun:
+    """What the engine produces before it becomes tables: counts[day, metric, cell] and story rows."""
+
+    counts: np.ndarray          # int64[days, n_metrics, n_cells]
+    stories: np.ndarray         # int64[n, 6]: kind, agent, day, event, arg, points
+    story_ids: np.ndarray       # int64[k]
+    story_scores: np.ndarray    # int16[days, k]: end-of-day score of each story agent
+    columns: Columns
+    coverage: np.ndarray        # float64[days, n_channels]
+
+
+# The per-agent functions, compiled for the CPU. Dispatchers compile lazily, on the first run; the drivers
+# below are module-level so that numba can cache their machine code on disk (``cache=True``).
+_K = build(njit(inline="always", nogil=True))
+init_agent, finish, act, quick, levels, tier_of = _K.init_agent, _K.finish, _K.act, _K.quick, _K.levels, _K.tier_of
+partner, household_head, region_of = _K.partner, _K.household_head, _K.region_of
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def init_pass(lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holder_t, hh_adult, skeys, cnt):
+    """Initial state of every agent, and the initial level metrics in ``cnt[chunk]``."""
+    score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state = cols
+    T = prm[P.T]
+    for ch in prange(lo.shape[0]):
+        c = cnt[ch]
+        for i in range(lo[ch], hi[ch]):
+            init_agent(i, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding,
+                       acct_since, state, prm, mins, class_cum, group_cum, holder_t, hh_adult, skeys)
+            levels(c, region[ch] * T + np.int64(traits[i]), 1, tier_of(score[i], mins, prm[P.NT]), 0,
+                   flags[i], prm, cons)
+
+@njit(parallel=True, nogil=True, cache=True)
+def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, mins_f, lists_f, cons_f,
+               prm_a, beh, rep, gate, cum, pev, det, kf, ka, ks, cnt_f, cnt_a, emit, n_emit, margin):
+    """Pass d: finish day d-1 (when ``do_fin``) and act on day d (when ``do_act``) for every agent.
+
+    ``full`` forces the full end of day for everyone (the day after a timeline change, when cached
+    state bytes may be stale)."""
+    cap = emit.shape[1]
+    T = prm_a[P.T]
+    score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state = cols
+    for ch in prange(lo.shape[0]):
+        ne = n_emit[ch]
+        r = region[ch]
+        stop = hi[ch]
+        cf, ca, em = cnt_f[ch], cnt_a[ch], emit[ch]
+        for i in range(resume[ch], hi[ch]):
+            if ne + margin > cap:
+                stop = i
+                break
+            cell = r * T + np.int64(traits[i])
+            if not do_fin:
+                code = np.int64(state[i]) & 63
+            else:
+                code = -1 if full else quick(i, d - 1, cell, score, pending, last_off, inbox, strikes,
+                                               outstanding, state, prm_f, mins_f, cf)
+                if code < 0:
+                    code, ne = finish(i, d - 1, cell, score, pending, last_off, listed, traits, flags, inbox,
+                                      acct, strikes, outstanding, acct_since, state, prm_f, mins_f, lists_f,
+                                      cons_f, kf, ks, cf, em, ne)
+            if do_act:
+                ne = act(i, d, code, cell, r, score, pending, last_off, listed, traits, flags, inbox, acct,
+                         strikes, outstanding, acct_since, state, prm_a, beh, rep, gate, cum, pev, det, ka,
+                         ca, em, ne)
+        resume[ch] = stop
+        n_emit[ch] = ne
+
+@njit(nogil=True, cache=True)
+def sparse_pass(rec, cols, prm, starts, keys, hh_head, hh_size, hh_adult, net_cnt, out):
+    """Network penalties and children's inherited sanctions; returns story rows written to ``out``."""
+    pending, listed, traits, flags, inbox = cols[1], cols[3], cols[4], cols[5], cols[6]
+    n = prm[P.N]
+    T = prm[P.T]
+    B = hh_head.shape[0]
+    nout = 0
+    for j in range(rec.shape[0]):
+        kind, a, day = rec[j, 0], rec[j, 1], rec[j, 2]
+        if kind == EVENT.NETWORK:
+            b, hh_pts, fr_pts = rec[j, 3], rec[j, 4], rec[j, 5]
+            n_t = 0
+            if hh_pts != 0 and prm[P.HAS_HH] != 0:
+                head = household_head(a, hh_head)
+                end = min(head + hh_size[a % B], n)
+                for m in range(head, end):
+                    if m != a:
+                        pending[m] = max(-30000, min(30000, np.int64(pending[m]) + hh_pts))
+                        n_t += 1
+                        net_cnt[region_of(m, starts) * T + np.int64(traits[m])] += 1
+                        if (flags[m] & FLAG.STORY) != 0:
+                            out[nout, 0], out[nout, 1], out[nout, 2] = EVENT.STORY, m, day
+                            out[nout, 3], out[nout, 4], out[nout, 5] = SE.network_penalty, b, hh_pts
+                            nout += 1
+            if fr_pts != 0:
+                ra = region_of(a, starts)
+                for k in range(prm[P.K]):
+                    lo, hi = (starts[ra], starts[ra + 1]) if k < prm[P.K_LOCAL] else (0, n)
+                    m = partner(a, k, lo, hi, keys)
+                    if m >= 0:
+                        pending[m] = max(-30000, min(30000, np.int64(pending[m]) + fr_pts))
+                        net_cnt[region_of(m, starts) * T + np.int64(traits[m])] += 1
+                        if (flags[m] & FLAG.STORY) != 0:
+                            out[nout, 0], out[nout, 1], out[nout, 2] = EVENT.STORY, m, day
+                            out[nout, 3], out[nout, 4], out[nout, 5] = SE.network_penalty, b, fr_pts
+                            nout += 1
+        elif kind == EVENT.LIST_CHANGE:
+            head = household_head(a, hh_head)
+            end = min(head + hh_size[a % B], n)
+            any_listed = False
+            for m in range(head, end):
+                if hh_adult[m % B] == 1:
+                    for l in range(listed.shape[0]):
+                        if (prm[P.CHILD_LISTS] >> l) & 1 and listed[l, m] != NONE_DAY:
+                            any_listed = True
+            for m in range(head, end):
+                if hh_adult[m % B] == 0:
+                    if any_listed:
+                        inbox[m] = (inbox[m] | INBOX.CHILD_ON) & ~INBOX.CHILD_OFF
+                    else:
+                        inbox[m] = (inbox[m] | INBOX.CHILD_OFF) & ~INBOX.CHILD_ON
+    return nout
+
+def _chunks(plan: Plan, chunk: int):
+    lo, hi, reg = [], [], []
+    starts = plan.region_starts
+    for r in range(len(starts) - 1):
+        a = int(starts[r])
+        while a < int(starts[r + 1]):
+            b = min(a + chunk, int(starts[r + 1]))
+            lo.append(a), hi.append(b), reg.append(r)
+            a = b
+    return np.array(lo, np.int64), np.array(hi, np.int64), np.array(reg, np.int64)
+
+
+def choose_story_agents(plan: Plan, traits: np.ndarray, k: int) -> np.ndarray:
+    """Up to ``k`` agents spread over every class x group, picked by hash (stream STORY), never by hand."""
+    if k == 0 or plan.size == 0:
+        return np.zeros(0, np.int64)
+    from ..rng import draw_array, stream_key
+
+    window = np.arange(min(plan.size, max(64 * k, 4096)), dtype=np.int64)
+    order = np.argsort(draw_array(stream_key(plan.seed, Stream.STORY, 0), window), kind="stable")
+    picked: list[int] = []
+    seen: set[int] = set()
+    for i in window[order]:  # first one agent per trait combination, then fill in hash order
+        t = int(traits[i])
+        if t not in seen:
+            seen.add(t)
+            picked.append(int(i))
+    for i in window[order]:
+        if len(picked) >= k:
+            break
+        if int(i) not in picked:
+            picked.append(int(i))
+    return np.array(sorted(picked[:k]), np.int64)
+
+
+def run_dense(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUNK,
+              progress: Callable[[int], None] | None = None, initial_emit: int = 1024) -> RawRun:
+    """Run ``plan`` on the CPU with the dense engine and return the raw counts and story rows."""
+    check_capacity(plan)
+    previous_threads = numba.get_num_threads()
+    if threads is not None:
+        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        return _run(plan, chunk, progress, initial_emit)
+    finally:
+        numba.set_num_threads(previous_threads)
+
+
+def _run(plan, chunk, progress, initial_emit) -> RawRun:
+    cols = allocate(plan)
+    ct = cols.as_tuple()
+    lo, hi, reg = _chunks(plan, max(1, int(chunk)))
+    ks = day_keys(plan.seed, 0)
+    e0 = plan.epoch_at(0)
+    D, NM, NC = plan.days, len(plan.metric_names), plan.n_cells
+    n_chunks = len(lo)
+    level0 = np.zeros((n_chunks, NM, NC), np.int64)
+    init_pass(lo, hi, reg, ct, e0.prm, e0.tier_mins, e0.cons, plan.class_cum, plan.group_cum, plan.holder_t,
+              plan.hh_adult, ks, level0)
+    story_ids = choose_story_agents(plan, cols.traits, plan.scenario.run.story_agents)
+    cols.flags[story_ids] |= np.uint8(FLAG.STORY)
+    cols.state[story_ids] |= np.uint8(128)  # BUSY: story agents always take the full end of day
+    counts = np.zeros((D, NM, NC), np.int64)
+    story_scores = np.zeros((D, len(story_ids)), np.int16)
+    coverage = np.zeros((D, len(plan.channel_names)))
+    cap = max(initial_emit, emit_margin(e0.prm) + 1)
+    emit = np.zeros((n_chunks, cap, EMIT_WIDTH), np.int64)
+    stories: list[np.ndarray] = []
+    redress = np.zeros((0, EMIT_WIDTH), np.int64)
+    for d in range(D + 1):
+        do_fin, do_act = d > 0, d < D
+        ef, ea = plan.epoch_at(max(d - 1, 0)), plan.epoch_at(min(d, D - 1))
+        if do_act:
+            gate, cum, pev, det, cov = plan.day_tables(d)
+            coverage[d] = cov
+        else:  # the last pass only finishes day D-1; the act tables are passed but not read
+            gate, cum, pev, det, _ = plan.day_tables(D - 1)
+        kf, ka = day_keys(plan.seed, d - 1), day_keys(plan.seed, d)
+        cnt_f = np.zeros((n_chunks, NM, NC), np.int64)
+        cnt_a = np.zeros((n_chunks, NM, NC), np.int64)
+        n_emit = np.zeros(n_chunks, np.int64)
+        resume = lo.copy()
+        margin = emit_margin(ea.prm)
+        full = d >= 2 and plan.epoch_at(d - 2) is not ef  # rules changed: cached state bytes may be stale
+        lists_f = ef.lists.copy()  # column 7: 0 on a publication day (kernels avoid a division per agent)
+        if do_fin:
+            lists_f[:, 7] = (d - 1) % np.maximum(ef.lists[:, 7], 1)
+        while True:
+            dense_pass(lo, hi, reg, resume, d, do_fin, do_act, full, ct, ef.prm, ef.tier_mins, lists_f, ef.cons,
+                       ea.prm, ea.beh, ea.rep, gate, cum, pev, det, kf, ka, ks, cnt_f, cnt_a,
+                       emit, n_emit, margin)
+            if np.all(resume >= hi):
+                break
+            grown = np.zeros((n_chunks, emit.shape[1] * 2, EMIT_WIDTH), np.int64)  # never drop: grow, resume
+            grown[:, : emit.shape[1]] = emit
+            emit = grown
+        rec = np.concatenate([emit[c, : n_emit[c]] for c in range(n_chunks)]) if n_emit.any() else \
+            np.zeros((0, EMIT_WIDTH), np.int64)
+        net_cnt = np.zeros(NC, np.int64)
+        out = np.zeros((int((rec[:, 0] == EVENT.NETWORK).sum()) * (plan.epochs[0].prm[P.K] + 16) + 1, EMIT_WIDTH),
+                       np.int64)
+        if len(rec):
+            nout = sparse_pass(rec, ct, ea.prm, plan.region_starts, plan.friend_keys, plan.hh_head, plan.hh_size,
+                               plan.hh_adult, net_cnt, out)
+            stories.append(rec[rec[:, 0] == EVENT.STORY])
+            stories.append(out[:nout])
+            redress = np.concatenate([redress, rec[rec[:, 0] == EVENT.REDRESS]])
+        if do_act and len(redress):
+            redress = _apply_redress(plan, ea, cols, redress, d, cnt_a, stories)
+        if do_fin:
+            counts[d - 1] += cnt_f.sum(axis=0)
+            story_scores[d - 1] = cols.score[story_ids]
+        if do_act:
+            counts[d] += cnt_a.sum(axis=0)
+            counts[d, ea.prm[P.M_NET]] += net_cnt
+        if progress is not None and do_act:
+            progress(d)
+    # level metrics were counted as changes: add them up from the initial levels
+    lv = plan.is_level
+    counts[:, lv] = np.cumsum(counts[:, lv], axis=0) + level0.sum(axis=0)[lv]
+    rows = np.concatenate(stories) if stories else np.zeros((0, EMIT_WIDTH), np.int64)
+    return RawRun(counts, rows, story_ids, story_scores, cols, coverage)
+
+
+def _apply_redress(plan: Plan, ep, cols: Columns, redress: np.ndarray, d: int, cnt_a, stories) -> np.ndarray:
+    """Remove contested false records whose delay ends today: refund the points, clear the mark."""
+    due = redress[:, 2] == d
+    if not due.any():
+        return redress[redress[:, 2] > d]
+    r = redress[due]
+    agents, b, pts = r[:, 1], r[:, 3], r[:, 4]
+    on_score = ep.beh[b, 1] < 0
+    for a, p in zip(agents[on_score], pts[on_score]):
+        cols.pending[a] = np.int16(max(-30000, min(30000, int(cols.pending[a]) - int(p))))
+    for a, p in zip(agents[~on_score], pts[~on_score]):
+        cols.acct[a] = np.uint8(min(int(cols.acct[a]) - int(p), int(ep.prm[P.ACCT_PTS])))
+    cols.inbox[agents] |= np.uint8(INBOX.CLEAR_FALSE)
+    T = ep.prm[P.T]
+    region = np.searchsorted(plan.region_starts, agents, side="right") - 1
+    cells = region * T + cols.traits[agents].astype(np.int64)
+    np.add.at(cnt_a[0, ep.prm[P.M_REDRESSED]], cells, 1)
+    story = (cols.flags[agents] & FLAG.STORY) != 0
+    if story.any():
+        rows = np.zeros((int(story.sum()), EMIT_WIDTH), np.int64)
+        rows[:, 0], rows[:, 1], rows[:, 2] = EVENT.STORY, agents[story], d
+        rows[:, 3], rows[:, 4], rows[:, 5] = SE.redress, b[story], -pts[story]
+        stories.append(rows)
+    return redress[redress[:, 2] > d]
+
+
+def default_threads() -> int:
+    return int(os.environ.get("SCSLAB_THREADS", numba.config.NUMBA_NUM_THREADS))

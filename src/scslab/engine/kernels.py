@@ -1,0 +1,406 @@
+"""One agent's day, written once as plain functions and compiled by :func:`build` for any backend.
+
+``build(jit)`` returns the compiled set: ``build(numba.njit)`` for the CPU, ``build(cuda.jit(device=True))``
+for a GPU, ``build(lambda f: f)`` for plain Python (tests run it to check the compiled code).
+
+A pass over the population does, for each agent ``i``:
+
+1. ``finish`` (the end of day d-1): apply the inbox (flag changes made by others) and the pending points
+   (own acts + network penalties) -> clamp -> expiries and recovery -> domain account restoration -> list
+   entries and exits (on publication days) -> consequences and attempts -> repayment -> record metrics.
+   Returns the start-of-day state code. An agent with an empty inbox and no running timer (no recovery, no
+   listing, no debt, ...) has nothing to finish: ``quiet_state`` only computes its state code.
+2. ``act`` (day d): one uniform draw gates the day; only if it is below the gate threshold are the
+   events (acts, false attributions) resolved, by inverse CDF for the first one and one draw per later one.
+   Detected acts add points to ``pending`` and append network, story and redress records to ``emit``.
+
+Level metrics (people per tier, listed, sanctioned, ...) are counted as changes (-1 for the agent's state
+before, +1 after) so quiet agents cost nothing; the driver adds the changes up. Network penalties are applied
+between passes by the sparse pass (``engine.cpu``), which is why the end of
+day d-1 is finished at the start of pass d: the documented order of phases is kept with one dense pass.
+Decisions are integer comparisons of uint32 draws with uint64 thresholds; no float arithmetic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import population, rng
+from ..compile import ENTER, EVENT, EXIT, FLAG, INBOX, SE, P
+from ..rng import Stream
+
+__all__ = ["build", "NONE_DAY", "EMIT_WIDTH", "emit_margin"]
+
+NONE_DAY = -32768   # "never" for int16 day columns
+EMIT_WIDTH = 6      # emit record: kind, agent, day, a, b, c
+I16 = 30000
+
+
+def emit_margin(prm) -> int:
+    """Most emit records one agent can append in one pass (the buffer keeps this much room)."""
+    return int(3 * prm[P.NE] + 2 * prm[P.NL] + prm[P.NC] + 12)
+
+
+def build(jit):
+    """Compile the per-agent functions with ``jit``; returns a namespace of them."""
+    mix = jit(rng.mix64)
+    region_of, partner, household_head = population.make(jit, mix)
+    GOLDEN, S32 = rng.GOLDEN, rng.S32
+    F_ADULT, F_HOLDER, F_FALSE, F_DEBT = FLAG.ADULT, FLAG.HOLDER, FLAG.FALSE_MARK, FLAG.DEBT
+    F_CONF, F_CHILD, F_STORY, F_SANCT = FLAG.CONFISCATED, FLAG.CHILD_SANCTION, FLAG.STORY, FLAG.SANCTIONED
+    IN_FALSE, IN_DEBT, IN_CONF, IN_CLEAR_FALSE = INBOX.FALSE, INBOX.DEBT, INBOX.CONFISCATE, INBOX.CLEAR_FALSE
+    IN_CHILD_ON, IN_CHILD_OFF = INBOX.CHILD_ON, INBOX.CHILD_OFF
+    ST_RECOVERING, ST_BUSY = 64, 128
+
+    @jit
+    def draw(key, agent):
+        return mix(key + np.uint64(agent) * GOLDEN) >> S32
+
+    @jit
+    def tier_of(s, mins, nt):
+        t = 0
+        while t < nt - 1 and s < mins[t]:
+            t += 1
+        return t
+
+    @jit
+    def clamp(x, lo, hi):
+        return lo if x < lo else (hi if x > hi else x)
+
+    @jit
+    def put(emit, ne, kind, agent, day, a, b, c):
+        emit[ne, 0] = kind
+        emit[ne, 1] = agent
+        emit[ne, 2] = day
+        emit[ne, 3] = a
+        emit[ne, 4] = b
+        emit[ne, 5] = c
+        return ne + 1
+
+    @jit
+    def init_agent(i, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
+                    prm, mins, class_cum, group_cum, holder_t, hh_adult, skeys):
+        """Initial state of agent i: traits hashed from the id, base score, nothing listed."""
+        uc = draw(skeys[Stream.CLASS], i)
+        c = 0
+        while uc >= class_cum[c]:
+            c += 1
+        ug = draw(skeys[Stream.GROUP], i)
+        g = 0
+        while ug >= group_cum[g]:
+            g += 1
+        traits[i] = c * group_cum.shape[0] + g
+        f = 0
+        if prm[P.HAS_HH] == 0 or hh_adult[i % hh_adult.shape[0]] == 1:
+            f |= F_ADULT
+        if prm[P.HAS_ACCT] != 0 and draw(skeys[Stream.HOLDER], i) < holder_t:
+            f |= F_HOLDER
+        flags[i] = f
+        inbox[i] = 0
+        score[i] = prm[P.BASE]
+        pending[i] = 0
+        last_off[i] = NONE_DAY
+        for l in range(listed.shape[0]):
+            listed[l, i] = NONE_DAY
+        if prm[P.HAS_ACCT] != 0:
+            acct[i] = prm[P.ACCT_PTS]
+            acct_since[i] = NONE_DAY
+        if prm[P.HAS_STRIKES] != 0:
+            strikes[i] = 0
+        if prm[P.HAS_OUTSTANDING] != 0:
+            outstanding[i] = 0
+        state[i] = pack_state(tier_of(np.int64(score[i]), mins, prm[P.NT]), f, 0, np.int64(score[i]), prm)
+
+    @jit
+    def state_code(tier, f):
+        """tier * 8 + sanctioned * 4 + holder * 2 + adult: the index of the gate's probability tables."""
+        holder = 1 if (f & F_HOLDER) != 0 and (f & F_CONF) == 0 else 0
+        sanct = 1 if (f & F_SANCT) != 0 else 0
+        return tier * 8 + sanct * 4 + holder * 2 + (1 if (f & F_ADULT) != 0 else 0)
+
+    @jit
+    def applies(k, cons, on, tier, f):
+        """Does consequence k apply to an agent on lists ``on`` (bit mask), in ``tier``, with flags ``f``?"""
+        if cons[k, 5] != 0:
+            return (f & F_CHILD) != 0 and (f & F_ADULT) == 0
+        return ((cons[k, 0] & on) != 0 or ((cons[k, 1] >> tier) & 1) != 0
+                or (cons[k, 2] != 0 and (f & F_CONF) != 0))
+
+    @jit
+    def levels(cnt, cell, sign, tier, on, f, prm, cons):
+        """Add ``sign`` x this agent's contribution to every level metric (people in a state)."""
+        cnt[prm[P.M_TIER] + tier, cell] += sign
+        for l in range(prm[P.NL]):
+            if (on >> l) & 1:
+                cnt[prm[P.M_LISTED] + l, cell] += sign
+                if (f & F_FALSE) != 0:
+                    cnt[prm[P.M_INNOCENT] + l, cell] += sign
+        for k in range(cons.shape[0]):
+            if applies(k, cons, on, tier, f):
+                cnt[prm[P.M_SANCT] + k, cell] += sign
+        if (f & F_DEBT) != 0:
+            cnt[prm[P.M_DEBTORS], cell] += sign
+        if (f & F_FALSE) != 0:
+            cnt[prm[P.M_FALSE_MARKED], cell] += sign
+        if (f & F_CONF) != 0 and prm[P.HAS_ACCT] != 0:
+            cnt[prm[P.M_ACCT_ZERO], cell] += sign
+
+    @jit
+    def listed_mask(i, listed):
+        on = 0
+        for l in range(listed.shape[0]):
+            if listed[l, i] != NONE_DAY:
+                on |= 1 << l
+        return on
+
+    @jit
+    def pack_state(tier, f, on, s, prm):
+        """Start-of-day state byte: the gate's state code (bits 0-5), RECOVERING (bit 6), BUSY (bit 7).
+
+        BUSY means the agent has end-of-day work even on a day when nothing happens to it (a listing, a debt,
+        a confiscated account, a story, escalation or retention timers, a tier that lists or sanctions)."""
+        busy = ((f & (F_DEBT | F_CONF | F_STORY | F_SANCT | F_CHILD)) != 0 or on != 0
+                or ((prm[P.BUSY_TIERS] >> tier) & 1) != 0)
+        recovering = prm[P.REC_PTS] > 0 and s < prm[P.REC_UPTO]
+        return state_code(tier, f) | (ST_RECOVERING if recovering else 0) | (ST_BUSY if busy else 0)
+
+    @jit
+    def quick(i, d, cell, score, pending, last_off, inbox, strikes, outstanding, state, prm, mins, cnt):
+        """End of day d for an agent with an empty inbox and no running timers: nothing, or one recovery
+        step that stays inside its tier. Returns the state code, or -1 when the full ``finish`` is needed."""
+        st = np.int64(state[i])
+        if pending[i] != 0 or inbox[i] != 0 or st >= ST_BUSY:
+            return -1
+        if (st & ST_RECOVERING) != 0 and d - np.int64(last_off[i]) >= prm[P.REC_QUIET]:
+            if prm[P.HAS_OUTSTANDING] != 0 or prm[P.HAS_STRIKES] != 0:
+                return -1
+            s = min(np.int64(score[i]) + prm[P.REC_PTS], prm[P.REC_UPTO])
+            tier = (st >> 3) & 7
+            if tier > 0 and s >= mins[tier - 1]:
+                return -1  # the step crosses into a higher tier: level metrics change
+            score[i] = s
+            cnt[prm[P.M_RECOVERED], cell] += 1
+            if s >= prm[P.REC_UPTO]:
+                st &= ~ST_RECOVERING
+                state[i] = st
+        return st & 63
+
+    @jit
+    def finish(i, d, cell, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
+                    prm, mins, lists, cons, kf, ks, cnt, emit, ne):
+        """End of day d for agent i; returns (state code for the next day, emit count)."""
+        f = flags[i]
+        s0 = np.int64(score[i])
+        nt = prm[P.NT]
+        tier0 = tier_of(s0, mins, nt)
+        on = listed_mask(i, listed)
+        levels(cnt, cell, -1, tier0, on, f, prm, cons)
+        box = inbox[i]
+        inbox[i] = 0
+        if (box & IN_CLEAR_FALSE) != 0:
+            f &= ~F_FALSE
+        if (box & IN_FALSE) != 0:
+            f |= F_FALSE
+        if (box & IN_DEBT) != 0:
+            f |= F_DEBT
+        if (box & IN_CONF) != 0:
+            f |= F_CONF
+        if (box & IN_CHILD_ON) != 0:
+            f |= F_CHILD
+        if (box & IN_CHILD_OFF) != 0:
+            f &= ~F_CHILD
+        story = (f & F_STORY) != 0
+        pend = np.int64(pending[i])
+        pending[i] = 0
+        if prm[P.HAS_OUTSTANDING] != 0 and pend < 0:
+            outstanding[i] = max(-I16, outstanding[i] + pend)
+        s = clamp(s0 + pend, prm[P.LO], prm[P.HI])
+        quiet = d - np.int64(last_off[i])
+        if prm[P.RETENTION] >= 0 and outstanding[i] < 0 and quiet >= prm[P.RETENTION]:
+            back = -np.int64(outstanding[i])
+            s = clamp(s + back, prm[P.LO], prm[P.HI])
+            outstanding[i] = 0
+            if story:
+                ne = put(emit, ne, EVENT.STORY, i, d, SE.expiry, -1, back)
+        if prm[P.REC_PTS] > 0 and s < prm[P.REC_UPTO] and quiet >= prm[P.REC_QUIET]:
+            ns = min(s + prm[P.REC_PTS], prm[P.REC_UPTO])
+            cnt[prm[P.M_RECOVERED], cell] += 1
+            if prm[P.HAS_OUTSTANDING] != 0:
+                outstanding[i] = min(0, outstanding[i] + (ns - s))
+            if story:
+                ne = put(emit, ne, EVENT.STORY, i, d, SE.recovery, -1, ns - s)
+            s = ns
+        score[i] = s
+        # domain account: strikes window and restoration after confiscation
+        if prm[P.HAS_STRIKES] != 0 and strikes[i] > 0 and prm[P.STRIKE_WIN] >= 0:
+            last = max(np.int64(last_off[i]), np.int64(acct_since[i]) if prm[P.HAS_ACCT] != 0 else NONE_DAY)
+            if d - last >= prm[P.STRIKE_WIN]:
+                strikes[i] = 0
+        if (f & F_CONF) != 0 and d - np.int64(acct_since[i]) >= prm[P.ACCT_RESTORE]:
+            acct[i] = prm[P.ACCT_PTS]
+            f &= ~F_CONF
+            if prm[P.HAS_STRIKES] != 0:
+                strikes[i] = 0
+            if story:
+                ne = put(emit, ne, EVENT.STORY, i, d, SE.account_restored, -1, prm[P.ACCT_PTS])
+        tier = tier_of(s, mins, nt)
+        if story and tier != tier0:
+            ne = put(emit, ne, EVENT.STORY, i, d, SE.tier_change, tier, s - s0)
+        # lists: entries and exits on publication days; maximum terms end any day
+        for l in range(lists.shape[0]):
+            since = np.int64(listed[l, i])
+            ek, ea, xk, xa = lists[l, 0], lists[l, 1], lists[l, 2], lists[l, 3]
+            publish = lists[l, 7] == 0  # column 7 holds 0 on publication days (set per day by the driver)
+            if since == NONE_DAY:
+                if ek == ENTER.TIER_AT_MOST:
+                    enter = tier >= ea
+                elif ek == ENTER.TIER_AT_LEAST:
+                    enter = tier <= ea
+                elif ek == ENTER.ACCOUNT_ZERO:
+                    enter = (f & F_CONF) != 0
+                else:
+                    enter = (f & F_DEBT) != 0
+                if publish and enter:
+                    listed[l, i] = d
+                    on |= 1 << l
+                    cnt[prm[P.M_ENTERED] + l, cell] += 1
+                    if (prm[P.CHILD_LISTS] >> l) & 1:
+                        ne = put(emit, ne, EVENT.LIST_CHANGE, i, d, l, 1, 0)
+                    if story:
+                        ne = put(emit, ne, EVENT.STORY, i, d, SE.list_enter, l, 0)
+            else:
+                dur = d - since
+                if xk == EXIT.TIER_AT_LEAST:
+                    cond = tier <= xa
+                elif xk == EXIT.TIER_AT_MOST:
+                    cond = tier >= xa
+                elif xk == EXIT.ACCOUNT_RESTORED:
+                    cond = (f & F_CONF) == 0
+                elif xk == EXIT.REPAID:
+                    cond = (f & F_DEBT) == 0
+                else:
+                    cond = False
+                leave = publish and cond and (dur >= lists[l, 4] or xk == EXIT.REPAID)
+                if lists[l, 5] >= 0:
+                    extra = 0
+                    if lists[l, 6] > 0:
+                        extra = np.int64(draw(ks[Stream.LIST_EXTRA + l], i) % np.uint64(lists[l, 6] + 1))
+                    if dur >= lists[l, 5] + extra:
+                        leave = True
+                if leave:
+                    listed[l, i] = NONE_DAY
+                    on &= ~(1 << l)
+                    cnt[prm[P.M_EXITED] + l, cell] += 1
+                    if (prm[P.CHILD_LISTS] >> l) & 1:
+                        ne = put(emit, ne, EVENT.LIST_CHANGE, i, d, l, 0, 0)
+                    if story:
+                        ne = put(emit, ne, EVENT.STORY, i, d, SE.list_exit, l, dur)
+        # consequences and attempts
+        sanctioned = 0
+        for k in range(cons.shape[0]):
+            if applies(k, cons, on, tier, f):
+                if cons[k, 3] == 0 and cons[k, 5] == 0:
+                    sanctioned = 1
+                if cons[k, 4] > 0 and draw(kf[Stream.ATTEMPT + k], i) < np.uint64(cons[k, 4]):
+                    cnt[prm[P.M_ATTEMPT] + k, cell] += 1
+                    if story:
+                        code = SE.reward_granted if cons[k, 3] != 0 else SE.attempt_blocked
+                        ne = put(emit, ne, EVENT.STORY, i, d, code, k, 0)
+        f = (f | F_SANCT) if sanctioned else (f & ~F_SANCT)
+        # repayment of court debt
+        if (f & F_DEBT) != 0:
+            t = prm[P.REPAY_TS] if sanctioned else prm[P.REPAY_T]
+            if draw(kf[Stream.REPAY], i) < np.uint64(t):
+                f &= ~F_DEBT
+                cnt[prm[P.M_REPAID], cell] += 1
+                if story:
+                    ne = put(emit, ne, EVENT.STORY, i, d, SE.repaid, -1, 0)
+        levels(cnt, cell, 1, tier, on, f, prm, cons)
+        flags[i] = f
+        if prm[P.HAS_OUTSTANDING] != 0 and outstanding[i] != 0 or prm[P.HAS_STRIKES] != 0 and strikes[i] != 0:
+            state[i] = pack_state(tier, f, on, s, prm) | ST_BUSY
+        else:
+            state[i] = pack_state(tier, f, on, s, prm)
+        return state_code(tier, f), ne
+
+    @jit
+    def apply_points(i, d, b, false, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
+                    prm, beh, rep, ka, emit, ne):
+        pts = np.int64(beh[b, 0])
+        nrep = beh[b, 7]
+        if nrep > 0:
+            k = np.int64(strikes[i])
+            pts = np.int64(rep[b, k if k < nrep else nrep - 1])
+            strikes[i] = min(k + 1, 255)
+        story = (flags[i] & F_STORY) != 0
+        box = inbox[i]
+        if beh[b, 1] >= 0:  # a domain account takes the points
+            a = np.int64(acct[i]) + pts
+            acct_since[i] = d
+            if a <= 0 and (flags[i] & F_CONF) == 0 and (box & IN_CONF) == 0:
+                box |= IN_CONF
+                if story:
+                    ne = put(emit, ne, EVENT.STORY, i, d, SE.account_zero, b, pts)
+            acct[i] = clamp(a, 0, prm[P.ACCT_PTS])
+        else:
+            pending[i] = clamp(np.int64(pending[i]) + pts, -I16, I16)
+            if pts < 0:
+                last_off[i] = d
+        if false:
+            box |= IN_FALSE
+            if prm[P.CONTEST_T] > 0 and draw(ka[Stream.REDRESS + b], i) < np.uint64(prm[P.CONTEST_T]):
+                ne = put(emit, ne, EVENT.REDRESS, i, d + prm[P.REDRESS_DELAY], b, pts, 0)
+        elif beh[b, 4] != 0:
+            box |= IN_DEBT
+        inbox[i] = box
+        if beh[b, 2] != 0 or beh[b, 3] != 0:
+            ne = put(emit, ne, EVENT.NETWORK, i, d, b, beh[b, 2], beh[b, 3])
+        if story:
+            ne = put(emit, ne, EVENT.STORY, i, d, SE.false_attribution if false else SE.act_detected, b, pts)
+        return ne
+
+    @jit
+    def act(i, d, code, cell, region, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
+                    prm, beh, rep, gate, cum, pev, det, ka, cnt, emit, ne):
+        """Day d for agent i: draw acts and false attributions, detect, apply own points."""
+        u = draw(ka[Stream.GATE], i)
+        if u >= gate[cell, code]:
+            return ne
+        e = 0
+        while u >= cum[cell, code, e]:
+            e += 1
+        group = np.int64(traits[i]) % det.shape[1]
+        for ev in range(e, prm[P.NE]):
+            if ev > e and draw(ka[Stream.EVENT + ev], i) >= pev[cell, code, ev]:
+                continue
+            b = ev >> 1
+            false = (ev & 1) == 1
+            if not false:
+                cnt[prm[P.M_ACTS] + b, cell] += 1
+                ud = draw(ka[Stream.DETECT + b], i)
+                nch = beh[b, 6]
+                j = 0
+                while j < nch and ud >= det[region, group, b, j]:
+                    j += 1
+                if j == nch:
+                    if (flags[i] & F_STORY) != 0:
+                        ne = put(emit, ne, EVENT.STORY, i, d, SE.act_undetected, b, 0)
+                    continue
+                cnt[prm[P.M_DETECTED] + b, cell] += 1
+                if beh[b, 4] != 0 and (flags[i] & F_DEBT) == 0 and (inbox[i] & IN_DEBT) == 0:
+                    cnt[prm[P.M_NEW_DEBT], cell] += 1
+            else:
+                cnt[prm[P.M_FALSE] + b, cell] += 1
+            ne = apply_points(i, d, b, false, score, pending, last_off, listed, traits, flags, inbox, acct,
+                              strikes, outstanding, acct_since, state, prm, beh, rep, ka, emit, ne)
+        return ne
+
+    return _Namespace(draw=draw, tier_of=tier_of, clamp=clamp, init_agent=init_agent, state_code=state_code,
+                      quick=quick, pack_state=pack_state, levels=levels, applies=applies, listed_mask=listed_mask,
+                      finish=finish, act=act, apply_points=apply_points, partner=partner,
+                      household_head=household_head, region_of=region_of, mix=mix)
+
+
+class _Namespace:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)

@@ -1,0 +1,108 @@
+"""Agent state as integer columns, the memory each agent needs, and the refusal before allocation."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..compile import P, Plan
+from ..errors import CapacityError
+
+__all__ = ["Columns", "bytes_per_agent", "estimate_bytes", "check_capacity", "allocate", "available_memory"]
+
+
+@dataclass(frozen=True)
+class Columns:
+    """One array per field; optional fields are length-1 placeholders when the scenario does not use them.
+
+    ======================  =======  ============================================================
+    column                  dtype    meaning
+    ======================  =======  ============================================================
+    score                   int16    main score, clamped to the scenario's bounds
+    pending                 int16    points waiting for the end of the day (own acts + network)
+    last_off                int16    day of the last detected offence (-32768: never)
+    listed                  int16    [lists, N] day each list entry began (-32768: not listed)
+    traits                  uint8    class * n_groups + group (hashed from the id, cached)
+    flags                   uint8    adult, holder, false record, debt, confiscated, ...
+    inbox                   uint8    flag changes made by others today, applied at the end of day
+    state                   uint8    start-of-day state code + RECOVERING and BUSY bits (see kernels)
+    acct                    uint8    domain account points (only with an account)
+    strikes                 uint8    repeat count for escalating points (only with escalation)
+    outstanding             int16    deductions not yet expired (only with record retention)
+    acct_since              int16    day of the last account deduction (only with an account)
+    ======================  =======  ============================================================
+    """
+
+    score: np.ndarray
+    pending: np.ndarray
+    last_off: np.ndarray
+    listed: np.ndarray
+    traits: np.ndarray
+    flags: np.ndarray
+    inbox: np.ndarray
+    acct: np.ndarray
+    strikes: np.ndarray
+    outstanding: np.ndarray
+    acct_since: np.ndarray
+    state: np.ndarray
+
+    def as_tuple(self) -> tuple:
+        return (self.score, self.pending, self.last_off, self.listed, self.traits, self.flags, self.inbox, self.acct,
+                self.strikes, self.outstanding, self.acct_since, self.state)
+
+
+def bytes_per_agent(plan: Plan) -> int:
+    prm = plan.epochs[0].prm
+    n = 2 + 2 + 2 + 2 * len(plan.list_names) + 1 + 1 + 1 + 1
+    n += 3 if prm[P.HAS_ACCT] else 0
+    n += 1 if prm[P.HAS_STRIKES] else 0
+    n += 2 if prm[P.HAS_OUTSTANDING] else 0
+    return n
+
+
+def estimate_bytes(plan: Plan) -> int:
+    """Peak bytes a run needs: the columns plus per-day tables and output buffers (measured overheads)."""
+    metrics = plan.days * len(plan.metric_names) * plan.n_cells * 8
+    return plan.size * bytes_per_agent(plan) + 2 * metrics + 64 * 2**20
+
+
+def available_memory() -> int:
+    """Bytes of RAM available now (MemAvailable on Linux, else physical memory)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return 2**62
+
+
+def check_capacity(plan: Plan, available: int | None = None) -> int:
+    need = estimate_bytes(plan)
+    have = available_memory() if available is None else available
+    if need > have:
+        raise CapacityError(
+            f"a run of {plan.size:,} agents needs about {need / 2**30:.2f} GiB "
+            f"({bytes_per_agent(plan)} bytes per agent) but only {have / 2**30:.2f} GiB of memory is available; "
+            "use a smaller --population", needed_bytes=need, available_bytes=have)
+    return need
+
+
+def allocate(plan: Plan) -> Columns:
+    n, prm = plan.size, plan.epochs[0].prm
+
+    def opt(flag, dtype):
+        return np.empty(n if prm[flag] else 1, dtype)
+
+    return Columns(
+        score=np.empty(n, np.int16), pending=np.empty(n, np.int16), last_off=np.empty(n, np.int16),
+        listed=np.empty((len(plan.list_names), n), np.int16), traits=np.empty(n, np.uint8),
+        flags=np.empty(n, np.uint8), inbox=np.empty(n, np.uint8), acct=opt(P.HAS_ACCT, np.uint8), strikes=opt(P.HAS_STRIKES, np.uint8),
+        outstanding=opt(P.HAS_OUTSTANDING, np.int16), acct_since=opt(P.HAS_ACCT, np.int16),
+        state=np.empty(n, np.uint8))

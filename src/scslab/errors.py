@@ -1,0 +1,55 @@
+"""Errors raised by scslab. Every error names what was wrong, the value, and what is allowed."""
+
+from __future__ import annotations
+
+__all__ = ["ScslabError", "ScenarioError", "CapacityError", "BackendError", "RunDirError"]
+
+
+class ScslabError(Exception):
+    """Root of every error scslab raises on purpose."""
+
+
+class ScenarioError(ScslabError, ValueError):
+    """A scenario file or override is invalid.
+
+    ``problems`` is a list of ``(path, value, message)``; ``path`` is a dotted path into the scenario
+    such as ``behaviours.jaywalking.rate.risky``.
+    """
+
+    def __init__(self, problems: list[tuple[str, object, str]] | str, *, source: str | None = None):
+        if isinstance(problems, str):
+            problems = [("", None, problems)]
+        self.problems = list(problems)
+        self.source = source
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        head = f"invalid scenario{f' {self.source}' if self.source else ''}"
+        lines = [f"{head}: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"]
+        for path, value, msg in self.problems:
+            where = path or "(top level)"
+            shown = "" if value is None else f" (got {_short(value)})"
+            lines.append(f"  - {where}: {msg}{shown}")
+        return "\n".join(lines)
+
+
+class CapacityError(ScslabError, MemoryError):
+    """A run would not fit in memory; carries the estimate in bytes."""
+
+    def __init__(self, message: str, *, needed_bytes: int, available_bytes: int):
+        self.needed_bytes = needed_bytes
+        self.available_bytes = available_bytes
+        super().__init__(message)
+
+
+class BackendError(ScslabError, RuntimeError):
+    """A requested engine or backend is unknown or unavailable here."""
+
+
+class RunDirError(ScslabError, FileExistsError):
+    """A run directory exists and would be overwritten, or is not a run directory."""
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

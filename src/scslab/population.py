@@ -1,0 +1,131 @@
+"""Procedural population: traits, households and friend ties computed from the agent id, zero storage.
+
+- Regions are contiguous id blocks (``region_starts``).
+- Class and group are hashed from the id (streams CLASS and GROUP), cached once in a uint8 ``traits`` column
+  (``class * n_groups + group``) because re-hashing them every day would cost more than the byte.
+- Households follow a fixed pattern of ``HH_BLOCK`` slots drawn once per seed from the size distribution:
+  agent ``i`` lives in the household that covers slot ``i % HH_BLOCK``; the first member is always an adult,
+  later members are children with the probability that gives the scenario's child share.
+- Friend ties are ``K`` perfect matchings. Matching ``k`` pairs ``i`` with ``perm_k^-1(perm_k(i) xor 1)``,
+  ``perm_k`` a 4-round Feistel permutation with cycle walking over the region (local matchings) or the
+  whole population (global matchings). Symmetric, uniform, nothing stored.
+
+The per-agent functions are built by :func:`make` for a given jit decorator (numba njit, numba-cuda device
+functions, or the identity for plain Python), so every engine computes the same population.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .rng import Stream, mix64, stream_key
+
+__all__ = ["HH_BLOCK", "make", "household_pattern", "feistel_keys", "region_starts"]
+
+HH_BLOCK = 4096
+ROUNDS = 4
+
+
+def region_starts(size: int, shares: list[float]) -> np.ndarray:
+    """First id of each region, plus ``size`` at the end; the last region absorbs rounding."""
+    cum = np.cumsum([0.0] + list(shares))
+    starts = np.floor(cum * size + 1e-9).astype(np.int64)
+    starts[-1] = size
+    return starts
+
+
+def household_pattern(sizes: dict[int, float], child_share: float, seed: int):
+    """(offset_to_head, size, adult) arrays of length HH_BLOCK: the household layout of every block."""
+    rng = np.random.default_rng(int(stream_key(seed, Stream.HOUSEHOLD, 0)))
+    values = np.array(sorted(sizes), dtype=np.int64)
+    probs = np.array([sizes[v] for v in sorted(sizes)], dtype=np.float64)
+    probs = probs / probs.sum()
+    mean = float((values * probs).sum())
+    q = min(1.0, child_share * mean / (mean - 1.0)) if mean > 1.0 else 0.0
+    head = np.zeros(HH_BLOCK, np.int32)
+    size = np.zeros(HH_BLOCK, np.int32)
+    adult = np.ones(HH_BLOCK, np.uint8)
+    pos = 0
+    while pos < HH_BLOCK:
+        s = int(min(rng.choice(values, p=probs), HH_BLOCK - pos))
+        for j in range(s):
+            head[pos + j] = j
+            size[pos + j] = s
+            adult[pos + j] = 1 if j == 0 else int(rng.random() >= q)
+        pos += s
+    return head, size, adult
+
+
+def feistel_keys(seed: int, degree: int) -> np.ndarray:
+    """Round keys, shape (degree, ROUNDS) uint64."""
+    keys = np.zeros((max(degree, 1), ROUNDS), np.uint64)
+    with np.errstate(over="ignore"):
+        _fill_keys(keys, seed, degree)
+    return keys
+
+
+def _fill_keys(keys: np.ndarray, seed: int, degree: int) -> None:
+    for k in range(degree):
+        base = stream_key(seed, Stream.FRIENDS + k, 0)
+        for r in range(ROUNDS):
+            keys[k, r] = mix64(np.uint64(base) + np.uint64(r + 1) * np.uint64(0x9E3779B97F4A7C15))
+
+
+def make(jit, mix):
+    """Per-agent population functions compiled with ``jit``; ``mix`` is the compiled SplitMix64 finaliser."""
+
+    @jit
+    def region_of(i, starts):
+        r = 0
+        while i >= starts[r + 1]:
+            r += 1
+        return r
+
+    @jit
+    def half_bits(m):
+        b = 1
+        while (np.int64(1) << (2 * b)) < m:
+            b += 1
+        return b
+
+    @jit
+    def feistel(x, keys, k, b, inverse):
+        mask = (np.uint64(1) << np.uint64(b)) - np.uint64(1)
+        left = np.uint64(x) >> np.uint64(b)
+        right = np.uint64(x) & mask
+        for step in range(ROUNDS):
+            r = ROUNDS - 1 - step if inverse else step
+            if inverse:
+                new_right = left
+                left = right ^ (mix(left ^ keys[k, r]) & mask)
+                right = new_right
+            else:
+                new_left = right
+                right = left ^ (mix(right ^ keys[k, r]) & mask)
+                left = new_left
+        return np.int64((left << np.uint64(b)) | right)
+
+    @jit
+    def permute(x, m, keys, k, inverse):
+        b = half_bits(m)
+        y = feistel(x, keys, k, b, inverse)
+        while y >= m:  # cycle walking keeps the permutation inside [0, m)
+            y = feistel(y, keys, k, b, inverse)
+        return y
+
+    @jit
+    def partner(i, k, lo, hi, keys):
+        """Partner of agent i in matching k over the id block [lo, hi); -1 if unmatched (odd block)."""
+        m = hi - lo
+        if m < 2:
+            return np.int64(-1)
+        q = permute(i - lo, m, keys, k, False) ^ 1
+        if q >= m:
+            return np.int64(-1)
+        return lo + permute(q, m, keys, k, True)
+
+    @jit
+    def household_head(i, hh_head):
+        return i - hh_head[i % HH_BLOCK]
+
+    return region_of, partner, household_head
