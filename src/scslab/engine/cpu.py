@@ -20,6 +20,7 @@ from numba import njit, prange
 from ..compile import EVENT, FLAG, INBOX, SE, P, Plan
 from ..rng import Stream, day_keys
 from .kernels import EMIT_WIDTH, NONE_DAY, build, emit_margin
+from .jitcache import engine_cache
 from .state import Columns, allocate, check_capacity
 
 __all__ = ["run_dense", "RawRun", "DEFAULT_CHUNK"]
@@ -42,11 +43,12 @@ class RawRun:
 # The per-agent functions, compiled for the CPU. Dispatchers compile lazily, on the first run; the drivers
 # below are module-level so that numba can cache their machine code on disk (``cache=True``).
 _K = build(njit(inline="always", nogil=True))
+_CACHE = engine_cache()
 init_agent, finish, act, quick, levels, tier_of = _K.init_agent, _K.finish, _K.act, _K.quick, _K.levels, _K.tier_of
 partner, household_head, region_of = _K.partner, _K.household_head, _K.region_of
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(parallel=True, nogil=True, cache=_CACHE)
 def init_pass(lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holder_t, hh_adult, skeys, cnt):
     """Initial state of every agent, and the initial level metrics in ``cnt[chunk]``."""
     score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state = cols
@@ -59,7 +61,7 @@ def init_pass(lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holde
             levels(c, region[ch] * T + np.int64(traits[i]), 1, tier_of(score[i], mins, prm[P.NT]), 0,
                    flags[i], prm, cons)
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(parallel=True, nogil=True, cache=_CACHE)
 def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, mins_f, lists_f, cons_f,
                prm_a, beh, rep, gate, cum, pev, det, kf, ka, ks, cnt_f, cnt_a, emit, n_emit, margin):
     """Pass d: finish day d-1 (when ``do_fin``) and act on day d (when ``do_act``) for every agent.
@@ -95,7 +97,7 @@ def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, min
         resume[ch] = stop
         n_emit[ch] = ne
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=_CACHE)
 def sparse_pass(rec, cols, prm, starts, keys, hh_head, hh_size, hh_adult, net_cnt, out):
     """Network penalties and children's inherited sanctions; returns story rows written to ``out``."""
     pending, listed, traits, flags, inbox = cols[1], cols[3], cols[4], cols[5], cols[6]

@@ -324,7 +324,7 @@ def build(jit):
         return state_code(tier, f), ne
 
     @jit
-    def apply_points(i, d, b, false, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
+    def apply_points(i, d, b, ch, false, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
                     prm, beh, rep, ka, emit, ne):
         pts = np.int64(beh[b, 0])
         nrep = beh[b, 7]
@@ -356,7 +356,8 @@ def build(jit):
         if beh[b, 2] != 0 or beh[b, 3] != 0:
             ne = put(emit, ne, EVENT.NETWORK, i, d, b, beh[b, 2], beh[b, 3])
         if story:
-            ne = put(emit, ne, EVENT.STORY, i, d, SE.false_attribution if false else SE.act_detected, b, pts)
+            code = SE.false_attribution if false else SE.act_detected
+            ne = put(emit, ne, EVENT.STORY, i, d, code, b + 256 * (ch + 1), pts)  # arg packs the channel
         return ne
 
     @jit
@@ -375,6 +376,7 @@ def build(jit):
                 continue
             b = ev >> 1
             false = (ev & 1) == 1
+            j = -1
             if not false:
                 cnt[prm[P.M_ACTS] + b, cell] += 1
                 ud = draw(ka[Stream.DETECT + b], i)
@@ -391,7 +393,7 @@ def build(jit):
                     cnt[prm[P.M_NEW_DEBT], cell] += 1
             else:
                 cnt[prm[P.M_FALSE] + b, cell] += 1
-            ne = apply_points(i, d, b, false, score, pending, last_off, listed, traits, flags, inbox, acct,
+            ne = apply_points(i, d, b, j, false, score, pending, last_off, listed, traits, flags, inbox, acct,
                               strikes, outstanding, acct_since, state, prm, beh, rep, ka, emit, ne)
         return ne
 

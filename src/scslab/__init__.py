@@ -1,0 +1,14 @@
+"""scslab: simulate social credit systems over synthetic populations.
+
+Synthetic populations only: scslab has no importer of real people's records, no face recognition and no
+identification. It is a model of such systems, not an instance of one.
+"""
+
+from .api import Result, simulate
+from .errors import BackendError, CapacityError, RunDirError, ScenarioError, ScslabError
+from .scenarios import Scenario, load_scenario, preset_names
+
+__version__ = "0.1.0"
+
+__all__ = ["simulate", "Result", "load_scenario", "preset_names", "Scenario", "ScslabError", "ScenarioError",
+           "CapacityError", "BackendError", "RunDirError", "__version__"]

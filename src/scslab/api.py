@@ -1,0 +1,160 @@
+"""The Python API: ``simulate(scenario, ...) -> Result``."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import pyarrow as pa
+
+from .errors import BackendError, RunDirError
+from .scenarios.load import load_scenario
+from .scenarios.schema import Scenario
+
+__all__ = ["simulate", "Result", "ENGINES", "BACKENDS"]
+
+ENGINES = ("dense",)
+BACKENDS = ("cpu",)
+
+
+@dataclass
+class Result:
+    """A finished run: tidy ``metrics`` and ``stories`` (pandas DataFrames), the ``manifest``, and ``save``."""
+
+    metrics_table: pa.Table
+    stories_table: pa.Table
+    manifest: dict[str, Any]
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def metrics(self):
+        """One row per (day, metric, group): columns day, metric, group, value."""
+        if "metrics" not in self._cache:
+            self._cache["metrics"] = self.metrics_table.to_pandas()
+        return self._cache["metrics"]
+
+    @property
+    def stories(self):
+        """Event log of the sampled agents: day, agent, event, behaviour, channel, points, score_after, reason."""
+        if "stories" not in self._cache:
+            self._cache["stories"] = self.stories_table.to_pandas()
+        return self._cache["stories"]
+
+    def series(self, metric: str, group: str = "all"):
+        """The daily values of one metric for one group, indexed by day."""
+        m = self.metrics
+        sel = m[(m["metric"] == metric) & (m["group"] == group)]
+        if sel.empty:
+            known = sorted(set(m["metric"]))
+            raise KeyError(f"no metric {metric!r} for group {group!r}; metrics: {', '.join(known)}")
+        return sel.set_index("day")["value"]
+
+    def final(self, metric: str, group: str = "all") -> int:
+        """Value of a metric on the last day."""
+        return int(self.series(metric, group).iloc[-1])
+
+    def summary(self) -> dict[str, int]:
+        """Final-day headline numbers: tiers, listed, sanctioned, wrongly listed, network penalties."""
+        m = self.metrics
+        last = m[(m["day"] == m["day"].max()) & (m["group"] == "all")]
+        out = {}
+        for name, value in zip(last["metric"], last["value"]):
+            if name.startswith(("tier:", "listed:", "innocent_listed:", "sanctioned:", "rewarded:")):
+                out[name] = int(value)
+        total = m[(m["group"] == "all")]
+        for prefix in ("network_penalties", "blocked:", "false:"):
+            sel = total[total["metric"].str.startswith(prefix)]
+            for name, value in sel.groupby("metric")["value"].sum().items():
+                out[f"{name} (total)"] = int(value)
+        return out
+
+    def save(self, out: str | Path, *, force: bool = False) -> Path:
+        """Write the run directory ``out`` (atomically; refuses to overwrite unless ``force``)."""
+        from .output.rundir import write_run
+
+        return write_run(out, self.metrics_table, self.stories_table, self.manifest, force=force)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Result":
+        from .output.rundir import read_run
+
+        metrics, stories, manifest = read_run(path)
+        return cls(metrics, stories, manifest)
+
+
+def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population: int | None = None,
+             days: int | None = None, seed: int | None = None, threads: int | None = None,
+             overrides: Mapping[str, Any] | list[str] | None = None, engine: str = "dense", backend: str = "cpu",
+             chunk: int | None = None, progress: Callable[[int], None] | None = None) -> Result:
+    """Run a scenario and return its :class:`Result`.
+
+    ``scenario`` is a preset name, a TOML path, a dict or a :class:`Scenario`; ``population``, ``days`` and
+    ``seed`` override the scenario's own; ``overrides`` maps dotted paths to values. ``progress`` is called
+    with each finished day.
+    """
+    if engine not in ENGINES:
+        raise BackendError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
+    if backend not in BACKENDS:
+        raise BackendError(f"backend {backend!r} is not available in this version; allowed: {', '.join(BACKENDS)}")
+    from .errors import ScenarioError
+
+    for name, value, low in (("population", population, 1), ("days", days, 1), ("seed", seed, 0),
+                             ("threads", threads, 1), ("chunk", chunk, 1)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
+            raise ScenarioError([(name, value, f"must be an integer >= {low}")])
+    s = load_scenario(scenario, overrides)
+    from .compile import compile_plan
+    from .engine.cpu import DEFAULT_CHUNK, run_dense
+    from .engine.state import bytes_per_agent, estimate_bytes
+    from .metrics import metrics_table, stories_table
+
+    # validate the run-level values through the schema too (limits on size and days)
+    if population is not None or days is not None or seed is not None:
+        data = s.model_dump(mode="python")
+        data["population"]["size"] = population if population is not None else s.population.size
+        data["run"]["days"] = days if days is not None else s.run.days
+        data["run"]["seed"] = seed if seed is not None else s.run.seed
+        s = load_scenario(data)
+    plan = compile_plan(s)
+    started = _dt.datetime.now(_dt.timezone.utc)
+    t0 = time.perf_counter()
+    raw = run_dense(plan, threads=threads, chunk=chunk or DEFAULT_CHUNK, progress=progress)
+    elapsed = time.perf_counter() - t0
+    metrics = metrics_table(plan, raw.counts, raw.coverage)
+    stories = stories_table(plan, raw.stories, raw.story_ids, raw.story_scores)
+    import numba
+    import numpy
+
+    from . import __version__
+
+    manifest = {
+        "scslab_version": __version__,
+        "scenario": s.model_dump(mode="json"),
+        "name": s.meta.name,
+        "seed": plan.seed,
+        "population": plan.size,
+        "days": plan.days,
+        "engine": engine,
+        "backend": backend,
+        "threads": threads or numba.get_num_threads(),
+        "bytes_per_agent": bytes_per_agent(plan),
+        "memory_estimate_bytes": estimate_bytes(plan),
+        "started": started.isoformat(),
+        "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+        "elapsed_s": round(elapsed, 3),
+        "agent_days_per_s": round(plan.size * plan.days / max(elapsed, 1e-9)),
+        "story_agents": [int(a) for a in raw.story_ids],
+        "versions": {"numpy": numpy.__version__, "numba": numba.__version__, "pyarrow": pa.__version__,
+                     "python": platform.python_version()},
+        "status": "in memory",
+    }
+    return Result(metrics, stories, manifest)
+
+
+def _check_out(out: Path, force: bool) -> None:
+    if out.exists() and not force:
+        raise RunDirError(f"run directory {str(out)!r} already exists; choose another --out or pass --force")

@@ -1,0 +1,129 @@
+"""The ``scslab`` command line (Typer + Rich)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import CapacityError, ScslabError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="scslab: simulate social credit systems over synthetic populations (synthetic only: "
+                       "no real records, no face recognition, no identification).")
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(exc: ScslabError) -> None:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    raise typer.Exit(code=3 if isinstance(exc, CapacityError) else 2)
+
+
+@app.command()
+def presets() -> None:
+    """List the bundled presets with a one-line description."""
+    from .scenarios import load_scenario, preset_names
+
+    table = Table(title="scslab presets")
+    table.add_column("preset", style="bold")
+    table.add_column("kind")
+    table.add_column("agents", justify="right")
+    table.add_column("description")
+    for name in preset_names():
+        s = load_scenario(name)
+        table.add_row(name, s.meta.kind, f"{s.population.size:,}", s.meta.description)
+    console.print(table)
+
+
+@app.command()
+def validate(file: Path = typer.Argument(..., help="Scenario TOML file (or preset name) to check.")) -> None:
+    """Check a scenario file and explain every problem."""
+    from .scenarios import load_scenario
+
+    try:
+        s = load_scenario(str(file) if not file.exists() else file)
+    except ScslabError as exc:
+        _fail(exc)
+    documented = sum(1 for v in s.provenance.values() if v.startswith("documented"))
+    console.print(f"[green]ok[/] {file}: {s.meta.name} ({s.meta.kind}), {len(s.behaviours)} behaviours, "
+                  f"{len(s.channels)} channels, {len(s.lists)} lists, {len(s.consequences)} consequences, "
+                  f"{len(s.timeline)} timeline changes; provenance: {documented} documented, "
+                  f"{len(s.provenance) - documented} assumed")
+
+
+@app.command()
+def run(
+    scenario: str = typer.Argument(..., help="A preset name (see `scslab presets`) or a scenario TOML file."),
+    population: Optional[int] = typer.Option(None, "--population", "-n", help="Number of agents."),
+    days: Optional[int] = typer.Option(None, "--days", "-d", help="Days to simulate."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Random seed (same seed, same bytes)."),
+    threads: Optional[int] = typer.Option(None, "--threads", "-t", help="CPU threads (default: all cores)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default runs/NAME-TIME)."),
+    set_: List[str] = typer.Option([], "--set", help="Override a value: path.to.key=value (repeatable)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing run directory."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Run a scenario on the CPU and write a run directory (manifest, metrics.parquet, stories.parquet)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .api import simulate
+    from .scenarios import load_scenario
+
+    try:
+        s = load_scenario(scenario, set_ or None)
+        n = population if population is not None else s.population.size
+        d = days if days is not None else s.run.days
+        target = out or Path("runs") / f"{s.meta.name}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
+        if target.exists() and not force:
+            raise_exists(target)
+        t0 = time.perf_counter()
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("days  {task.fields[rate]}"), TimeRemainingColumn(), console=err,
+                      disable=quiet, transient=False) as bar:
+            task = bar.add_task(f"{s.meta.name} x {n:,} agents", total=d, rate="compiling...")
+
+            def progress(day: int) -> None:
+                elapsed = time.perf_counter() - t0
+                bar.update(task, completed=day + 1, rate=f"{(day + 1) * n / max(elapsed, 1e-9):.3g} agent-days/s")
+
+            result = simulate(s, population=population, days=days, seed=seed, threads=threads, progress=progress)
+        path = result.save(target, force=force)
+    except ScslabError as exc:
+        _fail(exc)
+    _print_summary(result, path)
+
+
+def raise_exists(target: Path) -> None:
+    from .errors import RunDirError
+
+    raise RunDirError(f"run directory {str(target)!r} already exists; choose another --out or pass --force")
+
+
+def _print_summary(result, path: Path) -> None:
+    m = result.manifest
+    summary = result.summary()
+    table = Table(title=f"{m['name']}: {m['population']:,} agents x {m['days']} days, seed {m['seed']}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    n = m["population"]
+    for key, value in summary.items():
+        unit = "person-times" if key.startswith("blocked:") else ("events" if "(total)" in key else "people")
+        share = f" ({100 * value / n:.2f} %)" if unit == "people" else ""
+        table.add_row(key, f"{value:,}{share}", unit)
+    console.print(table)
+    console.print(f"{m['elapsed_s']:.2f} s, {m['agent_days_per_s']:.3g} agent-days/s; written to [bold]{path}[/]")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

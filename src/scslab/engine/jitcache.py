@@ -1,0 +1,57 @@
+"""Make numba's on-disk cache of the CPU drivers depend on every engine source file.
+
+numba stamps a cached function with its own file only, so an edit to ``kernels.py`` (inlined into the
+drivers in ``cpu.py``) would otherwise reuse stale machine code. This locator stamps the drivers with a hash
+of all the files whose code or constants they compile in. If numba's caching internals ever change shape,
+:func:`engine_cache` returns False and the drivers are simply compiled in each process (correct, slower).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+__all__ = ["engine_cache", "ENGINE_SOURCES"]
+
+_ROOT = Path(__file__).resolve().parent.parent
+ENGINE_SOURCES = ("engine/cpu.py", "engine/kernels.py", "population.py", "rng.py", "compile.py")
+
+
+def _digest() -> str:
+    h = hashlib.sha256()
+    for rel in ENGINE_SOURCES:
+        h.update(rel.encode())
+        h.update((_ROOT / rel).read_bytes())
+    return h.hexdigest()
+
+
+def engine_cache() -> bool:
+    """Register the locator once; True when the drivers may use ``cache=True``."""
+    try:
+        from numba.core import caching
+    except ImportError:  # pragma: no cover
+        return False
+    impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
+    base = getattr(caching, "InTreeCacheLocator", None)
+    if impl is None or base is None or not isinstance(getattr(impl, "_locator_classes", None), list):
+        return False
+    for cls in impl._locator_classes:
+        if getattr(cls, "_scslab", False):
+            return True
+    driver_file = str(_ROOT / "engine" / "cpu.py")
+    digest = _digest()
+
+    class EngineLocator(base):
+        _scslab = True
+
+        def get_source_stamp(self):
+            return digest
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if str(Path(py_file).resolve()) != driver_file:
+                return None
+            return super().from_function(py_func, py_file)
+
+    impl._locator_classes.insert(0, EngineLocator)
+    return True
