@@ -36,7 +36,10 @@ def presets() -> None:
     table.add_column("agents", justify="right")
     table.add_column("description")
     for name in preset_names():
-        s = load_scenario(name)
+        try:
+            s = load_scenario(name)
+        except ScslabError as exc:
+            _fail(exc)
         table.add_row(name, s.meta.kind, f"{s.population.size:,}", s.meta.description)
     console.print(table)
 

@@ -336,7 +336,8 @@ def build(jit):
         box = inbox[i]
         if beh[b, 1] >= 0:  # a domain account takes the points
             a = np.int64(acct[i]) + pts
-            acct_since[i] = d
+            if pts < 0:
+                acct_since[i] = d
             if a <= 0 and (flags[i] & F_CONF) == 0 and (box & IN_CONF) == 0:
                 box |= IN_CONF
                 if story:

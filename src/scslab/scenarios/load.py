@@ -177,7 +177,7 @@ def _validate(data: Any, source: str | None) -> Scenario:
         raise ScenarioError([("", None, "scenario is nested too deeply")], source=source) from None
     problems = cross_check(scenario)
     problems += _check_timeline(scenario)
-    problems += _check_provenance(scenario, data)
+    problems += _check_provenance(scenario, scenario.model_dump(mode="python"))
     if problems:
         raise ScenarioError(problems, source=source)
     return scenario
@@ -193,6 +193,7 @@ def with_changes(s: Scenario, changes: Mapping[str, Any], where: str) -> Scenari
     """The scenario with a timeline entry's changes applied; structure must not change."""
     data = apply_overrides(s.model_dump(mode="python"), changes, must_exist=True, where=where)
     data["timeline"] = []
+    data["provenance"] = {}
     try:
         changed = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -201,6 +202,7 @@ def with_changes(s: Scenario, changes: Mapping[str, Any], where: str) -> Scenari
     problems = cross_check(changed)
     if problems:
         raise ScenarioError([(f"{where}: {p}", v, m) for p, v, m in problems])
+    changed = changed.model_copy(update={"provenance": s.provenance})
     if _structure(changed) != _structure(s):
         raise ScenarioError([(where, dict(changes), "a timeline change may alter values only, not add or "
                                                     "remove behaviours, channels, tiers, lists or accounts")])

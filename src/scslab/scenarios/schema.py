@@ -345,6 +345,7 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
                           "consequences, debt and redress, not population, meta, run or provenance"))
 
     for key, text in s.provenance.items():
-        if not (text.startswith("documented:") or text.startswith("assumed:")):
-            p.append((f"provenance.{key}", text, "must start with 'documented:' (with its source) or 'assumed:'"))
+        if not (text.startswith("documented:") or text == "assumed" or text.startswith("assumed:")):
+            p.append((f"provenance.{key}", text,
+                      "must be 'documented: <source>' or 'assumed' (optionally 'assumed: <note>')"))
     return p

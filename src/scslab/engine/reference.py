@@ -1,0 +1,312 @@
+"""The reference implementation: one plain Python object per agent, written to be obviously correct.
+
+Used only in tests, to check the engine statistically. It shares the *population* with the engine (traits,
+households and friend ties are part of a run's definition, computed by :mod:`scslab.population`) but nothing
+of the day's logic: every probability is computed here from the scenario in floating point, every decision
+is drawn from its own ``numpy`` generator, and the phases run in the documented order, one agent at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import population as popmod
+from ..compile import Plan, _coverage
+from ..rng import Stream, draw_array, mix64, stream_key
+from ..scenarios.schema import Exit, Scenario
+
+__all__ = ["run_reference", "Citizen"]
+
+
+@dataclass
+class Citizen:
+    id: int
+    region: int
+    klass: int
+    group: int
+    adult: bool
+    holder: bool
+    household: list[int]
+    friends: list[int]
+    score: int
+    pending: int = 0
+    last_offence: int = -(10**9)
+    listed: dict[str, int] = field(default_factory=dict)     # list name -> day listed
+    false_record: bool = False
+    debt: bool = False
+    confiscated: bool = False
+    child_sanction: bool = False
+    child_sanction_next: bool = False
+    sanctioned: bool = False
+    account: int = 0
+    account_since: int = -(10**9)
+    strikes: int = 0
+    outstanding: int = 0
+    tier: int = 0
+    # changes made during the day, applied at its end
+    new_false: bool = False
+    new_debt: bool = False
+    new_zero: bool = False
+    clear_false: bool = False
+
+
+def _population(plan: Plan) -> list[Citizen]:
+    s = plan.scenario
+    n = plan.size
+    ids = np.arange(n, dtype=np.int64)
+    uc = draw_array(stream_key(plan.seed, Stream.CLASS, 0), ids).astype(np.uint64)
+    ug = draw_array(stream_key(plan.seed, Stream.GROUP, 0), ids).astype(np.uint64)
+    uh = draw_array(stream_key(plan.seed, Stream.HOLDER, 0), ids).astype(np.uint64)
+    klass = np.searchsorted(plan.class_cum, uc, side="right")
+    group = np.searchsorted(plan.group_cum, ug, side="right")
+    region = np.searchsorted(plan.region_starts, ids, side="right") - 1
+    region_of, partner, household_head = popmod.make(lambda f: f, mix64)
+    B = len(plan.hh_head)
+    k_local = round(s.population.friends.degree * s.population.friends.same_region)
+    people = []
+    with np.errstate(over="ignore"):
+        for i in range(n):
+            if s.population.households is not None:
+                head = i - int(plan.hh_head[i % B])
+                members = list(range(head, min(head + int(plan.hh_size[i % B]), n)))
+                adult = bool(plan.hh_adult[i % B])
+            else:
+                members, adult = [i], True
+            friends = []
+            r = int(region[i])
+            for k in range(s.population.friends.degree):
+                lo, hi = (int(plan.region_starts[r]), int(plan.region_starts[r + 1])) if k < k_local else (0, n)
+                p = int(partner(i, k, lo, hi, plan.friend_keys))
+                if p >= 0:
+                    friends.append(p)
+            holder = bool(plan.account_names) and int(uh[i]) < int(plan.holder_t)
+            people.append(Citizen(i, r, int(klass[i]), int(group[i]), adult, holder, members, friends,
+                                  score=s.score.base,
+                                  account=s.accounts[plan.account_names[0]].points if plan.account_names else 0))
+    return people
+
+
+def _tier(s: Scenario, score: int) -> int:
+    for k, (_, minimum) in enumerate(s.score.tiers.items()):
+        if score >= minimum:
+            return k
+    return len(s.score.tiers) - 1
+
+
+def _effective(s: Scenario, day: int, channel: str, region: str) -> float:
+    ch = s.channels[channel]
+    reg = s.population.regions[region]
+    factor = reg.camera_coverage if ch.kind == "camera" else reg.data_completeness
+    return min(1.0, _coverage(ch, day) * factor)
+
+
+def run_reference(plan: Plan, seed: int) -> np.ndarray:
+    """Run ``plan`` with the slow reference; returns counts[day, metric] for the group "all"."""
+    rng = np.random.default_rng(seed)
+    people = _population(plan)
+    D, M = plan.days, len(plan.metric_names)
+    out = np.zeros((D, M), np.int64)
+    idx = {name: k for k, name in enumerate(plan.metric_names)}
+    regions, groups, classes = plan.region_names, plan.group_names, plan.class_names
+    redress: list[tuple[int, int, str, int]] = []  # (due day, agent, behaviour, points)
+
+    for day in range(D):
+        s = plan.epoch_at(day).scenario
+        pop = s.population
+        tiers = list(s.score.tiers)
+        ff = {g: pop.groups[g].false_match_factor for g in groups}
+        mean_ff = sum(pop.groups[g].share * ff[g] for g in groups) or 1.0
+        network: list[tuple[int, str, int, int]] = []
+
+        def count(name: str, k: int = 1) -> None:
+            out[day, idx[name]] += k
+
+        # 1. acts, detection, false attributions, own points (deterrence from start-of-day state)
+        for c in people:
+            if not c.adult:
+                continue
+            for bname, b in s.behaviours.items():
+                if b.account != "score" and not (c.holder and not c.confiscated):
+                    continue
+                negative = b.points < 0
+                eff = [_effective(s, day, ch, regions[c.region]) for ch in b.channels]
+                p = b.rate[classes[c.klass]]
+                if negative:
+                    p *= 1.0 - b.deterrence.surveillance * max(eff)
+                    if b.deterrence.below_tier is not None and c.tier > tiers.index(b.deterrence.below_tier):
+                        p *= b.deterrence.factor
+                    if c.sanctioned:
+                        p *= b.deterrence.when_sanctioned
+                if rng.random() < min(p, 1.0):
+                    count(f"acts:{bname}")
+                    if rng.random() < b.detect:
+                        for ch, e in zip(b.channels, eff):
+                            q = min(1.0, e * s.channels[ch].detect * pop.groups[groups[c.group]].detect_factor)
+                            if rng.random() < q:
+                                count(f"detected:{bname}")
+                                if b.creates_debt and not (c.debt or c.new_debt):
+                                    count("new_debts")
+                                _points(s, c, day, bname, False, network, redress, rng)
+                                break
+                mean_rate = sum(pop.classes[k] * b.rate[k] for k in classes)
+                pf = sum(s.channels[ch].false_match * e for ch, e in zip(b.channels, eff)) * b.detect * mean_rate
+                if rng.random() < min(1.0, pf * ff[groups[c.group]] / mean_ff):
+                    count(f"false:{bname}")
+                    _points(s, c, day, bname, True, network, redress, rng)
+        # 2. network penalties
+        for agent, _, hh, fr in network:
+            c = people[agent]
+            for m in c.household if hh else []:
+                if m != agent:
+                    people[m].pending += hh
+                    count("network_penalties")
+            for m in c.friends if fr else []:
+                people[m].pending += fr
+                count("network_penalties")
+        # redress falling due today
+        for due, agent, bname, pts in [r for r in redress if r[0] == day]:
+            c = people[agent]
+            if s.behaviours[bname].account == "score":
+                c.pending -= pts
+            else:
+                c.account = min(c.account - pts, s.accounts[plan.account_names[0]].points)
+            c.clear_false = True
+            count("redressed")
+        redress = [r for r in redress if r[0] > day]
+        # 3. end of day, agent by agent
+        for c in people:
+            _end_of_day(plan, s, c, day, count, rng)
+        for c in people:  # children's inherited sanctions take effect at the next end of day
+            child_lists = {ref.split(".")[1] for q in s.consequences.values() if q.applies_to != "self" for ref in q.on}
+            if not c.adult:
+                c.child_sanction_next = any(people[m].adult and any(l in people[m].listed for l in child_lists)
+                                            for m in c.household)
+    return out
+
+
+def _points(s: Scenario, c: Citizen, day: int, bname: str, false: bool, network, redress, rng) -> None:
+    b = s.behaviours[bname]
+    pts = b.points
+    if b.repeat_points:
+        pts = b.repeat_points[min(c.strikes, len(b.repeat_points) - 1)]
+        c.strikes = min(c.strikes + 1, 255)
+    if b.account != "score":
+        acct = s.accounts[b.account]
+        a = c.account + pts
+        if pts < 0:
+            c.account_since = day
+        if a <= 0 and not c.confiscated:
+            c.new_zero = True
+        c.account = max(0, min(a, acct.points))
+    else:
+        c.pending += pts
+        if pts < 0:
+            c.last_offence = day
+    if false:
+        c.new_false = True
+        if s.redress is not None and rng.random() < s.redress.contest_probability:
+            redress.append((day + s.redress.delay_days, c.id, bname, pts))
+    elif b.creates_debt:
+        c.new_debt = True
+    if b.network.household or b.network.friends:
+        network.append((c.id, bname, b.network.household, b.network.friends))
+
+
+def _end_of_day(plan: Plan, s: Scenario, c: Citizen, day: int, count, rng) -> None:
+    if c.clear_false:
+        c.false_record = False
+    if c.new_false:
+        c.false_record = True
+    if c.new_debt:
+        c.debt = True
+    if c.new_zero:
+        c.confiscated = True
+    c.child_sanction = c.child_sanction_next
+    c.clear_false = c.new_false = c.new_debt = c.new_zero = False
+    lo, hi = s.score.bounds
+    if s.score.retention_days is not None and c.pending < 0:
+        c.outstanding = max(-30000, c.outstanding + c.pending)
+    score = min(max(c.score + c.pending, lo), hi)
+    c.pending = 0
+    quiet = day - c.last_offence
+    if s.score.retention_days is not None and c.outstanding < 0 and quiet >= s.score.retention_days:
+        score = min(max(score - c.outstanding, lo), hi)
+        c.outstanding = 0
+    rec = s.score.recovery
+    if rec.points_per_day > 0 and score < rec.up_to and quiet >= rec.after_quiet_days:
+        new = min(score + rec.points_per_day, rec.up_to)
+        if s.score.retention_days is not None:
+            c.outstanding = min(0, c.outstanding + new - score)
+        score = new
+        count("recovering")
+    c.score = score
+    if c.strikes > 0 and s.score.strike_window_days is not None:
+        if day - max(c.last_offence, c.account_since) >= s.score.strike_window_days:
+            c.strikes = 0
+    if c.confiscated and day - c.account_since >= s.accounts[plan.account_names[0]].restore_days:
+        c.account = s.accounts[plan.account_names[0]].points
+        c.confiscated = False
+        c.strikes = 0
+    tiers = list(s.score.tiers)
+    c.tier = tier = _tier(s, score)
+    for k, (lname, L) in enumerate(s.lists.items()):
+        publish = day % L.publish_every_days == 0
+        if lname not in c.listed:
+            e = L.enter
+            enter = ((e.tier_at_most is not None and tier >= tiers.index(e.tier_at_most))
+                     or (e.tier_at_least is not None and tier <= tiers.index(e.tier_at_least))
+                     or (e.account_zero is not None and c.confiscated) or (bool(e.debt) and c.debt))
+            if publish and enter:
+                c.listed[lname] = day
+                count(f"entered:{lname}")
+        else:
+            dur = day - c.listed[lname]
+            x = L.exit
+            repaid = isinstance(x, Exit) and bool(x.repaid)
+            cond = isinstance(x, Exit) and (
+                (x.tier_at_least is not None and tier <= tiers.index(x.tier_at_least))
+                or (x.tier_at_most is not None and tier >= tiers.index(x.tier_at_most))
+                or (x.account_restored is not None and not c.confiscated) or (repaid and not c.debt))
+            leave = publish and cond and (dur >= L.min_days or repaid)
+            if L.max_days is not None:
+                extra = 0
+                if L.extra_days_max > 0:
+                    key = stream_key(plan.seed, Stream.LIST_EXTRA + k, 0)
+                    extra = int(draw_array(key, np.array([c.id]))[0]) % (L.extra_days_max + 1)
+                leave = leave or dur >= L.max_days + extra
+            if leave:
+                del c.listed[lname]
+                count(f"exited:{lname}")
+    sanctioned = False
+    for cname, q in s.consequences.items():
+        if q.applies_to == "household.children":
+            applies = c.child_sanction and not c.adult
+        else:
+            applies = any((ref.startswith("lists.") and ref[6:] in c.listed)
+                          or (ref.startswith("tiers.") and ref[6:] == tiers[tier])
+                          or (ref.startswith("accounts.") and c.confiscated) for ref in q.on)
+        if applies:
+            count(f"{'rewarded' if q.kind == 'reward' else 'sanctioned'}:{cname}")
+            if q.kind == "sanction" and q.applies_to == "self":
+                sanctioned = True
+            if q.attempts_per_day > 0 and rng.random() < q.attempts_per_day:
+                count(f"{'granted' if q.kind == 'reward' else 'blocked'}:{cname}")
+    c.sanctioned = sanctioned
+    if c.debt:
+        p = s.debt.repay_per_day * (s.debt.sanction_multiplier if sanctioned else 1.0)
+        if rng.random() < min(1.0, p):
+            c.debt = False
+            count("repaid")
+    count(f"tier:{tiers[tier]}")
+    for lname in c.listed:
+        count(f"listed:{lname}")
+        if c.false_record:
+            count(f"innocent_listed:{lname}")
+    if c.debt:
+        count("debtors")
+    if c.false_record:
+        count("carrying_false_record")
+    if c.confiscated:
+        count(f"account_zero:{plan.account_names[0]}")
