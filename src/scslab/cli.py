@@ -31,7 +31,7 @@ def presets() -> None:
     from .scenarios import load_scenario, preset_names
 
     table = Table(title="scslab presets")
-    table.add_column("preset", style="bold")
+    table.add_column("preset", style="bold", no_wrap=True)
     table.add_column("kind")
     table.add_column("agents", justify="right")
     table.add_column("description")

@@ -123,6 +123,9 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
         def count(name: str, k: int = 1) -> None:
             out[day, idx[name]] += k
 
+        # effective channel coverage of each behaviour in each region today
+        eff_of = {(bname, r): [_effective(s, day, ch, regions[r]) for ch in b.channels]
+                  for bname, b in s.behaviours.items() for r in range(len(regions))}
         # 1. acts, detection, false attributions, own points (deterrence from start-of-day state)
         for c in people:
             if not c.adult:
@@ -131,7 +134,7 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                 if b.account != "score" and not (c.holder and not c.confiscated):
                     continue
                 negative = b.points < 0
-                eff = [_effective(s, day, ch, regions[c.region]) for ch in b.channels]
+                eff = eff_of[bname, c.region]
                 p = b.rate[classes[c.klass]]
                 if negative:
                     p *= 1.0 - b.deterrence.surveillance * max(eff)
@@ -178,9 +181,9 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
         # 3. end of day, agent by agent
         for c in people:
             _end_of_day(plan, s, c, day, count, rng)
+        child_lists = {ref.split(".")[1] for q in s.consequences.values() if q.applies_to != "self" for ref in q.on}
         for c in people:  # children's inherited sanctions take effect at the next end of day
-            child_lists = {ref.split(".")[1] for q in s.consequences.values() if q.applies_to != "self" for ref in q.on}
-            if not c.adult:
+            if child_lists and not c.adult:
                 c.child_sanction_next = any(people[m].adult and any(l in people[m].listed for l in child_lists)
                                             for m in c.household)
     return out

@@ -1,0 +1,39 @@
+"""The command line, end to end."""
+
+import json
+
+from typer.testing import CliRunner
+
+from scslab.cli import app
+
+runner = CliRunner()
+
+
+def test_presets_lists_all():
+    res = runner.invoke(app, ["presets"])
+    assert res.exit_code == 0
+    for name in ("bench-v1", "press-2018", "court-defaulters-national", "jinan-dog-points"):
+        assert name in res.output
+
+
+def test_validate_good_and_bad(tmp_path):
+    assert runner.invoke(app, ["validate", "bench-v1"]).exit_code == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[meta]\nname = "x"\n[population]\nsize = -1\n')
+    res = runner.invoke(app, ["validate", str(bad)])
+    assert res.exit_code == 2
+    assert "population.size" in res.output and "channels" in res.output
+
+
+def test_run_writes_and_summarises(tmp_path):
+    out = tmp_path / "r"
+    res = runner.invoke(app, ["run", "bench-v1", "-n", "3000", "-d", "30", "--seed", "4", "-o", str(out),
+                              "--set", "behaviours.jaywalking.points=-50", "-q"])
+    assert res.exit_code == 0, res.output
+    assert "tier:A" in res.output and "agent-days/s" in res.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scenario"]["behaviours"]["jaywalking"]["points"] == -50
+    again = runner.invoke(app, ["run", "bench-v1", "-n", "3000", "-d", "30", "-o", str(out), "-q"])
+    assert again.exit_code == 2 and "already exists" in again.output
+    bad = runner.invoke(app, ["run", "bench-v1", "--set", "behaviours.jaywalking.detect=2", "-q"])
+    assert bad.exit_code == 2 and "behaviours.jaywalking.detect" in bad.output

@@ -1,0 +1,119 @@
+"""The CPU engine: bench-v1 targets, exact invariants, timeline, capacity, outputs."""
+
+import json
+import os
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+import scslab
+from scslab import CapacityError, RunDirError, simulate
+from scslab.compile import compile_plan
+from scslab.engine.state import check_capacity
+
+
+@pytest.fixture(scope="module")
+def bench_200k():
+    return simulate("bench-v1", population=200_000, days=365, seed=1)
+
+
+def test_bench_v1_tier_shares(bench_200k):
+    """bench-v1.md targets at day 365 (N = 1 M): A 95.0 %, B 3.2 %, C 1.7 %, AA 0.02 %, D 0."""
+    n = 200_000
+    share = {t: bench_200k.final(f"tier:{t}") / n for t in ("AAA", "AA", "A", "B", "C", "D")}
+    assert abs(share["A"] - 0.950) < 0.004
+    assert abs(share["B"] - 0.032) < 0.003
+    assert abs(share["C"] - 0.017) < 0.002
+    assert share["AA"] < 0.001 and share["D"] == 0 and share["AAA"] == 0
+
+
+def test_tiers_sum_to_population_every_day(bench_200k):
+    m = bench_200k.metrics
+    tiers = m[m.metric.str.startswith("tier:") & (m.group == "all")].groupby("day")["value"].sum()
+    assert (tiers == 200_000).all() and len(tiers) == 365
+    by_class = m[m.metric.str.startswith("tier:") & m.group.str.startswith("class:")].groupby("day")["value"].sum()
+    assert (by_class == 200_000).all()
+
+
+def test_network_penalties_equal_four_ties_per_detection(bench_200k):
+    """With N even, every agent has exactly 4 partners: each detected criticism costs 4 deductions."""
+    m = bench_200k.metrics
+    net = bench_200k.series("network_penalties").sum()
+    crit = bench_200k.series("detected:criticize_government").sum()
+    assert net == 4 * crit > 0
+
+
+def test_detected_never_exceeds_acts(bench_200k):
+    m = bench_200k.metrics
+    for b in ("jaywalking", "late_payment", "volunteering"):
+        acts, det = bench_200k.series(f"acts:{b}"), bench_200k.series(f"detected:{b}")
+        assert (det <= acts).all()
+    assert (bench_200k.series("detected:volunteering") == bench_200k.series("acts:volunteering")).all()
+
+
+def test_timeline_changes_rules_from_its_day():
+    r = simulate("bench-v1", population=20_000, days=60, seed=3,
+                 overrides={"timeline": [{"day": 30, "set": {"behaviours.jaywalking.rate.compliant": 0.0,
+                                                             "behaviours.jaywalking.rate.average": 0.0,
+                                                             "behaviours.jaywalking.rate.risky": 0.0}}]})
+    acts = r.series("acts:jaywalking")
+    assert acts.loc[:29].sum() > 100 and acts.loc[30:].sum() == 0
+
+
+def test_capacity_refused_before_allocation():
+    plan = compile_plan(scslab.load_scenario("bench-v1"), size=1_400_000_000)
+    with pytest.raises(CapacityError) as info:
+        check_capacity(plan, available=1 << 30)
+    assert info.value.needed_bytes > 1.4e9 * 10 and "GiB" in str(info.value)
+
+
+def test_run_directory(tmp_path):
+    r = simulate("press-2018", population=5_000, days=40, seed=2)
+    out = r.save(tmp_path / "run")
+    assert sorted(os.listdir(out)) == ["manifest.json", "metrics.parquet", "stories.parquet"]
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["seed"] == 2 and manifest["population"] == 5_000
+    assert manifest["scenario"]["meta"]["name"] == "press_2018"
+    assert set(manifest["files"]) == {"metrics.parquet", "stories.parquet"}
+    table = pq.read_table(out / "metrics.parquet")
+    assert [str(t) for t in table.schema.types] == ["int32", "string", "string", "int64"]
+    assert table.column_names == ["day", "metric", "group", "value"]
+    groups = set(table.column("group").to_pylist())
+    assert {"all", "region:east", "group:minority", "class:risky"} <= groups
+    with pytest.raises(RunDirError, match="already exists"):
+        r.save(out)
+    r.save(out, force=True)
+    stories = pq.read_table(out / "stories.parquet").to_pandas()
+    assert len(stories) > 0 and stories["reason"].str.len().min() > 3
+    assert stories["score_after"].notna().all()
+    assert set(stories["agent"]) <= set(manifest["story_agents"])
+
+
+def test_press_exercises_the_model():
+    r = simulate("press-2018", population=60_000, days=200, seed=1)
+    s = r.summary()
+    assert r.series("false:jaywalking").sum() > 0
+    assert r.series("network_penalties").sum() > 0
+    assert r.series("coverage_ppm:cameras").iloc[-1] > r.series("coverage_ppm:cameras").iloc[0]
+    assert s["listed:blacklist"] > 0 and s["sanctioned:top_school_denied"] > 0
+
+
+def test_court_list_debt_cycle():
+    r = simulate("court-defaulters-national", population=50_000, days=200, seed=1)
+    entered = r.series("entered:court_list").sum()
+    exited = r.series("exited:court_list").sum()
+    assert entered > 0 and exited > 0
+    assert r.final("listed:court_list") == entered - exited
+    assert r.series("repaid").sum() > 0 and r.series("blocked:flight_ban").sum() > 0
+
+
+def test_dog_account_escalation_and_restoration():
+    r = simulate("jinan-dog-points", population=20_000, days=300, seed=1)
+    assert r.series("entered:confiscated_dogs").sum() > 0
+    assert r.series("exited:confiscated_dogs").sum() > 0
+    st = r.stories
+    zero = st[st.event == "account_zero"]
+    if len(zero):
+        assert (zero.points < 0).all()
