@@ -132,7 +132,7 @@ class Plan:
         return current
 
     def day_tables(self, day: int):
-        """(gate, cum, pev, det, coverage) for ``day``; see :func:`_day_tables`."""
+        """(gate, cum, det, coverage) for ``day``; see :func:`_day_tables`."""
         e = self.epoch_at(day)
         cov = tuple(_coverage(e.scenario.channels[c], day) for c in self.channel_names)
         return _day_tables(self, self.epochs.index(e), cov)
@@ -162,7 +162,6 @@ def _day_tables(plan: Plan, epoch_index: int, cov: tuple):
 
     gate[cell, state]        threshold: P(at least one event fires today)
     cum[cell, state, e]      threshold: P(first event that fires is <= e)  (inverse-CDF for the first event)
-    pev[cell, state, e]      threshold: P(event e fires)                    (later events, drawn one by one)
     det[region, group, b, j] threshold: P(act of b detected by one of its first j+1 channels)
     Events are 2*NB: act of behaviour b (2b) and false attribution of b (2b+1).
     A state is tier * 8 + sanctioned * 4 + holder * 2 + adult.
@@ -188,38 +187,35 @@ def _day_tables(plan: Plan, epoch_index: int, cov: tuple):
         rate = np.array([b.rate[c] for c in plan.class_names])
         mean_rate = float((class_share * rate).sum())
         negative = b.points < 0
+        det_tier = b.deterrence.below_tier
+        by_tier = np.ones(NT)
+        if negative and det_tier is not None:
+            by_tier[tier_index[det_tier] + 1:] = b.deterrence.factor
+        by_sanction = np.array([1.0, b.deterrence.when_sanctioned if negative else 1.0])
+        by_holder = np.array([0.0, 1.0]) if b.account != "score" else np.ones(2)
         for ri, rname in enumerate(plan.region_names):
             eff = [_effective(plan, s, cov, c, rname) for c in b.channels]
-            perceived = max(eff) if eff else 0.0
-            chill = 1.0 - b.deterrence.surveillance * perceived if negative else 1.0
+            chill = 1.0 - b.deterrence.surveillance * max(eff) if negative else 1.0
+            # [class, tier, sanctioned, holder], the same for every group
+            acts = (rate[:, None, None, None] * chill * by_tier[None, :, None, None]
+                    * by_sanction[None, None, :, None] * by_holder[None, None, None, :])
+            p[ri, :, :, :, :, :, 1, 2 * bi] = np.clip(acts, 0.0, 1.0)[:, None]
             false_rate = sum(s.channels[c].false_match * e for c, e in zip(b.channels, eff)) * b.detect * mean_rate
+            false_g = np.minimum(1.0, false_rate * ff / mean_ff)  # [group]
+            p[ri, :, :, :, :, :, 1, 2 * bi + 1] = (false_g[None, :, None, None, None]
+                                                   * by_holder[None, None, None, None, :])
             for gi, gname in enumerate(plan.group_names):
                 grp = pop.groups[gname]
                 miss = 1.0
                 for j, (c, e) in enumerate(zip(b.channels, eff)):
-                    q = min(1.0, e * s.channels[c].detect * grp.detect_factor)
-                    miss *= 1.0 - q
+                    miss *= 1.0 - min(1.0, e * s.channels[c].detect * grp.detect_factor)
                     det[ri, gi, bi, j] = b.detect * (1.0 - miss)
-                for t in range(NT):
-                    deterred = (negative and b.deterrence.below_tier is not None
-                                and t > tier_index[b.deterrence.below_tier])
-                    for sanc in (0, 1):
-                        mult = chill
-                        if deterred:
-                            mult *= b.deterrence.factor
-                        if sanc and negative:
-                            mult *= b.deterrence.when_sanctioned
-                        for holder in (0, 1):
-                            if b.account != "score" and not holder:
-                                continue
-                            p[ri, :, gi, t, sanc, holder, 1, 2 * bi] = np.clip(rate * mult, 0.0, 1.0)
-                            p[ri, :, gi, t, sanc, holder, 1, 2 * bi + 1] = min(1.0, false_rate * ff[gi] / mean_ff)
     # cells are region * (C * G) + class * G + group; states tier * 8 + sanctioned * 4 + holder * 2 + adult
     p = p.reshape(R * C * G, NT * 8, NE)
     none_up_to = np.cumprod(1.0 - p, axis=2)
     cum = threshold(1.0 - none_up_to)
     gate = cum[:, :, -1].copy() if NE else np.zeros(p.shape[:2], np.uint64)
-    out = (gate, cum, threshold(p), threshold(det), np.array(cov, dtype=np.float64))
+    out = (gate, cum, threshold(det), np.array(cov, dtype=np.float64))
     if len(plan.table_cache) > 64:
         plan.table_cache.clear()
     plan.table_cache[key] = out

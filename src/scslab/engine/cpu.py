@@ -63,7 +63,7 @@ def init_pass(lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holde
 
 @njit(parallel=True, nogil=True, cache=_CACHE)
 def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, mins_f, lists_f, cons_f,
-               prm_a, beh, rep, gate, cum, pev, det, kf, ka, ks, cnt_f, cnt_a, emit, n_emit, margin):
+               prm_a, beh, rep, gate, cum, det, kf, ka, ks, cnt_f, cnt_a, emit, n_emit, margin):
     """Pass d: finish day d-1 (when ``do_fin``) and act on day d (when ``do_act``) for every agent.
 
     ``full`` forces the full end of day for everyone (the day after a timeline change, when cached
@@ -92,7 +92,7 @@ def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, min
                                       cons_f, kf, ks, cf, em, ne)
             if do_act:
                 ne = act(i, d, code, cell, r, score, pending, last_off, listed, traits, flags, inbox, acct,
-                         strikes, outstanding, acct_since, state, prm_a, beh, rep, gate, cum, pev, det, ka,
+                         strikes, outstanding, acct_since, state, prm_a, beh, rep, gate, cum, det, ka,
                          ca, em, ne)
         resume[ch] = stop
         n_emit[ch] = ne
@@ -146,9 +146,9 @@ def sparse_pass(rec, cols, prm, starts, keys, hh_head, hh_size, hh_adult, net_cn
             for m in range(head, end):
                 if hh_adult[m % B] == 0:
                     if any_listed:
-                        inbox[m] = (inbox[m] | INBOX.CHILD_ON) & ~INBOX.CHILD_OFF
+                        inbox[m] = (inbox[m] | INBOX.CHILD_ON) & (0xFF ^ INBOX.CHILD_OFF)
                     else:
-                        inbox[m] = (inbox[m] | INBOX.CHILD_OFF) & ~INBOX.CHILD_ON
+                        inbox[m] = (inbox[m] | INBOX.CHILD_OFF) & (0xFF ^ INBOX.CHILD_ON)
     return nout
 
 def _chunks(plan: Plan, chunk: int):
@@ -224,10 +224,10 @@ def _run(plan, chunk, progress, initial_emit) -> RawRun:
         do_fin, do_act = d > 0, d < D
         ef, ea = plan.epoch_at(max(d - 1, 0)), plan.epoch_at(min(d, D - 1))
         if do_act:
-            gate, cum, pev, det, cov = plan.day_tables(d)
+            gate, cum, det, cov = plan.day_tables(d)
             coverage[d] = cov
         else:  # the last pass only finishes day D-1; the act tables are passed but not read
-            gate, cum, pev, det, _ = plan.day_tables(D - 1)
+            gate, cum, det, _ = plan.day_tables(D - 1)
         kf, ka = day_keys(plan.seed, d - 1), day_keys(plan.seed, d)
         cnt_f = np.zeros((n_chunks, NM, NC), np.int64)
         cnt_a = np.zeros((n_chunks, NM, NC), np.int64)
@@ -240,7 +240,7 @@ def _run(plan, chunk, progress, initial_emit) -> RawRun:
             lists_f[:, 7] = (d - 1) % np.maximum(ef.lists[:, 7], 1)
         while True:
             dense_pass(lo, hi, reg, resume, d, do_fin, do_act, full, ct, ef.prm, ef.tier_mins, lists_f, ef.cons,
-                       ea.prm, ea.beh, ea.rep, gate, cum, pev, det, kf, ka, ks, cnt_f, cnt_a,
+                       ea.prm, ea.beh, ea.rep, gate, cum, det, kf, ka, ks, cnt_f, cnt_a,
                        emit, n_emit, margin)
             if np.all(resume >= hi):
                 break

@@ -51,6 +51,9 @@ def build(jit):
     IN_FALSE, IN_DEBT, IN_CONF, IN_CLEAR_FALSE = INBOX.FALSE, INBOX.DEBT, INBOX.CONFISCATE, INBOX.CLEAR_FALSE
     IN_CHILD_ON, IN_CHILD_OFF = INBOX.CHILD_ON, INBOX.CHILD_OFF
     ST_RECOVERING, ST_BUSY = 64, 128
+    LEVEL_FLAGS = F_FALSE | F_DEBT | F_CONF | F_CHILD  # the flags that level metrics depend on
+    ONE32 = np.uint64(1 << 32)
+    S32u = np.uint64(32)
 
     @jit
     def draw(key, agent):
@@ -181,7 +184,7 @@ def build(jit):
             score[i] = s
             cnt[prm[P.M_RECOVERED], cell] += 1
             if s >= prm[P.REC_UPTO]:
-                st &= ~ST_RECOVERING
+                st &= 0xFF ^ ST_RECOVERING
                 state[i] = st
         return st & 63
 
@@ -189,16 +192,17 @@ def build(jit):
     def finish(i, d, cell, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
                     prm, mins, lists, cons, kf, ks, cnt, emit, ne):
         """End of day d for agent i; returns (state code for the next day, emit count)."""
-        f = flags[i]
+        f0 = flags[i]
+        f = f0
         s0 = np.int64(score[i])
         nt = prm[P.NT]
         tier0 = tier_of(s0, mins, nt)
-        on = listed_mask(i, listed)
-        levels(cnt, cell, -1, tier0, on, f, prm, cons)
+        on0 = listed_mask(i, listed)
+        on = on0
         box = inbox[i]
         inbox[i] = 0
         if (box & IN_CLEAR_FALSE) != 0:
-            f &= ~F_FALSE
+            f &= 0xFF ^ F_FALSE
         if (box & IN_FALSE) != 0:
             f |= F_FALSE
         if (box & IN_DEBT) != 0:
@@ -208,7 +212,7 @@ def build(jit):
         if (box & IN_CHILD_ON) != 0:
             f |= F_CHILD
         if (box & IN_CHILD_OFF) != 0:
-            f &= ~F_CHILD
+            f &= 0xFF ^ F_CHILD
         story = (f & F_STORY) != 0
         pend = np.int64(pending[i])
         pending[i] = 0
@@ -238,7 +242,7 @@ def build(jit):
                 strikes[i] = 0
         if (f & F_CONF) != 0 and d - np.int64(acct_since[i]) >= prm[P.ACCT_RESTORE]:
             acct[i] = prm[P.ACCT_PTS]
-            f &= ~F_CONF
+            f &= 0xFF ^ F_CONF
             if prm[P.HAS_STRIKES] != 0:
                 strikes[i] = 0
             if story:
@@ -289,7 +293,7 @@ def build(jit):
                         leave = True
                 if leave:
                     listed[l, i] = NONE_DAY
-                    on &= ~(1 << l)
+                    on ^= 1 << l  # the bit is set: this agent was listed
                     cnt[prm[P.M_EXITED] + l, cell] += 1
                     if (prm[P.CHILD_LISTS] >> l) & 1:
                         ne = put(emit, ne, EVENT.LIST_CHANGE, i, d, l, 0, 0)
@@ -306,16 +310,18 @@ def build(jit):
                     if story:
                         code = SE.reward_granted if cons[k, 3] != 0 else SE.attempt_blocked
                         ne = put(emit, ne, EVENT.STORY, i, d, code, k, 0)
-        f = (f | F_SANCT) if sanctioned else (f & ~F_SANCT)
+        f = (f | F_SANCT) if sanctioned else (f & (0xFF ^ F_SANCT))
         # repayment of court debt
         if (f & F_DEBT) != 0:
             t = prm[P.REPAY_TS] if sanctioned else prm[P.REPAY_T]
             if draw(kf[Stream.REPAY], i) < np.uint64(t):
-                f &= ~F_DEBT
+                f &= 0xFF ^ F_DEBT
                 cnt[prm[P.M_REPAID], cell] += 1
                 if story:
                     ne = put(emit, ne, EVENT.STORY, i, d, SE.repaid, -1, 0)
-        levels(cnt, cell, 1, tier, on, f, prm, cons)
+        if tier != tier0 or on != on0 or ((f ^ f0) & LEVEL_FLAGS) != 0:  # level metrics change
+            levels(cnt, cell, -1, tier0, on0, f0, prm, cons)
+            levels(cnt, cell, 1, tier, on, f, prm, cons)
         flags[i] = f
         if prm[P.HAS_OUTSTANDING] != 0 and outstanding[i] != 0 or prm[P.HAS_STRIKES] != 0 and strikes[i] != 0:
             state[i] = pack_state(tier, f, on, s, prm) | ST_BUSY
@@ -362,9 +368,16 @@ def build(jit):
         return ne
 
     @jit
-    def act(i, d, code, cell, region, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
-                    prm, beh, rep, gate, cum, pev, det, ka, cnt, emit, ne):
-        """Day d for agent i: draw acts and false attributions, detect, apply own points."""
+    def act(i, d, code, cell, region, score, pending, last_off, listed, traits, flags, inbox, acct,
+            strikes, outstanding, acct_since, state, prm, beh, rep, gate, cum, det, ka, cnt, emit, ne):
+        """Day d for agent i: draw acts and false attributions, detect, apply own points.
+
+        One draw against ``gate`` decides whether anything happens. If so, the first event that fires is
+        found by inverse CDF on ``cum``; then the remaining events are resolved the same way on the
+        conditional tail (the events after the one that fired), one draw per event that fires plus one. In
+        fixed point, N(j) = 2**32 - cum[j] is P(none of events 0..j); the first event of the tail after s
+        that fires is the least j with u * N(s) < (cum[j] - cum[s]) * 2**32. Integers only: exact.
+        """
         u = draw(ka[Stream.GATE], i)
         if u >= gate[cell, code]:
             return ne
@@ -372,11 +385,11 @@ def build(jit):
         while u >= cum[cell, code, e]:
             e += 1
         group = np.int64(traits[i]) % det.shape[1]
-        for ev in range(e, prm[P.NE]):
-            if ev > e and draw(ka[Stream.EVENT + ev], i) >= pev[cell, code, ev]:
-                continue
-            b = ev >> 1
-            false = (ev & 1) == 1
+        last = prm[P.NE] - 1
+        while True:
+            b = e >> 1
+            false = (e & 1) == 1
+            detected = True
             j = -1
             if not false:
                 cnt[prm[P.M_ACTS] + b, cell] += 1
@@ -386,16 +399,28 @@ def build(jit):
                 while j < nch and ud >= det[region, group, b, j]:
                     j += 1
                 if j == nch:
+                    detected = False
                     if (flags[i] & F_STORY) != 0:
                         ne = put(emit, ne, EVENT.STORY, i, d, SE.act_undetected, b, 0)
-                    continue
-                cnt[prm[P.M_DETECTED] + b, cell] += 1
-                if beh[b, 4] != 0 and (flags[i] & F_DEBT) == 0 and (inbox[i] & IN_DEBT) == 0:
-                    cnt[prm[P.M_NEW_DEBT], cell] += 1
+                else:
+                    cnt[prm[P.M_DETECTED] + b, cell] += 1
+                    if beh[b, 4] != 0 and (flags[i] & F_DEBT) == 0 and (inbox[i] & IN_DEBT) == 0:
+                        cnt[prm[P.M_NEW_DEBT], cell] += 1
             else:
                 cnt[prm[P.M_FALSE] + b, cell] += 1
-            ne = apply_points(i, d, b, j, false, score, pending, last_off, listed, traits, flags, inbox, acct,
-                              strikes, outstanding, acct_since, state, prm, beh, rep, ka, emit, ne)
+            if detected:
+                ne = apply_points(i, d, b, j, false, score, pending, last_off, listed, traits, flags, inbox, acct,
+                                  strikes, outstanding, acct_since, state, prm, beh, rep, ka, emit, ne)
+            # the rest of the list, conditional on event e having fired
+            if e >= last:
+                break
+            cs = cum[cell, code, e]
+            lhs = draw(ka[Stream.EVENT + e + 1], i) * (ONE32 - cs)
+            if lhs >= (cum[cell, code, last] - cs) << S32u:
+                break
+            e += 1
+            while lhs >= (cum[cell, code, e] - cs) << S32u:
+                e += 1
         return ne
 
     return _Namespace(draw=draw, tier_of=tier_of, clamp=clamp, init_agent=init_agent, state_code=state_code,
