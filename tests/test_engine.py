@@ -92,7 +92,7 @@ def test_run_directory(tmp_path):
 
 
 def test_press_exercises_the_model():
-    r = simulate("press-2018", population=60_000, days=200, seed=1)
+    r = simulate("press-2018", population=200_000, days=365, seed=1)
     s = r.summary()
     assert r.series("false:jaywalking").sum() > 0
     assert r.series("network_penalties").sum() > 0

@@ -1,9 +1,11 @@
 """The engine agrees statistically with the slow per-agent reference on every preset.
 
-Test: for each preset, 4 seeds of the engine and 4 independent runs of the reference on the same synthetic
-population. Per run and metric we take the total over the run (flows) or the mean over the last third of the
-days (levels), and require |mean_engine - mean_reference| / sqrt(var_e/4 + var_r/4 + 1) < 4.5 for every
-metric. With about 40 metrics per preset the chance of a false alarm is below 1 in 1000 per preset.
+Test: for each preset, 20 engine runs (seeds 1-20) and 3 reference runs (on the populations of seeds 1-3,
+with the reference's own random numbers). Per run and metric we take the total over the run (flows) or the
+mean over the last third of the days (levels). Under the hypothesis that both implement the same model the
+two have one distribution, whose variance the 20 engine runs estimate; we require
+|mean_engine - mean_reference| / sqrt(var_engine * (1/20 + 1/3) + 1) < 4.5 for every metric. With about
+40 metrics per preset the chance of a false alarm is below 1 in 1000 per preset.
 """
 
 import pytest
