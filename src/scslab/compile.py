@@ -254,6 +254,14 @@ def _metric_names(s: Scenario, tiers, behaviours, lists, cons, accounts) :
     return names, off, np.array(level, bool)
 
 
+def _condition(cond, kinds, tindex: dict[str, int]) -> tuple[int, int]:
+    """(kind, tier index) of a list's enter or exit condition; the field set names the kind."""
+    for name, value in cond.model_dump().items():
+        if value is not None:
+            return int(kinds[name.upper()]), tindex[value] if name.startswith("tier") else 0
+    raise ValueError(f"empty condition {cond!r}")  # excluded by the schema's cross checks
+
+
 def _epoch(plan_parts: dict, s: Scenario, start: int) -> Epoch:
     tiers = list(s.score.tiers)
     behaviours, lists, cons, accounts = (list(s.behaviours), list(s.lists), list(s.consequences),
@@ -304,26 +312,8 @@ def _epoch(plan_parts: dict, s: Scenario, start: int) -> Epoch:
     prm[P.CHILD_LISTS] = child_mask
     for i, name in enumerate(lists):
         L = s.lists[name]
-        en = L.enter
-        if en.tier_at_most is not None:
-            ek, ea = ENTER.TIER_AT_MOST, tindex[en.tier_at_most]
-        elif en.tier_at_least is not None:
-            ek, ea = ENTER.TIER_AT_LEAST, tindex[en.tier_at_least]
-        elif en.account_zero is not None:
-            ek, ea = ENTER.ACCOUNT_ZERO, 0
-        else:
-            ek, ea = ENTER.DEBT, 0
-        ex = L.exit
-        if not isinstance(ex, Exit):
-            xk, xa = EXIT.NEVER, 0
-        elif ex.tier_at_least is not None:
-            xk, xa = EXIT.TIER_AT_LEAST, tindex[ex.tier_at_least]
-        elif ex.tier_at_most is not None:
-            xk, xa = EXIT.TIER_AT_MOST, tindex[ex.tier_at_most]
-        elif ex.account_restored is not None:
-            xk, xa = EXIT.ACCOUNT_RESTORED, 0
-        else:
-            xk, xa = EXIT.REPAID, 0
+        ek, ea = _condition(L.enter, ENTER, tindex)
+        xk, xa = _condition(L.exit, EXIT, tindex) if isinstance(L.exit, Exit) else (EXIT.NEVER, 0)
         lst[i] = (ek, ea, xk, xa, L.min_days, -1 if L.max_days is None else L.max_days, L.extra_days_max,
                   L.publish_every_days)
     con = np.zeros((len(cons), 6), np.int64)

@@ -168,22 +168,26 @@ def build(jit):
         return state_code(tier, f) | (ST_RECOVERING if recovering else 0) | (ST_BUSY if busy else 0)
 
     @jit
-    def quick(i, d, cell, score, pending, last_off, inbox, strikes, outstanding, state, prm, mins, cnt):
+    def quick(i, d, cell, score, pending, last_off, inbox, state, rec_quiet, rec_pts, rec_upto, plain, mins, cnt,
+              m_recovered):
         """End of day d for an agent with an empty inbox and no running timers: nothing, or one recovery
-        step that stays inside its tier. Returns the state code, or -1 when the full ``finish`` is needed."""
+        step that stays inside its tier. Returns the state code, or -1 when the full ``finish`` is needed.
+
+        Parameters come as scalars (not the ``prm`` vector) so the compiler keeps them in registers;
+        ``plain`` is false when record retention or escalation make every recovery a full end of day."""
         st = np.int64(state[i])
         if pending[i] != 0 or inbox[i] != 0 or st >= ST_BUSY:
             return -1
-        if (st & ST_RECOVERING) != 0 and d - np.int64(last_off[i]) >= prm[P.REC_QUIET]:
-            if prm[P.HAS_OUTSTANDING] != 0 or prm[P.HAS_STRIKES] != 0:
+        if (st & ST_RECOVERING) != 0 and d - np.int64(last_off[i]) >= rec_quiet:
+            if not plain:
                 return -1
-            s = min(np.int64(score[i]) + prm[P.REC_PTS], prm[P.REC_UPTO])
+            s = min(np.int64(score[i]) + rec_pts, rec_upto)
             tier = (st >> 3) & 7
             if tier > 0 and s >= mins[tier - 1]:
                 return -1  # the step crosses into a higher tier: level metrics change
             score[i] = s
-            cnt[prm[P.M_RECOVERED], cell] += 1
-            if s >= prm[P.REC_UPTO]:
+            cnt[m_recovered, cell] += 1
+            if s >= rec_upto:
                 st &= 0xFF ^ ST_RECOVERING
                 state[i] = st
         return st & 63
