@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping
 
 import pyarrow as pa
 
-from .errors import BackendError, RunDirError
+from .errors import BackendError, ScenarioError
 from .scenarios.load import load_scenario
 from .scenarios.schema import Scenario
 
@@ -100,8 +100,6 @@ def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population:
         raise BackendError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
     if backend not in BACKENDS:
         raise BackendError(f"backend {backend!r} is not available in this version; allowed: {', '.join(BACKENDS)}")
-    from .errors import ScenarioError
-
     for name, value, low in (("population", population, 1), ("days", days, 1), ("seed", seed, 0),
                              ("threads", threads, 1), ("chunk", chunk, 1)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
@@ -153,8 +151,3 @@ def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population:
         "status": "in memory",
     }
     return Result(metrics, stories, manifest)
-
-
-def _check_out(out: Path, force: bool) -> None:
-    if out.exists() and not force:
-        raise RunDirError(f"run directory {str(out)!r} already exists; choose another --out or pass --force")

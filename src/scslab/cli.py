@@ -76,15 +76,14 @@ def run(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .api import simulate
+    from .output.rundir import check_target
     from .scenarios import load_scenario
 
     try:
         s = load_scenario(scenario, set_ or None)
         n = population if population is not None else s.population.size
         d = days if days is not None else s.run.days
-        target = out or Path("runs") / f"{s.meta.name}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
-        if target.exists() and not force:
-            raise_exists(target)
+        target = check_target(out or Path("runs") / f"{s.meta.name}-{_dt.datetime.now():%Y%m%d-%H%M%S}", force)
         t0 = time.perf_counter()
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("days  {task.fields[rate]}"), TimeRemainingColumn(), console=err,
@@ -100,12 +99,6 @@ def run(
     except ScslabError as exc:
         _fail(exc)
     _print_summary(result, path)
-
-
-def raise_exists(target: Path) -> None:
-    from .errors import RunDirError
-
-    raise RunDirError(f"run directory {str(target)!r} already exists; choose another --out or pass --force")
 
 
 def _print_summary(result, path: Path) -> None:

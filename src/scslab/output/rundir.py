@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from ..errors import RunDirError
 
-__all__ = ["write_run", "read_run", "sha256"]
+__all__ = ["write_run", "read_run", "sha256", "check_target"]
 
 FILES = ("metrics.parquet", "stories.parquet")
 
@@ -42,14 +42,20 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
                    store_schema=True, row_group_size=1 << 20)
 
 
-def write_run(out: str | Path, metrics: pa.Table, stories: pa.Table, manifest: dict[str, Any], *,
-              force: bool = False) -> Path:
-    """Write a run directory atomically; refuse to replace an existing one unless ``force``."""
+def check_target(out: str | Path, force: bool) -> Path:
+    """Refuse a run directory that exists (unless ``force``) or is not a directory; before any work is done."""
     out = Path(out)
     if out.exists() and not force:
         raise RunDirError(f"run directory {str(out)!r} already exists; choose another --out or pass --force")
     if out.exists() and not out.is_dir():
         raise RunDirError(f"{str(out)!r} exists and is not a directory")
+    return out
+
+
+def write_run(out: str | Path, metrics: pa.Table, stories: pa.Table, manifest: dict[str, Any], *,
+              force: bool = False) -> Path:
+    """Write a run directory atomically; refuse to replace an existing one unless ``force``."""
+    out = check_target(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
