@@ -70,7 +70,7 @@ EVENT = IntEnum("EVENT", "NETWORK STORY LIST_CHANGE REDRESS", start=0)
 # story event codes (column ``event`` of stories.parquet)
 STORY_EVENTS = ["act_detected", "false_attribution", "network_penalty", "recovery", "expiry", "account_zero",
                 "account_restored", "list_enter", "list_exit", "tier_change", "attempt_blocked",
-                "reward_granted", "debt", "repaid", "redress", "act_undetected", "positive_act"]
+                "reward_granted", "repaid", "redress", "act_undetected"]
 SE = IntEnum("SE", STORY_EVENTS, start=0)
 
 

@@ -62,38 +62,23 @@ def metrics_table(plan: Plan, counts: np.ndarray, coverage: np.ndarray) -> pa.Ta
                      "value": pa.array(arrays[3][order], pa.int64())}, schema=METRICS_SCHEMA)
 
 
-def _reason(plan: Plan, event: str, what: str, channel: str, points: int) -> str:
-    if event == "act_detected":
-        return f"{what} detected by {channel}: {points:+d} points"
-    if event == "false_attribution":
-        return f"wrongly matched to a {what} act (false attribution): {points:+d} points"
-    if event == "act_undetected":
-        return f"{what}, not detected"
-    if event == "network_penalty":
-        return f"a tie was caught for {what}: {points:+d} points (network penalty)"
-    if event == "recovery":
-        return f"quiet-period recovery: {points:+d} points"
-    if event == "expiry":
-        return f"old deductions expired: {points:+d} points"
-    if event == "tier_change":
-        return f"now in tier {what}"
-    if event == "list_enter":
-        return f"entered list {what}"
-    if event == "list_exit":
-        return f"left list {what} after {points} days"
-    if event == "attempt_blocked":
-        return f"attempt blocked: {what}"
-    if event == "reward_granted":
-        return f"reward used: {what}"
-    if event == "account_zero":
-        return f"{what} account reached zero: confiscation"
-    if event == "account_restored":
-        return f"account restored to {points} points"
-    if event == "repaid":
-        return "court debt repaid"
-    if event == "redress":
-        return f"false {what} record removed on appeal: {points:+d} points"
-    return event
+REASONS = {
+    "act_detected": "{what} detected by {channel}: {points:+d} points",
+    "false_attribution": "wrongly matched to a {what} act (false attribution): {points:+d} points",
+    "act_undetected": "{what}, not detected",
+    "network_penalty": "a tie was caught for {what}: {points:+d} points (network penalty)",
+    "recovery": "quiet-period recovery: {points:+d} points",
+    "expiry": "old deductions expired: {points:+d} points",
+    "tier_change": "now in tier {what}",
+    "list_enter": "entered list {what}",
+    "list_exit": "left list {what} after {points} days",
+    "attempt_blocked": "attempt blocked: {what}",
+    "reward_granted": "reward used: {what}",
+    "account_zero": "{what} account reached zero: confiscation",
+    "account_restored": "account restored to {points} points",
+    "repaid": "court debt repaid",
+    "redress": "false {what} record removed on appeal: {points:+d} points",
+}
 
 
 def stories_table(plan: Plan, rows: np.ndarray, story_ids: np.ndarray, story_scores: np.ndarray) -> pa.Table:
@@ -128,7 +113,7 @@ def stories_table(plan: Plan, rows: np.ndarray, story_ids: np.ndarray, story_sco
         channels.append(channel)
         d_clip = min(max(d, 0), story_scores.shape[0] - 1)
         after.append(int(story_scores[d_clip, pos[a]]) if a in pos else None)
-        reasons.append(_reason(plan, event, what, channel, p))
+        reasons.append(REASONS.get(event, event).format(what=what, channel=channel, points=p))
     return pa.table({"day": pa.array(day, pa.int32()), "agent": pa.array(agent, pa.int64()),
                      "event": events, "behaviour": whats, "channel": channels,
                      "points": pa.array(pts, pa.int32()), "score_after": pa.array(after, pa.int32()),

@@ -8,16 +8,17 @@ A pass over the population does, for each agent ``i``:
 1. ``finish`` (the end of day d-1): apply the inbox (flag changes made by others) and the pending points
    (own acts + network penalties) -> clamp -> expiries and recovery -> domain account restoration -> list
    entries and exits (on publication days) -> consequences and attempts -> repayment -> record metrics.
-   Returns the start-of-day state code. An agent with an empty inbox and no running timer (no recovery, no
-   listing, no debt, ...) has nothing to finish: ``quiet_state`` only computes its state code.
+   Returns the start-of-day state code. An agent with an empty inbox, no pending points and no running
+   timer takes ``quick`` instead: nothing to do, or one recovery step inside its tier.
 2. ``act`` (day d): one uniform draw gates the day; only if it is below the gate threshold are the
-   events (acts, false attributions) resolved, by inverse CDF for the first one and one draw per later one.
+   events (acts, false attributions) resolved: the first that fires by inverse CDF, then the rest of the
+   list the same way on its conditional tail (one draw per event that fires, plus one).
    Detected acts add points to ``pending`` and append network, story and redress records to ``emit``.
 
 Level metrics (people per tier, listed, sanctioned, ...) are counted as changes (-1 for the agent's state
 before, +1 after) so quiet agents cost nothing; the driver adds the changes up. Network penalties are applied
-between passes by the sparse pass (``engine.cpu``), which is why the end of
-day d-1 is finished at the start of pass d: the documented order of phases is kept with one dense pass.
+between passes by the sparse pass (``engine.cpu``), which is why the end of day d-1 is finished at the start
+of pass d: the documented order of phases is kept with one dense pass.
 Decisions are integer comparisons of uint32 draws with uint64 thresholds; no float arithmetic.
 """
 
@@ -53,7 +54,6 @@ def build(jit):
     ST_RECOVERING, ST_BUSY = 64, 128
     LEVEL_FLAGS = F_FALSE | F_DEBT | F_CONF | F_CHILD  # the flags that level metrics depend on
     ONE32 = np.uint64(1 << 32)
-    S32u = np.uint64(32)
 
     @jit
     def draw(key, agent):
@@ -420,10 +420,10 @@ def build(jit):
                 break
             cs = cum[cell, code, e]
             lhs = draw(ka[Stream.EVENT + e + 1], i) * (ONE32 - cs)
-            if lhs >= (cum[cell, code, last] - cs) << S32u:
+            if lhs >= (cum[cell, code, last] - cs) << S32:
                 break
             e += 1
-            while lhs >= (cum[cell, code, e] - cs) << S32u:
+            while lhs >= (cum[cell, code, e] - cs) << S32:
                 e += 1
         return ne
 

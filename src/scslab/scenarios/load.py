@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import sys
+import types
+import typing
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
@@ -116,8 +118,6 @@ def _loc_path(loc: tuple) -> str:
 
 def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str] | None:
     """Walk the schema along ``loc`` to list the keys allowed where an unknown key was found."""
-    import typing
-
     node: Any = model
     for part in loc[:-1]:
         if isinstance(node, type) and issubclass(node, BaseModel):
@@ -134,7 +134,7 @@ def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str] | None:
             origin = typing.get_origin(node)
             if origin is typing.Annotated:
                 node = typing.get_args(node)[0]
-            elif origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+            elif origin in (typing.Union, types.UnionType):
                 models = [a for a in typing.get_args(node) if isinstance(a, type) and issubclass(a, BaseModel)]
                 node = models[0] if models else node
                 if not models:

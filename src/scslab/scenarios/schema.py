@@ -329,15 +329,10 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
         p.append(("consequences", sorted(child_on),
                   "all consequences passed to household children must share the same 'on' lists"))
 
-    if s.redress is not None and not any(ch.false_match > 0 for ch in s.channels.values()):
-        pass  # redress without false matches is allowed (it simply never fires)
-
     days = [t.day for t in s.timeline]
     if days != sorted(days):
         p.append(("timeline", days, "entries must be in order of day"))
-    for i, t in enumerate(s.timeline):
-        if t.day >= s.run.days:
-            pass  # a change after the run's end is allowed and simply never happens
+    for i, t in enumerate(s.timeline):  # a change after the run's end is allowed: it never happens
         for key in t.set:
             if key.startswith(("population.", "meta.", "run.", "timeline", "provenance")):
                 p.append((f"timeline.{i}.set.{key}", t.set[key],
