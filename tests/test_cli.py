@@ -37,3 +37,13 @@ def test_run_writes_and_summarises(tmp_path):
     assert again.exit_code == 2 and "already exists" in again.output
     bad = runner.invoke(app, ["run", "bench-v1", "--set", "behaviours.jaywalking.detect=2", "-q"])
     assert bad.exit_code == 2 and "behaviours.jaywalking.detect" in bad.output
+
+
+def test_run_refused_when_memory_is_short(monkeypatch, tmp_path):
+    import scslab.engine.state as state
+
+    monkeypatch.setattr(state, "available_memory", lambda: 1 << 30)
+    res = runner.invoke(app, ["run", "bench-v1", "-n", "200000000", "-o", str(tmp_path / "big"), "-q"])
+    assert res.exit_code == 3
+    assert "needs about" in res.output and "GiB" in res.output and "bytes per agent" in res.output
+    assert not (tmp_path / "big").exists()
