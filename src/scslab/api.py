@@ -66,10 +66,12 @@ class Result:
             if name.startswith(("tier:", "listed:", "innocent_listed:", "sanctioned:", "rewarded:")):
                 out[name] = int(value)
         total = m[(m["group"] == "all")]
-        for prefix in ("network_penalties", "blocked:", "false:"):
-            sel = total[total["metric"].str.startswith(prefix)]
-            for name, value in sel.groupby("metric")["value"].sum().items():
+        sums = total.groupby("metric")["value"].sum()
+        for name, value in sums.items():
+            if name.startswith(("blocked:", "granted:")):
                 out[f"{name} (total)"] = int(value)
+        out["network_penalties (total)"] = int(sums.get("network_penalties", 0))
+        out["false attributions (total)"] = int(sums[sums.index.str.startswith("false:")].sum())
         return out
 
     def save(self, out: str | Path, *, force: bool = False) -> Path:

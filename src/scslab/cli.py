@@ -110,7 +110,8 @@ def _print_summary(result, path: Path) -> None:
     table.add_column("unit")
     n = m["population"]
     for key, value in summary.items():
-        unit = "person-times" if key.startswith("blocked:") else ("events" if "(total)" in key else "people")
+        unit = ("person-times" if key.startswith(("blocked:", "granted:"))
+                else "events" if "(total)" in key else "people")
         share = f" ({100 * value / n:.2f} %)" if unit == "people" else ""
         table.add_row(key, f"{value:,}{share}", unit)
     console.print(table)
