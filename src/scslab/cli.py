@@ -21,7 +21,7 @@ err = Console(stderr=True)
 
 
 def _fail(exc: ScslabError) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=3 if isinstance(exc, CapacityError) else 2)
 
 
