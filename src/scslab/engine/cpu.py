@@ -9,7 +9,6 @@ result does not depend on chunk size or thread count.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,7 +18,7 @@ from numba import njit, prange
 
 from ..compile import EVENT, FLAG, INBOX, SE, P, Plan
 from ..rng import Stream, day_keys
-from .kernels import EMIT_WIDTH, NONE_DAY, build, emit_margin
+from .kernels import EMIT_WIDTH, I16, NONE_DAY, build, emit_margin
 from .jitcache import engine_cache
 from .state import Columns, allocate, check_capacity
 
@@ -45,7 +44,7 @@ class RawRun:
 _K = build(njit(inline="always", nogil=True))
 _CACHE = engine_cache()
 init_agent, finish, act, quick, levels, tier_of = _K.init_agent, _K.finish, _K.act, _K.quick, _K.levels, _K.tier_of
-partner, household_head, region_of = _K.partner, _K.household_head, _K.region_of
+partner, household_head, region_of, clamp = _K.partner, _K.household_head, _K.region_of, _K.clamp
 
 
 @njit(parallel=True, nogil=True, cache=_CACHE)
@@ -100,6 +99,18 @@ def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, min
         resume[ch] = stop
         n_emit[ch] = ne
 
+@njit(inline="always", nogil=True)
+def penalise(m, day, b, pts, pending, traits, flags, starts, T, net_cnt, out, nout):
+    """Network penalty of ``pts`` for tie ``m``: pending points, the count, and a story row if m has one."""
+    pending[m] = clamp(np.int64(pending[m]) + pts, -I16, I16)
+    net_cnt[region_of(m, starts) * T + np.int64(traits[m])] += 1
+    if (flags[m] & FLAG.STORY) != 0:
+        out[nout, 0], out[nout, 1], out[nout, 2] = EVENT.STORY, m, day
+        out[nout, 3], out[nout, 4], out[nout, 5] = SE.network_penalty, b, pts
+        nout += 1
+    return nout
+
+
 @njit(nogil=True, cache=_CACHE)
 def sparse_pass(rec, cols, prm, starts, keys, hh_head, hh_size, hh_adult, net_cnt, out):
     """Network penalties and children's inherited sanctions; returns story rows written to ``out``."""
@@ -112,31 +123,18 @@ def sparse_pass(rec, cols, prm, starts, keys, hh_head, hh_size, hh_adult, net_cn
         kind, a, day = rec[j, 0], rec[j, 1], rec[j, 2]
         if kind == EVENT.NETWORK:
             b, hh_pts, fr_pts = rec[j, 3], rec[j, 4], rec[j, 5]
-            n_t = 0
             if hh_pts != 0 and prm[P.HAS_HH] != 0:
                 head = household_head(a, hh_head)
-                end = min(head + hh_size[a % B], n)
-                for m in range(head, end):
+                for m in range(head, min(head + hh_size[a % B], n)):
                     if m != a:
-                        pending[m] = max(-30000, min(30000, np.int64(pending[m]) + hh_pts))
-                        n_t += 1
-                        net_cnt[region_of(m, starts) * T + np.int64(traits[m])] += 1
-                        if (flags[m] & FLAG.STORY) != 0:
-                            out[nout, 0], out[nout, 1], out[nout, 2] = EVENT.STORY, m, day
-                            out[nout, 3], out[nout, 4], out[nout, 5] = SE.network_penalty, b, hh_pts
-                            nout += 1
+                        nout = penalise(m, day, b, hh_pts, pending, traits, flags, starts, T, net_cnt, out, nout)
             if fr_pts != 0:
                 ra = region_of(a, starts)
                 for k in range(prm[P.K]):
                     lo, hi = (starts[ra], starts[ra + 1]) if k < prm[P.K_LOCAL] else (0, n)
                     m = partner(a, k, lo, hi, keys)
                     if m >= 0:
-                        pending[m] = max(-30000, min(30000, np.int64(pending[m]) + fr_pts))
-                        net_cnt[region_of(m, starts) * T + np.int64(traits[m])] += 1
-                        if (flags[m] & FLAG.STORY) != 0:
-                            out[nout, 0], out[nout, 1], out[nout, 2] = EVENT.STORY, m, day
-                            out[nout, 3], out[nout, 4], out[nout, 5] = SE.network_penalty, b, fr_pts
-                            nout += 1
+                        nout = penalise(m, day, b, fr_pts, pending, traits, flags, starts, T, net_cnt, out, nout)
         elif kind == EVENT.LIST_CHANGE:
             head = household_head(a, hh_head)
             end = min(head + hh_size[a % B], n)
@@ -303,6 +301,3 @@ def _apply_redress(plan: Plan, ep, cols: Columns, redress: np.ndarray, d: int, c
         stories.append(rows)
     return redress[redress[:, 2] > d]
 
-
-def default_threads() -> int:
-    return int(os.environ.get("SCSLAB_THREADS", numba.config.NUMBA_NUM_THREADS))
