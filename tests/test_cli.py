@@ -47,3 +47,34 @@ def test_run_refused_when_memory_is_short(monkeypatch, tmp_path):
     assert res.exit_code == 3
     assert "needs about" in res.output and "GiB" in res.output and "bytes per agent" in res.output
     assert not (tmp_path / "big").exists()
+
+
+def test_verify_finds_truncated_altered_and_missing_files(tmp_path):
+    out = tmp_path / "r"
+    assert runner.invoke(app, ["run", "bench-v1", "-n", "3000", "-d", "20", "-o", str(out), "-q"]).exit_code == 0
+    ok = runner.invoke(app, ["verify", str(out)])
+    assert ok.exit_code == 0 and "checksums match" in ok.output
+    stories = (out / "stories.parquet").read_bytes()
+    (out / "stories.parquet").write_bytes(stories[:-100])
+    bad = runner.invoke(app, ["verify", str(out)])
+    assert bad.exit_code == 1 and "stories.parquet: truncated" in bad.output
+    data = bytearray(stories)
+    data[200] ^= 1
+    (out / "stories.parquet").write_bytes(bytes(data))
+    bad = runner.invoke(app, ["verify", str(out)])
+    assert bad.exit_code == 1 and "stories.parquet: altered" in bad.output and "metrics" not in bad.output
+    (out / "metrics.parquet").unlink()
+    bad = runner.invoke(app, ["verify", str(out)])
+    assert bad.exit_code == 1 and "metrics.parquet: missing" in bad.output
+    assert runner.invoke(app, ["verify", str(tmp_path)]).exit_code == 2  # not a run directory
+
+
+def test_verify_reports_an_incomplete_run(tmp_path):
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "manifest.json").write_text(json.dumps({"status": "incomplete"}))
+    res = runner.invoke(app, ["verify", str(out)])
+    assert res.exit_code == 1 and "incomplete run" in res.output and "scslab resume" in res.output
+    (out / "manifest.json").write_text("{not json")
+    res = runner.invoke(app, ["verify", str(out)])
+    assert res.exit_code == 2 and "cannot be read" in res.output

@@ -8,7 +8,7 @@ def test_drivers_use_the_engine_stamp():
     for driver in (cpu.dense_pass, cpu.init_pass, cpu.sparse_pass):
         locator = driver._cache._impl.locator
         assert getattr(locator, "_scslab", False)
-        assert locator.get_source_stamp() == jitcache._digest()
+        assert locator.get_source_stamp() == jitcache.engine_digest()
 
 
 def test_stamp_covers_kernels_and_constants():

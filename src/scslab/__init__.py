@@ -5,10 +5,11 @@ identification. It is a model of such systems, not an instance of one.
 """
 
 from .api import Result, simulate
-from .errors import BackendError, CapacityError, RunDirError, ScenarioError, ScslabError
+from .errors import BackendError, CapacityError, RunDirError, RunInterrupted, ScenarioError, ScslabError
+from .runs import resume, run
 from .scenarios import Scenario, load_scenario, preset_names
 
 __version__ = "0.1.0"
 
-__all__ = ["simulate", "Result", "load_scenario", "preset_names", "Scenario", "ScslabError", "ScenarioError",
-           "CapacityError", "BackendError", "RunDirError", "__version__"]
+__all__ = ["simulate", "run", "resume", "Result", "load_scenario", "preset_names", "Scenario", "ScslabError",
+           "ScenarioError", "CapacityError", "BackendError", "RunDirError", "RunInterrupted", "__version__"]

@@ -88,50 +88,38 @@ class Result:
         return cls(metrics, stories, manifest)
 
 
-def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population: int | None = None,
-             days: int | None = None, seed: int | None = None, threads: int | None = None,
-             overrides: Mapping[str, Any] | list[str] | None = None, engine: str = "dense", backend: str = "cpu",
-             chunk: int | None = None, progress: Callable[[int], None] | None = None) -> Result:
-    """Run a scenario and return its :class:`Result`.
-
-    ``scenario`` is a preset name, a TOML path, a dict or a :class:`Scenario`; ``population``, ``days`` and
-    ``seed`` override the scenario's own; ``overrides`` maps dotted paths to values. ``progress`` is called
-    with each finished day.
-    """
+def _check_args(engine: str, backend: str, **values: int | None) -> None:
+    """Refuse an unknown engine or backend, or a run-level number that is not a positive integer."""
     if engine not in ENGINES:
         raise BackendError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
     if backend not in BACKENDS:
         raise BackendError(f"backend {backend!r} is not available in this version; allowed: {', '.join(BACKENDS)}")
-    for name, value, low in (("population", population, 1), ("days", days, 1), ("seed", seed, 0),
-                             ("threads", threads, 1), ("chunk", chunk, 1)):
+    for name, value in values.items():
+        low = 0 if name == "seed" else 1
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
             raise ScenarioError([(name, value, f"must be an integer >= {low}")])
-    s = load_scenario(scenario, overrides)
-    from .compile import compile_plan
-    from .engine.cpu import DEFAULT_CHUNK, run_dense
-    from .engine.state import bytes_per_agent, estimate_bytes
-    from .metrics import metrics_table, stories_table
 
-    # validate the run-level values through the schema too (limits on size and days)
+
+def _resolve(scenario, population, days, seed, overrides) -> Scenario:
+    """The scenario with overrides, population, days and seed applied, validated through the schema."""
+    s = load_scenario(scenario, overrides)
     if population is not None or days is not None or seed is not None:
         data = s.model_dump(mode="python")
         data["population"]["size"] = population if population is not None else s.population.size
         data["run"]["days"] = days if days is not None else s.run.days
         data["run"]["seed"] = seed if seed is not None else s.run.seed
         s = load_scenario(data)
-    plan = compile_plan(s)
-    started = _dt.datetime.now(_dt.timezone.utc)
-    t0 = time.perf_counter()
-    raw = run_dense(plan, threads=threads, chunk=chunk or DEFAULT_CHUNK, progress=progress)
-    elapsed = time.perf_counter() - t0
-    metrics = metrics_table(plan, raw.counts, raw.coverage)
-    stories = stories_table(plan, raw.stories, raw.story_ids, raw.story_scores)
+    return s
+
+
+def _manifest(s: Scenario, plan, engine: str, backend: str, threads: int | None, chunk: int | None) -> dict:
     import numba
     import numpy
 
     from . import __version__
+    from .engine.state import bytes_per_agent, estimate_bytes
 
-    manifest = {
+    return {
         "scslab_version": __version__,
         "scenario": s.model_dump(mode="json"),
         "name": s.meta.name,
@@ -141,15 +129,46 @@ def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population:
         "engine": engine,
         "backend": backend,
         "threads": threads or numba.get_num_threads(),
+        "chunk": chunk,
         "bytes_per_agent": bytes_per_agent(plan),
         "memory_estimate_bytes": estimate_bytes(plan),
-        "started": started.isoformat(),
-        "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(),
-        "elapsed_s": round(elapsed, 3),
-        "agent_days_per_s": round(plan.size * plan.days / max(elapsed, 1e-9)),
-        "story_agents": [int(a) for a in raw.story_ids],
+        "started": _dt.datetime.now(_dt.timezone.utc).isoformat(),
         "versions": {"numpy": numpy.__version__, "numba": numba.__version__, "pyarrow": pa.__version__,
                      "python": platform.python_version()},
         "status": "in memory",
     }
+
+
+def _result(plan, raw, manifest: dict, elapsed: float) -> Result:
+    """Tables from the raw counts, and the manifest completed with times and story agents."""
+    from .metrics import metrics_table, stories_table
+
+    metrics = metrics_table(plan, raw.counts, raw.coverage)
+    stories = stories_table(plan, raw.stories, raw.story_ids, raw.story_scores)
+    manifest = {**manifest, "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+                "elapsed_s": round(elapsed, 3),
+                "agent_days_per_s": round(plan.size * plan.days / max(elapsed, 1e-9)),
+                "story_agents": [int(a) for a in raw.story_ids]}
     return Result(metrics, stories, manifest)
+
+
+def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population: int | None = None,
+             days: int | None = None, seed: int | None = None, threads: int | None = None,
+             overrides: Mapping[str, Any] | list[str] | None = None, engine: str = "dense", backend: str = "cpu",
+             chunk: int | None = None, progress: Callable[[int], None] | None = None) -> Result:
+    """Run a scenario in memory and return its :class:`Result` (see :func:`scslab.run` to write a run directory).
+
+    ``scenario`` is a preset name, a TOML path, a dict or a :class:`Scenario`; ``population``, ``days`` and
+    ``seed`` override the scenario's own; ``overrides`` maps dotted paths to values. ``progress`` is called
+    with each finished day.
+    """
+    _check_args(engine, backend, population=population, days=days, seed=seed, threads=threads, chunk=chunk)
+    s = _resolve(scenario, population, days, seed, overrides)
+    from .compile import compile_plan
+    from .engine.cpu import DEFAULT_CHUNK, run_dense
+
+    plan = compile_plan(s)
+    manifest = _manifest(s, plan, engine, backend, threads, chunk)
+    t0 = time.perf_counter()
+    raw = run_dense(plan, threads=threads, chunk=chunk or DEFAULT_CHUNK, progress=progress)
+    return _result(plan, raw, manifest, time.perf_counter() - t0)

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import CapacityError, ScslabError
+from .errors import CapacityError, RunInterrupted, ScslabError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="scslab: simulate social credit systems over synthetic populations (synthetic only: "
@@ -21,8 +21,31 @@ err = Console(stderr=True)
 
 
 def _fail(exc: ScslabError) -> None:
+    """Print a scslab error and exit: 130 interrupted (resumable), 3 not enough memory or disk, 2 otherwise."""
+    if isinstance(exc, RunInterrupted):
+        err.print(f"[bold yellow]stopped:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=130)
     err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=3 if isinstance(exc, CapacityError) else 2)
+
+
+def _progress_bar(quiet: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("days  {task.fields[rate]}"), TimeRemainingColumn(), console=err, disable=quiet,
+                    transient=False)
+
+
+def _day_callback(bar, task, n: int, first_day: int = 0):
+    t0 = time.perf_counter()
+
+    def progress(day: int) -> None:
+        elapsed = time.perf_counter() - t0
+        bar.update(task, completed=day + 1,
+                   rate=f"{(day + 1 - first_day) * n / max(elapsed, 1e-9):.3g} agent-days/s")
+
+    return progress
 
 
 @app.command()
@@ -70,35 +93,74 @@ def run(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default runs/NAME-TIME)."),
     set_: List[str] = typer.Option([], "--set", help="Override a value: path.to.key=value (repeatable)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing run directory."),
+    checkpoint_every: Optional[int] = typer.Option(
+        None, "--checkpoint-every", help="Write a checkpoint every D days (resume with `scslab resume`)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Run a scenario on the CPU and write a run directory (manifest, metrics.parquet, stories.parquet)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    """Run a scenario on the CPU and write a run directory (manifest, metrics.parquet, stories.parquet).
 
-    from .api import simulate
-    from .output.rundir import check_target
+    Ctrl-C stops at the end of the day, writes a checkpoint and tells how to resume; press it twice to abort.
+    """
+    from . import runs
     from .scenarios import load_scenario
 
     try:
         s = load_scenario(scenario, set_ or None)
         n = population if population is not None else s.population.size
         d = days if days is not None else s.run.days
-        target = check_target(out or Path("runs") / f"{s.meta.name}-{_dt.datetime.now():%Y%m%d-%H%M%S}", force)
-        t0 = time.perf_counter()
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("days  {task.fields[rate]}"), TimeRemainingColumn(), console=err,
-                      disable=quiet, transient=False) as bar:
+        target = out or Path("runs") / f"{s.meta.name}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
+        with _progress_bar(quiet) as bar:
             task = bar.add_task(f"{s.meta.name} x {n:,} agents", total=d, rate="compiling...")
-
-            def progress(day: int) -> None:
-                elapsed = time.perf_counter() - t0
-                bar.update(task, completed=day + 1, rate=f"{(day + 1) * n / max(elapsed, 1e-9):.3g} agent-days/s")
-
-            result = simulate(s, population=population, days=days, seed=seed, threads=threads, progress=progress)
-        path = result.save(target, force=force)
+            result = runs.run(s, target, population=population, days=days, seed=seed, threads=threads,
+                              checkpoint_every=checkpoint_every, force=force,
+                              progress=_day_callback(bar, task, n))
     except ScslabError as exc:
         _fail(exc)
-    _print_summary(result, path)
+    _print_summary(result, target)
+
+
+@app.command()
+def resume(
+    run_dir: Path = typer.Argument(..., help="An incomplete run directory (stopped, killed or crashed)."),
+    threads: Optional[int] = typer.Option(None, "--threads", "-t", help="CPU threads (default: all cores)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Finish an interrupted run from its newest checkpoint; the outputs equal an uninterrupted run's, byte for byte."""
+    from . import runs
+    from .output.checkpoint import list_checkpoints
+    from .output.rundir import read_manifest
+
+    try:
+        manifest = read_manifest(run_dir)
+        done = list_checkpoints(run_dir)
+        first = int(done[-1].stem.split("-")[1]) if done else 0
+        n, d = manifest.get("population", 0), manifest.get("days", 0)
+        with _progress_bar(quiet) as bar:
+            task = bar.add_task(f"resuming {manifest.get('name', run_dir)} x {n:,} agents", total=d,
+                                completed=max(first - 1, 0), rate="loading...")
+            result = runs.resume(run_dir, threads=threads, progress=_day_callback(bar, task, n, first))
+    except ScslabError as exc:
+        _fail(exc)
+    _print_summary(result, run_dir)
+
+
+@app.command()
+def verify(run_dir: Path = typer.Argument(..., help="A run directory.")) -> None:
+    """Check a run directory: complete, and every output file matching the checksum in its manifest.
+
+    Exit status 0 when it is intact, 1 when a file is missing, truncated or altered or the run is incomplete.
+    """
+    from .output.rundir import verify_run
+
+    try:
+        problems = verify_run(run_dir)
+    except ScslabError as exc:
+        _fail(exc)
+    if problems:
+        for p in problems:
+            err.print(f"[bold red]bad:[/] {run_dir}: {p}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1)
+    console.print(f"[green]ok[/] {run_dir}: complete, checksums match", highlight=False, soft_wrap=True)
 
 
 def _print_summary(result, path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ScslabError", "ScenarioError", "CapacityError", "BackendError", "RunDirError"]
+__all__ = ["ScslabError", "ScenarioError", "CapacityError", "BackendError", "RunDirError", "RunInterrupted"]
 
 
 class ScslabError(Exception):
@@ -48,6 +48,16 @@ class BackendError(ScslabError, RuntimeError):
 
 class RunDirError(ScslabError, FileExistsError):
     """A run directory exists and would be overwritten, or is not a run directory."""
+
+
+class RunInterrupted(ScslabError):
+    """A run stopped on request (Ctrl-C) after writing a checkpoint; ``run_dir`` can be resumed."""
+
+    def __init__(self, run_dir, days_done: int, days: int):
+        self.run_dir = run_dir
+        self.days_done = days_done
+        super().__init__(f"interrupted after {days_done} of {days} days; a checkpoint is in {str(run_dir)!r}. "
+                         f"Resume with: scslab resume {run_dir}")
 
 
 def _short(value: object, limit: int = 80) -> str:

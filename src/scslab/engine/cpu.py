@@ -22,7 +22,7 @@ from .kernels import EMIT_WIDTH, I16, NONE_DAY, build, emit_margin
 from .jitcache import engine_cache
 from .state import Columns, allocate, check_capacity
 
-__all__ = ["run_dense", "RawRun", "DEFAULT_CHUNK"]
+__all__ = ["run_dense", "start", "advance", "finish_run", "Loop", "RawRun", "DEFAULT_CHUNK"]
 
 DEFAULT_CHUNK = 1 << 16
 
@@ -187,46 +187,96 @@ def choose_story_agents(plan: Plan, traits: np.ndarray, k: int) -> np.ndarray:
     return np.array(sorted(picked[:k]), np.int64)
 
 
-def run_dense(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUNK,
-              progress: Callable[[int], None] | None = None, initial_emit: int = 1024) -> RawRun:
-    """Run ``plan`` on the CPU with the dense engine and return the raw counts and story rows."""
+@dataclass
+class Loop:
+    """Everything the day loop carries from one pass to the next: enough to resume a run bit for bit.
+
+    ``day`` is the next pass to run (0..days); passes ``0..day-1`` are done. Nothing else outlives a pass:
+    chunking, buffer sizes and thread counts do not change the result, so a run may resume with others.
+    """
+
+    day: int
+    cols: Columns
+    counts: np.ndarray          # int64[days, n_metrics, n_cells]; level metrics still as daily changes
+    level0: np.ndarray          # int64[n_metrics, n_cells]: levels before day 0
+    story_ids: np.ndarray       # int64[k]
+    story_scores: np.ndarray    # int16[days, k]
+    coverage: np.ndarray        # float64[days, n_channels]
+    stories: list               # story rows so far, in order (int64[n, 6] blocks)
+    redress: np.ndarray         # int64[n, 6]: contested false records waiting for their day
+
+    def story_rows(self) -> np.ndarray:
+        """All story rows so far as one array (and keep them as one block)."""
+        rows = np.concatenate(self.stories) if self.stories else np.zeros((0, EMIT_WIDTH), np.int64)
+        self.stories = [rows]
+        return rows
+
+
+def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK) -> Loop:
+    """Allocate the columns and set every agent's initial state: the loop before pass 0."""
     check_capacity(plan)
+    cols = allocate(plan)
+    lo, hi, reg = _chunks(plan, max(1, int(chunk)))
+    e0 = plan.epoch_at(0)
+    NM, NC = len(plan.metric_names), plan.n_cells
+    level0 = np.zeros((len(lo), NM, NC), np.int64)
+    init_pass(lo, hi, reg, cols.as_tuple(), e0.prm, e0.tier_mins, e0.cons, plan.class_cum, plan.group_cum,
+              plan.holder_t, plan.hh_adult, day_keys(plan.seed, 0), level0)
+    story_ids = choose_story_agents(plan, cols.traits, plan.scenario.run.story_agents)
+    cols.flags[story_ids] |= np.uint8(FLAG.STORY)
+    cols.state[story_ids] |= np.uint8(128)  # BUSY: story agents always take the full end of day
+    return Loop(day=0, cols=cols, counts=np.zeros((plan.days, NM, NC), np.int64), level0=level0.sum(axis=0),
+                story_ids=story_ids, story_scores=np.zeros((plan.days, len(story_ids)), np.int16),
+                coverage=np.zeros((plan.days, len(plan.channel_names))), stories=[],
+                redress=np.zeros((0, EMIT_WIDTH), np.int64))
+
+
+def run_dense(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUNK,
+              progress: Callable[[int], None] | None = None, initial_emit: int = 1024,
+              loop: Loop | None = None, after_pass: Callable[[Loop], None] | None = None) -> RawRun:
+    """Run ``plan`` on the CPU with the dense engine and return the raw counts and story rows.
+
+    ``loop`` continues a run from a checkpoint instead of starting afresh; ``after_pass(loop)`` is called
+    after every pass, when the loop is consistent (to write checkpoints, or to stop by raising).
+    """
     previous_threads = numba.get_num_threads()
     if threads is not None:
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     try:
-        return _run(plan, chunk, progress, initial_emit)
+        loop = start(plan, chunk=chunk) if loop is None else loop
+        advance(plan, loop, chunk=chunk, progress=progress, initial_emit=initial_emit, after_pass=after_pass)
+        return finish_run(plan, loop)
     finally:
         numba.set_num_threads(previous_threads)
 
 
-def _run(plan, chunk, progress, initial_emit) -> RawRun:
-    cols = allocate(plan)
-    ct = cols.as_tuple()
+def finish_run(plan: Plan, loop: Loop) -> RawRun:
+    """The raw result of a finished loop: level metrics added up from their daily changes."""
+    if loop.day != plan.days + 1:
+        raise ValueError(f"the loop is at pass {loop.day}, not finished ({plan.days + 1} passes)")
+    counts = loop.counts.copy()
+    lv = plan.is_level
+    counts[:, lv] = np.cumsum(counts[:, lv], axis=0) + loop.level0[lv]
+    return RawRun(counts, loop.story_rows(), loop.story_ids, loop.story_scores, loop.cols, loop.coverage)
+
+
+def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None, initial_emit: int = 1024,
+            after_pass=None) -> None:
+    """Run passes ``loop.day .. days`` in place (pass d finishes day d-1 and acts on day d)."""
+    ct = loop.cols.as_tuple()
     lo, hi, reg = _chunks(plan, max(1, int(chunk)))
     ks = day_keys(plan.seed, 0)
-    e0 = plan.epoch_at(0)
     D, NM, NC = plan.days, len(plan.metric_names), plan.n_cells
     n_chunks = len(lo)
-    level0 = np.zeros((n_chunks, NM, NC), np.int64)
-    init_pass(lo, hi, reg, ct, e0.prm, e0.tier_mins, e0.cons, plan.class_cum, plan.group_cum, plan.holder_t,
-              plan.hh_adult, ks, level0)
-    story_ids = choose_story_agents(plan, cols.traits, plan.scenario.run.story_agents)
-    cols.flags[story_ids] |= np.uint8(FLAG.STORY)
-    cols.state[story_ids] |= np.uint8(128)  # BUSY: story agents always take the full end of day
-    counts = np.zeros((D, NM, NC), np.int64)
-    story_scores = np.zeros((D, len(story_ids)), np.int16)
-    coverage = np.zeros((D, len(plan.channel_names)))
-    cap = max(initial_emit, emit_margin(e0.prm) + 1)
+    counts, cols = loop.counts, loop.cols
+    cap = max(initial_emit, emit_margin(plan.epoch_at(0).prm) + 1)
     emit = np.zeros((n_chunks, cap, EMIT_WIDTH), np.int64)
-    stories: list[np.ndarray] = []
-    redress = np.zeros((0, EMIT_WIDTH), np.int64)
-    for d in range(D + 1):
+    for d in range(loop.day, D + 1):
         do_fin, do_act = d > 0, d < D
         ef, ea = plan.epoch_at(max(d - 1, 0)), plan.epoch_at(min(d, D - 1))
         if do_act:
             gate, cum, det, cov = plan.day_tables(d)
-            coverage[d] = cov
+            loop.coverage[d] = cov
         else:  # the last pass only finishes day D-1; the act tables are passed but not read
             gate, cum, det, _ = plan.day_tables(D - 1)
         kf, ka = day_keys(plan.seed, d - 1), day_keys(plan.seed, d)
@@ -256,24 +306,22 @@ def _run(plan, chunk, progress, initial_emit) -> RawRun:
         if len(rec):
             nout = sparse_pass(rec, ct, ea.prm, plan.region_starts, plan.friend_keys, plan.hh_head, plan.hh_size,
                                plan.hh_adult, net_cnt, out)
-            stories.append(rec[rec[:, 0] == EVENT.STORY])
-            stories.append(out[:nout])
-            redress = np.concatenate([redress, rec[rec[:, 0] == EVENT.REDRESS]])
-        if do_act and len(redress):
-            redress = _apply_redress(plan, ea, cols, redress, d, cnt_a, stories)
+            loop.stories.append(rec[rec[:, 0] == EVENT.STORY])
+            loop.stories.append(out[:nout].copy())  # a copy: a view would keep all of ``out`` alive
+            loop.redress = np.concatenate([loop.redress, rec[rec[:, 0] == EVENT.REDRESS]])
+        if do_act and len(loop.redress):
+            loop.redress = _apply_redress(plan, ea, cols, loop.redress, d, cnt_a, loop.stories)
         if do_fin:
             counts[d - 1] += cnt_f.sum(axis=0)
-            story_scores[d - 1] = cols.score[story_ids]
+            loop.story_scores[d - 1] = cols.score[loop.story_ids]
         if do_act:
             counts[d] += cnt_a.sum(axis=0)
             counts[d, ea.prm[P.M_NET]] += net_cnt
+        loop.day = d + 1
         if progress is not None and do_act:
             progress(d)
-    # level metrics were counted as changes: add them up from the initial levels
-    lv = plan.is_level
-    counts[:, lv] = np.cumsum(counts[:, lv], axis=0) + level0.sum(axis=0)[lv]
-    rows = np.concatenate(stories) if stories else np.zeros((0, EMIT_WIDTH), np.int64)
-    return RawRun(counts, rows, story_ids, story_scores, cols, coverage)
+        if after_pass is not None:
+            after_pass(loop)
 
 
 def _apply_redress(plan: Plan, ep, cols: Columns, redress: np.ndarray, d: int, cnt_a, stories) -> np.ndarray:

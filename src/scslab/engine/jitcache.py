@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-__all__ = ["engine_cache", "ENGINE_SOURCES"]
+__all__ = ["engine_cache", "engine_digest", "ENGINE_SOURCES"]
 
 _ROOT = Path(__file__).resolve().parent.parent
 ENGINE_SOURCES = ("engine/cpu.py", "engine/kernels.py", "population.py", "rng.py", "compile.py")
 
 
-def _digest() -> str:
+def engine_digest() -> str:
+    """Hash of every engine source file: what a checkpoint and the compiled cache must agree on."""
     h = hashlib.sha256()
     for rel in ENGINE_SOURCES:
         h.update(rel.encode())
@@ -39,7 +40,7 @@ def engine_cache() -> bool:
         if getattr(cls, "_scslab", False):
             return True
     driver_file = str(_ROOT / "engine" / "cpu.py")
-    digest = _digest()
+    digest = engine_digest()
 
     class EngineLocator(base):
         _scslab = True

@@ -10,7 +10,8 @@ import numpy as np
 from ..compile import P, Plan
 from ..errors import CapacityError
 
-__all__ = ["Columns", "bytes_per_agent", "estimate_bytes", "check_capacity", "allocate", "available_memory"]
+__all__ = ["Columns", "bytes_per_agent", "estimate_bytes", "check_capacity", "allocate", "available_memory",
+           "resident_bytes", "BASE_BYTES"]
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,34 @@ def bytes_per_agent(plan: Plan) -> int:
     return n
 
 
-def estimate_bytes(plan: Plan) -> int:
-    """Peak bytes a run needs: the columns plus per-day tables and output buffers (measured overheads)."""
-    metrics = plan.days * len(plan.metric_names) * plan.n_cells * 8
-    return plan.size * bytes_per_agent(plan) + 2 * metrics + 64 * 2**20
+# Measured on the reference machine (docs/performance.md, ``python -m benchmarks.memory``): the resident
+# memory of a run that holds no agents (interpreter, NumPy, Numba with the engine's machine code, PyArrow),
+# and the bytes each row of the metrics table costs while it is built, sorted, written and summarised.
+BASE_BYTES = 255 * 2**20
+ROW_BYTES = 160
+EMIT_ROWS = 1024  # initial append-buffer rows per chunk (engine/cpu.py)
+
+
+def estimate_bytes(plan: Plan, chunk: int = 1 << 16) -> int:
+    """Peak resident memory of a run, in bytes: the fixed base, the agent columns, the count tables and
+    the per-chunk buffers of the engine, and the metrics table as it is built and written."""
+    R, C, G = len(plan.region_names), len(plan.class_names), len(plan.group_names)
+    groups = 1 + sum(k for k in (R, C, G) if k > 1)
+    NM = len(plan.metric_names)
+    rows = plan.days * (NM * groups + len(plan.channel_names))
+    counts = plan.days * NM * plan.n_cells * 8
+    n_chunks = -(-plan.size // chunk) + R
+    buffers = n_chunks * (EMIT_ROWS * 48 + 2 * NM * plan.n_cells * 8)
+    return BASE_BYTES + plan.size * bytes_per_agent(plan) + 3 * counts + rows * ROW_BYTES + buffers
+
+
+def resident_bytes() -> int:
+    """Resident memory of this process now (Linux; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):  # pragma: no cover
+        return 0
 
 
 def available_memory() -> int:
@@ -84,7 +109,8 @@ def available_memory() -> int:
 
 
 def check_capacity(plan: Plan, available: int | None = None) -> int:
-    need = estimate_bytes(plan)
+    """Refuse a run whose estimate exceeds the memory available (less what this process already holds)."""
+    need = estimate_bytes(plan) - min(resident_bytes(), BASE_BYTES)
     have = available_memory() if available is None else available
     if need > have:
         raise CapacityError(

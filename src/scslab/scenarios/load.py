@@ -6,6 +6,7 @@ Every failure is a :class:`~scslab.errors.ScenarioError` listing each problem wi
 from __future__ import annotations
 
 import copy
+import re
 import sys
 import types
 import typing
@@ -106,14 +107,20 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], *, must_
     return out
 
 
-def _loc_path(loc: tuple) -> str:
-    """Dotted path from a pydantic location, without the union-branch tags pydantic inserts."""
+_TAG = re.compile(r"[a-z][a-z0-9_-]*\[.*\]")
+
+
+def _loc_path(loc: tuple, *, key_last: bool = False) -> str:
+    """Dotted path from a pydantic location, without the union-branch tags pydantic inserts.
+
+    With ``key_last`` the last element is a key the user wrote (an unknown key) and is always kept."""
     from . import schema
 
     def is_tag(x: object) -> bool:
-        return isinstance(x, str) and ("[" in x or isinstance(getattr(schema, x, None), type))
+        return isinstance(x, str) and (_TAG.fullmatch(x) is not None or isinstance(getattr(schema, x, None), type))
 
-    return ".".join(str(x) for x in loc if not is_tag(x))
+    head, tail = (loc[:-1], loc[-1:]) if key_last and loc else (loc, ())
+    return ".".join([str(x) for x in head if not is_tag(x)] + [str(x) for x in tail])
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str] | None:
@@ -150,7 +157,7 @@ def _validation_problems(exc: ValidationError) -> list[tuple[str, object, str]]:
     problems = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
-        path = _loc_path(loc)
+        path = _loc_path(loc, key_last=err["type"] == "extra_forbidden")
         msg = err["msg"]
         value = err.get("input")
         if err["type"] == "extra_forbidden":

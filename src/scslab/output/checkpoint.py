@@ -1,0 +1,138 @@
+"""Checkpoints: the day loop written atomically, so that a run killed at any moment resumes bit for bit.
+
+``RUN_DIR/checkpoints/pass-000042.npz`` holds the loop before pass 42 (days 0-41 finished, day 42 not yet
+begun): every agent column, the counts so far, the story rows so far and the pending redress records, plus a
+fingerprint of the scenario, the population, the days, the seed and the engine sources.
+
+A checkpoint is written to a temporary name, flushed to disk and renamed, so a kill (even ``kill -9``) leaves
+either the previous checkpoint or the new one, never half of one. The two newest are kept; a checkpoint that
+cannot be read (zip CRC) is skipped in favour of the one before it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+import warnings
+import zipfile
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+
+from ..compile import Plan
+from ..engine.cpu import Loop
+from ..engine.jitcache import engine_digest
+from ..engine.state import Columns
+from ..errors import RunDirError
+
+__all__ = ["save_checkpoint", "load_latest", "list_checkpoints", "fingerprint", "checkpoint_bytes", "DIRNAME"]
+
+DIRNAME = "checkpoints"
+KEEP = 2
+_COLUMNS = [f.name for f in fields(Columns)]
+
+
+def fingerprint(plan: Plan) -> str:
+    """What a checkpoint must agree on to be resumed: scenario, size, days, seed and engine sources."""
+    from .. import __version__
+
+    text = json.dumps({"scenario": plan.scenario.model_dump(mode="json"), "size": plan.size, "days": plan.days,
+                       "seed": plan.seed, "engine": engine_digest(), "version": __version__}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def checkpoint_bytes(plan: Plan) -> int:
+    """Upper bound on the size of one checkpoint file."""
+    from ..engine.state import bytes_per_agent
+
+    counts = plan.days * len(plan.metric_names) * plan.n_cells * 8
+    return plan.size * bytes_per_agent(plan) + counts + (1 << 20)
+
+
+def list_checkpoints(run_dir: str | Path) -> list[Path]:
+    """Finished checkpoint files, oldest first."""
+    folder = Path(run_dir) / DIRNAME
+    return sorted(folder.glob("pass-*.npz")) if folder.is_dir() else []
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory handles
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def save_checkpoint(run_dir: str | Path, plan: Plan, loop: Loop, extra: dict | None = None) -> Path:
+    """Write ``loop`` atomically as ``checkpoints/pass-NNNNNN.npz`` and keep only the newest few."""
+    folder = Path(run_dir) / DIRNAME
+    folder.mkdir(exist_ok=True)
+    path = folder / f"pass-{loop.day:06d}.npz"
+    tmp = folder / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
+    meta = {"fingerprint": fingerprint(plan), "day": loop.day, **(extra or {})}
+    arrays = {f"col_{name}": getattr(loop.cols, name) for name in _COLUMNS}
+    arrays.update(counts=loop.counts[: loop.day], level0=loop.level0, story_ids=loop.story_ids,
+                  story_scores=loop.story_scores[: loop.day], coverage=loop.coverage[: loop.day],
+                  stories=loop.story_rows(), redress=loop.redress,
+                  meta=np.frombuffer(json.dumps(meta).encode(), np.uint8))
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(folder)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    for old in list_checkpoints(run_dir)[:-KEEP]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def _read(path: Path, plan: Plan) -> tuple[Loop, dict]:
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(z["meta"].tobytes().decode())
+        if meta.get("fingerprint") != fingerprint(plan):
+            raise RunDirError(f"checkpoint {str(path)!r} was written for another scenario or engine version "
+                              "than this run's manifest; it cannot be resumed here")
+        day = int(meta["day"])
+        cols = Columns(**{name: z[f"col_{name}"] for name in _COLUMNS})
+        counts = np.zeros((plan.days, len(plan.metric_names), plan.n_cells), np.int64)
+        counts[:day] = z["counts"]
+        story_ids = z["story_ids"]
+        scores = np.zeros((plan.days, len(story_ids)), np.int16)
+        scores[:day] = z["story_scores"]
+        coverage = np.zeros((plan.days, len(plan.channel_names)))
+        coverage[:day] = z["coverage"]
+        loop = Loop(day=day, cols=cols, counts=counts, level0=z["level0"], story_ids=story_ids,
+                    story_scores=scores, coverage=coverage, stories=[z["stories"]], redress=z["redress"])
+    if cols.score.shape != (plan.size,):
+        raise RunDirError(f"checkpoint {str(path)!r} holds {cols.score.shape[0]:,} agents, the run {plan.size:,}")
+    return loop, meta
+
+
+def load_latest(run_dir: str | Path, plan: Plan) -> tuple[Loop | None, dict]:
+    """The newest readable checkpoint of ``run_dir`` as a loop (None: start from day 0), with its metadata.
+
+    Left-over temporary files from a write that was killed are removed; an unreadable checkpoint is reported
+    as a warning and the one before it is used.
+    """
+    folder = Path(run_dir) / DIRNAME
+    if folder.is_dir():
+        for junk in folder.glob(".pass-*.tmp-*"):
+            junk.unlink(missing_ok=True)
+    for path in reversed(list_checkpoints(run_dir)):
+        try:
+            return _read(path, plan)
+        except RunDirError:
+            raise
+        except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as exc:
+            warnings.warn(f"skipping unreadable checkpoint {str(path)!r}: {exc}", RuntimeWarning, stacklevel=2)
+    return None, {}

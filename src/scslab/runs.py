@@ -1,0 +1,150 @@
+"""Runs on disk: ``run`` writes a run directory with checkpoints, ``resume`` finishes one that was stopped.
+
+A run directory is created first, marked incomplete (its manifest holds the resolved scenario, so the run
+can be rebuilt from it alone). Every ``checkpoint_every`` days the day loop is written atomically to
+``checkpoints/``. Ctrl-C asks the loop to stop at the end of the day: a checkpoint is written and
+:class:`~scslab.errors.RunInterrupted` says how to resume. A second Ctrl-C aborts at once. ``resume`` rebuilds
+the plan from the manifest, loads the newest readable checkpoint (or starts again from day 0 when there is
+none) and runs to the end; outputs are identical byte for byte to an uninterrupted run's.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import shutil
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Callable, Mapping
+
+from .errors import RunDirError, RunInterrupted, ScenarioError
+from .scenarios.schema import Scenario
+
+__all__ = ["run", "resume", "output_bytes"]
+
+
+def output_bytes(plan) -> int:
+    """Upper bound on the size of ``metrics.parquet`` plus ``stories.parquet`` (uncompressed)."""
+    from .metrics import group_labels
+
+    rows = plan.days * (len(plan.metric_names) * len(group_labels(plan)[0]) + len(plan.channel_names))
+    stories = plan.days * plan.scenario.run.story_agents * 4
+    return rows * 24 + stories * 64 + (1 << 20)
+
+
+@contextmanager
+def _stop_on_sigint(enabled: bool):
+    """First Ctrl-C: ask the loop to stop at the end of the day. Second: abort (KeyboardInterrupt)."""
+    flag = SimpleNamespace(requested=False)
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum, frame):
+        if flag.requested:
+            raise KeyboardInterrupt
+        flag.requested = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path, *, population: int | None = None,
+        days: int | None = None, seed: int | None = None, threads: int | None = None,
+        overrides: Mapping[str, Any] | list[str] | None = None, engine: str = "dense", backend: str = "cpu",
+        chunk: int | None = None, checkpoint_every: int | None = None, force: bool = False,
+        progress: Callable[[int], None] | None = None, interruptible: bool = True):
+    """Run a scenario into the run directory ``out`` and return its :class:`~scslab.api.Result`.
+
+    ``checkpoint_every`` writes a checkpoint every so many days; ``interruptible`` turns Ctrl-C into a
+    checkpoint and :class:`~scslab.errors.RunInterrupted` (main thread only). Nothing is created when the
+    scenario, the memory or the disk space is refused.
+    """
+    from .api import _check_args, _manifest, _resolve
+    from .compile import compile_plan
+    from .engine.state import check_capacity
+    from .output.checkpoint import KEEP, checkpoint_bytes
+    from .output.rundir import check_disk, check_target, open_run
+
+    _check_args(engine, backend, population=population, days=days, seed=seed, threads=threads, chunk=chunk,
+                checkpoint_every=checkpoint_every)
+    s = _resolve(scenario, population, days, seed, overrides)
+    check_target(out, force)
+    plan = compile_plan(s)
+    check_capacity(plan)
+    need = output_bytes(plan) + ((KEEP + 1) * checkpoint_bytes(plan) if checkpoint_every else 0)
+    check_disk(out, need, f"a run of {plan.size:,} agents x {plan.days} days"
+               + (" with checkpoints" if checkpoint_every else ""))
+    manifest = _manifest(s, plan, engine, backend, threads, chunk)
+    manifest.update(checkpoint_every=checkpoint_every, sessions=[])
+    path = open_run(out, manifest, force=force)
+    return _drive(plan, path, manifest, None, {}, threads, progress, interruptible, fresh=True)
+
+
+def resume(run_dir: str | Path, *, threads: int | None = None, progress: Callable[[int], None] | None = None,
+           interruptible: bool = True):
+    """Finish the incomplete run in ``run_dir`` from its newest checkpoint (or from day 0 without one)."""
+    from .api import _check_args
+    from .compile import compile_plan
+    from .output.checkpoint import load_latest
+    from .output.rundir import read_manifest
+    from .scenarios.load import load_scenario
+
+    _check_args("dense", "cpu", threads=threads)
+    path = Path(run_dir)
+    manifest = read_manifest(path)
+    if manifest["status"] == "complete":
+        raise RunDirError(f"{str(path)!r} is already complete; there is nothing to resume")
+    try:
+        s = load_scenario(manifest["scenario"])
+    except (KeyError, ScenarioError) as exc:
+        raise RunDirError(f"the manifest of {str(path)!r} does not hold a valid scenario: {exc}") from None
+    plan = compile_plan(s)
+    loop, meta = load_latest(path, plan)
+    return _drive(plan, path, manifest, loop, meta, threads, progress, interruptible, fresh=False)
+
+
+def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress, interruptible: bool, *,
+           fresh: bool):
+    from .api import _result
+    from .engine.cpu import DEFAULT_CHUNK, run_dense
+    from .output.checkpoint import list_checkpoints, save_checkpoint
+    from .output.rundir import complete_run, write_manifest
+
+    every = manifest.get("checkpoint_every")
+    before = float(meta.get("elapsed_s", 0.0))
+    session = {"started": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+               "from_day": 0 if loop is None else max(loop.day - 1, 0)}
+    manifest = {**manifest, "sessions": [*manifest.get("sessions", []), session], "status": "incomplete"}
+    write_manifest(path, manifest)
+    t0 = time.perf_counter()
+
+    with _stop_on_sigint(interruptible) as stop:
+        def after_pass(lp) -> None:
+            elapsed = {"elapsed_s": before + time.perf_counter() - t0}
+            if lp.day > plan.days:
+                return
+            if stop.requested:
+                save_checkpoint(path, plan, lp, elapsed)
+                raise RunInterrupted(path, lp.day - 1, plan.days)
+            if every and lp.day % every == 0:
+                save_checkpoint(path, plan, lp, elapsed)
+
+        try:
+            raw = run_dense(plan, threads=threads, chunk=manifest.get("chunk") or DEFAULT_CHUNK,
+                            progress=progress, loop=loop, after_pass=after_pass)
+        except BaseException as exc:
+            if fresh and not isinstance(exc, RunInterrupted) and not list_checkpoints(path):
+                shutil.rmtree(path, ignore_errors=True)  # nothing to resume from: leave nothing behind
+            raise
+    elapsed = before + time.perf_counter() - t0
+    session["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
+    result = _result(plan, raw, manifest, elapsed)
+    result.manifest = complete_run(path, result.metrics_table, result.stories_table, result.manifest)
+    return result
