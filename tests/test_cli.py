@@ -78,3 +78,28 @@ def test_verify_reports_an_incomplete_run(tmp_path):
     (out / "manifest.json").write_text("{not json")
     res = runner.invoke(app, ["verify", str(out)])
     assert res.exit_code == 2 and "cannot be read" in res.output
+
+
+def test_schema_accepts_every_preset_and_rejects_bad_values(tmp_path):
+    import tomllib
+
+    import jsonschema
+
+    from scslab.scenarios.load import preset_names, preset_path
+
+    out = tmp_path / "scslab.schema.json"
+    res = runner.invoke(app, ["schema", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    schema = json.loads(out.read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    for name in preset_names():
+        with open(preset_path(name), "rb") as fh:
+            data = tomllib.load(fh)
+        errors = list(validator.iter_errors(data))
+        assert not errors, (name, errors[0].message)
+    data["behaviours"] = {"x": {"rate": 2}}
+    data["population"]["size"] = -5
+    data["surprise"] = 1
+    messages = " ".join(e.message for e in validator.iter_errors(data))
+    assert "-5" in messages and "surprise" in messages
+    assert json.loads(runner.invoke(app, ["schema"]).output)["title"] == "Scenario"

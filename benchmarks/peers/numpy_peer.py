@@ -1,7 +1,8 @@
 """bench-v1 in plain vectorised NumPy: what a careful scientist would write without scslab.
 
-One array per state field, one ``Generator.random(N)`` per behaviour per day, and the rules of
-``shared/reference/bench-v1.md`` as array expressions in the documented order. Friends are 4 random perfect
+One array per state field, one ``Generator.random(N, float32)`` per behaviour per day (against rate x
+detection: the peer reports detected acts only), and the rules of ``shared/reference/bench-v1.md`` as array
+expressions in the documented order. Friends are 4 random perfect
 matchings, like scslab's, so ties are symmetric. It returns the same daily metrics as scslab's metric table,
 under the same names, for the agreement test (``benchmarks/peers/agree.py``).
 """
@@ -43,35 +44,37 @@ def simulate(n: int, days: int, seed: int = 0, points=POINTS, clock: dict | None
     rng = np.random.default_rng(seed)
     cls = rng.choice(3, size=n, p=[0.70, 0.25, 0.05])
     ties = friends(n, rng)
-    score = np.full(n, 1000, np.int64)
+    score = np.full(n, 1000, np.int32)
     last_off = np.full(n, NEVER, np.int64)
     listed_since = np.full(n, NEVER, np.int64)
-    p_act = RATES[:, cls]  # [behaviours, n]
+    # an act and its detection are independent: one draw against rate x detection decides a detected act
+    p_caught = (RATES[:, cls] * DETECT[:, None]).astype(np.float32)  # [behaviours, n]
     names = [f"tier:{t}" for t, _ in TIERS] + ["listed:blacklist", "network_penalties"]
     names += [f"detected:{b}" for b in BEHAVIOURS]
     out = {name: np.zeros(days, np.int64) for name in names}
     if clock is not None:
         clock["setup_end"] = time.perf_counter()
     for day in range(days):
-        deterred = score < DETER_BELOW  # (1) start-of-day score decides deterrence
-        delta = np.zeros(n, np.int64)
-        criticized = np.zeros(n, bool)
+        # (1) the start-of-day score decides deterrence
+        halve = np.where(score < DETER_BELOW, np.float32(0.5), np.float32(1.0))
+        delta = np.zeros(n, np.int32)
+        offended = np.zeros(n, bool)
         for b in range(len(BEHAVIOURS)):
-            p = p_act[b] * np.where(deterred & (POINTS[b] < 0), 0.5, 1.0)
-            caught = (rng.random(n) < p) & (rng.random(n) < DETECT[b])  # (2) acts and detection
-            delta += caught * POINTS[b]
-            out[f"detected:{BEHAVIOURS[b]}"][day] = caught.sum()
+            p = p_caught[b] * halve if POINTS[b] < 0 else p_caught[b]
+            caught = rng.random(n, dtype=np.float32) < p  # (2) detected acts -> points
+            delta[caught] += POINTS[b]
+            out[f"detected:{BEHAVIOURS[b]}"][day] = np.count_nonzero(caught)
             if POINTS[b] < 0:
-                last_off[caught] = day
+                offended |= caught
             if b == CRITICIZE:
                 criticized = caught
+        last_off[offended] = day
         hit = ties[criticized].ravel()  # (3) contagion: each friend of a caught critic loses 3
         hit = hit[hit >= 0]
         np.add.at(delta, hit, CONTAGION)
         out["network_penalties"][day] = hit.size
         score = np.clip(score + delta, 0, 1300)  # (4)
-        recover = (score < 1000) & (day - last_off >= RECOVER_AFTER)  # (5)
-        score += recover
+        score += (score < 1000) & (day - last_off >= RECOVER_AFTER)  # (5) recovery
         listed = listed_since != NEVER  # (6) blacklist
         leave = listed & (day - listed_since >= MIN_LISTED) & (score >= 600)
         listed_since[leave] = NEVER
@@ -79,7 +82,7 @@ def simulate(n: int, days: int, seed: int = 0, points=POINTS, clock: dict | None
         listed_since[enter] = day
         lower = np.inf  # (7) metrics
         for name, floor in TIERS:
-            out[f"tier:{name}"][day] = ((score >= floor) & (score < lower)).sum()
+            out[f"tier:{name}"][day] = np.count_nonzero((score >= floor) & (score < lower))
             lower = floor
-        out["listed:blacklist"][day] = (listed_since != NEVER).sum()
+        out["listed:blacklist"][day] = np.count_nonzero(listed_since != NEVER)
     return out

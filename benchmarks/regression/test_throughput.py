@@ -24,8 +24,10 @@ def test_engine_speed(benchmark, case):
     scslab.simulate(preset, population=1_000, days=2, seed=1)
     result = benchmark.pedantic(scslab.simulate, args=(preset,), kwargs=dict(population=n, days=days, seed=1),
                                 rounds=5, warmup_rounds=1)
-    benchmark.extra_info["agent_days_per_s"] = n * days / benchmark.stats.stats.median
-    assert result.final("tier:A") > 0  # the timed run produced a real result
+    if benchmark.stats is not None:  # None under --benchmark-disable
+        benchmark.extra_info["agent_days_per_s"] = n * days / benchmark.stats.stats.median
+    summary = result.summary()  # the timed run produced a real result: every agent is in a tier
+    assert sum(v for k, v in summary.items() if k.startswith("tier:")) == n
 
 
 def test_numpy_peer_speed(benchmark):

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import CapacityError, RunInterrupted, ScslabError
+from .errors import CapacityError, RunDirError, RunInterrupted, ScslabError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="scslab: simulate social credit systems over synthetic populations (synthetic only: "
@@ -81,6 +81,59 @@ def validate(file: Path = typer.Argument(..., help="Scenario TOML file (or prese
                   f"{len(s.channels)} channels, {len(s.lists)} lists, {len(s.consequences)} consequences, "
                   f"{len(s.timeline)} timeline changes; provenance: {documented} documented, "
                   f"{len(s.provenance) - documented} assumed")
+
+
+@app.command()
+def odd(
+    scenario: str = typer.Argument(..., help="A preset name or a scenario TOML file."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the Markdown here instead of stdout."),
+    set_: List[str] = typer.Option([], "--set", help="Override a value: path.to.key=value (repeatable)."),
+) -> None:
+    """Write an ODD description (Overview, Design concepts, Details) of a scenario, as Markdown.
+
+    Generated from the resolved scenario: every behaviour, channel, rule, list and consequence with its
+    parameters and each number's documented/assumed mark.
+    """
+    from .odd import odd_markdown
+    from .scenarios import load_scenario
+
+    try:
+        text = odd_markdown(load_scenario(scenario, set_ or None))
+    except ScslabError as exc:
+        _fail(exc)
+    if out is None:
+        typer.echo(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(RunDirError(f"cannot write {str(out)!r}: {exc.strerror or exc}"))
+    console.print(f"[green]wrote[/] {out}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def schema(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout.")
+           ) -> None:
+    """Print the JSON Schema of scenario files, for editors that validate and complete TOML.
+
+    Save it (`scslab schema -o scslab.schema.json`) and put `#:schema ./scslab.schema.json` on the first
+    line of a scenario file: Even Better TOML (VS Code) and taplo then check and complete it as you type.
+    The schema covers types, ranges and allowed keys; `scslab validate` adds the cross-checks.
+    """
+    import json
+
+    from .scenarios.schema import Scenario
+
+    text = json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema", **Scenario.model_json_schema()},
+                      indent=2)
+    if out is None:
+        typer.echo(text)
+        return
+    try:
+        out.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        _fail(RunDirError(f"cannot write {str(out)!r}: {exc.strerror or exc}"))
+    console.print(f"[green]wrote[/] {out}", highlight=False, soft_wrap=True)
 
 
 @app.command()
