@@ -54,7 +54,7 @@ class Result:
         return sel.set_index("day")["value"]
 
     def final(self, metric: str, group: str = "all") -> int:
-        """Value of a metric on the last day."""
+        """Value of ``metric`` for ``group`` on the last day."""
         return int(self.series(metric, group).iloc[-1])
 
     def summary(self) -> dict[str, int]:
@@ -82,6 +82,7 @@ class Result:
 
     @classmethod
     def load(cls, path: str | Path) -> "Result":
+        """Read the complete run directory at ``path`` (a RunDirError if it is incomplete)."""
         from .output.rundir import read_run
 
         metrics, stories, manifest = read_run(path)
@@ -159,8 +160,10 @@ def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population:
     """Run a scenario in memory and return its :class:`Result` (see :func:`scslab.run` to write a run directory).
 
     ``scenario`` is a preset name, a TOML path, a dict or a :class:`Scenario`; ``population``, ``days`` and
-    ``seed`` override the scenario's own; ``overrides`` maps dotted paths to values. ``progress`` is called
-    with each finished day.
+    ``seed`` override the scenario's own; ``overrides`` maps dotted paths to values. ``threads`` caps the
+    CPU threads (default: all). ``engine`` and ``backend`` choose the implementation (today ``"dense"`` on
+    ``"cpu"``). ``chunk`` is the number of agents per parallel work item (results do not depend on it).
+    ``progress`` is called with each finished day.
     """
     _check_args(engine, backend, population=population, days=days, seed=seed, threads=threads, chunk=chunk)
     s = _resolve(scenario, population, days, seed, overrides)

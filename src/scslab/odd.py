@@ -16,7 +16,8 @@ __all__ = ["odd_markdown", "provenance_of"]
 
 
 def provenance_of(s: Scenario, path: str) -> str:
-    """The mark of the value at dotted ``path``: the most specific ``[provenance]`` key that covers it."""
+    """The mark of the value at dotted ``path`` in scenario ``s``: the most specific ``[provenance]`` key that
+    covers it, or ``"default"``."""
     best = ""
     for key in s.provenance:
         if (path == key or path.startswith(key + ".")) and len(key) > len(best):

@@ -62,7 +62,9 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path, *,
         progress: Callable[[int], None] | None = None, interruptible: bool = True):
     """Run a scenario into the run directory ``out`` and return its :class:`~scslab.api.Result`.
 
-    ``checkpoint_every`` writes a checkpoint every so many days; ``interruptible`` turns Ctrl-C into a
+    ``scenario``, ``population``, ``days``, ``seed``, ``threads``, ``overrides``, ``engine``, ``backend``,
+    ``chunk`` and ``progress`` are as for :func:`scslab.simulate`. ``checkpoint_every`` writes a checkpoint
+    every so many days; ``force`` replaces an existing run directory; ``interruptible`` turns Ctrl-C into a
     checkpoint and :class:`~scslab.errors.RunInterrupted` (main thread only). Nothing is created when the
     scenario, the memory or the disk space is refused.
     """
@@ -89,7 +91,11 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path, *,
 
 def resume(run_dir: str | Path, *, threads: int | None = None, progress: Callable[[int], None] | None = None,
            interruptible: bool = True):
-    """Finish the incomplete run in ``run_dir`` from its newest checkpoint (or from day 0 without one)."""
+    """Finish the incomplete run in ``run_dir`` from its newest checkpoint (or from day 0 without one).
+
+    ``threads`` may differ from the first session's (the result does not depend on it); ``progress`` is
+    called with each finished day; ``interruptible`` is as for :func:`run`.
+    """
     from .api import _check_args
     from .compile import compile_plan
     from .output.checkpoint import load_latest
