@@ -29,6 +29,18 @@ def _fail(exc: ScslabError) -> None:
     raise typer.Exit(code=3 if isinstance(exc, CapacityError) else 2)
 
 
+def _emit(text: str, out: Optional[Path]) -> None:
+    """Print ``text``, or write it to ``out`` and say so."""
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(RunDirError(f"cannot write {str(out)!r}: {exc.strerror or exc}"))
+    console.print(f"[green]wrote[/] {out}", highlight=False, soft_wrap=True)
+
+
 def _progress_bar(quiet: bool):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -101,14 +113,7 @@ def odd(
         text = odd_markdown(load_scenario(scenario, set_ or None))
     except ScslabError as exc:
         _fail(exc)
-    if out is None:
-        typer.echo(text)
-        return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        _fail(RunDirError(f"cannot write {str(out)!r}: {exc.strerror or exc}"))
-    console.print(f"[green]wrote[/] {out}", highlight=False, soft_wrap=True)
+    _emit(text, out)
 
 
 @app.command()
@@ -126,14 +131,7 @@ def schema(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write t
 
     text = json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema", **Scenario.model_json_schema()},
                       indent=2)
-    if out is None:
-        typer.echo(text)
-        return
-    try:
-        out.write_text(text + "\n", encoding="utf-8")
-    except OSError as exc:
-        _fail(RunDirError(f"cannot write {str(out)!r}: {exc.strerror or exc}"))
-    console.print(f"[green]wrote[/] {out}", highlight=False, soft_wrap=True)
+    _emit(text + "\n", out)
 
 
 @app.command()
