@@ -103,3 +103,23 @@ def test_schema_accepts_every_preset_and_rejects_bad_values(tmp_path):
     messages = " ".join(e.message for e in validator.iter_errors(data))
     assert "-5" in messages and "surprise" in messages
     assert json.loads(runner.invoke(app, ["schema"]).output)["title"] == "Scenario"
+
+
+def test_story_lists_the_sampled_and_tells_one(tmp_path):
+    out = tmp_path / "r"
+    assert runner.invoke(app, ["run", "press-2018", "-n", "20000", "-d", "120", "-s", "2", "-o", str(out),
+                               "-q"]).exit_code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    listing = runner.invoke(app, ["story", str(out)])
+    assert listing.exit_code == 0 and str(manifest["story_agents"][0]) in listing.output
+    import pyarrow.parquet as pq
+
+    stories = pq.read_table(out / "stories.parquet").to_pandas()
+    busiest = int(stories["agent"].value_counts().index[0])
+    told = runner.invoke(app, ["story", str(out), "--agent", str(busiest)])
+    own = stories[stories["agent"] == busiest]
+    assert told.exit_code == 0 and f"{len(own)} events" in told.output
+    for event in set(own["event"]):  # every kind of event the agent had is told (names are not wrapped)
+        assert event in told.output
+    bad = runner.invoke(app, ["story", str(out), "--agent", "-7"])
+    assert bad.exit_code == 2 and "not a sampled agent" in bad.output

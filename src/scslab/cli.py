@@ -196,6 +196,51 @@ def resume(
 
 
 @app.command()
+def story(
+    run_dir: Path = typer.Argument(..., help="A complete run directory."),
+    agent: Optional[int] = typer.Option(None, "--agent", "-a", help="The sampled agent to show (default: list them)."),
+) -> None:
+    """Tell a sampled citizen's story: every event with its channel, points, score after and reason.
+
+    Without --agent, list the sampled agents with their number of events and final score.
+    """
+    from rich.table import Table as RichTable
+
+    from .output.rundir import read_run
+
+    try:
+        _, stories, manifest = read_run(run_dir)
+    except ScslabError as exc:
+        _fail(exc)
+    log = stories.to_pandas()
+    ids = manifest.get("story_agents", [])
+    if agent is None:
+        table = RichTable(title=f"sampled citizens of {manifest.get('name', run_dir)} (scslab story --agent ID)")
+        for col, just in (("agent", "right"), ("events", "right"), ("tier changes", "right"),
+                          ("final score", "right")):
+            table.add_column(col, justify=just)
+        for a in ids:
+            own = log[log["agent"] == a]
+            final = own["score_after"].dropna()
+            table.add_row(str(a), f"{len(own):,}", str(int((own["event"] == "tier_change").sum())),
+                          str(int(final.iloc[-1])) if len(final) else "-")
+        console.print(table)
+        return
+    if agent not in ids:
+        raise typer.BadParameter(f"{agent} is not a sampled agent of this run; sampled: "
+                                 f"{', '.join(map(str, ids[:30]))}{' ...' if len(ids) > 30 else ''}",
+                                 param_hint="--agent")
+    own = log[log["agent"] == agent]
+    table = RichTable(title=f"agent {agent}: {len(own)} events over {manifest.get('days')} days")
+    for col in ("day", "event", "channel", "points", "score after", "reason"):
+        table.add_column(col, justify="right" if col in ("day", "points", "score after") else "left")
+    for row in own.itertuples():
+        table.add_row(str(row.day), row.event, row.channel, f"{row.points:+d}" if row.points else "",
+                      "" if row.score_after is None else str(row.score_after), row.reason)
+    console.print(table)
+
+
+@app.command()
 def verify(run_dir: Path = typer.Argument(..., help="A run directory.")) -> None:
     """Check a run directory: complete, and every output file matching the checksum in its manifest.
 
