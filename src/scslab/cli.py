@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import CapacityError, RunDirError, RunInterrupted, ScslabError
+from .errors import BackendError, CapacityError, RunDirError, RunInterrupted, ScslabError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="scslab: simulate social credit systems over synthetic populations (synthetic only: "
@@ -193,6 +193,23 @@ def resume(
     except ScslabError as exc:
         _fail(exc)
     _print_summary(result, run_dir)
+
+
+@app.command()
+def report(run_dir: Path = typer.Argument(..., help="A complete run directory.")) -> None:
+    """Write RUN_DIR/report.html (self-contained, opens offline) and the figures as PNG and SVG.
+
+    Needs matplotlib (`pip install 'scslab[report]'`).
+    """
+    try:
+        from .report import write_report
+    except ImportError as exc:
+        _fail(BackendError(f"the report needs matplotlib: pip install 'scslab[report]' ({exc})"))
+    try:
+        path = write_report(run_dir)
+    except ScslabError as exc:
+        _fail(exc)
+    console.print(f"[green]wrote[/] {path} and {path.parent / 'figures'}/", highlight=False, soft_wrap=True)
 
 
 @app.command()
