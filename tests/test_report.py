@@ -44,3 +44,23 @@ def test_report_is_self_contained(run_dir):
     assert not re.search(r"(?:src|href)=['\"]https?:", page)  # nothing to fetch: opens offline
     assert "person-times" in page and "documented:" in page and "Agent " in page
     assert scslab.Result.load(run_dir).manifest["status"] == "complete"
+
+
+def test_compare_two_policies_with_common_random_numbers(tmp_path):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    scslab.run("bench-v1", a, population=20_000, days=200, seed=3)
+    scslab.run("bench-v1", b, population=20_000, days=200, seed=3,
+               overrides={"behaviours.criticize_government.network.friends": -30})
+    from scslab.report.compare import compare_runs
+
+    rows, warnings = compare_runs(a, b, replicates=2)
+    by = {r["measure"]: r for r in rows}
+    assert not warnings
+    assert by["tier:B"]["difference"] > 0 and by["tier:B"]["stands_out"]  # harsher friends' penalty: more in B
+    assert by["tier:AAA"]["difference"] == 0 and not by["tier:AAA"]["stands_out"]
+    res = CliRunner().invoke(app, ["compare", str(a), str(b), "-o", str(tmp_path / "cmp")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "cmp" / "difference.png").stat().st_size > 0 and "tier:B" in res.output
+    scslab.run("bench-v1", c, population=10_000, days=200, seed=3)
+    bad = CliRunner().invoke(app, ["compare", str(a), str(c)])
+    assert bad.exit_code == 2 and "differ in size" in bad.output

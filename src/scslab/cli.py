@@ -213,6 +213,45 @@ def report(run_dir: Path = typer.Argument(..., help="A complete run directory.")
 
 
 @app.command()
+def compare(
+    run_a: Path = typer.Argument(..., help="The run with policy A (the baseline)."),
+    run_b: Path = typer.Argument(..., help="The run with policy B, same population, days and seed."),
+    replicates: int = typer.Option(0, "--replicates", "-r", min=0, max=100,
+                                   help="Run both again with this many further seeds to judge the differences."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the difference figure (PNG, SVG)."),
+) -> None:
+    """Compare two policies run on the same population: a table of differences and a figure over time.
+
+    With the same seed both runs share their random numbers, so differences are the policy's. With
+    --replicates, a difference stands out when its mean exceeds twice the spread of the paired differences.
+    """
+    try:
+        from .report.compare import compare_runs, difference_figure
+    except ImportError as exc:
+        _fail(BackendError(f"compare needs matplotlib: pip install 'scslab[report]' ({exc})"))
+    try:
+        rows, warnings = compare_runs(run_a, run_b, replicates=replicates)
+    except ScslabError as exc:
+        _fail(exc)
+    for w in warnings:
+        err.print(f"[bold yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+    table = Table(title=f"B = {run_b} against A = {run_a}")
+    for col in ("measure", "A", "B", "B - A", "sd of B - A", "stands out"):
+        table.add_column(col, justify="left" if col == "measure" else "right")
+    for r in rows:
+        table.add_row(r["measure"], f"{r['a']:,}", f"{r['b']:,}", f"{r['difference']:+,}",
+                      "-" if r["sd"] is None else f"{r['sd']:.1f}",
+                      "-" if r["stands_out"] is None else ("yes" if r["stands_out"] else "no"))
+    console.print(table)
+    folder = out or Path(f"compare-{run_a.name}-vs-{run_b.name}")
+    folder.mkdir(parents=True, exist_ok=True)
+    fig = difference_figure(run_a, run_b)
+    for ext in ("png", "svg"):
+        fig.savefig(folder / f"difference.{ext}", dpi=110)
+    console.print(f"[green]wrote[/] {folder}/difference.png and .svg", highlight=False, soft_wrap=True)
+
+
+@app.command()
 def story(
     run_dir: Path = typer.Argument(..., help="A complete run directory."),
     agent: Optional[int] = typer.Option(None, "--agent", "-a", help="The sampled agent to show (default: list them)."),
