@@ -12,6 +12,8 @@ import pytest
 
 import scslab
 from scslab import odd
+from scslab.report import write_report
+from scslab.report.compare import compare_runs, difference_figure
 from scslab.scenarios import reference
 from scslab.scenarios.schema import Scenario
 
@@ -55,6 +57,7 @@ def test_reference_names_every_field():
 PUBLIC = [getattr(scslab, n) for n in scslab.__all__ if inspect.isfunction(getattr(scslab, n))]
 PUBLIC += [m for name, m in inspect.getmembers(scslab.Result, inspect.isfunction) if not name.startswith("_")]
 PUBLIC += [scslab.Result.load, odd.odd_markdown, odd.provenance_of, reference.reference_markdown]
+PUBLIC += [write_report, compare_runs, difference_figure]
 
 
 @pytest.mark.parametrize("func", PUBLIC, ids=[f.__qualname__ for f in PUBLIC])

@@ -57,7 +57,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, replicates: int = 0) -
 
 
 def difference_figure(run_a: str | Path, run_b: str | Path):
-    """B minus A over time for the tiers, the lists and the consequences (people)."""
+    """A figure of ``run_b`` minus ``run_a`` over time for the tiers, lists and consequences (people)."""
     import matplotlib
 
     matplotlib.use("Agg")
