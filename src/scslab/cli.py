@@ -272,13 +272,15 @@ def story(
     ids = manifest.get("story_agents", [])
     if agent is None:
         table = RichTable(title=f"sampled citizens of {manifest.get('name', run_dir)} (scslab story --agent ID)")
-        for col, just in (("agent", "right"), ("events", "right"), ("tier changes", "right"),
+        for col, just in (("agent", "right"), ("role", "left"), ("events", "right"), ("tier changes", "right"),
                           ("final score", "right")):
             table.add_column(col, justify=just)
+        roles = manifest.get("story_roles", {})
         for a in ids:
             own = log[log["agent"] == a]
             final = own["score_after"].dropna()
-            table.add_row(str(a), f"{len(own):,}", str(int((own["event"] == "tier_change").sum())),
+            table.add_row(str(a), roles.get(str(a), ""), f"{len(own):,}",
+                          str(int((own["event"] == "tier_change").sum())),
                           str(int(final.iloc[-1])) if len(final) else "-")
         console.print(table)
         return
@@ -287,7 +289,9 @@ def story(
                                  f"{', '.join(map(str, ids[:30]))}{' ...' if len(ids) > 30 else ''}",
                                  param_hint="--agent")
     own = log[log["agent"] == agent]
-    table = RichTable(title=f"agent {agent}: {len(own)} events over {manifest.get('days')} days")
+    role = manifest.get("story_roles", {}).get(str(agent))
+    table = RichTable(title=f"agent {agent}{f' ({role})' if role else ''}: {len(own)} events over "
+                            f"{manifest.get('days')} days")
     for col in ("day", "event", "channel", "points", "score after", "reason"):
         table.add_column(col, justify="right" if col in ("day", "points", "score after") else "left")
     for row in own.itertuples():

@@ -21,6 +21,7 @@ from ..rng import Stream, day_keys
 from .kernels import EMIT_WIDTH, I16, NONE_DAY, build, emit_margin
 from .jitcache import engine_cache
 from .state import Columns, allocate, check_capacity
+from .stories import pick_story_agents
 
 __all__ = ["run_dense", "start", "advance", "finish_run", "Loop", "RawRun", "DEFAULT_CHUNK"]
 
@@ -164,29 +165,6 @@ def _chunks(plan: Plan, chunk: int):
     return np.array(lo, np.int64), np.array(hi, np.int64), np.array(reg, np.int64)
 
 
-def choose_story_agents(plan: Plan, traits: np.ndarray, k: int) -> np.ndarray:
-    """Up to ``k`` agents spread over every class x group, picked by hash (stream STORY), never by hand."""
-    if k == 0 or plan.size == 0:
-        return np.zeros(0, np.int64)
-    from ..rng import draw_array, stream_key
-
-    window = np.arange(min(plan.size, max(64 * k, 4096)), dtype=np.int64)
-    order = np.argsort(draw_array(stream_key(plan.seed, Stream.STORY, 0), window), kind="stable")
-    picked: list[int] = []
-    seen: set[int] = set()
-    for i in window[order]:  # first one agent per trait combination, then fill in hash order
-        t = int(traits[i])
-        if t not in seen:
-            seen.add(t)
-            picked.append(int(i))
-    for i in window[order]:
-        if len(picked) >= k:
-            break
-        if int(i) not in picked:
-            picked.append(int(i))
-    return np.array(sorted(picked[:k]), np.int64)
-
-
 @dataclass
 class Loop:
     """Everything the day loop carries from one pass to the next: enough to resume a run bit for bit.
@@ -222,7 +200,8 @@ def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK) -> Loop:
     level0 = np.zeros((len(lo), NM, NC), np.int64)
     init_pass(lo, hi, reg, cols.as_tuple(), e0.prm, e0.tier_mins, e0.cons, plan.class_cum, plan.group_cum,
               plan.holder_t, plan.hh_adult, day_keys(plan.seed, 0), level0)
-    story_ids = choose_story_agents(plan, cols.traits, plan.scenario.run.story_agents)
+    picks = pick_story_agents(plan, cols.traits, cols.flags, plan.scenario.run.story_agents)
+    story_ids = np.array([a for a, _ in picks], np.int64)
     cols.flags[story_ids] |= np.uint8(FLAG.STORY)
     cols.state[story_ids] |= np.uint8(128)  # BUSY: story agents always take the full end of day
     return Loop(day=0, cols=cols, counts=np.zeros((plan.days, NM, NC), np.int64), level0=level0.sum(axis=0),

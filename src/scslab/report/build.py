@@ -62,9 +62,12 @@ def write_report(run_dir: str | Path, *, stories_per_agent: int = 40) -> Path:
                      f"<img alt='{name}' src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}'>")
     parts.append("<h2>Citizens' stories</h2>")
     stories = result.stories
-    for agent in manifest.get("story_agents", [])[:6]:
+    roles = manifest.get("story_roles", {})
+    chosen = [a for a in manifest.get("story_agents", []) if roles.get(str(a), "sampled") != "sampled"]
+    for agent in (chosen or manifest.get("story_agents", []))[:8]:
         own = stories[stories["agent"] == agent].head(stories_per_agent)
-        parts.append(f"<h3>Agent {agent} ({len(stories[stories['agent'] == agent])} events)</h3><table>"
+        role = html.escape(roles.get(str(agent), "sampled"))
+        parts.append(f"<h3>Agent {agent}, {role} ({len(stories[stories['agent'] == agent])} events)</h3><table>"
                      "<tr><th>day</th><th>event</th><th>points</th><th>score after</th><th>reason</th></tr>")
         for row in own.itertuples():
             parts.append(f"<tr><td class='n'>{row.day}</td><td>{row.event}</td><td class='n'>{row.points:+d}</td>"
