@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from scslab.output.checkpoint import latest_pass
+
 OUTPUTS = ("metrics.parquet", "stories.parquet")
 
 
@@ -32,11 +34,6 @@ def _hashes(folder: Path) -> dict[str, str]:
 
 def _cli(*args) -> list[str]:
     return [sys.executable, "-m", "scslab", *map(str, args)]
-
-
-def _latest_pass(folder: Path) -> int:
-    done = sorted((folder / "checkpoints").glob("pass-*.npz"))
-    return int(done[-1].stem.split("-")[1]) if done else 0
 
 
 def kill_and_resume(preset: str, agents: int, days: int | None = None, every: int = 30, kills: int = 3,
@@ -55,7 +52,7 @@ def kill_and_resume(preset: str, agents: int, days: int | None = None, every: in
     sessions = []
     t_all = time.perf_counter()
     for _ in range(kills):
-        start_pass = _latest_pass(out) if out.exists() else 0
+        start_pass = latest_pass(out)
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         while not (out / "manifest.json").exists():
             if proc.poll() is not None:
@@ -68,7 +65,7 @@ def kill_and_resume(preset: str, agents: int, days: int | None = None, every: in
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         sessions.append({"resumed_from_pass": start_pass, "killed_after_s": round(moment, 2),
-                         "checkpoint_at_kill": _latest_pass(out)})
+                         "checkpoint_at_kill": latest_pass(out)})
         command = _cli("resume", out, "-q")
     subprocess.run(command, check=True, capture_output=True)
     total_s = time.perf_counter() - t_all

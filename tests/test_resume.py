@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from scslab import RunDirError, RunInterrupted, resume, run
-from scslab.output.checkpoint import list_checkpoints
+from scslab.output.checkpoint import latest_pass, list_checkpoints
 
 pytestmark = pytest.mark.determinism
 
@@ -173,11 +173,6 @@ def cli_uninterrupted(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "whole"
     subprocess.run(cli("run", *RUN, "-o", out), check=True, capture_output=True, timeout=600)
     return hashes(out)
-
-
-def latest_pass(out):
-    done = list_checkpoints(out)
-    return int(done[-1].stem.split("-")[1]) if done else 0
 
 
 def test_sigkill_at_random_moments_then_resume(tmp_path, cli_uninterrupted):

@@ -142,15 +142,14 @@ def _manifest(s: Scenario, plan, engine: str, backend: str, threads: int | None,
 
 def _result(plan, raw, manifest: dict, elapsed: float) -> Result:
     """Tables from the raw counts, and the manifest completed with times and story agents."""
-    from .metrics import metrics_table, stories_table
-
     from .engine.stories import pick_story_agents
+    from .metrics import metrics_table, stories_table
 
     metrics = metrics_table(plan, raw.counts, raw.coverage)
     stories = stories_table(plan, raw.stories, raw.story_ids, raw.story_scores)
     # roles depend only on traits and fixed flags, so the finished columns give the same picks
-    picks = pick_story_agents(plan, raw.columns.traits, raw.columns.flags, plan.scenario.run.story_agents)
-    roles = {str(a): role for a, role in picks if a in set(raw.story_ids.tolist())}
+    picked = dict(pick_story_agents(plan, raw.columns.traits, raw.columns.flags, plan.scenario.run.story_agents))
+    roles = {str(a): picked.get(int(a), "sampled") for a in raw.story_ids}
     manifest = {**manifest, "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(),
                 "elapsed_s": round(elapsed, 3),
                 "agent_days_per_s": round(plan.size * plan.days / max(elapsed, 1e-9)),

@@ -178,13 +178,12 @@ def resume(
 ) -> None:
     """Finish an interrupted run from its newest checkpoint; the outputs equal an uninterrupted run's, byte for byte."""
     from . import runs
-    from .output.checkpoint import list_checkpoints
+    from .output.checkpoint import latest_pass
     from .output.rundir import read_manifest
 
     try:
         manifest = read_manifest(run_dir)
-        done = list_checkpoints(run_dir)
-        first = int(done[-1].stem.split("-")[1]) if done else 0
+        first = latest_pass(run_dir)
         n, d = manifest.get("population", 0), manifest.get("days", 0)
         with _progress_bar(quiet) as bar:
             task = bar.add_task(f"resuming {manifest.get('name', run_dir)} x {n:,} agents", total=d,
@@ -229,8 +228,11 @@ def compare(
         from .report.compare import compare_runs, difference_figure
     except ImportError as exc:
         _fail(BackendError(f"compare needs matplotlib: pip install 'scslab[report]' ({exc})"))
+    from .api import Result
+
     try:
-        rows, warnings = compare_runs(run_a, run_b, replicates=replicates)
+        a, b = Result.load(run_a), Result.load(run_b)  # read once, for the table and the figure
+        rows, warnings = compare_runs(a, b, replicates=replicates)
     except ScslabError as exc:
         _fail(exc)
     for w in warnings:
@@ -245,7 +247,7 @@ def compare(
     console.print(table)
     folder = out or Path(f"compare-{run_a.name}-vs-{run_b.name}")
     folder.mkdir(parents=True, exist_ok=True)
-    fig = difference_figure(run_a, run_b)
+    fig = difference_figure(a, b)
     for ext in ("png", "svg"):
         fig.savefig(folder / f"difference.{ext}", dpi=110)
     console.print(f"[green]wrote[/] {folder}/difference.png and .svg", highlight=False, soft_wrap=True)

@@ -7,7 +7,7 @@ import pyarrow as pa
 
 from .compile import SE, STORY_EVENTS, Plan
 
-__all__ = ["metrics_table", "stories_table", "group_labels", "METRICS_SCHEMA", "STORIES_SCHEMA"]
+__all__ = ["metrics_table", "metric_rows", "stories_table", "group_labels", "METRICS_SCHEMA", "STORIES_SCHEMA"]
 
 METRICS_SCHEMA = pa.schema([("day", pa.int32()), ("metric", pa.string()), ("group", pa.string()),
                             ("value", pa.int64())])
@@ -34,6 +34,11 @@ def group_labels(plan: Plan) -> tuple[list[str], np.ndarray]:
                 names.append(f"{prefix}:{label}")
                 cols.append(values == k)
     return names, np.stack(cols, axis=1).astype(np.int64)
+
+
+def metric_rows(plan: Plan) -> int:
+    """Rows of the metrics table: every (day, metric, group), plus one coverage row per channel and day."""
+    return plan.days * (len(plan.metric_names) * len(group_labels(plan)[0]) + len(plan.channel_names))
 
 
 def metrics_table(plan: Plan, counts: np.ndarray, coverage: np.ndarray) -> pa.Table:

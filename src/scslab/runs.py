@@ -28,11 +28,10 @@ __all__ = ["run", "resume", "output_bytes"]
 
 def output_bytes(plan) -> int:
     """Upper bound on the size of ``metrics.parquet`` plus ``stories.parquet`` (uncompressed)."""
-    from .metrics import group_labels
+    from .metrics import metric_rows
 
-    rows = plan.days * (len(plan.metric_names) * len(group_labels(plan)[0]) + len(plan.channel_names))
     stories = plan.days * plan.scenario.run.story_agents * 4
-    return rows * 24 + stories * 64 + (1 << 20)
+    return metric_rows(plan) * 24 + stories * 64 + (1 << 20)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from ..compile import EVENT, FLAG, INBOX, SE, P, Plan
 from ..rng import Stream, day_keys
 from .kernels import EMIT_WIDTH, I16, NONE_DAY, build, emit_margin
 from .jitcache import engine_cache
-from .state import Columns, allocate, check_capacity
+from .state import EMIT_ROWS, Columns, allocate, check_capacity
 from .stories import pick_story_agents
 
 __all__ = ["run_dense", "start", "advance", "finish_run", "Loop", "RawRun", "DEFAULT_CHUNK"]
@@ -211,7 +211,7 @@ def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK) -> Loop:
 
 
 def run_dense(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUNK,
-              progress: Callable[[int], None] | None = None, initial_emit: int = 1024,
+              progress: Callable[[int], None] | None = None, initial_emit: int = EMIT_ROWS,
               loop: Loop | None = None, after_pass: Callable[[Loop], None] | None = None) -> RawRun:
     """Run ``plan`` on the CPU with the dense engine and return the raw counts and story rows.
 
@@ -239,7 +239,7 @@ def finish_run(plan: Plan, loop: Loop) -> RawRun:
     return RawRun(counts, loop.story_rows(), loop.story_ids, loop.story_scores, loop.cols, loop.coverage)
 
 
-def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None, initial_emit: int = 1024,
+def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None, initial_emit: int = EMIT_ROWS,
             after_pass=None) -> None:
     """Run passes ``loop.day .. days`` in place (pass d finishes day d-1 and acts on day d)."""
     ct = loop.cols.as_tuple()

@@ -11,7 +11,7 @@ from ..compile import P, Plan
 from ..errors import CapacityError
 
 __all__ = ["Columns", "bytes_per_agent", "estimate_bytes", "check_capacity", "allocate", "available_memory",
-           "resident_bytes", "BASE_BYTES"]
+           "resident_bytes", "count_bytes", "BASE_BYTES", "EMIT_ROWS"]
 
 
 @dataclass(frozen=True)
@@ -71,17 +71,21 @@ ROW_BYTES = 160
 EMIT_ROWS = 1024  # initial append-buffer rows per chunk (engine/cpu.py)
 
 
+def count_bytes(plan: Plan) -> int:
+    """Bytes of the run's count table, int64[days, metrics, cells]."""
+    return plan.days * len(plan.metric_names) * plan.n_cells * 8
+
+
 def estimate_bytes(plan: Plan, chunk: int = 1 << 16) -> int:
     """Peak resident memory of a run, in bytes: the fixed base, the agent columns, the count tables and
     the per-chunk buffers of the engine, and the metrics table as it is built and written."""
-    R, C, G = len(plan.region_names), len(plan.class_names), len(plan.group_names)
-    groups = 1 + sum(k for k in (R, C, G) if k > 1)
+    from ..metrics import metric_rows
+
     NM = len(plan.metric_names)
-    rows = plan.days * (NM * groups + len(plan.channel_names))
-    counts = plan.days * NM * plan.n_cells * 8
-    n_chunks = -(-plan.size // chunk) + R
+    n_chunks = -(-plan.size // chunk) + len(plan.region_names)
     buffers = n_chunks * (EMIT_ROWS * 48 + 2 * NM * plan.n_cells * 8)
-    return BASE_BYTES + plan.size * bytes_per_agent(plan) + 3 * counts + rows * ROW_BYTES + buffers
+    return (BASE_BYTES + plan.size * bytes_per_agent(plan) + 3 * count_bytes(plan) + metric_rows(plan) * ROW_BYTES
+            + buffers)
 
 
 def resident_bytes() -> int:
@@ -129,6 +133,6 @@ def allocate(plan: Plan) -> Columns:
     return Columns(
         score=np.empty(n, np.int16), pending=np.empty(n, np.int16), last_off=np.empty(n, np.int16),
         listed=np.empty((len(plan.list_names), n), np.int16), traits=np.empty(n, np.uint8),
-        flags=np.empty(n, np.uint8), inbox=np.empty(n, np.uint8), acct=opt(P.HAS_ACCT, np.uint8), strikes=opt(P.HAS_STRIKES, np.uint8),
-        outstanding=opt(P.HAS_OUTSTANDING, np.int16), acct_since=opt(P.HAS_ACCT, np.int16),
+        flags=np.empty(n, np.uint8), inbox=np.empty(n, np.uint8), acct=opt(P.HAS_ACCT, np.uint8),
+        strikes=opt(P.HAS_STRIKES, np.uint8), outstanding=opt(P.HAS_OUTSTANDING, np.int16), acct_since=opt(P.HAS_ACCT, np.int16),
         state=np.empty(n, np.uint8))

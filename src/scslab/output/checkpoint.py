@@ -27,10 +27,11 @@ from ..engine.cpu import Loop
 from ..engine.jitcache import engine_digest
 from ..engine.state import Columns
 from ..errors import RunDirError
+from .rundir import CHECKPOINTS as DIRNAME
 
-__all__ = ["save_checkpoint", "load_latest", "list_checkpoints", "fingerprint", "checkpoint_bytes", "DIRNAME"]
+__all__ = ["save_checkpoint", "load_latest", "list_checkpoints", "fingerprint", "checkpoint_bytes", "latest_pass",
+           "DIRNAME"]
 
-DIRNAME = "checkpoints"
 KEEP = 2
 _COLUMNS = [f.name for f in fields(Columns)]
 
@@ -46,16 +47,21 @@ def fingerprint(plan: Plan) -> str:
 
 def checkpoint_bytes(plan: Plan) -> int:
     """Upper bound on the size of one checkpoint file."""
-    from ..engine.state import bytes_per_agent
+    from ..engine.state import bytes_per_agent, count_bytes
 
-    counts = plan.days * len(plan.metric_names) * plan.n_cells * 8
-    return plan.size * bytes_per_agent(plan) + counts + (1 << 20)
+    return plan.size * bytes_per_agent(plan) + count_bytes(plan) + (1 << 20)
 
 
 def list_checkpoints(run_dir: str | Path) -> list[Path]:
     """Finished checkpoint files, oldest first."""
     folder = Path(run_dir) / DIRNAME
     return sorted(folder.glob("pass-*.npz")) if folder.is_dir() else []
+
+
+def latest_pass(run_dir: str | Path) -> int:
+    """The pass the newest checkpoint of ``run_dir`` resumes at (0 when there is none)."""
+    done = list_checkpoints(run_dir)
+    return int(done[-1].stem.split("-")[1]) if done else 0
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -33,6 +33,7 @@ __all__ = ["write_run", "read_run", "sha256", "check_target", "open_run", "compl
            "read_manifest", "write_manifest", "check_disk"]
 
 FILES = ("metrics.parquet", "stories.parquet")
+CHECKPOINTS = "checkpoints"  # the folder of checkpoints while a run is incomplete (checkpoint.py)
 
 
 def sha256(path: Path) -> str:
@@ -112,6 +113,17 @@ def _finalise(folder: Path, metrics: pa.Table, stories: pa.Table, manifest: dict
     return manifest
 
 
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Rename the finished folder ``tmp`` to ``out``, replacing (and then deleting) what was there."""
+    if out.exists():
+        trash = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(out, trash)
+        os.replace(tmp, out)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
+
+
 def open_run(out: str | Path, manifest: dict[str, Any], *, force: bool = False) -> Path:
     """Create the run directory ``out`` marked incomplete (an existing one only with ``force``)."""
     out = check_target(out, force)
@@ -120,11 +132,7 @@ def open_run(out: str | Path, manifest: dict[str, Any], *, force: bool = False) 
         tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
         write_manifest(tmp, {**manifest, "status": "incomplete"})
-        if out.exists():
-            trash = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(out, trash)
-            shutil.rmtree(trash, ignore_errors=True)
-        os.replace(tmp, out)
+        _swap_in(tmp, out)
     return out
 
 
@@ -132,7 +140,7 @@ def complete_run(out: Path, metrics: pa.Table, stories: pa.Table, manifest: dict
     """Finish a run directory opened with :func:`open_run`; its checkpoints are removed afterwards."""
     with _writing(out):
         manifest = _finalise(out, metrics, stories, manifest)
-    shutil.rmtree(out / "checkpoints", ignore_errors=True)
+    shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
     return manifest
 
 
@@ -148,13 +156,7 @@ def write_run(out: str | Path, metrics: pa.Table, stories: pa.Table, manifest: d
     try:
         with _writing(out):
             _finalise(tmp, metrics, stories, manifest)
-            if out.exists():
-                trash = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-                os.replace(out, trash)
-                os.replace(tmp, out)
-                shutil.rmtree(trash, ignore_errors=True)
-            else:
-                os.replace(tmp, out)
+            _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -65,11 +65,11 @@ def write_report(run_dir: str | Path, *, stories_per_agent: int = 40) -> Path:
     roles = manifest.get("story_roles", {})
     chosen = [a for a in manifest.get("story_agents", []) if roles.get(str(a), "sampled") != "sampled"]
     for agent in (chosen or manifest.get("story_agents", []))[:8]:
-        own = stories[stories["agent"] == agent].head(stories_per_agent)
+        own = stories[stories["agent"] == agent]
         role = html.escape(roles.get(str(agent), "sampled"))
-        parts.append(f"<h3>Agent {agent}, {role} ({len(stories[stories['agent'] == agent])} events)</h3><table>"
+        parts.append(f"<h3>Agent {agent}, {role} ({len(own)} events)</h3><table>"
                      "<tr><th>day</th><th>event</th><th>points</th><th>score after</th><th>reason</th></tr>")
-        for row in own.itertuples():
+        for row in own.head(stories_per_agent).itertuples():
             parts.append(f"<tr><td class='n'>{row.day}</td><td>{row.event}</td><td class='n'>{row.points:+d}</td>"
                          f"<td class='n'>{row.score_after}</td><td>{html.escape(row.reason)}</td></tr>")
         parts.append("</table>")

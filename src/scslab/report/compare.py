@@ -25,13 +25,18 @@ def _paired(manifest_a: dict, manifest_b: dict, seed: int) -> dict[str, int]:
     return {k: sb.get(k, 0) - sa.get(k, 0) for k in sorted(set(sa) | set(sb))}
 
 
-def compare_runs(run_a: str | Path, run_b: str | Path, *, replicates: int = 0) -> tuple[list[dict], list[str]]:
+def _loaded(run: str | Path | Result) -> Result:
+    return run if isinstance(run, Result) else Result.load(run)
+
+
+def compare_runs(run_a: str | Path | Result, run_b: str | Path | Result, *,
+                 replicates: int = 0) -> tuple[list[dict], list[str]]:
     """Rows (measure, a, b, difference, sd of paired differences or None, stands out) and warnings.
 
-    ``run_a`` and ``run_b`` are complete run directories of the same population size and days;
-    ``replicates`` further seeds are run for both to estimate the spread of the differences.
+    ``run_a`` and ``run_b`` are complete run directories (or their loaded results) of the same population
+    size and days; ``replicates`` further seeds are run for both to estimate the spread of the differences.
     """
-    a, b = Result.load(run_a), Result.load(run_b)
+    a, b = _loaded(run_a), _loaded(run_b)
     ma, mb = a.manifest, b.manifest
     if (ma["population"], ma["days"]) != (mb["population"], mb["days"]):
         raise RunDirError(f"the runs differ in size: {ma['population']:,} x {ma['days']} days against "
@@ -56,14 +61,15 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, replicates: int = 0) -
     return rows, warnings
 
 
-def difference_figure(run_a: str | Path, run_b: str | Path):
-    """A figure of ``run_b`` minus ``run_a`` over time for the tiers, lists and consequences (people)."""
+def difference_figure(run_a: str | Path | Result, run_b: str | Path | Result):
+    """A figure of ``run_b`` minus ``run_a`` (run directories or loaded results) over time for the tiers,
+    lists and consequences (people)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    a, b = Result.load(run_a).metrics, Result.load(run_b).metrics
+    a, b = _loaded(run_a).metrics, _loaded(run_b).metrics
     key = ["day", "metric"]
     wa = a[a["group"] == "all"].set_index(key)["value"]
     wb = b[b["group"] == "all"].set_index(key)["value"]

@@ -31,9 +31,9 @@ def lists(metrics, manifest):
     names = list(manifest["scenario"].get("lists", {}))
     if not names:
         return None
+    w = _wide(metrics, "")
     fig, axes = plt.subplots(len(names), 1, figsize=(7, 2.6 * len(names)), squeeze=False)
     for ax, name in zip(axes[:, 0], names):
-        w = _wide(metrics, "")
         ax.plot(w.index, w[f"listed:{name}"], label="on the list (people)")
         ax.plot(w.index, w[f"innocent_listed:{name}"], label="of whom wrongly (people)")
         ax2 = ax.twinx()
