@@ -1,10 +1,11 @@
 """scslab against the tools users would otherwise pick, on bench-v1, side by side in one run.
 
     python -m benchmarks run                                   # 10 k, 100 k, 1 M agents; 3 repetitions
-    python -m benchmarks run --sizes 1000000 --repeats 5 --tools scslab-dense,numpy
+    python -m benchmarks run --sizes 1000000 --repeats 5 --tools scslab-lazy,scslab-dense,numpy
     python -m benchmarks run --json bench.json --plot docs/img/throughput.png
 
-Tools: ``scslab-dense`` (the CPU engine, all cores), ``numpy`` (``benchmarks/peers/numpy_peer.py``) and
+Tools: ``scslab-lazy`` and ``scslab-dense`` (the two CPU engines, all cores; lazy is the default),
+``numpy`` (``benchmarks/peers/numpy_peer.py``) and
 ``mesa`` (``benchmarks/peers/mesa_peer.py``, needs ``mesa``). Every measurement runs in a fresh process,
 and the tools alternate within each repetition (A B C, A B C, ...), so a slow drift of the machine affects
 them alike. scslab first runs a tiny warm-up that loads its compiled engine from numba's cache.
@@ -24,19 +25,21 @@ import statistics
 import subprocess
 import sys
 
-TOOLS = ("scslab-dense", "numpy", "mesa")
+TOOLS = ("scslab-lazy", "scslab-dense", "numpy", "mesa")
+REFERENCE = "scslab-lazy"  # ratios are scslab's default engine against each tool
 # agent-days a tool may spend per measurement (about 20-40 s each on the development machine)
-BUDGET = {"scslab-dense": 10**12, "numpy": 4 * 10**8, "mesa": 3 * 10**6}
+BUDGET = {"scslab-lazy": 10**12, "scslab-dense": 10**12, "numpy": 4 * 10**8, "mesa": 3 * 10**6}
 
 CHILD = r"""
 import json, resource, sys, time
 tool, n, days = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 clock = {}
-if tool == "scslab-dense":
+if tool.startswith("scslab-"):
     import scslab
-    scslab.simulate("bench-v1", population=1000, days=2, seed=1)  # load the compiled engine
+    engine = tool.split("-", 1)[1]
+    scslab.simulate("bench-v1", population=1000, days=2, seed=1, engine=engine)  # load the compiled engine
     t0 = time.perf_counter()
-    r = scslab.simulate("bench-v1", population=n, days=days, seed=1)
+    r = scslab.simulate("bench-v1", population=n, days=days, seed=1, engine=engine)
     clock["setup_end"] = t0
     detected = int(r.series("detected:jaywalking").sum())
 else:
@@ -79,7 +82,7 @@ def summarise(rows: list[dict]) -> list[dict]:
                       "rate_median": statistics.median(rates), "rate_min": min(rates), "rate_max": max(rates),
                       "setup_s_median": statistics.median(r["setup_s"] for r in rs),
                       "peak_rss_bytes": max(r["peak_rss_bytes"] for r in rs)})
-    ref = {row["agents"]: row["rate_median"] for row in table if row["tool"] == "scslab-dense"}
+    ref = {row["agents"]: row["rate_median"] for row in table if row["tool"] == REFERENCE}
     for row in table:
         row["scslab_ratio"] = ref[row["agents"]] / row["rate_median"] if row["agents"] in ref else None
     return table

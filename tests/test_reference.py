@@ -1,4 +1,4 @@
-"""The engine agrees statistically with the slow per-agent reference on every preset.
+"""Both CPU engines (dense and lazy) agree statistically with the slow per-agent reference on every preset.
 
 Test: for each preset, 20 engine runs (seeds 1-20) and 3 reference runs (on the populations of seeds 1-3,
 with the reference's own random numbers). Per run and metric we take the total over the run (flows) or the
@@ -13,10 +13,11 @@ import pytest
 from agreement import SIZES, Z_MAX, compare
 
 
+@pytest.mark.parametrize("engine", ["dense", "lazy"])
 @pytest.mark.parametrize("preset", sorted(SIZES))
-def test_engine_agrees_with_reference(preset):
-    names, z, e, r = compare(preset, seeds=(1, 2, 3))
+def test_engine_agrees_with_reference(preset, engine):
+    names, z, e, r = compare(preset, seeds=(1, 2, 3), engine=engine)
     worst = max(range(len(z)), key=lambda k: z[k])
-    assert z[worst] < Z_MAX, f"{preset}: {names[worst]} engine {e[worst]:.1f} vs reference {r[worst]:.1f}"
+    assert z[worst] < Z_MAX, f"{preset}: {names[worst]} {engine} engine {e[worst]:.1f} vs reference {r[worst]:.1f}"
     # the comparison must have something to compare: most activity metrics are non-zero
     assert sum(1 for k, n in enumerate(names) if n.startswith("acts:") and e[k] > 0) >= 1

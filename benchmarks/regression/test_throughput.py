@@ -18,12 +18,14 @@ CASES = {"bench-v1-1M-30d": ("bench-v1", 1_000_000, 30), "press-2018-1M-30d": ("
          "jinan-dog-points-500k-60d": ("jinan-dog-points", 500_000, 60)}
 
 
+@pytest.mark.parametrize("engine", scslab.ENGINES)
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_engine_speed(benchmark, case):
+def test_engine_speed(benchmark, case, engine):
     preset, n, days = CASES[case]
-    scslab.simulate(preset, population=1_000, days=2, seed=1)
-    result = benchmark.pedantic(scslab.simulate, args=(preset,), kwargs=dict(population=n, days=days, seed=1),
-                                rounds=5, warmup_rounds=1)
+    scslab.simulate(preset, population=1_000, days=2, seed=1, engine=engine)
+    result = benchmark.pedantic(scslab.simulate, args=(preset,),
+                                kwargs=dict(population=n, days=days, seed=1, engine=engine), rounds=5,
+                                warmup_rounds=1)
     if benchmark.stats is not None:  # None under --benchmark-disable
         benchmark.extra_info["agent_days_per_s"] = n * days / benchmark.stats.stats.median
     summary = result.summary()  # the timed run produced a real result: every agent is in a tier

@@ -11,13 +11,13 @@ from typing import Any, Callable, Mapping
 
 import pyarrow as pa
 
+from .engine import DEFAULT_ENGINE, ENGINES
 from .errors import BackendError, ScenarioError
 from .scenarios.load import load_scenario
 from .scenarios.schema import Scenario
 
 __all__ = ["simulate", "Result", "ENGINES", "BACKENDS"]
 
-ENGINES = ("dense",)
 BACKENDS = ("cpu",)
 
 
@@ -132,7 +132,7 @@ def _manifest(s: Scenario, plan, engine: str, backend: str, threads: int | None,
         "threads": threads or numba.get_num_threads(),
         "chunk": chunk,
         "bytes_per_agent": bytes_per_agent(plan),
-        "memory_estimate_bytes": estimate_bytes(plan),
+        "memory_estimate_bytes": estimate_bytes(plan, engine=engine),
         "started": _dt.datetime.now(_dt.timezone.utc).isoformat(),
         "versions": {"numpy": numpy.__version__, "numba": numba.__version__, "pyarrow": pa.__version__,
                      "python": platform.python_version()},
@@ -159,23 +159,24 @@ def _result(plan, raw, manifest: dict, elapsed: float) -> Result:
 
 def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population: int | None = None,
              days: int | None = None, seed: int | None = None, threads: int | None = None,
-             overrides: Mapping[str, Any] | list[str] | None = None, engine: str = "dense", backend: str = "cpu",
+             overrides: Mapping[str, Any] | list[str] | None = None, engine: str = DEFAULT_ENGINE, backend: str = "cpu",
              chunk: int | None = None, progress: Callable[[int], None] | None = None) -> Result:
     """Run a scenario in memory and return its :class:`Result` (see :func:`scslab.run` to write a run directory).
 
     ``scenario`` is a preset name, a TOML path, a dict or a :class:`Scenario`; ``population``, ``days`` and
     ``seed`` override the scenario's own; ``overrides`` maps dotted paths to values. ``threads`` caps the
-    CPU threads (default: all). ``engine`` and ``backend`` choose the implementation (today ``"dense"`` on
-    ``"cpu"``). ``chunk`` is the number of agents per parallel work item (results do not depend on it).
-    ``progress`` is called with each finished day.
+    CPU threads (default: all). ``engine`` is ``"dense"`` or ``"lazy"`` (same laws; see the engine page of the
+    docs) and ``backend`` the hardware (today ``"cpu"``). ``chunk`` is the number of agents per parallel
+    work item of the dense engine (results do not depend on it). ``progress`` is called with each finished
+    day.
     """
     _check_args(engine, backend, population=population, days=days, seed=seed, threads=threads, chunk=chunk)
     s = _resolve(scenario, population, days, seed, overrides)
     from .compile import compile_plan
-    from .engine.cpu import DEFAULT_CHUNK, run_dense
+    from .engine.cpu import DEFAULT_CHUNK, run_cpu
 
     plan = compile_plan(s)
     manifest = _manifest(s, plan, engine, backend, threads, chunk)
     t0 = time.perf_counter()
-    raw = run_dense(plan, threads=threads, chunk=chunk or DEFAULT_CHUNK, progress=progress)
+    raw = run_cpu(plan, threads=threads, chunk=chunk or DEFAULT_CHUNK, progress=progress, engine=engine)
     return _result(plan, raw, manifest, time.perf_counter() - t0)

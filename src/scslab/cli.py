@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .engine import DEFAULT_ENGINE, ENGINES
 from .errors import BackendError, CapacityError, RunDirError, RunInterrupted, ScslabError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -146,6 +147,9 @@ def run(
     force: bool = typer.Option(False, "--force", help="Replace an existing run directory."),
     checkpoint_every: Optional[int] = typer.Option(
         None, "--checkpoint-every", help="Write a checkpoint every D days (resume with `scslab resume`)."),
+    engine: str = typer.Option(DEFAULT_ENGINE, "--engine", "-e",
+                               help=f"CPU engine: {' or '.join(ENGINES)} (see docs/engine.md; same laws, "
+                                    "lazy visits only the agents something happens to)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Run a scenario on the CPU and write a run directory (manifest, metrics.parquet, stories.parquet).
@@ -163,7 +167,7 @@ def run(
         with _progress_bar(quiet) as bar:
             task = bar.add_task(f"{s.meta.name} x {n:,} agents", total=d, rate="compiling...")
             result = runs.run(s, target, population=population, days=days, seed=seed, threads=threads,
-                              checkpoint_every=checkpoint_every, force=force,
+                              checkpoint_every=checkpoint_every, force=force, engine=engine,
                               progress=_day_callback(bar, task, n))
     except ScslabError as exc:
         _fail(exc)

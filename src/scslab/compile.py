@@ -62,6 +62,7 @@ class INBOX(IntEnum):
     CHILD_ON = 8     # a household adult is listed on a list passed to children
     CHILD_OFF = 16   # no household adult is listed any more
     CLEAR_FALSE = 32  # a false record was removed on redress
+    VIRTUAL = 128    # lazy engine only: the score column holds a deferred recovery (engine/lazy.py)
 
 
 # Kinds of records in the append buffer (``emit``): (kind, agent, day, a, b, c).

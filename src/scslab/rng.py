@@ -47,6 +47,7 @@ class Stream(IntEnum):
     REPAY = 290        # repayment by a debtor
     ATTEMPT = 291      # + consequence: attempts at a sanctioned / rewarded activity
     VICTIM = 310       # reserved
+    SKIP = 311         # lazy engine: geometric skips to the next candidate (keyed by band and block)
     # population (day-independent; use day = 0)
     CLASS = 400
     GROUP = 401

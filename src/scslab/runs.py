@@ -56,7 +56,7 @@ def _stop_on_sigint(enabled: bool):
 
 def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path, *, population: int | None = None,
         days: int | None = None, seed: int | None = None, threads: int | None = None,
-        overrides: Mapping[str, Any] | list[str] | None = None, engine: str = "dense", backend: str = "cpu",
+        overrides: Mapping[str, Any] | list[str] | None = None, engine: str | None = None, backend: str = "cpu",
         chunk: int | None = None, checkpoint_every: int | None = None, force: bool = False,
         progress: Callable[[int], None] | None = None, interruptible: bool = True):
     """Run a scenario into the run directory ``out`` and return its :class:`~scslab.api.Result`.
@@ -73,12 +73,15 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path, *,
     from .output.checkpoint import KEEP, checkpoint_bytes
     from .output.rundir import check_disk, check_target, open_run
 
+    from .engine import DEFAULT_ENGINE
+
+    engine = DEFAULT_ENGINE if engine is None else engine
     _check_args(engine, backend, population=population, days=days, seed=seed, threads=threads, chunk=chunk,
                 checkpoint_every=checkpoint_every)
     s = _resolve(scenario, population, days, seed, overrides)
     check_target(out, force)
     plan = compile_plan(s)
-    check_capacity(plan)
+    check_capacity(plan, engine=engine)
     need = output_bytes(plan) + ((KEEP + 1) * checkpoint_bytes(plan) if checkpoint_every else 0)
     check_disk(out, need, f"a run of {plan.size:,} agents x {plan.days} days"
                + (" with checkpoints" if checkpoint_every else ""))
@@ -118,7 +121,7 @@ def resume(run_dir: str | Path, *, threads: int | None = None, progress: Callabl
 def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress, interruptible: bool, *,
            fresh: bool):
     from .api import _result
-    from .engine.cpu import DEFAULT_CHUNK, run_dense
+    from .engine.cpu import DEFAULT_CHUNK, run_cpu
     from .output.checkpoint import list_checkpoints, save_checkpoint
     from .output.rundir import complete_run, write_manifest
 
@@ -142,8 +145,9 @@ def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress
                 save_checkpoint(path, plan, lp, elapsed)
 
         try:
-            raw = run_dense(plan, threads=threads, chunk=manifest.get("chunk") or DEFAULT_CHUNK,
-                            progress=progress, loop=loop, after_pass=after_pass)
+            raw = run_cpu(plan, threads=threads, chunk=manifest.get("chunk") or DEFAULT_CHUNK,
+                            progress=progress, loop=loop, after_pass=after_pass,
+                            engine=manifest.get("engine", "dense"))
         except BaseException as exc:
             if fresh and not isinstance(exc, RunInterrupted) and not list_checkpoints(path):
                 shutil.rmtree(path, ignore_errors=True)  # nothing to resume from: leave nothing behind

@@ -23,7 +23,7 @@ from .jitcache import engine_cache
 from .state import EMIT_ROWS, Columns, allocate, check_capacity
 from .stories import pick_story_agents
 
-__all__ = ["run_dense", "start", "advance", "finish_run", "Loop", "RawRun", "DEFAULT_CHUNK"]
+__all__ = ["run_cpu", "run_dense", "start", "advance", "finish_run", "Loop", "RawRun", "DEFAULT_CHUNK"]
 
 DEFAULT_CHUNK = 1 << 16
 
@@ -101,9 +101,17 @@ def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, min
         n_emit[ch] = ne
 
 @njit(inline="always", nogil=True)
-def penalise(m, day, b, pts, pending, traits, flags, starts, T, net_cnt, out, nout):
+def wake_up(wake, m):
+    """Mark agent m to be visited at the next pass (lazy engine; ``wake`` is empty for the dense engine)."""
+    if wake.shape[0] > 0:
+        wake[m >> 6] |= np.uint64(1) << np.uint64(m & 63)
+
+
+@njit(inline="always", nogil=True)
+def penalise(m, day, b, pts, pending, traits, flags, starts, T, net_cnt, out, nout, wake):
     """Network penalty of ``pts`` for tie ``m``: pending points, the count, and a story row if m has one."""
     pending[m] = clamp(np.int64(pending[m]) + pts, -I16, I16)
+    wake_up(wake, m)
     net_cnt[region_of(m, starts) * T + np.int64(traits[m])] += 1
     if (flags[m] & FLAG.STORY) != 0:
         out[nout, 0], out[nout, 1], out[nout, 2] = EVENT.STORY, m, day
@@ -113,8 +121,9 @@ def penalise(m, day, b, pts, pending, traits, flags, starts, T, net_cnt, out, no
 
 
 @njit(nogil=True, cache=_CACHE)
-def sparse_pass(rec, cols, prm, starts, keys, hh_head, hh_size, hh_adult, net_cnt, out):
-    """Network penalties and children's inherited sanctions; returns story rows written to ``out``."""
+def sparse_pass(rec, cols, prm, starts, keys, hh_head, hh_size, hh_adult, net_cnt, out, wake):
+    """Network penalties and children's inherited sanctions; returns story rows written to ``out``.
+    Every agent whose points or inbox change is marked in ``wake`` (the lazy engine's next pass)."""
     pending, listed, traits, flags, inbox = cols[1], cols[3], cols[4], cols[5], cols[6]
     n = prm[P.N]
     T = prm[P.T]
@@ -128,14 +137,14 @@ def sparse_pass(rec, cols, prm, starts, keys, hh_head, hh_size, hh_adult, net_cn
                 head = household_head(a, hh_head)
                 for m in range(head, min(head + hh_size[a % B], n)):
                     if m != a:
-                        nout = penalise(m, day, b, hh_pts, pending, traits, flags, starts, T, net_cnt, out, nout)
+                        nout = penalise(m, day, b, hh_pts, pending, traits, flags, starts, T, net_cnt, out, nout, wake)
             if fr_pts != 0:
                 ra = region_of(a, starts)
                 for k in range(prm[P.K]):
                     lo, hi = (starts[ra], starts[ra + 1]) if k < prm[P.K_LOCAL] else (0, n)
                     m = partner(a, k, lo, hi, keys)
                     if m >= 0:
-                        nout = penalise(m, day, b, fr_pts, pending, traits, flags, starts, T, net_cnt, out, nout)
+                        nout = penalise(m, day, b, fr_pts, pending, traits, flags, starts, T, net_cnt, out, nout, wake)
         elif kind == EVENT.LIST_CHANGE:
             head = household_head(a, hh_head)
             end = min(head + hh_size[a % B], n)
@@ -151,6 +160,7 @@ def sparse_pass(rec, cols, prm, starts, keys, hh_head, hh_size, hh_adult, net_cn
                         inbox[m] = (inbox[m] | INBOX.CHILD_ON) & (0xFF ^ INBOX.CHILD_OFF)
                     else:
                         inbox[m] = (inbox[m] | INBOX.CHILD_OFF) & (0xFF ^ INBOX.CHILD_ON)
+                    wake_up(wake, m)
     return nout
 
 def _chunks(plan: Plan, chunk: int):
@@ -182,6 +192,7 @@ class Loop:
     coverage: np.ndarray        # float64[days, n_channels]
     stories: list               # story rows so far, in order (int64[n, 6] blocks)
     redress: np.ndarray         # int64[n, 6]: contested false records waiting for their day
+    lazy: object = None         # engine.lazy.LazyState for the lazy engine, None for the dense engine
 
     def story_rows(self) -> np.ndarray:
         """All story rows so far as one array (and keep them as one block)."""
@@ -190,9 +201,9 @@ class Loop:
         return rows
 
 
-def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK) -> Loop:
+def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK, engine: str = "dense") -> Loop:
     """Allocate the columns and set every agent's initial state: the loop before pass 0."""
-    check_capacity(plan)
+    check_capacity(plan, engine=engine)
     cols = allocate(plan)
     lo, hi, reg = _chunks(plan, max(1, int(chunk)))
     e0 = plan.epoch_at(0)
@@ -204,29 +215,42 @@ def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK) -> Loop:
     story_ids = np.array([a for a, _ in picks], np.int64)
     cols.flags[story_ids] |= np.uint8(FLAG.STORY)
     cols.state[story_ids] |= np.uint8(128)  # BUSY: story agents always take the full end of day
+    lazy = None
+    if engine == "lazy":
+        from .lazy import lazy_start
+
+        lazy = lazy_start(plan, cols)
     return Loop(day=0, cols=cols, counts=np.zeros((plan.days, NM, NC), np.int64), level0=level0.sum(axis=0),
                 story_ids=story_ids, story_scores=np.zeros((plan.days, len(story_ids)), np.int16),
                 coverage=np.zeros((plan.days, len(plan.channel_names))), stories=[],
-                redress=np.zeros((0, EMIT_WIDTH), np.int64))
+                redress=np.zeros((0, EMIT_WIDTH), np.int64), lazy=lazy)
 
 
-def run_dense(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUNK,
+def run_cpu(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUNK,
               progress: Callable[[int], None] | None = None, initial_emit: int = EMIT_ROWS,
-              loop: Loop | None = None, after_pass: Callable[[Loop], None] | None = None) -> RawRun:
-    """Run ``plan`` on the CPU with the dense engine and return the raw counts and story rows.
+              loop: Loop | None = None, after_pass: Callable[[Loop], None] | None = None,
+              engine: str = "dense") -> RawRun:
+    """Run ``plan`` on the CPU and return the raw counts and story rows.
 
-    ``loop`` continues a run from a checkpoint instead of starting afresh; ``after_pass(loop)`` is called
-    after every pass, when the loop is consistent (to write checkpoints, or to stop by raising).
+    ``engine`` is ``"dense"`` (every agent every day) or ``"lazy"`` (``engine.lazy``: only the agents
+    something happens to). ``loop`` continues a run from a checkpoint instead of starting afresh (its engine
+    wins); ``after_pass(loop)`` is called after every pass, when the loop is consistent (to write
+    checkpoints, or to stop by raising).
     """
     previous_threads = numba.get_num_threads()
     if threads is not None:
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     try:
-        loop = start(plan, chunk=chunk) if loop is None else loop
+        loop = start(plan, chunk=chunk, engine=engine) if loop is None else loop
         advance(plan, loop, chunk=chunk, progress=progress, initial_emit=initial_emit, after_pass=after_pass)
         return finish_run(plan, loop)
     finally:
         numba.set_num_threads(previous_threads)
+
+
+def run_dense(plan: Plan, **kw) -> RawRun:
+    """:func:`run_cpu` with the dense engine unless ``engine=`` says otherwise (tests and benchmarks)."""
+    return run_cpu(plan, **{"engine": "dense", **kw})
 
 
 def finish_run(plan: Plan, loop: Loop) -> RawRun:
@@ -236,6 +260,8 @@ def finish_run(plan: Plan, loop: Loop) -> RawRun:
     counts = loop.counts.copy()
     lv = plan.is_level
     counts[:, lv] = np.cumsum(counts[:, lv], axis=0) + loop.level0[lv]
+    if loop.lazy is not None:  # deferred recovery steps, kept as daily changes
+        counts[:, plan.epochs[0].prm[P.M_RECOVERED]] += np.cumsum(loop.lazy.rec_diff.sum(axis=0), axis=0)[:-1]
     return RawRun(counts, loop.story_rows(), loop.story_ids, loop.story_scores, loop.cols, loop.coverage)
 
 
@@ -243,13 +269,15 @@ def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None
             after_pass=None) -> None:
     """Run passes ``loop.day .. days`` in place (pass d finishes day d-1 and acts on day d)."""
     ct = loop.cols.as_tuple()
-    lo, hi, reg = _chunks(plan, max(1, int(chunk)))
     ks = day_keys(plan.seed, 0)
     D, NM, NC = plan.days, len(plan.metric_names), plan.n_cells
-    n_chunks = len(lo)
     counts, cols = loop.counts, loop.cols
-    cap = max(initial_emit, emit_margin(plan.epoch_at(0).prm) + 1)
-    emit = np.zeros((n_chunks, cap, EMIT_WIDTH), np.int64)
+    if loop.lazy is None:
+        day_pass, no_wake = _dense_days(plan, loop, chunk, initial_emit), np.zeros(0, np.uint64)
+    else:
+        from .lazy import lazy_days
+
+        day_pass = lazy_days(plan, loop, initial_emit)
     for d in range(loop.day, D + 1):
         do_fin, do_act = d > 0, d < D
         ef, ea = plan.epoch_at(max(d - 1, 0)), plan.epoch_at(min(d, D - 1))
@@ -259,37 +287,23 @@ def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None
         else:  # the last pass only finishes day D-1; the act tables are passed but not read
             gate, cum, det, _ = plan.day_tables(D - 1)
         kf, ka = day_keys(plan.seed, d - 1), day_keys(plan.seed, d)
-        cnt_f = np.zeros((n_chunks, NM, NC), np.int64)
-        cnt_a = np.zeros((n_chunks, NM, NC), np.int64)
-        n_emit = np.zeros(n_chunks, np.int64)
-        resume = lo.copy()
-        margin = emit_margin(ea.prm)
         full = d >= 2 and plan.epoch_at(d - 2) is not ef  # rules changed: cached state bytes may be stale
         lists_f = ef.lists.copy()  # column 7: 0 on a publication day (kernels avoid a division per agent)
         if do_fin:
             lists_f[:, 7] = (d - 1) % np.maximum(ef.lists[:, 7], 1)
-        while True:
-            dense_pass(lo, hi, reg, resume, d, do_fin, do_act, full, ct, ef.prm, ef.tier_mins, lists_f, ef.cons,
-                       ea.prm, ea.beh, ea.rep, gate, cum, det, kf, ka, ks, cnt_f, cnt_a,
-                       emit, n_emit, margin)
-            if np.all(resume >= hi):
-                break
-            grown = np.zeros((n_chunks, emit.shape[1] * 2, EMIT_WIDTH), np.int64)  # never drop: grow, resume
-            grown[:, : emit.shape[1]] = emit
-            emit = grown
-        rec = np.concatenate([emit[c, : n_emit[c]] for c in range(n_chunks)]) if n_emit.any() else \
-            np.zeros((0, EMIT_WIDTH), np.int64)
+        rec, cnt_f, cnt_a = day_pass(d, do_fin, do_act, full, ef, ea, lists_f, gate, cum, det, kf, ka, ks, NM, NC)
+        wake = no_wake if loop.lazy is None else loop.lazy.ring[(d + 1) % loop.lazy.ring.shape[0]]
         net_cnt = np.zeros(NC, np.int64)
         out = np.zeros((int((rec[:, 0] == EVENT.NETWORK).sum()) * (plan.epochs[0].prm[P.K] + 16) + 1, EMIT_WIDTH),
                        np.int64)
         if len(rec):
             nout = sparse_pass(rec, ct, ea.prm, plan.region_starts, plan.friend_keys, plan.hh_head, plan.hh_size,
-                               plan.hh_adult, net_cnt, out)
+                               plan.hh_adult, net_cnt, out, wake)
             loop.stories.append(rec[rec[:, 0] == EVENT.STORY])
             loop.stories.append(out[:nout].copy())  # a copy: a view would keep all of ``out`` alive
             loop.redress = np.concatenate([loop.redress, rec[rec[:, 0] == EVENT.REDRESS]])
         if do_act and len(loop.redress):
-            loop.redress = _apply_redress(plan, ea, cols, loop.redress, d, cnt_a, loop.stories)
+            loop.redress = _apply_redress(plan, ea, cols, loop.redress, d, cnt_a, loop.stories, wake)
         if do_fin:
             counts[d - 1] += cnt_f.sum(axis=0)
             loop.story_scores[d - 1] = cols.score[loop.story_ids]
@@ -303,7 +317,49 @@ def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None
             after_pass(loop)
 
 
-def _apply_redress(plan: Plan, ep, cols: Columns, redress: np.ndarray, d: int, cnt_a, stories) -> np.ndarray:
+def _dense_days(plan: Plan, loop: Loop, chunk: int, initial_emit: int):
+    """The dense engine's day function for ``advance``: ``day(d, ...) -> (records, cnt_f, cnt_a)``."""
+    ct = loop.cols.as_tuple()
+    lo, hi, reg = _chunks(plan, max(1, int(chunk)))
+    n_chunks = len(lo)
+    buf = {"emit": np.zeros((n_chunks, max(initial_emit, emit_margin(plan.epoch_at(0).prm) + 1), EMIT_WIDTH),
+                            np.int64)}
+
+    def day(d, do_fin, do_act, full, ef, ea, lists_f, gate, cum, det, kf, ka, ks, NM, NC):
+        cnt_f = np.zeros((n_chunks, NM, NC), np.int64)
+        cnt_a = np.zeros((n_chunks, NM, NC), np.int64)
+        n_emit = np.zeros(n_chunks, np.int64)
+        resume = lo.copy()
+        margin = emit_margin(ea.prm)
+        while True:
+            dense_pass(lo, hi, reg, resume, d, do_fin, do_act, full, ct, ef.prm, ef.tier_mins, lists_f, ef.cons,
+                       ea.prm, ea.beh, ea.rep, gate, cum, det, kf, ka, ks, cnt_f, cnt_a,
+                       buf["emit"], n_emit, margin)
+            if np.all(resume >= hi):
+                break
+            buf["emit"] = grow(buf["emit"])
+        return records(buf["emit"], n_emit), cnt_f, cnt_a
+
+    return day
+
+
+def grow(emit: np.ndarray) -> np.ndarray:
+    """The append buffers (one per work item) doubled, their rows kept: a pass never drops a record, it stops,
+    the buffers grow, and the pass resumes."""
+    grown = np.zeros((emit.shape[0], emit.shape[1] * 2, EMIT_WIDTH), np.int64)
+    grown[:, : emit.shape[1]] = emit
+    return grown
+
+
+def records(emit: np.ndarray, n_emit: np.ndarray) -> np.ndarray:
+    """The rows appended in a pass, work item by work item (the order does not depend on threads)."""
+    if not n_emit.any():
+        return np.zeros((0, EMIT_WIDTH), np.int64)
+    return np.concatenate([emit[c, : n_emit[c]] for c in range(len(n_emit))])
+
+
+def _apply_redress(plan: Plan, ep, cols: Columns, redress: np.ndarray, d: int, cnt_a, stories,
+                   wake: np.ndarray) -> np.ndarray:
     """Remove contested false records whose delay ends today: refund the points, clear the mark."""
     due = redress[:, 2] == d
     if not due.any():
@@ -316,6 +372,8 @@ def _apply_redress(plan: Plan, ep, cols: Columns, redress: np.ndarray, d: int, c
     for a, p in zip(agents[~on_score], pts[~on_score]):
         cols.acct[a] = np.uint8(min(int(cols.acct[a]) - int(p), int(ep.prm[P.ACCT_PTS])))
     cols.inbox[agents] |= np.uint8(INBOX.CLEAR_FALSE)
+    if len(wake):
+        np.bitwise_or.at(wake, agents >> 6, np.uint64(1) << (agents & 63).astype(np.uint64))
     T = ep.prm[P.T]
     region = np.searchsorted(plan.region_starts, agents, side="right") - 1
     cells = region * T + cols.traits[agents].astype(np.int64)

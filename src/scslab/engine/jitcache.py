@@ -1,9 +1,10 @@
 """Make numba's on-disk cache of the CPU drivers depend on every engine source file.
 
 numba stamps a cached function with its own file only, so an edit to ``kernels.py`` (inlined into the
-drivers in ``cpu.py``) would otherwise reuse stale machine code. This locator stamps the drivers with a hash
-of all the files whose code or constants they compile in. If numba's caching internals ever change shape,
-:func:`engine_cache` returns False and the drivers are simply compiled in each process (correct, slower).
+drivers in ``cpu.py`` and ``lazy.py``) would otherwise reuse stale machine code. This locator stamps the
+drivers with a hash of all the files whose code or constants they compile in. If numba's caching internals
+ever change shape, :func:`engine_cache` returns False and the drivers are simply compiled in each process
+(correct, slower).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 __all__ = ["engine_cache", "engine_digest", "ENGINE_SOURCES"]
 
 _ROOT = Path(__file__).resolve().parent.parent
-ENGINE_SOURCES = ("engine/cpu.py", "engine/kernels.py", "population.py", "rng.py", "compile.py")
+ENGINE_SOURCES = ("engine/cpu.py", "engine/lazy.py", "engine/kernels.py", "population.py", "rng.py", "compile.py")
+DRIVER_FILES = ("engine/cpu.py", "engine/lazy.py")  # the modules whose njit functions use the cache
 
 
 def engine_digest() -> str:
@@ -39,7 +41,7 @@ def engine_cache() -> bool:
     for cls in impl._locator_classes:
         if getattr(cls, "_scslab", False):
             return True
-    driver_file = str(_ROOT / "engine" / "cpu.py")
+    driver_files = {str(_ROOT / rel) for rel in DRIVER_FILES}
     digest = engine_digest()
 
     class EngineLocator(base):
@@ -50,7 +52,7 @@ def engine_cache() -> bool:
 
         @classmethod
         def from_function(cls, py_func, py_file):
-            if str(Path(py_file).resolve()) != driver_file:
+            if str(Path(py_file).resolve()) not in driver_files:
                 return None
             return super().from_function(py_func, py_file)
 

@@ -385,6 +385,16 @@ def build(jit):
         u = draw(ka[Stream.GATE], i)
         if u >= gate[cell, code]:
             return ne
+        return events(u, i, d, code, cell, region, score, pending, last_off, listed, traits, flags, inbox, acct,
+                      strikes, outstanding, acct_since, state, prm, beh, rep, cum, det, ka, cnt, emit, ne)
+
+    @jit
+    def events(u, i, d, code, cell, region, score, pending, last_off, listed, traits, flags, inbox, acct,
+               strikes, outstanding, acct_since, state, prm, beh, rep, cum, det, ka, cnt, emit, ne):
+        """The events of agent i's day, given a gate draw ``u`` below the gate (uniform on [0, gate)).
+
+        The dense engine draws ``u`` per agent; the lazy engine reaches the agent by skipping and draws a
+        ``u`` with the same conditional law, so both resolve events with this one function."""
         e = 0
         while u >= cum[cell, code, e]:
             e += 1
@@ -429,7 +439,7 @@ def build(jit):
 
     return _Namespace(draw=draw, tier_of=tier_of, clamp=clamp, init_agent=init_agent, state_code=state_code,
                       quick=quick, pack_state=pack_state, levels=levels, applies=applies, listed_mask=listed_mask,
-                      finish=finish, act=act, apply_points=apply_points, partner=partner,
+                      finish=finish, act=act, events=events, apply_points=apply_points, partner=partner,
                       household_head=household_head, region_of=region_of, mix=mix)
 
 

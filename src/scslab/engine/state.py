@@ -11,7 +11,7 @@ from ..compile import P, Plan
 from ..errors import CapacityError
 
 __all__ = ["Columns", "bytes_per_agent", "estimate_bytes", "check_capacity", "allocate", "available_memory",
-           "resident_bytes", "count_bytes", "BASE_BYTES", "EMIT_ROWS"]
+           "resident_bytes", "count_bytes", "lazy_bytes", "BASE_BYTES", "EMIT_ROWS"]
 
 
 @dataclass(frozen=True)
@@ -76,14 +76,29 @@ def count_bytes(plan: Plan) -> int:
     return plan.days * len(plan.metric_names) * plan.n_cells * 8
 
 
-def estimate_bytes(plan: Plan, chunk: int = 1 << 16) -> int:
+def lazy_bytes(plan: Plan) -> int:
+    """What the lazy engine adds: the wake ring and band bitmaps (1.5 bytes per agent at most), and the
+    per-lane deferred recovery counts and buffers."""
+    from .lazy import MAX_BANDS, MAX_LANES, ring_bytes
+
+    lanes = min(MAX_LANES, max(1, -(-plan.size // (1 << 16))))
+    NM = len(plan.metric_names)
+    return (ring_bytes(plan.size, MAX_BANDS) + lanes * (plan.days + 1) * plan.n_cells * 8
+            + lanes * (EMIT_ROWS * 48 + 2 * NM * plan.n_cells * 8))
+
+
+def estimate_bytes(plan: Plan, chunk: int = 1 << 16, engine: str = "dense") -> int:
     """Peak resident memory of a run, in bytes: the fixed base, the agent columns, the count tables and
-    the per-chunk buffers of the engine, and the metrics table as it is built and written."""
+    the per-chunk buffers of the engine (or the lazy engine's bitmaps), and the metrics table as it is built
+    and written."""
     from ..metrics import metric_rows
 
     NM = len(plan.metric_names)
-    n_chunks = -(-plan.size // chunk) + len(plan.region_names)
-    buffers = n_chunks * (EMIT_ROWS * 48 + 2 * NM * plan.n_cells * 8)
+    if engine == "lazy":
+        buffers = lazy_bytes(plan)
+    else:
+        n_chunks = -(-plan.size // chunk) + len(plan.region_names)
+        buffers = n_chunks * (EMIT_ROWS * 48 + 2 * NM * plan.n_cells * 8)
     return (BASE_BYTES + plan.size * bytes_per_agent(plan) + 3 * count_bytes(plan) + metric_rows(plan) * ROW_BYTES
             + buffers)
 
@@ -112,9 +127,9 @@ def available_memory() -> int:
         return 2**62
 
 
-def check_capacity(plan: Plan, available: int | None = None) -> int:
+def check_capacity(plan: Plan, available: int | None = None, engine: str = "dense") -> int:
     """Refuse a run whose estimate exceeds the memory available (less what this process already holds)."""
-    need = estimate_bytes(plan) - min(resident_bytes(), BASE_BYTES)
+    need = estimate_bytes(plan, engine=engine) - min(resident_bytes(), BASE_BYTES)
     have = available_memory() if available is None else available
     if need > have:
         raise CapacityError(

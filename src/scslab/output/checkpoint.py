@@ -81,12 +81,15 @@ def save_checkpoint(run_dir: str | Path, plan: Plan, loop: Loop, extra: dict | N
     folder.mkdir(exist_ok=True)
     path = folder / f"pass-{loop.day:06d}.npz"
     tmp = folder / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
-    meta = {"fingerprint": fingerprint(plan), "day": loop.day, **(extra or {})}
+    meta = {"fingerprint": fingerprint(plan), "day": loop.day,
+            "engine": "dense" if loop.lazy is None else "lazy", **(extra or {})}
     arrays = {f"col_{name}": getattr(loop.cols, name) for name in _COLUMNS}
     arrays.update(counts=loop.counts[: loop.day], level0=loop.level0, story_ids=loop.story_ids,
                   story_scores=loop.story_scores[: loop.day], coverage=loop.coverage[: loop.day],
                   stories=loop.story_rows(), redress=loop.redress,
                   meta=np.frombuffer(json.dumps(meta).encode(), np.uint8))
+    if loop.lazy is not None:  # the lazy engine's wake ring and deferred recovery counts
+        arrays.update(lazy_ring=loop.lazy.ring, lazy_rec_diff=loop.lazy.rec_diff)
     try:
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
@@ -117,8 +120,14 @@ def _read(path: Path, plan: Plan) -> tuple[Loop, dict]:
         scores[:day] = z["story_scores"]
         coverage = np.zeros((plan.days, len(plan.channel_names)))
         coverage[:day] = z["coverage"]
+        lazy = None
+        if meta.get("engine", "dense") == "lazy":
+            from ..engine.lazy import LazyState
+
+            lazy = LazyState(ring=z["lazy_ring"], rec_diff=z["lazy_rec_diff"])
         loop = Loop(day=day, cols=cols, counts=counts, level0=z["level0"], story_ids=story_ids,
-                    story_scores=scores, coverage=coverage, stories=[z["stories"]], redress=z["redress"])
+                    story_scores=scores, coverage=coverage, stories=[z["stories"]], redress=z["redress"],
+                    lazy=lazy)
     if cols.score.shape != (plan.size,):
         raise RunDirError(f"checkpoint {str(path)!r} holds {cols.score.shape[0]:,} agents, the run {plan.size:,}")
     return loop, meta

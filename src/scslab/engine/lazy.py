@@ -1,0 +1,451 @@
+"""The lazy CPU engine: visit only the agents something happens to.
+
+On most days most agents do nothing: no act, no points waiting, no timer. The dense engine still reads every
+agent every day. The lazy engine reaches the agents that act by *geometric skipping* and the others by a
+*wake ring*; everything in between is computed in closed form. The rules themselves are not repeated: a
+visited agent runs the same compiled per-agent functions as in the dense engine (``engine.kernels``:
+``quick`` / ``finish`` for the end of day, ``events`` for the day's acts).
+
+A pass d (finish day d-1, act on day d) visits, in increasing id order within fixed blocks of 2**16 agents:
+
+1. **Woken agents**: the bits of ``ring[d % H]``. An agent is woken for the next pass when it has points or
+   flag changes waiting (its own acts, network penalties, redress), when it is BUSY (listed, sanctioned,
+   indebted, a story agent: these draw attempts and repayments every day, exactly as in the dense engine),
+   or when it is recovering and its recovery cannot be deferred. Deferred recoveries wake the agent on the
+   day its recovery crosses into a higher tier (and at least every ``H - 1`` days).
+2. **Candidates**: agents are grouped into bands of cells with similar gate rates (bitmaps, one bit per
+   agent and band). Within a band with today's highest gate ``p``, the next candidate is ``k`` members on,
+   ``k ~ Geometric(p)`` drawn from the counter-based stream ``SKIP`` keyed by (day, block, band). A candidate
+   acts when ``v < gate[cell, state]``, with ``v`` uniform on ``[0, p)``: the thinning makes each agent act
+   with exactly its own probability, and ``v`` given acceptance is uniform on ``[0, gate)`` as the dense
+   engine's ``u`` is, so the same ``events`` function resolves what happened.
+
+**Deferred recovery.** In a scenario without record retention or escalation (``plain``), an idle agent below
+the recovery ceiling gains ``rec_pts`` on every day ``u >= a = max(last_off + rec_quiet, 0)``. Such an agent
+is left alone: its score column holds the *virtual* score ``sv`` anchored at ``a`` (real score on day u is
+``min(upto, sv + rec_pts * (u - a + 1))``), ``inbox`` carries the ``VIRTUAL`` bit, and its future recovery
+steps are added to the ``recovering`` metric as a difference array (``rec_diff``), cancelled from the day it is
+next visited. Deferral never spans a change of rules (the day after a timeline change visits everyone).
+
+The result depends on the seed only (not on threads or chunking), and agrees with the dense engine in law,
+not draw for draw: the two engines use different random streams for who acts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic, overload
+
+from ..compile import INBOX, P, Plan
+from ..rng import GOLDEN, Stream, mix64
+from .cpu import _CACHE, _K, grow, records
+
+__all__ = ["LazyState", "lazy_start", "lazy_days", "BLOCK", "RING", "ring_bytes", "ALL_ONES"]
+
+BLOCK = 1 << 16          # agents per block: the unit of random streams and of parallel work
+RING = 8                 # passes the wake ring looks ahead (H)
+MAX_LANES = 32           # parallel work items (contiguous runs of blocks); the result does not depend on it
+MAX_BANDS = 4
+ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
+NEVER = 1 << 40
+
+finish, quick, events, draw = _K.finish, _K.quick, _K.events, _K.draw
+mix = _K.mix
+VIRTUAL = np.uint8(INBOX.VIRTUAL)
+KEEP = np.uint8(0xFF ^ INBOX.VIRTUAL)
+ST_RECOVERING, ST_BUSY = 64, 128
+NOT_RECOVERING = np.uint8(0xFF ^ 64)
+U64_1 = np.uint64(1)
+TWO53 = 1.0 / 9007199254740992.0
+
+
+@dataclass
+class LazyState:
+    """What the lazy engine carries between passes besides the columns (saved in checkpoints).
+
+    ``ring[p % RING]`` holds one bit per agent to visit at pass p; ``rec_diff[lane, day, cell]`` the daily
+    changes of the ``recovering`` count from deferred recoveries (added up when the run finishes)."""
+
+    ring: np.ndarray        # uint64[RING, words]
+    rec_diff: np.ndarray    # int64[lanes, days + 1, cells]
+
+
+def ring_bytes(n: int, n_bands: int = MAX_BANDS) -> int:
+    """Bytes of the lazy engine's bitmaps for n agents: the wake ring and the band bitmaps."""
+    return (RING + n_bands) * 8 * (-(-n // 64))
+
+
+# --- bits -----------------------------------------------------------------------------------------------
+
+def popcount(x):
+    """Set bits of a uint64. Compiled, this is LLVM's ``ctpop`` (one instruction on x86-64 and on GPUs);
+    uncompiled (``NUMBA_DISABLE_JIT=1``), Python's own count."""
+    return np.uint64(int(x).bit_count())
+
+
+def lowest(m):
+    """Index of the lowest set bit of a non-zero uint64 (compiled: LLVM's ``cttz``)."""
+    m = int(m)
+    return np.uint64((m & -m).bit_length() - 1)
+
+
+@intrinsic
+def _ctpop(typingctx, x):
+    def codegen(context, builder, signature, args):
+        return builder.ctpop(args[0])
+    return types.uint64(types.uint64), codegen
+
+
+@intrinsic
+def _cttz(typingctx, m):
+    def codegen(context, builder, signature, args):
+        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
+    return types.uint64(types.uint64), codegen
+
+
+@overload(popcount, inline="always")
+def _popcount_jit(x):
+    return lambda x: _ctpop(x)
+
+
+@overload(lowest, inline="always")
+def _lowest_jit(m):
+    return lambda m: _cttz(m)
+
+
+@njit(inline="always", nogil=True)
+def select(m, k):
+    """Index of the k-th (0-based) set bit of m (k < popcount(m)), by halving: six popcounts."""
+    base = 0
+    width = 32
+    while width > 0:
+        low = m & ((U64_1 << np.uint64(width)) - U64_1)
+        c = np.int64(popcount(low))
+        if k >= c:
+            k -= c
+            m >>= np.uint64(width)
+            base += width
+        else:
+            m = low
+        width >>= 1
+    return base
+
+
+@njit(inline="always", nogil=True)
+def set_bit(words, i):
+    words[i >> 6] |= U64_1 << np.uint64(i & 63)
+
+
+@njit(inline="always", nogil=True)
+def next_candidate(words, pos, end, key, c, lq, p0):
+    """The band member ``k ~ Geometric(p)`` members on from ``pos`` (``end`` if none before ``end``), and the
+    stream counter after the draw. ``lq = log(1 - p)``; ``p0`` when the band cannot act today."""
+    if p0 or pos >= end:
+        return end, c
+    u = (np.float64(mix(key + np.uint64(c) * GOLDEN) >> np.uint64(11)) + 1.0) * TWO53
+    x = np.log(u) / lq
+    if x >= 1e12:
+        return end, c + 1
+    k = np.int64(x)
+    w = pos >> 6
+    m = words[w] & (ALL_ONES << np.uint64(pos & 63))
+    while True:
+        n = np.int64(popcount(m))
+        if k < n:
+            i = (w << 6) + select(m, k)
+            return (i if i < end else end), c + 1
+        k -= n
+        w += 1
+        if (w << 6) >= end:
+            return end, c + 1
+        m = words[w]
+
+
+# --- deferred recovery ------------------------------------------------------------------------------------
+
+@njit(inline="always", nogil=True)
+def plan_days(sv, a, tier, rec_pts, rec_upto, mins):
+    """Last day of quiet recovery steps, and the day of the step that crosses into a higher tier (or NEVER),
+    for virtual score ``sv`` anchored at day ``a``: step j (j >= 1) falls on day a + j - 1."""
+    n_up = (rec_upto - sv + rec_pts - 1) // rec_pts
+    last, cross = a + n_up - 1, NEVER
+    if tier > 0 and mins[tier - 1] <= rec_upto:
+        n_cr = (mins[tier - 1] - sv + rec_pts - 1) // rec_pts
+        if n_cr <= n_up:
+            cross = a + n_cr - 1
+            last = cross - 1
+    return last, cross
+
+
+@njit(inline="always", nogil=True)
+def materialize(i, d, cell, score, last_off, inbox, state, rq, rp, ru, mins, lim, rd):
+    """Bring a deferred agent to the end of day d-2 (pass d finishes d-1 itself) and cancel its planned
+    recovery counts from day d-1 on."""
+    sv = np.int64(score[i])
+    a = max(np.int64(last_off[i]) + rq, 0)
+    last, _ = plan_days(sv, a, (np.int64(state[i]) >> 3) & 7, rp, ru, mins)
+    lo, hi = max(a, d - 1), min(last, lim)
+    if lo <= hi:
+        rd[lo, cell] -= 1
+        rd[hi + 1, cell] += 1
+    s = min(ru, sv + rp * max(0, d - 1 - a))
+    score[i] = s
+    inbox[i] &= KEEP
+    if s >= ru:  # the ceiling was reached: no longer recovering (as the dense engine's ``quick`` records it)
+        state[i] &= NOT_RECOVERING
+
+
+@njit(inline="always", nogil=True)
+def defer(i, d, cell, score, last_off, inbox, state, rq, rp, ru, mins, lim, rd):
+    """Leave a recovering idle agent alone after pass d; returns the pass to wake it at (or NEVER)."""
+    s = np.int64(score[i])
+    a = max(np.int64(last_off[i]) + rq, 0)
+    sv = s - rp * max(0, d - a)
+    last, cross = plan_days(sv, a, (np.int64(state[i]) >> 3) & 7, rp, ru, mins)
+    lo, hi = max(a, d), min(last, lim)
+    if lo <= hi:
+        rd[lo, cell] += 1
+        rd[hi + 1, cell] -= 1
+    score[i] = sv
+    inbox[i] = VIRTUAL
+    return cross + 1 if cross <= lim else NEVER
+
+
+# --- the pass ---------------------------------------------------------------------------------------------
+
+@njit(parallel=True, nogil=True, cache=_CACHE)
+def lazy_pass(lanes, cur, band_cnt, band_nxt, n, d, do_fin, do_act, full, can_defer, lim_c, lim_p, ring,
+              bands, band_thr, band_lq, starts, cols, prm_f, mins_f, lists_f, cons_f, prm_c, mins_c, prm_a,
+              mins_a, beh, rep, cum, det, gate, kf, ka, ks, cnt_f, cnt_a, rec_diff, emit, n_emit, margin):
+    """Pass d over the woken agents and today's candidates, lane by lane (see the module docstring).
+
+    A lane that runs short of emit buffer stops before the agent that might not fit and saves its place in
+    ``cur`` (block, agent) and ``band_cnt`` / ``band_nxt``; the driver grows the buffer and calls again."""
+    H = ring.shape[0]
+    cap = emit.shape[1]
+    NB = bands.shape[0]
+    T = prm_a[P.T]
+    score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state = cols
+    rqf, rpf, ruf = prm_f[P.REC_QUIET], prm_f[P.REC_PTS], prm_f[P.REC_UPTO]
+    plain = prm_f[P.HAS_OUTSTANDING] == 0 and prm_f[P.HAS_STRIKES] == 0
+    m_rec = prm_f[P.M_RECOVERED]
+    rqc, rpc, ruc = prm_c[P.REC_QUIET], prm_c[P.REC_PTS], prm_c[P.REC_UPTO]
+    rqa, rpa, rua = prm_a[P.REC_QUIET], prm_a[P.REC_PTS], prm_a[P.REC_UPTO]
+    skip_key = ka[Stream.SKIP]
+    gate_key = ka[Stream.GATE]
+    slot = ring[d % H]
+    nxt = ring[(d + 1) % H]
+    for ln in prange(lanes.shape[0]):
+        blk, pos = cur[ln, 0], cur[ln, 1]
+        ne = n_emit[ln]
+        cf, ca, em, rd = cnt_f[ln], cnt_a[ln], emit[ln], rec_diff[ln]
+        bc, bn = band_cnt[ln], band_nxt[ln]
+        while blk < lanes[ln, 1]:
+            b0 = blk * BLOCK
+            b1 = min(b0 + BLOCK, n)
+            pos = max(pos, b0)
+            for k in range(NB):
+                if bn[k] < 0:
+                    bn[k], bc[k] = next_candidate(bands[k], b0, b1, mix(skip_key + np.uint64(blk * 8 + k) * GOLDEN),
+                                                  0, band_lq[k], (not do_act) or band_thr[k] == 0)
+            r = np.searchsorted(starts, pos, side="right") - 1
+            w = pos >> 6
+            m = slot[w] & (ALL_ONES << np.uint64(pos & 63)) if pos < b1 else np.uint64(0)
+            stopped = False
+            while True:
+                while m == 0 and ((w + 1) << 6) < b1:
+                    w += 1
+                    m = slot[w]
+                iw = (w << 6) + np.int64(lowest(m)) if m != 0 else b1
+                i, kb = iw, -1
+                for k in range(NB):
+                    if bn[k] < i:
+                        i, kb = bn[k], k
+                    elif bn[k] == i and i < b1:
+                        kb = k
+                if i >= b1:
+                    break
+                if ne + margin > cap:
+                    pos, stopped = i, True
+                    break
+                woken = i == iw
+                if woken:
+                    bit = U64_1 << np.uint64(i & 63)
+                    m ^= bit
+                    slot[w] ^= bit
+                while i >= starts[r + 1]:
+                    r += 1
+                cell = r * T + np.int64(traits[i])
+                code = np.int64(state[i]) & 63
+                virtual = (inbox[i] & VIRTUAL) != 0
+                accepted = False
+                v = np.uint64(0)
+                if kb >= 0:
+                    v = (draw(gate_key, i) * band_thr[kb]) >> np.uint64(32)
+                if kb >= 0 and not woken:
+                    # an idle agent's state code is its start-of-day code (a deferred recovery step never
+                    # changes it), so it can be tested before its end of day
+                    accepted = v < gate[cell, code]
+                    fin = accepted and virtual and do_fin
+                else:
+                    fin = woken and do_fin
+                if fin:  # end of day d-1: woken agents, and deferred ones about to act
+                    if virtual:
+                        materialize(i, d, cell, score, last_off, inbox, state, rqc, rpc, ruc, mins_c, lim_c, rd)
+                    code = -1 if full else quick(i, d - 1, cell, score, pending, last_off, inbox, state, rqf, rpf,
+                                                 ruf, plain, mins_f, cf, m_rec)
+                    if code < 0:
+                        code, ne = finish(i, d - 1, cell, score, pending, last_off, listed, traits, flags, inbox,
+                                          acct, strikes, outstanding, acct_since, state, prm_f, mins_f, lists_f,
+                                          cons_f, kf, ks, cf, em, ne)
+                if kb >= 0:
+                    if woken:
+                        accepted = v < gate[cell, code]
+                    if accepted:
+                        ne = events(v, i, d, code, cell, r, score, pending, last_off, listed, traits, flags, inbox,
+                                    acct, strikes, outstanding, acct_since, state, prm_a, beh, rep, cum, det, ka,
+                                    ca, em, ne)
+                    key = mix(skip_key + np.uint64(blk * 8 + kb) * GOLDEN)
+                    bn[kb], bc[kb] = next_candidate(bands[kb], i + 1, b1, key, bc[kb], band_lq[kb], False)
+                visited = woken or accepted
+                if visited and do_act:  # who must be seen again, and when
+                    st = np.int64(state[i])
+                    if pending[i] != 0 or inbox[i] != 0 or st >= ST_BUSY:
+                        set_bit(nxt, i)
+                    elif (st & ST_RECOVERING) != 0:
+                        if can_defer:
+                            wake = defer(i, d, cell, score, last_off, inbox, state, rqa, rpa, rua, mins_a, lim_p, rd)
+                            if wake != NEVER:
+                                set_bit(ring[min(wake, d + H - 1) % H], i)
+                        else:
+                            set_bit(nxt, i)
+            if stopped:
+                break
+            blk += 1
+            pos = blk * BLOCK
+            for k in range(NB):
+                bn[k] = -1
+        cur[ln, 0], cur[ln, 1] = blk, pos
+        n_emit[ln] = ne
+
+
+@njit(parallel=True, nogil=True, cache=_CACHE)
+def build_bitmaps(lanes, n, starts, T, traits, state, pending, inbox, band_of_cell, bands, wake):
+    """Band membership of every agent, and the agents to wake at pass 1 (BUSY, recovering, or waiting)."""
+    for ln in prange(lanes.shape[0]):
+        r = 0
+        for i in range(lanes[ln, 0] * BLOCK, min(lanes[ln, 1] * BLOCK, n)):
+            while i >= starts[r + 1]:
+                r += 1
+            k = band_of_cell[r * T + np.int64(traits[i])]
+            if k < bands.shape[0]:
+                set_bit(bands[k], i)
+            if wake.shape[0] > 0 and (state[i] >= ST_RECOVERING or pending[i] != 0 or inbox[i] != 0):
+                set_bit(wake, i)
+
+
+# --- the driver -------------------------------------------------------------------------------------------
+
+def _lanes(n: int) -> np.ndarray:
+    """Contiguous runs of blocks, one per parallel work item: int64[lanes, 2] (first block, end block)."""
+    blocks = max(1, -(-n // BLOCK))
+    edges = np.linspace(0, blocks, min(blocks, MAX_LANES) + 1).round().astype(np.int64)
+    return np.stack([edges[:-1], edges[1:]], axis=1)
+
+
+def _band_cells(plan: Plan) -> np.ndarray:
+    """Band of each cell: cells whose highest gate rate (sampled over the run) is within a factor 2 share a
+    band; cells that never act on the sampled days join the last band, so no agent is ever out of reach."""
+    days = sorted({0, plan.days - 1, *range(0, plan.days, max(1, plan.days // 16)),
+                   *(e.start for e in plan.epochs if e.start < plan.days)})
+    rate = np.zeros(plan.n_cells)
+    for day in days:
+        rate = np.maximum(rate, plan.day_tables(day)[0].max(axis=1) / 2.0**32)
+    if not (rate > 0).any():
+        return np.zeros(plan.n_cells, np.int64)
+    k = np.full(plan.n_cells, MAX_BANDS - 1, np.int64)
+    pos = rate > 0
+    k[pos] = np.minimum(np.floor(np.log2(rate.max() / rate[pos])).astype(np.int64), MAX_BANDS - 1)
+    used = np.unique(k)
+    return np.searchsorted(used, k).astype(np.int64)
+
+
+def _epoch_end(plan: Plan, day: int) -> int:
+    """Last day (at most days - 1) ruled by the epoch in force on ``day``."""
+    later = [e.start for e in plan.epochs if e.start > day]
+    return min(min(later) - 1 if later else plan.days - 1, plan.days - 1)
+
+
+def _can_defer(plan: Plan, d: int) -> bool:
+    """May recoveries planned at pass d be deferred? Not across a change of rules, not with record retention
+    or escalation (every recovery step is then a full end of day), and not where the virtual score might leave
+    the int16 range."""
+    if d < 1 or d >= plan.days or plan.epoch_at(d) is not plan.epoch_at(d - 1):
+        return False
+    prm = plan.epoch_at(d).prm
+    return bool(prm[P.HAS_OUTSTANDING] == 0 and prm[P.HAS_STRIKES] == 0 and prm[P.REC_PTS] > 0
+                and prm[P.LO] - prm[P.REC_PTS] * (plan.days + 1) > -32000)
+
+
+def lazy_start(plan: Plan, cols) -> LazyState:
+    """The lazy engine's state after the initial pass: agents that are BUSY, recovering or waiting are woken
+    at pass 1 (pass 0 only acts)."""
+    n, lanes = plan.size, _lanes(plan.size)
+    ring = np.zeros((RING, -(-n // 64)), np.uint64)
+    no_bands = np.zeros((0, ring.shape[1]), np.uint64)
+    build_bitmaps(lanes, n, plan.region_starts, plan.epochs[0].prm[P.T], cols.traits, cols.state, cols.pending,
+                  cols.inbox, np.zeros(plan.n_cells, np.int64), no_bands, ring[1])
+    return LazyState(ring=ring, rec_diff=np.zeros((len(lanes), plan.days + 1, plan.n_cells), np.int64))
+
+
+def lazy_days(plan: Plan, loop, emit_rows: int):
+    """The lazy engine's day function for ``advance``: ``day(d, ...) -> (records, cnt_f, cnt_a)``."""
+    from .kernels import EMIT_WIDTH, emit_margin
+
+    n, lz, cols = plan.size, loop.lazy, loop.cols
+    ct = cols.as_tuple()
+    lanes = _lanes(n)
+    L = len(lanes)
+    band_of_cell = _band_cells(plan)
+    NB = int(band_of_cell.max()) + 1
+    bands = np.zeros((NB, lz.ring.shape[1]), np.uint64)
+    build_bitmaps(lanes, n, plan.region_starts, plan.epochs[0].prm[P.T], cols.traits, cols.state, cols.pending,
+                  cols.inbox, band_of_cell, bands, np.zeros(0, np.uint64))
+    members = [np.flatnonzero(band_of_cell == k) for k in range(NB)]
+    state = {"emit": np.zeros((L, max(emit_rows, emit_margin(plan.epochs[0].prm) + 1), EMIT_WIDTH), np.int64)}
+    tail = n % 64
+
+    def day(d, do_fin, do_act, full, ef, ea, lists_f, gate, cum, det, kf, ka, ks, NM, NC):
+        H = lz.ring.shape[0]
+        if full:  # the rules changed: everyone takes the full end of day
+            slot = lz.ring[d % H]
+            slot[:] = ALL_ONES
+            if tail:
+                slot[-1] = np.uint64((1 << tail) - 1)
+        thr = np.array([int(gate[m].max()) if len(m) else 0 for m in members], np.uint64)
+        with np.errstate(divide="ignore"):
+            lq = np.log1p(-thr.astype(np.float64) / 2.0**32)
+        ec = plan.epoch_at(max(d - 2, 0))
+        cur = np.stack([lanes[:, 0], lanes[:, 0] * BLOCK], axis=1)
+        band_cnt = np.zeros((L, NB), np.int64)
+        band_nxt = np.full((L, NB), -1, np.int64)
+        cnt_f = np.zeros((L, NM, NC), np.int64)
+        cnt_a = np.zeros((L, NM, NC), np.int64)
+        n_emit = np.zeros(L, np.int64)
+        margin = emit_margin(ea.prm)
+        while True:
+            lazy_pass(lanes, cur, band_cnt, band_nxt, n, d, do_fin, do_act, full, _can_defer(plan, d),
+                      _epoch_end(plan, max(d - 2, 0)), _epoch_end(plan, min(d, plan.days - 1)), lz.ring, bands,
+                      thr, lq, plan.region_starts, ct, ef.prm, ef.tier_mins, lists_f, ef.cons, ec.prm, ec.tier_mins,
+                      ea.prm, ea.tier_mins, ea.beh, ea.rep, cum, det, gate, kf, ka, ks, cnt_f, cnt_a, lz.rec_diff,
+                      state["emit"], n_emit, margin)
+            if np.all(cur[:, 0] >= lanes[:, 1]):
+                break
+            state["emit"] = grow(state["emit"])
+        return records(state["emit"], n_emit), cnt_f, cnt_a
+
+    return day
