@@ -5,11 +5,14 @@ from scslab.engine import cpu, jitcache
 
 def test_drivers_use_the_engine_stamp():
     assert cpu._CACHE, "numba's cache API changed: the engine would compile in every process"
-    for driver in (cpu.dense_pass, cpu.init_pass, cpu.sparse_pass):
+    from scslab.engine import lazy
+
+    for driver in (cpu.dense_pass, cpu.init_pass, cpu.sparse_pass, lazy.lazy_pass, lazy.build_bitmaps):
         locator = driver._cache._impl.locator
         assert getattr(locator, "_scslab", False)
         assert locator.get_source_stamp() == jitcache.engine_digest()
 
 
 def test_stamp_covers_kernels_and_constants():
-    assert {"engine/kernels.py", "compile.py", "rng.py", "population.py"} <= set(jitcache.ENGINE_SOURCES)
+    assert {"engine/kernels.py", "engine/lazy.py", "compile.py", "rng.py", "population.py"} <= set(
+        jitcache.ENGINE_SOURCES)
