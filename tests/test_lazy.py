@@ -45,8 +45,8 @@ def test_lazy_agrees_with_dense(preset):
 
 
 def _deterministic(engine: str):
-    """No acts at all: start in tier C (and some in D via a lower base later), recover, cross tiers, change
-    the recovery rule mid-run. Every number is deterministic, so the engines must agree exactly."""
+    """No acts at all: start in tier C, recover, cross into B and A, change the recovery rules twice mid-run.
+    Every number is deterministic, so the engines must agree exactly."""
     over = {**NO_ACTS, "score.base": 700,
             "timeline": [{"day": 120, "set": {"score.recovery.points_per_day": 2}},
                          {"day": 200, "set": {"score.recovery.after_quiet_days": 10}}]}

@@ -272,8 +272,9 @@ def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None
     ks = day_keys(plan.seed, 0)
     D, NM, NC = plan.days, len(plan.metric_names), plan.n_cells
     counts, cols = loop.counts, loop.cols
+    no_wake = np.zeros(0, np.uint64)  # the dense engine marks nobody for the next pass
     if loop.lazy is None:
-        day_pass, no_wake = _dense_days(plan, loop, chunk, initial_emit), np.zeros(0, np.uint64)
+        day_pass = _dense_days(plan, loop, chunk, initial_emit)
     else:
         from .lazy import lazy_days
 

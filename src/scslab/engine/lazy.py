@@ -244,14 +244,16 @@ def lazy_pass(lanes, cur, band_cnt, band_nxt, n, d, do_fin, do_act, full, can_de
         ne = n_emit[ln]
         cf, ca, em, rd = cnt_f[ln], cnt_a[ln], emit[ln], rec_diff[ln]
         bc, bn = band_cnt[ln], band_nxt[ln]
+        bkey = np.empty(NB, np.uint64)  # the skip stream of each band in the current block
         while blk < lanes[ln, 1]:
             b0 = blk * BLOCK
             b1 = min(b0 + BLOCK, n)
             pos = max(pos, b0)
             for k in range(NB):
+                bkey[k] = mix(skip_key + np.uint64(blk * 8 + k) * GOLDEN)
                 if bn[k] < 0:
-                    bn[k], bc[k] = next_candidate(bands[k], b0, b1, mix(skip_key + np.uint64(blk * 8 + k) * GOLDEN),
-                                                  0, band_lq[k], (not do_act) or band_thr[k] == 0)
+                    bn[k], bc[k] = next_candidate(bands[k], b0, b1, bkey[k], 0, band_lq[k],
+                                                  (not do_act) or band_thr[k] == 0)
             r = np.searchsorted(starts, pos, side="right") - 1
             w = pos >> 6
             m = slot[w] & (ALL_ONES << np.uint64(pos & 63)) if pos < b1 else np.uint64(0)
@@ -309,8 +311,7 @@ def lazy_pass(lanes, cur, band_cnt, band_nxt, n, d, do_fin, do_act, full, can_de
                         ne = events(v, i, d, code, cell, r, score, pending, last_off, listed, traits, flags, inbox,
                                     acct, strikes, outstanding, acct_since, state, prm_a, beh, rep, cum, det, ka,
                                     ca, em, ne)
-                    key = mix(skip_key + np.uint64(blk * 8 + kb) * GOLDEN)
-                    bn[kb], bc[kb] = next_candidate(bands[kb], i + 1, b1, key, bc[kb], band_lq[kb], False)
+                    bn[kb], bc[kb] = next_candidate(bands[kb], i + 1, b1, bkey[kb], bc[kb], band_lq[kb], False)
                 visited = woken or accepted
                 if visited and do_act:  # who must be seen again, and when
                     st = np.int64(state[i])
@@ -416,7 +417,7 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
     build_bitmaps(lanes, n, plan.region_starts, plan.epochs[0].prm[P.T], cols.traits, cols.state, cols.pending,
                   cols.inbox, band_of_cell, bands, np.zeros(0, np.uint64))
     members = [np.flatnonzero(band_of_cell == k) for k in range(NB)]
-    state = {"emit": np.zeros((L, max(emit_rows, emit_margin(plan.epochs[0].prm) + 1), EMIT_WIDTH), np.int64)}
+    buf = {"emit": np.zeros((L, max(emit_rows, emit_margin(plan.epochs[0].prm) + 1), EMIT_WIDTH), np.int64)}
     tail = n % 64
 
     def day(d, do_fin, do_act, full, ef, ea, lists_f, gate, cum, det, kf, ka, ks, NM, NC):
@@ -442,10 +443,10 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
                       _epoch_end(plan, max(d - 2, 0)), _epoch_end(plan, min(d, plan.days - 1)), lz.ring, bands,
                       thr, lq, plan.region_starts, ct, ef.prm, ef.tier_mins, lists_f, ef.cons, ec.prm, ec.tier_mins,
                       ea.prm, ea.tier_mins, ea.beh, ea.rep, cum, det, gate, kf, ka, ks, cnt_f, cnt_a, lz.rec_diff,
-                      state["emit"], n_emit, margin)
+                      buf["emit"], n_emit, margin)
             if np.all(cur[:, 0] >= lanes[:, 1]):
                 break
-            state["emit"] = grow(state["emit"])
-        return records(state["emit"], n_emit), cnt_f, cnt_a
+            buf["emit"] = grow(buf["emit"])
+        return records(buf["emit"], n_emit), cnt_f, cnt_a
 
     return day
