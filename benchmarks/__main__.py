@@ -5,6 +5,7 @@
     memory       the memory estimate against measured peak RSS
     crash        kill a run at random moments, resume it, compare the bytes
     agree        statistical agreement of a peer with scslab
+    sweep        sweep scaling on a local Dask cluster against the same runs back to back
 
 ``python -m benchmarks COMMAND --help`` explains each.
 """
@@ -15,7 +16,8 @@ import importlib
 import sys
 
 COMMANDS = {"run": "benchmarks.compare", "throughput": "benchmarks.throughput", "memory": "benchmarks.memory",
-            "crash": "benchmarks.crash", "agree": "benchmarks.peers.agree"}
+            "crash": "benchmarks.crash", "agree": "benchmarks.peers.agree",
+            "sweep": "benchmarks.sweep"}
 
 
 def main(argv: list[str]) -> None:

@@ -153,7 +153,9 @@ def _result(plan, raw, manifest: dict, elapsed: float) -> Result:
     manifest = {**manifest, "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(),
                 "elapsed_s": round(elapsed, 3),
                 "agent_days_per_s": round(plan.size * plan.days / max(elapsed, 1e-9)),
-                "story_agents": [int(a) for a in raw.story_ids], "story_roles": roles}
+                "story_agents": [int(a) for a in raw.story_ids], "story_roles": roles,
+                "level_metrics": [n for n, level in zip(plan.metric_names, plan.is_level) if level]
+                + [f"coverage_ppm:{c}" for c in plan.channel_names]}
     return Result(metrics, stories, manifest)
 
 

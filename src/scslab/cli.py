@@ -342,6 +342,11 @@ def _print_summary(result, path: Path) -> None:
     console.print(f"{m['elapsed_s']:.2f} s, {m['agent_days_per_s']:.3g} agent-days/s; written to [bold]{path}[/]")
 
 
+from .cli_sweep import register as _register_sweep  # noqa: E402  (sweep, sensitivity, calibrate)
+
+_register_sweep(app)
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["ScslabError", "ScenarioError", "CapacityError", "BackendError", "RunDirError", "RunInterrupted"]
+__all__ = ["ScslabError", "ScenarioError", "SweepError", "CalibrationError", "CapacityError", "BackendError", "RunDirError",
+           "RunInterrupted"]
 
 
 class ScslabError(Exception):
@@ -16,6 +17,8 @@ class ScenarioError(ScslabError, ValueError):
     such as ``behaviours.jaywalking.rate.risky``.
     """
 
+    what = "scenario"
+
     def __init__(self, problems: list[tuple[str, object, str]] | str, *, source: str | None = None):
         if isinstance(problems, str):
             problems = [("", None, problems)]
@@ -24,13 +27,25 @@ class ScenarioError(ScslabError, ValueError):
         super().__init__(self._format())
 
     def _format(self) -> str:
-        head = f"invalid scenario{f' {self.source}' if self.source else ''}"
+        head = f"invalid {self.what}{f' {self.source}' if self.source else ''}"
         lines = [f"{head}: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"]
         for path, value, msg in self.problems:
             where = path or "(top level)"
             shown = "" if value is None else f" (got {_short(value)})"
             lines.append(f"  - {where}: {msg}{shown}")
         return "\n".join(lines)
+
+
+class SweepError(ScenarioError):
+    """A sweep or calibration file is invalid, or a sweep directory does not match its sweep file."""
+
+    what = "sweep file"
+
+
+class CalibrationError(SweepError):
+    """A calibration (targets) file is invalid or does not fit its scenario."""
+
+    what = "calibration file"
 
 
 class CapacityError(ScslabError, MemoryError):

@@ -153,7 +153,8 @@ def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str] | None:
     return None
 
 
-def _validation_problems(exc: ValidationError) -> list[tuple[str, object, str]]:
+def _validation_problems(exc: ValidationError, model: type[BaseModel] = Scenario) -> list[tuple[str, object, str]]:
+    """``(path, value, message)`` for each pydantic error; unknown keys list the keys allowed there."""
     problems = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
@@ -161,7 +162,7 @@ def _validation_problems(exc: ValidationError) -> list[tuple[str, object, str]]:
         msg = err["msg"]
         value = err.get("input")
         if err["type"] == "extra_forbidden":
-            allowed = _allowed_keys(Scenario, loc)
+            allowed = _allowed_keys(model, loc)
             msg = "unknown key" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
             value = loc[-1]
         elif err["type"] == "missing":

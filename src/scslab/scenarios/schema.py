@@ -297,7 +297,7 @@ class Scenario(Strict):
     timeline: list[TimelineEntry] = []
     """Policy changes by day."""
     provenance: dict[str, str] = {}
-    """Marks for the numbers: dotted path = \"documented: SOURCE\" or \"assumed[: why]\"."""
+    """Marks for the numbers: dotted path = \"documented: SOURCE\", \"calibrated: TARGETS\" or \"assumed[: why]\"."""
 
 
 # ------------------------------------------------------------------------------------------- cross checks
@@ -440,7 +440,7 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
                           "consequences, debt and redress, not population, meta, run or provenance"))
 
     for key, text in s.provenance.items():
-        if not (text.startswith("documented:") or text == "assumed" or text.startswith("assumed:")):
-            p.append((f"provenance.{key}", text,
-                      "must be 'documented: <source>' or 'assumed' (optionally 'assumed: <note>')"))
+        if not (text.startswith(("documented:", "calibrated:", "assumed:")) or text == "assumed"):
+            p.append((f"provenance.{key}", text, "must be 'documented: <source>', 'calibrated: <targets>' or "
+                                                 "'assumed' (optionally 'assumed: <note>')"))
     return p

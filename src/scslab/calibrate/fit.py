@@ -1,0 +1,215 @@
+"""Fitting a scenario's assumed parameters to documented figures with optuna.
+
+Each trial runs the prepared scenario with one set of parameter values (the same seed in every trial, so
+trials differ by their parameters, not by noise), scales the simulated figures to the record (each agent
+weighs ``represents / population`` people) and scores the fit by the weighted mean squared log ratio
+``mean_w (ln(simulated / documented))^2``. The best trial becomes the calibrated scenario; its error on every
+target is reported, fitted or not.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .spec import CalibrationFile, load_calibration, lookup, scenario_for
+
+__all__ = ["calibrate", "evaluate", "Fit", "write_scenario_toml"]
+
+
+@dataclass
+class Fit:
+    """The outcome of a calibration: best values, per-target table, loss and every trial."""
+
+    values: dict[str, float]
+    loss: float
+    targets: list[dict[str, Any]]
+    trials: list[dict[str, Any]]
+    scenario: dict
+    series: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def worst(self) -> dict[str, Any]:
+        """The fitted target (weight > 0) with the largest relative error."""
+        return max((t for t in self.targets if t["weight"] > 0), key=lambda t: abs(t["error"]))
+
+
+def _daily(result, metric: str) -> np.ndarray:
+    series = result.series(metric)
+    out = np.zeros(int(series.index.max()) + 1)
+    out[series.index.to_numpy()] = series.to_numpy()
+    return out
+
+
+def evaluate(spec: CalibrationFile, scenario: dict, *, threads: int | None = None,
+             seed: int | None = None) -> tuple[list[dict[str, Any]], float, dict[str, list[float]]]:
+    """Run ``scenario`` once and compare with every target: ``(rows, loss, scaled series by metric)``."""
+    from ..api import simulate
+
+    result = simulate(scenario, threads=threads, seed=seed)
+    rows, series = [], {}
+    num = den = 0.0
+    for t in spec.targets:
+        daily = _daily(result, t.metric) * spec.weight
+        curve = np.cumsum(daily) if t.kind == "cumulative" else daily
+        series[f"{t.metric} ({t.kind})"] = curve.tolist()
+        sim = float(curve[spec.day(t.date)])
+        ratio = max(sim, 0.5 * spec.weight) / t.value
+        rows.append({"name": t.name, "metric": t.metric, "kind": t.kind, "date": t.date.isoformat(),
+                     "day": spec.day(t.date),
+                     "documented": t.value, "simulated": round(sim), "error": sim / t.value - 1,
+                     "weight": t.weight, "source": t.source})
+        num += t.weight * math.log(ratio) ** 2
+        den += t.weight
+    return rows, num / den if den else 0.0, series
+
+
+def calibrate(scenario: str | Path, targets: str | Path | dict, *, trials: int | None = None,
+              threads: int | None = None, progress: Callable[[int, int, float], None] | None = None) -> Fit:
+    """Fit ``scenario``'s parameters named in the calibration file ``targets``; return the :class:`Fit`.
+
+    ``trials`` overrides the file's number of optuna trials; ``progress(done, total, best_loss)`` is called
+    after each trial.
+    """
+    import optuna
+
+    spec, base = load_calibration(targets, scenario)
+    n = trials or spec.calibrate.trials
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # start from the scenario's own values: factors of 1, or the current value where it is in range
+    first = {}
+    for name, p in spec.params.items():
+        low, high = p.range or p.scale
+        now = 1.0 if p.scale is not None else float(lookup(base, p.paths[0]))
+        if low <= now <= high:
+            first[name] = now
+    seed = spec.calibrate.seed % 2**32
+    if spec.calibrate.sampler == "cmaes":
+        import warnings
+
+        with warnings.catch_warnings():  # x0 is deprecated in optuna 4.9 but still the way to set CMA's start
+            warnings.simplefilter("ignore", FutureWarning)
+            sampler = optuna.samplers.CmaEsSampler(x0=first if len(first) == len(spec.params) else None,
+                                                   seed=seed, warn_independent_sampling=False)
+    else:
+        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True)
+    study = optuna.create_study(direction="minimize", sampler=sampler)
+    if first:
+        study.enqueue_trial(first)
+    history = []
+
+    def objective(trial) -> float:
+        values = {name: trial.suggest_float(name, *(p.range or p.scale), log=p.log)
+                  for name, p in spec.params.items()}
+        _, loss, _ = evaluate(spec, scenario_for(spec, base, values), threads=threads)
+        history.append({"trial": trial.number, "loss": loss, **values})
+        if progress is not None:
+            progress(trial.number + 1, n, min(h["loss"] for h in history))
+        return loss
+
+    study.optimize(objective, n_trials=n)
+    best = dict(study.best_params)
+    final = scenario_for(spec, base, best)
+    rows, loss, series = evaluate(spec, final, threads=threads)
+    return Fit(best, loss, rows, history, with_provenance(spec, final, best, loss), series)
+
+
+def with_provenance(spec: CalibrationFile, data: dict, values: dict[str, float], loss: float) -> dict:
+    """Mark every fitted value as calibrated in the scenario's provenance."""
+    fitted = ", ".join(sorted({t.name for t in spec.targets if t.weight > 0}))
+    prov = dict(data.get("provenance") or {})
+    for name, p in spec.params.items():
+        for path in p.paths:
+            key = "timeline" if path.startswith("timeline.") else path
+            prov[key] = (f"calibrated: parameter {name!r} fitted by scslab calibrate (loss {loss:.4f}) to: "
+                         f"{fitted}")
+    prov["population.size"] = (f"assumed: a sample of {spec.calibrate.population:,} agents standing for "
+                               f"{spec.calibrate.represents:,.0f} people")
+    prov["run"] = (f"assumed: calibration window {spec.calibrate.start} .. {spec.calibrate.end}: day 0 is "
+                   f"{spec.calibrate.start}; one agent stands for {spec.weight:,.0f} people")
+    return {**data, "provenance": prov}
+
+
+def _plain(value):
+    """Drop None (TOML has no null) and round floats to 6 significant digits."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_plain(v) for v in value if v is not None]
+    if isinstance(value, float):
+        return float(f"{value:.6g}")
+    return value
+
+
+def write_scenario_toml(data: dict, path: Path, header: str) -> None:
+    """Write a scenario dict as TOML, with ``header`` as leading comment lines."""
+    import tomli_w
+
+    text = tomli_w.dumps(_plain(data))
+    comment = "".join(f"# {line}\n" for line in header.splitlines())
+    path.write_text(comment + "\n" + text, encoding="utf-8")
+
+
+def write_fit(fit: Fit, spec_source: str, scenario: str, out: str | Path) -> list[Path]:
+    """Write ``calibrated.toml``, ``fit.json``, ``fit.md`` and ``fit.png``/``.svg`` (when matplotlib is there)."""
+    from ..scenarios.load import load_scenario
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    load_scenario(fit.scenario)  # the calibrated scenario must itself be valid
+    header = (f"{fit.scenario['meta']['name']}: {scenario} calibrated by `scslab calibrate {scenario} --targets "
+              f"{spec_source}`\non {_dt.date.today()}; loss {fit.loss:.4f}; largest error on a fitted target "
+              f"{fit.worst['name']} {fit.worst['error']:+.1%}.\nFitted values are marked 'calibrated' in [provenance].")
+    written = [out / "calibrated.toml", out / "fit.json", out / "fit.md"]
+    write_scenario_toml(fit.scenario, written[0], header)
+    tmp = written[1].with_suffix(".tmp")
+    tmp.write_text(json.dumps({"values": fit.values, "loss": fit.loss, "targets": fit.targets,
+                               "trials": fit.trials}, indent=1))
+    os.replace(tmp, written[1])
+    lines = [f"# Calibration of {scenario}", "", f"Loss (weighted mean squared log ratio): {fit.loss:.4f}", "",
+             "| target | date | documented | simulated | error | weight | source |", "|---|---|---|---|---|---|---|"]
+    for t in fit.targets:
+        lines.append(f"| {t['name']} | {t['date']} | {t['documented']:,.0f} | {t['simulated']:,.0f} | "
+                     f"{t['error']:+.1%} | {t['weight']:g} | {t['source']} |")
+    lines += ["", "| parameter | fitted value |", "|---|---|"]
+    lines += [f"| {k} | {v:.6g} |" for k, v in fit.values.items()]
+    written[2].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        written += _plot(fit, out / "fit")
+    except ImportError:  # matplotlib is an extra; the tables are complete without the figure
+        pass
+    return written
+
+
+def _plot(fit: Fit, stem: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = list(fit.series)
+    fig, axes = plt.subplots(len(keys), 1, figsize=(7, 2.6 * len(keys)), squeeze=False)
+    for ax, key in zip(axes[:, 0], keys):
+        curve = np.asarray(fit.series[key]) / 1e6
+        ax.plot(np.arange(len(curve)), curve, label="simulated")
+        for t in fit.targets:
+            if f"{t['metric']} ({t['kind']})" == key:
+                ax.errorbar([t["day"]], [t["documented"] / 1e6], yerr=[[t["documented"] * 0.1 / 1e6]] * 2,
+                            fmt="o", color="black", capsize=3, label=None)
+        ax.set_title(key)
+        ax.set_ylabel("million person-times")
+        ax.set_xlabel("day of the calibration window")
+    axes[0, 0].legend(["simulated", "documented (bar: +/- 10 %)"], loc="upper left", fontsize=8)
+    fig.tight_layout()
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    for p in paths:
+        fig.savefig(p, dpi=110)
+    plt.close(fig)
+    return paths

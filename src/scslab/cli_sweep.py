@@ -1,0 +1,159 @@
+"""CLI commands for many runs: ``sweep``, ``sensitivity`` and ``calibrate`` (need the ``sweep`` extra)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.table import Table
+
+from .errors import BackendError, ScslabError
+
+__all__ = ["register"]
+
+_EXTRA = "pip install 'scslab[sweep]'"
+
+
+def _need(what: str, exc: ImportError):
+    from .cli import _fail
+
+    _fail(BackendError(f"{what} needs the sweep extra: {_EXTRA} ({exc})"))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to ``app``."""
+    from .cli import _fail, console, err
+
+    @app.command()
+    def sweep(
+        sweep_file: Path = typer.Argument(..., help="Sweep TOML file (see docs/sweeps.md)."),
+        out: Path = typer.Option(..., "--out", "-o", help="Sweep directory (created; an existing one resumes)."),
+        scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                                help="Dask scheduler address tcp://host:port (default: an "
+                                                     "embedded local cluster)."),
+        workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1,
+                                              help="Worker processes of the local cluster (default: one per core)."),
+        xarray: bool = typer.Option(False, "--xarray", help="Also write DIR/sweep.nc: an xarray Dataset (run, day)."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    ) -> None:
+        """Run every run of a sweep on Dask and catalogue it in DIR/catalog.duckdb; run again to resume.
+
+        Each run's seed derives from the sweep seed; a failed run is retried, then recorded with its error.
+        """
+        try:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            from .sweep import load_sweep, open_sweep, plan_runs, run_sweep
+        except ImportError as exc:
+            _need("sweep", exc)
+        try:
+            spec, base = load_sweep(sweep_file)
+            total = len(plan_runs(spec))
+            with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("runs  {task.fields[failed]}"), TimeRemainingColumn(), console=err,
+                          disable=quiet) as bar:
+                task = bar.add_task(f"sweep {spec.sweep.name}", total=total, failed="starting workers...")
+                failed = [0]
+
+                def progress(info: dict) -> None:
+                    failed[0] += info["status"] == "failed"
+                    bar.update(task, completed=info["done"], failed=f"{failed[0]} failed" if failed[0] else "")
+
+                stats = run_sweep((spec, base), out, scheduler=scheduler, workers=workers, progress=progress)
+                bar.update(task, completed=total, failed="")
+            if xarray:
+                ds = open_sweep(out).to_xarray()
+                ds.to_netcdf(out / "sweep.nc.tmp", engine="h5netcdf")
+                (out / "sweep.nc.tmp").replace(out / "sweep.nc")
+        except KeyboardInterrupt:
+            err.print(f"[bold yellow]stopped:[/] finished runs are in {out}/catalog.duckdb; run the same command "
+                      "again to resume", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=130)
+        except ScslabError as exc:
+            _fail(exc)
+        console.print(f"{stats.total} runs: {stats.skipped} done before, {stats.done} done now, {stats.failed} "
+                      f"failed, in {stats.elapsed_s:.1f} s. Catalogue: {out / 'catalog.duckdb'}", highlight=False,
+                      soft_wrap=True)
+        if stats.failed:
+            err.print("[bold yellow]warning:[/] failed runs are listed with their errors: SELECT run, error FROM "
+                      "runs WHERE status = 'failed'; run the command again to retry them", highlight=False,
+                      soft_wrap=True)
+            raise typer.Exit(code=1)
+
+    @app.command()
+    def sensitivity(
+        sweep_dir: Path = typer.Argument(..., help="A finished sweep directory with a sobol or morris design."),
+        outcome: List[str] = typer.Option(..., "--outcome", "-y",
+                                          help="Outcome column or metric (repeatable), e.g. innocent_listed:blacklist."),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="File stem for the table (.csv) and "
+                                                                       "figure (.png, .svg); default DIR/sensitivity."),
+    ) -> None:
+        """Sobol (first and total order) or Morris indices with 95 % confidence intervals, as a table and a figure."""
+        try:
+            from .sweep.sensitivity import plot_sensitivity, sensitivity as indices
+        except ImportError as exc:
+            _need("sensitivity", exc)
+        try:
+            table = indices(sweep_dir, outcome)
+        except ScslabError as exc:
+            _fail(exc)
+        stem = out or sweep_dir / "sensitivity"
+        table.to_csv(stem.with_suffix(".csv"), index=False)
+        shown = Table(title=f"sensitivity of {', '.join(outcome)}")
+        for col in table.columns:
+            shown.add_column(col, justify="left" if col in ("outcome", "parameter") else "right")
+        for row in table.itertuples(index=False):
+            shown.add_row(*[v if isinstance(v, str) else f"{v:.3f}" for v in row])
+        console.print(shown)
+        try:
+            paths = plot_sensitivity(table, stem)
+        except ImportError:
+            paths = []
+            err.print("[yellow]no figure: matplotlib is not installed[/]")
+        console.print(f"[green]wrote[/] {stem.with_suffix('.csv')}" + "".join(f", {p}" for p in paths),
+                      highlight=False, soft_wrap=True)
+
+    @app.command()
+    def calibrate(
+        scenario: str = typer.Argument(..., help="Preset name or scenario TOML file to calibrate."),
+        targets: Optional[Path] = typer.Option(None, "--targets",
+                                               help="Calibration TOML: targets, parameters, window (default: the "
+                                                    "bundled one for the preset, if any)."),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for calibrated.toml and the fit "
+                                                                       "report (default calibration-SCENARIO)."),
+        trials: Optional[int] = typer.Option(None, "--trials", min=1, help="Optuna trials (default: the file's)."),
+        threads: Optional[int] = typer.Option(None, "--threads", "-t", help="CPU threads per trial."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    ) -> None:
+        """Fit a scenario's assumed parameters to documented figures (optuna); write a calibrated scenario and report."""
+        try:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            from .calibrate import calibrate as fit_scenario, write_fit
+            from .calibrate.spec import bundled_targets
+        except ImportError as exc:
+            _need("calibrate", exc)
+        try:
+            source = targets or bundled_targets(scenario)
+            with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("trials  best loss {task.fields[best]}"), TimeRemainingColumn(), console=err,
+                          disable=quiet) as bar:
+                task = bar.add_task(f"calibrating {scenario}", total=trials, best="-")
+
+                def progress(done: int, total: int, best: float) -> None:
+                    bar.update(task, completed=done, total=total, best=f"{best:.4f}")
+
+                fit = fit_scenario(scenario, source, trials=trials, threads=threads, progress=progress)
+            folder = out or Path(f"calibration-{Path(scenario).stem}")
+            written = write_fit(fit, Path(source).name, scenario, folder)
+        except ScslabError as exc:
+            _fail(exc)
+        table = Table(title=f"{scenario}: documented against simulated (loss {fit.loss:.4f})")
+        for col in ("target", "date", "documented", "simulated", "error"):
+            table.add_column(col, justify="left" if col == "target" else "right")
+        for t in fit.targets:
+            table.add_row(t["name"], t["date"], f"{t['documented']:,.0f}", f"{t['simulated']:,.0f}",
+                          f"{t['error']:+.1%}")
+        console.print(table)
+        console.print(f"[green]wrote[/] {', '.join(str(p) for p in written)}", highlight=False, soft_wrap=True)
