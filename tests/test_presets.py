@@ -7,7 +7,7 @@ from scslab import load_scenario, preset_names
 from scslab.scenarios.load import preset_path
 
 EXPECTED = {"bench-v1", "press-2018", "rongcheng-2018", "court-defaulters-national", "beijing-2020",
-            "jinan-dog-points", "xiamen-fuzhou-2018"}
+            "jinan-dog-points", "xiamen-fuzhou-2018", "court-defaulters-calibrated"}
 
 
 def leaves(node, prefix=""):
