@@ -45,16 +45,15 @@ def execute_run(task: Mapping[str, Any]) -> dict[str, Any]:
     table = result.metrics_table
     everything = table.filter(pc.equal(table["group"], "all"))
     levels = set(result.manifest["level_metrics"])
-    last = int(pc.max(everything["day"]).as_py())
+    last = pc.max(everything["day"])
+    summed = everything.group_by("metric").aggregate([("value", "sum")]).to_pydict()
+    totals = dict(zip(summed["metric"], summed["value_sum"]))
+    final_rows = everything.filter(pc.equal(everything["day"], last))
+    finals = dict(zip(final_rows["metric"].to_pylist(), final_rows["value"].to_pylist()))
     outcomes, kinds = {}, {}
-    for metric in sorted(set(everything["metric"].to_pylist())):
-        rows = everything.filter(pc.equal(everything["metric"], metric))
-        if metric in levels:
-            value = rows.filter(pc.equal(rows["day"], last))["value"][0].as_py()
-        else:
-            value = pc.sum(rows["value"]).as_py() or 0
+    for metric in sorted(totals):  # one pass over the table for totals, one for the last day
         name = column_name(metric)
-        outcomes[name] = int(value)
+        outcomes[name] = int(finals[metric] if metric in levels else totals[metric] or 0)
         kinds[name] = (metric, "final" if metric in levels else "total")
     if task["outputs"]:
         table = table.filter(pc.is_in(table["metric"], pa.array(task["outputs"])))
