@@ -2,6 +2,7 @@
 
 import copy
 import json
+import tomllib
 
 import pytest
 
@@ -9,6 +10,7 @@ from scslab import load_scenario, simulate
 from scslab.calibrate import calibrate, evaluate, load_calibration, write_fit
 from scslab.calibrate.spec import bundled_targets, scenario_for
 from scslab.errors import CalibrationError
+from scslab.scenarios.load import unmarked_numbers
 
 pytest.importorskip("optuna")
 
@@ -96,6 +98,8 @@ def test_a_small_fit_improves_on_the_start_and_writes_a_valid_scenario(tmp_path)
     assert calibrated.meta.name == "small_fit"
     assert calibrated.consequences["flight_ban"].attempts_per_day == pytest.approx(fit.values["flight"], rel=1e-5)
     assert calibrated.provenance["consequences.flight_ban.attempts_per_day"].startswith("calibrated:")
+    raw = tomllib.loads((tmp_path / "calibrated.toml").read_text())
+    assert unmarked_numbers(raw) == []  # only the base file's own numbers, each still marked
     report = json.loads((tmp_path / "fit.json").read_text())
     assert [t["name"] for t in report["targets"]] == ["flights", "listed", "listed, mid"]
     assert "| flights | 2016-12-31 |" in (tmp_path / "fit.md").read_text()

@@ -171,13 +171,39 @@ def scenario_for(spec: CalibrationFile, base: dict, values: Mapping[str, float])
     return data
 
 
+def _fill(data: dict, full: dict, path: str) -> None:
+    """Copy ``path``'s value from ``full`` into ``data`` where ``data`` lacks it (tables made as needed)."""
+    try:
+        lookup(data, path)
+        return
+    except KeyError:
+        pass
+    try:
+        value = lookup(full, path)
+    except KeyError:
+        return  # names nothing: reported by _problems
+    node = data
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
 def prepare_base(spec: CalibrationFile, scenario: str | Path) -> dict:
     """The base scenario as a dict: fixed overrides, the calibration window and timeline applied."""
     from ..scenarios.load import load_scenario
 
     c = spec.calibrate
     s = load_scenario(scenario, dict(c.set) or None)
-    data = s.model_dump(mode="json")
+    # only what the scenario file itself says (so every number keeps its provenance mark), plus the current
+    # value of each fitted path the file leaves at the schema's default
+    data = s.model_dump(mode="json", exclude_unset=True)
+    full = s.model_dump(mode="json")
+    for p in spec.params.values():
+        for path in p.paths:
+            if not path.startswith("timeline."):
+                _fill(data, full, path)
+    data.setdefault("run", {})
     data["meta"]["name"] = c.name
     if c.description:
         data["meta"]["description"] = c.description

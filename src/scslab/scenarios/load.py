@@ -24,7 +24,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["load_scenario", "preset_names", "preset_path", "parse_override", "apply_overrides", "with_changes"]
+__all__ = ["load_scenario", "preset_names", "preset_path", "parse_override", "apply_overrides", "with_changes",
+           "unmarked_numbers"]
 
 _PRESETS = "scslab.scenarios.presets"
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -241,6 +242,31 @@ def _check_provenance(s: Scenario, data: dict[str, Any]) -> list[tuple[str, obje
                 problems.append((f"provenance.{key}", key, "names no value in this scenario"))
                 break
     return problems
+
+
+def unmarked_numbers(data: Mapping[str, Any]) -> list[str]:
+    """Dotted paths of the numbers in a raw scenario dict (as read from TOML) that no ``[provenance]`` key
+    covers. A preset must return none: every number it sets is documented, calibrated or assumed."""
+    marks = list((data.get("provenance") or {}).keys())
+
+    def leaves(node: Any, prefix: str):
+        if isinstance(node, Mapping):
+            for k, v in node.items():
+                yield from leaves(v, f"{prefix}{k}.")
+        elif isinstance(node, list) and node and all(isinstance(x, Mapping) for x in node):
+            for i, v in enumerate(node):
+                yield from leaves(v, f"{prefix}{i}.")
+        else:
+            yield prefix[:-1], node
+
+    def numeric(v: Any) -> bool:
+        if isinstance(v, list):
+            return any(numeric(x) or isinstance(x, list) for x in v)
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    body = {k: v for k, v in data.items() if k != "provenance"}
+    return [path for path, value in leaves(body, "") if numeric(value)
+            and not any(path == m or path.startswith(m + ".") for m in marks)]
 
 
 def load_scenario(source: str | Path | Mapping[str, Any] | Scenario,
