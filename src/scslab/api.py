@@ -63,7 +63,8 @@ class Result:
         last = m[(m["day"] == m["day"].max()) & (m["group"] == "all")]
         out = {}
         for name, value in zip(last["metric"], last["value"]):
-            if name.startswith(("tier:", "listed:", "innocent_listed:", "sanctioned:", "rewarded:")):
+            if name.startswith(("tier:", "listed:", "innocent_listed:", "sanctioned:", "rewarded:")) or (
+                    name == "sanctioned_by_ties"):
                 out[name] = int(value)
         total = m[(m["group"] == "all")]
         sums = total.groupby("metric")["value"].sum()
@@ -145,7 +146,7 @@ def _result(plan, raw, manifest: dict, elapsed: float) -> Result:
     from .engine.stories import pick_story_agents
     from .metrics import metrics_table, stories_table
 
-    metrics = metrics_table(plan, raw.counts, raw.coverage)
+    metrics = metrics_table(plan, raw.counts, raw.coverage, raw.score_hist)
     stories = stories_table(plan, raw.stories, raw.story_ids, raw.story_scores)
     # roles depend only on traits and fixed flags, so the finished columns give the same picks
     picked = dict(pick_story_agents(plan, raw.columns.traits, raw.columns.flags, plan.scenario.run.story_agents))

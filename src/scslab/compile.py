@@ -22,14 +22,15 @@ __all__ = ["Plan", "Epoch", "compile_plan", "P", "ENTER", "EXIT", "FLAG", "INBOX
 
 # Metrics that are levels (people in a state on a day), counted as deltas in the kernels and summed up by
 # the driver; all others are flows (events on a day).
-LEVEL_METRICS = ("M_TIER", "M_LISTED", "M_INNOCENT", "M_SANCT", "M_ACCT_ZERO", "M_DEBTORS", "M_FALSE_MARKED")
+LEVEL_METRICS = ("M_TIER", "M_LISTED", "M_INNOCENT", "M_SANCT", "M_ACCT_ZERO", "M_DEBTORS", "M_FALSE_MARKED",
+                 "M_TIES")
 
 
 _P_NAMES = """N LO HI BASE REC_PTS REC_QUIET REC_UPTO RETENTION STRIKE_WIN ACCT_PTS ACCT_RESTORE
     REPAY_T REPAY_TS CONTEST_T REDRESS_DELAY NT NB NL NC CHILD_LISTS R T NE K K_LOCAL
     HAS_HH M_TIER M_LISTED M_ENTERED M_EXITED M_INNOCENT M_SANCT M_ATTEMPT M_ACCT_ZERO
     M_DEBTORS M_REPAID M_RECOVERED M_FALSE_MARKED M_ACTS M_DETECTED M_FALSE M_NEW_DEBT
-    M_NET M_REDRESSED NM HAS_ACCT HAS_STRIKES HAS_OUTSTANDING BUSY_TIERS SIZE"""
+    M_NET M_REDRESSED M_TIES NM HAS_ACCT HAS_STRIKES HAS_OUTSTANDING BUSY_TIERS SIZE"""
 
 # IntEnums, because numba reads their members as compile-time integer constants.
 P = IntEnum("P", _P_NAMES.split(), start=0)
@@ -62,6 +63,7 @@ class INBOX(IntEnum):
     CHILD_ON = 8     # a household adult is listed on a list passed to children
     CHILD_OFF = 16   # no household adult is listed any more
     CLEAR_FALSE = 32  # a false record was removed on redress
+    FIRST_OWN = 64   # the first deduction on the main score for an act of the agent's own (last_off was unset)
     VIRTUAL = 128    # lazy engine only: the score column holds a deferred recovery (engine/lazy.py)
 
 
@@ -252,6 +254,7 @@ def _metric_names(s: Scenario, tiers, behaviours, lists, cons, accounts) :
     block(P.M_NEW_DEBT, ["new_debts"])
     block(P.M_NET, ["network_penalties"])
     block(P.M_REDRESSED, ["redressed"])
+    block(P.M_TIES, ["sanctioned_by_ties"])
     return names, off, np.array(level, bool)
 
 

@@ -6,8 +6,11 @@ import numpy as np
 import pyarrow as pa
 
 from .compile import SE, STORY_EVENTS, Plan
+from .engine.histogram import bin_labels, score_bins, snapshot_days
 
-__all__ = ["metrics_table", "metric_rows", "stories_table", "group_labels", "METRICS_SCHEMA", "STORIES_SCHEMA"]
+SCORE_PREFIX = "score:"  # the score distribution's rows (engine.histogram): snapshot days only
+
+__all__ = ["SCORE_PREFIX", "metrics_table", "metric_rows", "stories_table", "group_labels", "METRICS_SCHEMA", "STORIES_SCHEMA"]
 
 METRICS_SCHEMA = pa.schema([("day", pa.int32()), ("metric", pa.string()), ("group", pa.string()),
                             ("value", pa.int64())])
@@ -37,12 +40,17 @@ def group_labels(plan: Plan) -> tuple[list[str], np.ndarray]:
 
 
 def metric_rows(plan: Plan) -> int:
-    """Rows of the metrics table: every (day, metric, group), plus one coverage row per channel and day."""
-    return plan.days * (len(plan.metric_names) * len(group_labels(plan)[0]) + len(plan.channel_names))
+    """Rows of the metrics table: every (day, metric, group), one coverage row per channel and day, and the
+    score distribution's bins on its snapshot days."""
+    snapshots = len(snapshot_days(plan.days, plan.scenario.run.score_every_days)) * score_bins(plan)[2]
+    return plan.days * (len(plan.metric_names) * len(group_labels(plan)[0]) + len(plan.channel_names)) + snapshots
 
 
-def metrics_table(plan: Plan, counts: np.ndarray, coverage: np.ndarray) -> pa.Table:
-    """One row per (day, metric, group); coverage of each channel as ``coverage_ppm:<channel>`` (group all)."""
+def metrics_table(plan: Plan, counts: np.ndarray, coverage: np.ndarray,
+                  score_hist: np.ndarray | None = None) -> pa.Table:
+    """One row per (day, metric, group); coverage of each channel as ``coverage_ppm:<channel>`` (group all);
+    the score distribution as ``score:LOW..HIGH`` (people, group all) on its snapshot days only
+    (``engine.histogram``)."""
     names, A = group_labels(plan)
     D, M, _ = counts.shape
     values = counts @ A  # [D, M, groups]
@@ -51,13 +59,22 @@ def metrics_table(plan: Plan, counts: np.ndarray, coverage: np.ndarray) -> pa.Ta
     group = np.tile(np.arange(len(names)), D * M)
     metric_names = list(plan.metric_names)
     arrays = [day, metric, group, values.reshape(-1)]
+
+    def append(days, metrics, vals, labels):
+        arrays[0] = np.concatenate([arrays[0], days.astype(np.int32)])
+        arrays[1] = np.concatenate([arrays[1], len(metric_names) + metrics])
+        arrays[2] = np.concatenate([arrays[2], np.zeros(len(days), np.int64)])
+        arrays[3] = np.concatenate([arrays[3], vals.astype(np.int64)])
+        metric_names.extend(labels)
+
     if len(plan.channel_names):
         K = len(plan.channel_names)
-        arrays[0] = np.concatenate([day, np.repeat(np.arange(D, dtype=np.int32), K)])
-        arrays[1] = np.concatenate([metric, M + np.tile(np.arange(K), D)])
-        arrays[2] = np.concatenate([group, np.zeros(D * K, np.int64)])
-        arrays[3] = np.concatenate([values.reshape(-1), np.rint(coverage * 1e6).astype(np.int64).reshape(-1)])
-        metric_names += [f"coverage_ppm:{c}" for c in plan.channel_names]
+        append(np.repeat(np.arange(D), K), np.tile(np.arange(K), D), np.rint(coverage * 1e6).reshape(-1),
+               [f"coverage_ppm:{c}" for c in plan.channel_names])
+    if score_hist is not None:
+        S, B = score_hist.shape
+        days = snapshot_days(D, plan.scenario.run.score_every_days)
+        append(np.repeat(days, B), np.tile(np.arange(B), S), score_hist.reshape(-1), bin_labels(plan))
     order = np.lexsort((arrays[2], arrays[1], arrays[0]))
     metric_col = pa.DictionaryArray.from_arrays(pa.array(arrays[1][order], pa.int32()), pa.array(metric_names))
     group_col = pa.DictionaryArray.from_arrays(pa.array(arrays[2][order], pa.int32()), pa.array(names))

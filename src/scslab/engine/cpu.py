@@ -19,6 +19,7 @@ from numba import njit, prange
 from ..compile import EVENT, FLAG, INBOX, SE, P, Plan
 from ..rng import Stream, day_keys
 from .kernels import EMIT_WIDTH, I16, NONE_DAY, build, emit_margin
+from .histogram import score_bins, score_histogram, snapshot_days
 from .jitcache import engine_cache
 from .state import EMIT_ROWS, Columns, allocate, check_capacity
 from .stories import pick_story_agents
@@ -38,6 +39,7 @@ class RawRun:
     story_scores: np.ndarray    # int16[days, k]: end-of-day score of each story agent
     columns: Columns
     coverage: np.ndarray        # float64[days, n_channels]
+    score_hist: np.ndarray      # int64[snapshots, bins]: people per score bin (engine.histogram)
 
 
 # The per-agent functions, compiled for the CPU. Dispatchers compile lazily, on the first run; the drivers
@@ -59,7 +61,7 @@ def init_pass(lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holde
             init_agent(i, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding,
                        acct_since, state, prm, mins, class_cum, group_cum, holder_t, hh_adult, skeys)
             levels(c, region[ch] * T + np.int64(traits[i]), 1, tier_of(score[i], mins, prm[P.NT]), 0,
-                   flags[i], prm, cons)
+                   flags[i], last_off[i] != NONE_DAY, prm, cons)
 
 @njit(parallel=True, nogil=True, cache=_CACHE)
 def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, mins_f, lists_f, cons_f,
@@ -190,6 +192,7 @@ class Loop:
     story_ids: np.ndarray       # int64[k]
     story_scores: np.ndarray    # int16[days, k]
     coverage: np.ndarray        # float64[days, n_channels]
+    score_hist: np.ndarray      # int64[snapshots, bins]: score distribution on the snapshot days so far
     stories: list               # story rows so far, in order (int64[n, 6] blocks)
     redress: np.ndarray         # int64[n, 6]: contested false records waiting for their day
     lazy: object = None         # engine.lazy.LazyState for the lazy engine, None for the dense engine
@@ -222,7 +225,9 @@ def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK, engine: str = "dense") -> L
         lazy = lazy_start(plan, cols)
     return Loop(day=0, cols=cols, counts=np.zeros((plan.days, NM, NC), np.int64), level0=level0.sum(axis=0),
                 story_ids=story_ids, story_scores=np.zeros((plan.days, len(story_ids)), np.int16),
-                coverage=np.zeros((plan.days, len(plan.channel_names))), stories=[],
+                coverage=np.zeros((plan.days, len(plan.channel_names))),
+                score_hist=np.zeros((len(snapshot_days(plan.days, plan.scenario.run.score_every_days)),
+                                     score_bins(plan)[2]), np.int64), stories=[],
                 redress=np.zeros((0, EMIT_WIDTH), np.int64), lazy=lazy)
 
 
@@ -262,7 +267,8 @@ def finish_run(plan: Plan, loop: Loop) -> RawRun:
     counts[:, lv] = np.cumsum(counts[:, lv], axis=0) + loop.level0[lv]
     if loop.lazy is not None:  # deferred recovery steps, kept as daily changes
         counts[:, plan.epochs[0].prm[P.M_RECOVERED]] += np.cumsum(loop.lazy.rec_diff.sum(axis=0), axis=0)[:-1]
-    return RawRun(counts, loop.story_rows(), loop.story_ids, loop.story_scores, loop.cols, loop.coverage)
+    return RawRun(counts, loop.story_rows(), loop.story_ids, loop.story_scores, loop.cols, loop.coverage,
+                  loop.score_hist)
 
 
 def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None, initial_emit: int = EMIT_ROWS,
@@ -273,6 +279,7 @@ def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None
     D, NM, NC = plan.days, len(plan.metric_names), plan.n_cells
     counts, cols = loop.counts, loop.cols
     no_wake = np.zeros(0, np.uint64)  # the dense engine marks nobody for the next pass
+    snap = {int(day): k for k, day in enumerate(snapshot_days(D, plan.scenario.run.score_every_days))}
     if loop.lazy is None:
         day_pass = _dense_days(plan, loop, chunk, initial_emit)
     else:
@@ -308,6 +315,8 @@ def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None
         if do_fin:
             counts[d - 1] += cnt_f.sum(axis=0)
             loop.story_scores[d - 1] = cols.score[loop.story_ids]
+            if d - 1 in snap:
+                loop.score_hist[snap[d - 1]] = score_histogram(plan, cols, d - 1, loop.lazy is not None)
         if do_act:
             counts[d] += cnt_a.sum(axis=0)
             counts[d, ea.prm[P.M_NET]] += net_cnt

@@ -50,7 +50,7 @@ def build(jit):
     F_ADULT, F_HOLDER, F_FALSE, F_DEBT = FLAG.ADULT, FLAG.HOLDER, FLAG.FALSE_MARK, FLAG.DEBT
     F_CONF, F_CHILD, F_STORY, F_SANCT = FLAG.CONFISCATED, FLAG.CHILD_SANCTION, FLAG.STORY, FLAG.SANCTIONED
     IN_FALSE, IN_DEBT, IN_CONF, IN_CLEAR_FALSE = INBOX.FALSE, INBOX.DEBT, INBOX.CONFISCATE, INBOX.CLEAR_FALSE
-    IN_CHILD_ON, IN_CHILD_OFF = INBOX.CHILD_ON, INBOX.CHILD_OFF
+    IN_CHILD_ON, IN_CHILD_OFF, IN_FIRST_OWN = INBOX.CHILD_ON, INBOX.CHILD_OFF, INBOX.FIRST_OWN
     ST_RECOVERING, ST_BUSY = 64, 128
     LEVEL_FLAGS = F_FALSE | F_DEBT | F_CONF | F_CHILD  # the flags that level metrics depend on
     ONE32 = np.uint64(1 << 32)
@@ -130,17 +130,25 @@ def build(jit):
                 or (cons[k, 2] != 0 and (f & F_CONF) != 0))
 
     @jit
-    def levels(cnt, cell, sign, tier, on, f, prm, cons):
-        """Add ``sign`` x this agent's contribution to every level metric (people in a state)."""
+    def levels(cnt, cell, sign, tier, on, f, own, prm, cons):
+        """Add ``sign`` x this agent's contribution to every level metric (people in a state).
+
+        ``own`` is true once the agent has lost main-score points for an act of their own (true or falsely
+        attributed): a sanctioned agent without it, without court debt and with its account intact is
+        sanctioned only because of what its ties did (``sanctioned_by_ties``)."""
         cnt[prm[P.M_TIER] + tier, cell] += sign
         for l in range(prm[P.NL]):
             if (on >> l) & 1:
                 cnt[prm[P.M_LISTED] + l, cell] += sign
                 if (f & F_FALSE) != 0:
                     cnt[prm[P.M_INNOCENT] + l, cell] += sign
+        by_self = False
         for k in range(cons.shape[0]):
             if applies(k, cons, on, tier, f):
                 cnt[prm[P.M_SANCT] + k, cell] += sign
+                by_self = by_self or (cons[k, 3] == 0 and cons[k, 5] == 0)
+        if by_self and not own and (f & (F_DEBT | F_CONF)) == 0:
+            cnt[prm[P.M_TIES], cell] += sign
         if (f & F_DEBT) != 0:
             cnt[prm[P.M_DEBTORS], cell] += sign
         if (f & F_FALSE) != 0:
@@ -205,6 +213,8 @@ def build(jit):
         on = on0
         box = inbox[i]
         inbox[i] = 0
+        own = last_off[i] != NONE_DAY
+        own0 = own and (box & IN_FIRST_OWN) == 0
         if (box & IN_CLEAR_FALSE) != 0:
             f &= 0xFF ^ F_FALSE
         if (box & IN_FALSE) != 0:
@@ -323,9 +333,9 @@ def build(jit):
                 cnt[prm[P.M_REPAID], cell] += 1
                 if story:
                     ne = put(emit, ne, EVENT.STORY, i, d, SE.repaid, -1, 0)
-        if tier != tier0 or on != on0 or ((f ^ f0) & LEVEL_FLAGS) != 0:  # level metrics change
-            levels(cnt, cell, -1, tier0, on0, f0, prm, cons)
-            levels(cnt, cell, 1, tier, on, f, prm, cons)
+        if tier != tier0 or on != on0 or ((f ^ f0) & LEVEL_FLAGS) != 0 or own != own0:  # level metrics change
+            levels(cnt, cell, -1, tier0, on0, f0, own0, prm, cons)
+            levels(cnt, cell, 1, tier, on, f, own, prm, cons)
         flags[i] = f
         if prm[P.HAS_OUTSTANDING] != 0 and outstanding[i] != 0 or prm[P.HAS_STRIKES] != 0 and strikes[i] != 0:
             state[i] = pack_state(tier, f, on, s, prm) | ST_BUSY
@@ -356,6 +366,8 @@ def build(jit):
         else:
             pending[i] = clamp(np.int64(pending[i]) + pts, -I16, I16)
             if pts < 0:
+                if last_off[i] == NONE_DAY:
+                    box |= IN_FIRST_OWN
                 last_off[i] = d
         if false:
             box |= IN_FALSE

@@ -307,6 +307,8 @@ def _end_of_day(plan: Plan, s: Scenario, c: Citizen, day: int, count, rng) -> No
         count(f"listed:{lname}")
         if c.false_record:
             count(f"innocent_listed:{lname}")
+    if sanctioned and c.last_offence == -(10**9) and not c.debt and not c.confiscated:
+        count("sanctioned_by_ties")
     if c.debt:
         count("debtors")
     if c.false_record:

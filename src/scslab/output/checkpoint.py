@@ -86,6 +86,7 @@ def save_checkpoint(run_dir: str | Path, plan: Plan, loop: Loop, extra: dict | N
     arrays = {f"col_{name}": getattr(loop.cols, name) for name in _COLUMNS}
     arrays.update(counts=loop.counts[: loop.day], level0=loop.level0, story_ids=loop.story_ids,
                   story_scores=loop.story_scores[: loop.day], coverage=loop.coverage[: loop.day],
+                  score_hist=loop.score_hist,
                   stories=loop.story_rows(), redress=loop.redress,
                   meta=np.frombuffer(json.dumps(meta).encode(), np.uint8))
     if loop.lazy is not None:  # the lazy engine's wake ring and deferred recovery counts
@@ -126,7 +127,8 @@ def _read(path: Path, plan: Plan) -> tuple[Loop, dict]:
 
             lazy = LazyState(ring=z["lazy_ring"], rec_diff=z["lazy_rec_diff"])
         loop = Loop(day=day, cols=cols, counts=counts, level0=z["level0"], story_ids=story_ids,
-                    story_scores=scores, coverage=coverage, stories=[z["stories"]], redress=z["redress"],
+                    story_scores=scores, coverage=coverage, score_hist=z["score_hist"], stories=[z["stories"]],
+                    redress=z["redress"],
                     lazy=lazy)
     if cols.score.shape != (plan.size,):
         raise RunDirError(f"checkpoint {str(path)!r} holds {cols.score.shape[0]:,} agents, the run {plan.size:,}")

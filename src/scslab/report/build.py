@@ -11,7 +11,7 @@ from pathlib import Path
 from ..api import Result
 from .figures import FIGURES, close
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "replicate_metrics"]
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;font-size:.9em}
@@ -24,15 +24,63 @@ def _units(key: str) -> str:
     return "events" if "(total)" in key else "people"
 
 
-def write_report(run_dir: str | Path, *, stories_per_agent: int = 40) -> Path:
+def replicate_metrics(manifest: dict, replicates: int, progress=None) -> list:
+    """Metrics of the run's scenario, population and days under seeds ``seed + 1 .. seed + replicates``."""
+    from ..api import simulate
+
+    out = []
+    for k in range(replicates):
+        r = simulate(manifest["scenario"], population=manifest["population"], days=manifest["days"],
+                     seed=manifest["seed"] + 1 + k, engine=manifest.get("engine", "dense"))
+        out.append(r.metrics)
+        if progress is not None:
+            progress(k + 1, replicates)
+    return out
+
+
+def _disparity_table(m, manifest, reps) -> list[str]:
+    from .disparity import disparity_rows
+    from .figures import black_lists
+
+    rows = disparity_rows(m, reps, black_lists(manifest))
+    if not rows:
+        return []
+    seeds = rows[0]["seeds"]
+    out = ["<h2>Disparity: rate ratios</h2><p class='mark'>Each group against the rest of the population. "
+           "Within-run interval: 95 % Poisson interval of the ratio. "
+           + (f"Across seeds: 2.5-97.5 % of the ratio over {seeds} seeds (this run and {seeds - 1} replicates)."
+              if seeds > 1 else "For intervals across seeds, run <code>scslab report RUN_DIR --replicates K</code>.")
+           + "</p><table><tr><th>measure</th><th>group</th><th>count</th><th>people</th><th>per 100,000 people"
+           "</th><th>ratio</th><th>95 % (run)</th>" + ("<th>across seeds</th>" if seeds > 1 else "") + "</tr>"]
+
+    def f(x):
+        return "n/a" if x is None or x != x else f"{x:.2f}"
+
+    for r in rows:
+        unit = "events" if "whole run" in r["measure"] else "people"
+        out.append(f"<tr><td>{html.escape(r['measure'])}</td><td>{html.escape(r['group'])}</td>"
+                   f"<td class='n'>{r['count']:,} {unit}</td><td class='n'>{r['people']:,}</td>"
+                   f"<td class='n'>{f(r['rate'])}</td><td class='n'>{f(r['ratio'])}</td>"
+                   f"<td class='n'>{f(r['low'])} - {f(r['high'])}</td>"
+                   + (f"<td class='n'>{f(r['seed_low'])} - {f(r['seed_high'])}</td>" if seeds > 1 else "")
+                   + "</tr>")
+    out.append("</table>")
+    return out
+
+
+def write_report(run_dir: str | Path, *, stories_per_agent: int = 40, replicates: int = 0,
+                 progress=None) -> Path:
     """Write the figures and ``report.html`` of the complete run in ``run_dir``; return the HTML path.
 
-    ``stories_per_agent`` caps the events shown per sampled citizen.
+    ``stories_per_agent`` caps the events shown per sampled citizen. ``replicates`` > 0 runs the scenario
+    again under that many further seeds for the disparity intervals across seeds (``progress(done, total)``
+    is called after each).
     """
     run_dir = Path(run_dir)
     result = Result.load(run_dir)
     m, manifest = result.metrics, result.manifest
     s = manifest["scenario"]
+    reps = replicate_metrics(manifest, replicates, progress) if replicates else []
     figdir = run_dir / "figures"
     figdir.mkdir(exist_ok=True)
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(s['meta']['name'])}"
@@ -49,17 +97,18 @@ def write_report(run_dir: str | Path, *, stories_per_agent: int = 40) -> Path:
     parts.append(f"</table><p class='mark'>Simulated: {manifest['population'] * manifest['days']:,} "
                  "agent-days.</p>")
     for name, make in FIGURES.items():
-        fig = make(m, manifest)
+        fig = make(m, manifest, reps) if name == "disparity" else make(m, manifest)
         if fig is None:
             continue
         fig.savefig(figdir / f"{name}.svg")
-        fig.savefig(figdir / f"{name}.png", dpi=110)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110)
+        fig.savefig(buf, format="png", dpi=110)  # rendered once: written to disk and inlined
+        (figdir / f"{name}.png").write_bytes(buf.getvalue())
         close(fig)
         title = make.__doc__.split("\n")[0] if make.__doc__ else name
         parts.append(f"<h2>{html.escape(name.capitalize())}</h2><p class='mark'>{html.escape(title)}</p>"
                      f"<img alt='{name}' src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}'>")
+    parts += _disparity_table(m, manifest, reps)
     parts.append("<h2>Citizens' stories</h2>")
     stories = result.stories
     roles = manifest.get("story_roles", {})

@@ -6,7 +6,9 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.colors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 
 __all__ = ["FIGURES"]
 
@@ -37,8 +39,11 @@ def lists(metrics, manifest):
         ax.plot(w.index, w[f"listed:{name}"], label="on the list (people)")
         ax.plot(w.index, w[f"innocent_listed:{name}"], label="of whom wrongly (people)")
         ax2 = ax.twinx()
-        ax2.bar(w.index, w[f"entered:{name}"], color="tab:green", alpha=0.4, label="entries / day")
-        ax2.bar(w.index, -w[f"exited:{name}"], color="tab:red", alpha=0.4, label="exits / day")
+        edges = np.r_[w.index.to_numpy(), w.index[-1] + 1] - 0.5  # one filled step patch per series, not a bar a day
+        ax2.stairs(w[f"entered:{name}"].to_numpy(), edges, fill=True, color="tab:green", alpha=0.4,
+                   label="entries / day")
+        ax2.stairs(-w[f"exited:{name}"].to_numpy(), edges, fill=True, color="tab:red", alpha=0.4,
+                   label="exits / day")
         ax.set(xlabel="day", ylabel="people", title=f"List {name}: size, entries and exits")
         ax2.set_ylabel("people per day")
         ax.legend(loc="upper left", fontsize=8)
@@ -93,25 +98,95 @@ def coverage(metrics, manifest):
     return fig
 
 
-def disparity(metrics, manifest):
-    """Wrongly and rightly listed, and false attributions per 100,000 people, by group and region."""
-    groups = sorted(g for g in metrics["group"].unique() if g.startswith(("group:", "region:")))
-    if not groups:
+def black_lists(manifest) -> list[str]:
+    """The scenario's blacklists (lists that sanction, not reward)."""
+    return [name for name, spec in manifest["scenario"].get("lists", {}).items() if spec.get("kind") == "black"]
+
+
+def disparity(metrics, manifest, replicates=()):
+    """Rate ratios of each group and region against the rest of the population, with 95 % intervals
+    within the run (Poisson) and, with replicates, across seeds; 1 means no disparity."""
+    from .disparity import disparity_rows
+
+    rows = disparity_rows(metrics, replicates, black_lists(manifest))
+    rows = [r for r in rows if np.isfinite(r["ratio"]) and r["ratio"] > 0]
+    if not rows:
         return None
-    last = metrics[metrics["day"] == metrics["day"].max()]
-    total = metrics.groupby(["group", "metric"])["value"].sum()
-    size = last[last["metric"].str.startswith("tier:")].groupby("group")["value"].sum()
-    false = total[total.index.get_level_values("metric").str.startswith("false:")].groupby("group").sum()
-    rates = [1e5 * false.get(g, 0) / max(size.get(g, 0), 1) for g in groups]
-    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.4 * len(groups)))
-    ax.barh(groups, rates, color="tab:purple")
-    ax.set(xlabel="false attributions per 100,000 people (whole run)", title="Who is wrongly recorded")
+    measures = list(dict.fromkeys(r["measure"] for r in rows))
+    n = max(sum(r["measure"] == m for r in rows) for m in measures)
+    fig, axes = plt.subplots(1, len(measures), figsize=(4.6 * len(measures), 0.9 + 0.42 * n), squeeze=False)
+    for ax, measure in zip(axes[0], measures):
+        sel = [r for r in rows if r["measure"] == measure]
+        y = np.arange(len(sel))
+        ratio = np.array([r["ratio"] for r in sel])
+        low = np.array([r["low"] if np.isfinite(r["low"]) else r["ratio"] for r in sel])
+        high = np.array([r["high"] if np.isfinite(r["high"]) else r["ratio"] for r in sel])
+        ax.errorbar(ratio, y, xerr=[ratio - low, high - ratio], fmt="o", color="tab:purple", capsize=3,
+                    label="95 % interval, this run")
+        if sel[0]["seed_low"] is not None:
+            sl = np.array([r["seed_low"] if r["seed_low"] is not None else r["ratio"] for r in sel])
+            sh = np.array([r["seed_high"] if r["seed_high"] is not None else r["ratio"] for r in sel])
+            ax.hlines(y + 0.22, sl, sh, color="tab:orange", lw=2.5,
+                      label=f"2.5-97.5 % over {sel[0]['seeds']} seeds")
+        ax.axvline(1.0, color="grey", lw=0.8, ls="--")
+        ax.set_xscale("log")
+        ax.set_yticks(y, [r["group"] for r in sel])
+        ax.set(xlabel="rate ratio against the rest (log scale)", title=measure)
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.1 if n > 3 else 0.16, 1, 1))
+    return fig
+
+
+def scores(metrics, manifest):
+    """The score distribution over time: share of people in each score bin on each snapshot day (weekly),
+    with the tier thresholds as dashed lines."""
+    sel = metrics[(metrics["group"] == "all") & metrics["metric"].str.startswith("score:")]
+    if sel.empty:
+        return None
+    wide = sel.pivot(index="metric", columns="day", values="value")
+    lows = np.array([int(name[6:].split("..")[0]) for name in wide.index])
+    highs = np.array([int(name[6:].split("..")[1]) for name in wide.index])
+    order = np.argsort(lows)
+    share = wide.values[order] / np.maximum(wide.values.sum(axis=0, keepdims=True), 1)
+    days = wide.columns.to_numpy()
+    edges_x = np.r_[days, days[-1] + 1]
+    edges_y = np.r_[lows[order], highs[order][-1] + 1]
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    mesh = ax.pcolormesh(edges_x, edges_y, np.where(share > 0, share, np.nan), shading="flat",
+                         norm=matplotlib.colors.LogNorm(vmin=max(share[share > 0].min(), 1e-7), vmax=1),
+                         cmap="viridis")
+    fig.colorbar(mesh, ax=ax, label="share of people (log scale)")
+    for name, minimum in manifest["scenario"]["score"]["tiers"].items():
+        if edges_y[0] < minimum <= edges_y[-1]:
+            ax.axhline(minimum, color="white", lw=0.7, ls="--")
+            ax.text(edges_x[-1], minimum, f" {name}", va="bottom", ha="right", color="white", fontsize=7)
+    occupied = np.nonzero(share.sum(axis=1) > 0)[0]
+    ax.set_ylim(edges_y[occupied[0]], edges_y[occupied[-1] + 1])
+    ax.set(xlabel="day", ylabel="score", title="Score distribution over time")
+    return fig
+
+
+def ties(metrics, manifest):
+    """People sanctioned only because of their ties (no act of their own on record), with the network
+    penalties that put them there."""
+    w = _wide(metrics, "")
+    if "sanctioned_by_ties" not in w or not w["network_penalties"].any():
+        return None
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    ax.plot(w.index, w["sanctioned_by_ties"], color="tab:red", label="sanctioned only because of ties (people)")
+    ax2 = ax.twinx()
+    ax2.plot(w.index, w["network_penalties"].cumsum(), color="tab:grey", lw=1,
+             label="network penalties (cumulative events)")
+    ax.set(xlabel="day", ylabel="people", title="Network-penalty victims")
+    ax2.set_ylabel("events (cumulative)")
+    ax.legend(loc="upper left", fontsize=8)
+    ax2.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
 
 
-FIGURES = {"tiers": tier_shares, "lists": lists, "consequences": consequences, "chilling": chilling,
-           "coverage": coverage, "disparity": disparity}
+FIGURES = {"scores": scores, "tiers": tier_shares, "lists": lists, "consequences": consequences, "ties": ties,
+           "chilling": chilling, "coverage": coverage, "disparity": disparity}
 
 
 def close(fig) -> None:

@@ -267,6 +267,9 @@ class Run(Strict):
     """Random seed: same seed, same bytes."""
     story_agents: Annotated[int, Field(ge=0, le=10_000)] = 24
     """How many sampled persons' complete event logs to keep."""
+    score_every_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
+    """Days between snapshots of the score distribution (``score:LOW..HIGH`` metrics); by default about 12
+    snapshots a run (every ``ceil(days / 12)`` days), plus the last day."""
 
 
 class Scenario(Strict):
