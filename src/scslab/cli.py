@@ -199,7 +199,12 @@ def resume(
 
 
 @app.command()
-def report(run_dir: Path = typer.Argument(..., help="A complete run directory.")) -> None:
+def report(
+    run_dir: Path = typer.Argument(..., help="A complete run directory."),
+    replicates: int = typer.Option(0, "--replicates", "-r", min=0, max=100,
+                                   help="Run the scenario again with this many further seeds for the disparity "
+                                        "intervals across seeds."),
+) -> None:
     """Write RUN_DIR/report.html (self-contained, opens offline) and the figures as PNG and SVG.
 
     Needs matplotlib (`pip install 'scslab[report]'`).
@@ -209,7 +214,15 @@ def report(run_dir: Path = typer.Argument(..., help="A complete run directory.")
     except ImportError as exc:
         _fail(BackendError(f"the report needs matplotlib: pip install 'scslab[report]' ({exc})"))
     try:
-        path = write_report(run_dir)
+        if replicates:
+            from rich.progress import Progress
+
+            with Progress(console=err) as bar:
+                task = bar.add_task("replicate seeds", total=replicates)
+                path = write_report(run_dir, replicates=replicates,
+                                    progress=lambda done, total: bar.update(task, completed=done))
+        else:
+            path = write_report(run_dir)
     except ScslabError as exc:
         _fail(exc)
     console.print(f"[green]wrote[/] {path} and {path.parent / 'figures'}/", highlight=False, soft_wrap=True)
@@ -340,6 +353,27 @@ def _print_summary(result, path: Path) -> None:
         table.add_row(key, f"{value:,}{share}", unit)
     console.print(table)
     console.print(f"{m['elapsed_s']:.2f} s, {m['agent_days_per_s']:.3g} agent-days/s; written to [bold]{path}[/]")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (127.0.0.1: this machine only)."),
+    port: int = typer.Option(8765, "--port", min=1, max=65535, help="TCP port."),
+) -> None:
+    """Serve the web dashboard: pick a scheme, move its key parameters, run it, follow a citizen.
+
+    Needs the app extra (`pip install 'scslab[app]'`). Open http://HOST:PORT/ in a browser; Ctrl-C stops.
+    """
+    import os
+
+    os.environ["SOLARA_APP"] = "scslab.app.dashboard"  # read by Solara's settings when it is imported
+    try:
+        import solara.server.starlette  # noqa: F401
+        import uvicorn
+    except ImportError as exc:
+        _fail(BackendError(f"the dashboard needs Solara: pip install 'scslab[app]' ({exc})"))
+    err.print(f"scslab dashboard on [bold]http://{host}:{port}/[/] (Ctrl-C stops)", highlight=False)
+    uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning")
 
 
 from .cli_sweep import register as _register_sweep  # noqa: E402  (sweep, sensitivity, calibrate)

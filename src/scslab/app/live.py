@@ -1,0 +1,90 @@
+"""A run the page can watch and stop: partial daily series while it runs, a Result when it ends.
+
+:func:`live_run` drives the same engine as :func:`scslab.simulate` and, every few passes, hands
+``on_update`` a :class:`Partial`: the days finished so far and, for the group ``all``, the series of the
+metrics a page charts (levels summed up from their daily changes, as the engine's own finish does). Setting
+``cancel`` stops the run at the next pass with :class:`Cancelled`. Runs share the machine's cores, so at most
+``MAX_CONCURRENT`` run at once; the others wait their turn (``on_update`` is told they are queued).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..errors import ScslabError
+
+__all__ = ["Partial", "Cancelled", "live_run", "CHARTED", "MAX_CONCURRENT"]
+
+MAX_CONCURRENT = 2
+_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT)
+# metric prefixes (and names) a page charts while the run goes on
+CHARTED = ("tier:", "listed:", "innocent_listed:", "sanctioned:", "sanctioned_by_ties", "acts:",
+           "network_penalties")
+
+
+class Cancelled(ScslabError):
+    """The run was stopped from the page."""
+
+
+@dataclass(frozen=True)
+class Partial:
+    """What a page shows while a run goes on: ``day`` days of ``days`` done, ``series[name]`` for group all."""
+
+    day: int
+    days: int
+    series: dict[str, np.ndarray]
+    queued: bool = False
+    elapsed_s: float = 0.0
+
+
+def _partial(plan, loop, t0: float) -> Partial:
+    done = max(loop.day - 1, 0)  # pass p finishes day p - 1
+    counts = loop.counts[:done].sum(axis=2)
+    lv = plan.is_level
+    levels = np.cumsum(counts[:, lv], axis=0) + loop.level0[lv].sum(axis=1)
+    out = counts.astype(np.int64)
+    out[:, lv] = levels
+    series = {name: out[:, k] for k, name in enumerate(plan.metric_names) if name.startswith(CHARTED)}
+    return Partial(done, plan.days, series, elapsed_s=time.perf_counter() - t0)
+
+
+def live_run(scenario, *, seed: int = 0, engine: str = "lazy",
+             on_update: Callable[[Partial], None] | None = None, cancel: threading.Event | None = None,
+             every: int | None = None):
+    """Run ``scenario`` (a validated Scenario, its size and days included) and return its Result.
+
+    ``on_update`` gets a :class:`Partial` about 50 times a run (every ``every`` passes); ``cancel`` stops it.
+    """
+    from ..api import _manifest, _result
+    from ..compile import compile_plan
+    from ..engine.cpu import run_cpu
+
+    data = scenario.model_dump(mode="python")
+    data["run"]["seed"] = int(seed)
+    from ..scenarios.load import load_scenario
+
+    s = load_scenario(data)
+    plan = compile_plan(s)
+    every = every or max(1, plan.days // 50)
+    cancel = cancel or threading.Event()
+    if on_update is not None:
+        on_update(Partial(0, plan.days, {}, queued=True))
+    with _SLOTS:
+        if cancel.is_set():
+            raise Cancelled("the run was cancelled before it started")
+        t0 = time.perf_counter()
+
+        def after_pass(loop) -> None:
+            if cancel.is_set():
+                raise Cancelled(f"the run was cancelled on day {max(loop.day - 1, 0)} of {plan.days}")
+            if on_update is not None and (loop.day % every == 0 or loop.day == plan.days + 1):
+                on_update(_partial(plan, loop, t0))
+
+        manifest = _manifest(s, plan, engine, "cpu", None, None)
+        raw = run_cpu(plan, engine=engine, after_pass=after_pass)
+        return _result(plan, raw, manifest, time.perf_counter() - t0)

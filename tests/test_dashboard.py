@@ -1,0 +1,148 @@
+"""The dashboard in a real browser: Playwright driving Debian's Chromium against ``scslab serve`` on loopback.
+
+End to end: load the page, change a slider, see a bad value's message beside its field, run, see the chart
+drawn, follow a citizen, take screenshots (checked non-blank). Load (marked slow): 20 concurrent page
+sessions, each starting a small run; all complete, none errors. Every wait is bounded.
+"""
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from test_report import CHROMIUM, CHROMIUM_ARGS, chromium_or_skip
+
+pytest.importorskip("solara")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "scslab", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail(f"scslab serve did not come up: {proc.stdout.read().decode()[-2000:]}")
+        time.sleep(0.5)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _not_blank(path) -> tuple[float, int]:
+    import matplotlib.image
+
+    rgb = matplotlib.image.imread(path)[..., :3]
+    ink = float((rgb < 0.9).any(axis=-1).mean())
+    colours = len({tuple(px) for px in (rgb[::3, ::3].reshape(-1, 3) * 255).astype(int).tolist()})
+    return ink, colours
+
+
+def _set(page, label, value):
+    """Type a number into a field and commit it; retried while the page re-renders under the cursor."""
+    for _ in range(5):
+        box = page.get_by_label(label, exact=True)
+        box.fill(str(value))
+        box.press("Enter")
+        time.sleep(0.4)  # the server's answer: a re-render
+        if page.get_by_label(label, exact=True).input_value() == str(value):
+            return
+    pytest.fail(f"the field {label!r} does not keep {value!r}")
+
+
+def test_pick_change_run_and_follow_a_citizen(server, tmp_path):
+    sync_api = chromium_or_skip()
+    elsewhere = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.on("request", lambda r: elsewhere.append(r.url)
+                    if not r.url.startswith((server, "blob:", "data:", "ws://127.0.0.1")) else None)
+            page.goto(server)
+            page.get_by_text("Synthetic population").wait_for()
+            page.screenshot(path=tmp_path / "loaded.png")
+            # a bad value shows the schema's message next to its field, and the run button is disabled
+            _set(page, "Population (agents, at most 25,000,000)", 99_000_000)
+            page.locator(".problem-population").wait_for()
+            assert "allowed" in page.locator(".problem-population").inner_text()
+            assert page.get_by_role("button", name="Run").is_disabled()
+            _set(page, "Population (agents, at most 25,000,000)", 20_000)
+            _set(page, "Days", 60)
+            page.locator(".problem-population").wait_for(state="detached")
+            slider = page.locator("[role=slider]").first  # camera coverage, x the scenario's
+            before = float(slider.get_attribute("aria-valuenow"))
+            slider.focus()
+            for _ in range(4):
+                page.keyboard.press("ArrowLeft")
+            time.sleep(0.5)  # the slider sends its value to the server
+            after = float(slider.get_attribute("aria-valuenow"))
+            assert after == pytest.approx(before - 0.2)
+            page.get_by_role("button", name="Run").click()
+            page.get_by_text("Done in").wait_for(timeout=240_000)
+            page.get_by_text("Final day").wait_for()
+            assert page.locator(".progress-day").inner_text() == "day 60 of 60"
+            chart = page.locator("img").first
+            chart.screenshot(path=tmp_path / "chart.png")
+            page.locator(".v-select").filter(has_text="Follow a citizen").click()
+            page.get_by_role("option").filter(has_text="(critic)").first.click()
+            page.locator(".story-title").filter(has_text="critic").wait_for()
+            assert "events" in page.locator(".story-title").inner_text()
+            assert page.get_by_text("Download the run (Parquet)").count() == 1
+            page.screenshot(path=tmp_path / "story.png", full_page=True)
+        finally:
+            browser.close()
+    assert elsewhere == []  # the page loads nothing from outside this server
+    for shot in ("loaded.png", "chart.png", "story.png"):
+        ink, colours = _not_blank(tmp_path / shot)
+        assert ink > 0.03 and colours > 20, f"{shot} looks blank: {ink:.1%} ink, {colours} colours"
+    ink, colours = _not_blank(tmp_path / "chart.png")
+    assert colours > 40  # four panels of coloured lines
+
+
+@pytest.mark.slow  # about 160 s on the reference machine (docs/dashboard.md): python -m pytest -m slow
+def test_twenty_concurrent_sessions_each_run_to_the_end(server):
+    sync_api = chromium_or_skip()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            pages = []
+            for k in range(20):  # separate contexts: separate sessions
+                page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+                page.set_default_timeout(90_000)
+                page.goto(server)
+                page.get_by_text("Synthetic population").wait_for()
+                _set(page, "Population (agents, at most 25,000,000)", 3_000 + k)
+                _set(page, "Days", 30)
+                _set(page, "Seed", k)
+                pages.append(page)
+            for page in pages:
+                page.get_by_role("button", name="Run").click()
+            for k, page in enumerate(pages):
+                page.get_by_text("Done in").wait_for(timeout=240_000)
+                assert page.get_by_text("Error").count() == 0, f"session {k}"
+                assert page.locator(".progress-day").inner_text() == "day 30 of 30"
+        finally:
+            browser.close()
