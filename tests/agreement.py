@@ -32,21 +32,22 @@ ENGINE_SEEDS = 20
 _REFERENCE: dict = {}  # reference runs by (preset, seeds, overrides)
 
 
-def compare(preset: str, seeds=(1, 2, 3), overrides=None, engine: str = "dense"):
-    """Returns (metric names, z scores, engine means, reference means) for the CPU ``engine``.
+def compare(preset: str, seeds=(1, 2, 3), overrides=None, engine: str = "dense", size=None):
+    """Returns (metric names, z scores, engine means, reference means) for the CPU ``engine``; ``size`` is
+    (agents, days), by default the preset's entry in SIZES.
 
     The engine runs ENGINE_SEEDS seeds (it is fast), the reference one run per seed in ``seeds``. Under the
     hypothesis that both implement the same model, a run's summary has the same distribution in both, so
     the engine's many runs estimate its variance for both sides:
     z = |mean_e - mean_r| / sqrt(var_e * (1/k_e + 1/k_r) + 1).
     """
-    n, d = SIZES[preset]
+    n, d = size or SIZES[preset]
     scenario = load_scenario(preset, overrides)
     eng, plan = [], None
     for seed in range(1, ENGINE_SEEDS + 1):
         plan = compile_plan(scenario, size=n, days=d, seed=seed)
         eng.append(run_dense(plan, engine=engine).counts.sum(axis=2))
-    key = (preset, tuple(seeds), repr(overrides))
+    key = (preset, tuple(seeds), repr(overrides), (n, d))
     if key not in _REFERENCE:  # the slow side, shared by both engines' comparisons
         _REFERENCE[key] = [run_reference(compile_plan(scenario, size=n, days=d, seed=s), seed=1000 + s)
                            for s in seeds]

@@ -81,3 +81,30 @@ def test_cancel_stops_a_run_and_runs_share_the_cores():
     for t in threads:
         t.join(timeout=300)
     assert errors == [] and len(results) == 4
+
+
+def test_downloaded_scenario_loads_back_unchanged():
+    import tomllib
+
+    from scslab.app.params import scenario_toml
+
+    s, _ = apply_knobs(load_scenario("press-2018"), {"criticism": -120, "coverage": 0.7}, population=5000, days=30)
+    assert load_scenario(tomllib.loads(scenario_toml(s).decode())) == s
+
+
+def test_page_engine_thread_runs_the_baseline_first_and_publishes_only_data():
+    pytest.importorskip("solara")
+    from scslab.app.dashboard import _engine
+
+    base = load_scenario("press-2018")
+    changed, _ = apply_knobs(base, {"network": -200}, population=10_000, days=40)
+    latest = {}
+    _engine(changed, base, 2, True, threading.Event(), latest)
+    assert set(latest) == {"baseline", "partial", "result"} and latest["baseline"].day == 40
+    harsh = latest["result"].final("sanctioned_by_ties") + latest["result"].summary()["network_penalties (total)"]
+    assert harsh > latest["baseline"].series["network_penalties"].sum()  # the changed policy bites harder
+    stopped = threading.Event()
+    stopped.set()
+    latest = {}
+    _engine(changed, base, 2, False, stopped, latest)
+    assert isinstance(latest["error"], Cancelled) and "result" not in latest

@@ -23,8 +23,8 @@ def test_engine_agrees_with_reference(preset, engine):
     assert sum(1 for k, n in enumerate(names) if n.startswith("acts:") and e[k] > 0) >= 1
 
 
-HARSH_TIES = {"behaviours.criticize_government.network.friends": -300,
-              "behaviours.criticize_government.network.household": -300}
+HARSH_TIES = {"behaviours.criticize_government.network.friends": -400,
+              "behaviours.criticize_government.network.household": -400}
 
 
 @pytest.mark.parametrize("engine", ["dense", "lazy"])
@@ -32,7 +32,7 @@ def test_people_sanctioned_only_because_of_ties_agree_with_reference(engine):
     """press-2018 with penalties for a tie's criticism harsh enough to sanction people who did nothing: the
     engines' ``sanctioned_by_ties`` (levels kept incrementally, first own deduction flagged in the inbox)
     against the reference's plain per-person check (sanctioned, no own deduction, no debt, account intact)."""
-    names, z, e, r = compare("press-2018", seeds=(1, 2, 3), overrides=HARSH_TIES, engine=engine)
+    names, z, e, r = compare("press-2018", seeds=(1, 2, 3), overrides=HARSH_TIES, engine=engine, size=(600, 90))
     for metric in ("sanctioned_by_ties", "network_penalties"):
         k = names.index(metric)
         assert e[k] > 10 and r[k] > 10, f"{metric}: too few to compare ({e[k]:.1f}, {r[k]:.1f})"

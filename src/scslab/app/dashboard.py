@@ -19,7 +19,7 @@ from ..errors import ScslabError
 from ..scenarios.load import load_scenario, preset_names
 from . import charts
 from .live import Cancelled, Partial, live_run
-from .params import MAX_POPULATION, apply_knobs, estimate_seconds, knobs
+from .params import MAX_POPULATION, apply_knobs, estimate_seconds, knobs, scenario_toml
 
 DEFAULT_PRESET = "press-2018"
 DEFAULT_POPULATION = 200_000
@@ -148,16 +148,13 @@ def _html(markup: str, cls: str = "") -> None:
 
 def _downloads(res, scenario):
     import pyarrow.parquet as pq
-    import tomli_w
-
-    from ..calibrate.fit import _plain
 
     buf = io.BytesIO()
     pq.write_table(res.metrics_table, buf)
     with solara.Row():
         solara.FileDownload(buf.getvalue(), filename="metrics.parquet", label="Download the run (Parquet)")
-        solara.FileDownload(tomli_w.dumps(_plain(scenario.model_dump(mode="json"))).encode(),
-                            filename=f"{scenario.meta.name}.toml", label="Download the scenario (TOML)")
+        solara.FileDownload(scenario_toml(scenario), filename=f"{scenario.meta.name}.toml",
+                            label="Download the scenario (TOML)")
 
 
 @solara.component

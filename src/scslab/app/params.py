@@ -19,7 +19,8 @@ from ..errors import ScenarioError
 from ..scenarios.load import load_scenario
 from ..scenarios.schema import Scenario
 
-__all__ = ["Knob", "knobs", "apply_knobs", "estimate_seconds", "MAX_POPULATION", "AGENT_DAYS_PER_S"]
+__all__ = ["Knob", "knobs", "apply_knobs", "scenario_toml", "estimate_seconds", "MAX_POPULATION",
+           "AGENT_DAYS_PER_S"]
 
 MAX_POPULATION = 25_000_000   # a page may not ask for more agents than a Beijing-sized city (21.7 M)
 # agent-days per second of the lazy engine on the reference machine (2 cores; docs/performance.md):
@@ -148,6 +149,20 @@ def apply_knobs(scenario: Scenario, chosen: Mapping[str, Any], *, population: in
             key = next((k.key for k in by_key.values() if any(p in path for p, _ in k.edits)), "scenario")
             problems.setdefault(key, f"{path} = {value!r}: {message}")
         return None, problems
+
+
+def scenario_toml(scenario: Scenario) -> bytes:
+    """The scenario as a TOML file (every value, defaults included) that ``scslab run`` loads as it is."""
+    import tomli_w
+
+    def plain(value):  # TOML has no null
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [plain(v) for v in value if v is not None]
+        return value
+
+    return tomli_w.dumps(plain(scenario.model_dump(mode="json"))).encode()
 
 
 def estimate_seconds(population: int, days: int) -> float:
