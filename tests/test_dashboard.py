@@ -101,7 +101,7 @@ def test_pick_change_run_and_follow_a_citizen(server, tmp_path):
             after = float(slider.get_attribute("aria-valuenow"))
             assert after == pytest.approx(before - 0.2)
             page.get_by_role("button", name="Run").click()
-            page.get_by_text("Done in").wait_for(timeout=240_000)
+            page.get_by_text("Done in").wait_for(timeout=120_000)
             page.get_by_text("Final day").wait_for()
             assert page.locator(".progress-day").inner_text() == "day 60 of 60"
             chart = page.locator("img").first
@@ -120,6 +120,26 @@ def test_pick_change_run_and_follow_a_citizen(server, tmp_path):
         assert ink > 0.03 and colours > 20, f"{shot} looks blank: {ink:.1%} ink, {colours} colours"
     ink, colours = _not_blank(tmp_path / "chart.png")
     assert colours > 40  # four panels of coloured lines
+
+
+def test_cancel_stops_a_long_run_on_the_page(server):
+    sync_api = chromium_or_skip()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(server)
+            page.get_by_text("Synthetic population").wait_for()
+            _set(page, "Population (agents, at most 25,000,000)", 5_000_000)  # about 9 s for a year
+            page.get_by_role("button", name="Run").click()
+            page.locator(".progress-day").filter(has_text="of 365").wait_for()
+            page.get_by_role("button", name="Cancel").click()
+            page.get_by_text("Stopped: the run was cancelled").wait_for(timeout=30_000)
+            page.locator("button:not([disabled])", has_text="Run").wait_for(timeout=10_000)  # ready again
+            assert page.get_by_text("Final day").count() == 0
+        finally:
+            browser.close()
 
 
 @pytest.mark.slow  # about 160 s on the reference machine (docs/dashboard.md): python -m pytest -m slow

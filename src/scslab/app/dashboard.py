@@ -12,7 +12,8 @@ import html
 import io
 import threading
 
-import solara
+import pandas  # noqa: F401  imported here, before any run's thread: reacton checks for pandas.DataFrame
+import solara  # while the engine thread may be importing it, and a half-imported pandas breaks the page
 import solara.lab
 
 from ..errors import ScslabError
@@ -35,7 +36,7 @@ baseline: solara.Reactive[Partial | None] = solara.reactive(None)
 result = solara.reactive(None)
 message = solara.reactive("")
 running = solara.reactive(False)
-_cancel: dict[int, threading.Event] = {}
+stop_event: solara.Reactive[threading.Event | None] = solara.reactive(None)  # this session's Cancel
 
 
 def _scenario():
@@ -70,7 +71,7 @@ def run_task():
         message.value = "Fix the highlighted values first."
         return
     cancel = threading.Event()
-    _cancel[id(running)] = cancel
+    stop_event.value = cancel
     running.value, result.value, baseline.value, partial.value, message.value = True, None, None, None, ""
     latest: dict = {}
     worker = threading.Thread(target=_engine, daemon=True,
@@ -97,9 +98,8 @@ def run_task():
 
 
 def _stop():
-    event = _cancel.get(id(running))
-    if event is not None:
-        event.set()
+    if stop_event.value is not None:
+        stop_event.value.set()
 
 
 @solara.component
