@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from .compile import SE, STORY_EVENTS, Plan
-from .engine.histogram import bin_labels, score_bins, snapshot_days
+from .engine.histogram import bin_labels, run_snapshot_days, score_bins
 
 SCORE_PREFIX = "score:"  # the score distribution's rows (engine.histogram): snapshot days only
 
@@ -42,7 +42,7 @@ def group_labels(plan: Plan) -> tuple[list[str], np.ndarray]:
 def metric_rows(plan: Plan) -> int:
     """Rows of the metrics table: every (day, metric, group), one coverage row per channel and day, and the
     score distribution's bins on its snapshot days."""
-    snapshots = len(snapshot_days(plan.days, plan.scenario.run.score_every_days)) * score_bins(plan)[2]
+    snapshots = len(run_snapshot_days(plan)) * score_bins(plan)[2]
     return plan.days * (len(plan.metric_names) * len(group_labels(plan)[0]) + len(plan.channel_names)) + snapshots
 
 
@@ -73,8 +73,7 @@ def metrics_table(plan: Plan, counts: np.ndarray, coverage: np.ndarray,
                [f"coverage_ppm:{c}" for c in plan.channel_names])
     if score_hist is not None:
         S, B = score_hist.shape
-        days = snapshot_days(D, plan.scenario.run.score_every_days)
-        append(np.repeat(days, B), np.tile(np.arange(B), S), score_hist.reshape(-1), bin_labels(plan))
+        append(np.repeat(run_snapshot_days(plan), B), np.tile(np.arange(B), S), score_hist.reshape(-1), bin_labels(plan))
     order = np.lexsort((arrays[2], arrays[1], arrays[0]))
     metric_col = pa.DictionaryArray.from_arrays(pa.array(arrays[1][order], pa.int32()), pa.array(metric_names))
     group_col = pa.DictionaryArray.from_arrays(pa.array(arrays[2][order], pa.int32()), pa.array(names))

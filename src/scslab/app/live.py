@@ -43,12 +43,10 @@ class Partial:
 
 
 def _partial(plan, loop, t0: float) -> Partial:
+    from ..engine.cpu import with_levels
+
     done = max(loop.day - 1, 0)  # pass p finishes day p - 1
-    counts = loop.counts[:done].sum(axis=2)
-    lv = plan.is_level
-    levels = np.cumsum(counts[:, lv], axis=0) + loop.level0[lv].sum(axis=1)
-    out = counts.astype(np.int64)
-    out[:, lv] = levels
+    out = with_levels(plan, loop.counts[:done].sum(axis=2), loop.level0.sum(axis=1))
     series = {name: out[:, k] for k, name in enumerate(plan.metric_names) if name.startswith(CHARTED)}
     return Partial(done, plan.days, series, elapsed_s=time.perf_counter() - t0)
 
@@ -60,15 +58,11 @@ def live_run(scenario, *, seed: int = 0, engine: str = "lazy",
 
     ``on_update`` gets a :class:`Partial` about 50 times a run (every ``every`` passes); ``cancel`` stops it.
     """
-    from ..api import _manifest, _result
+    from ..api import _manifest, _resolve, _result
     from ..compile import compile_plan
     from ..engine.cpu import run_cpu
 
-    data = scenario.model_dump(mode="python")
-    data["run"]["seed"] = int(seed)
-    from ..scenarios.load import load_scenario
-
-    s = load_scenario(data)
+    s = _resolve(scenario, None, None, int(seed), None)
     plan = compile_plan(s)
     every = every or max(1, plan.days // 50)
     cancel = cancel or threading.Event()

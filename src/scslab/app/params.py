@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..errors import ScenarioError
-from ..scenarios.load import load_scenario
+from ..scenarios.load import assign, load_scenario, lookup
 from ..scenarios.schema import Scenario
 
 __all__ = ["Knob", "knobs", "apply_knobs", "scenario_toml", "estimate_seconds", "MAX_POPULATION",
@@ -96,14 +96,6 @@ def knobs(scenario: Scenario) -> list[Knob]:
     return out
 
 
-def _locate(data: dict, path: str) -> tuple[dict, str]:
-    *parents, last = path.split(".")
-    node = data
-    for p in parents:
-        node = node[p]
-    return node, last
-
-
 def _scaled(value: Any, factor: float) -> Any:
     if isinstance(value, list):  # a coverage time series [[day, value], ...]
         return [[day, v * factor] for day, v in value]
@@ -129,13 +121,10 @@ def apply_knobs(scenario: Scenario, chosen: Mapping[str, Any], *, population: in
         if knob.kind == "choice" and value not in knob.choices:
             problems[key] = f"{value!r}: allowed {', '.join(knob.choices)}"
             continue
-        for path, how in knob.edits:
-            node, last = _locate(data, path)
-            node[last] = _scaled(node[last], float(value)) if how == "scale" else value
-            for change in data.get("timeline") or []:  # the knob holds for the whole run
-                if path in change["set"]:
-                    old = change["set"][path]
-                    change["set"][path] = _scaled(old, float(value)) if how == "scale" else value
+        for path, how in knob.edits:  # the knob holds for the whole run: later timeline changes of it too
+            later = [f"timeline.{i}.set.{path}" for i, t in enumerate(data.get("timeline") or []) if path in t["set"]]
+            for where in [path, *later]:
+                assign(data, where, _scaled(lookup(data, where), float(value)) if how == "scale" else value)
     if population is not None:
         data["population"]["size"] = int(population)
     if days is not None:

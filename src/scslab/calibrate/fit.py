@@ -19,7 +19,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .spec import CalibrationFile, load_calibration, lookup, scenario_for
+from ..scenarios.load import lookup
+from .spec import CalibrationFile, load_calibration, scenario_for
 
 __all__ = ["calibrate", "evaluate", "Fit", "write_scenario_toml"]
 

@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import CalibrationError, ScenarioError
 from ..scenarios.schema import NAME_PATTERN
+from ..scenarios.load import _set_path, assign, lookup
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -128,36 +129,6 @@ class CalibrationFile(_Strict):
         return self.calibrate.represents / self.calibrate.population
 
 
-def _locate(data: dict, path: str) -> tuple[dict, str]:
-    """The table holding ``path``'s value and its key there. Inside a table whose keys are dotted paths (a
-    timeline entry's ``set``) the rest of the path is one key. A KeyError if the path names nothing."""
-    parts = path.split(".")
-    node: Any = data
-    for i, part in enumerate(parts):
-        rest = ".".join(parts[i:])
-        if isinstance(node, dict) and rest in node:
-            return node, rest
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            break
-    raise KeyError(path)
-
-
-def assign(data: dict, path: str, value: Any) -> None:
-    """Set the value at dotted ``path`` in nested ``data`` (see :func:`_locate`)."""
-    node, key = _locate(data, path)
-    node[key] = value
-
-
-def lookup(data: dict, path: str) -> Any:
-    """The value at dotted ``path`` in nested ``data`` (see :func:`_locate`)."""
-    node, key = _locate(data, path)
-    return node[key]
-
-
 def scenario_for(spec: CalibrationFile, base: dict, values: Mapping[str, float]) -> dict:
     """The scenario dict of one trial: ``base`` (already prepared) with the fitted ``values`` written in."""
     import copy
@@ -182,11 +153,7 @@ def _fill(data: dict, full: dict, path: str) -> None:
         value = lookup(full, path)
     except KeyError:
         return  # names nothing: reported by _problems
-    node = data
-    parts = path.split(".")
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = value
+    _set_path(data, path, value, must_exist=False, where="calibrate")
 
 
 def prepare_base(spec: CalibrationFile, scenario: str | Path) -> dict:

@@ -19,12 +19,12 @@ from numba import njit, prange
 from ..compile import EVENT, FLAG, INBOX, SE, P, Plan
 from ..rng import Stream, day_keys
 from .kernels import EMIT_WIDTH, I16, NONE_DAY, build, emit_margin
-from .histogram import score_bins, score_histogram, snapshot_days
+from .histogram import run_snapshot_days, score_bins, score_histogram
 from .jitcache import engine_cache
 from .state import EMIT_ROWS, Columns, allocate, check_capacity
 from .stories import pick_story_agents
 
-__all__ = ["run_cpu", "run_dense", "start", "advance", "finish_run", "Loop", "RawRun", "DEFAULT_CHUNK"]
+__all__ = ["run_cpu", "run_dense", "start", "advance", "finish_run", "with_levels", "Loop", "RawRun", "DEFAULT_CHUNK"]
 
 DEFAULT_CHUNK = 1 << 16
 
@@ -226,8 +226,7 @@ def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK, engine: str = "dense") -> L
     return Loop(day=0, cols=cols, counts=np.zeros((plan.days, NM, NC), np.int64), level0=level0.sum(axis=0),
                 story_ids=story_ids, story_scores=np.zeros((plan.days, len(story_ids)), np.int16),
                 coverage=np.zeros((plan.days, len(plan.channel_names))),
-                score_hist=np.zeros((len(snapshot_days(plan.days, plan.scenario.run.score_every_days)),
-                                     score_bins(plan)[2]), np.int64), stories=[],
+                score_hist=np.zeros((len(run_snapshot_days(plan)), score_bins(plan)[2]), np.int64), stories=[],
                 redress=np.zeros((0, EMIT_WIDTH), np.int64), lazy=lazy)
 
 
@@ -262,13 +261,20 @@ def finish_run(plan: Plan, loop: Loop) -> RawRun:
     """The raw result of a finished loop: level metrics added up from their daily changes."""
     if loop.day != plan.days + 1:
         raise ValueError(f"the loop is at pass {loop.day}, not finished ({plan.days + 1} passes)")
-    counts = loop.counts.copy()
-    lv = plan.is_level
-    counts[:, lv] = np.cumsum(counts[:, lv], axis=0) + loop.level0[lv]
+    counts = with_levels(plan, loop.counts, loop.level0)
     if loop.lazy is not None:  # deferred recovery steps, kept as daily changes
         counts[:, plan.epochs[0].prm[P.M_RECOVERED]] += np.cumsum(loop.lazy.rec_diff.sum(axis=0), axis=0)[:-1]
     return RawRun(counts, loop.story_rows(), loop.story_ids, loop.story_scores, loop.cols, loop.coverage,
                   loop.score_hist)
+
+
+def with_levels(plan: Plan, changes: np.ndarray, level0: np.ndarray) -> np.ndarray:
+    """A copy of ``changes`` [days, metrics, ...] with the level metrics summed up from their daily changes,
+    starting from ``level0`` [metrics, ...] (the levels before day 0)."""
+    counts = changes.copy()
+    lv = plan.is_level
+    counts[:, lv] = np.cumsum(changes[:, lv], axis=0) + level0[lv]
+    return counts
 
 
 def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None, initial_emit: int = EMIT_ROWS,
@@ -279,7 +285,7 @@ def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None
     D, NM, NC = plan.days, len(plan.metric_names), plan.n_cells
     counts, cols = loop.counts, loop.cols
     no_wake = np.zeros(0, np.uint64)  # the dense engine marks nobody for the next pass
-    snap = {int(day): k for k, day in enumerate(snapshot_days(D, plan.scenario.run.score_every_days))}
+    snap = {int(day): k for k, day in enumerate(run_snapshot_days(plan))}
     if loop.lazy is None:
         day_pass = _dense_days(plan, loop, chunk, initial_emit)
     else:

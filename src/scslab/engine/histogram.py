@@ -19,7 +19,7 @@ from numba import njit, prange
 from ..compile import INBOX, P, Plan
 from .jitcache import engine_cache
 
-__all__ = ["SNAPSHOTS", "MAX_BINS", "score_bins", "bin_labels", "snapshot_every", "snapshot_days",
+__all__ = ["SNAPSHOTS", "MAX_BINS", "score_bins", "bin_labels", "snapshot_every", "snapshot_days", "run_snapshot_days",
            "score_histogram"]
 
 SNAPSHOTS = 12      # snapshots a run by default (plus the last day): monthly over a year
@@ -56,6 +56,11 @@ def snapshot_every(days: int, every: int | None = None) -> int:
 def snapshot_days(days: int, every: int | None = None) -> np.ndarray:
     """The days whose end-of-day scores are counted: 0, every, 2 every, ... and the last."""
     return np.unique(np.r_[np.arange(0, days, snapshot_every(days, every)), days - 1]).astype(np.int64)
+
+
+def run_snapshot_days(plan: Plan) -> np.ndarray:
+    """The snapshot days of ``plan``'s run (its days and ``run.score_every_days``)."""
+    return snapshot_days(plan.days, plan.scenario.run.score_every_days)
 
 
 @njit(parallel=True, nogil=True, cache=engine_cache())

@@ -25,7 +25,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = ["load_scenario", "preset_names", "preset_path", "parse_override", "apply_overrides", "with_changes",
-           "unmarked_numbers"]
+           "unmarked_numbers", "lookup", "assign"]
 
 _PRESETS = "scslab.scenarios.presets"
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -98,6 +98,36 @@ def _set_path(data: dict[str, Any], key: str, value: Any, *, must_exist: bool, w
         node[leaf] = value
     else:
         raise ScenarioError([(where, key, "path goes through a value that is not a table")])
+
+
+def _locate(data: dict, path: str) -> tuple[dict, str]:
+    """The table holding ``path``'s value and its key there. Inside a table whose keys are dotted paths (a
+    timeline entry's ``set``) the rest of the path is one key. A KeyError if the path names nothing."""
+    parts = path.split(".")
+    node: Any = data
+    for i, part in enumerate(parts):
+        rest = ".".join(parts[i:])
+        if isinstance(node, dict) and rest in node:
+            return node, rest
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            break
+    raise KeyError(path)
+
+
+def assign(data: dict, path: str, value: Any) -> None:
+    """Set the value at dotted ``path`` in nested ``data`` (see :func:`_locate`)."""
+    node, key = _locate(data, path)
+    node[key] = value
+
+
+def lookup(data: dict, path: str) -> Any:
+    """The value at dotted ``path`` in nested ``data`` (see :func:`_locate`)."""
+    node, key = _locate(data, path)
+    return node[key]
 
 
 def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], *, must_exist: bool = False,
