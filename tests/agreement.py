@@ -7,7 +7,7 @@ import numpy as np
 from scslab.compile import compile_plan
 from scslab.engine.cpu import run_dense
 from scslab.engine.reference import run_reference
-from scslab.scenarios import load_scenario
+from scslab.scenarios import Scenario, load_scenario
 
 # (agents, days) small enough for the reference; long enough for lists, recovery and timers to act
 SIZES = {"bench-v1": (1000, 120), "press-2018": (1000, 120), "rongcheng-2018": (1000, 120),
@@ -33,7 +33,8 @@ _REFERENCE: dict = {}  # reference runs by (preset, seeds, overrides)
 
 
 def compare(preset: str, seeds=(1, 2, 3), overrides=None, engine: str = "dense", size=None):
-    """Returns (metric names, z scores, engine means, reference means) for the CPU ``engine``; ``size`` is
+    """``preset`` is a preset name or a Scenario (taken as it is, not validated: an entity type's scenario).
+    Returns (metric names, z scores, engine means, reference means) for the CPU ``engine``; ``size`` is
     (agents, days), by default the preset's entry in SIZES.
 
     The engine runs ENGINE_SEEDS seeds (it is fast), the reference one run per seed in ``seeds``. Under the
@@ -42,12 +43,12 @@ def compare(preset: str, seeds=(1, 2, 3), overrides=None, engine: str = "dense",
     z = |mean_e - mean_r| / sqrt(var_e * (1/k_e + 1/k_r) + 1).
     """
     n, d = size or SIZES[preset]
-    scenario = load_scenario(preset, overrides)
+    scenario = preset if isinstance(preset, Scenario) else load_scenario(preset, overrides)
     eng, plan = [], None
     for seed in range(1, ENGINE_SEEDS + 1):
         plan = compile_plan(scenario, size=n, days=d, seed=seed)
         eng.append(run_dense(plan, engine=engine).counts.sum(axis=2))
-    key = (preset, tuple(seeds), repr(overrides), (n, d))
+    key = (scenario.meta.name, tuple(seeds), repr(overrides), (n, d))
     if key not in _REFERENCE:  # the slow side, shared by both engines' comparisons
         _REFERENCE[key] = [run_reference(compile_plan(scenario, size=n, days=d, seed=s), seed=1000 + s)
                            for s in seeds]

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+import numpy as np
 import pyarrow as pa
 
 from .engine import DEFAULT_ENGINE, ENGINES
 from .errors import BackendError, ScenarioError
+from .scenarios.entities import PERSONS, scaled_sizes
 from .scenarios.load import load_scenario
 from .scenarios.schema import Scenario
 
@@ -58,18 +60,23 @@ class Result:
         return int(self.series(metric, group).iloc[-1])
 
     def summary(self) -> dict[str, int]:
-        """Final-day headline numbers: tiers, listed, sanctioned, wrongly listed, network penalties."""
+        """Final-day headline numbers: tiers, listed, sanctioned, wrongly listed, network penalties; for entity
+        types (prefixed ``firms.``) the same and their linked persons; measures in force per agency."""
+        from .populations import split_metric
+
         m = self.metrics
         last = m[(m["day"] == m["day"].max()) & (m["group"] == "all")]
         out = {}
         for name, value in zip(last["metric"], last["value"]):
-            if name.startswith(("tier:", "listed:", "innocent_listed:", "sanctioned:", "rewarded:")) or (
-                    name == "sanctioned_by_ties"):
+            base = split_metric(name)[1]
+            if base.startswith(("tier:", "listed:", "innocent_listed:", "sanctioned:", "rewarded:", "linked:",
+                                "agency:")) or base == "sanctioned_by_ties":
                 out[name] = int(value)
         total = m[(m["group"] == "all")]
         sums = total.groupby("metric")["value"].sum()
         for name, value in sums.items():
-            if name.startswith(("blocked:", "granted:")):
+            if split_metric(name)[1].startswith(("blocked:", "granted:", "linked_blocked:", "linked_granted:",
+                                                 "agency_attempts:")):
                 out[f"{name} (total)"] = int(value)
         out["network_penalties (total)"] = int(sums.get("network_penalties", 0))
         out["false attributions (total)"] = int(sums[sums.index.str.startswith("false:")].sum())
@@ -107,7 +114,7 @@ def _resolve(scenario, population, days, seed, overrides) -> Scenario:
     s = load_scenario(scenario, overrides)
     if population is not None or days is not None or seed is not None:
         data = s.model_dump(mode="python")
-        data["population"]["size"] = population if population is not None else s.population.size
+        scaled_sizes(data, population if population is not None else s.population.size)
         data["run"]["days"] = days if days is not None else s.run.days
         data["run"]["seed"] = seed if seed is not None else s.run.seed
         s = load_scenario(data)
@@ -142,22 +149,69 @@ def _manifest(s: Scenario, plan, engine: str, backend: str, threads: int | None,
 
 
 def _result(plan, raw, manifest: dict, elapsed: float) -> Result:
-    """Tables from the raw counts, and the manifest completed with times and story agents."""
+    """Tables from the raw counts, and the manifest completed with times and story agents. Entity types'
+    rows follow the persons' (``populations``: prefixed metrics, linked persons, joint punishment)."""
     from .engine.stories import pick_story_agents
     from .metrics import metrics_table, stories_table
+    from .populations import agency_table, linked_counts, metric_kinds, prefixed
 
-    metrics = metrics_table(plan, raw.counts, raw.coverage, raw.score_hist)
-    stories = stories_table(plan, raw.stories, raw.story_ids, raw.story_scores)
+    metrics = [metrics_table(plan, raw.counts, raw.coverage, raw.score_hist)]
+    stories = [stories_table(plan, raw.stories, raw.story_ids, raw.story_scores)]
+    counted = {PERSONS: (plan, raw.counts)}
+    entities = {}
+    for name, sub in plan.entities.items():
+        r = raw.entities[name]
+        sub_plan, counts = linked_counts(sub, r.counts)
+        counted[name] = (sub_plan, counts)
+        metrics.append(prefixed(metrics_table(sub_plan, counts, r.coverage, r.score_hist), name))
+        stories.append(stories_table(sub, r.stories, r.story_ids, r.story_scores, population=name))
+        picks = dict(pick_story_agents(sub, r.columns.traits, r.columns.flags, sub.scenario.run.story_agents))
+        entities[name] = {"population": sub.size, "seed": sub.seed, "story_agents": [int(a) for a in r.story_ids],
+                          "story_roles": {str(a): picks.get(int(a), "sampled") for a in r.story_ids},
+                          "story_links": _story_links(plan, name, r.story_ids)}
+    joint = agency_table(counted)
+    if joint is not None:
+        metrics.append(joint)
+    metrics_t = metrics[0] if len(metrics) == 1 else _by_day(pa.concat_tables(metrics))
+    stories_t = stories[0] if len(stories) == 1 else _by_day(pa.concat_tables(stories))
     # roles depend only on traits and fixed flags, so the finished columns give the same picks
     picked = dict(pick_story_agents(plan, raw.columns.traits, raw.columns.flags, plan.scenario.run.story_agents))
     roles = {str(a): picked.get(int(a), "sampled") for a in raw.story_ids}
+    agents = plan.size + sum(p.size for p in plan.entities.values())
     manifest = {**manifest, "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(),
                 "elapsed_s": round(elapsed, 3),
-                "agent_days_per_s": round(plan.size * plan.days / max(elapsed, 1e-9)),
+                "agent_days_per_s": round(agents * plan.days / max(elapsed, 1e-9)),
                 "story_agents": [int(a) for a in raw.story_ids], "story_roles": roles,
-                "level_metrics": [n for n, level in zip(plan.metric_names, plan.is_level) if level]
-                + [f"coverage_ppm:{c}" for c in plan.channel_names]}
-    return Result(metrics, stories, manifest)
+                "level_metrics": [n for n, kind in metric_kinds(plan).items() if kind == "final"]}
+    if entities:
+        manifest["entities"] = entities
+    return Result(metrics_t, stories_t, manifest)
+
+
+def _story_links(plan, name: str, ids) -> dict[str, dict[str, list[int]]]:
+    """The persons linked to the sampled entities: ``{link: {entity id: [person ids]}}``."""
+    from .scenarios.entities import linked_persons
+
+    s, sub = plan.scenario, plan.entities[name]
+    out = {}
+    for link in s.entities[name].links:
+        persons = linked_persons(s, name, link, np.asarray(ids, np.int64), region_starts=plan.region_starts,
+                                 entity_region_starts=sub.region_starts, adult=_adult(plan))
+        out[link] = {str(int(a)): [int(p) for p in row] for a, row in zip(ids, persons)}
+    return out
+
+
+def _adult(plan):
+    """Whether person ids are adults (household pattern; everyone without households)."""
+    if plan.scenario.population.households is None:
+        return None
+    pattern = plan.hh_adult
+    return lambda ids: pattern[ids % len(pattern)] == 1
+
+
+def _by_day(table: pa.Table) -> pa.Table:
+    """Rows ordered by day, keeping each population's own order within a day (a stable sort)."""
+    return table.take(pa.array(np.argsort(table["day"].to_numpy(), kind="stable")))
 
 
 def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population: int | None = None,

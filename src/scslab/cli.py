@@ -274,6 +274,8 @@ def compare(
 def story(
     run_dir: Path = typer.Argument(..., help="A complete run directory."),
     agent: Optional[int] = typer.Option(None, "--agent", "-a", help="The sampled agent to show (default: list them)."),
+    population: str = typer.Option("persons", "--population", "-p",
+                                   help="Whose stories: persons, or an entity type of the scenario (firms, ...)."),
 ) -> None:
     """Tell a sampled citizen's story: every event with its channel, points, score after and reason.
 
@@ -288,13 +290,19 @@ def story(
     except ScslabError as exc:
         _fail(exc)
     log = stories.to_pandas()
-    ids = manifest.get("story_agents", [])
+    entities = manifest.get("entities", {})
+    if population != "persons" and population not in entities:
+        raise typer.BadParameter(f"{population!r} is not a population of this run; allowed: "
+                                 f"{', '.join(['persons', *entities])}", param_hint="--population")
+    if "population" in log:
+        log = log[log["population"] == population]
+    ids = manifest.get("story_agents", []) if population == "persons" else entities[population]["story_agents"]
     if agent is None:
         table = RichTable(title=f"sampled citizens of {manifest.get('name', run_dir)} (scslab story --agent ID)")
         for col, just in (("agent", "right"), ("role", "left"), ("events", "right"), ("tier changes", "right"),
                           ("final score", "right")):
             table.add_column(col, justify=just)
-        roles = manifest.get("story_roles", {})
+        roles = manifest.get("story_roles", {}) if population == "persons" else entities[population]["story_roles"]
         for a in ids:
             own = log[log["agent"] == a]
             final = own["score_after"].dropna()
@@ -308,7 +316,8 @@ def story(
                                  f"{', '.join(map(str, ids[:30]))}{' ...' if len(ids) > 30 else ''}",
                                  param_hint="--agent")
     own = log[log["agent"] == agent]
-    role = manifest.get("story_roles", {}).get(str(agent))
+    role = (manifest.get("story_roles", {}) if population == "persons"
+            else entities[population]["story_roles"]).get(str(agent))
     table = RichTable(title=f"agent {agent}{f' ({role})' if role else ''}: {len(own)} events over "
                             f"{manifest.get('days')} days")
     for col in ("day", "event", "channel", "points", "score after", "reason"):
@@ -339,17 +348,20 @@ def verify(run_dir: Path = typer.Argument(..., help="A run directory.")) -> None
 
 
 def _print_summary(result, path: Path) -> None:
+    from .populations import unit_of
+
     m = result.manifest
     summary = result.summary()
-    table = Table(title=f"{m['name']}: {m['population']:,} agents x {m['days']} days, seed {m['seed']}")
+    beside = "".join(f" and {e['population']:,} {name}" for name, e in m.get("entities", {}).items())
+    table = Table(title=f"{m['name']}: {m['population']:,} agents{beside} x {m['days']} days, seed {m['seed']}")
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_column("unit")
-    n = m["population"]
+    sizes = {"people": m["population"], **{name: e["population"] for name, e in m.get("entities", {}).items()}}
     for key, value in summary.items():
-        unit = ("person-times" if key.startswith(("blocked:", "granted:"))
-                else "events" if "(total)" in key else "people")
-        share = f" ({100 * value / n:.2f} %)" if unit == "people" else ""
+        unit = unit_of(key)
+        share = f" ({100 * value / sizes[unit]:.2f} %)" if unit in sizes and not key.startswith(
+            ("linked:", "agency:")) and ".linked:" not in key else ""
         table.add_row(key, f"{value:,}{share}", unit)
     console.print(table)
     console.print(f"{m['elapsed_s']:.2f} s, {m['agent_days_per_s']:.3g} agent-days/s; written to [bold]{path}[/]")

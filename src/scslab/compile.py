@@ -117,6 +117,8 @@ class Plan:
     metric_names: list[str]
     is_level: np.ndarray          # bool[n_metrics]: level (people in a state) or flow (events that day)
     epochs: list[Epoch] = field(default_factory=list)
+    entities: dict[str, "Plan"] = field(default_factory=dict)  # entity types, run in lockstep (scenarios.entities)
+    link_sizes: dict[str, int] = field(default_factory=dict)   # an entity type's links: persons per entity
     table_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -332,7 +334,9 @@ def _epoch(plan_parts: dict, s: Scenario, start: int) -> Epoch:
                 tmask |= 1 << tindex[rest]
             else:
                 az = 1
-        con[i] = (lmask, tmask, az, int(c.kind == "reward"), int(threshold(c.attempts_per_day)),
+        # a consequence on an entity's linked persons: their attempts are drawn apart (engine.linked)
+        attempts = 0.0 if c.applies_to.startswith("links.") else c.attempts_per_day
+        con[i] = (lmask, tmask, az, int(c.kind == "reward"), int(threshold(attempts)),
                   int(c.applies_to == "household.children"))
     busy = 0  # tiers at which an agent has end-of-day work even when nothing happened to it
     for L in lst:
@@ -351,7 +355,12 @@ def compile_plan(s: Scenario, *, size: int | None = None, days: int | None = Non
     """Compile a validated scenario for a run of ``size`` agents over ``days`` days with ``seed``."""
     pop = s.population
     if size is not None and size != pop.size:
-        s = s.model_copy(update={"population": pop.model_copy(update={"size": int(size)})})
+        if s.entities:  # entity types keep their ratio to the persons
+            from .scenarios.entities import scaled_sizes
+
+            s = Scenario.model_validate(scaled_sizes(s.model_dump(mode="python"), int(size)))
+        else:
+            s = s.model_copy(update={"population": pop.model_copy(update={"size": int(size)})})
         pop = s.population
     run = s.run.model_copy(update={k: v for k, v in (("days", days), ("seed", seed)) if v is not None})
     s = s.model_copy(update={"run": run})
@@ -386,4 +395,11 @@ def compile_plan(s: Scenario, *, size: int | None = None, days: int | None = Non
         plan.epochs.append(_epoch(parts, base, entry.day))
     plan.class_cum[-1] = np.uint64(2**32)
     plan.group_cum[-1] = np.uint64(2**32)
+    if s.entities:
+        from .scenarios.entities import entity_scenario
+
+        for name, e in s.entities.items():
+            sub = compile_plan(entity_scenario(s, name))
+            sub.link_sizes.update({k: link.per_entity for k, link in e.links.items()})
+            plan.entities[name] = sub
     return plan

@@ -16,7 +16,7 @@ METRICS_SCHEMA = pa.schema([("day", pa.int32()), ("metric", pa.string()), ("grou
                             ("value", pa.int64())])
 STORIES_SCHEMA = pa.schema([("day", pa.int32()), ("agent", pa.int64()), ("event", pa.string()),
                             ("behaviour", pa.string()), ("channel", pa.string()), ("points", pa.int32()),
-                            ("score_after", pa.int32()), ("reason", pa.string())])
+                            ("score_after", pa.int32()), ("reason", pa.string()), ("population", pa.string())])
 
 
 def group_labels(plan: Plan) -> tuple[list[str], np.ndarray]:
@@ -102,8 +102,10 @@ REASONS = {
 }
 
 
-def stories_table(plan: Plan, rows: np.ndarray, story_ids: np.ndarray, story_scores: np.ndarray) -> pa.Table:
-    """The event log of the sampled agents, ordered by (day, agent) and, within them, by occurrence."""
+def stories_table(plan: Plan, rows: np.ndarray, story_ids: np.ndarray, story_scores: np.ndarray, *,
+                  population: str = "persons") -> pa.Table:
+    """The event log of the sampled agents, ordered by (day, agent) and, within them, by occurrence;
+    ``population`` names whose log it is (``persons``, or an entity type such as ``firms``)."""
     if len(rows) == 0:
         return STORIES_SCHEMA.empty_table()
     order = np.lexsort((np.arange(len(rows)), rows[:, 1], rows[:, 2]))
@@ -138,4 +140,4 @@ def stories_table(plan: Plan, rows: np.ndarray, story_ids: np.ndarray, story_sco
     return pa.table({"day": pa.array(day, pa.int32()), "agent": pa.array(agent, pa.int64()),
                      "event": events, "behaviour": whats, "channel": channels,
                      "points": pa.array(pts, pa.int32()), "score_after": pa.array(after, pa.int32()),
-                     "reason": reasons}, schema=STORIES_SCHEMA)
+                     "reason": reasons, "population": [population] * len(reasons)}, schema=STORIES_SCHEMA)

@@ -66,7 +66,9 @@ def odd_markdown(s: Scenario) -> str:
     L.append("")
 
     L += ["## 2. Entities, state variables and scales", ""]
-    L += [f"**Persons** ({p.size:,}), the only agent type. Each has:",
+    others = "".join(f"; **{n}** ({e.population.size:,}, see *Entity types* below)"
+                     for n, e in s.entities.items())
+    L += [f"**Persons** ({p.size:,}){others or ', the only agent type'}. Each person has:",
           "- fixed traits: region, group and latent class, hashed from its id, and its household and friends;",
           f"- a main score (start {s.score.base}, bounds {_fmt(s.score.bounds)}) and its tier;",
           "- points pending for the end of the day, and the day of its last detected offence;",
@@ -204,6 +206,7 @@ def odd_markdown(s: Scenario) -> str:
     if s.redress is not None:
         L += ["### Redress", ""] + _table(s, "redress", [("contest_probability", s.redress.contest_probability),
                                                         ("delay_days", s.redress.delay_days)])
+    L += _entity_sections(s)
     L += ["## Sources of the numbers", "",
           "Every entry of the scenario's provenance table, as written (a key covers the values below it):", "",
           "| key | source |", "|---|---|"]
@@ -215,3 +218,29 @@ def odd_markdown(s: Scenario) -> str:
           "a second update. JASSS 23(2), 7.",
           "- The scenario's sources are named in its provenance marks above.", ""]
     return "\n".join(L)
+
+
+def _entity_sections(s: Scenario) -> list[str]:
+    """Entity types (firms, authorities): each runs the persons' submodels with its own tables; what differs
+    is listed here, with the links that carry consequences to persons and the agencies that deliver them."""
+    L: list[str] = []
+    for name, e in s.entities.items():
+        kinds = {"firm": "firms", "authority": "local authorities"}[e.kind]
+        L += [f"### Entity type `{name}` ({kinds})", "", e.description or "", "",
+              f"{e.population.size:,} {kinds} with the persons' state variables and submodels (score "
+              f"{e.score.base} in {_fmt(e.score.bounds)}, tiers {', '.join(e.score.tiers)}), run in lockstep with "
+              "the persons under their own seed.", "",
+              "| behaviour | rate per class | channels | points | source |", "|---|---|---|---|---|"]
+        for b, beh in e.behaviours.items():
+            L.append(f"| `{b}` | {_fmt(dict(beh.rate))} | {', '.join(beh.channels)} | {beh.points} | "
+                     f"{provenance_of(s, f'entities.{name}.behaviours.{b}.rate')} |")
+        L += ["", "| link | persons per entity | same region | source |", "|---|---|---|---|"]
+        for k, link in e.links.items():
+            L.append(f"| `{k}` | {link.per_entity} | {link.same_region} | "
+                     f"{provenance_of(s, f'entities.{name}.links.{k}')} |")
+        L += ["", "| consequence | on | applies to | agency | attempts per day | source |", "|---|---|---|---|---|---|"]
+        for c, q in e.consequences.items():
+            L.append(f"| `{c}` | {', '.join(q.on)} | {q.applies_to} | {q.agency or '-'} | {q.attempts_per_day:g} | "
+                     f"{provenance_of(s, f'entities.{name}.consequences.{c}')} |")
+        L.append("")
+    return L

@@ -56,6 +56,8 @@ class Stream(IntEnum):
     STORY = 410
     HOUSEHOLD = 411
     FRIENDS = 420      # + matching index (Feistel round keys)
+    LINK = 436         # persons linked to entities (scenarios.entities; day = link index)
+    LINKED_ATTEMPT = 437  # attempts by linked persons (day = consequence index)
 
 
 N_STREAMS = 440

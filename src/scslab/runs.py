@@ -31,7 +31,7 @@ def output_bytes(plan) -> int:
     from .metrics import metric_rows
 
     stories = plan.days * plan.scenario.run.story_agents * 4
-    return metric_rows(plan) * 24 + stories * 64 + (1 << 20)
+    return metric_rows(plan) * 24 + stories * 64 + (1 << 20) + sum(output_bytes(p) for p in plan.entities.values())
 
 
 @contextmanager

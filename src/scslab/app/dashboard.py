@@ -134,7 +134,7 @@ def Story(res):
     solara.Select(label="Follow a citizen", value=chosen, values=list(labels))
     agent = labels.get(chosen.value, ids[0])
     st = res.stories
-    own = st[st["agent"] == agent][["day", "event", "points", "score_after", "reason"]]
+    own = st[(st["agent"] == agent) & (st["population"] == "persons")][["day", "event", "points", "score_after", "reason"]]
     _html(f"<h3>Agent {agent}, {html.escape(roles.get(str(agent), 'sampled'))}: {len(own)} events</h3>",
           "story-title")
     solara.DataFrame(own.head(200), items_per_page=15)

@@ -9,7 +9,7 @@ result does not depend on chunk size or thread count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numba
@@ -24,7 +24,7 @@ from .jitcache import engine_cache
 from .state import EMIT_ROWS, Columns, allocate, check_capacity
 from .stories import pick_story_agents
 
-__all__ = ["run_cpu", "run_dense", "start", "advance", "finish_run", "with_levels", "Loop", "RawRun", "DEFAULT_CHUNK"]
+__all__ = ["run_cpu", "run_dense", "start", "advance", "passes", "finish_run", "with_levels", "Loop", "RawRun", "DEFAULT_CHUNK"]
 
 DEFAULT_CHUNK = 1 << 16
 
@@ -40,6 +40,7 @@ class RawRun:
     columns: Columns
     coverage: np.ndarray        # float64[days, n_channels]
     score_hist: np.ndarray      # int64[snapshots, bins]: people per score bin (engine.histogram)
+    entities: dict = field(default_factory=dict)  # entity type -> its RawRun
 
 
 # The per-agent functions, compiled for the CPU. Dispatchers compile lazily, on the first run; the drivers
@@ -196,6 +197,7 @@ class Loop:
     stories: list               # story rows so far, in order (int64[n, 6] blocks)
     redress: np.ndarray         # int64[n, 6]: contested false records waiting for their day
     lazy: object = None         # engine.lazy.LazyState for the lazy engine, None for the dense engine
+    entities: dict = field(default_factory=dict)  # entity type -> its Loop, always at the same pass
 
     def story_rows(self) -> np.ndarray:
         """All story rows so far as one array (and keep them as one block)."""
@@ -227,7 +229,8 @@ def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK, engine: str = "dense") -> L
                 story_ids=story_ids, story_scores=np.zeros((plan.days, len(story_ids)), np.int16),
                 coverage=np.zeros((plan.days, len(plan.channel_names))),
                 score_hist=np.zeros((len(run_snapshot_days(plan)), score_bins(plan)[2]), np.int64), stories=[],
-                redress=np.zeros((0, EMIT_WIDTH), np.int64), lazy=lazy)
+                redress=np.zeros((0, EMIT_WIDTH), np.int64), lazy=lazy,
+                entities={name: start(p, chunk=chunk, engine=engine) for name, p in plan.entities.items()})
 
 
 def run_cpu(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUNK,
@@ -265,7 +268,7 @@ def finish_run(plan: Plan, loop: Loop) -> RawRun:
     if loop.lazy is not None:  # deferred recovery steps, kept as daily changes
         counts[:, plan.epochs[0].prm[P.M_RECOVERED]] += np.cumsum(loop.lazy.rec_diff.sum(axis=0), axis=0)[:-1]
     return RawRun(counts, loop.story_rows(), loop.story_ids, loop.story_scores, loop.cols, loop.coverage,
-                  loop.score_hist)
+                  loop.score_hist, {name: finish_run(p, loop.entities[name]) for name, p in plan.entities.items()})
 
 
 def with_levels(plan: Plan, changes: np.ndarray, level0: np.ndarray) -> np.ndarray:
@@ -279,7 +282,21 @@ def with_levels(plan: Plan, changes: np.ndarray, level0: np.ndarray) -> np.ndarr
 
 def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None, initial_emit: int = EMIT_ROWS,
             after_pass=None) -> None:
-    """Run passes ``loop.day .. days`` in place (pass d finishes day d-1 and acts on day d)."""
+    """Run passes ``loop.day .. days`` in place (pass d finishes day d-1 and acts on day d).
+
+    Entity types (``plan.entities``) run in lockstep: after the persons' pass d, each entity type's pass d,
+    then ``after_pass``, so a checkpoint always finds every population at the same pass."""
+    others = [passes(plan.entities[name], sub, chunk=chunk, initial_emit=initial_emit)
+              for name, sub in loop.entities.items()]
+    for _ in passes(plan, loop, chunk=chunk, progress=progress, initial_emit=initial_emit):
+        for other in others:
+            next(other)
+        if after_pass is not None:
+            after_pass(loop)
+
+
+def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None, initial_emit: int = EMIT_ROWS):
+    """The passes of one population from ``loop.day`` on, as a generator that yields after each pass."""
     ct = loop.cols.as_tuple()
     ks = day_keys(plan.seed, 0)
     D, NM, NC = plan.days, len(plan.metric_names), plan.n_cells
@@ -329,8 +346,7 @@ def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None
         loop.day = d + 1
         if progress is not None and do_act:
             progress(d)
-        if after_pass is not None:
-            after_pass(loop)
+        yield d
 
 
 def _dense_days(plan: Plan, loop: Loop, chunk: int, initial_emit: int):

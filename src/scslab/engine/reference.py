@@ -181,7 +181,7 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
         # 3. end of day, agent by agent
         for c in people:
             _end_of_day(plan, s, c, day, count, rng)
-        child_lists = {ref.split(".")[1] for q in s.consequences.values() if q.applies_to != "self" for ref in q.on}
+        child_lists = {ref.split(".")[1] for q in s.consequences.values() if q.applies_to == "household.children" for ref in q.on}
         for c in people:  # children's inherited sanctions take effect at the next end of day
             if child_lists and not c.adult:
                 c.child_sanction_next = any(people[m].adult and any(l in people[m].listed for l in child_lists)
@@ -292,9 +292,10 @@ def _end_of_day(plan: Plan, s: Scenario, c: Citizen, day: int, count, rng) -> No
                           or (ref.startswith("accounts.") and c.confiscated) for ref in q.on)
         if applies:
             count(f"{'rewarded' if q.kind == 'reward' else 'sanctioned'}:{cname}")
-            if q.kind == "sanction" and q.applies_to == "self":
-                sanctioned = True
-            if q.attempts_per_day > 0 and rng.random() < q.attempts_per_day:
+            if q.kind == "sanction" and q.applies_to != "household.children":
+                sanctioned = True  # a consequence on an entity's linked persons weighs on the entity too
+            linked = q.applies_to.startswith("links.")  # the linked persons' attempts are drawn apart
+            if not linked and q.attempts_per_day > 0 and rng.random() < q.attempts_per_day:
                 count(f"{'granted' if q.kind == 'reward' else 'blocked'}:{cname}")
     c.sanctioned = sanctioned
     if c.debt:

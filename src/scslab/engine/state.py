@@ -99,8 +99,9 @@ def estimate_bytes(plan: Plan, chunk: int = 1 << 16, engine: str = "dense") -> i
     else:
         n_chunks = -(-plan.size // chunk) + len(plan.region_names)
         buffers = n_chunks * (EMIT_ROWS * 48 + 2 * NM * plan.n_cells * 8)
+    entities = sum(estimate_bytes(p, chunk, engine) - BASE_BYTES for p in plan.entities.values())
     return (BASE_BYTES + plan.size * bytes_per_agent(plan) + 3 * count_bytes(plan) + metric_rows(plan) * ROW_BYTES
-            + buffers)
+            + buffers + entities)
 
 
 def resident_bytes() -> int:
@@ -133,10 +134,14 @@ def check_capacity(plan: Plan, available: int | None = None, engine: str = "dens
     have = available_memory() if available is None else available
     if need > have:
         raise CapacityError(
-            f"a run of {plan.size:,} agents needs about {need / 2**30:.2f} GiB "
+            f"a run of {plan.size:,} agents{_beside(plan)} needs about {need / 2**30:.2f} GiB "
             f"({bytes_per_agent(plan)} bytes per agent) but only {have / 2**30:.2f} GiB of memory is available; "
             "use a smaller --population", needed_bytes=need, available_bytes=have)
     return need
+
+
+def _beside(plan: Plan) -> str:
+    return "".join(f" and {p.size:,} {name}" for name, p in plan.entities.items())
 
 
 def allocate(plan: Plan) -> Columns:

@@ -49,7 +49,8 @@ def checkpoint_bytes(plan: Plan) -> int:
     """Upper bound on the size of one checkpoint file."""
     from ..engine.state import bytes_per_agent, count_bytes
 
-    return plan.size * bytes_per_agent(plan) + count_bytes(plan) + (1 << 20)
+    return (plan.size * bytes_per_agent(plan) + count_bytes(plan) + (1 << 20)
+            + sum(checkpoint_bytes(p) for p in plan.entities.values()))
 
 
 def list_checkpoints(run_dir: str | Path) -> list[Path]:
@@ -83,14 +84,9 @@ def save_checkpoint(run_dir: str | Path, plan: Plan, loop: Loop, extra: dict | N
     tmp = folder / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
     meta = {"fingerprint": fingerprint(plan), "day": loop.day,
             "engine": "dense" if loop.lazy is None else "lazy", **(extra or {})}
-    arrays = {f"col_{name}": getattr(loop.cols, name) for name in _COLUMNS}
-    arrays.update(counts=loop.counts[: loop.day], level0=loop.level0, story_ids=loop.story_ids,
-                  story_scores=loop.story_scores[: loop.day], coverage=loop.coverage[: loop.day],
-                  score_hist=loop.score_hist,
-                  stories=loop.story_rows(), redress=loop.redress,
-                  meta=np.frombuffer(json.dumps(meta).encode(), np.uint8))
-    if loop.lazy is not None:  # the lazy engine's wake ring and deferred recovery counts
-        arrays.update(lazy_ring=loop.lazy.ring, lazy_rec_diff=loop.lazy.rec_diff)
+    arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), np.uint8)}
+    for prefix, lp in [("", loop)] + [(f"{name}__", sub) for name, sub in loop.entities.items()]:
+        arrays.update({prefix + k: v for k, v in _loop_arrays(lp).items()})
     try:
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
@@ -106,32 +102,47 @@ def save_checkpoint(run_dir: str | Path, plan: Plan, loop: Loop, extra: dict | N
     return path
 
 
+def _loop_arrays(loop: Loop) -> dict[str, np.ndarray]:
+    """One population's loop as named arrays (entity types' are stored under ``NAME__`` prefixes)."""
+    arrays = {f"col_{name}": getattr(loop.cols, name) for name in _COLUMNS}
+    arrays.update(counts=loop.counts[: loop.day], level0=loop.level0, story_ids=loop.story_ids,
+                  story_scores=loop.story_scores[: loop.day], coverage=loop.coverage[: loop.day],
+                  score_hist=loop.score_hist, stories=loop.story_rows(), redress=loop.redress)
+    if loop.lazy is not None:  # the lazy engine's wake ring and deferred recovery counts
+        arrays.update(lazy_ring=loop.lazy.ring, lazy_rec_diff=loop.lazy.rec_diff)
+    return arrays
+
+
+def _loop(z, prefix: str, plan: Plan, day: int, engine: str, path: Path) -> Loop:
+    cols = Columns(**{name: z[f"{prefix}col_{name}"] for name in _COLUMNS})
+    if cols.score.shape != (plan.size,):
+        raise RunDirError(f"checkpoint {str(path)!r} holds {cols.score.shape[0]:,} agents, the run {plan.size:,}")
+    counts = np.zeros((plan.days, len(plan.metric_names), plan.n_cells), np.int64)
+    counts[:day] = z[prefix + "counts"]
+    story_ids = z[prefix + "story_ids"]
+    scores = np.zeros((plan.days, len(story_ids)), np.int16)
+    scores[:day] = z[prefix + "story_scores"]
+    coverage = np.zeros((plan.days, len(plan.channel_names)))
+    coverage[:day] = z[prefix + "coverage"]
+    lazy = None
+    if engine == "lazy":
+        from ..engine.lazy import LazyState
+
+        lazy = LazyState(ring=z[prefix + "lazy_ring"], rec_diff=z[prefix + "lazy_rec_diff"])
+    return Loop(day=day, cols=cols, counts=counts, level0=z[prefix + "level0"], story_ids=story_ids,
+                story_scores=scores, coverage=coverage, score_hist=z[prefix + "score_hist"],
+                stories=[z[prefix + "stories"]], redress=z[prefix + "redress"], lazy=lazy,
+                entities={name: _loop(z, f"{name}__", sub, day, engine, path) for name, sub in plan.entities.items()}
+                if not prefix else {})
+
+
 def _read(path: Path, plan: Plan) -> tuple[Loop, dict]:
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(z["meta"].tobytes().decode())
         if meta.get("fingerprint") != fingerprint(plan):
             raise RunDirError(f"checkpoint {str(path)!r} was written for another scenario or engine version "
                               "than this run's manifest; it cannot be resumed here")
-        day = int(meta["day"])
-        cols = Columns(**{name: z[f"col_{name}"] for name in _COLUMNS})
-        counts = np.zeros((plan.days, len(plan.metric_names), plan.n_cells), np.int64)
-        counts[:day] = z["counts"]
-        story_ids = z["story_ids"]
-        scores = np.zeros((plan.days, len(story_ids)), np.int16)
-        scores[:day] = z["story_scores"]
-        coverage = np.zeros((plan.days, len(plan.channel_names)))
-        coverage[:day] = z["coverage"]
-        lazy = None
-        if meta.get("engine", "dense") == "lazy":
-            from ..engine.lazy import LazyState
-
-            lazy = LazyState(ring=z["lazy_ring"], rec_diff=z["lazy_rec_diff"])
-        loop = Loop(day=day, cols=cols, counts=counts, level0=z["level0"], story_ids=story_ids,
-                    story_scores=scores, coverage=coverage, score_hist=z["score_hist"], stories=[z["stories"]],
-                    redress=z["redress"],
-                    lazy=lazy)
-    if cols.score.shape != (plan.size,):
-        raise RunDirError(f"checkpoint {str(path)!r} holds {cols.score.shape[0]:,} agents, the run {plan.size:,}")
+        loop = _loop(z, "", plan, int(meta["day"]), meta.get("engine", "dense"), path)
     return loop, meta
 
 

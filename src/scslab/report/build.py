@@ -9,6 +9,7 @@ import io
 from pathlib import Path
 
 from ..api import Result
+from ..populations import unit_of
 from .figures import FIGURES, close
 
 __all__ = ["write_report", "replicate_metrics"]
@@ -16,12 +17,6 @@ __all__ = ["write_report", "replicate_metrics"]
 STYLE = """body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;font-size:.9em}
 td.n{text-align:right}img{max-width:100%}.mark{color:#666;font-size:.85em}"""
-
-
-def _units(key: str) -> str:
-    if key.startswith(("blocked:", "granted:")):
-        return "person-times"
-    return "events" if "(total)" in key else "people"
 
 
 def replicate_metrics(manifest: dict, replicates: int, progress=None) -> list:
@@ -93,24 +88,27 @@ def write_report(run_dir: str | Path, *, stories_per_agent: int = 40, replicates
         parts.append(f"<p class='mark'>Caveat: {html.escape(caveat)}</p>")
     parts.append("<h2>Headline numbers</h2><table><tr><th>measure</th><th>value</th><th>unit</th></tr>")
     for key, value in result.summary().items():
-        parts.append(f"<tr><td>{html.escape(key)}</td><td class='n'>{value:,}</td><td>{_units(key)}</td></tr>")
+        parts.append(f"<tr><td>{html.escape(key)}</td><td class='n'>{value:,}</td><td>{unit_of(key)}</td></tr>")
     parts.append(f"</table><p class='mark'>Simulated: {manifest['population'] * manifest['days']:,} "
                  "agent-days.</p>")
     for name, make in FIGURES.items():
         fig = make(m, manifest, reps) if name == "disparity" else make(m, manifest)
         if fig is None:
             continue
-        fig.savefig(figdir / f"{name}.svg")
+        file = name.replace(" ", "_")
+        fig.savefig(figdir / f"{file}.svg")
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110)  # rendered once: written to disk and inlined
-        (figdir / f"{name}.png").write_bytes(buf.getvalue())
+        (figdir / f"{file}.png").write_bytes(buf.getvalue())
         close(fig)
         title = make.__doc__.split("\n")[0] if make.__doc__ else name
         parts.append(f"<h2>{html.escape(name.capitalize())}</h2><p class='mark'>{html.escape(title)}</p>"
-                     f"<img alt='{name}' src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}'>")
+                     f"<img alt='{file}' src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}'>")
     parts += _disparity_table(m, manifest, reps)
     parts.append("<h2>Citizens' stories</h2>")
     stories = result.stories
+    if "population" in stories:
+        stories = stories[stories["population"] == "persons"]
     roles = manifest.get("story_roles", {})
     chosen = [a for a in manifest.get("story_agents", []) if roles.get(str(a), "sampled") != "sampled"]
     for agent in (chosen or manifest.get("story_agents", []))[:8]:

@@ -185,8 +185,11 @@ def ties(metrics, manifest):
     return fig
 
 
+from .entity_figures import entities, joint  # noqa: E402
+
 FIGURES = {"scores": scores, "tiers": tier_shares, "lists": lists, "consequences": consequences, "ties": ties,
-           "chilling": chilling, "coverage": coverage, "disparity": disparity}
+           "chilling": chilling, "coverage": coverage, "disparity": disparity, "entities": entities,
+           "joint punishment": joint}
 
 
 def close(fig) -> None:

@@ -17,7 +17,8 @@ from typing import Any, Mapping
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ScenarioError
-from .schema import Scenario, cross_check
+from .checks import cross_check
+from .schema import Scenario
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -216,6 +217,11 @@ def _validate(data: Any, source: str | None) -> Scenario:
         raise ScenarioError([("", None, "scenario is nested too deeply")], source=source) from None
     problems = cross_check(scenario)
     problems += _check_timeline(scenario)
+    if not problems:
+        from .entities import entity_scenario
+
+        for name in scenario.entities:
+            problems += [(f"entities.{name}.{p}", v, m) for p, v, m in _check_timeline(entity_scenario(scenario, name))]
     problems += _check_provenance(scenario, scenario.model_dump(mode="python"))
     if problems:
         raise ScenarioError(problems, source=source)

@@ -7,12 +7,11 @@ returns every problem at once as ``(dotted.path, value, message)``.
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Scenario", "cross_check", "NAME_PATTERN", "INT16_LIMIT", "MAX_DAYS"]
+__all__ = ["Scenario", "Entity", "Link", "NAME_PATTERN", "INT16_LIMIT", "MAX_DAYS"]
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 INT16_LIMIT = 30000  # scores, points and bounds must stay inside int16 with room for one day of deductions
@@ -231,8 +230,12 @@ class Consequence(Strict):
     """What triggers it: \"lists.NAME\", \"tiers.NAME\" or \"accounts.NAME.zero\" (any of them)."""
     attempts_per_day: Prob = 0.0
     """Daily chance that a person under it tries the activity (a blocked or granted person-time)."""
-    applies_to: Literal["self", "household.children"] = "self"
-    """\"self\", or \"household.children\" for children of a listed adult."""
+    applies_to: Annotated[str, Field(pattern=r"^(self|household\.children|links\.[A-Za-z][A-Za-z0-9_]*)$")] = "self"
+    """\"self\"; \"household.children\" for children of a listed adult; for an entity type, \"links.NAME\" for
+    the persons linked to it (a firm's legal representative: a listed firm's representative is barred)."""
+    agency: Name | None = None
+    """The agency that delivers it. Consequences of one list delivered by many agencies are joint punishment
+    (the memoranda): ``agency:NAME`` counts the measures each agency has in force."""
     description: str = ""
     """Free text for reports."""
 
@@ -272,6 +275,50 @@ class Run(Strict):
     snapshots a run (every ``ceil(days / 12)`` days), plus the last day."""
 
 
+class Link(Strict):
+    per_entity: Annotated[int, Field(ge=1, le=1000)] = 1
+    """Persons linked to each entity (1 for a firm's legal representative; officials of an authority: more)."""
+    same_region: bool = True
+    """Draw them among the persons of the region with the entity's region name (anywhere when persons have no
+    region of that name)."""
+    description: str = ""
+    """Free text for reports."""
+
+
+class Entity(Strict):
+    """A scored entity type beside the persons: firms or local authorities, with their own population,
+    behaviours, channels, score, lists and consequences (the tables of a scenario), plus links to persons."""
+
+    kind: Literal["firm", "authority"]
+    """What the entities are."""
+    description: str = ""
+    """One line for reports."""
+    story_agents: Annotated[int, Field(ge=0, le=10_000)] = 0
+    """How many sampled entities' complete event logs to keep."""
+    population: Population
+    """The entities: size, regions, groups (for example sectors), classes; friends are business partners."""
+    channels: dict[Name, Channel] = Field(min_length=1)
+    """Observation channels by name."""
+    behaviours: dict[Name, Behaviour] = Field(min_length=1, max_length=24)
+    """Behaviours by name (tax arrears, product quality, unpaid judgments, fraudulent statistics...)."""
+    score: Score
+    """The entity's rating and its tiers."""
+    accounts: dict[Name, Account] = Field(default_factory=dict, max_length=1)
+    """Domain accounts by name (at most 1)."""
+    lists: dict[Name, ListRule] = Field(default_factory=dict, max_length=4)
+    """Black and red lists of entities."""
+    consequences: dict[Name, Consequence] = Field(default_factory=dict, max_length=16)
+    """Sanctions and rewards; ``applies_to = "links.NAME"`` delivers one to the linked persons."""
+    debt: Debt | None = None
+    """Court debt and repayment (omit for none)."""
+    redress: Redress | None = None
+    """Contesting false records (omit for none)."""
+    timeline: list[TimelineEntry] = []
+    """Policy changes by day, paths relative to this entity type."""
+    links: dict[Name, Link] = {}
+    """Links to persons by name (legal_representative, managers, officials)."""
+
+
 class Scenario(Strict):
     """A whole scenario file. See ``docs/scenario.md`` for every field."""
 
@@ -299,151 +346,7 @@ class Scenario(Strict):
     """Contesting false records (omit for none)."""
     timeline: list[TimelineEntry] = []
     """Policy changes by day."""
+    entities: dict[Name, Entity] = Field(default_factory=dict, max_length=4)
+    """Scored entity types beside the persons, by name (firms, authorities; at most 4)."""
     provenance: dict[str, str] = {}
     """Marks for the numbers: dotted path = \"documented: SOURCE\", \"calibrated: TARGETS\" or \"assumed[: why]\"."""
-
-
-# ------------------------------------------------------------------------------------------- cross checks
-def _shares(problems, path, shares: dict[str, float]):
-    total = sum(shares.values())
-    if not math.isclose(total, 1.0, abs_tol=1e-6):
-        problems.append((path, round(total, 9), "shares must sum to 1"))
-
-
-def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
-    """Relations between fields that pydantic cannot see; returns every problem found."""
-    p: list[tuple[str, object, str]] = []
-    pop = s.population
-    _shares(p, "population.regions", {k: r.share for k, r in pop.regions.items()})
-    _shares(p, "population.groups", {k: g.share for k, g in pop.groups.items()})
-    _shares(p, "population.classes", dict(pop.classes))
-    if pop.households is not None:
-        _shares(p, "population.households.sizes", dict(pop.households.sizes))
-    if len(pop.classes) * len(pop.groups) > 255:
-        p.append(("population", len(pop.classes) * len(pop.groups), "classes x groups must be at most 255"))
-
-    tiers = list(s.score.tiers.items())
-    tier_names = [t for t, _ in tiers]
-    for (a, va), (b, vb) in zip(tiers, tiers[1:]):
-        if vb >= va:
-            p.append((f"score.tiers.{b}", vb, f"tiers must be listed from highest to lowest minimum; "
-                                              f"{b} must be below {a} ({va})"))
-    lo, hi = s.score.bounds
-    if lo >= hi:
-        p.append(("score.bounds", [lo, hi], "lower bound must be below upper bound"))
-    if not lo <= s.score.base <= hi:
-        p.append(("score.base", s.score.base, f"must lie within score.bounds [{lo}, {hi}]"))
-    if tiers and tiers[-1][1] > lo:
-        p.append((f"score.tiers.{tiers[-1][0]}", tiers[-1][1],
-                  f"the lowest tier must start at or below the lower bound {lo} so every score has a tier"))
-
-    def tier_ref(path, name):
-        if name is not None and name not in s.score.tiers:
-            p.append((path, name, f"unknown tier; allowed: {', '.join(tier_names)}"))
-
-    channel_names = list(s.channels)
-    for name, ch in s.channels.items():
-        if isinstance(ch.coverage, list):
-            days = [pt[0] for pt in ch.coverage]
-            if not ch.coverage:
-                p.append((f"channels.{name}.coverage", [], "needs at least one [day, value] point"))
-            for i, (d, v) in enumerate(ch.coverage):
-                if d != int(d) or not 0 <= d <= MAX_DAYS:
-                    p.append((f"channels.{name}.coverage.{i}", d, f"day must be an integer in [0, {MAX_DAYS}]"))
-                if not (0.0 <= v <= 1.0) or math.isnan(v):
-                    p.append((f"channels.{name}.coverage.{i}", v, "coverage must be in [0, 1]"))
-            if days != sorted(days) or len(set(days)) != len(days):
-                p.append((f"channels.{name}.coverage", days, "days must be strictly increasing"))
-
-    for name, b in s.behaviours.items():
-        path = f"behaviours.{name}"
-        missing = set(pop.classes) - set(b.rate)
-        extra = set(b.rate) - set(pop.classes)
-        for c in sorted(extra):
-            p.append((f"{path}.rate.{c}", c, f"unknown class; allowed: {', '.join(pop.classes)}"))
-        for c in sorted(missing):
-            p.append((f"{path}.rate", c, f"missing a rate for class {c!r}; every class needs one"))
-        for i, ch in enumerate(b.channels):
-            if ch not in s.channels:
-                p.append((f"{path}.channels.{i}", ch, f"unknown channel; allowed: {', '.join(channel_names)}"))
-        if b.account != "score" and b.account not in s.accounts:
-            p.append((f"{path}.account", b.account, f"unknown account; allowed: score, {', '.join(s.accounts)}"))
-        tier_ref(f"{path}.deterrence.below_tier", b.deterrence.below_tier)
-        if b.repeat_points and s.score.strike_window_days is None and b.account == "score":
-            p.append((f"{path}.repeat_points", b.repeat_points,
-                      "escalation on the main score needs score.strike_window_days"))
-        if b.creates_debt and s.debt is None:
-            p.append((f"{path}.creates_debt", True, "needs a [debt] table with the repayment hazard"))
-        if (b.network.household or b.network.friends) and b.account != "score":
-            p.append((f"{path}.network", b.network.model_dump(), "network penalties apply to the main score only"))
-        if b.network.household and pop.households is None:
-            p.append((f"{path}.network.household", b.network.household, "needs population.households"))
-        if b.network.friends and pop.friends.degree == 0:
-            p.append((f"{path}.network.friends", b.network.friends, "needs population.friends.degree > 0"))
-    if len({c for b in s.behaviours.values() for c in b.channels}) > 8:
-        p.append(("behaviours", None, "at most 8 distinct channels may be used by behaviours"))
-
-    rec = s.score.recovery
-    if rec.points_per_day and not lo <= rec.up_to <= hi:
-        p.append(("score.recovery.up_to", rec.up_to, f"must lie within score.bounds [{lo}, {hi}]"))
-
-    child_on: set[tuple[str, ...]] = set()
-    for name, L in s.lists.items():
-        path = f"lists.{name}"
-        given = {k: v for k, v in L.enter.model_dump().items() if v is not None}
-        if len(given) != 1:
-            p.append((f"{path}.enter", given, "exactly one of tier_at_most, tier_at_least, account_zero, debt"))
-        tier_ref(f"{path}.enter.tier_at_most", L.enter.tier_at_most)
-        tier_ref(f"{path}.enter.tier_at_least", L.enter.tier_at_least)
-        if L.enter.account_zero is not None and L.enter.account_zero not in s.accounts:
-            p.append((f"{path}.enter.account_zero", L.enter.account_zero,
-                      f"unknown account; allowed: {', '.join(s.accounts) or '(none defined)'}"))
-        if L.enter.debt is False:
-            p.append((f"{path}.enter.debt", False, "only debt = true is meaningful"))
-        if L.enter.debt and s.debt is None:
-            p.append((f"{path}.enter.debt", True, "needs a [debt] table"))
-        if isinstance(L.exit, Exit):
-            ex = {k: v for k, v in L.exit.model_dump().items() if v is not None}
-            if len(ex) != 1:
-                p.append((f"{path}.exit", ex,
-                          'exactly one of tier_at_least, tier_at_most, account_restored, repaid; or "never"'))
-            tier_ref(f"{path}.exit.tier_at_least", L.exit.tier_at_least)
-            tier_ref(f"{path}.exit.tier_at_most", L.exit.tier_at_most)
-            if L.exit.account_restored is not None and L.exit.account_restored not in s.accounts:
-                p.append((f"{path}.exit.account_restored", L.exit.account_restored, "unknown account"))
-            if L.exit.repaid is False:
-                p.append((f"{path}.exit.repaid", False, "only repaid = true is meaningful"))
-        if L.max_days is not None and L.max_days < L.min_days:
-            p.append((f"{path}.max_days", L.max_days, f"must be at least min_days ({L.min_days})"))
-
-    allowed_on = ([f"lists.{n}" for n in s.lists] + [f"tiers.{t}" for t in s.score.tiers]
-                  + [f"accounts.{a}.zero" for a in s.accounts])
-    for name, c in s.consequences.items():
-        for i, ref in enumerate(c.on):
-            if ref not in allowed_on:
-                p.append((f"consequences.{name}.on.{i}", ref, f"unknown reference; allowed: {', '.join(allowed_on)}"))
-        if c.applies_to == "household.children":
-            if pop.households is None:
-                p.append((f"consequences.{name}.applies_to", c.applies_to, "needs population.households"))
-            if not all(r.startswith("lists.") for r in c.on):
-                p.append((f"consequences.{name}.on", c.on, "consequences passed to children must be list-based"))
-            child_on.add(tuple(sorted(c.on)))
-    if len(child_on) > 1:
-        p.append(("consequences", sorted(child_on),
-                  "all consequences passed to household children must share the same 'on' lists"))
-
-    days = [t.day for t in s.timeline]
-    if days != sorted(days):
-        p.append(("timeline", days, "entries must be in order of day"))
-    for i, t in enumerate(s.timeline):  # a change after the run's end is allowed: it never happens
-        for key in t.set:
-            if key.startswith(("population.", "meta.", "run.", "timeline", "provenance")):
-                p.append((f"timeline.{i}.set.{key}", t.set[key],
-                          "the timeline may change behaviours, channels, score, accounts, lists, "
-                          "consequences, debt and redress, not population, meta, run or provenance"))
-
-    for key, text in s.provenance.items():
-        if not (text.startswith(("documented:", "calibrated:", "assumed:")) or text == "assumed"):
-            p.append((f"provenance.{key}", text, "must be 'documented: <source>', 'calibrated: <targets>' or "
-                                                 "'assumed' (optionally 'assumed: <note>')"))
-    return p

@@ -24,6 +24,7 @@ import pyarrow as pa
 from ..errors import SweepError
 from .catalog import Catalog, column_name
 from ..metrics import SCORE_PREFIX
+from ..populations import split_metric
 from .spec import SweepFile, design_points, digest, load_sweep, metric_kinds, plan_runs
 
 __all__ = ["run_sweep", "execute_run", "SweepRun", "open_sweep", "local_cluster"]
@@ -53,7 +54,7 @@ def execute_run(task: Mapping[str, Any]) -> dict[str, Any]:
     finals = dict(zip(final_rows["metric"].to_pylist(), final_rows["value"].to_pylist()))
     outcomes, kinds = {}, {}
     for metric in sorted(totals):  # one pass over the table for totals, one for the last day
-        if metric.startswith(SCORE_PREFIX):  # a distribution, kept in the daily table, not an outcome
+        if split_metric(metric)[1].startswith(SCORE_PREFIX):  # a distribution: daily table only, not an outcome
             continue
         name = column_name(metric)
         outcomes[name] = int(finals[metric] if metric in levels else totals[metric] or 0)

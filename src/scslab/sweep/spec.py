@@ -264,10 +264,11 @@ def metric_kinds(base: dict) -> tuple[dict[str, str], list[str]]:
     from ..metrics import group_labels
     from ..scenarios.load import load_scenario
 
+    from ..populations import metric_kinds as kinds_of
+
     plan = compile_plan(load_scenario(base), size=min(64, int(base["population"]["size"])))
-    kinds = {n: "final" if level else "total" for n, level in zip(plan.metric_names, plan.is_level)}
-    kinds.update({f"coverage_ppm:{c}": "final" for c in plan.channel_names})
-    return kinds, group_labels(plan)[0]
+    groups = list(dict.fromkeys(g for p in [plan, *plan.entities.values()] for g in group_labels(p)[0]))
+    return kinds_of(plan), groups
 
 
 def _overrides(spec: SweepFile, values: Mapping[str, Any]) -> dict[str, Any]:
