@@ -207,8 +207,8 @@ def test_entity_engine_agrees_with_reference(name):
     """An entity type runs as its own scenario: the same agreement test as every preset's."""
     s = entity_scenario(load_scenario("court-defaulters-national"), name)
     if name == "authorities":
-        s = s.model_copy(update={"behaviours": {"unpaid_debt_to_firms": s.behaviours["unpaid_debt_to_firms"].model_copy(
-            update={"rate": {"all": 0.003}})}})
+        debt = s.behaviours["unpaid_debt_to_firms"].model_copy(update={"rate": {"all": 0.003}})
+        s = s.model_copy(update={"behaviours": {**s.behaviours, "unpaid_debt_to_firms": debt}})
     names, z, e, r = compare(s, size=(1500, 120) if name == "firms" else (1000, 120))
     worst = int(np.argmax(z))
     assert z[worst] < Z_MAX, f"{name}: {names[worst]} engine {e[worst]:.1f} vs reference {r[worst]:.1f}"
