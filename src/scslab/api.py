@@ -151,7 +151,6 @@ def _manifest(s: Scenario, plan, engine: str, backend: str, threads: int | None,
 def _result(plan, raw, manifest: dict, elapsed: float) -> Result:
     """Tables from the raw counts, and the manifest completed with times and story agents. Entity types'
     rows follow the persons' (``populations``: prefixed metrics, linked persons, joint punishment)."""
-    from .engine.stories import pick_story_agents
     from .metrics import metrics_table, stories_table
     from .populations import agency_table, linked_counts, metric_kinds, prefixed
 
@@ -165,27 +164,31 @@ def _result(plan, raw, manifest: dict, elapsed: float) -> Result:
         counted[name] = (sub_plan, counts)
         metrics.append(prefixed(metrics_table(sub_plan, counts, r.coverage, r.score_hist), name))
         stories.append(stories_table(sub, r.stories, r.story_ids, r.story_scores, population=name))
-        picks = dict(pick_story_agents(sub, r.columns.traits, r.columns.flags, sub.scenario.run.story_agents))
         entities[name] = {"population": sub.size, "seed": sub.seed, "story_agents": [int(a) for a in r.story_ids],
-                          "story_roles": {str(a): picks.get(int(a), "sampled") for a in r.story_ids},
-                          "story_links": _story_links(plan, name, r.story_ids)}
+                          "story_roles": _story_roles(sub, r), "story_links": _story_links(plan, name, r.story_ids)}
     joint = agency_table(counted)
     if joint is not None:
         metrics.append(joint)
     metrics_t = metrics[0] if len(metrics) == 1 else _by_day(pa.concat_tables(metrics))
     stories_t = stories[0] if len(stories) == 1 else _by_day(pa.concat_tables(stories))
-    # roles depend only on traits and fixed flags, so the finished columns give the same picks
-    picked = dict(pick_story_agents(plan, raw.columns.traits, raw.columns.flags, plan.scenario.run.story_agents))
-    roles = {str(a): picked.get(int(a), "sampled") for a in raw.story_ids}
     agents = plan.size + sum(p.size for p in plan.entities.values())
     manifest = {**manifest, "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(),
                 "elapsed_s": round(elapsed, 3),
                 "agent_days_per_s": round(agents * plan.days / max(elapsed, 1e-9)),
-                "story_agents": [int(a) for a in raw.story_ids], "story_roles": roles,
+                "story_agents": [int(a) for a in raw.story_ids], "story_roles": _story_roles(plan, raw),
                 "level_metrics": [n for n, kind in metric_kinds(plan).items() if kind == "final"]}
     if entities:
         manifest["entities"] = entities
     return Result(metrics_t, stories_t, manifest)
+
+
+def _story_roles(plan, raw) -> dict[str, str]:
+    """The role of each sampled agent (``sampled`` for the places filled in hash order). Roles depend only on
+    traits and fixed flags, so the finished columns give the same picks as the first day's."""
+    from .engine.stories import pick_story_agents
+
+    picked = dict(pick_story_agents(plan, raw.columns.traits, raw.columns.flags, plan.scenario.run.story_agents))
+    return {str(a): picked.get(int(a), "sampled") for a in raw.story_ids}
 
 
 def _story_links(plan, name: str, ids) -> dict[str, dict[str, list[int]]]:

@@ -296,13 +296,13 @@ def story(
                                  f"{', '.join(['persons', *entities])}", param_hint="--population")
     if "population" in log:
         log = log[log["population"] == population]
-    ids = manifest.get("story_agents", []) if population == "persons" else entities[population]["story_agents"]
+    sampled = manifest if population == "persons" else entities[population]  # story_agents, story_roles
+    ids, roles = sampled.get("story_agents", []), sampled.get("story_roles", {})
     if agent is None:
         table = RichTable(title=f"sampled citizens of {manifest.get('name', run_dir)} (scslab story --agent ID)")
         for col, just in (("agent", "right"), ("role", "left"), ("events", "right"), ("tier changes", "right"),
                           ("final score", "right")):
             table.add_column(col, justify=just)
-        roles = manifest.get("story_roles", {}) if population == "persons" else entities[population]["story_roles"]
         for a in ids:
             own = log[log["agent"] == a]
             final = own["score_after"].dropna()
@@ -316,8 +316,7 @@ def story(
                                  f"{', '.join(map(str, ids[:30]))}{' ...' if len(ids) > 30 else ''}",
                                  param_hint="--agent")
     own = log[log["agent"] == agent]
-    role = (manifest.get("story_roles", {}) if population == "persons"
-            else entities[population]["story_roles"]).get(str(agent))
+    role = roles.get(str(agent))
     table = RichTable(title=f"agent {agent}{f' ({role})' if role else ''}: {len(own)} events over "
                             f"{manifest.get('days')} days")
     for col in ("day", "event", "channel", "points", "score after", "reason"):
@@ -348,7 +347,7 @@ def verify(run_dir: Path = typer.Argument(..., help="A run directory.")) -> None
 
 
 def _print_summary(result, path: Path) -> None:
-    from .populations import unit_of
+    from .populations import split_metric, unit_of
 
     m = result.manifest
     summary = result.summary()
@@ -360,8 +359,8 @@ def _print_summary(result, path: Path) -> None:
     sizes = {"people": m["population"], **{name: e["population"] for name, e in m.get("entities", {}).items()}}
     for key, value in summary.items():
         unit = unit_of(key)
-        share = f" ({100 * value / sizes[unit]:.2f} %)" if unit in sizes and not key.startswith(
-            ("linked:", "agency:")) and ".linked:" not in key else ""
+        linked = split_metric(key)[1].startswith("linked:")  # persons through a link, not the entity type's share
+        share = f" ({100 * value / sizes[unit]:.2f} %)" if unit in sizes and not linked else ""
         table.add_row(key, f"{value:,}{share}", unit)
     console.print(table)
     console.print(f"{m['elapsed_s']:.2f} s, {m['agent_days_per_s']:.3g} agent-days/s; written to [bold]{path}[/]")

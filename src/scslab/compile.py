@@ -18,7 +18,7 @@ from .rng import threshold
 from .scenarios.load import with_changes
 from .scenarios.schema import Exit, Scenario
 
-__all__ = ["Plan", "Epoch", "compile_plan", "P", "ENTER", "EXIT", "FLAG", "INBOX", "EVENT", "LEVEL_METRICS"]
+__all__ = ["Plan", "Epoch", "compile_plan", "consequence_metrics", "P", "ENTER", "EXIT", "FLAG", "INBOX", "EVENT", "LEVEL_METRICS"]
 
 # Metrics that are levels (people in a state on a day), counted as deltas in the kernels and summed up by
 # the driver; all others are flows (events on a day).
@@ -227,6 +227,12 @@ def _day_tables(plan: Plan, epoch_index: int, cov: tuple):
     return out
 
 
+def consequence_metrics(kind: str, name: str) -> tuple[str, str]:
+    """The metrics of consequence ``name``: (people under it, their attempts) = ``sanctioned:NAME`` and
+    ``blocked:NAME`` for a sanction, ``rewarded:NAME`` and ``granted:NAME`` for a reward."""
+    return (f"rewarded:{name}", f"granted:{name}") if kind == "reward" else (f"sanctioned:{name}", f"blocked:{name}")
+
+
 def _metric_names(s: Scenario, tiers, behaviours, lists, cons, accounts) :
     names: list[str] = []
     off: dict[int, int] = {}
@@ -243,8 +249,8 @@ def _metric_names(s: Scenario, tiers, behaviours, lists, cons, accounts) :
     block(P.M_ENTERED, [f"entered:{l}" for l in lists])
     block(P.M_EXITED, [f"exited:{l}" for l in lists])
     block(P.M_INNOCENT, [f"innocent_listed:{l}" for l in lists])
-    block(P.M_SANCT, [f"{'rewarded' if s.consequences[c].kind == 'reward' else 'sanctioned'}:{c}" for c in cons])
-    block(P.M_ATTEMPT, [f"{'granted' if s.consequences[c].kind == 'reward' else 'blocked'}:{c}" for c in cons])
+    block(P.M_SANCT, [consequence_metrics(s.consequences[c].kind, c)[0] for c in cons])
+    block(P.M_ATTEMPT, [consequence_metrics(s.consequences[c].kind, c)[1] for c in cons])
     block(P.M_ACCT_ZERO, [f"account_zero:{a}" for a in accounts])
     block(P.M_DEBTORS, ["debtors"])
     block(P.M_REPAID, ["repaid"])

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .compile import Plan
+from .compile import Plan, consequence_metrics
 from .rng import Stream, stream_key
 from .scenarios.entities import PERSONS
 
@@ -51,21 +51,23 @@ def unit_of(key: str) -> str:
     return "events" if "(total)" in key else ("people" if population == PERSONS else population)
 
 
-def _linked(plan: Plan) -> list[tuple[int, str, str, str, str]]:
-    """(index, consequence, entities-under metric, linked level metric, linked attempts metric) for every
-    consequence of an entity type that applies to linked persons."""
-    out = []
-    for k, c in enumerate(plan.consequence_names):
-        q = plan.scenario.consequences[c]
-        if q.applies_to.startswith("links."):
-            reward = q.kind == "reward"
-            out.append((k, c, f"{'rewarded' if reward else 'sanctioned'}:{c}", f"linked:{c}",
-                        f"linked_{'granted' if reward else 'blocked'}:{c}"))
-    return out
+def _measures(plan: Plan, c: str) -> tuple[str, str]:
+    """The metrics that count consequence ``c`` of ``plan`` as measures: (in force, attempts). For one on
+    linked persons, the linked persons' (``linked:C``, ``linked_blocked:C``), else the engine's."""
+    q = plan.scenario.consequences[c]
+    under, attempts = consequence_metrics(q.kind, c)
+    return (f"linked:{c}", f"linked_{attempts}") if q.applies_to.startswith("links.") else (under, attempts)
+
+
+def _linked(plan: Plan) -> list[tuple[int, str]]:
+    """(index, name) of every consequence of an entity type that applies to linked persons."""
+    return [(k, c) for k, c in enumerate(plan.consequence_names)
+            if plan.scenario.consequences[c].applies_to.startswith("links.")]
 
 
 def _engine_attempts(plan: Plan, c: str) -> str:
-    return f"{'granted' if plan.scenario.consequences[c].kind == 'reward' else 'blocked'}:{c}"
+    """The engine's attempts metric of ``c`` (empty for a consequence on linked persons: dropped)."""
+    return consequence_metrics(plan.scenario.consequences[c].kind, c)[1]
 
 
 def linked_counts(plan: Plan, counts: np.ndarray) -> tuple[Plan, np.ndarray]:
@@ -76,15 +78,16 @@ def linked_counts(plan: Plan, counts: np.ndarray) -> tuple[Plan, np.ndarray]:
         return plan, counts
     names, extra, level = [], [], []
     rng_key = int(stream_key(plan.seed, Stream.LINKED_ATTEMPT, 0))
-    for k, c, sanctioned, linked, tries in links:
+    for k, c in links:
         q = plan.scenario.consequences[c]
-        under = counts[:, plan.metric_names.index(sanctioned)] * int(plan.link_sizes[q.applies_to.split(".", 1)[1]])
+        under = counts[:, plan.metric_names.index(consequence_metrics(q.kind, c)[0])]
+        under = under * int(plan.link_sizes[q.applies_to.split(".", 1)[1]])
         p = np.array([plan.epoch_at(d).scenario.consequences[c].attempts_per_day for d in range(plan.days)])
         gen = np.random.Generator(np.random.Philox(key=rng_key ^ k))
-        names += [linked, tries]
+        names += list(_measures(plan, c))
         extra += [under, gen.binomial(under, p[:, None])]
         level += [True, False]
-    drop = {plan.metric_names.index(_engine_attempts(plan, c)) for _, c, *_ in links}
+    drop = {plan.metric_names.index(_engine_attempts(plan, c)) for _, c in links}
     keep = [m for m in range(len(plan.metric_names)) if m not in drop]
     out = np.concatenate([counts[:, keep], np.stack(extra, axis=1)], axis=1)
     return dataclasses.replace(plan, metric_names=[plan.metric_names[m] for m in keep] + names,
@@ -96,10 +99,11 @@ def metric_kinds(plan: Plan) -> dict[str, str]:
     ``total`` for flows; entity types' prefixed, linked persons and agencies included."""
     def own(p: Plan, prefix: str) -> dict[str, str]:
         links = _linked(p)
-        dropped = {_engine_attempts(p, c) for _, c, *_ in links}
+        dropped = {_engine_attempts(p, c) for _, c in links}
         kinds = {prefix + n: "final" if lv else "total" for n, lv in zip(p.metric_names, p.is_level) if n not in dropped}
         kinds.update({f"{prefix}coverage_ppm:{c}": "final" for c in p.channel_names})
-        for *_, linked, tries in links:
+        for _, c in links:
+            linked, tries = _measures(p, c)
             kinds.update({prefix + linked: "final", prefix + tries: "total"})
         return kinds
 
@@ -113,7 +117,7 @@ def metric_kinds(plan: Plan) -> dict[str, str]:
 
 
 def prefixed(table: pa.Table, population: str) -> pa.Table:
-    """A metrics (or stories) table's metric names prefixed with ``population.``."""
+    """A metrics table with its metric names prefixed with ``population.``."""
     col = pc.binary_join_element_wise(pa.scalar(f"{population}."), table["metric"], "")
     return table.set_column(table.schema.get_field_index("metric"), "metric", col)
 
@@ -126,16 +130,11 @@ def agency_table(populations: dict[str, tuple[Plan, np.ndarray]]) -> pa.Table | 
     for plan, counts in populations.values():
         totals = counts.sum(axis=2)
         days = totals.shape[0]
-        s = plan.scenario
         for c in plan.consequence_names:
-            q = s.consequences[c]
+            q = plan.scenario.consequences[c]
             if q.agency is None:
                 continue
-            reward = q.kind == "reward"
-            if q.applies_to.startswith("links."):
-                m, a = f"linked:{c}", f"linked_{'granted' if reward else 'blocked'}:{c}"
-            else:
-                m, a = f"{'rewarded' if reward else 'sanctioned'}:{c}", f"{'granted' if reward else 'blocked'}:{c}"
+            m, a = _measures(plan, c)
             measures[q.agency] = measures.get(q.agency, 0) + totals[:, plan.metric_names.index(m)]
             attempts[q.agency] = attempts.get(q.agency, 0) + totals[:, plan.metric_names.index(a)]
     if not measures:

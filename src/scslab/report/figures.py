@@ -10,6 +10,8 @@ import matplotlib.colors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from .entity_figures import entities, joint  # noqa: E402
+
 __all__ = ["FIGURES"]
 
 
@@ -184,8 +186,6 @@ def ties(metrics, manifest):
     fig.tight_layout()
     return fig
 
-
-from .entity_figures import entities, joint  # noqa: E402
 
 FIGURES = {"scores": scores, "tiers": tier_shares, "lists": lists, "consequences": consequences, "ties": ties,
            "chilling": chilling, "coverage": coverage, "disparity": disparity, "entities": entities,

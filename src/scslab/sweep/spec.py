@@ -262,9 +262,8 @@ def metric_kinds(base: dict) -> tuple[dict[str, str], list[str]]:
     Structure alone decides both, so the scenario is compiled for a handful of agents."""
     from ..compile import compile_plan
     from ..metrics import group_labels
-    from ..scenarios.load import load_scenario
-
     from ..populations import metric_kinds as kinds_of
+    from ..scenarios.load import load_scenario
 
     plan = compile_plan(load_scenario(base), size=min(64, int(base["population"]["size"])))
     groups = list(dict.fromkeys(g for p in [plan, *plan.entities.values()] for g in group_labels(p)[0]))
