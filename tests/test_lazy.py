@@ -110,3 +110,23 @@ def test_lazy_crash_and_resume_gives_the_same_bytes(tmp_path, preset):
     assert again.metrics.equals(whole.metrics) and again.stories.equals(whole.stories)
     for name in ("metrics.parquet", "stories.parquet"):
         assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+
+
+def test_far_wake_ups_wait_in_coarse_slots():
+    """Deferred recoveries that cross into a higher tier months later are not visited before then: they wait
+    in the ring's coarse slots (settled once a window of RING passes), never in its fine slots."""
+    from scslab.engine.lazy import RING
+
+    over = {**NO_ACTS, "score.base": 700}  # everyone in C, recovering 1 a day: into B (850) with the step of day 149
+    plan = compile_plan(load_scenario("bench-v1", over), size=5_000, days=200, seed=4)
+    fine, stories = [], []
+
+    def look(loop):
+        fine.append(int(np.unpackbits(loop.lazy.ring[:RING].view(np.uint8)).sum()))
+        stories.append(len(loop.story_ids))  # story agents are BUSY: visited every pass
+
+    run_dense(plan, engine="lazy", after_pass=look)
+    k = stories[0]
+    assert 0 < k < 100 and set(fine[1:144]) == {k}   # deferred after pass 1, seen by no pass before the crossing
+    assert fine[144] == 5_000                        # window 18 (passes 144-151) settled: all wait for pass 150
+    assert fine[150] == k                            # visited at pass 150; B -> A would be after the last day

@@ -123,10 +123,28 @@ def penalise(m, day, b, pts, pending, traits, flags, starts, T, net_cnt, out, no
     return nout
 
 
+@njit(parallel=True, nogil=True, cache=_CACHE)
+def tie_targets(rec, prm, starts, keys, targets):
+    """``targets[j, k]``: the tie in friend matching k of record j's agent, for the network records that
+    penalise friends (-1 elsewhere). The Feistel work of the sparse pass, done in parallel; the serial pass
+    then only applies the penalties, in record order."""
+    n = prm[P.N]
+    for j in prange(rec.shape[0]):
+        for k in range(targets.shape[1]):
+            targets[j, k] = -1
+        if rec[j, 0] == EVENT.NETWORK and rec[j, 5] != 0:
+            a = rec[j, 1]
+            ra = region_of(a, starts)
+            for k in range(prm[P.K]):
+                lo, hi = (starts[ra], starts[ra + 1]) if k < prm[P.K_LOCAL] else (0, n)
+                targets[j, k] = partner(a, k, lo, hi, keys)
+
+
 @njit(nogil=True, cache=_CACHE)
-def sparse_pass(rec, cols, prm, starts, keys, hh_head, hh_size, hh_adult, net_cnt, out, wake):
-    """Network penalties and children's inherited sanctions; returns story rows written to ``out``.
-    Every agent whose points or inbox change is marked in ``wake`` (the lazy engine's next pass)."""
+def sparse_pass(rec, targets, cols, prm, starts, hh_head, hh_size, hh_adult, net_cnt, out, wake):
+    """Network penalties and children's inherited sanctions, in record order; returns story rows written to
+    ``out``. Friends come from ``targets`` (:func:`tie_targets`). Every agent whose points or inbox change is
+    marked in ``wake`` (the lazy engine's next pass)."""
     pending, listed, traits, flags, inbox = cols[1], cols[3], cols[4], cols[5], cols[6]
     n = prm[P.N]
     T = prm[P.T]
@@ -142,10 +160,8 @@ def sparse_pass(rec, cols, prm, starts, keys, hh_head, hh_size, hh_adult, net_cn
                     if m != a:
                         nout = penalise(m, day, b, hh_pts, pending, traits, flags, starts, T, net_cnt, out, nout, wake)
             if fr_pts != 0:
-                ra = region_of(a, starts)
                 for k in range(prm[P.K]):
-                    lo, hi = (starts[ra], starts[ra + 1]) if k < prm[P.K_LOCAL] else (0, n)
-                    m = partner(a, k, lo, hi, keys)
+                    m = targets[j, k]
                     if m >= 0:
                         nout = penalise(m, day, b, fr_pts, pending, traits, flags, starts, T, net_cnt, out, nout, wake)
         elif kind == EVENT.LIST_CHANGE:
@@ -304,9 +320,9 @@ def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None,
     no_wake = np.zeros(0, np.uint64)  # the dense engine marks nobody for the next pass
     snap = {int(day): k for k, day in enumerate(run_snapshot_days(plan))}
     if loop.lazy is None:
-        day_pass = _dense_days(plan, loop, chunk, initial_emit)
+        day_pass, H = _dense_days(plan, loop, chunk, initial_emit), 1
     else:
-        from .lazy import lazy_days
+        from .lazy import RING as H, lazy_days
 
         day_pass = lazy_days(plan, loop, initial_emit)
     for d in range(loop.day, D + 1):
@@ -323,12 +339,16 @@ def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None,
         if do_fin:
             lists_f[:, 7] = (d - 1) % np.maximum(ef.lists[:, 7], 1)
         rec, cnt_f, cnt_a = day_pass(d, do_fin, do_act, full, ef, ea, lists_f, gate, cum, det, kf, ka, ks, NM, NC)
-        wake = no_wake if loop.lazy is None else loop.lazy.ring[(d + 1) % loop.lazy.ring.shape[0]]
+        wake = no_wake if loop.lazy is None else loop.lazy.ring[(d + 1) % H]
         net_cnt = np.zeros(NC, np.int64)
-        out = np.zeros((int((rec[:, 0] == EVENT.NETWORK).sum()) * (plan.epochs[0].prm[P.K] + 16) + 1, EMIT_WIDTH),
+        # story rows of the sparse pass: at most one per tie reached (a household has at most 16 members);
+        # uninitialised, as only the rows it writes are read
+        out = np.empty((int((rec[:, 0] == EVENT.NETWORK).sum()) * (plan.epochs[0].prm[P.K] + 16) + 1, EMIT_WIDTH),
                        np.int64)
         if len(rec):
-            nout = sparse_pass(rec, ct, ea.prm, plan.region_starts, plan.friend_keys, plan.hh_head, plan.hh_size,
+            targets = np.empty((len(rec), ea.prm[P.K]), np.int64)
+            tie_targets(rec, ea.prm, plan.region_starts, plan.friend_keys, targets)
+            nout = sparse_pass(rec, targets, ct, ea.prm, plan.region_starts, plan.hh_head, plan.hh_size,
                                plan.hh_adult, net_cnt, out, wake)
             loop.stories.append(rec[rec[:, 0] == EVENT.STORY])
             loop.stories.append(out[:nout].copy())  # a copy: a view would keep all of ``out`` alive

@@ -3,8 +3,8 @@
 Tier counts say how many people are in each band the scheme names; the histogram shows the shape inside and
 across them (a heat map in reports). It is a snapshot of state, not a running count, so it is taken by one
 parallel pass over the score column at the end of day 0, every ``run.score_every_days`` days after (by
-default ``ceil(days / SNAPSHOTS)``, about 12 snapshots a run) and the last day. A pass costs about 3.5 ns per
-agent on the reference machine (2 threads), so the default adds about 3 % to a bench-v1 year
+default ``ceil(days / SNAPSHOTS)``, about 12 snapshots a run) and the last day. A pass costs 2.5-4.5 ns per
+agent on the reference machine (2 threads), about 4 % of a bench-v1 year at 10 M agents
 (``docs/performance.md``). In the lazy engine an idle recovering agent's score column holds a *virtual*
 score (``engine/lazy.py``); the pass adds the recovery steps it has earned by that day, so both engines
 count the same scores.
@@ -66,22 +66,29 @@ def run_snapshot_days(plan: Plan) -> np.ndarray:
 @njit(parallel=True, nogil=True, cache=engine_cache())
 def _histogram(score, last_off, inbox, u, lo, bin_of, lazy, rq, rp, ru, lanes, out):
     """Count each score value (per thread, then summed: integer sums do not depend on the split), then
-    add the values into their bins. ``bin_of[v]`` is the bin of score ``lo + v``."""
+    add the values into their bins. ``bin_of[v]`` is the bin of score ``lo + v``.
+
+    Each thread keeps four interleaved counters per value (agent ``i`` counts in copy ``i % 4``): most agents
+    share a handful of scores, and one counter would make every increment wait for the previous one."""
     n = score.shape[0]
-    part = np.zeros((lanes, bin_of.shape[0]), np.int64)
+    part = np.zeros((lanes, 4, bin_of.shape[0]), np.int64)
     step = (n + lanes - 1) // lanes
+    virtual = INBOX.VIRTUAL if lazy else 0
     for ln in prange(lanes):
         c = part[ln]
         for i in range(ln * step, min(n, (ln + 1) * step)):
             s = np.int64(score[i])
-            if lazy and (inbox[i] & INBOX.VIRTUAL) != 0:  # a deferred recovery, anchored at day a
-                a = max(np.int64(last_off[i]) + rq, 0)
-                s = min(ru, s + rp * max(0, u - a + 1))
-            c[s - lo] += 1
+            # a deferred recovery anchored at day a, computed for everyone and kept where the VIRTUAL bit is
+            # set: a select, not a branch (a large share of agents are deferred, in no predictable order)
+            a = max(np.int64(last_off[i]) + rq, 0)
+            sv = min(ru, s + rp * max(0, u - a + 1))
+            s = sv if (inbox[i] & virtual) != 0 else s
+            c[i & 3, s - lo] += 1
     for v in range(bin_of.shape[0]):
         total = 0
         for ln in range(lanes):
-            total += part[ln, v]
+            for j in range(4):
+                total += part[ln, j, v]
         out[bin_of[v]] += total
 
 

@@ -12,7 +12,11 @@ A pass d (finish day d-1, act on day d) visits, in increasing id order within fi
    flag changes waiting (its own acts, network penalties, redress), when it is BUSY (listed, sanctioned,
    indebted, a story agent: these draw attempts and repayments every day, exactly as in the dense engine),
    or when it is recovering and its recovery cannot be deferred. Deferred recoveries wake the agent on the
-   day its recovery crosses into a higher tier (and at least every ``H - 1`` days).
+   day its recovery crosses into a higher tier: through a fine slot of the ring when that is at most
+   ``H - 1`` passes ahead, else through a *coarse slot*, one per window of H passes (a timing wheel). At the
+   start of each window its coarse slot is *settled*: the wake-up pass of each agent in it is worked out
+   again from its state (``plan_days``, as ``defer`` did) and set in a fine slot, or the agent moves on to a
+   later window. Settling reads the few agents in the slot; none is visited early.
 2. **Candidates**: agents are grouped into bands of cells with similar gate rates (bitmaps, one bit per
    agent and band). Within a band with today's highest gate ``p``, the next candidate is ``k`` members on,
    ``k ~ Geometric(p)`` drawn from the counter-based stream ``SKIP`` keyed by (day, block, band). A candidate
@@ -44,10 +48,11 @@ from ..compile import INBOX, P, Plan
 from ..rng import GOLDEN, Stream, mix64
 from .cpu import _CACHE, _K, grow, records
 
-__all__ = ["LazyState", "lazy_start", "lazy_days", "BLOCK", "RING", "ring_bytes", "ALL_ONES"]
+__all__ = ["LazyState", "lazy_start", "lazy_days", "BLOCK", "RING", "COARSE", "ring_bytes", "ALL_ONES"]
 
 BLOCK = 1 << 16          # agents per block: the unit of random streams and of parallel work
-RING = 8                 # passes the wake ring looks ahead (H)
+RING = 8                 # passes the wake ring looks ahead (H): its fine slots, one per pass
+COARSE = 4               # coarse slots, one per window of RING passes beyond the fine slots
 MAX_LANES = 32           # parallel work items (contiguous runs of blocks); the result does not depend on it
 MAX_BANDS = 4
 ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -67,16 +72,19 @@ TWO53 = 1.0 / 9007199254740992.0
 class LazyState:
     """What the lazy engine carries between passes besides the columns (saved in checkpoints).
 
-    ``ring[p % RING]`` holds one bit per agent to visit at pass p; ``rec_diff[lane, day, cell]`` the daily
-    changes of the ``recovering`` count from deferred recoveries (added up when the run finishes)."""
+    ``ring[p % RING]`` holds one bit per agent to visit at pass p, and ``ring[RING + w % COARSE]`` one bit
+    per agent whose deferred recovery wakes it in window w (passes ``RING * w .. RING * w + RING - 1``), beyond
+    the fine slots' reach; ``rec_diff[lane, day, cell]`` the daily changes of the ``recovering`` count from
+    deferred recoveries (added up when the run finishes)."""
 
-    ring: np.ndarray        # uint64[RING, words]
+    ring: np.ndarray        # uint64[RING + COARSE, words]
     rec_diff: np.ndarray    # int64[lanes, days + 1, cells]
 
 
 def ring_bytes(n: int, n_bands: int = MAX_BANDS) -> int:
-    """Bytes of the lazy engine's bitmaps for n agents: the wake ring and the band bitmaps."""
-    return (RING + n_bands) * 8 * (-(-n // 64))
+    """Bytes of the lazy engine's bitmaps for n agents: the wake ring (fine and coarse slots) and the band
+    bitmaps."""
+    return (RING + COARSE + n_bands) * 8 * (-(-n // 64))
 
 
 # --- bits -----------------------------------------------------------------------------------------------
@@ -119,18 +127,17 @@ def _lowest_jit(m):
 
 @njit(inline="always", nogil=True)
 def select(m, k):
-    """Index of the k-th (0-based) set bit of m (k < popcount(m)), by halving: six popcounts."""
-    base = 0
+    """Index of the k-th (0-based) set bit of m (k < popcount(m)), by halving: six popcounts, each step a
+    select rather than a branch (which half holds the bit is a coin toss to the branch predictor)."""
+    base = np.int64(0)
     width = 32
     while width > 0:
         low = m & ((U64_1 << np.uint64(width)) - U64_1)
         c = np.int64(popcount(low))
-        if k >= c:
-            k -= c
-            m >>= np.uint64(width)
-            base += width
-        else:
-            m = low
+        up = k >= c
+        k = k - c if up else k
+        base = base + width if up else base
+        m = m >> np.uint64(width) if up else low
         width >>= 1
     return base
 
@@ -141,40 +148,64 @@ def set_bit(words, i):
 
 
 @njit(inline="always", nogil=True)
-def next_candidate(words, pos, end, key, c, lq, p0):
-    """The band member ``k ~ Geometric(p)`` members on from ``pos`` (``end`` if none before ``end``), and the
-    stream counter after the draw. ``lq = log(1 - p)``; ``p0`` when the band cannot act today."""
-    if p0 or pos >= end:
-        return end, c
-    u = (np.float64(mix(key + np.uint64(c) * GOLDEN) >> np.uint64(11)) + 1.0) * TWO53
-    x = np.log(u) / lq
-    if x >= 1e12:
-        return end, c + 1
-    k = np.int64(x)
-    w = pos >> 6
-    m = words[w] & (ALL_ONES << np.uint64(pos & 63))
-    while True:
-        n = np.int64(popcount(m))
-        if k < n:
-            i = (w << 6) + select(m, k)
-            return (i if i < end else end), c + 1
-        k -= n
-        w += 1
-        if (w << 6) >= end:
-            return end, c + 1
-        m = words[w]
+def block_candidates(words, b0, b1, key, lq, out):
+    """A band's candidates in the block ``[b0, b1)``, in increasing order, as offsets from ``b0`` in ``out``;
+    returns their number. Each is ``k ~ Geometric(p)`` members on from the one before (``lq = log(1 - p)``),
+    ``k`` drawn from the band's stream ``key`` with counter 0, 1, 2, ... (one draw per candidate, and one
+    that ends the block).
+
+    A block's candidates are drawn before any of them is visited: the draws and logarithms of one candidate
+    do not wait on the walk to the one before, so their latencies overlap."""
+    nc = 0
+    pos = b0
+    c = 0
+    while pos < b1:
+        u = (np.float64(mix(key + np.uint64(c) * GOLDEN) >> np.uint64(11)) + 1.0) * TWO53
+        c += 1
+        x = np.log(u) / lq
+        if x >= 1e12:
+            break
+        k = np.int64(x)
+        w = pos >> 6
+        m = words[w] & (ALL_ONES << np.uint64(pos & 63))
+        i = b1
+        while True:
+            n = np.int64(popcount(m))
+            if k < n:
+                i = (w << 6) + select(m, k)
+                break
+            k -= n
+            w += 1
+            if (w << 6) >= b1:
+                break
+            m = words[w]
+        if i >= b1:
+            break
+        out[nc] = i - b0
+        nc += 1
+        pos = i + 1
+    return nc
 
 
 # --- deferred recovery ------------------------------------------------------------------------------------
 
 @njit(inline="always", nogil=True)
+def steps(gap, rec_pts):
+    """Recovery steps of ``rec_pts`` points that close a positive ``gap``: ceil(gap / rec_pts). One point a
+    day, the common case, needs no division (a 64-bit division costs as much as the rest of a visit)."""
+    if rec_pts == 1:
+        return gap
+    return (gap + rec_pts - 1) // rec_pts
+
+
+@njit(inline="always", nogil=True)
 def plan_days(sv, a, tier, rec_pts, rec_upto, mins):
     """Last day of quiet recovery steps, and the day of the step that crosses into a higher tier (or NEVER),
     for virtual score ``sv`` anchored at day ``a``: step j (j >= 1) falls on day a + j - 1."""
-    n_up = (rec_upto - sv + rec_pts - 1) // rec_pts
+    n_up = steps(rec_upto - sv, rec_pts)
     last, cross = a + n_up - 1, NEVER
     if tier > 0 and mins[tier - 1] <= rec_upto:
-        n_cr = (mins[tier - 1] - sv + rec_pts - 1) // rec_pts
+        n_cr = steps(mins[tier - 1] - sv, rec_pts)
         if n_cr <= n_up:
             cross = a + n_cr - 1
             last = cross - 1
@@ -218,14 +249,16 @@ def defer(i, d, cell, score, last_off, inbox, state, rq, rp, ru, mins, lim, rd):
 # --- the pass ---------------------------------------------------------------------------------------------
 
 @njit(parallel=True, nogil=True, cache=_CACHE)
-def lazy_pass(lanes, cur, band_cnt, band_nxt, n, d, do_fin, do_act, full, can_defer, lim_c, lim_p, ring,
+def lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer, lim_c, lim_p, ring,
               bands, band_thr, band_lq, starts, cols, prm_f, mins_f, lists_f, cons_f, prm_c, mins_c, prm_a,
               mins_a, beh, rep, cum, det, gate, kf, ka, ks, cnt_f, cnt_a, rec_diff, emit, n_emit, margin):
     """Pass d over the woken agents and today's candidates, lane by lane (see the module docstring).
 
-    A lane that runs short of emit buffer stops before the agent that might not fit and saves its place in
-    ``cur`` (block, agent) and ``band_cnt`` / ``band_nxt``; the driver grows the buffer and calls again."""
-    H = ring.shape[0]
+    Each block's candidates are drawn first, band by band, into ``cand[lane, band]`` (offsets in the block),
+    then the block's woken agents and candidates are visited in id order. A lane that runs short of emit
+    buffer stops before the agent that might not fit and saves its place in ``cur`` (block, agent); the
+    driver grows the buffer and calls again, and the block's candidates are drawn again, the same."""
+    H = RING
     cap = emit.shape[1]
     NB = bands.shape[0]
     T = prm_a[P.T]
@@ -243,17 +276,21 @@ def lazy_pass(lanes, cur, band_cnt, band_nxt, n, d, do_fin, do_act, full, can_de
         blk, pos = cur[ln, 0], cur[ln, 1]
         ne = n_emit[ln]
         cf, ca, em, rd = cnt_f[ln], cnt_a[ln], emit[ln], rec_diff[ln]
-        bc, bn = band_cnt[ln], band_nxt[ln]
-        bkey = np.empty(NB, np.uint64)  # the skip stream of each band in the current block
+        cl = cand[ln]
+        nc = np.zeros(NB, np.int64)   # candidates of each band in the current block
+        at = np.zeros(NB, np.int64)   # the next one to visit
         while blk < lanes[ln, 1]:
             b0 = blk * BLOCK
             b1 = min(b0 + BLOCK, n)
             pos = max(pos, b0)
             for k in range(NB):
-                bkey[k] = mix(skip_key + np.uint64(blk * 8 + k) * GOLDEN)
-                if bn[k] < 0:
-                    bn[k], bc[k] = next_candidate(bands[k], b0, b1, bkey[k], 0, band_lq[k],
-                                                  (not do_act) or band_thr[k] == 0)
+                nc[k] = 0
+                if do_act and band_thr[k] != 0:
+                    key = mix(skip_key + np.uint64(blk * 8 + k) * GOLDEN)  # the band's stream in this block
+                    nc[k] = block_candidates(bands[k], b0, b1, key, band_lq[k], cl[k])
+                at[k] = 0
+                while at[k] < nc[k] and b0 + np.int64(cl[k, at[k]]) < pos:  # resuming: visited already
+                    at[k] += 1
             r = np.searchsorted(starts, pos, side="right") - 1
             w = pos >> 6
             m = slot[w] & (ALL_ONES << np.uint64(pos & 63)) if pos < b1 else np.uint64(0)
@@ -264,11 +301,13 @@ def lazy_pass(lanes, cur, band_cnt, band_nxt, n, d, do_fin, do_act, full, can_de
                     m = slot[w]
                 iw = (w << 6) + np.int64(lowest(m)) if m != 0 else b1
                 i, kb = iw, -1
-                for k in range(NB):
-                    if bn[k] < i:
-                        i, kb = bn[k], k
-                    elif bn[k] == i and i < b1:
-                        kb = k
+                for k in range(NB):  # bands are disjoint: a candidate may only coincide with the woken agent
+                    if at[k] < nc[k]:
+                        ic = b0 + np.int64(cl[k, at[k]])
+                        if ic < i:
+                            i, kb = ic, k
+                        elif ic == i:
+                            kb = k
                 if i >= b1:
                     break
                 if ne + margin > cap:
@@ -311,7 +350,7 @@ def lazy_pass(lanes, cur, band_cnt, band_nxt, n, d, do_fin, do_act, full, can_de
                         ne = events(v, i, d, code, cell, r, score, pending, last_off, listed, traits, flags, inbox,
                                     acct, strikes, outstanding, acct_since, state, prm_a, beh, rep, cum, det, ka,
                                     ca, em, ne)
-                    bn[kb], bc[kb] = next_candidate(bands[kb], i + 1, b1, bkey[kb], bc[kb], band_lq[kb], False)
+                    at[kb] += 1
                 visited = woken or accepted
                 if visited and do_act:  # who must be seen again, and when
                     st = np.int64(state[i])
@@ -320,18 +359,46 @@ def lazy_pass(lanes, cur, band_cnt, band_nxt, n, d, do_fin, do_act, full, can_de
                     elif (st & ST_RECOVERING) != 0:
                         if can_defer:
                             wake = defer(i, d, cell, score, last_off, inbox, state, rqa, rpa, rua, mins_a, lim_p, rd)
-                            if wake != NEVER:
-                                set_bit(ring[min(wake, d + H - 1) % H], i)
+                            if wake < d + H:
+                                set_bit(ring[wake % H], i)
+                            elif wake != NEVER:  # beyond the fine slots: the coarse slot of its window
+                                set_bit(ring[H + min(wake // H, d // H + COARSE) % COARSE], i)
                         else:
                             set_bit(nxt, i)
             if stopped:
                 break
             blk += 1
             pos = blk * BLOCK
-            for k in range(NB):
-                bn[k] = -1
         cur[ln, 0], cur[ln, 1] = blk, pos
         n_emit[ln] = ne
+
+
+@njit(parallel=True, nogil=True, cache=_CACHE)
+def settle(lanes, n, d, ring, score, last_off, inbox, state, rq, rp, ru, mins, lim):
+    """Start of window ``d // RING`` (``d`` a multiple of RING): move the agents in its coarse slot to the fine
+    slot of their wake-up pass, or to a later window's coarse slot. The wake-up pass is worked out as ``defer``
+    did (same virtual score, anchor and tier; same rules, since deferral never spans a change of rules);
+    agents no longer deferred (visited since) are dropped."""
+    slot = ring[RING + (d // RING) % COARSE]
+    for ln in prange(lanes.shape[0]):
+        for w in range(lanes[ln, 0] * (BLOCK // 64), min(lanes[ln, 1] * (BLOCK // 64), slot.shape[0])):
+            m = slot[w]
+            slot[w] = 0
+            while m != 0:
+                i = (w << 6) + np.int64(lowest(m))
+                m &= m - U64_1
+                if (inbox[i] & VIRTUAL) == 0:
+                    continue
+                sv = np.int64(score[i])
+                a = max(np.int64(last_off[i]) + rq, 0)
+                _, cross = plan_days(sv, a, (np.int64(state[i]) >> 3) & 7, rp, ru, mins)
+                if cross > lim:
+                    continue
+                wake = max(cross + 1, d)
+                if wake < d + RING:
+                    set_bit(ring[wake % RING], i)
+                else:
+                    set_bit(ring[RING + min(wake // RING, d // RING + COARSE) % COARSE], i)
 
 
 @njit(parallel=True, nogil=True, cache=_CACHE)
@@ -396,7 +463,7 @@ def lazy_start(plan: Plan, cols) -> LazyState:
     """The lazy engine's state after the initial pass: agents that are BUSY, recovering or waiting are woken
     at pass 1 (pass 0 only acts)."""
     n, lanes = plan.size, _lanes(plan.size)
-    ring = np.zeros((RING, -(-n // 64)), np.uint64)
+    ring = np.zeros((RING + COARSE, -(-n // 64)), np.uint64)
     no_bands = np.zeros((0, ring.shape[1]), np.uint64)
     build_bitmaps(lanes, n, plan.region_starts, plan.epochs[0].prm[P.T], cols.traits, cols.state, cols.pending,
                   cols.inbox, np.zeros(plan.n_cells, np.int64), no_bands, ring[1])
@@ -417,13 +484,18 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
     build_bitmaps(lanes, n, plan.region_starts, plan.epochs[0].prm[P.T], cols.traits, cols.state, cols.pending,
                   cols.inbox, band_of_cell, bands, np.zeros(0, np.uint64))
     members = [np.flatnonzero(band_of_cell == k) for k in range(NB)]
+    cand = np.zeros((L, NB, BLOCK), np.uint16)  # each lane's candidates in its current block, band by band
     buf = {"emit": np.zeros((L, max(emit_rows, emit_margin(plan.epochs[0].prm) + 1), EMIT_WIDTH), np.int64)}
     tail = n % 64
 
     def day(d, do_fin, do_act, full, ef, ea, lists_f, gate, cum, det, kf, ka, ks, NM, NC):
-        H = lz.ring.shape[0]
+        H = RING
+        slot = lz.ring[d % H]
+        if d % H == 0 and d > 0:  # a new window: its deferred wake-ups into the fine slots
+            ep = plan.epoch_at(d - 1)
+            settle(lanes, n, d, lz.ring, cols.score, cols.last_off, cols.inbox, cols.state, ep.prm[P.REC_QUIET],
+                   ep.prm[P.REC_PTS], ep.prm[P.REC_UPTO], ep.tier_mins, _epoch_end(plan, min(d - 1, plan.days - 1)))
         if full:  # the rules changed: everyone takes the full end of day
-            slot = lz.ring[d % H]
             slot[:] = ALL_ONES
             if tail:
                 slot[-1] = np.uint64((1 << tail) - 1)
@@ -432,14 +504,12 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
             lq = np.log1p(-thr.astype(np.float64) / 2.0**32)
         ec = plan.epoch_at(max(d - 2, 0))
         cur = np.stack([lanes[:, 0], lanes[:, 0] * BLOCK], axis=1)
-        band_cnt = np.zeros((L, NB), np.int64)
-        band_nxt = np.full((L, NB), -1, np.int64)
         cnt_f = np.zeros((L, NM, NC), np.int64)
         cnt_a = np.zeros((L, NM, NC), np.int64)
         n_emit = np.zeros(L, np.int64)
         margin = emit_margin(ea.prm)
         while True:
-            lazy_pass(lanes, cur, band_cnt, band_nxt, n, d, do_fin, do_act, full, _can_defer(plan, d),
+            lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, _can_defer(plan, d),
                       _epoch_end(plan, max(d - 2, 0)), _epoch_end(plan, min(d, plan.days - 1)), lz.ring, bands,
                       thr, lq, plan.region_starts, ct, ef.prm, ef.tier_mins, lists_f, ef.cons, ec.prm, ec.tier_mins,
                       ea.prm, ea.tier_mins, ea.beh, ea.rep, cum, det, gate, kf, ka, ks, cnt_f, cnt_a, lz.rec_diff,

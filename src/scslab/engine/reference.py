@@ -123,9 +123,17 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
         def count(name: str, k: int = 1) -> None:
             out[day, idx[name]] += k
 
-        # effective channel coverage of each behaviour in each region today
+        # effective channel coverage of each behaviour in each region today, and what follows from it alone
+        # (worked out once a day: they do not depend on the person)
         eff_of = {(bname, r): [_effective(s, day, ch, regions[r]) for ch in b.channels]
                   for bname, b in s.behaviours.items() for r in range(len(regions))}
+        max_eff = {key: max(eff, default=0.0) for key, eff in eff_of.items()}
+        mean_rate = {bname: sum(pop.classes[k] * b.rate[k] for k in classes) for bname, b in s.behaviours.items()}
+        false_rate = {(bname, r): sum(s.channels[ch].false_match * e for ch, e in zip(b.channels, eff_of[bname, r]))
+                      * b.detect * mean_rate[bname] for bname, b in s.behaviours.items() for r in range(len(regions))}
+        below = {bname: tiers.index(b.deterrence.below_tier) for bname, b in s.behaviours.items()
+                 if b.deterrence.below_tier is not None}
+        rules = _Rules.of(s)
         # 1. acts, detection, false attributions, own points (deterrence from start-of-day state)
         for c in people:
             if not c.adult:
@@ -137,8 +145,8 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                 eff = eff_of[bname, c.region]
                 p = b.rate[classes[c.klass]]
                 if negative:
-                    p *= 1.0 - b.deterrence.surveillance * max(eff)
-                    if b.deterrence.below_tier is not None and c.tier > tiers.index(b.deterrence.below_tier):
+                    p *= 1.0 - b.deterrence.surveillance * max_eff[bname, c.region]
+                    if bname in below and c.tier > below[bname]:
                         p *= b.deterrence.factor
                     if c.sanctioned:
                         p *= b.deterrence.when_sanctioned
@@ -153,9 +161,7 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                                     count("new_debts")
                                 _points(s, c, day, bname, False, network, redress, rng)
                                 break
-                mean_rate = sum(pop.classes[k] * b.rate[k] for k in classes)
-                pf = sum(s.channels[ch].false_match * e for ch, e in zip(b.channels, eff)) * b.detect * mean_rate
-                if rng.random() < min(1.0, pf * ff[groups[c.group]] / mean_ff):
+                if rng.random() < min(1.0, false_rate[bname, c.region] * ff[groups[c.group]] / mean_ff):
                     count(f"false:{bname}")
                     _points(s, c, day, bname, True, network, redress, rng)
         # 2. network penalties
@@ -180,7 +186,7 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
         redress = [r for r in redress if r[0] > day]
         # 3. end of day, agent by agent
         for c in people:
-            _end_of_day(plan, s, c, day, count, rng)
+            _end_of_day(plan, s, rules, c, day, count, rng)
         child_lists = {ref.split(".")[1] for q in s.consequences.values() if q.applies_to == "household.children" for ref in q.on}
         for c in people:  # children's inherited sanctions take effect at the next end of day
             if child_lists and not c.adult:
@@ -217,7 +223,26 @@ def _points(s: Scenario, c: Citizen, day: int, bname: str, false: bool, network,
         network.append((c.id, bname, b.network.household, b.network.friends))
 
 
-def _end_of_day(plan: Plan, s: Scenario, c: Citizen, day: int, count, rng) -> None:
+@dataclass
+class _Rules:
+    """The day's tiers and what each consequence applies on, read from the scenario once a day."""
+
+    tiers: list[str]
+    on_lists: dict[str, set[str]]    # consequence -> the lists it applies on
+    on_tiers: dict[str, set[int]]    # consequence -> the tiers (by index) it applies on
+    on_account: dict[str, bool]      # consequence -> applies on a confiscated domain account
+
+    @classmethod
+    def of(cls, s: Scenario) -> "_Rules":
+        tiers = list(s.score.tiers)
+        return cls(tiers,
+                   {k: {ref[6:] for ref in q.on if ref.startswith("lists.")} for k, q in s.consequences.items()},
+                   {k: {tiers.index(ref[6:]) for ref in q.on if ref.startswith("tiers.")}
+                    for k, q in s.consequences.items()},
+                   {k: any(ref.startswith("accounts.") for ref in q.on) for k, q in s.consequences.items()})
+
+
+def _end_of_day(plan: Plan, s: Scenario, rules: _Rules, c: Citizen, day: int, count, rng) -> None:
     if c.clear_false:
         c.false_record = False
     if c.new_false:
@@ -252,7 +277,7 @@ def _end_of_day(plan: Plan, s: Scenario, c: Citizen, day: int, count, rng) -> No
         c.account = s.accounts[plan.account_names[0]].points
         c.confiscated = False
         c.strikes = 0
-    tiers = list(s.score.tiers)
+    tiers = rules.tiers
     c.tier = tier = _tier(s, score)
     for k, (lname, L) in enumerate(s.lists.items()):
         publish = day % L.publish_every_days == 0
@@ -287,9 +312,8 @@ def _end_of_day(plan: Plan, s: Scenario, c: Citizen, day: int, count, rng) -> No
         if q.applies_to == "household.children":
             applies = c.child_sanction and not c.adult
         else:
-            applies = any((ref.startswith("lists.") and ref[6:] in c.listed)
-                          or (ref.startswith("tiers.") and ref[6:] == tiers[tier])
-                          or (ref.startswith("accounts.") and c.confiscated) for ref in q.on)
+            applies = (not rules.on_lists[cname].isdisjoint(c.listed) or tier in rules.on_tiers[cname]
+                       or (rules.on_account[cname] and c.confiscated))
         if applies:
             count(f"{'rewarded' if q.kind == 'reward' else 'sanctioned'}:{cname}")
             if q.kind == "sanction" and q.applies_to != "household.children":
