@@ -410,7 +410,8 @@ def build(jit):
         e = 0
         while u >= cum[cell, code, e]:
             e += 1
-        group = np.int64(traits[i]) % det.shape[1]
+        n_groups = det.shape[1]
+        group = np.int64(traits[i]) % n_groups if n_groups > 1 else 0  # a 64-bit division only when needed
         last = prm[P.NE] - 1
         while True:
             b = e >> 1
