@@ -140,47 +140,86 @@ def tie_targets(rec, prm, starts, keys, targets):
                 targets[j, k] = partner(a, k, lo, hi, keys)
 
 
-@njit(nogil=True, cache=_CACHE)
-def sparse_pass(rec, targets, cols, prm, starts, hh_head, hh_size, hh_adult, net_cnt, out, wake):
-    """Network penalties and children's inherited sanctions, in record order; returns story rows written to
-    ``out``. Friends come from ``targets`` (:func:`tie_targets`). Every agent whose points or inbox change is
-    marked in ``wake`` (the lazy engine's next pass)."""
+@njit(parallel=True, nogil=True, cache=_CACHE)
+def sparse_pass(rec, targets, cols, prm, starts, hh_head, hh_size, hh_adult, parts, net_cnt, out, seq, n_out, wake):
+    """Network penalties and children's inherited sanctions. Friends come from ``targets``
+    (:func:`tie_targets`). Every agent whose points or inbox change is marked in ``wake`` (the lazy engine's
+    next pass).
+
+    Lane ``ln`` applies, in record order, every change whose target lies in ``parts[ln] .. parts[ln + 1]``
+    (multiples of 64, so lanes share no wake word): each agent's points add up in record order, whatever
+    the lanes. Story rows go to ``out[ln]``, with their place in the serial order in ``seq[ln]`` (record x
+    (K + 16) + member or 16 + matching), for the driver to merge; ``n_out[ln]`` counts them."""
     pending, listed, traits, flags, inbox = cols[1], cols[3], cols[4], cols[5], cols[6]
     n = prm[P.N]
     T = prm[P.T]
     B = hh_head.shape[0]
-    nout = 0
-    for j in range(rec.shape[0]):
-        kind, a, day = rec[j, 0], rec[j, 1], rec[j, 2]
-        if kind == EVENT.NETWORK:
-            b, hh_pts, fr_pts = rec[j, 3], rec[j, 4], rec[j, 5]
-            if hh_pts != 0 and prm[P.HAS_HH] != 0:
+    W = prm[P.K] + 16
+    for ln in prange(parts.shape[0] - 1):
+        t0, t1 = parts[ln], parts[ln + 1]
+        nc, o, sq = net_cnt[ln], out[ln], seq[ln]
+        nout = 0
+        for j in range(rec.shape[0]):
+            kind, a, day = rec[j, 0], rec[j, 1], rec[j, 2]
+            if kind == EVENT.NETWORK:
+                b, hh_pts, fr_pts = rec[j, 3], rec[j, 4], rec[j, 5]
+                if hh_pts != 0 and prm[P.HAS_HH] != 0:
+                    head = household_head(a, hh_head)
+                    for m in range(max(head, t0), min(head + hh_size[a % B], n, t1)):
+                        if m != a:
+                            before = nout
+                            nout = penalise(m, day, b, hh_pts, pending, traits, flags, starts, T, nc, o, nout, wake)
+                            if nout > before:
+                                sq[before] = j * W + (m - head)
+                if fr_pts != 0:
+                    for k in range(prm[P.K]):
+                        m = targets[j, k]
+                        if m >= t0 and m < t1:
+                            before = nout
+                            nout = penalise(m, day, b, fr_pts, pending, traits, flags, starts, T, nc, o, nout, wake)
+                            if nout > before:
+                                sq[before] = j * W + 16 + k
+            elif kind == EVENT.LIST_CHANGE:
                 head = household_head(a, hh_head)
-                for m in range(head, min(head + hh_size[a % B], n)):
-                    if m != a:
-                        nout = penalise(m, day, b, hh_pts, pending, traits, flags, starts, T, net_cnt, out, nout, wake)
-            if fr_pts != 0:
-                for k in range(prm[P.K]):
-                    m = targets[j, k]
-                    if m >= 0:
-                        nout = penalise(m, day, b, fr_pts, pending, traits, flags, starts, T, net_cnt, out, nout, wake)
-        elif kind == EVENT.LIST_CHANGE:
-            head = household_head(a, hh_head)
-            end = min(head + hh_size[a % B], n)
-            any_listed = False
-            for m in range(head, end):
-                if hh_adult[m % B] == 1:
-                    for l in range(listed.shape[0]):
-                        if (prm[P.CHILD_LISTS] >> l) & 1 and listed[l, m] != NONE_DAY:
-                            any_listed = True
-            for m in range(head, end):
-                if hh_adult[m % B] == 0:
-                    if any_listed:
-                        inbox[m] = (inbox[m] | INBOX.CHILD_ON) & (0xFF ^ INBOX.CHILD_OFF)
-                    else:
-                        inbox[m] = (inbox[m] | INBOX.CHILD_OFF) & (0xFF ^ INBOX.CHILD_ON)
-                    wake_up(wake, m)
-    return nout
+                end = min(head + hh_size[a % B], n)
+                if end <= t0 or head >= t1:
+                    continue
+                any_listed = False
+                for m in range(head, end):
+                    if hh_adult[m % B] == 1:
+                        for l in range(listed.shape[0]):
+                            if (prm[P.CHILD_LISTS] >> l) & 1 and listed[l, m] != NONE_DAY:
+                                any_listed = True
+                for m in range(max(head, t0), min(end, t1)):
+                    if hh_adult[m % B] == 0:
+                        if any_listed:
+                            inbox[m] = (inbox[m] | INBOX.CHILD_ON) & (0xFF ^ INBOX.CHILD_OFF)
+                        else:
+                            inbox[m] = (inbox[m] | INBOX.CHILD_OFF) & (0xFF ^ INBOX.CHILD_ON)
+                        wake_up(wake, m)
+        n_out[ln] = nout
+
+
+def _sparse(plan: Plan, ep, rec: np.ndarray, ct, wake: np.ndarray):
+    """The sparse pass over one pass's records: (story rows in record order, network penalties per cell)."""
+    K = int(ep.prm[P.K])
+    targets = np.empty((len(rec), K), np.int64)
+    tie_targets(rec, ep.prm, plan.region_starts, plan.friend_keys, targets)
+    L = max(1, numba.get_num_threads())
+    parts = np.linspace(0, plan.size, L + 1).astype(np.int64) // 64 * 64
+    parts[-1] = plan.size
+    # story rows: at most one per tie reached (a household has at most 16 members); uninitialised, as only
+    # the rows written are read
+    rows = int((rec[:, 0] == EVENT.NETWORK).sum()) * (K + 16) + 1
+    out, seq = np.empty((L, rows, EMIT_WIDTH), np.int64), np.empty((L, rows), np.int64)
+    n_out = np.zeros(L, np.int64)
+    net_cnt = np.zeros((L, plan.n_cells), np.int64)
+    sparse_pass(rec, targets, ct, ep.prm, plan.region_starts, plan.hh_head, plan.hh_size, plan.hh_adult, parts,
+                net_cnt, out, seq, n_out, wake)
+    stories = np.concatenate([out[ln, : n_out[ln]] for ln in range(L)])
+    order = np.argsort(np.concatenate([seq[ln, : n_out[ln]] for ln in range(L)]), kind="stable")
+    return stories[order], net_cnt.sum(axis=0)
+
 
 def _chunks(plan: Plan, chunk: int):
     lo, hi, reg = [], [], []
@@ -341,17 +380,10 @@ def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None,
         rec, cnt_f, cnt_a = day_pass(d, do_fin, do_act, full, ef, ea, lists_f, gate, cum, det, kf, ka, ks, NM, NC)
         wake = no_wake if loop.lazy is None else loop.lazy.ring[(d + 1) % H]
         net_cnt = np.zeros(NC, np.int64)
-        # story rows of the sparse pass: at most one per tie reached (a household has at most 16 members);
-        # uninitialised, as only the rows it writes are read
-        out = np.empty((int((rec[:, 0] == EVENT.NETWORK).sum()) * (plan.epochs[0].prm[P.K] + 16) + 1, EMIT_WIDTH),
-                       np.int64)
         if len(rec):
-            targets = np.empty((len(rec), ea.prm[P.K]), np.int64)
-            tie_targets(rec, ea.prm, plan.region_starts, plan.friend_keys, targets)
-            nout = sparse_pass(rec, targets, ct, ea.prm, plan.region_starts, plan.hh_head, plan.hh_size,
-                               plan.hh_adult, net_cnt, out, wake)
+            tie_stories, net_cnt = _sparse(plan, ea, rec, ct, wake)
             loop.stories.append(rec[rec[:, 0] == EVENT.STORY])
-            loop.stories.append(out[:nout].copy())  # a copy: a view would keep all of ``out`` alive
+            loop.stories.append(tie_stories)
             loop.redress = np.concatenate([loop.redress, rec[rec[:, 0] == EVENT.REDRESS]])
         if do_act and len(loop.redress):
             loop.redress = _apply_redress(plan, ea, cols, loop.redress, d, cnt_a, loop.stories, wake)

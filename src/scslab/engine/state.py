@@ -77,7 +77,7 @@ def count_bytes(plan: Plan) -> int:
 
 
 def lazy_bytes(plan: Plan) -> int:
-    """What the lazy engine adds: the wake ring and band bitmaps (1.5 bytes per agent at most), and the
+    """What the lazy engine adds: the wake ring and band bitmaps (2 bytes per agent at most), and the
     per-lane deferred recovery counts, candidate offsets and buffers."""
     from .lazy import BLOCK, MAX_BANDS, MAX_LANES, ring_bytes
 
