@@ -15,7 +15,8 @@ from pathlib import Path
 __all__ = ["engine_cache", "engine_digest", "ENGINE_SOURCES"]
 
 _ROOT = Path(__file__).resolve().parent.parent
-ENGINE_SOURCES = ("engine/cpu.py", "engine/lazy.py", "engine/kernels.py", "population.py", "rng.py", "compile.py")
+ENGINE_SOURCES = ("engine/cpu.py", "engine/lazy.py", "engine/bits.py", "engine/kernels.py", "population.py",
+                  "rng.py", "compile.py")
 DRIVER_FILES = ("engine/cpu.py", "engine/lazy.py")  # the modules whose njit functions use the cache
 
 

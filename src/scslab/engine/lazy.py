@@ -40,12 +40,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, prange, types
-from numba.extending import intrinsic, overload
+from numba import njit, prange
 
 from ..compile import INBOX, P, Plan
-from ..rng import GOLDEN, Stream, mix64
+from ..rng import GOLDEN, Stream
+from .bits import ALL_ONES, U64_1, lowest, popcount, select, set_bit
 from .cpu import _CACHE, _K, grow, records
 
 __all__ = ["LazyState", "lazy_start", "lazy_days", "BLOCK", "RING", "COARSE", "ring_bytes", "ALL_ONES"]
@@ -55,7 +54,6 @@ RING = 8                 # passes the wake ring looks ahead (H): its fine slots,
 COARSE = 4               # coarse slots, one per window of RING passes beyond the fine slots
 MAX_LANES = 32           # parallel work items (contiguous runs of blocks); the result does not depend on it
 MAX_BANDS = 4
-ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 NEVER = 1 << 40
 
 finish, quick, events, draw = _K.finish, _K.quick, _K.events, _K.draw
@@ -64,7 +62,6 @@ VIRTUAL = np.uint8(INBOX.VIRTUAL)
 KEEP = np.uint8(0xFF ^ INBOX.VIRTUAL)
 ST_RECOVERING, ST_BUSY = 64, 128
 NOT_RECOVERING = np.uint8(0xFF ^ 64)
-U64_1 = np.uint64(1)
 TWO53 = 1.0 / 9007199254740992.0
 
 
@@ -85,66 +82,6 @@ def ring_bytes(n: int, n_bands: int = MAX_BANDS) -> int:
     """Bytes of the lazy engine's bitmaps for n agents: the wake ring (fine and coarse slots) and the band
     bitmaps."""
     return (RING + COARSE + n_bands) * 8 * (-(-n // 64))
-
-
-# --- bits -----------------------------------------------------------------------------------------------
-
-def popcount(x):
-    """Set bits of a uint64. Compiled, this is LLVM's ``ctpop`` (one instruction on x86-64 and on GPUs);
-    uncompiled (``NUMBA_DISABLE_JIT=1``), Python's own count."""
-    return np.uint64(int(x).bit_count())
-
-
-def lowest(m):
-    """Index of the lowest set bit of a non-zero uint64 (compiled: LLVM's ``cttz``)."""
-    m = int(m)
-    return np.uint64((m & -m).bit_length() - 1)
-
-
-@intrinsic
-def _ctpop(typingctx, x):
-    def codegen(context, builder, signature, args):
-        return builder.ctpop(args[0])
-    return types.uint64(types.uint64), codegen
-
-
-@intrinsic
-def _cttz(typingctx, m):
-    def codegen(context, builder, signature, args):
-        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
-    return types.uint64(types.uint64), codegen
-
-
-@overload(popcount, inline="always")
-def _popcount_jit(x):
-    return lambda x: _ctpop(x)
-
-
-@overload(lowest, inline="always")
-def _lowest_jit(m):
-    return lambda m: _cttz(m)
-
-
-@njit(inline="always", nogil=True)
-def select(m, k):
-    """Index of the k-th (0-based) set bit of m (k < popcount(m)), by halving: six popcounts, each step a
-    select rather than a branch (which half holds the bit is a coin toss to the branch predictor)."""
-    base = np.int64(0)
-    width = 32
-    while width > 0:
-        low = m & ((U64_1 << np.uint64(width)) - U64_1)
-        c = np.int64(popcount(low))
-        up = k >= c
-        k = k - c if up else k
-        base = base + width if up else base
-        m = m >> np.uint64(width) if up else low
-        width >>= 1
-    return base
-
-
-@njit(inline="always", nogil=True)
-def set_bit(words, i):
-    words[i >> 6] |= U64_1 << np.uint64(i & 63)
 
 
 @njit(inline="always", nogil=True)
