@@ -115,7 +115,8 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
     for day in range(D):
         s = plan.epoch_at(day).scenario
         pop = s.population
-        tiers = list(s.score.tiers)
+        rules = _Rules.of(s)
+        tiers = rules.tiers
         ff = {g: pop.groups[g].false_match_factor for g in groups}
         mean_ff = sum(pop.groups[g].share * ff[g] for g in groups) or 1.0
         network: list[tuple[int, str, int, int]] = []
@@ -133,7 +134,6 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                       * b.detect * mean_rate[bname] for bname, b in s.behaviours.items() for r in range(len(regions))}
         below = {bname: tiers.index(b.deterrence.below_tier) for bname, b in s.behaviours.items()
                  if b.deterrence.below_tier is not None}
-        rules = _Rules.of(s)
         # 1. acts, detection, false attributions, own points (deterrence from start-of-day state)
         for c in people:
             if not c.adult:

@@ -79,9 +79,9 @@ def count_bytes(plan: Plan) -> int:
 def lazy_bytes(plan: Plan) -> int:
     """What the lazy engine adds: the wake ring and band bitmaps (2 bytes per agent at most), and the
     per-lane deferred recovery counts, candidate offsets and buffers."""
-    from .lazy import BLOCK, MAX_BANDS, MAX_LANES, ring_bytes
+    from .lazy import BLOCK, MAX_BANDS, _lanes, ring_bytes
 
-    lanes = min(MAX_LANES, max(1, -(-plan.size // BLOCK)))
+    lanes = len(_lanes(plan.size))
     NM = len(plan.metric_names)
     return (ring_bytes(plan.size, MAX_BANDS) + lanes * (plan.days + 1) * plan.n_cells * 8
             + lanes * (EMIT_ROWS * 48 + 2 * NM * plan.n_cells * 8 + MAX_BANDS * BLOCK * 2))
