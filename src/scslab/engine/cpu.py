@@ -1,4 +1,4 @@
-"""CPU driver: Numba-parallel dense passes over agent chunks, then a small serial sparse pass.
+"""CPU driver: Numba-parallel dense passes over agent chunks, then a small sparse pass (parallel by target).
 
 A day is: pass d (finish day d-1, act day d) in parallel over chunks -> sparse pass (network penalties,
 children's inherited sanctions, redress) -> metrics. Chunks never straddle a region, so a chunk knows its
@@ -126,8 +126,8 @@ def penalise(m, day, b, pts, pending, traits, flags, starts, T, net_cnt, out, no
 @njit(parallel=True, nogil=True, cache=_CACHE)
 def tie_targets(rec, prm, starts, keys, targets):
     """``targets[j, k]``: the tie in friend matching k of record j's agent, for the network records that
-    penalise friends (-1 elsewhere). The Feistel work of the sparse pass, done in parallel; the serial pass
-    then only applies the penalties, in record order."""
+    penalise friends (-1 elsewhere): the Feistel work of the sparse pass, done once per record before
+    :func:`sparse_pass` applies the penalties."""
     n = prm[P.N]
     for j in prange(rec.shape[0]):
         for k in range(targets.shape[1]):
