@@ -75,6 +75,7 @@ def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, min
     T = prm_a[P.T]
     score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state = cols
     rec_quiet, rec_pts, rec_upto = prm_f[P.REC_QUIET], prm_f[P.REC_PTS], prm_f[P.REC_UPTO]
+    s_lo, s_hi = prm_f[P.LO], prm_f[P.HI]
     plain = prm_f[P.HAS_OUTSTANDING] == 0 and prm_f[P.HAS_STRIKES] == 0
     m_rec = prm_f[P.M_RECOVERED]
     for ch in prange(lo.shape[0]):
@@ -91,7 +92,7 @@ def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, min
                 code = np.int64(state[i]) & 63
             else:
                 code = -1 if full else quick(i, d - 1, cell, score, pending, last_off, inbox, state,
-                                               rec_quiet, rec_pts, rec_upto, plain, mins_f, cf, m_rec)
+                                               rec_quiet, rec_pts, rec_upto, s_lo, s_hi, plain, mins_f, cf, m_rec)
                 if code < 0:
                     code, ne = finish(i, d - 1, cell, score, pending, last_off, listed, traits, flags, inbox,
                                       acct, strikes, outstanding, acct_since, state, prm_f, mins_f, lists_f,

@@ -176,28 +176,42 @@ def build(jit):
         return state_code(tier, f) | (ST_RECOVERING if recovering else 0) | (ST_BUSY if busy else 0)
 
     @jit
-    def quick(i, d, cell, score, pending, last_off, inbox, state, rec_quiet, rec_pts, rec_upto, plain, mins, cnt,
-              m_recovered):
-        """End of day d for an agent with an empty inbox and no running timers: nothing, or one recovery
-        step that stays inside its tier. Returns the state code, or -1 when the full ``finish`` is needed.
+    def quick(i, d, cell, score, pending, last_off, inbox, state, rec_quiet, rec_pts, rec_upto, lo, hi, plain, mins,
+              cnt, m_recovered):
+        """End of day d for an agent with an empty inbox and no running timers, when it stays in its tier:
+        nothing, or its pending points and one recovery step. Returns the state code, or -1 when the full
+        ``finish`` is needed (and then has changed nothing).
 
+        An agent that is not BUSY is on no list, has no flag a level metric depends on and is in a tier that
+        neither lists nor sanctions (``BUSY_TIERS``), so while its tier stays the same its end of day changes
+        no level metric and no list: only its score, the ``recovered`` count and its RECOVERING bit.
         Parameters come as scalars (not the ``prm`` vector) so the compiler keeps them in registers;
-        ``plain`` is false when record retention or escalation make every recovery a full end of day."""
+        ``plain`` is false when record retention or escalation make every deduction and recovery step a full
+        end of day."""
         st = np.int64(state[i])
-        if pending[i] != 0 or inbox[i] != 0 or st >= ST_BUSY:
+        if inbox[i] != 0 or st >= ST_BUSY:
             return -1
-        if (st & ST_RECOVERING) != 0 and d - np.int64(last_off[i]) >= rec_quiet:
-            if not plain:
-                return -1
-            s = min(np.int64(score[i]) + rec_pts, rec_upto)
-            tier = (st >> 3) & 7
-            if tier > 0 and s >= mins[tier - 1]:
-                return -1  # the step crosses into a higher tier: level metrics change
-            score[i] = s
+        pend = np.int64(pending[i])
+        step = (st & ST_RECOVERING) != 0 and d - np.int64(last_off[i]) >= rec_quiet
+        if pend == 0 and not step:
+            return st & 63
+        if not plain:
+            return -1
+        s = np.int64(score[i])
+        if pend != 0:
+            s = clamp(s + pend, lo, hi)
+            step = rec_pts > 0 and s < rec_upto and d - np.int64(last_off[i]) >= rec_quiet
+        if step:
+            s = min(s + rec_pts, rec_upto)
+        tier = (st >> 3) & 7
+        if (tier > 0 and s >= mins[tier - 1]) or (tier < mins.shape[0] - 1 and s < mins[tier]):
+            return -1  # a new tier: level metrics change
+        score[i] = s
+        pending[i] = 0
+        if step:
             cnt[m_recovered, cell] += 1
-            if s >= rec_upto:
-                st &= 0xFF ^ ST_RECOVERING
-                state[i] = st
+        st = (st | ST_RECOVERING) if rec_pts > 0 and s < rec_upto else (st & (0xFF ^ ST_RECOVERING))
+        state[i] = st
         return st & 63
 
     @jit

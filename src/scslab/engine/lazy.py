@@ -201,6 +201,7 @@ def lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer, lim_c, li
     T = prm_a[P.T]
     score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state = cols
     rqf, rpf, ruf = prm_f[P.REC_QUIET], prm_f[P.REC_PTS], prm_f[P.REC_UPTO]
+    lof, hif = prm_f[P.LO], prm_f[P.HI]
     plain = prm_f[P.HAS_OUTSTANDING] == 0 and prm_f[P.HAS_STRIKES] == 0
     m_rec = prm_f[P.M_RECOVERED]
     rqc, rpc, ruc = prm_c[P.REC_QUIET], prm_c[P.REC_PTS], prm_c[P.REC_UPTO]
@@ -275,7 +276,7 @@ def lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer, lim_c, li
                     if virtual:
                         materialize(i, d, cell, score, last_off, inbox, state, rqc, rpc, ruc, mins_c, lim_c, rd)
                     code = -1 if full else quick(i, d - 1, cell, score, pending, last_off, inbox, state, rqf, rpf,
-                                                 ruf, plain, mins_f, cf, m_rec)
+                                                 ruf, lof, hif, plain, mins_f, cf, m_rec)
                     if code < 0:
                         code, ne = finish(i, d - 1, cell, score, pending, last_off, listed, traits, flags, inbox,
                                           acct, strikes, outstanding, acct_since, state, prm_f, mins_f, lists_f,
