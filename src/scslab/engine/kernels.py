@@ -8,8 +8,8 @@ A pass over the population does, for each agent ``i``:
 1. ``finish`` (the end of day d-1): apply the inbox (flag changes made by others) and the pending points
    (own acts + network penalties) -> clamp -> expiries and recovery -> domain account restoration -> list
    entries and exits (on publication days) -> consequences and attempts -> repayment -> record metrics.
-   Returns the start-of-day state code. An agent with an empty inbox, no pending points and no running
-   timer takes ``quick`` instead: nothing to do, or one recovery step inside its tier.
+   Returns the start-of-day state code. An agent that is not BUSY, with an empty inbox, takes ``quick``
+   instead while it stays in its tier: nothing to do, or its pending points and one recovery step.
 2. ``act`` (day d): one uniform draw gates the day; only if it is below the gate threshold are the
    events (acts, false attributions) resolved: the first that fires by inverse CDF, then the rest of the
    list the same way on its conditional tail (one draw per event that fires, plus one).
