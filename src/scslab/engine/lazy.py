@@ -183,6 +183,18 @@ def defer(i, d, cell, score, last_off, inbox, state, rq, rp, ru, mins, lim, rd):
     return cross + 1 if cross <= lim else NEVER
 
 
+@njit(nogil=True)
+def wake_at(ring, wake, d, i):
+    """Mark agent i, deferred at pass d, to be woken at pass ``wake``: in the fine slot of that pass when it
+    is within RING passes, else in the coarse slot of its window (at most COARSE windows ahead; settling
+    that window places it again). A plain call, not inlined: numba 0.68 miscompiled this function inlined
+    (``inline="always"``) into the parallel pass."""
+    if wake < d + RING:
+        set_bit(ring[wake % RING], i)
+    else:
+        set_bit(ring[RING + min(wake // RING, d // RING + COARSE) % COARSE], i)
+
+
 # --- the pass ---------------------------------------------------------------------------------------------
 
 @njit(parallel=True, nogil=True, cache=_CACHE)
@@ -297,10 +309,8 @@ def lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer, lim_c, li
                     elif (st & ST_RECOVERING) != 0:
                         if can_defer:
                             wake = defer(i, d, cell, score, last_off, inbox, state, rqa, rpa, rua, mins_a, lim_p, rd)
-                            if wake < d + H:
-                                set_bit(ring[wake % H], i)
-                            elif wake != NEVER:  # beyond the fine slots: the coarse slot of its window
-                                set_bit(ring[H + min(wake // H, d // H + COARSE) % COARSE], i)
+                            if wake != NEVER:
+                                wake_at(ring, wake, d, i)
                         else:
                             set_bit(nxt, i)
             if stopped:
@@ -332,11 +342,7 @@ def settle(lanes, n, d, ring, score, last_off, inbox, state, rq, rp, ru, mins, l
                 _, cross = plan_days(sv, a, (np.int64(state[i]) >> 3) & 7, rp, ru, mins)
                 if cross > lim:
                     continue
-                wake = max(cross + 1, d)
-                if wake < d + RING:
-                    set_bit(ring[wake % RING], i)
-                else:
-                    set_bit(ring[RING + min(wake // RING, d // RING + COARSE) % COARSE], i)
+                wake_at(ring, max(cross + 1, d), d, i)
 
 
 @njit(parallel=True, nogil=True, cache=_CACHE)
