@@ -83,6 +83,34 @@ def test_seeds_common_and_independent():
     assert len({r.seed for r in plan_runs(spec)}) == 12
 
 
+def test_catalogue_keeps_parameter_types_and_full_range_seeds(tmp_path):
+    """``create`` writes the pending rows as one Arrow table: parameter columns keep their SQL type (boolean,
+    integer, float, text; mixed values as text), seeds the whole unsigned 64-bit range, and a second call adds
+    nothing."""
+    from types import SimpleNamespace
+
+    from scslab.sweep.catalog import Catalog
+
+    values = [{"flag": True, "n": 1, "x": 1, "label": "a"}, {"flag": False, "n": 2, "x": 2.5, "label": 3},
+              {"flag": True, "n": 3, "x": 3, "label": None}]
+    runs = [SimpleNamespace(run=i, point=i, replicate=0, seed=2**64 - 1 - i, values=v) for i, v in enumerate(values)]
+    params = {name: [v[name] for v in values] for name in values[0]}
+    with Catalog(tmp_path / "catalog.duckdb") as cat:
+        for _ in range(2):
+            cat.create(runs, params, {"tier:A": "final", "network_penalties": "total"})
+        types = dict(cat.con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                     "WHERE table_name = 'runs'").fetchall())
+        table = cat.runs()
+        assert cat.outcomes() == {"tier_A": ("tier:A", "final"), "network_penalties": ("network_penalties", "total")}
+    assert (types["flag"], types["n"], types["x"], types["label"], types["seed"]) == (
+        "BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR", "UBIGINT")
+    assert table["run"].tolist() == [0, 1, 2] and (table["status"] == "pending").all()
+    assert [int(s) for s in table["seed"]] == [2**64 - 1, 2**64 - 2, 2**64 - 3]
+    assert table["flag"].tolist() == [True, False, True] and table["x"].tolist() == [1.0, 2.5, 3.0]
+    assert table["label"].tolist()[:2] == ["a", "3"] and pd.isna(table["label"].iloc[2])
+    assert "tier_A" in types and "network_penalties" in types
+
+
 def test_execute_run_matches_a_direct_simulation():
     spec, base = load_sweep(tiny())
     r = plan_runs(spec)[7]

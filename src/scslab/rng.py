@@ -11,6 +11,7 @@ The per-agent functions here are plain Python on NumPy scalars; ``engine.kernels
 from __future__ import annotations
 
 from enum import IntEnum
+from functools import lru_cache
 
 import numpy as np
 
@@ -71,12 +72,26 @@ def stream_key(seed: int, stream: int, day: int) -> np.uint64:
     return np.uint64(k)
 
 
-def day_keys(seed: int, day: int) -> np.ndarray:
-    """Keys of every stream for one day, as a uint64 array indexed by stream number."""
+_STREAM_BITS = np.arange(N_STREAMS, dtype=np.uint64) << np.uint64(40)
+
+
+@lru_cache(maxsize=64)
+def _seed_base(seed: int) -> np.uint64:
     with np.errstate(over="ignore"):
-        base = mix64(np.uint64(seed & 0xFFFFFFFFFFFFFFFF) ^ np.uint64(0x5EED5EED5EED5EED))
-        streams = np.arange(N_STREAMS, dtype=np.uint64)
-        return mix64(base ^ ((streams << np.uint64(40)) | np.uint64(day & 0xFFFFFFFFFF)))
+        return mix64(np.uint64(seed & 0xFFFFFFFFFFFFFFFF) ^ np.uint64(0x5EED5EED5EED5EED))
+
+
+def day_keys(seed: int, day: int) -> np.ndarray:
+    """Keys of every stream for one day, as a uint64 array indexed by stream number (the same as
+    :func:`stream_key` for each stream; integer arrays wrap around without warnings)."""
+    z = _STREAM_BITS | np.uint64(day & 0xFFFFFFFFFF)
+    z ^= _seed_base(seed)
+    z ^= z >> S30  # mix64, in place
+    z *= M1
+    z ^= z >> S27
+    z *= M2
+    z ^= z >> S31
+    return z
 
 
 def draw_array(key: np.uint64, agents: np.ndarray) -> np.ndarray:

@@ -201,22 +201,30 @@ def sparse_pass(rec, targets, cols, prm, starts, hh_head, hh_size, hh_adult, par
         n_out[ln] = nout
 
 
-def _sparse(plan: Plan, ep, rec: np.ndarray, ct, wake: np.ndarray):
+def sparse_parts(n: int) -> np.ndarray:
+    """The sparse pass's target ranges, one per thread: multiples of 64 (no two share a wake word)."""
+    L = max(1, numba.get_num_threads())
+    parts = np.linspace(0, n, L + 1).astype(np.int64) // 64 * 64
+    parts[-1] = n
+    return parts
+
+
+def _sparse(plan: Plan, ep, rec: np.ndarray, ct, wake: np.ndarray, parts: np.ndarray):
     """The sparse pass over one pass's records: (story rows in record order, network penalties per cell)."""
     K = int(ep.prm[P.K])
     targets = np.empty((len(rec), K), np.int64)
     tie_targets(rec, ep.prm, plan.region_starts, plan.friend_keys, targets)
-    L = max(1, numba.get_num_threads())
-    parts = np.linspace(0, plan.size, L + 1).astype(np.int64) // 64 * 64
-    parts[-1] = plan.size
+    L = len(parts) - 1
     # story rows: at most one per tie reached (a household has at most 16 members); uninitialised, as only
     # the rows written are read
-    rows = int((rec[:, 0] == EVENT.NETWORK).sum()) * (K + 16) + 1
+    rows = int(np.count_nonzero(rec[:, 0] == EVENT.NETWORK)) * (K + 16) + 1
     out, seq = np.empty((L, rows, EMIT_WIDTH), np.int64), np.empty((L, rows), np.int64)
     n_out = np.zeros(L, np.int64)
     net_cnt = np.zeros((L, plan.n_cells), np.int64)
     sparse_pass(rec, targets, ct, ep.prm, plan.region_starts, plan.hh_head, plan.hh_size, plan.hh_adult, parts,
                 net_cnt, out, seq, n_out, wake)
+    if L == 1:
+        return out[0, : n_out[0]][np.argsort(seq[0, : n_out[0]], kind="stable")], net_cnt[0]
     stories = np.concatenate([out[ln, : n_out[ln]] for ln in range(L)])
     order = np.argsort(np.concatenate([seq[ln, : n_out[ln]] for ln in range(L)]), kind="stable")
     return stories[order], net_cnt.sum(axis=0)
@@ -365,6 +373,8 @@ def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None,
         from .lazy import RING as H, lazy_days
 
         day_pass = lazy_days(plan, loop, initial_emit)
+    parts = sparse_parts(plan.size)  # the thread count does not change during a run
+    ka = day_keys(plan.seed, loop.day - 1)
     for d in range(loop.day, D + 1):
         do_fin, do_act = d > 0, d < D
         ef, ea = plan.epoch_at(max(d - 1, 0)), plan.epoch_at(min(d, D - 1))
@@ -373,29 +383,34 @@ def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None,
             loop.coverage[d] = cov
         else:  # the last pass only finishes day D-1; the act tables are passed but not read
             gate, cum, det, _ = plan.day_tables(D - 1)
-        kf, ka = day_keys(plan.seed, d - 1), day_keys(plan.seed, d)
+        kf, ka = ka, day_keys(plan.seed, d)  # day d-1's keys were day d-1's act keys
         full = d >= 2 and plan.epoch_at(d - 2) is not ef  # rules changed: cached state bytes may be stale
-        lists_f = ef.lists.copy()  # column 7: 0 on a publication day (kernels avoid a division per agent)
-        if do_fin:
+        lists_f = ef.lists
+        if do_fin and len(lists_f):  # column 7: 0 on a publication day (kernels avoid a division per agent)
+            lists_f = lists_f.copy()
             lists_f[:, 7] = (d - 1) % np.maximum(ef.lists[:, 7], 1)
         rec, cnt_f, cnt_a = day_pass(d, do_fin, do_act, full, ef, ea, lists_f, gate, cum, det, kf, ka, ks, NM, NC)
         wake = no_wake if loop.lazy is None else loop.lazy.ring[(d + 1) % H]
-        net_cnt = np.zeros(NC, np.int64)
         if len(rec):
-            tie_stories, net_cnt = _sparse(plan, ea, rec, ct, wake)
-            loop.stories.append(rec[rec[:, 0] == EVENT.STORY])
-            loop.stories.append(tie_stories)
-            loop.redress = np.concatenate([loop.redress, rec[rec[:, 0] == EVENT.REDRESS]])
+            n_kind = np.bincount(rec[:, 0], minlength=len(EVENT))
+            if n_kind[EVENT.STORY]:
+                loop.stories.append(rec[rec[:, 0] == EVENT.STORY])
+            if n_kind[EVENT.NETWORK] or n_kind[EVENT.LIST_CHANGE]:  # ties' penalties, children's sanctions
+                tie_stories, net_cnt = _sparse(plan, ea, rec, ct, wake, parts)
+                loop.stories.append(tie_stories)
+                if do_act:
+                    counts[d, ea.prm[P.M_NET]] += net_cnt
+            if n_kind[EVENT.REDRESS]:
+                loop.redress = np.concatenate([loop.redress, rec[rec[:, 0] == EVENT.REDRESS]])
         if do_act and len(loop.redress):
             loop.redress = _apply_redress(plan, ea, cols, loop.redress, d, cnt_a, loop.stories, wake)
         if do_fin:
-            counts[d - 1] += cnt_f.sum(axis=0)
+            counts[d - 1] += cnt_f.sum(axis=0) if len(cnt_f) > 1 else cnt_f[0]
             loop.story_scores[d - 1] = cols.score[loop.story_ids]
             if d - 1 in snap:
                 loop.score_hist[snap[d - 1]] = score_histogram(plan, cols, d - 1, loop.lazy is not None)
         if do_act:
-            counts[d] += cnt_a.sum(axis=0)
-            counts[d, ea.prm[P.M_NET]] += net_cnt
+            counts[d] += cnt_a.sum(axis=0) if len(cnt_a) > 1 else cnt_a[0]
         loop.day = d + 1
         if progress is not None and do_act:
             progress(d)
@@ -438,6 +453,8 @@ def grow(emit: np.ndarray) -> np.ndarray:
 
 def records(emit: np.ndarray, n_emit: np.ndarray) -> np.ndarray:
     """The rows appended in a pass, work item by work item (the order does not depend on threads)."""
+    if len(n_emit) == 1:
+        return emit[0, : n_emit[0]].copy()
     if not n_emit.any():
         return np.zeros((0, EMIT_WIDTH), np.int64)
     return np.concatenate([emit[c, : n_emit[c]] for c in range(len(n_emit))])

@@ -431,6 +431,10 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
     cand = np.zeros((L, NB, BLOCK), np.uint16)  # each lane's candidates in its current block, band by band
     buf = {"emit": np.zeros((L, max(emit_rows, emit_margin(plan.epochs[0].prm) + 1), EMIT_WIDTH), np.int64)}
     tail = n % 64
+    cur0 = np.stack([lanes[:, 0], lanes[:, 0] * BLOCK], axis=1)  # each lane's place: (block, agent)
+    can_defer = [_can_defer(plan, d) for d in range(plan.days + 1)]
+    ends = [_epoch_end(plan, d) for d in range(plan.days)]
+    tables: dict = {"gate": None}
 
     def day(d, do_fin, do_act, full, ef, ea, lists_f, gate, cum, det, kf, ka, ks, NM, NC):
         H = RING
@@ -438,27 +442,28 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
         if d % H == 0 and d > 0:  # a new window: its deferred wake-ups into the fine slots
             ep = plan.epoch_at(d - 1)
             settle(lanes, n, d, lz.ring, cols.score, cols.last_off, cols.inbox, cols.state, ep.prm[P.REC_QUIET],
-                   ep.prm[P.REC_PTS], ep.prm[P.REC_UPTO], ep.tier_mins, _epoch_end(plan, min(d - 1, plan.days - 1)))
+                   ep.prm[P.REC_PTS], ep.prm[P.REC_UPTO], ep.tier_mins, ends[min(d - 1, plan.days - 1)])
         if full:  # the rules changed: everyone takes the full end of day
             slot[:] = ALL_ONES
             if tail:
                 slot[-1] = np.uint64((1 << tail) - 1)
-        thr = np.array([int(gate[m].max()) if len(m) else 0 for m in members], np.uint64)
-        with np.errstate(divide="ignore"):
-            lq = np.log1p(-thr.astype(np.float64) / 2.0**32)
+        if gate is not tables["gate"]:  # a new day table (coverage or rules changed): bands' highest rates
+            tables["gate"] = gate
+            thr = np.array([int(gate[m].max()) if len(m) else 0 for m in members], np.uint64)
+            with np.errstate(divide="ignore"):
+                tables["thr"], tables["lq"] = thr, np.log1p(-thr.astype(np.float64) / 2.0**32)
         ec = plan.epoch_at(max(d - 2, 0))
-        cur = np.stack([lanes[:, 0], lanes[:, 0] * BLOCK], axis=1)
+        cur = cur0.copy()
         cnt_f = np.zeros((L, NM, NC), np.int64)
         cnt_a = np.zeros((L, NM, NC), np.int64)
         n_emit = np.zeros(L, np.int64)
         margin = emit_margin(ea.prm)
         while True:
-            lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, _can_defer(plan, d),
-                      _epoch_end(plan, max(d - 2, 0)), _epoch_end(plan, min(d, plan.days - 1)), lz.ring, bands,
-                      thr, lq, plan.region_starts, ct, ef.prm, ef.tier_mins, lists_f, ef.cons, ec.prm, ec.tier_mins,
-                      ea.prm, ea.tier_mins, ea.beh, ea.rep, cum, det, gate, kf, ka, ks, cnt_f, cnt_a, lz.rec_diff,
-                      buf["emit"], n_emit, margin)
-            if np.all(cur[:, 0] >= lanes[:, 1]):
+            lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer[d], ends[max(d - 2, 0)],
+                      ends[min(d, plan.days - 1)], lz.ring, bands, tables["thr"], tables["lq"], plan.region_starts,
+                      ct, ef.prm, ef.tier_mins, lists_f, ef.cons, ec.prm, ec.tier_mins, ea.prm, ea.tier_mins, ea.beh,
+                      ea.rep, cum, det, gate, kf, ka, ks, cnt_f, cnt_a, lz.rec_diff, buf["emit"], n_emit, margin)
+            if (cur[:, 0] >= lanes[:, 1]).all():
                 break
             buf["emit"] = grow(buf["emit"])
         return records(buf["emit"], n_emit), cnt_f, cnt_a
