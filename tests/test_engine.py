@@ -117,3 +117,21 @@ def test_dog_account_escalation_and_restoration():
     zero = st[st.event == "account_zero"]
     if len(zero):
         assert (zero.points < 0).all()
+
+
+def test_prefetch_is_only_a_hint():
+    """``prefetch`` (the sparse pass fetches the columns of ties a few records ahead) changes no value:
+    compiled it is LLVM's prefetch, uncompiled nothing."""
+    from numba import njit
+
+    from scslab.engine.bits import prefetch
+
+    @njit
+    def read_after_prefetch(a, i):
+        prefetch(a, i)
+        prefetch(a, a.shape[0] - 1)
+        return a[i]
+
+    a = np.arange(-5, 5, dtype=np.int16)
+    assert [read_after_prefetch(a, i) for i in range(10)] == list(range(-5, 5))
+    assert prefetch(a, 3) is None and a.tolist() == list(range(-5, 5))

@@ -1,7 +1,8 @@
-"""Bit operations on uint64 words, for the lazy engine's bitmaps (wake ring and bands).
+"""Bit operations on uint64 words, for the lazy engine's bitmaps (wake ring and bands), and a prefetch hint.
 
 Compiled, ``popcount`` and ``lowest`` are LLVM's ``ctpop`` and ``cttz`` (one instruction each on x86-64 and
-on GPUs); uncompiled (``NUMBA_DISABLE_JIT=1``), Python's own integer methods.
+on GPUs); uncompiled (``NUMBA_DISABLE_JIT=1``), Python's own integer methods. ``prefetch`` is LLVM's
+``prefetch`` compiled, nothing uncompiled: the sparse pass uses it for the scattered columns of ties.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
-__all__ = ["popcount", "lowest", "select", "set_bit", "ALL_ONES", "U64_1"]
+__all__ = ["popcount", "lowest", "select", "set_bit", "prefetch", "ALL_ONES", "U64_1"]
 
 ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 U64_1 = np.uint64(1)
@@ -41,6 +43,31 @@ def _cttz(typingctx, m):
     def codegen(context, builder, signature, args):
         return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
     return types.uint64(types.uint64), codegen
+
+
+def prefetch(a, i):
+    """Hint that ``a[i]`` will be read soon (compiled: LLVM's ``prefetch``, for reading, into all cache
+    levels); uncompiled, nothing. It changes no value: only when the line arrives."""
+
+
+@intrinsic
+def _prefetch(typingctx, a, i):
+    def codegen(context, builder, signature, args):
+        aty = signature.args[0]
+        ptr = cgutils.get_item_pointer(context, builder, aty, context.make_array(aty)(context, builder, args[0]),
+                                       [args[1]], wraparound=False)
+        i8p = builder.bitcast(ptr, ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p.type, i32, i32, i32]),
+                                            "llvm.prefetch.p0")
+        builder.call(fn, [i8p, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+    return types.void(a, i), codegen
+
+
+@overload(prefetch, inline="always")
+def _prefetch_jit(a, i):
+    return lambda a, i: _prefetch(a, i)
 
 
 @overload(popcount, inline="always")

@@ -19,6 +19,7 @@ from numba import njit, prange
 from ..compile import EVENT, FLAG, INBOX, SE, P, Plan
 from ..rng import Stream, day_keys
 from .kernels import EMIT_WIDTH, I16, NONE_DAY, build, emit_margin
+from .bits import prefetch
 from .histogram import run_snapshot_days, score_bins, score_histogram
 from .jitcache import engine_cache
 from .state import EMIT_ROWS, Columns, allocate, check_capacity
@@ -161,6 +162,14 @@ def sparse_pass(rec, targets, cols, prm, starts, hh_head, hh_size, hh_adult, par
         nc, o, sq = net_cnt[ln], out[ln], seq[ln]
         nout = 0
         for j in range(rec.shape[0]):
+            jn = j + 16  # the ties of a record 16 on: fetch their columns now, they are used then
+            if jn < rec.shape[0] and rec[jn, 0] == EVENT.NETWORK and rec[jn, 5] != 0:
+                for k in range(prm[P.K]):
+                    mm = targets[jn, k]
+                    if mm >= t0 and mm < t1:
+                        prefetch(pending, mm)
+                        prefetch(traits, mm)
+                        prefetch(flags, mm)
             kind, a, day = rec[j, 0], rec[j, 1], rec[j, 2]
             if kind == EVENT.NETWORK:
                 b, hh_pts, fr_pts = rec[j, 3], rec[j, 4], rec[j, 5]
