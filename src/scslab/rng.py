@@ -64,34 +64,27 @@ class Stream(IntEnum):
 N_STREAMS = 440
 
 
-def stream_key(seed: int, stream: int, day: int) -> np.uint64:
-    """The key of one (seed, stream, day)."""
-    with np.errstate(over="ignore"):
-        k = mix64(np.uint64(seed & 0xFFFFFFFFFFFFFFFF) ^ np.uint64(0x5EED5EED5EED5EED))
-        k = mix64(k ^ np.uint64(((stream & 0xFFFF) << 40) | (day & 0xFFFFFFFFFF)))
-    return np.uint64(k)
-
-
 _STREAM_BITS = np.arange(N_STREAMS, dtype=np.uint64) << np.uint64(40)
 
 
 @lru_cache(maxsize=64)
 def _seed_base(seed: int) -> np.uint64:
+    """The seed's own key, from which every (stream, day) key is mixed."""
     with np.errstate(over="ignore"):
         return mix64(np.uint64(seed & 0xFFFFFFFFFFFFFFFF) ^ np.uint64(0x5EED5EED5EED5EED))
+
+
+def stream_key(seed: int, stream: int, day: int) -> np.uint64:
+    """The key of one (seed, stream, day)."""
+    with np.errstate(over="ignore"):
+        k = mix64(_seed_base(seed) ^ np.uint64(((stream & 0xFFFF) << 40) | (day & 0xFFFFFFFFFF)))
+    return np.uint64(k)
 
 
 def day_keys(seed: int, day: int) -> np.ndarray:
     """Keys of every stream for one day, as a uint64 array indexed by stream number (the same as
     :func:`stream_key` for each stream; integer arrays wrap around without warnings)."""
-    z = _STREAM_BITS | np.uint64(day & 0xFFFFFFFFFF)
-    z ^= _seed_base(seed)
-    z ^= z >> S30  # mix64, in place
-    z *= M1
-    z ^= z >> S27
-    z *= M2
-    z ^= z >> S31
-    return z
+    return mix64(_seed_base(seed) ^ (_STREAM_BITS | np.uint64(day & 0xFFFFFFFFFF)))
 
 
 def draw_array(key: np.uint64, agents: np.ndarray) -> np.ndarray:

@@ -162,10 +162,9 @@ def sparse_pass(rec, targets, cols, prm, starts, hh_head, hh_size, hh_adult, par
         nc, o, sq = net_cnt[ln], out[ln], seq[ln]
         nout = 0
         for j in range(rec.shape[0]):
-            jn = j + 16  # the ties of a record 16 on: fetch their columns now, they are used then
-            if jn < rec.shape[0] and rec[jn, 0] == EVENT.NETWORK and rec[jn, 5] != 0:
-                for k in range(prm[P.K]):
-                    mm = targets[jn, k]
+            if j + 16 < rec.shape[0]:  # the ties of the record 16 on (-1 for other records): fetch their columns
+                for k in range(targets.shape[1]):
+                    mm = targets[j + 16, k]
                     if mm >= t0 and mm < t1:
                         prefetch(pending, mm)
                         prefetch(traits, mm)
@@ -232,8 +231,6 @@ def _sparse(plan: Plan, ep, rec: np.ndarray, ct, wake: np.ndarray, parts: np.nda
     net_cnt = np.zeros((L, plan.n_cells), np.int64)
     sparse_pass(rec, targets, ct, ep.prm, plan.region_starts, plan.hh_head, plan.hh_size, plan.hh_adult, parts,
                 net_cnt, out, seq, n_out, wake)
-    if L == 1:
-        return out[0, : n_out[0]][np.argsort(seq[0, : n_out[0]], kind="stable")], net_cnt[0]
     stories = np.concatenate([out[ln, : n_out[ln]] for ln in range(L)])
     order = np.argsort(np.concatenate([seq[ln, : n_out[ln]] for ln in range(L)]), kind="stable")
     return stories[order], net_cnt.sum(axis=0)
@@ -414,12 +411,12 @@ def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None,
         if do_act and len(loop.redress):
             loop.redress = _apply_redress(plan, ea, cols, loop.redress, d, cnt_a, loop.stories, wake)
         if do_fin:
-            counts[d - 1] += cnt_f.sum(axis=0) if len(cnt_f) > 1 else cnt_f[0]
+            counts[d - 1] += cnt_f.sum(axis=0)
             loop.story_scores[d - 1] = cols.score[loop.story_ids]
             if d - 1 in snap:
                 loop.score_hist[snap[d - 1]] = score_histogram(plan, cols, d - 1, loop.lazy is not None)
         if do_act:
-            counts[d] += cnt_a.sum(axis=0) if len(cnt_a) > 1 else cnt_a[0]
+            counts[d] += cnt_a.sum(axis=0)
         loop.day = d + 1
         if progress is not None and do_act:
             progress(d)
@@ -462,8 +459,6 @@ def grow(emit: np.ndarray) -> np.ndarray:
 
 def records(emit: np.ndarray, n_emit: np.ndarray) -> np.ndarray:
     """The rows appended in a pass, work item by work item (the order does not depend on threads)."""
-    if len(n_emit) == 1:
-        return emit[0, : n_emit[0]].copy()
     if not n_emit.any():
         return np.zeros((0, EMIT_WIDTH), np.int64)
     return np.concatenate([emit[c, : n_emit[c]] for c in range(len(n_emit))])

@@ -21,6 +21,7 @@ except, when the driver process itself is killed, the last 2 seconds': those are
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -112,13 +113,18 @@ class Catalog:
     def _insert(self, table: str, columns: dict[str, Any]) -> None:
         import pyarrow as pa
 
-        batch = pa.table(columns)
-        self.con.register("new_rows", batch)
-        try:
-            names = ", ".join(_quote(n) for n in columns)
+        names = ", ".join(_quote(n) for n in columns)
+        with self._registered("new_rows", pa.table(columns)):
             self.con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM new_rows")
+
+    @contextmanager
+    def _registered(self, name: str, table):
+        """``table`` (Arrow) readable as ``name`` in SQL while the block runs."""
+        self.con.register(name, table)
+        try:
+            yield
         finally:
-            self.con.unregister("new_rows")
+            self.con.unregister(name)
 
     def _ensure_outcomes(self, outcomes: dict[str, tuple[str, str]]) -> None:
         if self._known is None:
@@ -152,12 +158,10 @@ class Catalog:
         for row in self._done:
             by_columns.setdefault(tuple(row), []).append(row)
         for columns, rows in by_columns.items():
-            batch = pa.Table.from_pylist(rows)
-            self.con.register("finished_batch", batch)
             sets = ", ".join(f"{_quote(c)} = b.{_quote(c)}" for c in columns if c != "run")
-            self.con.execute(f"UPDATE runs SET status = 'done', error = NULL, attempts = NULL, finished = now(), "
-                             f"{sets} FROM finished_batch b WHERE runs.run = b.run")
-            self.con.unregister("finished_batch")
+            with self._registered("finished_batch", pa.Table.from_pylist(rows)):
+                self.con.execute(f"UPDATE runs SET status = 'done', error = NULL, attempts = NULL, finished = now(), "
+                                 f"{sets} FROM finished_batch b WHERE runs.run = b.run")
         for params in self._failed:
             self.con.execute("UPDATE runs SET status = 'failed', error = ?, attempts = ?, finished = now() "
                              "WHERE run = ?", list(params))
