@@ -30,7 +30,7 @@ _P_NAMES = """N LO HI BASE REC_PTS REC_QUIET REC_UPTO RETENTION STRIKE_WIN ACCT_
     REPAY_T REPAY_TS CONTEST_T REDRESS_DELAY NT NB NL NC CHILD_LISTS R T NE K K_LOCAL
     HAS_HH M_TIER M_LISTED M_ENTERED M_EXITED M_INNOCENT M_SANCT M_ATTEMPT M_ACCT_ZERO
     M_DEBTORS M_REPAID M_RECOVERED M_FALSE_MARKED M_ACTS M_DETECTED M_FALSE M_NEW_DEBT
-    M_NET M_REDRESSED M_TIES NM HAS_ACCT HAS_STRIKES HAS_OUTSTANDING BUSY_TIERS SIZE"""
+    M_NET M_REDRESSED M_TIES NM M_CODE HAS_ACCT HAS_STRIKES HAS_OUTSTANDING BUSY_TIERS SIZE"""
 
 # IntEnums, because numba reads their members as compile-time integer constants.
 P = IntEnum("P", _P_NAMES.split(), start=0)
@@ -139,8 +139,18 @@ class Plan:
     def day_tables(self, day: int):
         """(gate, cum, det, coverage) for ``day``; see :func:`_day_tables`."""
         e = self.epoch_at(day)
-        cov = tuple(_coverage(e.scenario.channels[c], day) for c in self.channel_names)
-        return _day_tables(self, self.epochs.index(e), cov)
+        return _day_tables(self, self.epochs.index(e), self.coverage(day))
+
+    def day_probabilities(self, day: int):
+        """(p, det) for ``day`` as float64: p[cell, state, event], det[region, group, behaviour, channel];
+        see :func:`_day_probabilities`."""
+        e = self.epoch_at(day)
+        return _day_probabilities(self, self.epochs.index(e), self.coverage(day))
+
+    def coverage(self, day: int) -> tuple:
+        """Each channel's coverage on ``day``."""
+        e = self.epoch_at(day)
+        return tuple(_coverage(e.scenario.channels[c], day) for c in self.channel_names)
 
 
 def _coverage(ch, day: int) -> float:
@@ -162,8 +172,17 @@ def _effective(plan: Plan, s: Scenario, cov: tuple, c: str, region: str) -> floa
     return min(1.0, cov[plan.channel_names.index(c)] * factor)
 
 
+def _cached(plan: Plan, key, make):
+    hit = plan.table_cache.get(key)
+    if hit is None:
+        if len(plan.table_cache) > 64:
+            plan.table_cache.clear()
+        hit = plan.table_cache[key] = make()
+    return hit
+
+
 def _day_tables(plan: Plan, epoch_index: int, cov: tuple):
-    """Probability tables for one day.
+    """Threshold tables for one day.
 
     gate[cell, state]        threshold: P(at least one event fires today)
     cum[cell, state, e]      threshold: P(first event that fires is <= e)  (inverse-CDF for the first event)
@@ -171,10 +190,22 @@ def _day_tables(plan: Plan, epoch_index: int, cov: tuple):
     Events are 2*NB: act of behaviour b (2b) and false attribution of b (2b+1).
     A state is tier * 8 + sanctioned * 4 + holder * 2 + adult.
     """
-    key = (epoch_index, cov)
-    hit = plan.table_cache.get(key)
-    if hit is not None:
-        return hit
+    def make():
+        p, det = _day_probabilities(plan, epoch_index, cov)
+        cum = threshold(1.0 - np.cumprod(1.0 - p, axis=2))
+        gate = cum[:, :, -1].copy() if p.shape[2] else np.zeros(p.shape[:2], np.uint64)
+        return gate, cum, threshold(det), np.array(cov, dtype=np.float64)
+
+    return _cached(plan, (epoch_index, cov), make)
+
+
+def _day_probabilities(plan: Plan, epoch_index: int, cov: tuple):
+    """p[cell, state, e]: probability that event e fires for one agent-day; det[region, group, b, j] as in
+    :func:`_day_tables`, as probabilities."""
+    return _cached(plan, ("p", epoch_index, cov), lambda: _probabilities(plan, epoch_index, cov))
+
+
+def _probabilities(plan: Plan, epoch_index: int, cov: tuple):
     s = plan.epochs[epoch_index].scenario
     pop = s.population
     R, G, C, NT, NB = (len(plan.region_names), len(plan.group_names), len(plan.class_names),
@@ -216,15 +247,7 @@ def _day_tables(plan: Plan, epoch_index: int, cov: tuple):
                     miss *= 1.0 - min(1.0, e * s.channels[c].detect * grp.detect_factor)
                     det[ri, gi, bi, j] = b.detect * (1.0 - miss)
     # cells are region * (C * G) + class * G + group; states tier * 8 + sanctioned * 4 + holder * 2 + adult
-    p = p.reshape(R * C * G, NT * 8, NE)
-    none_up_to = np.cumprod(1.0 - p, axis=2)
-    cum = threshold(1.0 - none_up_to)
-    gate = cum[:, :, -1].copy() if NE else np.zeros(p.shape[:2], np.uint64)
-    out = (gate, cum, threshold(det), np.array(cov, dtype=np.float64))
-    if len(plan.table_cache) > 64:
-        plan.table_cache.clear()
-    plan.table_cache[key] = out
-    return out
+    return p.reshape(R * C * G, NT * 8, NE), det
 
 
 def consequence_metrics(kind: str, name: str) -> tuple[str, str]:
@@ -307,6 +330,7 @@ def _epoch(plan_parts: dict, s: Scenario, start: int) -> Epoch:
     for k, v in plan_parts["metric_offsets"].items():
         prm[k] = v
     prm[P.NM] = len(plan_parts["metric_names"])
+    prm[P.M_CODE] = -1  # the lazy engine's rows of people per state code (engine/detected.py); none here
 
     beh = np.zeros((len(behaviours), 8), np.int32)
     rep = np.zeros((len(behaviours), 8), np.int32)

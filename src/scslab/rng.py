@@ -49,6 +49,8 @@ class Stream(IntEnum):
     ATTEMPT = 291      # + consequence: attempts at a sanctioned / rewarded activity
     VICTIM = 310       # reserved
     SKIP = 311         # lazy engine: geometric skips to the next candidate (keyed by band and block)
+    UNDETECTED = 312   # lazy engine: + behaviour: undetected acts of the agents it visits (engine/detected.py)
+    UNDETECTED_COUNT = 345  # lazy engine: undetected acts of everyone else, counted in aggregate
     # population (day-independent; use day = 0)
     CLASS = 400
     GROUP = 401

@@ -220,6 +220,7 @@ def build(jit):
         """End of day d for agent i; returns (state code for the next day, emit count)."""
         f0 = flags[i]
         f = f0
+        code0 = np.int64(state[i]) & 63
         s0 = np.int64(score[i])
         nt = prm[P.NT]
         tier0 = tier_of(s0, mins, nt)
@@ -355,7 +356,11 @@ def build(jit):
             state[i] = pack_state(tier, f, on, s, prm) | ST_BUSY
         else:
             state[i] = pack_state(tier, f, on, s, prm)
-        return state_code(tier, f), ne
+        code = state_code(tier, f)
+        if prm[P.M_CODE] >= 0 and code != code0 and not story:  # people per state code (lazy engine only)
+            cnt[prm[P.M_CODE] + code0, cell] -= 1
+            cnt[prm[P.M_CODE] + code, cell] += 1
+        return code, ne
 
     @jit
     def apply_points(i, d, b, ch, false, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
@@ -464,7 +469,7 @@ def build(jit):
                 e += 1
         return ne
 
-    return _Namespace(draw=draw, tier_of=tier_of, clamp=clamp, init_agent=init_agent, state_code=state_code,
+    return _Namespace(draw=draw, put=put, tier_of=tier_of, clamp=clamp, init_agent=init_agent, state_code=state_code,
                       quick=quick, pack_state=pack_state, levels=levels, applies=applies, listed_mask=listed_mask,
                       finish=finish, act=act, events=events, apply_points=apply_points, partner=partner,
                       household_head=household_head, region_of=region_of, mix=mix)

@@ -20,16 +20,14 @@ A pass d (finish day d-1, act on day d) visits, in increasing id order within fi
 2. **Candidates**: agents are grouped into bands of cells with similar gate rates (bitmaps, one bit per
    agent and band). Within a band with today's highest gate ``p``, the next candidate is ``k`` members on,
    ``k ~ Geometric(p)`` drawn from the counter-based stream ``SKIP`` keyed by (day, block, band). A candidate
-   acts when ``v < gate[cell, state]``, with ``v`` uniform on ``[0, p)``: the thinning makes each agent act
-   with exactly its own probability, and ``v`` given acceptance is uniform on ``[0, gate)`` as the dense
-   engine's ``u`` is, so the same ``events`` function resolves what happened.
+   is accepted when ``v < gate[cell, state]``, with ``v`` uniform on ``[0, p)``: the thinning makes each
+   agent's day have an event with exactly its own probability, and ``v`` given acceptance is uniform on
+   ``[0, gate)`` as the dense engine's ``u`` is. The gate here counts only *detected* events: undetected acts
+   change nothing but a count, and are counted in aggregate (``engine/detected.py``).
 
-**Deferred recovery.** In a scenario without record retention or escalation (``plain``), an idle agent below
-the recovery ceiling gains ``rec_pts`` on every day ``u >= a = max(last_off + rec_quiet, 0)``. Such an agent
-is left alone: its score column holds the *virtual* score ``sv`` anchored at ``a`` (real score on day u is
-``min(upto, sv + rec_pts * (u - a + 1))``), ``inbox`` carries the ``VIRTUAL`` bit, and its future recovery
-steps are added to the ``recovering`` metric as a difference array (``rec_diff``), cancelled from the day it is
-next visited. Deferral never spans a change of rules (the day after a timeline change visits everyone).
+**Deferred recovery** (``engine/deferral.py``): a recovering idle agent whose recovery can be worked out in
+closed form is left alone until the day it crosses into a higher tier. Deferral never spans a change of
+rules (the day after a timeline change visits everyone).
 
 The result depends on the seed only (not on threads or chunking), and agrees with the dense engine in law,
 not draw for draw: the two engines use different random streams for who acts.
@@ -42,26 +40,23 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from ..compile import INBOX, P, Plan
+from ..compile import FLAG, INBOX, P, Plan
 from ..rng import GOLDEN, Stream
 from .bits import ALL_ONES, U64_1, lowest, popcount, select, set_bit
 from .cpu import _CACHE, _K, grow, records
+from .deferral import BLOCK, COARSE, NEVER, RING, defer, materialize, settle, wake_at
+from .detected import count_undetected, detected_events, lazy_tables, undetected
 
 __all__ = ["LazyState", "lazy_start", "lazy_days", "BLOCK", "RING", "COARSE", "ring_bytes", "ALL_ONES"]
 
-BLOCK = 1 << 16          # agents per block: the unit of random streams and of parallel work
-RING = 8                 # passes the wake ring looks ahead (H): its fine slots, one per pass
-COARSE = 4               # coarse slots, one per window of RING passes beyond the fine slots
 MAX_LANES = 32           # parallel work items (contiguous runs of blocks); the result does not depend on it
 MAX_BANDS = 4
-NEVER = 1 << 40
 
-finish, quick, events, draw = _K.finish, _K.quick, _K.events, _K.draw
+finish, quick, draw = _K.finish, _K.quick, _K.draw
 mix = _K.mix
 VIRTUAL = np.uint8(INBOX.VIRTUAL)
-KEEP = np.uint8(0xFF ^ INBOX.VIRTUAL)
 ST_RECOVERING, ST_BUSY = 64, 128
-NOT_RECOVERING = np.uint8(0xFF ^ 64)
+F_STORY = FLAG.STORY
 TWO53 = 1.0 / 9007199254740992.0
 
 
@@ -72,10 +67,13 @@ class LazyState:
     ``ring[p % RING]`` holds one bit per agent to visit at pass p, and ``ring[RING + w % COARSE]`` one bit
     per agent whose deferred recovery wakes it in window w (passes ``RING * w .. RING * w + RING - 1``), beyond
     the fine slots' reach; ``rec_diff[lane, day, cell]`` the daily changes of the ``recovering`` count from
-    deferred recoveries (added up when the run finishes)."""
+    deferred recoveries (added up when the run finishes). ``people[code, cell]`` counts the agents (story
+    agents aside) per state code as of the last pass; it is derived from the columns when a run starts or
+    resumes, so checkpoints do not hold it."""
 
     ring: np.ndarray        # uint64[RING + COARSE, words]
     rec_diff: np.ndarray    # int64[lanes, days + 1, cells]
+    people: np.ndarray | None = None  # int64[states, cells]
 
 
 def ring_bytes(n: int, n_bands: int = MAX_BANDS) -> int:
@@ -124,89 +122,21 @@ def block_candidates(words, b0, b1, key, lq, out):
     return nc
 
 
-# --- deferred recovery ------------------------------------------------------------------------------------
-
-@njit(inline="always", nogil=True)
-def steps(gap, rec_pts):
-    """Recovery steps of ``rec_pts`` points that close a positive ``gap``: ceil(gap / rec_pts). One point a
-    day, the common case, needs no division (a 64-bit division costs as much as the rest of a visit)."""
-    if rec_pts == 1:
-        return gap
-    return (gap + rec_pts - 1) // rec_pts
-
-
-@njit(inline="always", nogil=True)
-def plan_days(sv, a, tier, rec_pts, rec_upto, mins):
-    """Last day of quiet recovery steps, and the day of the step that crosses into a higher tier (or NEVER),
-    for virtual score ``sv`` anchored at day ``a``: step j (j >= 1) falls on day a + j - 1."""
-    n_up = steps(rec_upto - sv, rec_pts)
-    last, cross = a + n_up - 1, NEVER
-    if tier > 0 and mins[tier - 1] <= rec_upto:
-        n_cr = steps(mins[tier - 1] - sv, rec_pts)
-        if n_cr <= n_up:
-            cross = a + n_cr - 1
-            last = cross - 1
-    return last, cross
-
-
-@njit(inline="always", nogil=True)
-def materialize(i, d, cell, score, last_off, inbox, state, rq, rp, ru, mins, lim, rd):
-    """Bring a deferred agent to the end of day d-2 (pass d finishes d-1 itself) and cancel its planned
-    recovery counts from day d-1 on."""
-    sv = np.int64(score[i])
-    a = max(np.int64(last_off[i]) + rq, 0)
-    last, _ = plan_days(sv, a, (np.int64(state[i]) >> 3) & 7, rp, ru, mins)
-    lo, hi = max(a, d - 1), min(last, lim)
-    if lo <= hi:
-        rd[lo, cell] -= 1
-        rd[hi + 1, cell] += 1
-    s = min(ru, sv + rp * max(0, d - 1 - a))
-    score[i] = s
-    inbox[i] &= KEEP
-    if s >= ru:  # the ceiling was reached: no longer recovering (as the dense engine's ``quick`` records it)
-        state[i] &= NOT_RECOVERING
-
-
-@njit(inline="always", nogil=True)
-def defer(i, d, cell, score, last_off, inbox, state, rq, rp, ru, mins, lim, rd):
-    """Leave a recovering idle agent alone after pass d; returns the pass to wake it at (or NEVER)."""
-    s = np.int64(score[i])
-    a = max(np.int64(last_off[i]) + rq, 0)
-    sv = s - rp * max(0, d - a)
-    last, cross = plan_days(sv, a, (np.int64(state[i]) >> 3) & 7, rp, ru, mins)
-    lo, hi = max(a, d), min(last, lim)
-    if lo <= hi:
-        rd[lo, cell] += 1
-        rd[hi + 1, cell] -= 1
-    score[i] = sv
-    inbox[i] = VIRTUAL
-    return cross + 1 if cross <= lim else NEVER
-
-
-@njit(nogil=True)
-def wake_at(ring, wake, d, i):
-    """Mark agent i, deferred at pass d, to be woken at pass ``wake``: in the fine slot of that pass when it
-    is within RING passes, else in the coarse slot of its window (at most COARSE windows ahead; settling
-    that window places it again). A plain call, not inlined: numba 0.68 miscompiled this function inlined
-    (``inline="always"``) into the parallel pass."""
-    if wake < d + RING:
-        set_bit(ring[wake % RING], i)
-    else:
-        set_bit(ring[RING + min(wake // RING, d // RING + COARSE) % COARSE], i)
-
-
 # --- the pass ---------------------------------------------------------------------------------------------
 
 @njit(parallel=True, nogil=True, cache=_CACHE)
 def lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer, lim_c, lim_p, ring,
               bands, band_thr, band_lq, starts, cols, prm_f, mins_f, lists_f, cons_f, prm_c, mins_c, prm_a,
-              mins_a, beh, rep, cum, det, gate, kf, ka, ks, cnt_f, cnt_a, rec_diff, emit, n_emit, margin):
+              mins_a, beh, rep, cum, det, gate, und, kf, ka, ks, cnt_f, cnt_a, rec_diff, emit, n_emit, margin):
     """Pass d over the woken agents and today's candidates, lane by lane (see the module docstring).
 
     Each block's candidates are drawn first, band by band, into ``cand[lane, band]`` (offsets in the block),
     then the block's woken agents and candidates are visited in id order. A lane that runs short of emit
     buffer stops before the agent that might not fit and saves its place in ``cur`` (block, agent); the
-    driver grows the buffer and calls again, and the block's candidates are drawn again, the same."""
+    driver grows the buffer and calls again, and the block's candidates are drawn again, the same.
+
+    Agents visited for a detected event are counted by state code in ``cnt_a[lane, M_CODE + code]``: they
+    and the story agents draw their undetected acts themselves (``engine/detected.py``)."""
     H = RING
     cap = emit.shape[1]
     NB = bands.shape[0]
@@ -216,6 +146,7 @@ def lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer, lim_c, li
     lof, hif = prm_f[P.LO], prm_f[P.HI]
     plain = prm_f[P.HAS_OUTSTANDING] == 0 and prm_f[P.HAS_STRIKES] == 0
     m_rec = prm_f[P.M_RECOVERED]
+    m_code, m_acts = prm_a[P.M_CODE], prm_a[P.M_ACTS]
     rqc, rpc, ruc = prm_c[P.REC_QUIET], prm_c[P.REC_PTS], prm_c[P.REC_UPTO]
     rqa, rpa, rua = prm_a[P.REC_QUIET], prm_a[P.REC_PTS], prm_a[P.REC_UPTO]
     skip_key = ka[Stream.SKIP]
@@ -297,10 +228,16 @@ def lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer, lim_c, li
                     if woken:
                         accepted = v < gate[cell, code]
                     if accepted:
-                        ne = events(v, i, d, code, cell, r, score, pending, last_off, listed, traits, flags, inbox,
-                                    acct, strikes, outstanding, acct_since, state, prm_a, beh, rep, cum, det, ka,
-                                    ca, em, ne)
+                        ne, found = detected_events(v, i, d, code, cell, r, score, pending, last_off, listed,
+                                                    traits, flags, inbox, acct, strikes, outstanding, acct_since,
+                                                    state, prm_a, beh, rep, cum, det, ka, ca, em, ne)
+                        story = (flags[i] & F_STORY) != 0
+                        if not story:
+                            ca[m_code + code, cell] += 1
+                        ne = undetected(i, d, cell, code, found, story, und, ka, m_acts, ca, em, ne)
                     at[kb] += 1
+                if woken and not accepted and do_act and state[i] >= ST_BUSY and (flags[i] & F_STORY) != 0:
+                    ne = undetected(i, d, cell, code, 0, True, und, ka, m_acts, ca, em, ne)
                 visited = woken or accepted
                 if visited and do_act:  # who must be seen again, and when
                     st = np.int64(state[i])
@@ -322,40 +259,20 @@ def lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer, lim_c, li
 
 
 @njit(parallel=True, nogil=True, cache=_CACHE)
-def settle(lanes, n, d, ring, score, last_off, inbox, state, rq, rp, ru, mins, lim):
-    """Start of window ``d // RING`` (``d`` a multiple of RING): move the agents in its coarse slot to the fine
-    slot of their wake-up pass, or to a later window's coarse slot. The wake-up pass is worked out as ``defer``
-    did (same virtual score, anchor and tier; same rules, since deferral never spans a change of rules);
-    agents no longer deferred (visited since) are dropped."""
-    slot = ring[RING + (d // RING) % COARSE]
-    for ln in prange(lanes.shape[0]):
-        for w in range(lanes[ln, 0] * (BLOCK // 64), min(lanes[ln, 1] * (BLOCK // 64), slot.shape[0])):
-            m = slot[w]
-            slot[w] = 0
-            while m != 0:
-                i = (w << 6) + np.int64(lowest(m))
-                m &= m - U64_1
-                if (inbox[i] & VIRTUAL) == 0:
-                    continue
-                sv = np.int64(score[i])
-                a = max(np.int64(last_off[i]) + rq, 0)
-                _, cross = plan_days(sv, a, (np.int64(state[i]) >> 3) & 7, rp, ru, mins)
-                if cross > lim:
-                    continue
-                wake_at(ring, max(cross + 1, d), d, i)
-
-
-@njit(parallel=True, nogil=True, cache=_CACHE)
-def build_bitmaps(lanes, n, starts, T, traits, state, pending, inbox, band_of_cell, bands, wake):
-    """Band membership of every agent, and the agents to wake at pass 1 (BUSY, recovering, or waiting)."""
+def build_bitmaps(lanes, n, starts, T, traits, state, pending, inbox, flags, band_of_cell, bands, wake, people):
+    """Band membership of every agent, the agents to wake at pass 1 (BUSY, recovering, or waiting), and the
+    people (story agents aside) per state code and cell in ``people[lane]`` (when it has rows)."""
     for ln in prange(lanes.shape[0]):
         r = 0
         for i in range(lanes[ln, 0] * BLOCK, min(lanes[ln, 1] * BLOCK, n)):
             while i >= starts[r + 1]:
                 r += 1
-            k = band_of_cell[r * T + np.int64(traits[i])]
+            cell = r * T + np.int64(traits[i])
+            k = band_of_cell[cell]
             if k < bands.shape[0]:
                 set_bit(bands[k], i)
+            if people.shape[1] > 0 and (flags[i] & F_STORY) == 0:
+                people[ln, np.int64(state[i]) & 63, cell] += 1
             if wake.shape[0] > 0 and (state[i] >= ST_RECOVERING or pending[i] != 0 or inbox[i] != 0):
                 set_bit(wake, i)
 
@@ -376,7 +293,7 @@ def _band_cells(plan: Plan) -> np.ndarray:
                    *(e.start for e in plan.epochs if e.start < plan.days)})
     rate = np.zeros(plan.n_cells)
     for day in days:
-        rate = np.maximum(rate, plan.day_tables(day)[0].max(axis=1) / 2.0**32)
+        rate = np.maximum(rate, lazy_tables(plan, day)[0].max(axis=1) / 2.0**32)
     if not (rate > 0).any():
         return np.zeros(plan.n_cells, np.int64)
     k = np.full(plan.n_cells, MAX_BANDS - 1, np.int64)
@@ -410,7 +327,8 @@ def lazy_start(plan: Plan, cols) -> LazyState:
     ring = np.zeros((RING + COARSE, -(-n // 64)), np.uint64)
     no_bands = np.zeros((0, ring.shape[1]), np.uint64)
     build_bitmaps(lanes, n, plan.region_starts, plan.epochs[0].prm[P.T], cols.traits, cols.state, cols.pending,
-                  cols.inbox, np.zeros(plan.n_cells, np.int64), no_bands, ring[1])
+                  cols.inbox, cols.flags, np.zeros(plan.n_cells, np.int64), no_bands, ring[1],
+                  np.zeros((len(lanes), 0, 0), np.int64))
     return LazyState(ring=ring, rec_diff=np.zeros((len(lanes), plan.days + 1, plan.n_cells), np.int64))
 
 
@@ -425,8 +343,11 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
     band_of_cell = _band_cells(plan)
     NB = int(band_of_cell.max()) + 1
     bands = np.zeros((NB, lz.ring.shape[1]), np.uint64)
+    NM, NS = len(plan.metric_names), plan.n_states
+    people = np.zeros((L, NS, plan.n_cells), np.int64)
     build_bitmaps(lanes, n, plan.region_starts, plan.epochs[0].prm[P.T], cols.traits, cols.state, cols.pending,
-                  cols.inbox, band_of_cell, bands, np.zeros(0, np.uint64))
+                  cols.inbox, cols.flags, band_of_cell, bands, np.zeros(0, np.uint64), people)
+    lz.people = people.sum(axis=0)  # [code, cell] at the start of day loop.day - 1, kept up to date below
     members = [np.flatnonzero(band_of_cell == k) for k in range(NB)]
     cand = np.zeros((L, NB, BLOCK), np.uint16)  # each lane's candidates in its current block, band by band
     buf = {"emit": np.zeros((L, max(emit_rows, emit_margin(plan.epochs[0].prm) + 1), EMIT_WIDTH), np.int64)}
@@ -435,8 +356,17 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
     can_defer = [_can_defer(plan, d) for d in range(plan.days + 1)]
     ends = [_epoch_end(plan, d) for d in range(plan.days)]
     tables: dict = {"gate": None}
+    prm_of: dict = {}
 
-    def day(d, do_fin, do_act, full, ef, ea, lists_f, gate, cum, det, kf, ka, ks, NM, NC):
+    def with_code_rows(ep):
+        """The epoch's parameters with ``M_CODE`` naming the rows after the metrics (people per code)."""
+        if id(ep) not in prm_of:
+            prm_of[id(ep)] = prm = ep.prm.copy()
+            prm[P.M_CODE] = NM
+        return prm_of[id(ep)]
+
+    def day(d, do_fin, do_act, full, ef, ea, lists_f, _gate, _cum, det, kf, ka, ks, NM_, NC):
+        gate, cum, und, und_p = lazy_tables(plan, d if do_act else plan.days - 1)
         H = RING
         slot = lz.ring[d % H]
         if d % H == 0 and d > 0:  # a new window: its deferred wake-ups into the fine slots
@@ -454,18 +384,24 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
                 tables["thr"], tables["lq"] = thr, np.log1p(-thr.astype(np.float64) / 2.0**32)
         ec = plan.epoch_at(max(d - 2, 0))
         cur = cur0.copy()
-        cnt_f = np.zeros((L, NM, NC), np.int64)
-        cnt_a = np.zeros((L, NM, NC), np.int64)
+        cnt_f = np.zeros((L, NM + NS, NC), np.int64)
+        cnt_a = np.zeros((L, NM + NS, NC), np.int64)
         n_emit = np.zeros(L, np.int64)
         margin = emit_margin(ea.prm)
         while True:
             lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer[d], ends[max(d - 2, 0)],
                       ends[min(d, plan.days - 1)], lz.ring, bands, tables["thr"], tables["lq"], plan.region_starts,
-                      ct, ef.prm, ef.tier_mins, lists_f, ef.cons, ec.prm, ec.tier_mins, ea.prm, ea.tier_mins, ea.beh,
-                      ea.rep, cum, det, gate, kf, ka, ks, cnt_f, cnt_a, lz.rec_diff, buf["emit"], n_emit, margin)
+                      ct, with_code_rows(ef), ef.tier_mins, lists_f, ef.cons, ec.prm, ec.tier_mins, with_code_rows(ea),
+                      ea.tier_mins, ea.beh, ea.rep, cum, det, gate, und, kf, ka, ks, cnt_f, cnt_a, lz.rec_diff,
+                      buf["emit"], n_emit, margin)
             if (cur[:, 0] >= lanes[:, 1]).all():
                 break
             buf["emit"] = grow(buf["emit"])
-        return records(buf["emit"], n_emit), cnt_f, cnt_a
+        if do_fin:  # people per state code at the start of day d
+            lz.people = lz.people + cnt_f[:, NM:].sum(axis=0)
+        if do_act:  # undetected acts of the people not visited
+            acts = count_undetected(lz.people, cnt_a[:, NM:].sum(axis=0), und_p, ka[Stream.UNDETECTED_COUNT])
+            cnt_a[0, ea.prm[P.M_ACTS]:ea.prm[P.M_ACTS] + acts.shape[0]] += acts
+        return records(buf["emit"], n_emit), cnt_f[:, :NM], cnt_a[:, :NM]
 
     return day

@@ -78,13 +78,14 @@ def count_bytes(plan: Plan) -> int:
 
 def lazy_bytes(plan: Plan) -> int:
     """What the lazy engine adds: the wake ring and band bitmaps (2 bytes per agent at most), and the
-    per-lane deferred recovery counts, candidate offsets and buffers."""
+    per-lane deferred recovery counts, candidate offsets and buffers (counters: the metrics and the people
+    per state code)."""
     from .lazy import BLOCK, MAX_BANDS, _lanes, ring_bytes
 
     lanes = len(_lanes(plan.size))
     NM = len(plan.metric_names)
     return (ring_bytes(plan.size, MAX_BANDS) + lanes * (plan.days + 1) * plan.n_cells * 8
-            + lanes * (EMIT_ROWS * 48 + 2 * NM * plan.n_cells * 8 + MAX_BANDS * BLOCK * 2))
+            + lanes * (EMIT_ROWS * 48 + 2 * (NM + plan.n_states) * plan.n_cells * 8 + MAX_BANDS * BLOCK * 2))
 
 
 def estimate_bytes(plan: Plan, chunk: int = 1 << 16, engine: str = "dense") -> int:

@@ -1,0 +1,165 @@
+"""The lazy engine visits an agent for what is *detected*; undetected acts are counted, not visited.
+
+An undetected act changes nothing about the agent (no points, no flag, no record): it only adds one to the
+day's ``acts:B`` metric, and one story event if the agent is a story agent. On bench-v1 a third of the days
+with an act have only undetected acts. So the lazy engine splits each behaviour's act into two events of one
+agent-day, with the same joint law as the dense engine's:
+
+* a **detected act** of b, with probability ``p_b * delta_b`` (``delta_b``: detected by some channel), whose
+  channel is drawn given detection; and false attributions as before. These are the events that reach an
+  agent (:func:`lazy_tables`: ``gate`` and ``cum`` of the detected events only), resolved by
+  :func:`detected_events`.
+* an **undetected act** of b, which, given no detected act of b, has probability
+  ``r_b = p_b (1 - delta_b) / (1 - p_b delta_b)``, independently over behaviours.
+
+Agents visited for a detected event, and story agents (which are visited every day and log their acts), draw
+their undetected acts themselves (:func:`undetected`). Everyone else has no detected event that day, so the
+undetected acts of b among the ``n`` others of a (cell, state code) are Binomial(n, r_b): drawn in aggregate,
+once a day, by :func:`count_undetected`. The counts of people per state code come from the end of day
+(``kernels.finish`` keeps them when ``prm[M_CODE]`` names their rows) and the counts of visited agents from
+the pass, in the same rows of the act counters.
+
+The result is exact in law (sums of independent Bernoulli draws with one rate are binomial); like the rest of
+the lazy engine it is not the dense engine draw for draw.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..compile import EVENT, FLAG, INBOX, SE, P, Plan, _cached
+from ..rng import S32, Stream, threshold
+from .cpu import _K
+
+__all__ = ["lazy_tables", "detected_events", "undetected", "count_undetected"]
+
+draw, put, apply_points = _K.draw, _K.put, _K.apply_points
+ONE32 = np.uint64(1 << 32)
+F_DEBT, IN_DEBT = FLAG.DEBT, INBOX.DEBT
+
+
+def lazy_tables(plan: Plan, day: int):
+    """(gate, cum, und, und_p) for ``day``: ``gate[cell, state]`` and ``cum[cell, state, e]`` as the dense
+    engine's tables (``compile._day_tables``) but for detected acts (2b) and false attributions (2b+1) only;
+    ``und[cell, state, b]`` the inverse-CDF thresholds of the undetected acts given no detected act, and
+    ``und_p`` their probabilities ``r_b`` (float64)."""
+    e = plan.epoch_at(day)
+    index, cov = plan.epochs.index(e), plan.coverage(day)
+
+    def make():
+        p, det = plan.day_probabilities(day)
+        R, G = len(plan.region_names), len(plan.group_names)
+        C, NB = len(plan.class_names), len(plan.behaviour_names)
+        nch = e.beh[:, 6].astype(np.int64)
+        delta = np.where(nch > 0, det[:, :, np.arange(NB), np.maximum(nch - 1, 0)], 0.0)  # [region, group, b]
+        delta = np.broadcast_to(delta[:, None], (R, C, G, NB)).reshape(R * C * G, 1, NB)  # cells as in compile
+        act = p[:, :, 0::2]
+        pe = p.copy()
+        pe[:, :, 0::2] = act * delta
+        with np.errstate(invalid="ignore", divide="ignore"):
+            und_p = np.nan_to_num(act * (1.0 - delta) / (1.0 - act * delta), nan=0.0, posinf=0.0)
+        cum = threshold(1.0 - np.cumprod(1.0 - pe, axis=2))
+        gate = cum[:, :, -1].copy() if NB else np.zeros(p.shape[:2], np.uint64)
+        und = threshold(1.0 - np.cumprod(1.0 - und_p, axis=2))
+        return gate, cum, und, und_p
+
+    return _cached(plan, ("lazy", index, cov), make)
+
+
+@njit(inline="always", nogil=True)
+def next_event(tab, cell, code, e, key, i):
+    """Given that event e of the list ``tab[cell, code]`` (inverse-CDF thresholds) fired, the next one after
+    it that fires, or -1: one draw. N(j) = 2**32 - tab[j] is P(none of 0..j); the next is the least j > e
+    with u * N(e) < (tab[j] - tab[e]) * 2**32."""
+    last = tab.shape[2] - 1
+    if e >= last:
+        return -1
+    cs = tab[cell, code, e]
+    lhs = draw(key, i) * (ONE32 - cs)
+    if lhs >= (tab[cell, code, last] - cs) << S32:
+        return -1
+    e += 1
+    while lhs >= (tab[cell, code, e] - cs) << S32:
+        e += 1
+    return e
+
+
+@njit(inline="always", nogil=True)
+def detected_events(v, i, d, code, cell, region, score, pending, last_off, listed, traits, flags, inbox, acct,
+                    strikes, outstanding, acct_since, state, prm, beh, rep, cum, det, ka, cnt, emit, ne):
+    """The detected events of agent i's day given ``v`` uniform on [0, gate) (the lazy tables' gate): as
+    ``kernels.events``, but every act that fires is detected, by a channel drawn given detection. Returns
+    (emit count, bit mask of the behaviours with a detected act)."""
+    e = 0
+    while v >= cum[cell, code, e]:
+        e += 1
+    n_groups = det.shape[1]
+    group = np.int64(traits[i]) % n_groups if n_groups > 1 else 0
+    mask = 0
+    while True:
+        b = e >> 1
+        false = (e & 1) == 1
+        j = -1
+        if not false:
+            cnt[prm[P.M_ACTS] + b, cell] += 1
+            cnt[prm[P.M_DETECTED] + b, cell] += 1
+            nch = beh[b, 6]
+            ud = (draw(ka[Stream.DETECT + b], i) * det[region, group, b, nch - 1]) >> S32  # given detection
+            j = 0
+            while j < nch - 1 and ud >= det[region, group, b, j]:
+                j += 1
+            if beh[b, 4] != 0 and (flags[i] & F_DEBT) == 0 and (inbox[i] & IN_DEBT) == 0:
+                cnt[prm[P.M_NEW_DEBT], cell] += 1
+            mask |= 1 << b
+        else:
+            cnt[prm[P.M_FALSE] + b, cell] += 1
+        ne = apply_points(i, d, b, j, false, score, pending, last_off, listed, traits, flags, inbox, acct,
+                          strikes, outstanding, acct_since, state, prm, beh, rep, ka, emit, ne)
+        e = next_event(cum, cell, code, e, ka[Stream.EVENT + e + 1], i)
+        if e < 0:
+            break
+    return ne, mask
+
+
+@njit(inline="always", nogil=True)
+def undetected(i, d, cell, code, mask, story, und, ka, m_acts, cnt, emit, ne):
+    """Undetected acts of an agent the pass visits (one draw when there are none, the common case): each
+    behaviour b without a detected act today (bit b of ``mask`` clear) with probability r_b. A story agent
+    logs each. Returns the emit count."""
+    last = und.shape[2] - 1
+    if last < 0:
+        return ne
+    u = draw(ka[Stream.UNDETECTED], i)
+    if u >= und[cell, code, last]:
+        return ne
+    e = 0
+    while u >= und[cell, code, e]:
+        e += 1
+    while e >= 0:
+        if (mask >> e) & 1 == 0:
+            cnt[m_acts + e, cell] += 1
+            if story:
+                ne = put(emit, ne, EVENT.STORY, i, d, SE.act_undetected, e, 0)
+        e = next_event(und, cell, code, e, ka[Stream.UNDETECTED + e + 1], i)
+    return ne
+
+
+def count_undetected(people: np.ndarray, visited: np.ndarray, und_p: np.ndarray, key) -> np.ndarray:
+    """Undetected acts of everyone the pass did not visit: int64[behaviour, cell].
+
+    ``people[code, cell]``: people (story agents aside) per start-of-day state code; ``visited[code, cell]``:
+    those of them visited for a detected event, who drew their own; ``und_p[cell, code, b]``: r_b. Each of
+    the others commits b undetected with probability r_b, independently: Binomial(others, r_b), drawn from a
+    generator keyed by the day's ``UNDETECTED_COUNT`` key."""
+    others = (people - visited).T                       # [cell, code]
+    NC, NS, NB = und_p.shape
+    out = np.zeros((NB, NC), np.int64)
+    cells, codes = np.nonzero(others > 0)
+    if not len(cells) or NB == 0:
+        return out
+    rates = und_p[cells, codes]                         # [k, b]
+    gen = np.random.Generator(np.random.Philox(key=int(key)))
+    drawn = gen.binomial(others[cells, codes][:, None], rates)
+    np.add.at(out.T, cells, drawn)
+    return out
