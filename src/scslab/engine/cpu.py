@@ -294,7 +294,7 @@ def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK, engine: str = "dense") -> L
     if engine == "lazy":
         from .lazy import lazy_start
 
-        lazy = lazy_start(plan, cols)
+        lazy = lazy_start(plan)
     return Loop(day=0, cols=cols, counts=np.zeros((plan.days, NM, NC), np.int64), level0=level0.sum(axis=0),
                 story_ids=story_ids, story_scores=np.zeros((plan.days, len(story_ids)), np.int16),
                 coverage=np.zeros((plan.days, len(plan.channel_names))),

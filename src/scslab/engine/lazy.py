@@ -320,15 +320,12 @@ def _can_defer(plan: Plan, d: int) -> bool:
                 and prm[P.LO] - prm[P.REC_PTS] * (plan.days + 1) > -32000)
 
 
-def lazy_start(plan: Plan, cols) -> LazyState:
-    """The lazy engine's state after the initial pass: agents that are BUSY, recovering or waiting are woken
-    at pass 1 (pass 0 only acts)."""
+def lazy_start(plan: Plan) -> LazyState:
+    """The lazy engine's state before pass 0: an empty ring. Agents that are BUSY, recovering or waiting
+    are set to be woken at pass 1 when the day function is made (:func:`lazy_days`, in the same pass over
+    the population as the band bitmaps)."""
     n, lanes = plan.size, _lanes(plan.size)
     ring = np.zeros((RING + COARSE, -(-n // 64)), np.uint64)
-    no_bands = np.zeros((0, ring.shape[1]), np.uint64)
-    build_bitmaps(lanes, n, plan.region_starts, plan.epochs[0].prm[P.T], cols.traits, cols.state, cols.pending,
-                  cols.inbox, cols.flags, np.zeros(plan.n_cells, np.int64), no_bands, ring[1],
-                  np.zeros((len(lanes), 0, 0), np.int64))
     return LazyState(ring=ring, rec_diff=np.zeros((len(lanes), plan.days + 1, plan.n_cells), np.int64))
 
 
@@ -345,8 +342,9 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
     bands = np.zeros((NB, lz.ring.shape[1]), np.uint64)
     NM, NS = len(plan.metric_names), plan.n_states
     people = np.zeros((L, NS, plan.n_cells), np.int64)
+    wake = lz.ring[1] if loop.day == 0 else np.zeros(0, np.uint64)  # a fresh run: who pass 1 wakes
     build_bitmaps(lanes, n, plan.region_starts, plan.epochs[0].prm[P.T], cols.traits, cols.state, cols.pending,
-                  cols.inbox, cols.flags, band_of_cell, bands, np.zeros(0, np.uint64), people)
+                  cols.inbox, cols.flags, band_of_cell, bands, wake, people)
     lz.people = people.sum(axis=0)  # [code, cell] at the start of day loop.day - 1, kept up to date below
     members = [np.flatnonzero(band_of_cell == k) for k in range(NB)]
     cand = np.zeros((L, NB, BLOCK), np.uint16)  # each lane's candidates in its current block, band by band
