@@ -8,7 +8,7 @@ import pytest
 from scslab import simulate
 from scslab.compile import FLAG, P, compile_plan
 from scslab.engine.cpu import run_cpu
-from scslab.engine.detected import count_undetected, lazy_tables
+from scslab.engine.detected import KeyedGenerator, count_undetected, lazy_tables, rate_groups
 from scslab.rng import stream_key, threshold
 from scslab.scenarios import load_scenario
 
@@ -19,7 +19,7 @@ def test_split_has_the_dense_engines_law(preset):
     law's P(undetected act) = p (1 - delta); the gate is that of detected acts and false attributions only."""
     plan = compile_plan(load_scenario(preset), size=2_000, days=30, seed=1)
     p, det = plan.day_probabilities(10)
-    gate, cum, und, und_p = lazy_tables(plan, 10)
+    gate, cum, und, und_p, _ = lazy_tables(plan, 10)
     nch = plan.epoch_at(10).beh[:, 6]
     R, C, G = len(plan.region_names), len(plan.class_names), len(plan.group_names)
     delta = det[:, :, np.arange(len(nch)), nch - 1]                       # [region, group, b]
@@ -38,16 +38,30 @@ def test_undetected_counts_are_binomial_and_keyed():
     NC, NS, NB = 3, 6, 4
     people = rng.integers(1_000, 5_000, (NS, NC))
     visited = rng.integers(0, 500, (NS, NC))
+    visited[2] = people[2]                                              # a code whose people all drew their own
     und_p = rng.uniform(0.0, 0.02, (NC, NS, NB))
+    und_p[:, 3] = und_p[:, 4]                                           # two codes with the same rates: one group
+    und_p[1, 5] = 0.0                                                   # and a code where nothing goes undetected
+    groups = rate_groups(und_p)
+    assert len(groups[1]) == NC * NS - NC - 1 and groups[0][1, 5] == -1
+    keyed = KeyedGenerator()
     key = stream_key(7, 345, 3)
-    a = count_undetected(people, visited, und_p, key)
-    assert a.shape == (NB, NC) and np.array_equal(a, count_undetected(people, visited, und_p, key))
-    runs = np.array([count_undetected(people, visited, und_p, stream_key(7, 345, d)) for d in range(400)])
+    a = count_undetected(people, visited, groups, keyed(key))
+    assert a.shape == (NB, NC) and np.array_equal(a, count_undetected(people, visited, groups, keyed(key)))
+    runs = np.array([count_undetected(people, visited, groups, keyed(stream_key(7, 345, d))) for d in range(400)])
     mean = np.einsum("sc,csb->bc", people - visited, und_p)
     var = np.einsum("sc,csb->bc", people - visited, und_p * (1.0 - und_p))
     z = np.abs(runs.mean(0) - mean) / np.sqrt(var / len(runs))
     assert (z < 4.5).all(), z
-    assert not count_undetected(people, people, und_p, key).any()       # everyone drew their own
+    assert not count_undetected(people, people, groups, keyed(key)).any()  # everyone drew their own
+
+
+def test_keyed_generator_draws_as_a_fresh_philox():
+    keyed = KeyedGenerator()
+    for k in (0, 1, 2**63 + 5, int(stream_key(3, 345, 9))):
+        keyed(12345).random(7)                                          # whatever came before does not matter
+        assert np.array_equal(keyed(k).binomial(1000, 0.3, 50),
+                              np.random.Generator(np.random.Philox(key=k)).binomial(1000, 0.3, 50))
 
 
 def test_people_per_state_code_are_exact():

@@ -149,8 +149,11 @@ class Plan:
 
     def coverage(self, day: int) -> tuple:
         """Each channel's coverage on ``day``."""
-        e = self.epoch_at(day)
-        return tuple(_coverage(e.scenario.channels[c], day) for c in self.channel_names)
+        by_day = self.table_cache.setdefault("coverage", {})
+        if day not in by_day:
+            e = self.epoch_at(day)
+            by_day[day] = tuple(_coverage(e.scenario.channels[c], day) for c in self.channel_names)
+        return by_day[day]
 
 
 def _coverage(ch, day: int) -> float:

@@ -32,7 +32,7 @@ from ..compile import EVENT, FLAG, INBOX, SE, P, Plan, _cached
 from ..rng import S32, Stream, threshold
 from .cpu import _K
 
-__all__ = ["lazy_tables", "detected_events", "undetected", "count_undetected"]
+__all__ = ["lazy_tables", "rate_groups", "detected_events", "undetected", "count_undetected", "KeyedGenerator"]
 
 draw, put, apply_points = _K.draw, _K.put, _K.apply_points
 ONE32 = np.uint64(1 << 32)
@@ -40,10 +40,11 @@ F_DEBT, IN_DEBT = FLAG.DEBT, INBOX.DEBT
 
 
 def lazy_tables(plan: Plan, day: int):
-    """(gate, cum, und, und_p) for ``day``: ``gate[cell, state]`` and ``cum[cell, state, e]`` as the dense
-    engine's tables (``compile._day_tables``) but for detected acts (2b) and false attributions (2b+1) only;
-    ``und[cell, state, b]`` the inverse-CDF thresholds of the undetected acts given no detected act, and
-    ``und_p`` their probabilities ``r_b`` (float64)."""
+    """(gate, cum, und, und_p, groups) for ``day``: ``gate[cell, state]`` and ``cum[cell, state, e]`` as the
+    dense engine's tables (``compile._day_tables``) but for detected acts (2b) and false attributions (2b+1)
+    only; ``und[cell, state, b]`` the inverse-CDF thresholds of the undetected acts given no detected act,
+    ``und_p`` their probabilities ``r_b`` (float64), and ``groups`` those probabilities by
+    :func:`rate_groups`."""
     e = plan.epoch_at(day)
     index, cov = plan.epochs.index(e), plan.coverage(day)
 
@@ -62,9 +63,28 @@ def lazy_tables(plan: Plan, day: int):
         cum = threshold(1.0 - np.cumprod(1.0 - pe, axis=2))
         gate = cum[:, :, -1].copy() if NB else np.zeros(p.shape[:2], np.uint64)
         und = threshold(1.0 - np.cumprod(1.0 - und_p, axis=2))
-        return gate, cum, und, und_p
+        return gate, cum, und, und_p, rate_groups(und_p)
 
     return _cached(plan, ("lazy", index, cov), make)
+
+
+def rate_groups(und_p: np.ndarray):
+    """The state codes of each cell with the same undetected-act rates, as one group each: ``(group[cell,
+    code], cell[g], rates[g, b])``, with group -1 where no act can go undetected. A sum of binomials with one
+    rate is a binomial, so the day's counts need one draw per group and behaviour, not per code (on bench-v1,
+    2 groups of 48 codes a cell: deterred or not)."""
+    NC, NS, NB = und_p.shape
+    group = np.full((NC, NS), -1, np.int64)
+    cells, rates = [], []
+    for c in range(NC):
+        rows, inverse = np.unique(und_p[c], axis=0, return_inverse=True)
+        keep = rows.any(axis=1)
+        first = len(rates)
+        number = np.cumsum(keep) - 1 + first
+        group[c] = np.where(keep[inverse.ravel()], number[inverse.ravel()], -1)
+        cells.extend([c] * int(keep.sum()))
+        rates.extend(rows[keep])
+    return group, np.array(cells, np.int64), np.array(rates, np.float64).reshape(len(cells), NB)
 
 
 @njit(inline="always", nogil=True)
@@ -145,21 +165,40 @@ def undetected(i, d, cell, code, mask, story, und, ka, m_acts, cnt, emit, ne):
     return ne
 
 
-def count_undetected(people: np.ndarray, visited: np.ndarray, und_p: np.ndarray, key) -> np.ndarray:
+class KeyedGenerator:
+    """A NumPy ``Generator`` on Philox, re-keyed per call: ``keyed(k)`` draws as ``Generator(Philox(key=k))``
+    does, without building one (26 us; re-keying takes 5). One per run, so no state is shared."""
+
+    def __init__(self):
+        self._bits = np.random.Philox(key=0)
+        self._state = self._bits.state
+        self._generator = np.random.Generator(self._bits)
+
+    def __call__(self, key) -> np.random.Generator:
+        st = self._state
+        st["state"]["counter"][:] = 0
+        st["state"]["key"][:] = (int(key), 0)
+        st["buffer_pos"], st["has_uint32"], st["uinteger"] = 4, 0, 0
+        self._bits.state = st
+        return self._generator
+
+
+def count_undetected(people: np.ndarray, visited: np.ndarray, groups, gen: np.random.Generator) -> np.ndarray:
     """Undetected acts of everyone the pass did not visit: int64[behaviour, cell].
 
     ``people[code, cell]``: people (story agents aside) per start-of-day state code; ``visited[code, cell]``:
-    those of them visited for a detected event, who drew their own; ``und_p[cell, code, b]``: r_b. Each of
-    the others commits b undetected with probability r_b, independently: Binomial(others, r_b), drawn from a
-    generator keyed by the day's ``UNDETECTED_COUNT`` key."""
-    others = (people - visited).T                       # [cell, code]
-    NC, NS, NB = und_p.shape
-    out = np.zeros((NB, NC), np.int64)
-    cells, codes = np.nonzero(others > 0)
-    if not len(cells) or NB == 0:
-        return out
-    rates = und_p[cells, codes]                         # [k, b]
-    gen = np.random.Generator(np.random.Philox(key=int(key)))
-    drawn = gen.binomial(others[cells, codes][:, None], rates)
-    np.add.at(out.T, cells, drawn)
-    return out
+    those of them visited for a detected event, who drew their own; ``groups``: the codes of a cell with the
+    same rates r_b (:func:`rate_groups`). Each of the others commits b undetected with probability r_b,
+    independently: Binomial(others in the group, r_b), drawn with ``gen`` (the day's, keyed by its
+    ``UNDETECTED_COUNT`` key)."""
+    group, cell_of, rates = groups
+    NC, NB = group.shape[0], rates.shape[1]
+    others = (people - visited).T
+    use = group >= 0
+    n = np.bincount(group[use], weights=others[use], minlength=len(cell_of)).astype(np.int64)
+    k = np.flatnonzero(n)
+    if not len(k) or NB == 0:
+        return np.zeros((NB, NC), np.int64)
+    drawn = gen.binomial(n[k][:, None], rates[k])                                   # [group, b]
+    where = (np.arange(NB) * NC + cell_of[k][:, None]).ravel()                      # (b, cell) of each count
+    return np.bincount(where, weights=drawn.ravel(), minlength=NB * NC).astype(np.int64).reshape(NB, NC)

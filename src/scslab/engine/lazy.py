@@ -45,7 +45,7 @@ from ..rng import GOLDEN, Stream
 from .bits import ALL_ONES, U64_1, lowest, popcount, select, set_bit
 from .cpu import _CACHE, _K, grow, records
 from .deferral import BLOCK, COARSE, NEVER, RING, defer, materialize, settle, wake_at
-from .detected import count_undetected, detected_events, lazy_tables, undetected
+from .detected import KeyedGenerator, count_undetected, detected_events, lazy_tables, undetected
 
 __all__ = ["LazyState", "lazy_start", "lazy_days", "BLOCK", "RING", "COARSE", "ring_bytes", "ALL_ONES"]
 
@@ -355,6 +355,7 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
     ends = [_epoch_end(plan, d) for d in range(plan.days)]
     tables: dict = {"gate": None}
     prm_of: dict = {}
+    keyed = KeyedGenerator()
 
     def with_code_rows(ep):
         """The epoch's parameters with ``M_CODE`` naming the rows after the metrics (people per code)."""
@@ -364,7 +365,9 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
         return prm_of[id(ep)]
 
     def day(d, do_fin, do_act, full, ef, ea, lists_f, _gate, _cum, det, kf, ka, ks, NM_, NC):
-        gate, cum, und, und_p = lazy_tables(plan, d if do_act else plan.days - 1)
+        if _gate is not tables.get("dense"):  # the day's tables changed (coverage or rules): the lazy ones too
+            tables["dense"], tables["lazy"] = _gate, lazy_tables(plan, d if do_act else plan.days - 1)
+        gate, cum, und, _, groups = tables["lazy"]
         H = RING
         slot = lz.ring[d % H]
         if d % H == 0 and d > 0:  # a new window: its deferred wake-ups into the fine slots
@@ -398,7 +401,7 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
         if do_fin:  # people per state code at the start of day d
             lz.people = lz.people + cnt_f[:, NM:].sum(axis=0)
         if do_act:  # undetected acts of the people not visited
-            acts = count_undetected(lz.people, cnt_a[:, NM:].sum(axis=0), und_p, ka[Stream.UNDETECTED_COUNT])
+            acts = count_undetected(lz.people, cnt_a[:, NM:].sum(axis=0), groups, keyed(ka[Stream.UNDETECTED_COUNT]))
             cnt_a[0, ea.prm[P.M_ACTS]:ea.prm[P.M_ACTS] + acts.shape[0]] += acts
         return records(buf["emit"], n_emit), cnt_f[:, :NM], cnt_a[:, :NM]
 
