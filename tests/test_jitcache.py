@@ -15,5 +15,6 @@ def test_drivers_use_the_engine_stamp():
 
 
 def test_stamp_covers_kernels_and_constants():
-    assert {"engine/kernels.py", "engine/lazy.py", "engine/deferral.py", "engine/detected.py", "engine/bits.py", "compile.py", "rng.py", "population.py"} <= set(
+    assert {"engine/kernels.py", "engine/lazy.py", "engine/deferral.py", "engine/detected.py", "engine/bits.py",
+            "compile.py", "rng.py", "population.py"} <= set(
         jitcache.ENGINE_SOURCES)

@@ -1,10 +1,10 @@
 """Make numba's on-disk cache of the CPU drivers depend on every engine source file.
 
 numba stamps a cached function with its own file only, so an edit to ``kernels.py`` (inlined into the
-drivers in ``cpu.py``, ``lazy.py`` and ``deferral.py``) would otherwise reuse stale machine code. This locator stamps the
-drivers with a hash of all the files whose code or constants they compile in. If numba's caching internals
-ever change shape, :func:`engine_cache` returns False and the drivers are simply compiled in each process
-(correct, slower).
+drivers in ``cpu.py``, ``lazy.py`` and ``deferral.py``) would otherwise reuse stale machine code. This
+locator stamps the drivers with a hash of all the files whose code or constants they compile in. If numba's
+caching internals ever change shape, :func:`engine_cache` returns False and the drivers are simply compiled
+in each process (correct, slower).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from pathlib import Path
 __all__ = ["engine_cache", "engine_digest", "ENGINE_SOURCES"]
 
 _ROOT = Path(__file__).resolve().parent.parent
-ENGINE_SOURCES = ("engine/cpu.py", "engine/lazy.py", "engine/deferral.py", "engine/detected.py", "engine/bits.py",
-                  "engine/kernels.py", "population.py", "rng.py", "compile.py")
-DRIVER_FILES = ("engine/cpu.py", "engine/lazy.py", "engine/deferral.py")  # the modules whose njit functions use the cache
+ENGINE_SOURCES = ("engine/cpu.py", "engine/lazy.py", "engine/deferral.py", "engine/detected.py",
+                  "engine/bits.py", "engine/kernels.py", "population.py", "rng.py", "compile.py")
+DRIVER_FILES = ("engine/cpu.py", "engine/lazy.py", "engine/deferral.py")  # modules whose drivers use the cache
 
 
 def engine_digest() -> str:
