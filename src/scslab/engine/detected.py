@@ -34,8 +34,7 @@ from .cpu import _K
 
 __all__ = ["lazy_tables", "rate_groups", "detected_events", "undetected", "count_undetected", "KeyedGenerator"]
 
-draw, put, apply_points = _K.draw, _K.put, _K.apply_points
-ONE32 = np.uint64(1 << 32)
+draw, put, apply_points, next_event = _K.draw, _K.put, _K.apply_points, _K.next_event
 F_DEBT, IN_DEBT = FLAG.DEBT, INBOX.DEBT
 
 
@@ -85,24 +84,6 @@ def rate_groups(und_p: np.ndarray):
         cells.extend([c] * int(keep.sum()))
         rates.extend(rows[keep])
     return group, np.array(cells, np.int64), np.array(rates, np.float64).reshape(len(cells), NB)
-
-
-@njit(inline="always", nogil=True)
-def next_event(tab, cell, code, e, key, i):
-    """Given that event e of the list ``tab[cell, code]`` (inverse-CDF thresholds) fired, the next one after
-    it that fires, or -1: one draw. N(j) = 2**32 - tab[j] is P(none of 0..j); the next is the least j > e
-    with u * N(e) < (tab[j] - tab[e]) * 2**32."""
-    last = tab.shape[2] - 1
-    if e >= last:
-        return -1
-    cs = tab[cell, code, e]
-    lhs = draw(key, i) * (ONE32 - cs)
-    if lhs >= (tab[cell, code, last] - cs) << S32:
-        return -1
-    e += 1
-    while lhs >= (tab[cell, code, e] - cs) << S32:
-        e += 1
-    return e
 
 
 @njit(inline="always", nogil=True)

@@ -420,6 +420,23 @@ def build(jit):
                       strikes, outstanding, acct_since, state, prm, beh, rep, cum, det, ka, cnt, emit, ne)
 
     @jit
+    def next_event(tab, cell, code, e, key, i):
+        """Given that event e of the list ``tab[cell, code]`` (inverse-CDF thresholds) fired, the next one
+        after it that fires, or -1: one draw. N(j) = 2**32 - tab[j] is P(none of 0..j); the next is the least
+        j > e with u * N(e) < (tab[j] - tab[e]) * 2**32."""
+        last = tab.shape[2] - 1
+        if e >= last:
+            return -1
+        cs = tab[cell, code, e]
+        lhs = draw(key, i) * (ONE32 - cs)
+        if lhs >= (tab[cell, code, last] - cs) << S32:
+            return -1
+        e += 1
+        while lhs >= (tab[cell, code, e] - cs) << S32:
+            e += 1
+        return e
+
+    @jit
     def events(u, i, d, code, cell, region, score, pending, last_off, listed, traits, flags, inbox, acct,
                strikes, outstanding, acct_since, state, prm, beh, rep, cum, det, ka, cnt, emit, ne):
         """The events of agent i's day, given a gate draw ``u`` below the gate (uniform on [0, gate)).
@@ -431,7 +448,6 @@ def build(jit):
             e += 1
         n_groups = det.shape[1]
         group = np.int64(traits[i]) % n_groups if n_groups > 1 else 0  # a 64-bit division only when needed
-        last = prm[P.NE] - 1
         while True:
             b = e >> 1
             false = (e & 1) == 1
@@ -457,21 +473,14 @@ def build(jit):
             if detected:
                 ne = apply_points(i, d, b, j, false, score, pending, last_off, listed, traits, flags, inbox, acct,
                                   strikes, outstanding, acct_since, state, prm, beh, rep, ka, emit, ne)
-            # the rest of the list, conditional on event e having fired
-            if e >= last:
+            e = next_event(cum, cell, code, e, ka[Stream.EVENT + e + 1], i)  # the rest, given e fired
+            if e < 0:
                 break
-            cs = cum[cell, code, e]
-            lhs = draw(ka[Stream.EVENT + e + 1], i) * (ONE32 - cs)
-            if lhs >= (cum[cell, code, last] - cs) << S32:
-                break
-            e += 1
-            while lhs >= (cum[cell, code, e] - cs) << S32:
-                e += 1
         return ne
 
     return _Namespace(draw=draw, put=put, tier_of=tier_of, clamp=clamp, init_agent=init_agent, state_code=state_code,
                       quick=quick, pack_state=pack_state, levels=levels, applies=applies, listed_mask=listed_mask,
-                      finish=finish, act=act, events=events, apply_points=apply_points, partner=partner,
+                      finish=finish, act=act, events=events, next_event=next_event, apply_points=apply_points, partner=partner,
                       household_head=household_head, region_of=region_of, mix=mix)
 
 

@@ -353,7 +353,7 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
     cur0 = np.stack([lanes[:, 0], lanes[:, 0] * BLOCK], axis=1)  # each lane's place: (block, agent)
     can_defer = [_can_defer(plan, d) for d in range(plan.days + 1)]
     ends = [_epoch_end(plan, d) for d in range(plan.days)]
-    tables: dict = {"gate": None}
+    tables: dict = {}  # the day tables last used, and the bands' highest rates under them
     prm_of: dict = {}
     keyed = KeyedGenerator()
 
@@ -365,8 +365,12 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
         return prm_of[id(ep)]
 
     def day(d, do_fin, do_act, full, ef, ea, lists_f, _gate, _cum, det, kf, ka, ks, NM_, NC):
-        if _gate is not tables.get("dense"):  # the day's tables changed (coverage or rules): the lazy ones too
-            tables["dense"], tables["lazy"] = _gate, lazy_tables(plan, d if do_act else plan.days - 1)
+        if _gate is not tables.get("dense"):  # new day tables (coverage or rules): the lazy ones, bands' rates
+            lazy = lazy_tables(plan, d if do_act else plan.days - 1)
+            thr = np.array([int(lazy[0][m].max()) if len(m) else 0 for m in members], np.uint64)
+            with np.errstate(divide="ignore"):
+                lq = np.log1p(-thr.astype(np.float64) / 2.0**32)
+            tables.update(dense=_gate, lazy=lazy, thr=thr, lq=lq)
         gate, cum, und, _, groups = tables["lazy"]
         H = RING
         slot = lz.ring[d % H]
@@ -378,11 +382,6 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
             slot[:] = ALL_ONES
             if tail:
                 slot[-1] = np.uint64((1 << tail) - 1)
-        if gate is not tables["gate"]:  # a new day table (coverage or rules changed): bands' highest rates
-            tables["gate"] = gate
-            thr = np.array([int(gate[m].max()) if len(m) else 0 for m in members], np.uint64)
-            with np.errstate(divide="ignore"):
-                tables["thr"], tables["lq"] = thr, np.log1p(-thr.astype(np.float64) / 2.0**32)
         ec = plan.epoch_at(max(d - 2, 0))
         cur = cur0.copy()
         cnt_f = np.zeros((L, NM + NS, NC), np.int64)
