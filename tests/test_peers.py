@@ -34,3 +34,37 @@ def test_mesa_peer_agrees(harsh):
 
     n, days = (1_500, 240) if harsh else (3_000, 90)
     check(simulate, n, days, (1, 2, 3), HARSH if harsh else POINTS)
+
+
+@pytest.mark.parametrize("harsh,window", [(False, 365), (True, 365), (True, 90)],
+                         ids=["bench-v1", "harsh", "harsh-windows"])
+def test_agent_peer_agrees(harsh, window):
+    """The agent-by-agent peer (the route measured for issue 10) implements bench-v1, also when its days are
+    cut into windows. Same sizes as the NumPy peer's test, so scslab's runs are shared."""
+    from functools import partial
+
+    from benchmarks.peers.agent_peer import simulate
+
+    n, days = (5_000, 300) if harsh else (20_000, 120)
+    means = check(partial(simulate, window=window), n, days, range(1, 7), HARSH if harsh else POINTS)
+    if harsh:
+        assert means["tier:D"] > 50 and means["listed:blacklist"] > 50
+
+
+def test_agent_peer_is_its_fixed_point_whatever_the_threads():
+    """Every sender's list of criticisms from the final sweep equals the fixed point of the rounds, rounds
+    were needed, and the result does not depend on the thread count."""
+    import numba
+
+    from benchmarks.peers.agent_peer import simulate
+
+    stats, runs = {}, []
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(threads)
+            runs.append(simulate(20_000, 200, seed=3, points=HARSH, stats=stats))
+            assert stats["wrong"] == 0 and stats["n_rounds"][0] >= 2 and stats["n_simulated"] > 0
+    finally:
+        numba.set_num_threads(before)
+    assert all((runs[0][k] == runs[1][k]).all() for k in runs[0])

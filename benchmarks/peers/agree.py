@@ -12,11 +12,13 @@ The test, the same as scslab's engine-versus-reference test:
     python -m benchmarks.peers.agree numpy 20000 120
     python -m benchmarks.peers.agree mesa 3000 90
     python -m benchmarks.peers.agree numpy 5000 300 --harsh     # penalties x 8: tiers C, D and the blacklist
+    python -m benchmarks.peers.agree agent 20000 400            # agent by agent (two windows of days)
 """
 
 from __future__ import annotations
 
 import sys
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -38,6 +40,12 @@ def summarise(series: dict[str, np.ndarray], days: int) -> np.ndarray:
 
 
 def scslab_series(n: int, days: int, seed: int, points=POINTS) -> dict[str, np.ndarray]:
+    return _scslab_series(n, days, seed, tuple(int(p) for p in points))
+
+
+@lru_cache(maxsize=256)
+def _scslab_series(n: int, days: int, seed: int, points: tuple) -> dict[str, np.ndarray]:
+    """scslab's runs, kept for the next peer compared on the same size, days and points."""
     from scslab.compile import compile_plan
     from scslab.engine.cpu import run_dense
     from scslab.scenarios import load_scenario
@@ -62,8 +70,10 @@ def peer_function(name: str):
         from .numpy_peer import simulate
     elif name == "mesa":
         from .mesa_peer import simulate
+    elif name == "agent":
+        from .agent_peer import simulate
     else:
-        raise SystemExit(f"unknown peer {name!r}; allowed: numpy, mesa")
+        raise SystemExit(f"unknown peer {name!r}; allowed: numpy, mesa, agent")
     return simulate
 
 
