@@ -68,3 +68,12 @@ def test_agent_peer_is_its_fixed_point_whatever_the_threads():
     finally:
         numba.set_num_threads(before)
     assert all((runs[0][k] == runs[1][k]).all() for k in runs[0])
+
+
+@pytest.mark.parametrize("kw,field", [({"window": 0}, "window"), ({"window": 400}, "window"), ({"days": 5000}, "days")])
+def test_agent_peer_rejects_what_it_cannot_run(kw, field):
+    from benchmarks.peers.agent_peer import simulate
+
+    args = {"n": 100, "days": 10, **kw}
+    with pytest.raises(ValueError, match=rf"{field} must be .*got {args[field]}"):
+        simulate(**args)

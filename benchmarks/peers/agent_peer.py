@@ -296,7 +296,7 @@ def first_round(ids, d0, W, cls, score, last_off, listed, keys, first, tail, k_o
 @njit(parallel=True)
 def incoming(ids, out, cnt, n, fkeys, friends, B):
     """(target << DAY_BITS | day) of every penalty, sorted: targets bucketed by ``target >> B``, buckets sorted.
-    ``friends[j]`` caches the sender's partners (-1: not yet computed or unmatched)."""
+    ``friends[j, :4]`` caches the sender's partners (-1: unmatched), ``friends[j, 4]`` is 1 once they are known."""
     m = ids.shape[0]
     nb = (n >> B) + 1
     per = np.zeros((CHUNKS, nb), np.int64)
@@ -424,6 +424,8 @@ def simulate(n: int, days: int, seed: int = 0, points=POINTS, clock: dict | None
     ``window``: days simulated agent by agent before the next window (at most 384)."""
     if not 1 <= window <= MAX_W:
         raise ValueError(f"window must be 1..{MAX_W} days, got {window!r}")
+    if not 1 <= days <= DAY_MASK:
+        raise ValueError(f"days must be 1..{DAY_MASK} (a penalty record keeps the day in {DAY_BITS} bits), got {days!r}")
     pts = np.asarray(points, np.int64)
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
         keys0 = np.array([mix64(np.uint64(seed) * np.uint64(1000003) + np.uint64(k)) for k in range(8)], np.uint64)
