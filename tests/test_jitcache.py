@@ -18,3 +18,24 @@ def test_stamp_covers_kernels_and_constants():
     assert {"engine/kernels.py", "engine/lazy.py", "engine/deferral.py", "engine/detected.py", "engine/bits.py",
             "compile.py", "rng.py", "population.py"} <= set(
         jitcache.ENGINE_SOURCES)
+
+
+def test_agent_peer_cache_is_stamped_with_what_it_compiles_in(tmp_path):
+    """The benchmark's agent peer inlines agent_window.py and scslab's population into agent_peer.py's kernels:
+    its disk cache is stamped with a hash of all of them, so an edit to any recompiles."""
+    from pathlib import Path
+
+    from benchmarks.peers import agent_peer, agent_window
+
+    stamps = set()
+    for kernel in (agent_peer.sweep, agent_peer.penalties, agent_peer.redo, agent_window.agent_call):
+        locator = kernel._cache._impl.locator
+        assert {Path(f).name for f in locator._scslab} == {"agent_peer.py", "agent_window.py"}
+        stamps.add(locator.get_source_stamp())
+    assert len(stamps) == 1
+    files = [tmp_path / "a.py", tmp_path / "b.py"]
+    files[0].write_text("x = 1\n")
+    files[1].write_text("y = 2\n")
+    before = jitcache.files_digest(files)
+    files[1].write_text("y = 3\n")
+    assert jitcache.files_digest(files) != before

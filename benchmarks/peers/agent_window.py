@@ -18,13 +18,24 @@ window can be run again, in any order, on any thread, with the same result.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from numba import njit
 
+from scslab import population, rng
+from scslab.engine import bits
 from scslab.engine.bits import lowest
+from scslab.engine.jitcache import files_digest, stamped_cache
 from scslab.rng import GOLDEN, mix64
 
-from .numpy_peer import CONTAGION, CRITICIZE, DETECT, RATES, TIERS, BEHAVIOURS
+from . import numpy_peer
+from .numpy_peer import BEHAVIOURS, CONTAGION, CRITICIZE, DETECT, RATES, TIERS
+
+# numba's disk cache of the peer's two files, stamped with everything they compile in (a plain cache=True would
+# keep stale code after an edit of this file seen from agent_peer.py, or of scslab's population)
+_FILES = [Path(__file__).with_name("agent_window.py"), Path(__file__).with_name("agent_peer.py")]
+CACHE = stamped_cache(_FILES, files_digest(_FILES + [Path(m.__file__) for m in (population, rng, bits, numpy_peer)]))
 
 mix = njit(mix64)
 C2 = np.uint64(0x632BE59BD9B4E019)
@@ -244,7 +255,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, tdiff, bdiff, det
 
 
 # the same function compiled once as a callee, where a call costs less than its code inlined again
-agent_call = njit(cache=True)(agent.py_func)
+agent_call = njit(cache=CACHE)(agent.py_func)
 
 
 @njit(inline="always")
