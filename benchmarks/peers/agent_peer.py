@@ -37,11 +37,11 @@ import numpy as np
 from numba import njit, prange
 
 from scslab import population
-from scslab.engine.bits import lowest, popcount
+from scslab.engine.bits import set_bit
 from scslab.rng import GOLDEN, mix64
 
-from .agent_window import (CACHE, MAX_CRIT, MAX_W, NEVER, ONE, agent, agent_call, crit_count, guess, mix, model,
-                           next_day, pick_days)
+from .agent_window import (CACHE, MAX_CRIT, MAX_W, NEVER, ONE, agent, agent_call, crit_count, d32, guess, mix,
+                           model, next_day, pick_days)
 from .numpy_peer import BEHAVIOURS, POINTS, TIERS
 
 partner = population.make(njit, mix)[1]
@@ -290,7 +290,7 @@ def _sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, rec, start, B, M, T, D, wrong
             # checked only when its run may differ from the guess (see ``agent``'s last two results)
             may = K > 0 and (T[0].shape[0] > 0 or no != K or (k > 0 and inc[0] < unc and fd <= unc))
             if may and differs_call(i, d0, W, cl, s0, lo0, bl0, out, no, M, T, tmp, bo, bc, z1, z2):
-                wrong[i >> 6] |= ONE << np.uint64(i & 63)
+                set_bit(wrong, i)
             score[i], last_off[i], listed_on[i] = s, lo, bl
 
 
@@ -353,27 +353,15 @@ def _friends(ids, n, fkeys, f):
         friends4_call(ids[j], n, fkeys, hb, f[j])
 
 
-@njit(cache=CACHE)
-def set_bits(words):
-    """The positions of the set bits of a bitmap, in order."""
-    k = 0
-    for w in words:
-        k += popcount(w)
-    ids = np.empty(k, np.int64)
-    k = 0
-    for x in range(words.shape[0]):
-        w = words[x]
-        while w:
-            ids[k] = x * 64 + np.int64(lowest(w))
-            w &= w - ONE
-            k += 1
-    return ids
+def set_bits(words: np.ndarray) -> np.ndarray:
+    """The positions of the set bits of a uint64 bitmap, in order."""
+    return np.flatnonzero(np.unpackbits(words.view(np.uint8), bitorder="little"))
 
 
 @njit(parallel=True, cache=CACHE)
 def start(n, key, cls, score, last_off, listed_on):
     for i in prange(n):
-        u = mix(key + np.uint64(i) * GOLDEN) >> np.uint64(32)
+        u = d32(key, i, 0)
         cls[i] = 0 if u < np.uint64(3006477107) else (1 if u < np.uint64(4080218931) else 2)  # 70 / 25 / 5 %
         score[i] = 1000
         last_off[i] = NEVER
