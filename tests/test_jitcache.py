@@ -20,17 +20,17 @@ def test_stamp_covers_kernels_and_constants():
         jitcache.ENGINE_SOURCES)
 
 
-def test_agent_peer_cache_is_stamped_with_what_it_compiles_in(tmp_path):
-    """The benchmark's agent peer inlines agent_window.py and scslab's population into agent_peer.py's kernels:
-    its disk cache is stamped with a hash of all of them, so an edit to any recompiles."""
+def test_windowed_route_cache_is_stamped_with_what_it_compiles_in(tmp_path):
+    """The windowed route inlines agent.py and scslab's population into route.py's and driver.py's kernels: its
+    disk cache is stamped with a hash of all of them, so an edit to any recompiles."""
     from pathlib import Path
 
-    from benchmarks.peers import agent_peer, agent_window
+    from scslab.engine.windowed import agent, driver, route
 
     stamps = set()
-    for kernel in (agent_peer.sweep, agent_peer.penalties, agent_peer.redo, agent_window.agent_call):
+    for kernel in (route.sweep, route.penalties, route.redo, agent.agent_call, driver._start):
         locator = kernel._cache._impl.locator
-        assert {Path(f).name for f in locator._scslab} == {"agent_peer.py", "agent_window.py"}
+        assert {Path(f).name for f in locator._scslab} == {"agent.py", "route.py", "driver.py"}
         stamps.add(locator.get_source_stamp())
     assert len(stamps) == 1
     files = [tmp_path / "a.py", tmp_path / "b.py"]

@@ -12,7 +12,6 @@ The test, the same as scslab's engine-versus-reference test:
     python -m benchmarks.peers.agree numpy 20000 120
     python -m benchmarks.peers.agree mesa 3000 90
     python -m benchmarks.peers.agree numpy 5000 300 --harsh     # penalties x 8: tiers C, D and the blacklist
-    python -m benchmarks.peers.agree agent 20000 400            # agent by agent (two windows of days)
 """
 
 from __future__ import annotations
@@ -70,10 +69,8 @@ def peer_function(name: str):
         from .numpy_peer import simulate
     elif name == "mesa":
         from .mesa_peer import simulate
-    elif name == "agent":
-        from .agent_peer import simulate
     else:
-        raise SystemExit(f"unknown peer {name!r}; allowed: numpy, mesa, agent")
+        raise SystemExit(f"unknown peer {name!r}; allowed: numpy, mesa")
     return simulate
 
 

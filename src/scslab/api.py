@@ -127,6 +127,9 @@ def _manifest(s: Scenario, plan, engine: str, backend: str, threads: int | None,
 
     from . import __version__
     from .engine.state import bytes_per_agent, estimate_bytes
+    from .engine.windowed import route_of
+
+    route = route_of(plan, engine)
 
     return {
         "scslab_version": __version__,
@@ -136,11 +139,12 @@ def _manifest(s: Scenario, plan, engine: str, backend: str, threads: int | None,
         "population": plan.size,
         "days": plan.days,
         "engine": engine,
+        "route": "windowed" if route == "windowed" else "days",
         "backend": backend,
         "threads": threads or numba.get_num_threads(),
         "chunk": chunk,
         "bytes_per_agent": bytes_per_agent(plan),
-        "memory_estimate_bytes": estimate_bytes(plan, engine=engine),
+        "memory_estimate_bytes": estimate_bytes(plan, engine=route),
         "started": _dt.datetime.now(_dt.timezone.utc).isoformat(),
         "versions": {"numpy": numpy.__version__, "numba": numba.__version__, "pyarrow": pa.__version__,
                      "python": platform.python_version()},

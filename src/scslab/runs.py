@@ -14,6 +14,7 @@ import datetime as _dt
 import shutil
 import signal
 import threading
+import warnings
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,6 +71,7 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path, *,
     from .api import _check_args, _manifest, _resolve
     from .compile import compile_plan
     from .engine.state import check_capacity
+    from .engine.windowed import route_of
     from .output.checkpoint import KEEP, checkpoint_bytes
     from .output.rundir import check_disk, check_target, open_run
 
@@ -81,7 +83,13 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path, *,
     s = _resolve(scenario, population, days, seed, overrides)
     check_target(out, force)
     plan = compile_plan(s)
-    check_capacity(plan, engine=engine)
+    route = route_of(plan, engine)
+    check_capacity(plan, engine=route)
+    if route == "windowed" and checkpoint_every:
+        warnings.warn(f"checkpoint_every={checkpoint_every} is ignored: this run goes by windows (engine/windowed), "
+                      "which write no checkpoints; an interrupted run is run again from day 0 with the same result",
+                      stacklevel=2)
+        checkpoint_every = None
     need = output_bytes(plan) + ((KEEP + 1) * checkpoint_bytes(plan) if checkpoint_every else 0)
     check_disk(out, need, f"a run of {plan.size:,} agents x {plan.days} days"
                + (" with checkpoints" if checkpoint_every else ""))
@@ -122,6 +130,7 @@ def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress
            fresh: bool):
     from .api import _result
     from .engine.cpu import DEFAULT_CHUNK, run_cpu
+    from .engine.windowed import route_of
     from .output.checkpoint import list_checkpoints, save_checkpoint
     from .output.rundir import complete_run, write_manifest
 
@@ -144,10 +153,12 @@ def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress
             if every and lp.day % every == 0:
                 save_checkpoint(path, plan, lp, elapsed)
 
+        engine = manifest.get("engine", "dense")
+        # a lazy run may go by windows (engine.windowed), which has no passes to checkpoint or stop after
+        windowed = loop is None and route_of(plan, engine) == "windowed"
         try:
             raw = run_cpu(plan, threads=threads, chunk=manifest.get("chunk") or DEFAULT_CHUNK,
-                            progress=progress, loop=loop, after_pass=after_pass,
-                            engine=manifest.get("engine", "dense"))
+                          progress=progress, loop=loop, after_pass=None if windowed else after_pass, engine=engine)
         except BaseException as exc:
             if fresh and not isinstance(exc, RunInterrupted) and not list_checkpoints(path):
                 shutil.rmtree(path, ignore_errors=True)  # nothing to resume from: leave nothing behind

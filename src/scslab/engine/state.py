@@ -95,6 +95,10 @@ def estimate_bytes(plan: Plan, chunk: int = 1 << 16, engine: str = "dense") -> i
     from ..metrics import metric_rows
 
     NM = len(plan.metric_names)
+    if engine == "windowed":  # the lazy engine's windowed route (engine/windowed): no columns but its own
+        from .windowed.model import windowed_bytes
+
+        return BASE_BYTES + windowed_bytes(plan) + 3 * count_bytes(plan) + metric_rows(plan) * ROW_BYTES
     if engine == "lazy":
         buffers = lazy_bytes(plan)
     else:

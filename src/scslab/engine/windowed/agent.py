@@ -1,0 +1,342 @@
+"""One agent's window of days, run at once with its state in registers (the windowed route's kernel).
+
+- **Days with a detected act are drawn, not searched for.** Detected acts of the behaviours without a network
+  penalty come on Binomial(W, G) days (``G``: the class's chance of at least one, at the undeterred rates),
+  placed uniformly without repetition (Floyd's sampler into a bitmap of the window, so they come out in
+  order); the network behaviour has its own days the same way. A day's acts are resolved by inverse CDF,
+  one draw per act plus one.
+- **Deterrence thins.** On a day that starts below the deterrence line each act drawn at the undeterred
+  rate is kept with its behaviour's factor, so the law is the deterred one.
+- **Quiet days are closed form.** Between two days with something happening, recovery (one point a day from
+  ``quiet`` days after the last detected offence, up to the cap), the tier crossings it causes, the list exit
+  and the score snapshots are computed, not stepped. Level metrics are kept as daily changes, recovery
+  steps as range additions.
+
+Draws are SplitMix64 of (window key, agent, counter): an agent's draws depend on nothing else, so a window can
+be run again, in any order, on any thread, with the same result. ``replay.py`` is the same law day by day, in
+plain Python: the tests hold the two to each other.
+
+``M``, what a run reads (``tables``): (keys, first, tail, k_other, k_crit, points, guess loss, keep, other,
+floors, scalars, bins, snaps). ``D``, what a run writes, per chunk ``ch`` and class ``c``, by window day:
+tier changes [ch, c, day, tier], list entries and exits, ``sanctioned_by_ties`` changes, recovery-step range
+marks, detected acts [ch, c, deterred, day, b], network penalties received, and snapshots [ch, k, bin] as
+changes over the window's snapshots k (an agent whose score stays the same over several adds two values).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from ...rng import GOLDEN, mix64
+from ..bits import lowest
+from ..jitcache import files_digest, stamped_cache
+from .model import MAX_CRIT, MAX_OTHER, MAX_W, Model
+
+__all__ = ["tables", "agent", "agent_call", "crit_count", "guess", "d32", "pick_days", "next_day", "count_of",
+           "NEVER", "NOT", "CACHE"]
+
+# numba's disk cache of the route's compiled functions, stamped with every file they compile in
+_HERE = Path(__file__).resolve().parent
+_FILES = [_HERE / f for f in ("agent.py", "route.py", "driver.py")]
+CACHE = stamped_cache(_FILES, files_digest(_FILES + [_HERE / "model.py", _HERE.parent / "bits.py",
+                                                      _HERE.parent.parent / "population.py",
+                                                      _HERE.parent.parent / "rng.py"]))
+mix = njit(mix64)
+C2 = np.uint64(0x632BE59BD9B4E019)
+U32, S32, ONE = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(1)
+NOT = -(1 << 30)   # "never" for window-relative days
+NEVER = -32768     # "never" in the int16 columns
+# The guess of a sender's network acts runs its window only when it could cross the deterrence line losing this
+# many points on each day with other acts. Any value gives the same result (a wrong guess is corrected); on
+# bench-v1 at 21.7 M, 0 leaves 21,342 senders to correct, 10 to 43 leave 3,835.
+GUESS_LOSS = 10
+
+
+def _binomial_cdf(W: int, p: float, size: int) -> np.ndarray:
+    pmf = np.zeros(size)
+    pmf[0] = (1.0 - p) ** W
+    for k in range(size - 1):
+        pmf[k + 1] = pmf[k] * (W - k) / (k + 1) * p / (1.0 - p) if k < W and p < 1 else 0.0
+    cdf = _u32(np.cumsum(pmf))
+    cdf[-1] = 1 << 32
+    return cdf
+
+
+def _u32(p) -> np.ndarray:
+    return np.minimum(np.round(np.asarray(p, float) * 2.0**32), 2.0**32).astype(np.uint64)
+
+
+def crit_tail(m: Model, W: int) -> float:
+    """The chance that some agent's class draws more than ``MAX_CRIT`` network acts in a window of W days."""
+    if m.crit < 0:
+        return 0.0
+    worst = float(m.q[:, m.crit].max())
+    pmf = np.zeros(MAX_CRIT + 1)
+    pmf[0] = (1.0 - worst) ** W
+    for k in range(MAX_CRIT):
+        pmf[k + 1] = pmf[k] * (W - k) / (k + 1) * worst / (1.0 - worst) if k < W and worst < 1 else 0.0
+    return max(0.0, 1.0 - float(pmf.sum()))
+
+
+def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarray) -> tuple:
+    """``M`` for a window of W days: the uint32 thresholds of the first act of a day (``first[c, a]``, over
+    ``other``), of the next one after act a (``tail[c, a, b]``), and of the numbers of act days and network
+    act days (``k_other``, ``k_crit``), with the model's numbers, ``bins[score - low]`` and the window's
+    snapshot days ``snaps`` (window days, ascending, then a day past the window)."""
+    qo = m.q[:, m.other]
+    C, NO = qo.shape
+    G = 1.0 - np.prod(1.0 - qo, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        first = _u32(np.nan_to_num((1.0 - np.cumprod(1.0 - qo, axis=1)) / G[:, None]))
+    first[:, -1] = 1 << 32
+    tail = np.zeros((C, NO, NO), np.uint64)
+    for c in range(C):
+        for a in range(NO):
+            tail[c, a, a + 1:] = _u32(1.0 - np.cumprod(1.0 - qo[c, a + 1:]))
+    k_other = np.array([_binomial_cdf(W, g, W + 2) for g in G])
+    qc = m.q[:, m.crit] if m.crit >= 0 else np.zeros(C)
+    k_crit = np.array([_binomial_cdf(W, g, MAX_CRIT + 1) for g in qc])
+    return (keys, first, tail, k_other, k_crit, m.points, GUESS_LOSS, m.keep, m.other, m.mins,
+            np.array(m.scalars, np.int64), bins, snaps)
+
+
+@njit(inline="always")
+def d32(key, i, c):
+    return mix(key + np.uint64(i) * GOLDEN + np.uint64(c) * C2) >> S32
+
+
+@njit(inline="always")
+def count_of(cdf, u):
+    k = 0
+    while u >= cdf[k]:
+        k += 1
+    return k
+
+
+@njit(inline="always")
+def pick_days(key, i, K, W, bits):
+    """K distinct days of [0, W) into the bitmap ``bits`` (Floyd's sampler)."""
+    for w in range(6):
+        bits[w] = 0
+    for j in range(W - K, W):
+        t = np.int64((d32(key, i, j) * np.uint64(j + 1)) >> S32)
+        if (bits[t >> 6] >> np.uint64(t & 63)) & ONE:
+            t = j
+        bits[t >> 6] |= ONE << np.uint64(t & 63)
+
+
+@njit(inline="always")
+def next_day(bits, W):
+    """Take the earliest day out of the bitmap (W when it is empty)."""
+    for w in range(6):
+        if bits[w] != 0:
+            t = np.int64(lowest(bits[w]))
+            bits[w] &= bits[w] - ONE
+            return w * 64 + t
+    return W
+
+
+@njit(inline="always")
+def tier_of(s, mins):
+    t = 0
+    while t < mins.shape[0] and s < mins[t]:
+        t += 1
+    return t
+
+
+@njit(inline="always")
+def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, bc):
+    """Agent i's days d0 .. d0+W-1 from its state (score ``s``, day of the last detected offence ``lo``, day
+    listed ``bl``; -32768: never), with network penalties coming in on the days ``inc[:k_inc]`` (sorted).
+    ``write``: add ``sgn`` times its metric changes to ``D[...][ch]``; otherwise stop after the last network
+    act day. Returns the number of its network acts kept (their days in ``out``), of its detected network
+    acts, its end state, the last day a network act is dropped if deterred, and the first day deterred
+    (``d0 + W``: never). The network acts of a run with penalties coming in are those of a run without when
+    no penalty comes before the last such day, or when the agent is not deterred until after it (the run
+    without would not be either: penalties only take points)."""
+    keys, first, tail, k_other, k_crit, pts, _, keep, other, mins, sc, bins, snaps = M
+    LOW, HIGH, QUIET, UPTO, DETER, ENTER, LEAVE = sc[1], sc[2], sc[3], sc[4], sc[5], sc[6], sc[7]
+    MIN_DAYS, NET, CRIT, TIES = sc[8], sc[9], sc[10], sc[11]
+    tdiff, ent, ext, ties, rec, detc, ndiff, hist = D
+    r = mix(keys[0] + np.uint64(i) * GOLDEN)
+    Ko = count_of(k_other[cls], r & U32)
+    Kc = count_of(k_crit[cls], r >> S32)
+    pick_days(keys[1], i, Ko, W, bo)
+    pick_days(keys[2], i, Kc, W, bc)
+    own = lo != NEVER
+    lo = lo - d0
+    bl = bl - d0 if bl != NEVER else NOT
+    tier = tier_of(s, mins)
+    t, no, c, ko, unc, fd, sn = 0, 0, 0, 0, NOT, W, 0
+    eo, ec = next_day(bo, W), next_day(bc, W)
+    ef = 0 if bl == NOT and s < ENTER else W  # a start below the listing line (a base score) lists on day 0
+    NO = other.shape[0]
+    while True:
+        e = min(eo, ec, ef)
+        ef = W
+        if c < k_inc:
+            e = min(e, inc[c] - d0)
+        ra = max(t, lo + QUIET)  # quiet days t .. e-1: recovery from day ra on, n steps
+        n = min(e - ra, UPTO - s) if s < UPTO and ra < e else 0
+        if write:
+            k0 = sn  # the snapshots on quiet days: k0 .. sn-1, kept as changes over k (a constant score: two)
+            while snaps[sn] < e:
+                sn += 1
+            if k0 < sn:  # the score is s before day ra, s + n from day ra + n - 1 on, and ramps between
+                k = k0
+                while k < sn and (n == 0 or snaps[k] < ra):
+                    k += 1
+                hist[ch, k0, bins[s - LOW]] += sgn
+                hist[ch, k, bins[s - LOW]] -= sgn
+                while k < sn and snaps[k] < ra + n - 1:
+                    v = bins[s + snaps[k] - ra + 1 - LOW]
+                    hist[ch, k, v] += sgn
+                    hist[ch, k + 1, v] -= sgn
+                    k += 1
+                hist[ch, k, bins[s + n - LOW]] += sgn
+                hist[ch, sn, bins[s + n - LOW]] -= sgn
+            if n > 0:
+                rec[ch, cls, ra] += sgn
+                rec[ch, cls, ra + n] -= sgn
+        if n > 0:
+            while tier > 0 and s + n >= mins[tier - 1]:
+                if write:
+                    u = ra + (mins[tier - 1] - s) - 1
+                    tdiff[ch, cls, u, tier] -= sgn
+                    tdiff[ch, cls, u, tier - 1] += sgn
+                tier -= 1
+            if bl != NOT:
+                u = max(bl + MIN_DAYS, ra + (LEAVE - s) - 1 if s < LEAVE else t, t)
+                if u < e and s + n >= LEAVE:
+                    if write:
+                        ext[ch, cls, u] += sgn
+                        if TIES and not own:
+                            ties[ch, cls, u] -= sgn
+                    bl = NOT
+            s += n
+        elif bl != NOT and s >= LEAVE:
+            u = max(bl + MIN_DAYS, t)
+            if u < e:
+                if write:
+                    ext[ch, cls, u] += sgn
+                    if TIES and not own:
+                        ties[ch, cls, u] -= sgn
+                bl = NOT
+        if e >= W or (not write and ec >= W):
+            break
+        deterred = s < DETER
+        dt = 1 if deterred else 0
+        if deterred and fd == W:
+            fd = e
+        delta, offended = 0, False
+        if eo == e:  # the day's other detected acts
+            u = d32(keys[3], i, ko)
+            a = 0
+            while u >= first[cls, a]:
+                a += 1
+            while True:
+                b = other[a]
+                if not deterred or d32(keys[4], i, ko * MAX_OTHER + a) < keep[b]:
+                    delta += pts[b]
+                    offended |= pts[b] < 0
+                    if write:
+                        detc[ch, cls, dt, e, b] += sgn
+                u = d32(keys[5], i, ko * MAX_OTHER + a)
+                if u >= tail[cls, a, NO - 1]:
+                    break
+                a0 = a
+                a += 1
+                while u >= tail[cls, a0, a]:
+                    a += 1
+            ko += 1
+            eo = next_day(bo, W)
+        if ec == e:  # a detected network act: kept unless deterred and its draw falls in the dropped part
+            drop = d32(keys[6], i, e) >= keep[CRIT]
+            if drop:
+                unc = e
+            if not deterred or not drop:
+                delta += pts[CRIT]
+                offended |= pts[CRIT] < 0
+                out[no] = d0 + e
+                no += 1
+                if write:
+                    detc[ch, cls, dt, e, CRIT] += sgn
+            ec = next_day(bc, W)
+        while c < k_inc and inc[c] - d0 == e:
+            delta += NET
+            c += 1
+            if write:
+                ndiff[ch, cls, e] += sgn
+        if offended:
+            lo = e
+            if not own:
+                own = True
+                if write and TIES and bl != NOT:
+                    ties[ch, cls, e] -= sgn
+        s = min(max(s + delta, LOW), HIGH)
+        if s < UPTO and e - lo >= QUIET:
+            s += 1
+            if write:
+                rec[ch, cls, e] += sgn
+                rec[ch, cls, e + 1] -= sgn
+        if bl == NOT and s < ENTER:
+            bl = e
+            if write:
+                ent[ch, cls, e] += sgn
+                if TIES and not own:
+                    ties[ch, cls, e] += sgn
+        elif bl != NOT and e - bl >= MIN_DAYS and s >= LEAVE:
+            bl = NOT
+            if write:
+                ext[ch, cls, e] += sgn
+                if TIES and not own:
+                    ties[ch, cls, e] -= sgn
+        new = tier_of(s, mins)
+        if write:
+            if new != tier:
+                tdiff[ch, cls, e, tier] -= sgn
+                tdiff[ch, cls, e, new] += sgn
+            if snaps[sn] == e:
+                hist[ch, sn, bins[s - LOW]] += sgn
+                hist[ch, sn + 1, bins[s - LOW]] -= sgn
+                sn += 1
+        tier = new
+        t = e + 1
+    return no, Kc, s, max(lo + d0, NEVER), (bl + d0 if bl != NOT else NEVER), d0 + unc, d0 + fd
+
+
+# the same function compiled once as a callee, where a call costs less than its code inlined again
+agent_call = njit(cache=CACHE)(agent.py_func)
+
+
+@njit(inline="always")
+def crit_count(i, cls, M):
+    """The number of days with a detected network act in agent i's window."""
+    return count_of(M[4][cls], mix(M[0][0] + np.uint64(i) * GOLDEN) >> S32)
+
+
+@njit(inline="always")
+def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0):
+    """The guess of agent i's network acts (days in ``out``) and how many it has detected: all of them when
+    every deterrence draw keeps them or its score is unlikely to cross the deterrence line before the last
+    one (``GUESS_LOSS``), else those of its window run from its start state with no penalty coming in.
+    Deterministic: the same guess wherever it is made. ``z1``: an empty int64 array; ``D0``: metric arrays
+    that are not written."""
+    r = mix(M[0][0] + np.uint64(i) * GOLDEN)
+    Ko, K = count_of(M[3][cls], r & U32), count_of(M[4][cls], r >> S32)
+    pick_days(M[0][2], i, K, W, bc)
+    crit, deter = M[10][10], M[10][5]
+    kept = True  # every deterrence draw keeps the act
+    for q in range(K):
+        e = next_day(bc, W)
+        out[q] = d0 + e
+        kept &= d32(M[0][6], i, e) < M[7][crit]
+    if kept or s + M[5][crit] * (K - 1) - M[6] * Ko >= deter:
+        return K, K
+    return agent_call(i, d0, W, cls, s, lo, bl, z1, 0, M, False, 0, D0, 0, out, bo, bc)[:2]
+
+
+assert MAX_W <= 6 * 64

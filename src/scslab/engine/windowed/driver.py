@@ -1,0 +1,251 @@
+"""The windowed route's run: windows of up to a year, then the lazy engine's outputs (``RawRun``).
+
+Per window of W days (``d0 .. d0+W-1``): the route's tables (``agent.tables``, keyed by ``Stream.WINDOW`` and
+the window's first day), guess, sweep and correct (``route``), the story agents replayed (``replay``), and the
+window's metric changes added into the run's. Memory: 7 bytes per agent (class, score, last offence, day
+listed), the window's start state when a window follows another (6 more), and 4 bytes per penalty and about
+18 per sender while a window's penalties are written.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ...compile import FLAG, SE, P, Plan
+from ...rng import GOLDEN, Stream, stream_key
+from ..histogram import run_snapshot_days, score_bins
+from ..state import Columns, check_capacity
+from ..stories import pick_story_agents
+from .agent import CACHE, MAX_W, NEVER, crit_tail, mix, tables
+from .model import model_of
+from .replay import replay, undetected_keys
+from .route import (BLOCK, CHUNKS, correct, friends4_call, half_bits, listed_call, no_metrics, penalties, set_bits,
+                    sweep, verify)
+
+__all__ = ["run_windowed", "window_length", "SLICES"]
+
+SLICES = 8          # the sweep of a window is run in this many slices of blocks, for the progress bar
+TAIL = 1e-12        # a window is short enough that more than MAX_CRIT network acts has at most this chance
+
+
+def window_length(m, days: int) -> int:
+    """The longest window (at most a year) in which no class is likely to have too many network acts."""
+    W = min(days, 365, MAX_W)
+    while W > 1 and crit_tail(m, W) > TAIL:
+        W -= 1
+    return W
+
+
+@njit(parallel=True, cache=CACHE)
+def _start(n, key, class_cum, base, cls, score, last_off, listed_on):
+    """Everyone's class (hashed from the id as the day engines do: stream CLASS) and start state; returns the
+    people per class."""
+    per = np.zeros((CHUNKS, class_cum.shape[0]), np.int64)
+    for ch in prange(CHUNKS):
+        for i in range(ch * n // CHUNKS, (ch + 1) * n // CHUNKS):
+            u = mix(key + np.uint64(i) * GOLDEN) >> np.uint64(32)
+            c = 0
+            while u >= class_cum[c]:
+                c += 1
+            cls[i] = c
+            per[ch, c] += 1
+            score[i] = base
+            last_off[i] = NEVER
+            listed_on[i] = NEVER
+    return per.sum(axis=0)
+
+
+@njit(cache=CACHE)
+def _incoming(a, n, d0, W, cls, S, M, T, fkeys):
+    """The days of the network penalties agent a receives in the window, from its friends' final lists."""
+    f4 = np.empty(4, np.int64)
+    friends4_call(a, n, fkeys, half_bits(n), f4)
+    inc, bo, bc, z1 = np.empty(256, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64), np.zeros(1, np.int64)
+    D0 = no_metrics()
+    k = 0
+    for x in range(4):
+        if f4[x] >= 0:
+            k = listed_call(f4[x], d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0)
+    return np.sort(inc[:k])
+
+
+def _window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int) -> tuple:
+    """A window's metric changes per chunk: (tiers, entries, exits, by ties, recovery marks, detected, network
+    penalties, snapshots)."""
+    z = lambda *shape: np.zeros(shape, np.int64)  # noqa: E731
+    return (z(CHUNKS, C, W + 1, NT), z(CHUNKS, C, W + 1), z(CHUNKS, C, W + 1), z(CHUNKS, C, W + 1),
+            z(CHUNKS, C, W + 1), z(CHUNKS, C, 2, W + 1, NB), z(CHUNKS, C, W + 1), z(CHUNKS, n_snaps + 1, n_bins))
+
+
+def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify: bool = False):
+    """Run ``plan`` by windows; ``stats`` gets the seconds of each step and, per window, the senders corrected
+    and agents run again (and with ``verify`` the values in which a plain sweep with the final lists differs
+    from the corrected run: 0)."""
+    import time
+
+    from ..cpu import RawRun
+
+    check_capacity(plan, engine="windowed")
+    m = model_of(plan)
+    n, days, seed = plan.size, plan.days, plan.seed
+    NT, NB, C = len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
+    base, low = m.scalars[0], m.scalars[1]
+    cls = np.empty(n, np.uint8)
+    cols = (np.empty(n, np.int16), np.empty(n, np.int16), np.empty(n, np.int16))  # score, last offence, listed
+    people = _start(n, np.uint64(stream_key(seed, Stream.CLASS, 0)), plan.class_cum, base, cls, *cols)
+    flags = np.broadcast_to(np.uint8(FLAG.ADULT), (n,))  # no households, no accounts: everyone an adult
+    story = [a for a, _ in pick_story_agents(plan, cls, flags, plan.scenario.run.story_agents)]
+    fkeys = plan.friend_keys
+    blo, width, n_bins = score_bins(plan)
+    bins = (np.arange(low, m.scalars[2] + 1, dtype=np.int64) - blo) // width
+    snap_days = run_snapshot_days(plan)
+    out = _Totals(plan, m, story)
+    st = {"penalties": 0.0, "sweep": 0.0, "corrections": 0.0, "stories": 0.0, "corrected": [], "redone": [],
+          "verify_diff": 0}
+    Wmax = window_length(m, days)
+    done = -1  # the last day reported to ``progress``
+    for d0 in range(0, days, Wmax):
+        W = min(Wmax, days - d0)
+        keys = np.array([stream_key(seed, Stream.WINDOW + j, d0) for j in range(7)], np.uint64)
+        mine = snap_days[(snap_days >= d0) & (snap_days < d0 + W)]
+        snaps = np.r_[mine - d0, MAX_W + 1].astype(np.int64)
+        M = tables(m, W, keys, bins, snaps)
+        S = (True, *cols, base) if d0 == 0 else (False, *(c.copy() for c in cols), base)
+        T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 15), np.int64))
+        D = _window_arrays(C, W, NT, NB, len(mine), n_bins)
+        t0 = time.perf_counter()
+        rec, bstart = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK)
+        t1 = time.perf_counter()
+        wrong = np.zeros((n >> 6) + 1, np.uint64)
+        nb = bstart.shape[0] - 1
+        for k in range(SLICES):
+            sweep(n, d0, W, cls, cols, rec, bstart, BLOCK, M, T, D, wrong, k * nb // SLICES, (k + 1) * nb // SLICES)
+            if progress is not None:  # the days are reported as the share of the window's agents swept
+                done = _report(progress, done, d0 + (k + 1) * W // SLICES - 1)
+        del rec
+        t2 = time.perf_counter()
+        T, counts = correct(set_bits(wrong), n, d0, W, cls, S, cols, M, T, fkeys, D)
+        t3 = time.perf_counter()
+        if verify:
+            st["verify_diff"] += verify_window(n, d0, W, cls, S, cols, M, T, fkeys, D)
+        ukeys = undetected_keys(seed, d0, W, NB) if story else None
+        for a in story:
+            inc = _incoming(a, n, d0, W, cls, S, M, T, fkeys)
+            s0 = (base, NEVER, NEVER) if S[0] else tuple(int(c[a]) for c in S[1:4])
+            with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
+                r = replay(a, d0, W, int(cls[a]), *s0, inc, M, m.und[cls[a]], ukeys)
+            if r["state"] != tuple(int(c[a]) for c in cols):
+                raise RuntimeError(f"windowed route: agent {a}'s replay ends in {r['state']}, the sweep in "
+                                   f"{tuple(int(c[a]) for c in cols)} (window from day {d0})")
+            out.add_story(a, d0, r, int(cls[a]))
+        out.add_window(d0, W, D, np.searchsorted(snap_days, mine))
+        st["stories"] += time.perf_counter() - t3
+        st["corrected"].append(counts[0])
+        st["redone"].append(counts[1])
+        st["penalties"] += t1 - t0
+        st["sweep"] += t2 - t1
+        st["corrections"] += t3 - t2
+        if progress is not None:
+            done = _report(progress, done, d0 + W - 1)
+    if stats is not None:
+        stats.update(st)
+    coverage = np.array([plan.coverage(d) for d in range(days)], np.float64).reshape(days, len(plan.channel_names))
+    columns = Columns(score=cols[0], pending=np.zeros(1, np.int16), last_off=cols[1], listed=cols[2][None, :],
+                      traits=cls, flags=flags, inbox=np.zeros(1, np.uint8), acct=np.zeros(1, np.uint8),
+                      strikes=np.zeros(1, np.uint8), outstanding=np.zeros(1, np.int16),
+                      acct_since=np.zeros(1, np.int16), state=np.zeros(1, np.uint8))
+    return RawRun(out.counts(people), out.story_rows(), np.array(story, np.int64), out.story_scores, columns, coverage,
+                  out.hist, {})
+
+
+verify_window = verify
+
+
+def _report(progress, done: int, day: int) -> int:
+    """Call ``progress`` with each day after ``done`` up to ``day`` (the contract: each finished day once)."""
+    for d in range(done + 1, day + 1):
+        progress(d)
+    return max(done, day)
+
+
+class _Totals:
+    """The run's metrics, added up window by window, and the story agents' logs."""
+
+    def __init__(self, plan: Plan, m, story: list[int]):
+        days, NT, NB, C = plan.days, len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
+        self.plan, self.m, self.story = plan, m, story
+        self.tdiff = np.zeros((C, days + 1, NT), np.int64)
+        self.ent, self.ext, self.ties, self.rec, self.net = (np.zeros((C, days + 1), np.int64) for _ in range(5))
+        self.detc = np.zeros((C, 2, days + 1, NB), np.int64)
+        self.hist = np.zeros((len(run_snapshot_days(plan)), score_bins(plan)[2]), np.int64)
+        self.rows: list = []
+        self.story_scores = np.zeros((days, len(story)), np.int16)
+        self.story_det = np.zeros((C, 2, days, NB), np.int64)    # story agents' detected acts
+        self.story_group = np.zeros((C, 2, days), np.int64)      # story agents per class and deterred, by day
+        self.story_und = np.zeros((C, 2, days, NB), np.int64)    # their undetected acts
+
+    def add_window(self, d0: int, W: int, D: tuple, snap_index: np.ndarray) -> None:
+        tdiff, ent, ext, ties, rec, detc, net, hist = (d.sum(axis=0) for d in D)
+        self.tdiff[:, d0:d0 + W + 1] += tdiff
+        for total, part in ((self.ent, ent), (self.ext, ext), (self.ties, ties), (self.rec, rec), (self.net, net)):
+            total[:, d0:d0 + W + 1] += part
+        self.detc[:, :, d0:d0 + W + 1] += detc
+        self.hist[snap_index] += np.cumsum(hist, axis=0)[:len(snap_index)]
+
+    def add_story(self, a: int, d0: int, r: dict, c: int) -> None:
+        k = self.story.index(a)
+        W = len(r["scores"])
+        self.rows.extend(r["rows"])
+        self.story_scores[d0:d0 + W, k] = r["scores"]
+        for d, (det, acts) in enumerate(zip(r["deterred"], r["detected"])):
+            self.story_group[c, int(det), d0 + d] += 1
+            for b in acts:
+                self.story_det[c, int(det), d0 + d, b] += 1
+        for row in r["rows"]:
+            if row[3] == SE.act_undetected:
+                day = row[2]
+                self.story_und[c, int(r["deterred"][day - d0]), day, row[4]] += 1
+
+    def story_rows(self) -> np.ndarray:
+        return np.array(self.rows, np.int64).reshape(-1, 6)
+
+    def counts(self, people: np.ndarray) -> np.ndarray:
+        """counts[day, metric, cell] as the day engines give them (levels summed up); ``people`` per class."""
+        plan, m = self.plan, self.m
+        days, NT = plan.days, len(plan.tier_names)
+        prm = plan.epochs[0].prm
+        C = len(plan.class_names)
+        out = np.zeros((days, len(plan.metric_names), C), np.int64)
+        t0 = int(np.sum(m.scalars[0] < m.mins))
+        tiers = np.cumsum(self.tdiff, axis=1)[:, :days]          # [class, day, tier]
+        tiers[:, :, t0] += people[:, None]
+        out[:, prm[P.M_TIER]:prm[P.M_TIER] + NT] = tiers.transpose(1, 2, 0)
+        listed = np.cumsum(self.ent - self.ext, axis=1)[:, :days]
+        out[:, prm[P.M_LISTED]] = listed.T
+        out[:, prm[P.M_ENTERED]] = self.ent[:, :days].T
+        out[:, prm[P.M_EXITED]] = self.ext[:, :days].T
+        for k in range(prm[P.NC]):
+            out[:, prm[P.M_SANCT] + k] = listed.T
+        out[:, prm[P.M_TIES]] = np.cumsum(self.ties, axis=1)[:, :days].T
+        out[:, prm[P.M_RECOVERED]] = np.cumsum(self.rec, axis=1)[:, :days].T
+        out[:, prm[P.M_NET]] = self.net[:, :days].T
+        detected = self.detc[:, :, :days].sum(axis=1)            # [class, day, b]
+        out[:, prm[P.M_DETECTED]:prm[P.M_DETECTED] + len(plan.behaviour_names)] = detected.transpose(1, 2, 0)
+        acts = detected + self._undetected(tiers, people)
+        out[:, prm[P.M_ACTS]:prm[P.M_ACTS] + len(plan.behaviour_names)] = acts.transpose(1, 2, 0)
+        return out
+
+    def _undetected(self, tiers: np.ndarray, people: np.ndarray) -> np.ndarray:
+        """Undetected acts [class, day, b]: the story agents' own, and Binomial(others without a detected act
+        of b, r_b) for everyone else of a class and side of the deterrence line (``engine/detected.py``)."""
+        plan, m = self.plan, self.m
+        days = plan.days
+        start = np.concatenate([np.zeros((tiers.shape[0], 1, tiers.shape[2]), np.int64), tiers[:, :-1]], axis=1)
+        start[:, 0, int(np.sum(m.scalars[0] < m.mins))] = people
+        deterred = start[:, :, m.deter_tier:].sum(axis=2)               # [class, day] at the start of the day
+        group = np.stack([start.sum(axis=2) - deterred, deterred], axis=1) - self.story_group   # [c, g, day]
+        others = group[..., None] - (self.detc[:, :, :days] - self.story_det)                  # [c, g, day, b]
+        gen = np.random.Generator(np.random.Philox(key=int(stream_key(plan.seed, Stream.UNDETECTED_COUNT, 0))))
+        drawn = gen.binomial(np.maximum(others, 0), m.und[:, :, None, :])
+        return (drawn + self.story_und).sum(axis=1)

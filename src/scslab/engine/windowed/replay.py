@@ -1,0 +1,106 @@
+"""One agent's window replayed day by day, in plain Python: the windowed route's reference, and its stories.
+
+The kernel (``agent.py``) jumps from one day with something happening to the next and computes the quiet
+days in closed form. This replay steps every day with the day engines' order (acts on the start-of-day score,
+points, network penalties, clamp, recovery, the list) from the same draws, so the two must end in the same
+state with the same network acts: the tests hold them to each other, and the driver checks it for every story
+agent. It is slow (a Python loop per day) and used for a handful of agents: the story agents, whose event
+log it writes in the day engines' rows (``kernels``: kind, agent, day, event, arg, points).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...compile import EVENT, SE
+from ...rng import Stream, day_keys, mix64, threshold
+from .agent import GOLDEN, MAX_OTHER, NEVER, S32, U32, count_of, d32, mix, next_day, pick_days
+
+__all__ = ["replay", "undetected_keys"]
+
+
+def _days(key, i, K, W):
+    bits = np.zeros(6, np.uint64)
+    pick_days(key, i, K, W, bits)
+    return [next_day(bits, W) for _ in range(K)]
+
+
+def undetected_keys(seed: int, d0: int, W: int, NB: int) -> np.ndarray:
+    """The keys of the streams ``UNDETECTED + b`` of days d0 .. d0+W-1: [day, b]."""
+    return np.array([day_keys(seed, d)[Stream.UNDETECTED:Stream.UNDETECTED + NB] for d in range(d0, d0 + W)],
+                    np.uint64).reshape(W, NB)
+
+
+def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, und, ukeys) -> dict:
+    """Agent i's days d0 .. d0+W-1 from (score, last offence, listed; -32768: never) with network penalties on
+    the days ``inc``. ``und[deterred, b]``: the chance of an undetected act given none detected, drawn from the
+    day's stream ``UNDETECTED + b`` (``ukeys``: :func:`undetected_keys`). Returns the end state, the network acts kept, the story rows, the
+    end-of-day scores, and per day whether it started deterred and which behaviours had a detected act."""
+    keys, first, tail, k_other, k_crit, pts, _, keep, other, mins, sc, _, _ = M
+    LOW, HIGH, QUIET, UPTO, DETER, ENTER, LEAVE = (int(v) for v in sc[1:8])
+    MIN_DAYS, NET, CRIT = int(sc[8]), int(sc[9]), int(sc[10])
+    with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
+        r = int(mix(np.uint64(keys[0]) + np.uint64(i) * GOLDEN))
+    Ko, Kc = count_of(k_other[cls], np.uint64(r) & U32), count_of(k_crit[cls], np.uint64(r) >> S32)
+    act_days = {d: k for k, d in enumerate(_days(keys[1], i, Ko, W))}
+    crit_days = set(_days(keys[2], i, Kc, W))
+    incoming = [d - d0 for d in inc]
+    floors = [int(v) for v in mins]
+    tier_of = lambda v: sum(v < f for f in floors)  # noqa: E731 - floors descending: the tiers above v's
+    thresholds = threshold(und).tolist()
+    undetected_u = (mix64(ukeys + np.uint64(i) * GOLDEN) >> S32).tolist()  # [day][b], as draw32 draws them
+    rows, scores, deterred_on, detected_on, kept = [], [], [], [], []
+    NO = len(other)
+    for d in range(W):
+        day = d0 + d
+        deterred = s < DETER
+        s0, delta, offended, detected = s, 0, False, set()
+        if d in act_days:  # the day's other detected acts, drawn as the kernel draws them
+            ko = act_days[d]
+            u, a = d32(keys[3], i, ko), 0
+            while u >= first[cls, a]:
+                a += 1
+            while True:
+                b = int(other[a])
+                if not deterred or d32(keys[4], i, ko * MAX_OTHER + a) < keep[b]:
+                    delta += int(pts[b])
+                    offended |= pts[b] < 0
+                    detected.add(b)
+                u = d32(keys[5], i, ko * MAX_OTHER + a)
+                if u >= tail[cls, a, NO - 1]:
+                    break
+                a0, a = a, a + 1
+                while u >= tail[cls, a0, a]:
+                    a += 1
+        if d in crit_days and (not deterred or d32(keys[6], i, d) < keep[CRIT]):
+            delta += int(pts[CRIT])
+            offended |= pts[CRIT] < 0
+            detected.add(CRIT)
+            kept.append(day)
+        for b in range(und.shape[1]):
+            if b in detected:
+                rows.append((EVENT.STORY, i, day, SE.act_detected, b + 256, int(pts[b])))
+            elif undetected_u[d][b] < thresholds[int(deterred)][b]:
+                rows.append((EVENT.STORY, i, day, SE.act_undetected, b, 0))
+        for _ in range(incoming.count(d)):
+            delta += NET
+            rows.append((EVENT.STORY, i, day, SE.network_penalty, CRIT, NET))
+        if offended:
+            lo = day
+        s = min(max(s + delta, LOW), HIGH)
+        if s < UPTO and (lo == NEVER or day - lo >= QUIET):
+            s += 1
+            rows.append((EVENT.STORY, i, day, SE.recovery, -1, 1))
+        if tier_of(s) != tier_of(s0):
+            rows.append((EVENT.STORY, i, day, SE.tier_change, tier_of(s), s - s0))
+        if bl == NEVER and s < ENTER:
+            bl = day
+            rows.append((EVENT.STORY, i, day, SE.list_enter, 0, 0))
+        elif bl != NEVER and day - bl >= MIN_DAYS and s >= LEAVE:
+            rows.append((EVENT.STORY, i, day, SE.list_exit, 0, day - bl))
+            bl = NEVER
+        scores.append(s)
+        deterred_on.append(deterred)
+        detected_on.append(detected)
+    return {"state": (s, lo, bl), "kept": kept, "rows": rows, "scores": scores, "deterred": deterred_on,
+            "detected": detected_on}

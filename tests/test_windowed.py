@@ -1,0 +1,149 @@
+"""The lazy engine's windowed route (``engine/windowed``): same law as the day routes, exact where the model is
+deterministic, the fixed point of the network penalties reached, its kernel held to a day-by-day replay.
+
+``test_lazy.py`` and ``test_reference.py`` run bench-v1 with ``engine="lazy"``, which now goes by windows:
+they compare the windowed route with the dense engine and with the reference. This file adds what only the
+route needs: harsh variants that reach the list and the people sanctioned through their ties, several windows,
+threads, the friends, and the scenarios it must refuse.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+
+from agreement import Z_MAX, summaries
+from scslab import population, simulate
+from scslab.compile import compile_plan
+from scslab.engine.cpu import run_cpu
+from scslab.engine.windowed import run_windowed, why_not
+from scslab.scenarios import load_scenario
+
+BEHAVIOURS = ("jaywalking", "late_payment", "smoking_on_train", "traffic_violation", "excess_alcohol", "long_gaming",
+              "criticize_government", "volunteering")
+NO_ACTS = {f"behaviours.{b}.rate.{c}": 0.0 for b in BEHAVIOURS for c in ("compliant", "average", "risky")}
+# every own penalty 8 times harsher (tiers C and D, the blacklist entered and left after 180 days), and a
+# friend's criticism costing 400 points (people listed only because of their ties)
+HARSH = {**{f"behaviours.{b}.points": p * 8 for b, p in zip(BEHAVIOURS, (-5, -10, -10, -10, -5, -3, -20))},
+         "behaviours.criticize_government.network.friends": -400}
+
+
+def _plan(n, days, seed, overrides=None):
+    return compile_plan(load_scenario("bench-v1", overrides or {}), size=n, days=days, seed=seed)
+
+
+@pytest.mark.parametrize("base", [700, 550, 1040])
+def test_deterministic_runs_are_exact(base):
+    """No acts: recovery from 700 across tiers C, B and A; from 550, listed on day 0 and out after 180 days
+    (sanctioned only by ties: nobody offended); from 1040, nothing. Metrics, snapshots and stories equal the
+    dense engine's, value by value, across two windows (400 days)."""
+    over = {**NO_ACTS, "score.base": base}
+    dense = simulate("bench-v1", population=3_000, days=400, seed=4, overrides=over, engine="dense")
+    lazy = simulate("bench-v1", population=3_000, days=400, seed=4, overrides=over, engine="lazy")
+    assert lazy.metrics.equals(dense.metrics)
+    assert lazy.stories.equals(dense.stories)
+    if base == 550:
+        assert lazy.series("sanctioned_by_ties").iloc[0] == 3_000 and lazy.series("exited:blacklist").sum() == 3_000
+
+
+def _z(overrides, n, days, seeds):
+    runs = {True: [], False: []}
+    plan = None
+    for seed in seeds:
+        plan = _plan(n, days, seed, overrides)
+        for windowed in runs:
+            runs[windowed].append(run_cpu(plan, engine="lazy", windowed=windowed).counts.sum(axis=2))
+    A, B = summaries(plan, runs[False]), summaries(plan, runs[True])
+    z = np.abs(A.mean(0) - B.mean(0)) / np.sqrt(A.var(0, ddof=1) / len(A) + B.var(0, ddof=1) / len(B) + 1.0)
+    return plan.metric_names, z, A.mean(0), B.mean(0)
+
+
+def test_harsh_windows_agree_with_days():
+    """Harsh bench-v1 over two windows: every metric's run summary has the same mean by windows and by days
+    (Welch-type z over 10 seeds each, the lazy test's tolerance), and the rules it is there for are reached."""
+    names, z, days, windows = _z(HARSH, 4_000, 420, range(1, 11))
+    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
+    assert not bad, f"metrics that differ between the routes: {bad}"
+    reached = dict(zip(names, windows))
+    assert reached["listed:blacklist"] > 50 and reached["sanctioned_by_ties"] > 5 and reached["tier:D"] > 50
+
+
+def test_corrections_reach_the_fixed_point_whatever_the_threads():
+    """A plain sweep from each window's start with the final lists finds nothing to change (0 values differ,
+    0 senders wrong), corrections were needed, 200 story agents' day-by-day replays end where the sweep
+    does (checked by the driver), and one thread gives the same bytes as two."""
+    plan = _plan(20_000, 500, 3, {**HARSH, "run.story_agents": 200})
+    before, runs = numba.get_num_threads(), []
+    try:
+        for threads in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(threads)
+            stats = {}
+            runs.append(run_windowed(plan, stats=stats, verify=True))
+            assert stats["verify_diff"] == 0 and sum(stats["corrected"]) > 0 and len(stats["corrected"]) == 2
+    finally:
+        numba.set_num_threads(before)
+    a, b = runs
+    assert (a.counts == b.counts).all() and (a.stories == b.stories).all() and (a.score_hist == b.score_hist).all()
+    assert len(a.story_ids) == 200 and (a.score_hist.sum(axis=1) == 20_000).all()
+
+
+def test_same_population_as_the_day_routes():
+    """Classes are hashed from the ids as the day engines hash them, so the story agents are the same people."""
+    plan = _plan(5_000, 30, 8)
+    windowed, days = run_cpu(plan, engine="lazy"), run_cpu(plan, engine="lazy", windowed=False)
+    assert (windowed.columns.traits == days.columns.traits).all()
+    assert (windowed.story_ids == days.story_ids).all()
+
+
+def test_progress_reaches_the_last_day():
+    seen = []
+    simulate("bench-v1", population=2_000, days=400, seed=1, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 399 and len(seen) >= 2 * 8
+
+
+@pytest.mark.parametrize("n", [2, 3, 1001, 20_000, 21_700_000])
+def test_finds_populations_friends(n):
+    """The route's four-at-once Feistel matchings are ``population``'s, agent by agent (unmatched: -1)."""
+    from scslab.engine.cpu import partner
+    from scslab.engine.windowed.route import friends_of
+
+    keys = population.feistel_keys(7, 4)
+    ids = np.unique(np.linspace(0, n - 1, min(n, 3000)).astype(np.int64))
+    expected = np.array([[partner(i, k, 0, n, keys) for k in range(4)] for i in ids])
+    assert (friends_of(ids, n, keys) == expected).all()
+    if len(ids) == n:  # everyone: each matching leaves one agent out when n is odd
+        assert ((expected < 0).sum(axis=0) == n % 2).all()
+
+
+@pytest.mark.parametrize("preset,overrides,why", [
+    ("press-2018", {}, "timeline"),
+    ("rongcheng-2018", {}, "friends.degree"),
+    ("beijing-2020", {}, "entity types"),
+    ("bench-v1", {"lists.blacklist.max_days": 365}, "maximum term"),
+    ("bench-v1", {"channels.records.false_match": 0.001}, "false attributions"),
+    ("bench-v1", {"behaviours.volunteering.network.friends": -1}, "more than one behaviour with a network"),
+    ("bench-v1", {"score.recovery.points_per_day": 2}, "recovery of 2 points"),
+    ("bench-v1", {"consequences.flight_ban.attempts_per_day": 0.1}, "flight_ban"),
+])
+def test_refuses_what_it_cannot_run_and_says_why(preset, overrides, why):
+    """A scenario outside the route goes day by day; ``why_not`` names the first rule in the way."""
+    reason = why_not(compile_plan(load_scenario(preset, overrides), size=1_000, days=30, seed=1))
+    assert reason is not None and why in reason
+    assert why_not(_plan(1_000, 30, 1)) is None
+
+
+def test_checkpoints_do_not_change_the_route(tmp_path):
+    """A seed gives the same bytes with and without checkpoints: a windowed run asked for them warns and
+    writes none, and a run that fails leaves nothing behind."""
+    from scslab import run
+    from test_resume import Crash, crash_on
+
+    plain = run("bench-v1", tmp_path / "plain", population=3_000, days=50, seed=2)
+    with pytest.warns(UserWarning, match="checkpoint_every=5 is ignored"):
+        asked = run("bench-v1", tmp_path / "asked", population=3_000, days=50, seed=2, checkpoint_every=5)
+    assert asked.manifest["route"] == plain.manifest["route"] == "windowed"
+    assert asked.metrics.equals(plain.metrics) and asked.manifest["checkpoint_every"] is None
+    with pytest.raises(Crash):
+        run("bench-v1", tmp_path / "crashed", population=3_000, days=50, seed=2, progress=crash_on(20))
+    assert not (tmp_path / "crashed").exists()
