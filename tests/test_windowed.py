@@ -99,7 +99,7 @@ def test_same_population_as_the_day_routes():
 def test_progress_reaches_the_last_day():
     seen = []
     simulate("bench-v1", population=2_000, days=400, seed=1, progress=seen.append)
-    assert seen == sorted(seen) and seen[-1] == 399 and len(seen) >= 2 * 8
+    assert seen == list(range(400))
 
 
 @pytest.mark.parametrize("n", [2, 3, 1001, 20_000, 21_700_000])

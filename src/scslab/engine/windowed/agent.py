@@ -17,9 +17,10 @@ be run again, in any order, on any thread, with the same result. ``replay.py`` i
 plain Python: the tests hold the two to each other.
 
 ``M``, what a run reads (``tables``): (keys, first, tail, k_other, k_crit, points, guess loss, keep, other,
-floors, scalars, bins, snaps). ``D``, what a run writes, per chunk ``ch`` and class ``c``, by window day:
-tier changes [ch, c, day, tier], list entries and exits, ``sanctioned_by_ties`` changes, recovery-step range
-marks, detected acts [ch, c, deterred, day, b], network penalties received, and snapshots [ch, k, bin] as
+floors, scalars, bins, snaps, before), ``before[x]`` being the number of snapshot days before window day x.
+``D``, what a run writes, per chunk ``ch`` and class ``c``, by window day: tier changes [ch, c, day, tier],
+list entries and exits, ``sanctioned_by_ties`` changes, recovery-step range marks, detected acts
+[ch, c, deterred, day, b], network penalties received, and snapshots [ch, k, bin] as
 changes over the window's snapshots k (an agent whose score stays the same over several adds two values).
 """
 
@@ -99,8 +100,9 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
     k_other = np.array([_binomial_cdf(W, g, W + 2) for g in G])
     qc = m.q[:, m.crit] if m.crit >= 0 else np.zeros(C)
     k_crit = np.array([_binomial_cdf(W, g, MAX_CRIT + 1) for g in qc])
+    before = np.searchsorted(snaps[:-1], np.arange(W + 2), side="left").astype(np.int64)
     return (keys, first, tail, k_other, k_crit, m.points, GUESS_LOSS, m.keep, m.other, m.mins,
-            np.array(m.scalars, np.int64), bins, snaps)
+            np.array(m.scalars, np.int64), bins, snaps, before)
 
 
 @njit(inline="always")
@@ -157,7 +159,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     (``d0 + W``: never). The network acts of a run with penalties coming in are those of a run without when
     no penalty comes before the last such day, or when the agent is not deterred until after it (the run
     without would not be either: penalties only take points)."""
-    keys, first, tail, k_other, k_crit, pts, _, keep, other, mins, sc, bins, snaps = M
+    keys, first, tail, k_other, k_crit, pts, _, keep, other, mins, sc, bins, snaps, before = M
     LOW, HIGH, QUIET, UPTO, DETER, ENTER, LEAVE = sc[1], sc[2], sc[3], sc[4], sc[5], sc[6], sc[7]
     MIN_DAYS, NET, CRIT, TIES = sc[8], sc[9], sc[10], sc[11]
     tdiff, ent, ext, ties, rec, detc, ndiff, hist = D
@@ -170,7 +172,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     lo = lo - d0
     bl = bl - d0 if bl != NEVER else NOT
     tier = tier_of(s, mins)
-    t, no, c, ko, unc, fd, sn = 0, 0, 0, 0, NOT, W, 0
+    t, no, c, ko, unc, fd = 0, 0, 0, 0, NOT, W
     eo, ec = next_day(bo, W), next_day(bc, W)
     ef = 0 if bl == NOT and s < ENTER else W  # a start below the listing line (a base score) lists on day 0
     NO = other.shape[0]
@@ -182,22 +184,17 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
         ra = max(t, lo + QUIET)  # quiet days t .. e-1: recovery from day ra on, n steps
         n = min(e - ra, UPTO - s) if s < UPTO and ra < e else 0
         if write:
-            k0 = sn  # the snapshots on quiet days: k0 .. sn-1, kept as changes over k (a constant score: two)
-            while snaps[sn] < e:
-                sn += 1
-            if k0 < sn:  # the score is s before day ra, s + n from day ra + n - 1 on, and ramps between
-                k = k0
-                while k < sn and (n == 0 or snaps[k] < ra):
-                    k += 1
+            k0, k1 = before[t], before[e]  # the snapshots on quiet days, kept as changes over k
+            if k0 < k1:  # the score is s before day ra, s + n from day ra + n - 1 on, and ramps between
+                kr, ke = (before[ra], before[ra + n - 1]) if n > 0 else (k1, k1)
                 hist[ch, k0, bins[s - LOW]] += sgn
-                hist[ch, k, bins[s - LOW]] -= sgn
-                while k < sn and snaps[k] < ra + n - 1:
+                hist[ch, kr, bins[s - LOW]] -= sgn
+                for k in range(kr, ke):
                     v = bins[s + snaps[k] - ra + 1 - LOW]
                     hist[ch, k, v] += sgn
                     hist[ch, k + 1, v] -= sgn
-                    k += 1
-                hist[ch, k, bins[s + n - LOW]] += sgn
-                hist[ch, sn, bins[s + n - LOW]] -= sgn
+                hist[ch, ke, bins[s + n - LOW]] += sgn
+                hist[ch, k1, bins[s + n - LOW]] -= sgn
             if n > 0:
                 rec[ch, cls, ra] += sgn
                 rec[ch, cls, ra + n] -= sgn
@@ -299,10 +296,9 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
             if new != tier:
                 tdiff[ch, cls, e, tier] -= sgn
                 tdiff[ch, cls, e, new] += sgn
-            if snaps[sn] == e:
-                hist[ch, sn, bins[s - LOW]] += sgn
-                hist[ch, sn + 1, bins[s - LOW]] -= sgn
-                sn += 1
+            if before[e + 1] != before[e]:  # a snapshot at the end of the day
+                hist[ch, before[e], bins[s - LOW]] += sgn
+                hist[ch, before[e] + 1, bins[s - LOW]] -= sgn
         tier = new
         t = e + 1
     return no, Kc, s, max(lo + d0, NEVER), (bl + d0 if bl != NOT else NEVER), d0 + unc, d0 + fd

@@ -18,14 +18,15 @@ from ..histogram import run_snapshot_days, score_bins
 from ..state import Columns, check_capacity
 from ..stories import pick_story_agents
 from .agent import CACHE, MAX_W, NEVER, crit_tail, mix, tables
-from .model import model_of
+from .model import MAX_CRIT, model_of
 from .replay import replay, undetected_keys
 from .route import (BLOCK, CHUNKS, correct, friends4_call, half_bits, listed_call, no_metrics, penalties, set_bits,
                     sweep, verify)
 
 __all__ = ["run_windowed", "window_length", "SLICES"]
 
-SLICES = 8          # the sweep of a window is run in this many slices of blocks, for the progress bar
+SLICES = 8          # the sweep of a window of many agents is run in this many slices of blocks, for progress
+SLICE_AGENTS = 1 << 25  # ... when it has at least this many agents per slice (each slice waits for its slowest chunk)
 TAIL = 1e-12        # a window is short enough that more than MAX_CRIT network acts has at most this chance
 
 
@@ -112,17 +113,18 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         snaps = np.r_[mine - d0, MAX_W + 1].astype(np.int64)
         M = tables(m, W, keys, bins, snaps)
         S = (True, *cols, base) if d0 == 0 else (False, *(c.copy() for c in cols), base)
-        T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 15), np.int64))
+        T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, MAX_CRIT), np.int64))
         D = _window_arrays(C, W, NT, NB, len(mine), n_bins)
         t0 = time.perf_counter()
         rec, bstart = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK)
         t1 = time.perf_counter()
         wrong = np.zeros((n >> 6) + 1, np.uint64)
         nb = bstart.shape[0] - 1
-        for k in range(SLICES):
-            sweep(n, d0, W, cls, cols, rec, bstart, BLOCK, M, T, D, wrong, k * nb // SLICES, (k + 1) * nb // SLICES)
+        slices = max(1, min(SLICES, n // SLICE_AGENTS))
+        for k in range(slices):
+            sweep(n, d0, W, cls, cols, rec, bstart, BLOCK, M, T, D, wrong, k * nb // slices, (k + 1) * nb // slices)
             if progress is not None:  # the days are reported as the share of the window's agents swept
-                done = _report(progress, done, d0 + (k + 1) * W // SLICES - 1)
+                done = _report(progress, done, d0 + (k + 1) * W // slices - 1)
         del rec
         t2 = time.perf_counter()
         T, counts = correct(set_bits(wrong), n, d0, W, cls, S, cols, M, T, fkeys, D)

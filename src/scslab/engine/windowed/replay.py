@@ -36,7 +36,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
     the days ``inc``. ``und[deterred, b]``: the chance of an undetected act given none detected, drawn from the
     day's stream ``UNDETECTED + b`` (``ukeys``: :func:`undetected_keys`). Returns the end state, the network acts kept, the story rows, the
     end-of-day scores, and per day whether it started deterred and which behaviours had a detected act."""
-    keys, first, tail, k_other, k_crit, pts, _, keep, other, mins, sc, _, _ = M
+    keys, first, tail, k_other, k_crit, pts, _, keep, other, mins, sc = M[:11]
     LOW, HIGH, QUIET, UPTO, DETER, ENTER, LEAVE = (int(v) for v in sc[1:8])
     MIN_DAYS, NET, CRIT = int(sc[8]), int(sc[9]), int(sc[10])
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
