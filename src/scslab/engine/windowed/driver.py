@@ -21,7 +21,8 @@ from .agent import CACHE, MAX_W, NEVER, crit_tail, mix, tables
 from .model import MAX_CRIT, model_of
 from .replay import replay, undetected_keys
 from .route import (BLOCK, CHUNKS, correct, friends4_call, half_bits, listed_call, no_metrics, penalties, set_bits,
-                    sweep, verify)
+                    sweep)
+from .route import verify as verify_window
 
 __all__ = ["run_windowed", "window_length", "SLICES"]
 
@@ -159,9 +160,6 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
                       acct_since=np.zeros(1, np.int16), state=np.zeros(1, np.uint8))
     return RawRun(out.counts(people), out.story_rows(), np.array(story, np.int64), out.story_scores, columns, coverage,
                   out.hist, {})
-
-
-verify_window = verify
 
 
 def _report(progress, done: int, day: int) -> int:
