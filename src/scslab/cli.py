@@ -146,15 +146,18 @@ def run(
     set_: List[str] = typer.Option([], "--set", help="Override a value: path.to.key=value (repeatable)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing run directory."),
     checkpoint_every: Optional[int] = typer.Option(
-        None, "--checkpoint-every", help="Write a checkpoint every D days (resume with `scslab resume`)."),
+        None, "--checkpoint-every", help="Write a checkpoint every D days (resume with `scslab resume`); a run "
+                                         "that goes by windows (the lazy engine on bench-v1) writes none."),
     engine: str = typer.Option(DEFAULT_ENGINE, "--engine", "-e",
                                help=f"CPU engine: {' or '.join(ENGINES)} (see docs/engine.md; same laws, "
-                                    "lazy visits only the agents something happens to)."),
+                                    "lazy visits only the agents something happens to, and runs bench-v1 "
+                                    "and its kin agent by agent)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Run a scenario on the CPU and write a run directory (manifest, metrics.parquet, stories.parquet).
 
-    Ctrl-C stops at the end of the day, writes a checkpoint and tells how to resume; press it twice to abort.
+    Ctrl-C stops at the end of the day, writes a checkpoint and tells how to resume; press it twice to abort
+    (a run that goes by windows stops only by aborting).
     """
     from . import runs
     from .scenarios import load_scenario
@@ -363,7 +366,9 @@ def _print_summary(result, path: Path) -> None:
         share = f" ({100 * value / sizes[unit]:.2f} %)" if unit in sizes and not linked else ""
         table.add_row(key, f"{value:,}{share}", unit)
     console.print(table)
-    console.print(f"{m['elapsed_s']:.2f} s, {m['agent_days_per_s']:.3g} agent-days/s; written to [bold]{path}[/]")
+    route = " by windows" if m.get("route") == "windowed" else ""
+    console.print(f"{m['elapsed_s']:.2f} s{route}, {m['agent_days_per_s']:.3g} agent-days/s; "
+                  f"written to [bold]{path}[/]")
 
 
 @app.command()

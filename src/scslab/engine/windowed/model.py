@@ -36,7 +36,8 @@ class Model:
     undetected act of b given none detected (``engine/detected.py``). ``scalars``: base, low, high bounds,
     quiet days before recovery, recovery cap, deterrence line (a day starting below it is deterred), listing
     line (ending a day below it lists), leaving line (at least it), minimum listed days, network points,
-    ``crit``, and 1 when the list carries a sanction (``sanctioned_by_ties`` counts). ``mins``: the floors of every tier but the last, descending."""
+    ``crit``, and 1 when the list carries a sanction (``sanctioned_by_ties`` counts). ``mins``: the floors of
+    every tier but the last, descending."""
 
     q: np.ndarray
     keep: np.ndarray

@@ -34,8 +34,9 @@ def undetected_keys(seed: int, d0: int, W: int, NB: int) -> np.ndarray:
 def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, und, ukeys) -> dict:
     """Agent i's days d0 .. d0+W-1 from (score, last offence, listed; -32768: never) with network penalties on
     the days ``inc``. ``und[deterred, b]``: the chance of an undetected act given none detected, drawn from the
-    day's stream ``UNDETECTED + b`` (``ukeys``: :func:`undetected_keys`). Returns the end state, the network acts kept, the story rows, the
-    end-of-day scores, and per day whether it started deterred and which behaviours had a detected act."""
+    day's stream ``UNDETECTED + b`` (``ukeys``: :func:`undetected_keys`). Returns the end state, the network
+    acts kept, the story rows, the end-of-day scores, and per day whether it started deterred and which
+    behaviours had a detected act."""
     keys, first, tail, k_other, k_crit, pts, _, keep, other, mins, sc = M[:11]
     LOW, HIGH, QUIET, UPTO, DETER, ENTER, LEAVE = (int(v) for v in sc[1:8])
     MIN_DAYS, NET, CRIT = int(sc[8]), int(sc[9]), int(sc[10])

@@ -241,8 +241,8 @@ def sweep(n, d0, W, cls, cols, rec, start, B, M, T, D, wrong, first, last):
     for progress; the result does not depend on the slicing)."""
     nb = last - first
     for ch in prange(CHUNKS):
-        _sweep_blocks(ch, first + ch * nb // CHUNKS, first + (ch + 1) * nb // CHUNKS, n, d0, W, cls, cols, rec, start, B, M, T, D,
-                      wrong)
+        _sweep_blocks(ch, first + ch * nb // CHUNKS, first + (ch + 1) * nb // CHUNKS, n, d0, W, cls, cols, rec, start,
+                      B, M, T, D, wrong)
 
 
 @njit(cache=CACHE)
