@@ -32,10 +32,26 @@ from ..compile import EVENT, FLAG, INBOX, SE, P, Plan, _cached
 from ..rng import S32, Stream, threshold
 from .cpu import _K
 
-__all__ = ["lazy_tables", "rate_groups", "detected_events", "undetected", "count_undetected", "KeyedGenerator"]
+__all__ = ["detected_rates", "lazy_tables", "rate_groups", "detected_events", "undetected", "count_undetected", "KeyedGenerator"]
 
 draw, put, apply_points, next_event = _K.draw, _K.put, _K.apply_points, _K.next_event
 F_DEBT, IN_DEBT = FLAG.DEBT, INBOX.DEBT
+
+
+def detected_rates(plan: Plan, day: int):
+    """(q, und_p, false) float64 [cell, state, behaviour] for ``day``: the chance of a detected act of b
+    (``p_b * delta_b``), of an undetected one given none detected (``r_b``), and of a false attribution."""
+    e = plan.epoch_at(day)
+    p, det = plan.day_probabilities(day)
+    R, G = len(plan.region_names), len(plan.group_names)
+    C, NB = len(plan.class_names), len(plan.behaviour_names)
+    nch = e.beh[:, 6].astype(np.int64)
+    delta = np.where(nch > 0, det[:, :, np.arange(NB), np.maximum(nch - 1, 0)], 0.0)  # [region, group, b]
+    delta = np.broadcast_to(delta[:, None], (R, C, G, NB)).reshape(R * C * G, 1, NB)  # cells as in compile
+    act = p[:, :, 0::2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        und_p = np.nan_to_num(act * (1.0 - delta) / (1.0 - act * delta), nan=0.0, posinf=0.0)
+    return act * delta, und_p, p[:, :, 1::2]
 
 
 def lazy_tables(plan: Plan, day: int):
@@ -48,19 +64,11 @@ def lazy_tables(plan: Plan, day: int):
     index, cov = plan.epochs.index(e), plan.coverage(day)
 
     def make():
-        p, det = plan.day_probabilities(day)
-        R, G = len(plan.region_names), len(plan.group_names)
-        C, NB = len(plan.class_names), len(plan.behaviour_names)
-        nch = e.beh[:, 6].astype(np.int64)
-        delta = np.where(nch > 0, det[:, :, np.arange(NB), np.maximum(nch - 1, 0)], 0.0)  # [region, group, b]
-        delta = np.broadcast_to(delta[:, None], (R, C, G, NB)).reshape(R * C * G, 1, NB)  # cells as in compile
-        act = p[:, :, 0::2]
-        pe = p.copy()
-        pe[:, :, 0::2] = act * delta
-        with np.errstate(invalid="ignore", divide="ignore"):
-            und_p = np.nan_to_num(act * (1.0 - delta) / (1.0 - act * delta), nan=0.0, posinf=0.0)
+        q, und_p, false = detected_rates(plan, day)
+        pe = np.empty(q.shape[:2] + (2 * q.shape[2],))
+        pe[:, :, 0::2], pe[:, :, 1::2] = q, false
         cum = threshold(1.0 - np.cumprod(1.0 - pe, axis=2))
-        gate = cum[:, :, -1].copy() if NB else np.zeros(p.shape[:2], np.uint64)
+        gate = cum[:, :, -1].copy() if q.shape[2] else np.zeros(q.shape[:2], np.uint64)
         und = threshold(1.0 - np.cumprod(1.0 - und_p, axis=2))
         return gate, cum, und, und_p, rate_groups(und_p)
 

@@ -20,8 +20,7 @@ from ..stories import pick_story_agents
 from .agent import CACHE, MAX_W, NEVER, crit_tail, mix, tables
 from .model import MAX_CRIT, model_of
 from .replay import replay, undetected_keys
-from .route import (BLOCK, CHUNKS, correct, friends4_call, half_bits, listed_call, no_metrics, penalties, set_bits,
-                    sweep)
+from .route import BLOCK, CHUNKS, correct, half_bits, incoming, no_metrics, penalties, set_bits, sweep
 from .route import verify as verify_window
 
 __all__ = ["run_windowed", "window_length", "SLICES"]
@@ -61,15 +60,10 @@ def _start(n, key, class_cum, base, cls, score, last_off, listed_on):
 @njit(cache=CACHE)
 def _incoming(a, n, d0, W, cls, S, M, T, fkeys):
     """The days of the network penalties agent a receives in the window, from its friends' final lists."""
-    f4 = np.empty(4, np.int64)
-    friends4_call(a, n, fkeys, half_bits(n), f4)
     inc, bo, bc, z1 = np.empty(256, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64), np.zeros(1, np.int64)
-    D0 = no_metrics()
-    k = 0
-    for x in range(4):
-        if f4[x] >= 0:
-            k = listed_call(f4[x], d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0)
-    return np.sort(inc[:k])
+    k = incoming(a, n, half_bits(n), d0, W, cls, S, M, T, fkeys, np.empty(4, np.int64), inc, bo, bc, z1,
+                 no_metrics())
+    return inc[:k].copy()
 
 
 def _window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int) -> tuple:

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...compile import ENTER, EXIT, P, Plan
+from ...compile import ENTER, EXIT, P, Plan, _cached
 from ...rng import threshold
+from ..detected import detected_rates
 
 __all__ = ["Model", "why_not", "model_of", "windowed_bytes", "MAX_W", "MAX_CRIT", "MAX_OTHER", "MAX_DAYS", "MAX_N"]
 
@@ -50,22 +51,23 @@ class Model:
     deter_tier: int     # first deterred tier
 
 
-def _tables_of(plan: Plan):
-    """(q, und, false) as float64 [cell, state, behaviour], as ``detected.lazy_tables`` derives them."""
-    e = plan.epochs[0]
-    p, det = plan.day_probabilities(0)
-    R, G, C, NB = len(plan.region_names), len(plan.group_names), len(plan.class_names), len(plan.behaviour_names)
-    nch = e.beh[:, 6].astype(np.int64)
-    delta = np.where(nch > 0, det[:, :, np.arange(NB), np.maximum(nch - 1, 0)], 0.0)
-    delta = np.broadcast_to(delta[:, None], (R, C, G, NB)).reshape(R * C * G, 1, NB)
-    act = p[:, :, 0::2]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        und = np.nan_to_num(act * (1.0 - delta) / (1.0 - act * delta), nan=0.0, posinf=0.0)
-    return act * delta, und, p[:, :, 1::2]
+def _deterred_from(plan: Plan) -> int | None:
+    """The first deterred tier (the tier count when nothing is deterred), or None when behaviours are
+    deterred below different tiers."""
+    below = {b.deterrence.below_tier for b in plan.scenario.behaviours.values()
+             if b.points < 0 and b.deterrence.below_tier}
+    if len(below) > 1:
+        return None
+    return plan.tier_names.index(below.pop()) + 1 if below else len(plan.tier_names)
 
 
 def why_not(plan: Plan) -> str | None:
-    """None when the windowed route can run ``plan``, else the first condition it fails, in words."""
+    """None when the windowed route can run ``plan``, else the first condition it fails, in words (worked out
+    once per plan)."""
+    return _cached(plan, ("windowed",), lambda: _why_not(plan))
+
+
+def _why_not(plan: Plan) -> str | None:
     s, e = plan.scenario, plan.epochs[0]
     prm = e.prm
     checks = [
@@ -105,13 +107,12 @@ def why_not(plan: Plan) -> str | None:
         return "more than one behaviour with a network penalty, or a network reward"
     if len(plan.behaviour_names) - len(net) > MAX_OTHER:
         return f"more than {MAX_OTHER} behaviours without a network penalty"
-    q, und, false = _tables_of(plan)
+    q, und, false = detected_rates(plan, 0)
     if np.any(false > 0):
         return "false attributions"
-    below = {b.deterrence.below_tier for b in s.behaviours.values() if b.points < 0 and b.deterrence.below_tier}
-    if len(below) > 1:
+    first = _deterred_from(plan)
+    if first is None:
         return "behaviours deterred below different tiers"
-    first = plan.tier_names.index(below.pop()) + 1 if below else len(plan.tier_names)
     NT = len(plan.tier_names)
     for c in range(q.shape[0]):   # every state code the route uses has the rates of its tier's side of the line
         for t in range(NT):
@@ -126,11 +127,9 @@ def model_of(plan: Plan) -> Model:
     """The route's numbers for ``plan`` (which :func:`why_not` accepts)."""
     e = plan.epochs[0]
     prm, beh, L = e.prm, e.beh, e.lists[0]
-    q, und, _ = _tables_of(plan)
+    q, und, _ = detected_rates(plan, 0)
     NT = len(plan.tier_names)
-    s = plan.scenario
-    below = {b.deterrence.below_tier for b in s.behaviours.values() if b.points < 0 and b.deterrence.below_tier}
-    first = plan.tier_names.index(below.pop()) + 1 if below else NT
+    first = _deterred_from(plan)
     q0 = q[:, 1]                                          # [class, b]: tier 0, undeterred
     qd = q[:, first * 8 + 1] if first < NT else q0
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -157,8 +156,7 @@ def windowed_bytes(plan: Plan) -> int:
     penalty and 18 per sender (their friends and lists), at the expected numbers with a margin of 10 %."""
     m = model_of(plan)
     W = min(plan.days, 365)
-    shares = np.bincount(np.searchsorted(plan.class_cum, np.arange(1, 4097, dtype=np.uint64) << np.uint64(20),
-                                         side="right"), minlength=len(plan.class_names))[:len(plan.class_names)] / 4096
+    shares = np.array([plan.scenario.population.classes[c] for c in plan.class_names])
     q = m.q[:, m.crit] if m.crit >= 0 else np.zeros(len(shares))
     senders = plan.size * float(np.sum(shares * (1.0 - (1.0 - q) ** W)))
     penalties = 4 * plan.size * float(np.sum(shares * q)) * W

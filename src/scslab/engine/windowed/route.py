@@ -156,6 +156,19 @@ listed_call, differs_call = njit(cache=CACHE)(listed.py_func), njit(cache=CACHE)
 friends4_call = njit(cache=CACHE)(friends4.py_func)
 
 
+@njit(inline="always")
+def incoming(a, n, hb, d0, W, cls, S, M, T, fkeys, f4, inc, bo, bc, z1, D0):
+    """The days of the network penalties agent a receives in the window from its friends' lists in the table
+    (or their guesses), sorted into ``inc``; returns their number."""
+    friends4_call(a, n, fkeys, hb, f4)
+    k = 0
+    for x in range(4):
+        if f4[x] >= 0:
+            k = listed_call(f4[x], d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0)
+    sort_small(inc, k)
+    return k
+
+
 @njit(parallel=True, cache=CACHE)
 def penalties(n, d0, W, cls, S, M, T, fkeys, B):
     """Every penalty of the table's lists, bucketed by target block (``target >> B``), not sorted: the record
@@ -306,12 +319,7 @@ def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, 
     z1, D0 = np.zeros(1, np.int64), no_metrics()
     for jj in range(A.shape[0]):
         a, j = A[jj], j0 + jj
-        friends4_call(a, n, fkeys, hb, f4)
-        k = 0
-        for x in range(4):
-            if f4[x] >= 0:
-                k = listed_call(f4[x], d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0)
-        sort_small(inc, k)
+        k = incoming(a, n, hb, d0, W, cls, S, M, T, fkeys, f4, inc, bo, bc, z1, D0)
         cl = cls[a]
         s0, lo0, bl0 = start_of(a, S)
         no, K, s, lo, bl, _, _ = agent_call(a, d0, W, cl, s0, lo0, bl0, inc, k, M, sgn != 0, sgn, D, ch,
