@@ -50,10 +50,6 @@ C2 = np.uint64(0x632BE59BD9B4E019)
 U32, S32, ONE = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(1)
 NOT = -(1 << 30)   # "never" for window-relative days
 NEVER = -32768     # "never" in the int16 columns
-# The guess of a sender's network acts runs its window only when it could cross the deterrence line losing this
-# many points on each day with other acts. Any value gives the same result (a wrong guess is corrected); on
-# bench-v1 at 21.7 M, 0 leaves 21,342 senders to correct, 10 to 43 leave 3,835.
-GUESS_LOSS = 10
 
 
 def _binomial_cdf(W: int, p: float, size: int) -> np.ndarray:
@@ -82,6 +78,12 @@ def crit_tail(m: Model, W: int) -> float:
     return max(0.0, 1.0 - float(pmf.sum()))
 
 
+def guess_loss(m: Model) -> int:
+    """The points ``guess`` takes for each day with other acts: the largest loss of one other act. Any value
+    gives the same result (a wrong guess is corrected), only more or fewer corrections or window runs."""
+    return int(max(0, -int(m.points[m.other].min()))) if len(m.other) else 0
+
+
 def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarray) -> tuple:
     """``M`` for a window of W days: the uint32 thresholds of the first act of a day (``first[c, a]``, over
     ``other``), of the next one after act a (``tail[c, a, b]``), and of the numbers of act days and network
@@ -101,7 +103,7 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
     qc = m.q[:, m.crit] if m.crit >= 0 else np.zeros(C)
     k_crit = np.array([_binomial_cdf(W, g, MAX_CRIT + 1) for g in qc])
     before = np.searchsorted(snaps[:-1], np.arange(W + 2), side="left").astype(np.int64)
-    return (keys, first, tail, k_other, k_crit, m.points, GUESS_LOSS, m.keep, m.other, m.mins,
+    return (keys, first, tail, k_other, k_crit, m.points, guess_loss(m), m.keep, m.other, m.mins,
             np.array(m.scalars, np.int64), bins, snaps, before)
 
 
@@ -317,22 +319,29 @@ def crit_count(i, cls, M):
 @njit(inline="always")
 def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0):
     """The guess of agent i's network acts (days in ``out``) and how many it has detected: all of them when
-    every deterrence draw keeps them or its score is unlikely to cross the deterrence line before the last
-    one (``GUESS_LOSS``), else those of its window run from its start state with no penalty coming in.
-    Deterministic: the same guess wherever it is made. ``z1``: an empty int64 array; ``D0``: metric arrays
+    no deterrence draw would drop one, or when its score cannot cross the deterrence line before the last
+    act such a draw would drop (every earlier act day losing ``guess_loss`` points, every earlier network act
+    its points, nothing recovered), else those of its window run from its start state with no penalty coming
+    in. Deterministic: the same guess wherever it is made. ``z1``: an empty int64 array; ``D0``: metric arrays
     that are not written."""
     r = mix(M[0][0] + np.uint64(i) * GOLDEN)
     Ko, K = count_of(M[3][cls], r & U32), count_of(M[4][cls], r >> S32)
     pick_days(M[0][2], i, K, W, bc)
     crit, deter = M[10][10], M[10][5]
-    kept = True  # every deterrence draw keeps the act
+    last, before = -1, 0  # the last act a deterred day would drop, and the network acts before it
     for q in range(K):
         e = next_day(bc, W)
         out[q] = d0 + e
-        kept &= d32(M[0][6], i, e) < M[7][crit]
-    if kept or s + M[5][crit] * (K - 1) - M[6] * Ko >= deter:
+        if d32(M[0][6], i, e) >= M[7][crit]:
+            last, before = e, q
+    if last < 0:
+        return K, K
+    pick_days(M[0][1], i, Ko, W, bo)
+    other = 0  # the days with other acts before it
+    while other < Ko and next_day(bo, W) < last:
+        other += 1
+    if s + min(M[5][crit], 0) * before - M[6] * other >= deter:
         return K, K
     return agent_call(i, d0, W, cls, s, lo, bl, z1, 0, M, False, 0, D0, 0, out, bo, bc)[:2]
-
 
 assert MAX_W <= 6 * 64
