@@ -21,16 +21,16 @@ def test_stamp_covers_kernels_and_constants():
 
 
 def test_windowed_route_cache_is_stamped_with_what_it_compiles_in(tmp_path):
-    """The windowed route inlines agent.py and scslab's population into route.py's and driver.py's kernels: its
-    disk cache is stamped with a hash of all of them, so an edit to any recompiles."""
+    """The windowed route inlines agent.py, friends.py and scslab's population into route.py's and driver.py's
+    kernels: its disk cache is stamped with a hash of all of them, so an edit to any recompiles."""
     from pathlib import Path
 
-    from scslab.engine.windowed import agent, driver, route
+    from scslab.engine.windowed import agent, driver, friends, route
 
     stamps = set()
-    for kernel in (route.sweep, route.penalties, route.redo, agent.agent_call, driver._start):
+    for kernel in (route.sweep, route.penalties, route.redo, agent.agent_call, driver._start, friends.friends_of):
         locator = kernel._cache._impl.locator
-        assert {Path(f).name for f in locator._scslab} == {"agent.py", "route.py", "driver.py"}
+        assert {Path(f).name for f in locator._scslab} == {"agent.py", "route.py", "driver.py", "friends.py"}
         stamps.add(locator.get_source_stamp())
     assert len(stamps) == 1
     files = [tmp_path / "a.py", tmp_path / "b.py"]

@@ -116,7 +116,7 @@ def test_unreadable_newest_checkpoint_falls_back_to_the_one_before(tmp_path, uni
 
 
 # bench-v1 as the day routes run it: a maximum term no 20-day run reaches takes it off the windowed route
-# (engine/windowed), which writes no checkpoints
+# (engine/windowed), which writes checkpoints only at its window ends
 DAY_ROUTE = {"lists.blacklist.max_days": 3650}
 
 

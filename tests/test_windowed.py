@@ -88,6 +88,35 @@ def test_corrections_reach_the_fixed_point_whatever_the_threads():
     assert len(a.story_ids) == 200 and (a.score_hist.sum(axis=1) == 20_000).all()
 
 
+def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
+    """With more blocks than ``COARSE`` (1.4 billion agents), the penalties are scattered into wider buckets and
+    each is split into its blocks: the same records per block, in the same order, and the same run."""
+    from scslab.engine.windowed import route
+    from scslab.engine.windowed.agent import tables
+
+    plan = _plan(20_000, 300, 5, HARSH)
+    one = run_windowed(plan)
+    monkeypatch.setattr(route, "COARSE", 2)
+    assert route.coarse_bits(20_000) == 14  # 2 buckets of 4 blocks of 4,096 agents
+    two = run_windowed(plan)
+    assert (one.counts == two.counts).all() and (one.stories == two.stories).all()
+    assert (one.score_hist == two.score_hist).all()
+    from scslab.engine.windowed.driver import _start
+    from scslab.engine.windowed.model import MAX_CRIT, model_of
+    from scslab.rng import Stream, stream_key
+
+    m, n = model_of(plan), plan.size
+    cls, cols = np.empty(n, np.uint8), tuple(np.empty(n, np.int16) for _ in range(3))
+    _start(n, np.uint64(stream_key(5, Stream.CLASS, 0)), plan.class_cum, m.scalars[0], cls, *cols)
+    keys = np.array([stream_key(5, Stream.WINDOW + j, 0) for j in range(7)], np.uint64)
+    M = tables(m, 300, keys, np.zeros(m.scalars[2] - m.scalars[1] + 1, np.int64), np.array([385], np.int64))
+    S = (True, *cols, m.scalars[0])
+    T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, MAX_CRIT), np.int64))
+    r1, s1 = route.penalties(n, 0, 300, cls, S, M, T, plan.friend_keys, 12, 12)
+    r2, s2 = route.penalties(n, 0, 300, cls, S, M, T, plan.friend_keys, 12, 14)
+    assert len(r1) > 1_000 and (s1 == s2).all() and ((r1 & 0x1FFFFF) == (r2 & 0x1FFFFF)).all()  # 12 + 9 bits
+
+
 def test_same_population_as_the_day_routes():
     """Classes are hashed from the ids as the day engines hash them, so the story agents are the same people."""
     plan = _plan(5_000, 30, 8)
@@ -104,14 +133,20 @@ def test_progress_reaches_the_last_day():
 
 @pytest.mark.parametrize("n", [2, 3, 1001, 20_000, 21_700_000])
 def test_finds_populations_friends(n):
-    """The route's four-at-once Feistel matchings are ``population``'s, agent by agent (unmatched: -1)."""
+    """The route's Feistel matchings, many walks in flight (``friends_batch``) and four in lockstep
+    (``friends4``), are ``population``'s, agent by agent (unmatched: -1)."""
     from scslab.engine.cpu import partner
-    from scslab.engine.windowed.route import friends_of
+    from scslab.engine.windowed.friends import friends4_call, friends_of, half_bits
 
     keys = population.feistel_keys(7, 4)
     ids = np.unique(np.linspace(0, n - 1, min(n, 3000)).astype(np.int64))
     expected = np.array([[partner(i, k, 0, n, keys) for k in range(4)] for i in ids])
     assert (friends_of(ids, n, keys) == expected).all()
+    assert (friends_of(ids[:3], n, keys) == expected[:3]).all()  # fewer walks than lanes
+    four = np.empty(4, np.int64)
+    for i, row in zip(ids[::7], expected[::7]):
+        friends4_call(i, n, keys, half_bits(n), four)
+        assert (four == row).all()
     if len(ids) == n:  # everyone: each matching leaves one agent out when n is odd
         assert ((expected < 0).sum(axis=0) == n % 2).all()
 
@@ -134,16 +169,48 @@ def test_refuses_what_it_cannot_run_and_says_why(preset, overrides, why):
 
 
 def test_checkpoints_do_not_change_the_route(tmp_path):
-    """A seed gives the same bytes with and without checkpoints: a windowed run asked for them warns and
-    writes none, and a run that fails leaves nothing behind."""
+    """A seed gives the same bytes with and without checkpoints: a windowed run of one window has no window end
+    to write one at and writes none, and a run that fails leaves nothing behind."""
     from scslab import run
     from test_resume import Crash, crash_on
 
     plain = run("bench-v1", tmp_path / "plain", population=3_000, days=50, seed=2)
-    with pytest.warns(UserWarning, match="checkpoint_every=5 is ignored"):
-        asked = run("bench-v1", tmp_path / "asked", population=3_000, days=50, seed=2, checkpoint_every=5)
+    asked = run("bench-v1", tmp_path / "asked", population=3_000, days=50, seed=2, checkpoint_every=5)
     assert asked.manifest["route"] == plain.manifest["route"] == "windowed"
-    assert asked.metrics.equals(plain.metrics) and asked.manifest["checkpoint_every"] is None
+    assert asked.metrics.equals(plain.metrics) and asked.manifest["checkpoint_every"] == 5
+    assert not list((tmp_path / "asked").glob("checkpoints/*.npz"))
     with pytest.raises(Crash):
         run("bench-v1", tmp_path / "crashed", population=3_000, days=50, seed=2, progress=crash_on(20))
     assert not (tmp_path / "crashed").exists()
+
+
+def test_windowed_runs_resume_at_window_ends(tmp_path):
+    """800 days go in windows of 365: checkpoints asked for every 100 days are written at the window ends (days
+    365 and 730). A crash after the first, another after the second, and Ctrl-C: each resumes from the newest
+    window end, and the run ends with the bytes of a run never stopped (which wrote no checkpoint)."""
+    import os
+    import signal
+
+    from scslab import RunInterrupted, resume, run
+    from scslab.output.checkpoint import list_checkpoints
+    from test_resume import OUTPUTS, Crash, crash_on, hashes
+
+    kw = dict(population=3_000, days=800, seed=6, overrides=HARSH)
+    whole = run("bench-v1", tmp_path / "whole", **kw)
+    assert whole.manifest["route"] == "windowed" and whole.series("listed:blacklist").max() > 0
+    out = tmp_path / "run"
+    with pytest.raises(Crash):
+        run("bench-v1", out, checkpoint_every=100, progress=crash_on(500), **kw)
+    assert [p.name for p in list_checkpoints(out)] == ["pass-000365.npz"]
+    with pytest.raises(Crash):
+        resume(out, progress=crash_on(760))
+    assert [p.name for p in list_checkpoints(out)] == ["pass-000365.npz", "pass-000730.npz"]
+    assert resume(out, threads=1).manifest["status"] == "complete"
+    assert hashes(out) == hashes(tmp_path / "whole")
+
+    stopped = tmp_path / "stopped"  # Ctrl-C on day 100: the run stops at the end of its window
+    with pytest.raises(RunInterrupted):
+        run("bench-v1", stopped, progress=lambda d: d == 100 and os.kill(os.getpid(), signal.SIGINT), **kw)
+    assert [p.name for p in list_checkpoints(stopped)] == ["pass-000365.npz"]
+    resume(stopped)
+    assert all((stopped / name).exists() for name in OUTPUTS) and hashes(stopped) == hashes(tmp_path / "whole")

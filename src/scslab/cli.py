@@ -147,7 +147,8 @@ def run(
     force: bool = typer.Option(False, "--force", help="Replace an existing run directory."),
     checkpoint_every: Optional[int] = typer.Option(
         None, "--checkpoint-every", help="Write a checkpoint every D days (resume with `scslab resume`); a run "
-                                         "that goes by windows (the lazy engine on bench-v1) writes none."),
+                                         "that goes by windows (the lazy engine on bench-v1) writes one at the "
+                                         "first window end (every 365 days) on or after each D days."),
     engine: str = typer.Option(DEFAULT_ENGINE, "--engine", "-e",
                                help=f"CPU engine: {' or '.join(ENGINES)} (see docs/engine.md; same laws, "
                                     "lazy visits only the agents something happens to, and runs bench-v1 "
@@ -157,7 +158,8 @@ def run(
     """Run a scenario on the CPU and write a run directory (manifest, metrics.parquet, stories.parquet).
 
     Ctrl-C stops at the end of the day, writes a checkpoint and tells how to resume; press it twice to abort
-    (a run that goes by windows stops only by aborting).
+    (a run that goes by windows stops at the end of its window, up to a year; a run of a year or less then
+    simply finishes).
     """
     from . import runs
     from .scenarios import load_scenario

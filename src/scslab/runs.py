@@ -2,7 +2,8 @@
 
 A run directory is created first, marked incomplete (its manifest holds the resolved scenario, so the run
 can be rebuilt from it alone). Every ``checkpoint_every`` days the day loop is written atomically to
-``checkpoints/``. Ctrl-C asks the loop to stop at the end of the day: a checkpoint is written and
+``checkpoints/`` (a run that goes by windows, ``engine/windowed``, is written at the first window end on or
+after each such day, and stops there). Ctrl-C asks the loop to stop at the end of the day: a checkpoint is written and
 :class:`~scslab.errors.RunInterrupted` says how to resume. A second Ctrl-C aborts at once. ``resume`` rebuilds
 the plan from the manifest, loads the newest readable checkpoint (or starts again from day 0 when there is
 none) and runs to the end; outputs are identical byte for byte to an uninterrupted run's.
@@ -14,7 +15,6 @@ import datetime as _dt
 import shutil
 import signal
 import threading
-import warnings
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,11 +85,6 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path, *,
     plan = compile_plan(s)
     route = route_of(plan, engine)
     check_capacity(plan, engine=route)
-    if route == "windowed" and checkpoint_every:
-        warnings.warn(f"checkpoint_every={checkpoint_every} is ignored: this run goes by windows (engine/windowed), "
-                      "which write no checkpoints; an interrupted run is run again from day 0 with the same result",
-                      stacklevel=2)
-        checkpoint_every = None
     need = output_bytes(plan) + ((KEEP + 1) * checkpoint_bytes(plan) if checkpoint_every else 0)
     check_disk(out, need, f"a run of {plan.size:,} agents x {plan.days} days"
                + (" with checkpoints" if checkpoint_every else ""))
@@ -131,6 +126,7 @@ def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress
     from .api import _result
     from .engine.cpu import DEFAULT_CHUNK, run_cpu
     from .engine.windowed import route_of
+    from .engine.windowed.driver import WindowState
     from .output.checkpoint import list_checkpoints, save_checkpoint
     from .output.rundir import complete_run, write_manifest
 
@@ -153,12 +149,27 @@ def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress
             if every and lp.day % every == 0:
                 save_checkpoint(path, plan, lp, elapsed)
 
+        last = [0 if loop is None else loop.day]  # the day of the newest checkpoint (or of the start)
+
+        def after_window(ws) -> None:
+            """A windowed run has no passes: it is written, or stopped, between two windows."""
+            elapsed = {"elapsed_s": before + time.perf_counter() - t0}
+            if ws.day >= plan.days:
+                return
+            if stop.requested:
+                save_checkpoint(path, plan, ws, elapsed)
+                raise RunInterrupted(path, ws.day - 1, plan.days)
+            if every and ws.day // every > last[0] // every:
+                save_checkpoint(path, plan, ws, elapsed)
+                last[0] = ws.day
+
         engine = manifest.get("engine", "dense")
-        # a lazy run may go by windows (engine.windowed), which has no passes to checkpoint or stop after
-        windowed = loop is None and route_of(plan, engine) == "windowed"
+        # a lazy run may go by windows (engine.windowed): checkpoints and stops come between two windows
+        windowed = route_of(plan, engine) == "windowed" and (loop is None or isinstance(loop, WindowState))
         try:
             raw = run_cpu(plan, threads=threads, chunk=manifest.get("chunk") or DEFAULT_CHUNK,
-                          progress=progress, loop=loop, after_pass=None if windowed else after_pass, engine=engine)
+                          progress=progress, loop=loop, after_pass=None if windowed else after_pass, engine=engine,
+                          after_window=after_window if windowed else None)
         except BaseException as exc:
             if fresh and not isinstance(exc, RunInterrupted) and not list_checkpoints(path):
                 shutil.rmtree(path, ignore_errors=True)  # nothing to resume from: leave nothing behind

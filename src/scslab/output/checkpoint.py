@@ -1,5 +1,8 @@
 """Checkpoints: the day loop written atomically, so that a run killed at any moment resumes bit for bit.
 
+A run that goes by windows (``engine/windowed``) is written between two windows instead (``WindowState``:
+its columns, metrics and story logs so far; ``route`` "windowed" in the metadata).
+
 ``RUN_DIR/checkpoints/pass-000042.npz`` holds the loop before pass 42 (days 0-41 finished, day 42 not yet
 begun): every agent column, the counts so far, the story rows so far and the pending redress records, plus a
 fingerprint of the scenario, the population, the days, the seed and the engine sources.
@@ -36,12 +39,18 @@ KEEP = 2
 _COLUMNS = [f.name for f in fields(Columns)]
 
 
-def fingerprint(plan: Plan) -> str:
-    """What a checkpoint must agree on to be resumed: scenario, size, days, seed and engine sources."""
+def fingerprint(plan: Plan, route: str = "days") -> str:
+    """What a checkpoint must agree on to be resumed: scenario, size, days, seed and engine sources (with the
+    windowed route's own for its checkpoints)."""
     from .. import __version__
 
+    engine = engine_digest()
+    if route == "windowed":
+        from ..engine.windowed.agent import SOURCES_DIGEST
+
+        engine += SOURCES_DIGEST
     text = json.dumps({"scenario": plan.scenario.model_dump(mode="json"), "size": plan.size, "days": plan.days,
-                       "seed": plan.seed, "engine": engine_digest(), "version": __version__}, sort_keys=True)
+                       "seed": plan.seed, "engine": engine, "version": __version__}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -76,17 +85,25 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def save_checkpoint(run_dir: str | Path, plan: Plan, loop: Loop, extra: dict | None = None) -> Path:
-    """Write ``loop`` atomically as ``checkpoints/pass-NNNNNN.npz`` and keep only the newest few."""
+def save_checkpoint(run_dir: str | Path, plan: Plan, loop, extra: dict | None = None) -> Path:
+    """Write ``loop`` (a day loop, or a windowed run's ``WindowState`` between two windows) atomically as
+    ``checkpoints/pass-NNNNNN.npz`` and keep only the newest few."""
+    from ..engine.windowed.driver import WindowState
+
     folder = Path(run_dir) / DIRNAME
     folder.mkdir(exist_ok=True)
     path = folder / f"pass-{loop.day:06d}.npz"
     tmp = folder / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
-    meta = {"fingerprint": fingerprint(plan), "day": loop.day,
-            "engine": "dense" if loop.lazy is None else "lazy", **(extra or {})}
-    arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), np.uint8)}
-    for prefix, lp in [("", loop)] + [(f"{name}__", sub) for name, sub in loop.entities.items()]:
-        arrays.update({prefix + k: v for k, v in _loop_arrays(lp).items()})
+    if isinstance(loop, WindowState):
+        meta = {"fingerprint": fingerprint(plan, "windowed"), "day": loop.day, "engine": "lazy", "route": "windowed",
+                **(extra or {})}
+        arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), np.uint8), **loop.arrays()}
+    else:
+        meta = {"fingerprint": fingerprint(plan), "day": loop.day,
+                "engine": "dense" if loop.lazy is None else "lazy", **(extra or {})}
+        arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), np.uint8)}
+        for prefix, lp in [("", loop)] + [(f"{name}__", sub) for name, sub in loop.entities.items()]:
+            arrays.update({prefix + k: v for k, v in _loop_arrays(lp).items()})
     try:
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
@@ -139,9 +156,14 @@ def _loop(z, prefix: str, plan: Plan, day: int, engine: str, path: Path) -> Loop
 def _read(path: Path, plan: Plan) -> tuple[Loop, dict]:
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(z["meta"].tobytes().decode())
-        if meta.get("fingerprint") != fingerprint(plan):
+        route = meta.get("route", "days")
+        if meta.get("fingerprint") != fingerprint(plan, route):
             raise RunDirError(f"checkpoint {str(path)!r} was written for another scenario or engine version "
                               "than this run's manifest; it cannot be resumed here")
+        if route == "windowed":
+            from ..engine.windowed.driver import WindowState
+
+            return WindowState.from_arrays(int(meta["day"]), z), meta
         loop = _loop(z, "", plan, int(meta["day"]), meta.get("engine", "dense"), path)
     return loop, meta
 

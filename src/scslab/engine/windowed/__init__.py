@@ -15,8 +15,9 @@ Outputs are the lazy engine's: the same metrics (levels kept as daily changes, s
 the sweep), stories (the story agents replayed day by day by ``replay.py``, the slow reference the kernel is
 tested against), undetected acts counted in aggregate (``engine/detected.py``). Results depend on the seed
 only, not on threads; they agree with the day engines in law, not draw for draw (other random streams).
-A windowed run writes no checkpoints (``runs.run`` warns when they are asked for): it is a year in
-minutes, and resuming it runs it again, with the same result.
+A windowed run is checkpointed, and stopped by Ctrl-C, between two windows (``driver.WindowState``): a
+window is a year at most, so a run of a year or less has nothing to resume from and is run again, with
+the same result.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ __all__ = ["why_not", "run_windowed", "route_of"]
 def route_of(plan, engine: str) -> str:
     """``"windowed"`` when a fresh run of ``plan`` with ``engine`` goes by windows (the lazy engine and a
     scenario :func:`why_not` accepts), else ``engine``. The route does not depend on checkpoints, so a seed
-    gives the same result with and without them; a windowed run writes none."""
+    gives the same result with and without them; a windowed run writes them between two windows."""
     return "windowed" if engine == "lazy" and why_not(plan) is None else engine
 
 
-def run_windowed(plan, *, progress=None, stats=None, verify=False):
+def run_windowed(plan, *, progress=None, stats=None, verify=False, state=None, after_window=None):
     """Run ``plan`` (which :func:`why_not` accepts) and return the engine's ``RawRun``; see ``driver``."""
     from .driver import run_windowed as run
 
-    return run(plan, progress=progress, stats=stats, verify=verify)
+    return run(plan, progress=progress, stats=stats, verify=verify, state=state, after_window=after_window)

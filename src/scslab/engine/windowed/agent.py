@@ -37,14 +37,14 @@ from ..jitcache import files_digest, stamped_cache
 from .model import MAX_CRIT, MAX_OTHER, MAX_W, Model
 
 __all__ = ["tables", "agent", "agent_call", "crit_count", "guess", "d32", "pick_days", "next_day", "count_of",
-           "NEVER", "NOT", "CACHE"]
+           "NEVER", "NOT", "CACHE", "SOURCES_DIGEST"]
 
 # numba's disk cache of the route's compiled functions, stamped with every file they compile in
 _HERE = Path(__file__).resolve().parent
-_FILES = [_HERE / f for f in ("agent.py", "route.py", "driver.py")]
-CACHE = stamped_cache(_FILES, files_digest(_FILES + [_HERE / "model.py", _HERE.parent / "bits.py",
-                                                      _HERE.parent.parent / "population.py",
-                                                      _HERE.parent.parent / "rng.py"]))
+_FILES = [_HERE / f for f in ("agent.py", "route.py", "driver.py", "friends.py")]
+SOURCES_DIGEST = files_digest(_FILES + [_HERE / "model.py", _HERE / "replay.py", _HERE.parent / "bits.py",
+                                        _HERE.parent.parent / "population.py", _HERE.parent.parent / "rng.py"])
+CACHE = stamped_cache(_FILES, SOURCES_DIGEST)
 mix = njit(mix64)
 C2 = np.uint64(0x632BE59BD9B4E019)
 U32, S32, ONE = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(1)

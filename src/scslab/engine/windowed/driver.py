@@ -9,6 +9,8 @@ listed), the window's start state when a window follows another (6 more), and 4 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit, prange
 
@@ -20,10 +22,10 @@ from ..stories import pick_story_agents
 from .agent import CACHE, MAX_W, NEVER, crit_tail, mix, tables
 from .model import MAX_CRIT, model_of
 from .replay import replay, undetected_keys
-from .route import BLOCK, CHUNKS, correct, half_bits, incoming, no_metrics, penalties, set_bits, sweep
+from .route import BLOCK, CHUNKS, coarse_bits, correct, half_bits, incoming, no_metrics, penalties, set_bits, sweep
 from .route import verify as verify_window
 
-__all__ = ["run_windowed", "window_length", "SLICES"]
+__all__ = ["run_windowed", "window_length", "WindowState", "SLICES"]
 
 SLICES = 8          # the sweep of a window of many agents is run in this many slices of blocks, for progress
 SLICE_AGENTS = 1 << 25  # ... when it has at least this many agents per slice (each slice waits for its slowest chunk)
@@ -74,10 +76,33 @@ def _window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int) 
             z(CHUNKS, C, W + 1), z(CHUNKS, C, 2, W + 1, NB), z(CHUNKS, C, W + 1), z(CHUNKS, n_snaps + 1, n_bins))
 
 
-def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify: bool = False):
+@dataclass
+class WindowState:
+    """Everything a windowed run carries from one window to the next, enough to resume it bit for bit (a
+    checkpoint): ``day``, the first day of the next window; the columns (score, last offence, day listed);
+    the metrics and story logs so far (``_Totals.ARRAYS``, and ``rows``)."""
+
+    day: int
+    cols: tuple
+    totals: dict
+
+    def arrays(self) -> dict:
+        return {"win_score": self.cols[0], "win_last_off": self.cols[1], "win_listed": self.cols[2],
+                **{f"win_{k}": v for k, v in self.totals.items()}}
+
+    @classmethod
+    def from_arrays(cls, day: int, z) -> "WindowState":
+        cols = (z["win_score"], z["win_last_off"], z["win_listed"])
+        return cls(day, cols, {k: z[f"win_{k}"] for k in (*_Totals.ARRAYS, "rows")})
+
+
+def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify: bool = False,
+                 state: WindowState | None = None, after_window=None):
     """Run ``plan`` by windows; ``stats`` gets the seconds of each step and, per window, the senders corrected
     and agents run again (and with ``verify`` the values in which a plain sweep with the final lists differs
-    from the corrected run: 0)."""
+    from the corrected run: 0). ``state`` resumes a run at the start of a window (a checkpoint);
+    ``after_window(state)`` is called after every window with the run's :class:`WindowState` (to write a
+    checkpoint, or to stop by raising)."""
     import time
 
     from ..cpu import RawRun
@@ -97,11 +122,20 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     bins = (np.arange(low, m.scalars[2] + 1, dtype=np.int64) - blo) // width
     snap_days = run_snapshot_days(plan)
     out = _Totals(plan, m, story)
+    Wmax = window_length(m, days)
+    first = 0
+    if state is not None:
+        if state.day % Wmax or not 0 < state.day < days or state.cols[0].shape != (n,):
+            raise ValueError(f"a windowed run of {n:,} agents x {days} days in windows of {Wmax} days cannot "
+                             f"resume at day {state.day} with {state.cols[0].shape[0]:,} agents")
+        for c, saved in zip(cols, state.cols):
+            c[:] = saved
+        out.restore(state.totals)
+        first = state.day
     st = {"penalties": 0.0, "sweep": 0.0, "corrections": 0.0, "stories": 0.0, "corrected": [], "redone": [],
           "verify_diff": 0}
-    Wmax = window_length(m, days)
-    done = -1  # the last day reported to ``progress``
-    for d0 in range(0, days, Wmax):
+    done = first - 1  # the last day reported to ``progress``
+    for d0 in range(first, days, Wmax):
         W = min(Wmax, days - d0)
         keys = np.array([stream_key(seed, Stream.WINDOW + j, d0) for j in range(7)], np.uint64)
         mine = snap_days[(snap_days >= d0) & (snap_days < d0 + W)]
@@ -111,7 +145,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, MAX_CRIT), np.int64))
         D = _window_arrays(C, W, NT, NB, len(mine), n_bins)
         t0 = time.perf_counter()
-        rec, bstart = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK)
+        rec, bstart = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n))
         t1 = time.perf_counter()
         wrong = np.zeros((n >> 6) + 1, np.uint64)
         nb = bstart.shape[0] - 1
@@ -145,6 +179,8 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         st["corrections"] += t3 - t2
         if progress is not None:
             done = _report(progress, done, d0 + W - 1)
+        if after_window is not None:
+            after_window(WindowState(d0 + W, cols, out.saved()))
     if stats is not None:
         stats.update(st)
     coverage = np.array([plan.coverage(d) for d in range(days)], np.float64).reshape(days, len(plan.channel_names))
@@ -166,6 +202,9 @@ def _report(progress, done: int, day: int) -> int:
 class _Totals:
     """The run's metrics, added up window by window, and the story agents' logs."""
 
+    ARRAYS = ("tdiff", "ent", "ext", "ties", "rec", "net", "detc", "hist", "story_scores", "story_det",
+              "story_group", "story_und")
+
     def __init__(self, plan: Plan, m, story: list[int]):
         days, NT, NB, C = plan.days, len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
         self.plan, self.m, self.story = plan, m, story
@@ -178,6 +217,18 @@ class _Totals:
         self.story_det = np.zeros((C, 2, days, NB), np.int64)    # story agents' detected acts
         self.story_group = np.zeros((C, 2, days), np.int64)      # story agents per class and deterred, by day
         self.story_und = np.zeros((C, 2, days, NB), np.int64)    # their undetected acts
+
+    def saved(self) -> dict:
+        """The totals as named arrays (a checkpoint's)."""
+        return {**{k: getattr(self, k) for k in self.ARRAYS}, "rows": self.story_rows()}
+
+    def restore(self, arrays: dict) -> None:
+        for k in self.ARRAYS:
+            if getattr(self, k).shape != arrays[k].shape:
+                raise ValueError(f"a windowed checkpoint's {k} has shape {arrays[k].shape}, the run's "
+                                 f"{getattr(self, k).shape}")
+            getattr(self, k)[...] = arrays[k]
+        self.rows = [tuple(int(v) for v in row) for row in arrays["rows"]]
 
     def add_window(self, d0: int, W: int, D: tuple, snap_index: np.ndarray) -> None:
         tdiff, ent, ext, ties, rec, detc, net, hist = (d.sum(axis=0) for d in D)

@@ -8,8 +8,8 @@ their friends are run again from the window's start, old metric changes taken ba
 until no list changes (:func:`correct`). The result is the fixed point, the day-by-day model's outcome for
 these draws (a penalty acts on deterrence from the next day on).
 
-Friends are ``population``'s Feistel matchings, computed four at a time (:func:`friends4`, equal to
-``population.partner``, agent by agent: tested). The result depends on the seed only, not on threads.
+Friends are ``population``'s Feistel matchings (``friends.py``). The result depends on the seed only, not on
+threads.
 """
 
 from __future__ import annotations
@@ -17,71 +17,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ... import population
 from ..bits import set_bit
-from .agent import CACHE, NEVER, ONE, agent, agent_call, crit_count, d32, guess, mix, next_day, pick_days
+from .agent import CACHE, NEVER, agent, agent_call, crit_count, guess, next_day, pick_days
+from .friends import friends4_call, friends_batch, friends_of, half_bits
 from .model import MAX_CRIT
 
-__all__ = ["penalties", "sweep", "correct", "friends4", "friends_of", "set_bits", "CHUNKS", "BLOCK"]
+__all__ = ["penalties", "coarse_bits", "sweep", "correct", "set_bits", "CHUNKS", "BLOCK", "COARSE"]
 
-ROUNDS = population.ROUNDS
 CHUNKS = 64        # parallel work items; the result does not depend on it
+SENDER_BATCH = 1024  # senders whose friends are found together
+COARSE = 8192      # at most this many buckets in the penalties' scatter (more: two passes)
 BLOCK = 12         # the sweep's blocks of 2**BLOCK agents; a penalty record: target in its block << 9 | window day
-
-
-@njit(inline="always")
-def _feistel(x, keys, k, b, mask, inverse):
-    """population's Feistel permutation step (round keys ``keys[k]``) on uint64 halves of ``b`` bits."""
-    left, right = x >> b, x & mask
-    for step in range(ROUNDS):
-        if inverse:
-            left, right = right ^ (mix(left ^ keys[k, ROUNDS - 1 - step]) & mask), left
-        else:
-            left, right = right, left ^ (mix(right ^ keys[k, step]) & mask)
-    return (left << b) | right
-
-
-@njit(inline="always")
-def _permute4(x0, x1, x2, x3, m, keys, b, mask, inverse):
-    """The 4 matchings' permutations in lockstep (independent chains the core overlaps), cycle walking into
-    [0, m) until every lane is inside."""
-    a0, a1 = _feistel(x0, keys, 0, b, mask, inverse), _feistel(x1, keys, 1, b, mask, inverse)
-    a2, a3 = _feistel(x2, keys, 2, b, mask, inverse), _feistel(x3, keys, 3, b, mask, inverse)
-    while a0 >= m or a1 >= m or a2 >= m or a3 >= m:
-        n0, n1 = _feistel(a0, keys, 0, b, mask, inverse), _feistel(a1, keys, 1, b, mask, inverse)
-        n2, n3 = _feistel(a2, keys, 2, b, mask, inverse), _feistel(a3, keys, 3, b, mask, inverse)
-        a0, a1 = n0 if a0 >= m else a0, n1 if a1 >= m else a1
-        a2, a3 = n2 if a2 >= m else a2, n3 if a3 >= m else a3
-    return a0, a1, a2, a3
-
-
-@njit(inline="always")
-def friends4(i, n, keys, b, out):
-    """Agent i's partners in the 4 matchings over [0, n) into ``out`` (-1: unmatched): ``population``'s
-    ``partner`` for k = 0..3, 1.5 times faster (checked equal in the tests). ``b``: ``half_bits(n)``."""
-    if n < 2:
-        out[:] = -1
-        return
-    m, bb = np.uint64(n), np.uint64(b)
-    mask = (ONE << bb) - ONE
-    x = np.uint64(i)
-    q0, q1, q2, q3 = _permute4(x, x, x, x, m, keys, bb, mask, False)
-    q0, q1, q2, q3 = q0 ^ ONE, q1 ^ ONE, q2 ^ ONE, q3 ^ ONE
-    z = np.uint64(0)
-    p0, p1, p2, p3 = _permute4(q0 if q0 < m else z, q1 if q1 < m else z, q2 if q2 < m else z, q3 if q3 < m else z,
-                               m, keys, bb, mask, True)
-    out[0] = np.int64(p0) if q0 < m else -1
-    out[1] = np.int64(p1) if q1 < m else -1
-    out[2] = np.int64(p2) if q2 < m else -1
-    out[3] = np.int64(p3) if q3 < m else -1
-
-
-@njit(cache=CACHE)
-def half_bits(m):
-    b = 1
-    while (np.int64(1) << (2 * b)) < m:
-        b += 1
-    return b
 
 
 @njit(inline="always")
@@ -153,7 +99,6 @@ def sort_small(a, k):
 # the same functions compiled once as callees, for the paths that run them seldom (a call costs little there,
 # and their code inlined again would cost compile time)
 listed_call, differs_call = njit(cache=CACHE)(listed.py_func), njit(cache=CACHE)(differs.py_func)
-friends4_call = njit(cache=CACHE)(friends4.py_func)
 
 
 @njit(inline="always")
@@ -169,10 +114,24 @@ def incoming(a, n, hb, d0, W, cls, S, M, T, fkeys, f4, inc, bo, bc, z1, D0):
     return k
 
 
+def coarse_bits(n: int, B: int = BLOCK) -> int:
+    """The bits of the penalties' first buckets: ``B`` while there are at most ``COARSE`` blocks of ``2**B``
+    targets, else wider buckets (``penalties`` then splits each into blocks in a second pass)."""
+    CB = B
+    while (n >> CB) + 1 > COARSE:
+        CB += 1
+    return CB
+
+
 @njit(parallel=True, cache=CACHE)
-def penalties(n, d0, W, cls, S, M, T, fkeys, B):
-    """Every penalty of the table's lists, bucketed by target block (``target >> B``), not sorted: the record
-    is ``(target & (2**B - 1)) << 9 | window day`` (uint32). Returns (records, bucket starts)."""
+def penalties(n, d0, W, cls, S, M, T, fkeys, B, CB):
+    """Every penalty of the table's lists, bucketed by target block (``target >> B``), not sorted within a
+    block: the record is ``(target & (2**CB - 1)) << 9 | window day`` (uint32; the sweep reads the target's
+    place in its block from the low B of those bits). Returns (records, block starts).
+
+    The records are scattered into buckets of ``2**CB`` targets, then (when ``CB > B``) each bucket is split
+    into its blocks: a scatter into hundreds of thousands of blocks at once (1.4 billion agents) would miss
+    the caches and the TLB on nearly every record."""
     nsend = np.zeros(CHUNKS + 1, np.int64)
     for ch in prange(CHUNKS):
         for i in range(ch * n // CHUNKS, (ch + 1) * n // CHUNKS):
@@ -180,49 +139,83 @@ def penalties(n, d0, W, cls, S, M, T, fkeys, B):
     nsend = np.cumsum(nsend)
     fr = np.empty((nsend[-1], 4), np.int32)   # the senders' friends, found once
     keep = np.empty(nsend[-1], np.uint16)     # which of their detected network acts the table keeps
-    nb = (n >> B) + 1
-    per = np.zeros((CHUNKS, nb), np.int64)
+    nc = (n >> CB) + 1
+    per = np.zeros((CHUNKS, nc), np.int64)
     for ch in prange(CHUNKS):
-        _senders(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, nsend[ch], n, d0, W, cls, S, M, T, fkeys, B, fr, keep,
+        _senders(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, nsend[ch], n, d0, W, cls, S, M, T, fkeys, CB, fr, keep,
                  per[ch])
-    start = np.zeros(nb + 1, np.int64)
+    cstart = np.zeros(nc + 1, np.int64)
     total = 0
-    for b in range(nb):
+    for b in range(nc):
         for ch in range(CHUNKS):
             x = per[ch, b]
             per[ch, b] = total
             total += x
-        start[b + 1] = total
+        cstart[b + 1] = total
     rec = np.empty(total, np.uint32)
     for ch in prange(CHUNKS):
-        _records(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, nsend[ch], W, cls, M, B, fr, keep, per[ch], rec)
+        _records(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, nsend[ch], W, cls, M, CB, fr, keep, per[ch], rec)
+    if CB == B:
+        return rec, cstart
+    nb = (n >> B) + 1
+    start = np.empty(nb + 1, np.int64)
+    start[nb] = total
+    F = 1 << (CB - B)
+    for c in prange(nc):
+        _split(rec, cstart[c], cstart[c + 1], B, F, c * F, nb, start)
     return rec, start
 
 
 @njit(cache=CACHE)
+def _split(rec, r0, r1, B, F, b0, nb, start):
+    """Order the records ``rec[r0:r1]`` of one bucket by their ``F`` blocks (a counting sort), and write the
+    blocks' starts from ``start[b0]`` on (blocks from ``nb`` on do not exist)."""
+    at = np.zeros(F + 1, np.int64)
+    for r in range(r0, r1):
+        at[((rec[r] >> (9 + B)) & (F - 1)) + 1] += 1
+    for f in range(F):
+        at[f + 1] += at[f]
+    for f in range(F):
+        if b0 + f < nb:
+            start[b0 + f] = r0 + at[f]
+    tmp = np.empty(r1 - r0, np.uint32)
+    for r in range(r0, r1):
+        f = (rec[r] >> (9 + B)) & (F - 1)
+        tmp[at[f]] = rec[r]
+        at[f] += 1
+    rec[r0:r1] = tmp
+
+
+@njit(cache=CACHE)
 def _senders(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, fr, keep, per):
-    """Senders i0 .. i1-1 (the first is the j-th): their friends, which network acts the table keeps, and the
-    penalties per target block."""
+    """Senders i0 .. i1-1 (the first is the j-th): their friends (``SENDER_BATCH`` senders at a time), which
+    network acts the table keeps, and the penalties per target block."""
     hb = half_bits(n)
-    f4, days = np.empty(4, np.int64), np.empty(MAX_CRIT, np.int64)
+    ids, days = np.empty(SENDER_BATCH, np.int64), np.empty(MAX_CRIT, np.int64)
     bo, bc = np.empty(6, np.uint64), np.empty(6, np.uint64)
     z1, D0 = np.zeros(1, np.int64), no_metrics()
-    for i in range(i0, i1):
-        K = crit_count(i, cls[i], M)
-        if K:
-            k = listed(i, d0, W, cls, S, M, T, days, 0, bo, bc, z1, D0)
-            pick_days(M[0][2], i, K, W, bc)
+    i = i0
+    while i < i1:
+        cnt = 0
+        while i < i1 and cnt < SENDER_BATCH:
+            ids[cnt] = i
+            cnt += crit_count(i, cls[i], M) > 0
+            i += 1
+        friends_batch(ids[:cnt], n, fkeys, hb, fr[j:j + cnt])
+        for q in range(cnt):
+            a = ids[q]
+            K = crit_count(a, cls[a], M)
+            k = listed(a, d0, W, cls, S, M, T, days, 0, bo, bc, z1, D0)
+            pick_days(M[0][2], a, K, W, bc)
             mask, c = 0, 0
-            for q in range(K):
+            for x in range(K):
                 if c < k and days[c] == d0 + next_day(bc, W):
-                    mask |= 1 << q
+                    mask |= 1 << x
                     c += 1
             keep[j] = mask
-            friends4(i, n, fkeys, hb, f4)
             for x in range(4):
-                fr[j, x] = f4[x]
-                if f4[x] >= 0:
-                    per[f4[x] >> B] += k
+                if fr[j, x] >= 0:
+                    per[fr[j, x] >> B] += k
             j += 1
 
 
@@ -270,12 +263,12 @@ def _sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, rec, start, B, M, T, D, wrong
         r0, r1 = start[b], start[b + 1]
         at[:] = 0  # the block's penalties by target (a counting sort): target x's days end at ``at[x]``
         for r in range(r0, r1):
-            at[(rec[r] >> 9) + 1] += 1
+            at[((rec[r] >> 9) & (size - 1)) + 1] += 1
         for x in range(size):
             at[x + 1] += at[x]
         day = np.empty(r1 - r0, np.int64)
         for r in range(r0, r1):
-            x = rec[r] >> 9
+            x = (rec[r] >> 9) & (size - 1)
             day[at[x]] = d0 + (rec[r] & 511)
             at[x] += 1
         c = 0
@@ -332,23 +325,6 @@ def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, 
         flag[j] = K > 0 and differs_call(a, d0, W, cl, s0, lo0, bl0, out, no, M, T, tmp, bo, bc, z1, D0)
 
 
-@njit(parallel=True, cache=CACHE)
-def friends_of(ids, n, fkeys):
-    """The agents ``ids``' partners in the 4 matchings (-1: unmatched)."""
-    f = np.empty((ids.shape[0], 4), np.int64)
-    for ch in prange(CHUNKS):
-        j0, j1 = ch * ids.shape[0] // CHUNKS, (ch + 1) * ids.shape[0] // CHUNKS
-        _friends(ids[j0:j1], n, fkeys, f[j0:j1])
-    return f
-
-
-@njit(cache=CACHE)
-def _friends(ids, n, fkeys, f):
-    hb = half_bits(n)
-    for j in range(ids.shape[0]):
-        friends4_call(ids[j], n, fkeys, hb, f[j])
-
-
 def set_bits(words: np.ndarray) -> np.ndarray:
     """The positions of the set bits of a uint64 bitmap, in order."""
     return np.flatnonzero(np.unpackbits(words.view(np.uint8), bitorder="little"))
@@ -381,7 +357,7 @@ def verify(n, d0, W, cls, S, cols, M, T, fkeys, D):
     plain = (tuple(np.full(n, v, np.int16) for v in (S[4], NEVER, NEVER)) if S[0] else
              tuple(c.copy() for c in S[1:4]))
     D2 = tuple(np.zeros_like(d) for d in D)
-    rec, bstart = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK)
+    rec, bstart = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n))
     wrong = np.zeros((n >> 6) + 1, np.uint64)
     sweep(n, d0, W, cls, plain, rec, bstart, BLOCK, M, T, D2, wrong, 0, bstart.shape[0] - 1)
     bad = len(set_bits(wrong)) + sum(int((a != b).sum()) for a, b in zip(cols, plain))

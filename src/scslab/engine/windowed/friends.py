@@ -1,0 +1,156 @@
+"""Friends for the windowed route: ``population``'s Feistel matchings, computed many at a time.
+
+Agent i's partner in matching k is ``perm_k^-1(perm_k(i) xor 1)`` (``population.partner``), each permutation
+a 4-round Feistel network on a domain of ``2**(2b)`` ids walked in cycles until it lands inside [0, n). The
+walks are the cost: for n = 21.7 M or 1.4 billion only about a third of the domain is inside, so a
+permutation takes three Feistel evaluations on average, and the longest of several lanes far more.
+
+- :func:`friends4`, one agent's four partners, runs the four matchings in lockstep (independent chains the
+  core overlaps); every lane is evaluated until the last one lands (the corrections use it, for a few
+  agents).
+- :func:`friends_batch`, the partners of many agents, keeps ``LANES`` independent walks in flight and gives a
+  lane the next walk as soon as its own lands, so no evaluation is wasted on a lane already inside. An
+  inverse permutation is the forward network with its round keys reversed between two swaps of the halves,
+  so every lane runs the same code.
+
+Both equal ``population.partner`` agent by agent (tested).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ... import population
+from .agent import CACHE, ONE, mix
+
+__all__ = ["friends4", "friends4_call", "friends_batch", "friends_of", "half_bits", "LANES"]
+
+ROUNDS = population.ROUNDS
+LANES = 8          # walks in flight in friends_batch
+CHUNKS = 64        # parallel work items of friends_of
+
+
+@njit(cache=CACHE)
+def half_bits(m):
+    b = 1
+    while (np.int64(1) << (2 * b)) < m:
+        b += 1
+    return b
+
+
+@njit(inline="always")
+def _feistel(x, keys, k, b, mask, inverse):
+    """population's Feistel permutation step (round keys ``keys[k]``) on uint64 halves of ``b`` bits."""
+    left, right = x >> b, x & mask
+    for step in range(ROUNDS):
+        if inverse:
+            left, right = right ^ (mix(left ^ keys[k, ROUNDS - 1 - step]) & mask), left
+        else:
+            left, right = right, left ^ (mix(right ^ keys[k, step]) & mask)
+    return (left << b) | right
+
+
+@njit(inline="always")
+def _permute4(x0, x1, x2, x3, m, keys, b, mask, inverse):
+    """The 4 matchings' permutations in lockstep, cycle walking into [0, m) until every lane is inside."""
+    a0, a1 = _feistel(x0, keys, 0, b, mask, inverse), _feistel(x1, keys, 1, b, mask, inverse)
+    a2, a3 = _feistel(x2, keys, 2, b, mask, inverse), _feistel(x3, keys, 3, b, mask, inverse)
+    while a0 >= m or a1 >= m or a2 >= m or a3 >= m:
+        n0, n1 = _feistel(a0, keys, 0, b, mask, inverse), _feistel(a1, keys, 1, b, mask, inverse)
+        n2, n3 = _feistel(a2, keys, 2, b, mask, inverse), _feistel(a3, keys, 3, b, mask, inverse)
+        a0, a1 = n0 if a0 >= m else a0, n1 if a1 >= m else a1
+        a2, a3 = n2 if a2 >= m else a2, n3 if a3 >= m else a3
+    return a0, a1, a2, a3
+
+
+@njit(inline="always")
+def friends4(i, n, keys, b, out):
+    """Agent i's partners in the 4 matchings over [0, n) into ``out`` (-1: unmatched). ``b``: ``half_bits(n)``."""
+    if n < 2:
+        out[:] = -1
+        return
+    m, bb = np.uint64(n), np.uint64(b)
+    mask = (ONE << bb) - ONE
+    x = np.uint64(i)
+    q0, q1, q2, q3 = _permute4(x, x, x, x, m, keys, bb, mask, False)
+    q0, q1, q2, q3 = q0 ^ ONE, q1 ^ ONE, q2 ^ ONE, q3 ^ ONE
+    z = np.uint64(0)
+    p0, p1, p2, p3 = _permute4(q0 if q0 < m else z, q1 if q1 < m else z, q2 if q2 < m else z, q3 if q3 < m else z,
+                               m, keys, bb, mask, True)
+    out[0] = np.int64(p0) if q0 < m else -1
+    out[1] = np.int64(p1) if q1 < m else -1
+    out[2] = np.int64(p2) if q2 < m else -1
+    out[3] = np.int64(p3) if q3 < m else -1
+
+
+# compiled once as a callee, for the corrections' few agents
+friends4_call = njit(cache=CACHE)(friends4.py_func)
+
+
+@njit(inline="always")
+def _swap(x, b, mask):
+    return ((x & mask) << b) | (x >> b)
+
+
+@njit(inline="always")
+def friends_batch(ids, n, keys, b, out):
+    """The partners of the agents ``ids`` in the 4 matchings over [0, n) into ``out[j, k]`` (-1: unmatched),
+    ``LANES`` walks at a time. ``b``: ``half_bits(n)``."""
+    if n < 2:
+        out[:] = -1
+        return
+    m, bb = np.uint64(n), np.uint64(b)
+    mask = (ONE << bb) - ONE
+    rk = np.empty((8, ROUNDS), np.uint64)  # row k: matching k forward; row 4 + k: its inverse's, reversed
+    for k in range(4):
+        for r in range(ROUNDS):
+            rk[k, r] = keys[k, r]
+            rk[4 + k, r] = keys[k, ROUNDS - 1 - r]
+    val = np.zeros(LANES, np.uint64)
+    row = np.zeros(LANES, np.int64)
+    task = np.full(LANES, -1, np.int64)  # j * 4 + k, or -1 for an idle lane
+    total, nxt, busy = 4 * ids.shape[0], 0, 0
+    for s in range(LANES):
+        if nxt < total:
+            task[s], val[s], row[s] = nxt, np.uint64(ids[nxt >> 2]), nxt & 3
+            nxt += 1
+            busy += 1
+    while busy > 0:
+        for s in range(LANES):  # one Feistel evaluation on every lane (an idle one computes nothing used)
+            inv = row[s] >= 4
+            x = _swap(val[s], bb, mask) if inv else val[s]
+            left, right = x >> bb, x & mask
+            for r in range(ROUNDS):
+                left, right = right, left ^ (mix(right ^ rk[row[s], r]) & mask)
+            y = (left << bb) | right
+            val[s] = _swap(y, bb, mask) if inv else y
+        for s in range(LANES):
+            if task[s] < 0 or val[s] >= m:
+                continue
+            j, k = task[s] >> 2, task[s] & 3
+            if row[s] < 4:  # the forward walk landed: partner's position, then the inverse walk
+                q = val[s] ^ ONE
+                if q < m:
+                    val[s], row[s] = q, 4 + k
+                    continue
+                out[j, k] = -1
+            else:
+                out[j, k] = np.int64(val[s])
+            if nxt < total:
+                task[s], val[s], row[s] = nxt, np.uint64(ids[nxt >> 2]), nxt & 3
+                nxt += 1
+            else:
+                task[s] = -1
+                busy -= 1
+
+
+@njit(parallel=True, cache=CACHE)
+def friends_of(ids, n, fkeys):
+    """The agents ``ids``' partners in the 4 matchings (-1: unmatched)."""
+    f = np.empty((ids.shape[0], 4), np.int64)
+    hb = half_bits(n)
+    for ch in prange(CHUNKS):
+        j0, j1 = ch * ids.shape[0] // CHUNKS, (ch + 1) * ids.shape[0] // CHUNKS
+        friends_batch(ids[j0:j1], n, fkeys, hb, f[j0:j1])
+    return f
