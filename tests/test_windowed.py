@@ -107,7 +107,7 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
 
     m, n = model_of(plan), plan.size
     cls, cols = np.empty(n, np.uint8), tuple(np.empty(n, np.int16) for _ in range(3))
-    _start(n, np.uint64(stream_key(5, Stream.CLASS, 0)), plan.class_cum, m.scalars[0], cls, *cols)
+    _start(n, np.uint64(stream_key(5, Stream.CLASS, 0)), plan.class_cum, m.scalars[0], cls, *cols, True)
     keys = np.array([stream_key(5, Stream.WINDOW + j, 0) for j in range(7)], np.uint64)
     M = tables(m, 300, keys, np.zeros(m.scalars[2] - m.scalars[1] + 1, np.int64), np.array([385], np.int64))
     S = (True, *cols, m.scalars[0])

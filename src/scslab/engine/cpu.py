@@ -321,9 +321,7 @@ def run_cpu(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUN
     if threads is not None:
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     try:
-        from .windowed.driver import WindowState
-
-        if isinstance(loop, WindowState):
+        if loop is not None and not isinstance(loop, Loop):  # a windowed run's WindowState
             from .windowed import run_windowed
 
             return run_windowed(plan, progress=progress, state=loop, after_window=after_window)

@@ -307,7 +307,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
 
 
 # the same function compiled once as a callee, where a call costs less than its code inlined again
-agent_call = njit(cache=CACHE)(agent.py_func)
+agent_call = njit(cache=CACHE)(getattr(agent, "py_func", agent))  # (a plain function uncompiled)
 
 
 @njit(inline="always")

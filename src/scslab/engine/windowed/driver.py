@@ -41,9 +41,9 @@ def window_length(m, days: int) -> int:
 
 
 @njit(parallel=True, cache=CACHE)
-def _start(n, key, class_cum, base, cls, score, last_off, listed_on):
-    """Everyone's class (hashed from the id as the day engines do: stream CLASS) and start state; returns the
-    people per class."""
+def _start(n, key, class_cum, base, cls, score, last_off, listed_on, fresh):
+    """Everyone's class (hashed from the id as the day engines do: stream CLASS) and, when ``fresh``, start
+    state; returns the people per class."""
     per = np.zeros((CHUNKS, class_cum.shape[0]), np.int64)
     for ch in prange(CHUNKS):
         for i in range(ch * n // CHUNKS, (ch + 1) * n // CHUNKS):
@@ -53,9 +53,10 @@ def _start(n, key, class_cum, base, cls, score, last_off, listed_on):
                 c += 1
             cls[i] = c
             per[ch, c] += 1
-            score[i] = base
-            last_off[i] = NEVER
-            listed_on[i] = NEVER
+            if fresh:
+                score[i] = base
+                last_off[i] = NEVER
+                listed_on[i] = NEVER
     return per.sum(axis=0)
 
 
@@ -112,9 +113,15 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     n, days, seed = plan.size, plan.days, plan.seed
     NT, NB, C = len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
     base, low = m.scalars[0], m.scalars[1]
+    Wmax = window_length(m, days)
+    if state is not None and (state.day % Wmax or not 0 < state.day < days or state.cols[0].shape != (n,)):
+        raise ValueError(f"a windowed run of {n:,} agents x {days} days in windows of {Wmax} days cannot "
+                         f"resume at day {state.day} with {state.cols[0].shape[0]:,} agents")
     cls = np.empty(n, np.uint8)
-    cols = (np.empty(n, np.int16), np.empty(n, np.int16), np.empty(n, np.int16))  # score, last offence, listed
-    people = _start(n, np.uint64(stream_key(seed, Stream.CLASS, 0)), plan.class_cum, base, cls, *cols)
+    # score, last offence, listed (a checkpoint's are used in place: a national run holds them once)
+    cols = (tuple(np.empty(n, np.int16) for _ in range(3)) if state is None else
+            tuple(np.ascontiguousarray(c, np.int16) for c in state.cols))
+    people = _start(n, np.uint64(stream_key(seed, Stream.CLASS, 0)), plan.class_cum, base, cls, *cols, state is None)
     flags = np.broadcast_to(np.uint8(FLAG.ADULT), (n,))  # no households, no accounts: everyone an adult
     story = [a for a, _ in pick_story_agents(plan, cls, flags, plan.scenario.run.story_agents)]
     fkeys = plan.friend_keys
@@ -122,14 +129,8 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     bins = (np.arange(low, m.scalars[2] + 1, dtype=np.int64) - blo) // width
     snap_days = run_snapshot_days(plan)
     out = _Totals(plan, m, story)
-    Wmax = window_length(m, days)
     first = 0
     if state is not None:
-        if state.day % Wmax or not 0 < state.day < days or state.cols[0].shape != (n,):
-            raise ValueError(f"a windowed run of {n:,} agents x {days} days in windows of {Wmax} days cannot "
-                             f"resume at day {state.day} with {state.cols[0].shape[0]:,} agents")
-        for c, saved in zip(cols, state.cols):
-            c[:] = saved
         out.restore(state.totals)
         first = state.day
     st = {"penalties": 0.0, "sweep": 0.0, "corrections": 0.0, "stories": 0.0, "corrected": [], "redone": [],

@@ -85,7 +85,7 @@ def friends4(i, n, keys, b, out):
 
 
 # compiled once as a callee, for the corrections' few agents
-friends4_call = njit(cache=CACHE)(friends4.py_func)
+friends4_call = njit(cache=CACHE)(getattr(friends4, "py_func", friends4))
 
 
 @njit(inline="always")

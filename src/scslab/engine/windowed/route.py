@@ -98,7 +98,8 @@ def sort_small(a, k):
 
 # the same functions compiled once as callees, for the paths that run them seldom (a call costs little there,
 # and their code inlined again would cost compile time)
-listed_call, differs_call = njit(cache=CACHE)(listed.py_func), njit(cache=CACHE)(differs.py_func)
+listed_call = njit(cache=CACHE)(getattr(listed, "py_func", listed))
+differs_call = njit(cache=CACHE)(getattr(differs, "py_func", differs))
 
 
 @njit(inline="always")
