@@ -92,7 +92,7 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
     """With more blocks than ``COARSE`` (1.4 billion agents), the penalties are scattered into wider buckets and
     each is split into its blocks: the same records per block, in the same order, and the same run."""
     from scslab.engine.windowed import route
-    from scslab.engine.windowed.agent import tables
+    from scslab.engine.windowed.agent import crit_count, tables
 
     plan = _plan(20_000, 300, 5, HARSH)
     one = run_windowed(plan)
@@ -112,9 +112,12 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
     M = tables(m, 300, keys, np.zeros(m.scalars[2] - m.scalars[1] + 1, np.int64), np.array([385], np.int64))
     S = (True, *cols, m.scalars[0])
     T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, MAX_CRIT), np.int64))
-    r1, s1 = route.penalties(n, 0, 300, cls, S, M, T, plan.friend_keys, 12, 12)
-    r2, s2 = route.penalties(n, 0, 300, cls, S, M, T, plan.friend_keys, 12, 14)
+    r1, s1, k1, q1 = route.penalties(n, 0, 300, cls, S, M, T, plan.friend_keys, 12, 12)
+    r2, s2, k2, q2 = route.penalties(n, 0, 300, cls, S, M, T, plan.friend_keys, 12, 14)
     assert len(r1) > 1_000 and (s1 == s2).all() and ((r1 & 0x1FFFFF) == (r2 & 0x1FFFFF)).all()  # 12 + 9 bits
+    assert (k1 == k2).all() and (q1 == q2).all()
+    senders = np.array([crit_count(i, cls[i], M) > 0 for i in range(n)])  # the senders before each block
+    assert len(k1) == senders.sum() and (q1 == [senders[:b << 12].sum() for b in range(len(q1))]).all()
 
 
 def test_same_population_as_the_day_routes():

@@ -146,16 +146,16 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, MAX_CRIT), np.int64))
         D = _window_arrays(C, W, NT, NB, len(mine), n_bins)
         t0 = time.perf_counter()
-        rec, bstart = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n))
+        pen = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n))
         t1 = time.perf_counter()
         wrong = np.zeros((n >> 6) + 1, np.uint64)
-        nb = bstart.shape[0] - 1
+        nb = pen[1].shape[0] - 1
         slices = max(1, min(SLICES, n // SLICE_AGENTS))
         for k in range(slices):
-            sweep(n, d0, W, cls, cols, rec, bstart, BLOCK, M, T, D, wrong, k * nb // slices, (k + 1) * nb // slices)
+            sweep(n, d0, W, cls, cols, pen, BLOCK, M, T, D, wrong, k * nb // slices, (k + 1) * nb // slices)
             if progress is not None:  # the days are reported as the share of the window's agents swept
                 done = _report(progress, done, d0 + (k + 1) * W // slices - 1)
-        del rec
+        del pen
         t2 = time.perf_counter()
         T, counts = correct(set_bits(wrong), n, d0, W, cls, S, cols, M, T, fkeys, D)
         t3 = time.perf_counter()

@@ -128,7 +128,8 @@ def coarse_bits(n: int, B: int = BLOCK) -> int:
 def penalties(n, d0, W, cls, S, M, T, fkeys, B, CB):
     """Every penalty of the table's lists, bucketed by target block (``target >> B``), not sorted within a
     block: the record is ``(target & (2**CB - 1)) << 9 | window day`` (uint32; the sweep reads the target's
-    place in its block from the low B of those bits). Returns (records, block starts).
+    place in its block from the low B of those bits). Returns (records, block starts, the senders' kept acts
+    (bit x: the x-th detected network act is in the table's list), each block's first sender's rank).
 
     The records are scattered into buckets of ``2**CB`` targets, then (when ``CB > B``) each bucket is split
     into its blocks: a scatter into hundreds of thousands of blocks at once (1.4 billion agents) would miss
@@ -140,11 +141,12 @@ def penalties(n, d0, W, cls, S, M, T, fkeys, B, CB):
     nsend = np.cumsum(nsend)
     fr = np.empty((nsend[-1], 4), np.int32)   # the senders' friends, found once
     keep = np.empty(nsend[-1], np.uint16)     # which of their detected network acts the table keeps
+    rank = np.empty((n >> B) + 1, np.int64)   # the senders before each block
     nc = (n >> CB) + 1
     per = np.zeros((CHUNKS, nc), np.int64)
     for ch in prange(CHUNKS):
-        _senders(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, nsend[ch], n, d0, W, cls, S, M, T, fkeys, CB, fr, keep,
-                 per[ch])
+        _senders(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, nsend[ch], n, d0, W, cls, S, M, T, fkeys, B, CB, fr,
+                 keep, rank, per[ch])
     cstart = np.zeros(nc + 1, np.int64)
     total = 0
     for b in range(nc):
@@ -157,14 +159,14 @@ def penalties(n, d0, W, cls, S, M, T, fkeys, B, CB):
     for ch in prange(CHUNKS):
         _records(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, nsend[ch], W, cls, M, CB, fr, keep, per[ch], rec)
     if CB == B:
-        return rec, cstart
+        return rec, cstart, keep, rank
     nb = (n >> B) + 1
     start = np.empty(nb + 1, np.int64)
     start[nb] = total
     F = 1 << (CB - B)
     for c in prange(nc):
         _split(rec, cstart[c], cstart[c + 1], B, F, c * F, nb, start)
-    return rec, start
+    return rec, start, keep, rank
 
 
 @njit(cache=CACHE)
@@ -188,9 +190,10 @@ def _split(rec, r0, r1, B, F, b0, nb, start):
 
 
 @njit(cache=CACHE)
-def _senders(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, fr, keep, per):
+def _senders(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, per):
     """Senders i0 .. i1-1 (the first is the j-th): their friends (``SENDER_BATCH`` senders at a time), which
-    network acts the table keeps, and the penalties per target block."""
+    network acts the table keeps, the rank of each block's first sender, and the penalties per bucket of
+    ``2**CB`` targets."""
     hb = half_bits(n)
     ids, days = np.empty(SENDER_BATCH, np.int64), np.empty(MAX_CRIT, np.int64)
     bo, bc = np.empty(6, np.uint64), np.empty(6, np.uint64)
@@ -199,6 +202,8 @@ def _senders(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, fr, keep, per):
     while i < i1:
         cnt = 0
         while i < i1 and cnt < SENDER_BATCH:
+            if i & ((1 << B) - 1) == 0:
+                rank[i >> B] = j + cnt
             ids[cnt] = i
             cnt += crit_count(i, cls[i], M) > 0
             i += 1
@@ -216,7 +221,7 @@ def _senders(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, fr, keep, per):
             keep[j] = mask
             for x in range(4):
                 if fr[j, x] >= 0:
-                    per[fr[j, x] >> B] += k
+                    per[fr[j, x] >> CB] += k
             j += 1
 
 
@@ -241,27 +246,49 @@ def _records(i0, i1, j, W, cls, M, B, fr, keep, at, rec):
 
 
 @njit(parallel=True, cache=CACHE)
-def sweep(n, d0, W, cls, cols, rec, start, B, M, T, D, wrong, first, last):
-    """Everyone's window, block by block of 2**B agents, with the penalties ``rec`` of the table's lists:
-    writes the states ``cols`` and the metric changes ``D`` (per chunk) and sets, in the bitmap ``wrong``, every
-    sender whose network acts differ from the table's. Blocks ``first .. last-1`` only (a slice of the window,
-    for progress; the result does not depend on the slicing)."""
+def sweep(n, d0, W, cls, cols, P, B, M, T, D, wrong, first, last):
+    """Everyone's window, block by block of 2**B agents, with the penalties of the table's lists (``P``, what
+    :func:`penalties` returns): writes the states ``cols`` and the metric changes ``D`` (per chunk) and sets,
+    in the bitmap ``wrong``, every sender whose network acts differ from the table's. Blocks ``first ..
+    last-1`` only (a slice of the window, for progress; the result does not depend on the slicing)."""
     nb = last - first
     for ch in prange(CHUNKS):
-        _sweep_blocks(ch, first + ch * nb // CHUNKS, first + (ch + 1) * nb // CHUNKS, n, d0, W, cls, cols, rec, start,
-                      B, M, T, D, wrong)
+        _sweep_blocks(ch, first + ch * nb // CHUNKS, first + (ch + 1) * nb // CHUNKS, n, d0, W, cls, cols, P, B, M,
+                      D, wrong, T[0].shape[0] > 0)
+
+
+@njit(inline="always")
+def differs_kept(i, K, mask, d0, W, out, no, M, tmp, bc):
+    """Whether sender i's network acts ``out[:no]`` differ from the table's list, which :func:`penalties` kept
+    as ``mask`` (bit x: its x-th detected network act is in the list)."""
+    pick_days(M[0][2], i, K, W, bc)
+    g = 0
+    for x in range(K):
+        e = next_day(bc, W)
+        if mask >> x & 1:
+            tmp[g] = d0 + e
+            g += 1
+    if g != no:
+        return True
+    for q in range(no):
+        if tmp[q] != out[q]:
+            return True
+    return False
 
 
 @njit(cache=CACHE)
-def _sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, rec, start, B, M, T, D, wrong):
+def _sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every):
+    """``sweep``'s blocks b0 .. b1-1 (work item ``ch``); ``every``: check every sender (the table has
+    corrected lists: only a verifying sweep's has)."""
     score, last_off, listed_on = cols
+    rec, start, keep, rank = P
     size = 1 << B
     bo, bc = np.empty(6, np.uint64), np.empty(6, np.uint64)
     out, inc, tmp = np.empty(64, np.int64), np.empty(256, np.int64), np.empty(64, np.int64)
-    z1, D0 = np.zeros(1, np.int64), no_metrics()
     at = np.empty(size + 1, np.int64)
     for b in range(b0, b1):
         r0, r1 = start[b], start[b + 1]
+        j = rank[b]  # the rank of the next sender
         at[:] = 0  # the block's penalties by target (a counting sort): target x's days end at ``at[x]``
         for r in range(r0, r1):
             at[((rec[r] >> 9) & (size - 1)) + 1] += 1
@@ -283,10 +310,12 @@ def _sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, rec, start, B, M, T, D, wrong
             cl = cls[i]
             s0, lo0, bl0 = np.int64(score[i]), np.int64(last_off[i]), np.int64(listed_on[i])
             no, K, s, lo, bl, unc, fd = agent(i, d0, W, cl, s0, lo0, bl0, inc, k, M, True, 1, D, ch, out, bo, bc)
-            # checked only when its run may differ from the guess (see ``agent``'s last two results)
-            may = K > 0 and (T[0].shape[0] > 0 or no != K or (k > 0 and inc[0] < unc and fd <= unc))
-            if may and differs_call(i, d0, W, cl, s0, lo0, bl0, out, no, M, T, tmp, bo, bc, z1, D0):
-                set_bit(wrong, i)
+            if K > 0:
+                # checked only when its run may differ from the guess (see ``agent``'s last two results)
+                may = every or no != K or (k > 0 and inc[0] < unc and fd <= unc)
+                if may and differs_kept(i, K, keep[j], d0, W, out, no, M, tmp, bc):
+                    set_bit(wrong, i)
+                j += 1
             score[i], last_off[i], listed_on[i] = s, lo, bl
 
 
@@ -358,8 +387,8 @@ def verify(n, d0, W, cls, S, cols, M, T, fkeys, D):
     plain = (tuple(np.full(n, v, np.int16) for v in (S[4], NEVER, NEVER)) if S[0] else
              tuple(c.copy() for c in S[1:4]))
     D2 = tuple(np.zeros_like(d) for d in D)
-    rec, bstart = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n))
+    pen = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n))
     wrong = np.zeros((n >> 6) + 1, np.uint64)
-    sweep(n, d0, W, cls, plain, rec, bstart, BLOCK, M, T, D2, wrong, 0, bstart.shape[0] - 1)
+    sweep(n, d0, W, cls, plain, pen, BLOCK, M, T, D2, wrong, 0, pen[1].shape[0] - 1)
     bad = len(set_bits(wrong)) + sum(int((a != b).sum()) for a, b in zip(cols, plain))
     return bad + sum(int((a.sum(axis=0) != b.sum(axis=0)).sum()) for a, b in zip(D, D2))
