@@ -120,6 +120,18 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
     assert len(k1) == senders.sum() and (q1 == [senders[:b << 12].sum() for b in range(len(q1))]).all()
 
 
+def test_set_bits_finds_every_set_bit_in_order():
+    """The bitmap decoder (only non-zero words unpacked) against every bit unpacked, dense, sparse and empty."""
+    from scslab.engine.windowed.route import set_bits
+
+    rng = np.random.default_rng(3)
+    for words in (rng.integers(0, 2**63, 50, dtype=np.uint64) * np.uint64(2), np.zeros(1000, np.uint64),
+                  np.where(rng.random(1000) < 0.01, rng.integers(1, 2**63, 1000, dtype=np.uint64), np.uint64(0))):
+        words[-1] |= np.uint64(1) << np.uint64(63) if words.any() else np.uint64(0)
+        assert (set_bits(words) == np.flatnonzero(np.unpackbits(words.view(np.uint8), bitorder="little"))).all()
+    assert len(set_bits(np.zeros(7, np.uint64))) == 0
+
+
 def test_same_population_as_the_day_routes():
     """Classes are hashed from the ids as the day engines hash them, so the story agents are the same people."""
     plan = _plan(5_000, 30, 8)

@@ -356,8 +356,11 @@ def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, 
 
 
 def set_bits(words: np.ndarray) -> np.ndarray:
-    """The positions of the set bits of a uint64 bitmap, in order."""
-    return np.flatnonzero(np.unpackbits(words.view(np.uint8), bitorder="little"))
+    """The positions of the set bits of a uint64 bitmap, in order. Only the non-zero words are unpacked (a
+    few thousand of 340,000 at 21.7 M agents: 3 ms instead of 80)."""
+    nz = np.flatnonzero(words)
+    bits = np.unpackbits(words[nz].view(np.uint8), bitorder="little").reshape(-1, 64).astype(bool)
+    return (nz[:, None] * 64 + np.arange(64))[bits]
 
 
 def correct(wrong, n, d0, W, cls, S, cols, M, T, fkeys, D):
