@@ -68,6 +68,17 @@ def listed(f, d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0):
 
 
 @njit(inline="always")
+def lists_differ(a, g, b, no):
+    """Whether the days ``a[:g]`` and ``b[:no]`` differ."""
+    if g != no:
+        return True
+    for q in range(no):
+        if a[q] != b[q]:
+            return True
+    return False
+
+
+@njit(inline="always")
 def differs(i, d0, W, cls, s, lo, bl, out, no, M, T, tmp, bo, bc, z1, D0):
     """Whether sender i's network acts ``out[:no]`` differ from the table's (``s, lo, bl``: its start state)."""
     p = corrected(i, T)
@@ -77,12 +88,7 @@ def differs(i, d0, W, cls, s, lo, bl, out, no, M, T, tmp, bo, bc, z1, D0):
             tmp[q] = T[2][p, q]
     else:
         g = guess(i, d0, W, cls, s, lo, bl, M, tmp, bo, bc, z1, D0)[0]
-    if g != no:
-        return True
-    for q in range(no):
-        if tmp[q] != out[q]:
-            return True
-    return False
+    return lists_differ(tmp, g, out, no)
 
 
 @njit(inline="always")
@@ -268,12 +274,7 @@ def differs_kept(i, K, mask, d0, W, out, no, M, tmp, bc):
         if mask >> x & 1:
             tmp[g] = d0 + e
             g += 1
-    if g != no:
-        return True
-    for q in range(no):
-        if tmp[q] != out[q]:
-            return True
-    return False
+    return lists_differ(tmp, g, out, no)
 
 
 @njit(cache=CACHE)
