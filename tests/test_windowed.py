@@ -93,6 +93,9 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
     each is split into its blocks: the same records per block, in the same order, and the same run."""
     from scslab.engine.windowed import route
     from scslab.engine.windowed.agent import crit_count, tables
+    from scslab.engine.windowed.driver import _start
+    from scslab.engine.windowed.model import MAX_CRIT, model_of
+    from scslab.rng import Stream, stream_key
 
     plan = _plan(20_000, 300, 5, HARSH)
     one = run_windowed(plan)
@@ -101,9 +104,6 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
     two = run_windowed(plan)
     assert (one.counts == two.counts).all() and (one.stories == two.stories).all()
     assert (one.score_hist == two.score_hist).all()
-    from scslab.engine.windowed.driver import _start
-    from scslab.engine.windowed.model import MAX_CRIT, model_of
-    from scslab.rng import Stream, stream_key
 
     m, n = model_of(plan), plan.size
     cls, cols = np.empty(n, np.uint8), tuple(np.empty(n, np.int16) for _ in range(3))

@@ -139,37 +139,29 @@ def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress
     t0 = time.perf_counter()
 
     with _stop_on_sigint(interruptible) as stop:
-        def after_pass(lp) -> None:
-            elapsed = {"elapsed_s": before + time.perf_counter() - t0}
-            if lp.day > plan.days:
-                return
-            if stop.requested:
-                save_checkpoint(path, plan, lp, elapsed)
-                raise RunInterrupted(path, lp.day - 1, plan.days)
-            if every and lp.day % every == 0:
-                save_checkpoint(path, plan, lp, elapsed)
-
-        last = [0 if loop is None else loop.day]  # the day of the newest checkpoint (or of the start)
-
-        def after_window(ws) -> None:
-            """A windowed run has no passes: it is written, or stopped, between two windows."""
-            elapsed = {"elapsed_s": before + time.perf_counter() - t0}
-            if ws.day >= plan.days:
-                return
-            if stop.requested:
-                save_checkpoint(path, plan, ws, elapsed)
-                raise RunInterrupted(path, ws.day - 1, plan.days)
-            if every and ws.day // every > last[0] // every:
-                save_checkpoint(path, plan, ws, elapsed)
-                last[0] = ws.day
-
         engine = manifest.get("engine", "dense")
         # a lazy run may go by windows (engine.windowed): checkpoints and stops come between two windows
         windowed = route_of(plan, engine) == "windowed" and (loop is None or isinstance(loop, WindowState))
+        end = plan.days if windowed else plan.days + 1  # the state's day once the run is done
+        last = [0 if loop is None else loop.day]  # the day of the newest checkpoint (or of the start)
+
+        def after(state) -> None:
+            """After each pass of a day loop, or each window of a windowed run (``state.day``: the next one):
+            stop on request, or write a checkpoint at the first state on or after each ``every`` days."""
+            if state.day >= end:
+                return
+            elapsed = {"elapsed_s": before + time.perf_counter() - t0}
+            if stop.requested:
+                save_checkpoint(path, plan, state, elapsed)
+                raise RunInterrupted(path, state.day - 1, plan.days)
+            if every and state.day // every > last[0] // every:
+                save_checkpoint(path, plan, state, elapsed)
+                last[0] = state.day
+
         try:
             raw = run_cpu(plan, threads=threads, chunk=manifest.get("chunk") or DEFAULT_CHUNK,
-                          progress=progress, loop=loop, after_pass=None if windowed else after_pass, engine=engine,
-                          after_window=after_window if windowed else None)
+                          progress=progress, loop=loop, after_pass=None if windowed else after, engine=engine,
+                          after_window=after if windowed else None)
         except BaseException as exc:
             if fresh and not isinstance(exc, RunInterrupted) and not list_checkpoints(path):
                 shutil.rmtree(path, ignore_errors=True)  # nothing to resume from: leave nothing behind
