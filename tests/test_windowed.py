@@ -148,7 +148,7 @@ def test_progress_reaches_the_last_day():
 
 @pytest.mark.parametrize("n", [2, 3, 1001, 20_000, 21_700_000])
 def test_finds_populations_friends(n):
-    """The route's Feistel matchings, many walks in flight (``friends_batch``) and four in lockstep
+    """The route's Feistel matchings, all walks of a batch at once (``friends_batch``) and four in lockstep
     (``friends4``), are ``population``'s, agent by agent (unmatched: -1)."""
     from scslab.engine.cpu import partner
     from scslab.engine.windowed.friends import friends4_call, friends_of, half_bits
@@ -157,7 +157,7 @@ def test_finds_populations_friends(n):
     ids = np.unique(np.linspace(0, n - 1, min(n, 3000)).astype(np.int64))
     expected = np.array([[partner(i, k, 0, n, keys) for k in range(4)] for i in ids])
     assert (friends_of(ids, n, keys) == expected).all()
-    assert (friends_of(ids[:3], n, keys) == expected[:3]).all()  # fewer walks than lanes
+    assert (friends_of(ids[:3], n, keys) == expected[:3]).all()  # fewer agents than the chunks
     four = np.empty(4, np.int64)
     for i, row in zip(ids[::7], expected[::7]):
         friends4_call(i, n, keys, half_bits(n), four)

@@ -8,10 +8,11 @@ permutation takes three Feistel evaluations on average, and the longest of sever
 - :func:`friends4`, one agent's four partners, runs the four matchings in lockstep (independent chains the
   core overlaps); every lane is evaluated until the last one lands (the corrections use it, for a few
   agents).
-- :func:`friends_batch`, the partners of many agents, keeps ``LANES`` independent walks in flight and gives a
-  lane the next walk as soon as its own lands, so no evaluation is wasted on a lane already inside. An
-  inverse permutation is the forward network with its round keys reversed between two swaps of the halves,
-  so every lane runs the same code.
+- :func:`friends_batch`, the partners of many agents, walks all of their permutations at once, one network
+  evaluation per pass on every walk still outside (a loop without branches, compiled to SIMD), and moves
+  the ones still outside to the front of the arrays, so no evaluation is wasted on a walk already inside.
+  An inverse permutation is the forward network with its round keys reversed between two swaps of the
+  halves, so both directions run the same loop.
 
 Both equal ``population.partner`` agent by agent (tested).
 """
@@ -24,10 +25,10 @@ from numba import njit, prange
 from ... import population
 from .agent import CACHE, ONE, mix
 
-__all__ = ["friends4", "friends4_call", "friends_batch", "friends_of", "half_bits", "LANES"]
+__all__ = ["friends4", "friends4_call", "friends_batch", "friends_of", "half_bits"]
 
 ROUNDS = population.ROUNDS
-LANES = 8          # walks in flight in friends_batch
+assert ROUNDS == 4  # _walk spells out the four rounds
 CHUNKS = 64        # parallel work items of friends_of
 
 
@@ -94,55 +95,59 @@ def _swap(x, b, mask):
 
 
 @njit(inline="always")
+def _walk(val, idx, A, m, rk, b, mask, inverse, out, k):
+    """Walk ``val[:A]`` (the walks of the rows ``idx[:A]``) through the Feistel network with round keys ``rk``
+    until each lands inside [0, m), writing each landed value into ``out[row, k]``. ``inverse``: the values
+    are kept with their halves swapped (the inverse network is the forward one with its round keys reversed
+    between two swaps), and tested and written swapped back.
+
+    Each pass evaluates the network once on every walk still outside, in a loop without branches that the
+    compiler turns into SIMD (eight 64-bit lanes with AVX-512), then moves those still outside to the front."""
+    r0, r1, r2, r3 = rk[0], rk[1], rk[2], rk[3]
+    while A > 0:
+        for j in range(A):
+            left, right = val[j] >> b, val[j] & mask
+            left, right = right, left ^ (mix(right ^ r0) & mask)
+            left, right = right, left ^ (mix(right ^ r1) & mask)
+            left, right = right, left ^ (mix(right ^ r2) & mask)
+            left, right = right, left ^ (mix(right ^ r3) & mask)
+            val[j] = (left << b) | right
+        c = 0
+        for j in range(A):  # every walk writes its value (the last write is the landed one); no branch
+            v = val[j]
+            u = _swap(v, b, mask) if inverse else v
+            out[idx[j], k] = np.int64(u)
+            idx[c] = idx[j]
+            val[c] = v
+            c += u >= m
+        A = c
+
+
+@njit(cache=CACHE)
 def friends_batch(ids, n, keys, b, out):
     """The partners of the agents ``ids`` in the 4 matchings over [0, n) into ``out[j, k]`` (-1: unmatched),
-    ``LANES`` walks at a time. ``b``: ``half_bits(n)``."""
+    all of their walks at once, matching by matching (:func:`_walk`). ``b``: ``half_bits(n)``."""
     if n < 2:
         out[:] = -1
         return
+    cnt = ids.shape[0]
     m, bb = np.uint64(n), np.uint64(b)
     mask = (ONE << bb) - ONE
-    rk = np.empty((8, ROUNDS), np.uint64)  # row k: matching k forward; row 4 + k: its inverse's, reversed
+    val, idx = np.empty(cnt, np.uint64), np.empty(cnt, np.int64)
+    fw, bw = np.empty(ROUNDS, np.uint64), np.empty(ROUNDS, np.uint64)
     for k in range(4):
         for r in range(ROUNDS):
-            rk[k, r] = keys[k, r]
-            rk[4 + k, r] = keys[k, ROUNDS - 1 - r]
-    val = np.zeros(LANES, np.uint64)
-    row = np.zeros(LANES, np.int64)
-    task = np.full(LANES, -1, np.int64)  # j * 4 + k, or -1 for an idle lane
-    total, nxt, busy = 4 * ids.shape[0], 0, 0
-    for s in range(LANES):
-        if nxt < total:
-            task[s], val[s], row[s] = nxt, np.uint64(ids[nxt >> 2]), nxt & 3
-            nxt += 1
-            busy += 1
-    while busy > 0:
-        for s in range(LANES):  # one Feistel evaluation on every lane (an idle one computes nothing used)
-            inv = row[s] >= 4
-            x = _swap(val[s], bb, mask) if inv else val[s]
-            left, right = x >> bb, x & mask
-            for r in range(ROUNDS):
-                left, right = right, left ^ (mix(right ^ rk[row[s], r]) & mask)
-            y = (left << bb) | right
-            val[s] = _swap(y, bb, mask) if inv else y
-        for s in range(LANES):
-            if task[s] < 0 or val[s] >= m:
-                continue
-            j, k = task[s] >> 2, task[s] & 3
-            if row[s] < 4:  # the forward walk landed: partner's position, then the inverse walk
-                q = val[s] ^ ONE
-                if q < m:
-                    val[s], row[s] = q, 4 + k
-                    continue
-                out[j, k] = -1
-            else:
-                out[j, k] = np.int64(val[s])
-            if nxt < total:
-                task[s], val[s], row[s] = nxt, np.uint64(ids[nxt >> 2]), nxt & 3
-                nxt += 1
-            else:
-                task[s] = -1
-                busy -= 1
+            fw[r], bw[r] = keys[k, r], keys[k, ROUNDS - 1 - r]
+        for j in range(cnt):
+            val[j], idx[j] = np.uint64(ids[j]), j
+        _walk(val, idx, cnt, m, fw, bb, mask, False, out, k)
+        A = 0
+        for j in range(cnt):  # the partner's position, walked back by the inverse permutation (if inside)
+            q = np.uint64(out[j, k]) ^ ONE
+            out[j, k] = -1
+            idx[A], val[A] = j, _swap(q, bb, mask)
+            A += q < m
+        _walk(val, idx, A, m, bw, bb, mask, True, out, k)
 
 
 @njit(parallel=True, cache=CACHE)

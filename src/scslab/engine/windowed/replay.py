@@ -14,15 +14,15 @@ import numpy as np
 
 from ...compile import EVENT, SE
 from ...rng import Stream, day_keys, mix64, threshold
-from .agent import GOLDEN, MAX_OTHER, NEVER, S32, U32, count_of, d32, mix, next_day, pick_days
+from .agent import GOLDEN, MAX_OTHER, NEVER, S32, U32, days_of
+from .agent import d32_call as d32
 
 __all__ = ["replay", "undetected_keys"]
 
 
-def _days(key, i, K, W):
-    bits = np.zeros(6, np.uint64)
-    pick_days(key, i, K, W, bits)
-    return [next_day(bits, W) for _ in range(K)]
+def _count_of(cdf, u) -> int:
+    """The first k with ``u < cdf[k]`` (``agent.count_of``)."""
+    return int(np.searchsorted(cdf, u, side="right"))
 
 
 def undetected_keys(seed: int, d0: int, W: int, NB: int) -> np.ndarray:
@@ -41,10 +41,10 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
     LOW, HIGH, QUIET, UPTO, DETER, ENTER, LEAVE = (int(v) for v in sc[1:8])
     MIN_DAYS, NET, CRIT = int(sc[8]), int(sc[9]), int(sc[10])
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
-        r = int(mix(np.uint64(keys[0]) + np.uint64(i) * GOLDEN))
-    Ko, Kc = count_of(k_other[cls], np.uint64(r) & U32), count_of(k_crit[cls], np.uint64(r) >> S32)
-    act_days = {d: k for k, d in enumerate(_days(keys[1], i, Ko, W))}
-    crit_days = set(_days(keys[2], i, Kc, W))
+        r = int(mix64(np.uint64(keys[0]) + np.uint64(i) * GOLDEN))
+    Ko, Kc = _count_of(k_other[cls], np.uint64(r) & U32), _count_of(k_crit[cls], np.uint64(r) >> S32)
+    act_days = {int(d): k for k, d in enumerate(days_of(keys[1], i, Ko, W))}
+    crit_days = {int(d) for d in days_of(keys[2], i, Kc, W)}
     incoming = [d - d0 for d in inc]
     floors = [int(v) for v in mins]
     tier_of = lambda v: sum(v < f for f in floors)  # noqa: E731 - floors descending: the tiers above v's
