@@ -17,6 +17,7 @@ from agreement import Z_MAX, summaries
 from scslab import population, simulate
 from scslab.compile import compile_plan
 from scslab.engine.cpu import run_cpu
+from scslab.engine.histogram import run_snapshot_days, score_bins
 from scslab.engine.windowed import run_windowed, why_not
 from scslab.scenarios import load_scenario
 
@@ -86,6 +87,22 @@ def test_corrections_reach_the_fixed_point_whatever_the_threads():
     a, b = runs
     assert (a.counts == b.counts).all() and (a.stories == b.stories).all() and (a.score_hist == b.score_hist).all()
     assert len(a.story_ids) == 200 and (a.score_hist.sum(axis=1) == 20_000).all()
+
+
+def test_score_snapshots_are_the_replayed_scores():
+    """Everyone a story agent (replayed day by day in plain Python, which steps every day): the snapshot
+    histogram, which the sweep writes only where a score changes bin, is the histogram of the replayed
+    end-of-day scores on every snapshot day, value by value (harsh acts and recovery, two windows)."""
+    n = 300
+    plan = _plan(n, 420, 5, {**HARSH, "run.story_agents": n})
+    run = run_windowed(plan)
+    assert len(run.story_ids) == n
+    low, width, bins = score_bins(plan)
+    days = run_snapshot_days(plan)
+    expected = np.array([np.bincount((run.story_scores[d].astype(np.int64) - low) // width, minlength=bins)
+                         for d in days])
+    assert (run.score_hist == expected).all()
+    assert (np.count_nonzero(expected[1:], axis=1) > 10).all()  # scores spread over many bins after day 0
 
 
 def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
