@@ -13,6 +13,7 @@ from scslab.compile import compile_plan
 from scslab.engine.cpu import run_dense
 from scslab.metrics import metrics_table
 from scslab.scenarios import load_scenario
+from test_windowed import HARSH
 
 pytestmark = pytest.mark.determinism
 
@@ -41,24 +42,19 @@ def test_tiny_append_buffers_lose_nothing():
     assert np.array_equal(big.stories, small.stories)
 
 
-# press-2018 goes day by day (a timeline); bench-v1 made harsh goes by windows, with friends' penalties that
-# need corrections: every own penalty 8 times harsher and a friend's criticism costing 400 points
-HARSH = {**{f"behaviours.{b}.points": p * 8 for b, p in (("jaywalking", -5), ("late_payment", -10),
-                                                         ("traffic_violation", -10), ("long_gaming", -3))},
-         "behaviours.criticize_government.network.friends": -400}
-
-
 @pytest.mark.parametrize("preset,overrides,n,days,route", [("press-2018", {}, 300, 12, "days"),
                                                            ("bench-v1", HARSH, 2000, 100, "windowed")])
 def test_plain_python_matches_compiled(preset, overrides, n, days, route, tmp_path):
-    """The same kernels run uncompiled (NUMBA_DISABLE_JIT=1) give the same bytes, on the day route and on the
-    windowed route (its sweep, penalties, friends and corrections in plain Python)."""
+    """The same kernels run uncompiled (NUMBA_DISABLE_JIT=1) give the same bytes, on the day route (press-2018
+    has a timeline) and on the windowed route (harsh bench-v1: its sweep, penalties, friends and corrections
+    in plain Python)."""
     code = ("import hashlib, scslab; r = scslab.simulate({!r}, population={}, days={}, seed=5, overrides={!r}); "
             "p = r.save(r'{}'); print(r.manifest['route'], hashlib.sha256((p / 'metrics.parquet').read_bytes())"
             ".hexdigest())")
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    plain = subprocess.run([sys.executable, "-W", "ignore", "-c", code.format(preset, n, days, overrides, tmp_path / "plain")],
-                           env=env, capture_output=True, text=True, timeout=600)
+    code = code.format(preset, n, days, overrides, tmp_path / "plain")
+    plain = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, capture_output=True, text=True,
+                           timeout=600)
     assert plain.returncode == 0, plain.stderr[-2000:]
     compiled = simulate(preset, population=n, days=days, seed=5, overrides=overrides)
     assert compiled.manifest["route"] == route
