@@ -398,6 +398,10 @@ from .cli_sweep import register as _register_sweep  # noqa: E402  (sweep, sensit
 
 _register_sweep(app)
 
+from .cli_sources import register as _register_sources  # noqa: E402  (sources)
+
+_register_sources(app)
+
 
 def main() -> None:  # pragma: no cover
     app()

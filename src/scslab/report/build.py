@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..api import Result
 from ..populations import unit_of
+from ..sources import BOUNDARY, html_mark, html_sources
 from .figures import FIGURES, close
 
 __all__ = ["write_report", "replicate_metrics"]
@@ -82,8 +83,8 @@ def write_report(run_dir: str | Path, *, stories_per_agent: int = 40, replicates
              f"</title><style>{STYLE}</style></head><body>",
              f"<h1>{html.escape(s['meta']['name'])}: {manifest['population']:,} agents x {manifest['days']} days"
              f"</h1><p>{html.escape(s['meta'].get('description', ''))}</p>",
-             f"<p class='mark'>Seed {manifest['seed']}, scslab {manifest.get('scslab_version')}. Synthetic "
-             "population: no real person is represented.</p>"]
+             f"<p class='mark'>Seed {manifest['seed']}, scslab {manifest.get('scslab_version')}. "
+             f"<strong>{BOUNDARY}</strong> No real person is represented.</p>"]
     for caveat in s["meta"].get("caveats", []):
         parts.append(f"<p class='mark'>Caveat: {html.escape(caveat)}</p>")
     parts.append("<h2>Headline numbers</h2><table><tr><th>measure</th><th>value</th><th>unit</th></tr>")
@@ -121,9 +122,15 @@ def write_report(run_dir: str | Path, *, stories_per_agent: int = 40, replicates
                          f"<td class='n'>{row.score_after}</td><td>{html.escape(row.reason)}</td></tr>")
         parts.append("</table>")
     parts.append("<h2>Where the numbers come from</h2><table><tr><th>scenario value</th><th>source</th></tr>")
-    for key, mark in s.get("provenance", {}).items():
-        parts.append(f"<tr><td>{html.escape(key)}</td><td>{html.escape(mark)}</td></tr>")
-    parts.append("</table></body></html>")
+    marks = s.get("provenance", {})
+    for key, mark in marks.items():
+        parts.append(f"<tr><td>{html.escape(key)}</td><td>{html_mark(mark)}</td></tr>")
+    parts.append("</table>")
+    cited = html_sources(marks.values())
+    if cited:
+        parts.append("<h2>Sources</h2><p class='mark'>The entries of scslab's table of sources that the marks "
+                     f"cite (<code>scslab sources ID</code> prints one).</p>{cited}")
+    parts.append(f"<p class='mark'>{BOUNDARY}</p></body></html>")
     out = run_dir / "report.html"
     out.write_text("\n".join(parts), encoding="utf-8")
     return out

@@ -277,7 +277,9 @@ def _check_provenance(s: Scenario, data: dict[str, Any]) -> list[tuple[str, obje
             else:
                 problems.append((f"provenance.{key}", key, "names no value in this scenario"))
                 break
-    return problems
+    from ..sources import mark_problems  # cited source ids exist; documented marks cite one and say no 'assumed'
+
+    return problems + mark_problems(s.provenance)
 
 
 def unmarked_numbers(data: Mapping[str, Any]) -> list[str]:
