@@ -1,6 +1,7 @@
 """The dashboard's logic without a browser: knobs, validation, live runs, cancel, concurrency."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -108,3 +109,221 @@ def test_page_engine_thread_runs_the_baseline_first_and_publishes_only_data():
     latest = {}
     _engine(changed, base, 2, False, stopped, latest)
     assert isinstance(latest["error"], Cancelled) and "result" not in latest
+
+
+# ---------------------------------------------------------------- what a client may send (no browser)
+
+def _within(seconds, f, *args):
+    """``f(*args)`` in a thread, its result or its exception; fails if it has not returned in ``seconds``."""
+    out = {}
+
+    def call():
+        try:
+            out["value"] = f(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            out["error"] = exc
+
+    t = threading.Thread(target=call, daemon=True)
+    t.start()
+    t.join(seconds)
+    assert not t.is_alive(), f"{f.__name__}{args} still running after {seconds} s"
+    return out
+
+
+def test_a_path_for_the_preset_is_refused_before_any_file_is_read(tmp_path):
+    import os
+
+    from scslab.app.inputs import checked_preset, describe, preset_scenario
+    from scslab.errors import ScenarioError
+    from scslab.scenarios.load import preset_names
+
+    fifo = tmp_path / "blocks-a-reader-for-good"
+    os.mkfifo(fifo)
+    toml = tmp_path / "mine.toml"
+    toml.write_text('[meta]\nname = "x"\n')
+    for value in (str(fifo), "/dev/zero", str(toml), "../../etc/passwd", "press-2018.toml", "", None, 3, ["bench-v1"]):
+        out = _within(5, preset_scenario, value)  # a FIFO would block a reader, /dev/zero never end
+        assert isinstance(out.get("error"), ScenarioError), value
+        text = describe(out["error"])
+        assert all(name in text for name in preset_names()), text
+        assert str(tmp_path) not in text and "/dev" not in text and "etc" not in text
+    assert checked_preset("bench-v1") == "bench-v1"
+    assert preset_scenario("bench-v1").meta.name == load_scenario("bench-v1").meta.name
+
+
+def test_an_uploaded_scenario_is_parsed_from_its_bytes_and_bounded_in_size():
+    import io
+    import tomllib
+
+    from scslab.app.inputs import MAX_UPLOAD_BYTES, describe, read_upload, uploaded_scenario
+    from scslab.app.params import scenario_toml
+    from scslab.errors import ScenarioError
+
+    good = scenario_toml(load_scenario("bench-v1"))
+    assert uploaded_scenario(read_upload(io.BytesIO(good), len(good))) == load_scenario(tomllib.loads(good.decode()))
+
+    class Unreadable(io.RawIOBase):
+        def read(self, n=-1):
+            raise AssertionError("an oversized upload must be refused unread")
+
+    with pytest.raises(ScenarioError, match="too large") as too_big:
+        read_upload(Unreadable(), MAX_UPLOAD_BYTES + 1)
+    assert "1,048,576" in describe(too_big.value)
+    endless = io.BytesIO(b"#" * (MAX_UPLOAD_BYTES + 10))  # a client that sends more than it announced
+    with pytest.raises(ScenarioError, match="too large"):
+        read_upload(endless, 10)
+    assert endless.tell() == MAX_UPLOAD_BYTES + 1  # read no further than the bound
+    with pytest.raises(ScenarioError, match="not valid TOML"):
+        uploaded_scenario(b"[meta\nname =")
+    with pytest.raises(ScenarioError, match="not UTF-8"):
+        uploaded_scenario(b"\xff\xfe[meta]")
+    with pytest.raises(ScenarioError) as bad:
+        uploaded_scenario(good.replace(b"size = 1000000", b"size = -5"))
+    assert "population.size" in describe(bad.value) and "-5" in describe(bad.value)
+
+
+def test_population_scales_entities_as_the_cli_does_and_agent_days_are_capped():
+    from scslab.api import _resolve
+    from scslab.app.params import MAX_AGENT_DAYS
+
+    base = load_scenario("beijing-2020")
+    page, problems = apply_knobs(base, {}, population=1_000, days=30)
+    cli = _resolve("beijing-2020", 1_000, 30, None, None)  # what scslab run -n 1000 --days 30 runs
+    assert problems == {} and page.entities["firms"].population.size == cli.entities["firms"].population.size == 46
+    _, problems = apply_knobs(base, {}, population=21_700_000, days=3650)
+    assert set(problems) == {"agent_days"} and f"{MAX_AGENT_DAYS:,}" in problems["agent_days"]
+    ok, problems = apply_knobs(load_scenario("press-2018"), {}, population=21_700_000, days=365)
+    assert problems == {} and ok is not None  # a Beijing-sized year stays allowed
+
+
+def test_number_fields_and_knobs_take_only_numbers_within_their_range():
+    from scslab.app.params import whole_number
+
+    assert whole_number(" 20,000 ") == 20_000 and whole_number("-80") == -80 and whole_number(7) == 7
+    for text in ("12x", "1.5", "", "1e6", None, True, [1], "9" * 40):
+        with pytest.raises(ValueError, match="not a whole number"):
+            whole_number(text)
+    with pytest.raises(ValueError, match="allowed 0 to 10"):
+        whole_number("11", 0, 10)
+    s = load_scenario("press-2018")
+    _, problems = apply_knobs(s, {"coverage": float("nan"), "false_match": "0.1", "criticism": "ten",
+                                  "min_days": 99_999, "deterrence": {"x": 1}}, population="2,000x", days=30)
+    assert set(problems) == {"coverage", "false_match", "criticism", "min_days", "deterrence", "population"}
+    changed, problems = apply_knobs(s, {"criticism": "-80", "min_days": "90"}, population="5,000", days="40")
+    assert problems == {} and changed.behaviours["criticize_government"].points == -80
+    assert (changed.population.size, changed.run.days, changed.lists["blacklist"].min_days) == (5000, 40, 90)
+
+
+# ---------------------------------------------------------------- the page, rendered without a browser
+
+@pytest.fixture()
+def page():
+    """The dashboard rendered in this process (Solara's test renderer), fresh state; yields its widgets."""
+    solara = pytest.importorskip("solara")
+    from scslab.app import dashboard
+
+    d = dashboard
+    d.preset.value, d.uploaded.value, d.upload_name.value, d.notice.value = "press-2018", None, "", ""
+    d.values.value = {}
+    d.fields.value = {"population": "200000", "days": "365", "seed": "0"}
+    d.message.value, d.partial.value, d.result.value, d.running.value = "", None, None, False
+
+    @solara.component
+    def Root():
+        with solara.AppLayout():
+            dashboard.Page()
+
+    _, rc = solara.render(Root(), handle_error=False)
+    yield rc
+    rc.close()
+
+
+def _texts(rc, kind) -> list[str]:
+    return [" ".join(map(str, w.children)) for w in rc.find(kind).widgets]
+
+
+def _type(rc, label, text):
+    import ipyvuetify as v
+
+    box = rc.find(v.TextField, label=label).widget
+    box.v_model = text
+    box.fire_event("keyup.enter", None)
+
+
+def test_the_page_refuses_a_path_sent_for_the_preset(page):
+    import ipyvuetify as v
+
+    from scslab.app import dashboard
+
+    select = page.find(v.Select, label="Preset").widget
+    select.v_model = "/etc/passwd"  # what a rewritten websocket frame delivers
+    assert dashboard.preset.value == "press-2018"
+    shown = " ".join(_texts(page, v.Alert))
+    assert "not a preset" in shown and "bench-v1" in shown and "/etc" not in shown
+    select.v_model = "bench-v1"
+    assert dashboard.preset.value == "bench-v1" and not any("not a preset" in t for t in _texts(page, v.Alert))
+
+
+def test_run_is_disabled_while_a_field_holds_no_whole_number(page):
+    import ipyvuetify as v
+
+    def run_disabled():
+        return page.find(v.Btn, children=["Run"]).widget.disabled
+
+    assert not run_disabled()
+    _type(page, "Days", "12x")
+    assert run_disabled() and "'12x': not a whole number" in _texts(page, v.Alert)
+    _type(page, "Days", "30")
+    assert not run_disabled()
+    _type(page, "Points for criticising the government", "-8.5")
+    assert run_disabled() and any("-8.5" in t for t in _texts(page, v.Alert))
+    _type(page, "Points for criticising the government", "-80")
+    _type(page, "Population (agents, at most 25,000,000)", "25,000,000")
+    assert not run_disabled()  # 25 M agents for 30 days are allowed...
+    _type(page, "Days", "3650")  # ... but not for ten years
+    assert run_disabled() and any("agent-days" in t and "at most" in t for t in _texts(page, v.Alert))
+
+
+def test_an_unexpected_error_shows_a_generic_message_and_no_details(page, monkeypatch):
+    import ipyvuetify as v
+
+    from scslab.app import dashboard
+
+    def broken(name):
+        raise RuntimeError("/srv/secret/path.toml: key 'token' = 'hunter2'")
+
+    monkeypatch.setattr(dashboard, "preset_scenario", broken)
+    dashboard.preset.value = "bench-v1"  # redraws the page through the broken loader
+    shown = " ".join(_texts(page, v.Alert)) + " ".join(str(w.unsafe_innerHTML) for w in page.find(v.Html).widgets
+                                                       if hasattr(w, "unsafe_innerHTML"))
+    assert dashboard.GENERIC in shown and "secret" not in shown and "hunter2" not in shown
+    monkeypatch.undo()
+    page.find(v.Btn, children=["Start again"]).widget.click()
+    assert page.find(v.Select, label="Preset").widget.v_model == "press-2018"
+
+
+def test_closing_a_session_cancels_its_run():
+    pytest.importorskip("solara")
+    from scslab.app.dashboard import Session
+
+    s, _ = apply_knobs(load_scenario("bench-v1"), {}, population=20_000, days=3000)
+    session = Session()
+    session.cancel = threading.Event()
+    seen = []
+    out = {}
+
+    def run():
+        try:
+            live_run(s, cancel=session.cancel, on_update=seen.append, every=1)
+        except Cancelled as exc:
+            out["stopped"] = exc
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    deadline = time.time() + 120
+    while not any(p.day > 0 for p in seen) and time.time() < deadline:
+        time.sleep(0.05)
+    session.close()  # what Solara calls when the session's page is gone
+    t.join(30)
+    assert not t.is_alive() and "cancelled on day" in str(out.get("stopped"))
+    assert session.closed.is_set() and seen[-1].day < 3000

@@ -1,10 +1,13 @@
 """The dashboard in a real browser: Playwright driving Debian's Chromium against ``scslab serve`` on loopback.
 
 End to end: load the page, change a slider, see a bad value's message beside its field, run, see the chart
-drawn, follow a citizen, take screenshots (checked non-blank). Load (marked slow): 20 concurrent page
-sessions, each starting a small run; all complete, none errors. Every wait is bounded.
+drawn, follow a citizen, take screenshots (checked non-blank); a websocket frame rewritten to carry a path
+for the preset is refused. Load (marked slow): 20 concurrent page sessions, each starting a small run; all
+complete, none errors. Every wait is bounded.
 """
 
+import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -24,11 +27,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+@contextlib.contextmanager
+def serving(*args: str, env: dict | None = None):
+    """``scslab serve`` on a free loopback port, with ``args`` and the environment changed by ``env`` (a
+    value of None removes the variable), until the block ends. Yields the page's URL and the process."""
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "scslab", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    environ = {**os.environ, **(env or {})}
+    environ = {k: v for k, v in environ.items() if v is not None}
+    proc = subprocess.Popen([sys.executable, "-m", "scslab", "serve", "--host", "127.0.0.1", "--port", str(port),
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environ)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 90
     while True:
@@ -42,12 +49,21 @@ def server():
             proc.kill()
             pytest.fail(f"scslab serve did not come up: {proc.stdout.read().decode()[-2000:]}")
         time.sleep(0.5)
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with serving() as (url, _):
+        yield url
 
 
 def _not_blank(path) -> tuple[float, int]:
@@ -140,6 +156,43 @@ def test_cancel_stops_a_long_run_on_the_page(server):
             assert page.get_by_text("Final day").count() == 0
         finally:
             browser.close()
+
+
+def test_a_path_sent_for_the_preset_over_the_websocket_is_refused(server):
+    """The page's own frames, rewritten on the way as an attacker's client would: the preset the server
+    receives is a path. It answers with the list of presets, reads nothing, and shows no traceback."""
+    sync_api = chromium_or_skip()
+    rewritten = []
+
+    def rewrite(ws):
+        upstream = ws.connect_to_server()
+
+        def from_page(frame):
+            if isinstance(frame, str) and '"v_model":"bench-v1"' in frame:
+                rewritten.append(frame)
+                frame = frame.replace('"v_model":"bench-v1"', '"v_model":"/etc/passwd"')
+            upstream.send(frame)
+
+        ws.on_message(from_page)
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.route_web_socket("**/jupyter/api/kernels/**", rewrite)
+            page.goto(server)
+            page.get_by_text("Synthetic population").wait_for()
+            page.locator(".v-select").filter(has_text="Preset").click()
+            page.get_by_role("option", name="bench-v1").click()
+            page.locator(".notice").wait_for(timeout=20_000)
+            notice = page.locator(".notice").inner_text()
+            body = page.locator("body").inner_text()
+        finally:
+            browser.close()
+    assert len(rewritten) == 1
+    assert "not a preset" in notice and "court-defaulters-national" in notice and "/etc" not in notice
+    assert "press_2018" in body and "Traceback" not in body and "root:" not in body  # still the preset, nothing read
 
 
 @pytest.mark.slow  # about 160 s on the reference machine (docs/dashboard.md): python -m pytest -m slow

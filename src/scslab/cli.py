@@ -377,21 +377,29 @@ def _print_summary(result, path: Path) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (127.0.0.1: this machine only)."),
     port: int = typer.Option(8765, "--port", min=1, max=65535, help="TCP port."),
+    allow_host: Optional[List[str]] = typer.Option(
+        None, "--allow-host", help="Another host name (NAME or NAME:PORT) the page may be reached by, e.g. behind "
+                                   "a proxy; repeatable. Loopback names and --host are always allowed."),
 ) -> None:
     """Serve the web dashboard: pick a scheme, move its key parameters, run it, follow a citizen.
 
     Needs the app extra (`pip install 'scslab[app]'`). Open http://HOST:PORT/ in a browser; Ctrl-C stops.
+    Requests whose Host or Origin names another host are refused (403).
     """
-    import os
+    import importlib.util
 
-    os.environ["SOLARA_APP"] = "scslab.app.dashboard"  # read by Solara's settings when it is imported
+    from .app.server import HostError, allowed_hosts, serve as run_server
+
     try:
-        import solara.server.starlette  # noqa: F401
-        import uvicorn
-    except ImportError as exc:
-        _fail(BackendError(f"the dashboard needs Solara: pip install 'scslab[app]' ({exc})"))
-    err.print(f"scslab dashboard on [bold]http://{host}:{port}/[/] (Ctrl-C stops)", highlight=False)
-    uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning")
+        allowed = allowed_hosts(host, port, allow_host or ())
+    except HostError as exc:
+        _fail(exc)
+    missing = [name for name in ("solara", "uvicorn") if importlib.util.find_spec(name) is None]
+    if missing:  # looked up, not imported: Solara reads its settings at import, and run_server sets them first
+        _fail(BackendError(f"the dashboard needs {' and '.join(missing)}: pip install 'scslab[app]'"))
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    err.print(f"scslab dashboard on http://{shown}:{port}/ (Ctrl-C stops)", markup=False, highlight=False)
+    run_server(host, port, allowed)
 
 
 from .cli_sweep import register as _register_sweep  # noqa: E402  (sweep, sensitivity, calibrate)

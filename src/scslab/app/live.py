@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import ScslabError
 
-__all__ = ["Partial", "Cancelled", "live_run", "CHARTED", "MAX_CONCURRENT"]
+__all__ = ["Partial", "Cancelled", "live_run", "release_memory", "CHARTED", "MAX_CONCURRENT"]
 
 MAX_CONCURRENT = 2
 _SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT)
@@ -82,3 +82,26 @@ def live_run(scenario, *, seed: int = 0, engine: str = "lazy",
         manifest = _manifest(s, plan, engine, "cpu", None, None)
         raw = run_cpu(plan, engine=engine, after_pass=after_pass)
         return _result(plan, raw, manifest, time.perf_counter() - t0)
+
+
+def release_memory() -> None:
+    """Hand the heap memory that finished runs and closed pages have freed back to the system.
+
+    A long-lived server's resident size otherwise only grows: glibc keeps freed blocks in each thread's
+    arena for reuse, and every run has its own engine thread. This calls glibc's ``malloc_trim``; where
+    there is no glibc it does nothing."""
+    global _LIBC
+    if _LIBC is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            _LIBC.malloc_trim  # noqa: B018 - only glibc has it
+        except (OSError, AttributeError):
+            _LIBC = False
+    if _LIBC:
+        _LIBC.malloc_trim(0)
+
+
+_LIBC = None  # glibc once looked up; False where there is none

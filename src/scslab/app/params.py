@@ -12,17 +12,23 @@ No web framework is imported here: the page (``app/dashboard.py``) and the tests
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..errors import ScenarioError
+from ..scenarios.entities import scaled_sizes
 from ..scenarios.load import assign, load_scenario, lookup
 from ..scenarios.schema import Scenario
 
-__all__ = ["Knob", "knobs", "apply_knobs", "scenario_toml", "estimate_seconds", "MAX_POPULATION",
-           "AGENT_DAYS_PER_S"]
+__all__ = ["Knob", "knobs", "apply_knobs", "scenario_toml", "estimate_seconds", "whole_number", "agent_days",
+           "MAX_POPULATION", "MAX_DAYS", "MAX_AGENT_DAYS", "AGENT_DAYS_PER_S"]
 
 MAX_POPULATION = 25_000_000   # a page may not ask for more agents than a Beijing-sized city (21.7 M)
+MAX_DAYS = 3650
+# nor for more work than a Beijing-sized city for a year (beijing-2020: 22.7 M persons and firms x 365 days,
+# 8.3e9): about 50 s of the engine on the reference machine
+MAX_AGENT_DAYS = 10_000_000_000
 # agent-days per second of the lazy engine on the reference machine (2 cores; docs/performance.md):
 # bench-v1 at 10 M agents 2.4e8, press-2018 at Beijing scale about 2.5e8; a conservative round figure
 AGENT_DAYS_PER_S = 2.0e8
@@ -62,20 +68,22 @@ def knobs(scenario: Scenario) -> list[Knob]:
     matching = [n for n, c in s.channels.items() if c.false_match > 0] or cameras
     if matching:
         first = s.channels[matching[0]].false_match
-        out.append(Knob("false_match", "False-match rate", "float", round(first, 6), 0.0, 0.05, 0.0005,
+        out.append(Knob("false_match", "False-match rate", "float", round(first, 6), 0.0, max(0.05, first), 0.0005,
                         help="Chance that an observation is pinned on the wrong, innocent person.",
                         edits=tuple((f"channels.{n}.false_match", "set") for n in matching)))
     critics = [n for n in s.behaviours if "critic" in n]
     if critics:
+        points = s.behaviours[critics[0]].points
         out.append(Knob("criticism", "Points for criticising the government", "int",
-                        s.behaviours[critics[0]].points, -300, 0, 5,
+                        points, min(-300, points), max(0, points), 5,
                         help="Points an act of criticism costs when it is caught.",
                         edits=tuple((f"behaviours.{n}.points", "set") for n in critics)))
     tied = [n for n, b in s.behaviours.items() if b.network.friends != 0 or b.network.household != 0]
     if tied:
         b = s.behaviours[tied[0]]
+        worst = min(b.network.friends, b.network.household)
         out.append(Knob("network", "Network penalty (points to each friend and household member)", "int",
-                        min(b.network.friends, b.network.household), -300, 0, 1,
+                        worst, min(-300, worst), max(0, worst), 1,
                         help="What a person's ties lose when the person is caught.",
                         edits=tuple((f"behaviours.{n}.network.{k}", "set") for n in tied
                                     for k in ("friends", "household"))))
@@ -85,7 +93,8 @@ def knobs(scenario: Scenario) -> list[Knob]:
         out.append(Knob("threshold", "Blacklist entry: at or below tier", "choice", spec.enter.tier_at_most,
                         choices=tuple(s.score.tiers), help="The tier at which people are put on the blacklist.",
                         edits=((f"lists.{black[0]}.enter.tier_at_most", "set"),)))
-        out.append(Knob("min_days", "Blacklist minimum time (days)", "int", spec.min_days, 0, 3650, 30,
+        out.append(Knob("min_days", "Blacklist minimum time (days)", "int", spec.min_days, 0,
+                        max(MAX_DAYS, spec.min_days), 30,
                         help="Days on the list before a person may leave it.",
                         edits=((f"lists.{black[0]}.min_days", "set"),)))
     chilled = [n for n, b in s.behaviours.items() if _negative(b) and b.deterrence.surveillance > 0]
@@ -102,35 +111,101 @@ def _scaled(value: Any, factor: float) -> Any:
     return value * factor
 
 
+def whole_number(text: Any, low: int | None = None, high: int | None = None) -> int:
+    """What a number field holds (``"20000"``, ``"20,000"``, ``" -80 "``, or an int) as an int in [low, high].
+
+    Raises ValueError with a message that names the text: the page shows it beside the field."""
+    if isinstance(text, bool) or not isinstance(text, (int, str)):
+        raise ValueError(f"{_shown(text)}: not a whole number")
+    if isinstance(text, str):
+        digits = text.strip().replace(",", "").replace("_", "")
+        if not digits.lstrip("+-").isdigit() or len(digits) > 24:
+            raise ValueError(f"{_shown(text)}: not a whole number")
+        value = int(digits)
+    else:
+        value = text
+    if low is not None and high is not None and not low <= value <= high:
+        raise ValueError(f"{value:,}: allowed {low:,} to {high:,}")
+    return value
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _knob_problem(knob: Knob, value: Any) -> str | None:
+    """Why ``value`` cannot be ``knob``'s, or None: a choice must be one of its choices; a number must be
+    finite and within the knob's range (an int knob's a whole number, or the text of one)."""
+    if knob.kind == "choice":
+        return None if value in knob.choices else f"{_shown(value)}: allowed {', '.join(knob.choices)}"
+    if knob.kind == "int":
+        try:
+            whole_number(value, int(knob.low), int(knob.high))
+        except ValueError as exc:
+            return str(exc)
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return f"{_shown(value)}: not a number"
+    if not knob.low <= value <= knob.high:
+        return f"{value}: allowed {knob.low} to {knob.high}"
+    return None
+
+
+def _size_problem(value: Any, high: int, unit: str) -> str | None:
+    """Why ``value`` cannot be a population or a number of days (1 to ``high``), or None."""
+    try:
+        n = whole_number(value)
+    except ValueError as exc:
+        return str(exc)
+    return None if 1 <= n <= high else f"{n:,} {unit}: allowed 1 to {high:,} on this page"
+
+
+def agent_days(data: Mapping[str, Any]) -> int:
+    """The work a scenario dict asks for: its persons and entities (firms, authorities) times its days."""
+    agents = data["population"]["size"] + sum(e["population"]["size"] for e in (data.get("entities") or {}).values())
+    return agents * data["run"]["days"]
+
+
 def apply_knobs(scenario: Scenario, chosen: Mapping[str, Any], *, population: int | None = None,
                 days: int | None = None) -> tuple[Scenario | None, dict[str, str]]:
     """``scenario`` with the knobs' values written in, validated; or None and the problems by knob key
-    (``population`` and ``days`` included), each the schema's message with the bad value."""
+    (``population``, ``days`` and ``agent_days`` included), each naming the bad value.
+
+    ``population`` sets the persons' size and scales every entity type's by the same factor, as
+    ``scslab run --population`` does; their total times ``days`` may not pass ``MAX_AGENT_DAYS``."""
     problems: dict[str, str] = {}
-    if population is not None and not 1 <= int(population) <= MAX_POPULATION:
-        problems["population"] = f"{population:,} agents: allowed 1 to {MAX_POPULATION:,} on this page"
-    if days is not None and not 1 <= int(days) <= 3650:
-        problems["days"] = f"{days} days: allowed 1 to 3650 on this page"
+    for name, value, high, unit in (("population", population, MAX_POPULATION, "agents"),
+                                    ("days", days, MAX_DAYS, "days")):
+        problem = None if value is None else _size_problem(value, high, unit)
+        if problem is not None:
+            problems[name] = problem
     data = scenario.model_dump(mode="python")
     by_key = {k.key: k for k in knobs(scenario)}
     for key, value in chosen.items():
         knob = by_key.get(key)
         if knob is None:
-            problems[key] = f"no such setting for this scenario; allowed: {', '.join(by_key)}"
+            problems[str(key)[:40]] = f"no such setting for this scenario; allowed: {', '.join(by_key)}"
             continue
-        if knob.kind == "choice" and value not in knob.choices:
-            problems[key] = f"{value!r}: allowed {', '.join(knob.choices)}"
+        problem = _knob_problem(knob, value)
+        if problem is not None:
+            problems[key] = problem
             continue
+        if knob.kind == "int":
+            value = whole_number(value)
         for path, how in knob.edits:  # the knob holds for the whole run: later timeline changes of it too
             later = [f"timeline.{i}.set.{path}" for i, t in enumerate(data.get("timeline") or []) if path in t["set"]]
             for where in [path, *later]:
                 assign(data, where, _scaled(lookup(data, where), float(value)) if how == "scale" else value)
-    if population is not None:
-        data["population"]["size"] = int(population)
-    if days is not None:
-        data["run"]["days"] = int(days)
     if problems:
         return None, problems
+    if population is not None:
+        scaled_sizes(data, whole_number(population))
+    if days is not None:
+        data["run"]["days"] = whole_number(days)
+    if agent_days(data) > MAX_AGENT_DAYS:
+        return None, {"agent_days": f"{agent_days(data):,} agent-days (agents x days): allowed at most "
+                                    f"{MAX_AGENT_DAYS:,} on this page"}
     try:
         return load_scenario(copy.deepcopy(data)), {}
     except ScenarioError as exc:
