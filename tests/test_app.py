@@ -182,9 +182,9 @@ def test_an_uploaded_scenario_is_parsed_from_its_bytes_and_bounded_in_size():
     assert "population.size" in describe(bad.value) and "-5" in describe(bad.value)
 
 
-def test_population_scales_entities_as_the_cli_does_and_agent_days_are_capped():
+def test_population_scales_entities_as_the_cli_does_and_agents_and_agent_days_are_capped():
     from scslab.api import _resolve
-    from scslab.app.params import MAX_AGENT_DAYS
+    from scslab.app.params import MAX_AGENT_DAYS, MAX_AGENTS
 
     base = load_scenario("beijing-2020")
     page, problems = apply_knobs(base, {}, population=1_000, days=30)
@@ -194,6 +194,10 @@ def test_population_scales_entities_as_the_cli_does_and_agent_days_are_capped():
     assert set(problems) == {"agent_days"} and f"{MAX_AGENT_DAYS:,}" in problems["agent_days"]
     ok, problems = apply_knobs(load_scenario("press-2018"), {}, population=21_700_000, days=365)
     assert problems == {} and ok is not None  # a Beijing-sized year stays allowed
+    data = base.model_dump(mode="python")
+    data["entities"]["firms"]["population"]["size"] = 100_000_000  # an upload with about five firms a person
+    _, problems = apply_knobs(load_scenario(data), {}, population=20_000_000, days=1)
+    assert set(problems) == {"population"} and f"{MAX_AGENTS:,}" in problems["population"]
 
 
 def test_number_fields_and_knobs_take_only_numbers_within_their_range():

@@ -21,10 +21,11 @@ from ..scenarios.entities import scaled_sizes
 from ..scenarios.load import assign, load_scenario, lookup
 from ..scenarios.schema import Scenario
 
-__all__ = ["Knob", "knobs", "apply_knobs", "scenario_toml", "estimate_seconds", "whole_number", "agent_days",
-           "MAX_POPULATION", "MAX_DAYS", "MAX_AGENT_DAYS", "AGENT_DAYS_PER_S"]
+__all__ = ["Knob", "knobs", "apply_knobs", "scenario_toml", "estimate_seconds", "whole_number", "agents",
+           "agent_days", "MAX_POPULATION", "MAX_AGENTS", "MAX_DAYS", "MAX_AGENT_DAYS", "AGENT_DAYS_PER_S"]
 
 MAX_POPULATION = 25_000_000   # a page may not ask for more agents than a Beijing-sized city (21.7 M)
+MAX_AGENTS = 30_000_000       # persons and entities together (beijing-2020 at 25 M persons: 26.2 M)
 MAX_DAYS = 3650
 # nor for more work than a Beijing-sized city for a year (beijing-2020: 22.7 M persons and firms x 365 days,
 # 8.3e9): about 50 s of the engine on the reference machine
@@ -161,10 +162,25 @@ def _size_problem(value: Any, high: int, unit: str) -> str | None:
     return None if 1 <= n <= high else f"{n:,} {unit}: allowed 1 to {high:,} on this page"
 
 
+def agents(data: Mapping[str, Any]) -> int:
+    """A scenario dict's persons and entities (firms, authorities) together."""
+    return data["population"]["size"] + sum(e["population"]["size"] for e in (data.get("entities") or {}).values())
+
+
 def agent_days(data: Mapping[str, Any]) -> int:
-    """The work a scenario dict asks for: its persons and entities (firms, authorities) times its days."""
-    agents = data["population"]["size"] + sum(e["population"]["size"] for e in (data.get("entities") or {}).values())
-    return agents * data["run"]["days"]
+    """The work a scenario dict asks for: its agents (:func:`agents`) times its days."""
+    return agents(data) * data["run"]["days"]
+
+
+def _work_problems(data: Mapping[str, Any]) -> dict[str, str]:
+    """What makes a scaled scenario dict too big for the page: its agents, or its agent-days."""
+    if agents(data) > MAX_AGENTS:  # an uploaded scheme may have many firms for each person
+        return {"population": f"{agents(data):,} agents with the scheme's firms and other entities: allowed at "
+                              f"most {MAX_AGENTS:,} on this page"}
+    if agent_days(data) > MAX_AGENT_DAYS:
+        return {"agent_days": f"{agent_days(data):,} agent-days (agents x days): allowed at most "
+                              f"{MAX_AGENT_DAYS:,} on this page"}
+    return {}
 
 
 def apply_knobs(scenario: Scenario, chosen: Mapping[str, Any], *, population: int | None = None,
@@ -173,7 +189,8 @@ def apply_knobs(scenario: Scenario, chosen: Mapping[str, Any], *, population: in
     (``population``, ``days`` and ``agent_days`` included), each naming the bad value.
 
     ``population`` sets the persons' size and scales every entity type's by the same factor, as
-    ``scslab run --population`` does; their total times ``days`` may not pass ``MAX_AGENT_DAYS``."""
+    ``scslab run --population`` does; together they may not pass ``MAX_AGENTS``, nor, times ``days``,
+    ``MAX_AGENT_DAYS``."""
     problems: dict[str, str] = {}
     for name, value, high, unit in (("population", population, MAX_POPULATION, "agents"),
                                     ("days", days, MAX_DAYS, "days")):
@@ -203,9 +220,9 @@ def apply_knobs(scenario: Scenario, chosen: Mapping[str, Any], *, population: in
         scaled_sizes(data, whole_number(population))
     if days is not None:
         data["run"]["days"] = whole_number(days)
-    if agent_days(data) > MAX_AGENT_DAYS:
-        return None, {"agent_days": f"{agent_days(data):,} agent-days (agents x days): allowed at most "
-                                    f"{MAX_AGENT_DAYS:,} on this page"}
+    problems = _work_problems(data)
+    if problems:
+        return None, problems
     try:
         return load_scenario(copy.deepcopy(data)), {}
     except ScenarioError as exc:
