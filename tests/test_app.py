@@ -246,6 +246,13 @@ def _texts(rc, kind) -> list[str]:
     return [" ".join(map(str, w.children)) for w in rc.find(kind).widgets]
 
 
+def _markup(rc) -> str:
+    """The page's static markup (headings, the final-day table)."""
+    from solara.widgets import HTML
+
+    return " ".join(w.unsafe_innerHTML for w in rc.find(HTML).widgets)
+
+
 def _type(rc, label, text):
     import ipyvuetify as v
 
@@ -298,8 +305,7 @@ def test_an_unexpected_error_shows_a_generic_message_and_no_details(page, monkey
 
     monkeypatch.setattr(dashboard, "preset_scenario", broken)
     dashboard.preset.value = "bench-v1"  # redraws the page through the broken loader
-    shown = " ".join(_texts(page, v.Alert)) + " ".join(str(w.unsafe_innerHTML) for w in page.find(v.Html).widgets
-                                                       if hasattr(w, "unsafe_innerHTML"))
+    shown = " ".join(_texts(page, v.Alert)) + _markup(page)
     assert dashboard.GENERIC in shown and "secret" not in shown and "hunter2" not in shown
     monkeypatch.undo()
     page.find(v.Btn, children=["Start again"]).widget.click()
@@ -331,3 +337,29 @@ def test_closing_a_session_cancels_its_run():
     t.join(30)
     assert not t.is_alive() and "cancelled on day" in str(out.get("stopped"))
     assert session.closed.is_set() and seen[-1].day < 3000
+
+
+def test_the_page_takes_an_uploaded_scenario_and_lists_a_bad_ones_problems(page):
+    import io
+
+    import ipyvuetify as v
+
+    from scslab.app import dashboard
+    from scslab.app.inputs import MAX_UPLOAD_BYTES
+    from scslab.app.params import scenario_toml
+
+    def upload(name, data, size=None):
+        dashboard.take_upload({"name": name, "size": len(data) if size is None else size,
+                               "file_obj": io.BytesIO(data)})
+
+    good = scenario_toml(load_scenario("jinan-dog-points"))
+    upload("mine.toml", good.replace(b'name = "jinan_dog_points"', b'name = "my_dogs"'))
+    assert dashboard.uploaded.value.meta.name == "my_dogs" and "<h2>my_dogs</h2>" in _markup(page)
+    assert "Using the uploaded file mine.toml" in " ".join(map(str, page.find(v.Html, tag="span").widgets))
+    upload("bad.toml", good.replace(b"size = 100000", b"size = 0"))
+    shown = " ".join(_texts(page, v.Alert))
+    assert "population.size" in shown and "0" in shown and dashboard.uploaded.value.meta.name == "my_dogs"
+    upload("huge.toml", b"", size=MAX_UPLOAD_BYTES + 1)
+    assert "too large" in " ".join(_texts(page, v.Alert))
+    page.find(v.Btn, children=["Back to the preset"]).widget.click()
+    assert dashboard.uploaded.value is None and "<h2>press_2018</h2>" in _markup(page)
