@@ -4,6 +4,7 @@ import json
 
 from typer.testing import CliRunner
 
+import scslab.runs as run_mod
 from scslab.cli import app
 
 runner = CliRunner()
@@ -84,13 +85,18 @@ def test_verify_finds_truncated_altered_and_missing_files(tmp_path):
 
 def test_verify_reports_an_incomplete_run(tmp_path):
     out = tmp_path / "r"
-    out.mkdir()
-    (out / "manifest.json").write_text(json.dumps({"status": "incomplete"}))
+    run_mod.run("jinan-dog-points", out, population=500, days=3)
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["manifest_sha256"]
+    (out / "manifest.json").write_text(json.dumps({**manifest, "status": "incomplete"}))
     res = runner.invoke(app, ["verify", str(out)])
     assert res.exit_code == 1 and "incomplete run" in res.output and "scslab resume" in res.output
+    (out / "manifest.json").write_text(json.dumps({"status": "incomplete"}))
+    res = runner.invoke(app, ["verify", str(out)])
+    assert res.exit_code == 2 and "not a scslab manifest" in res.output and "scslab_version" in res.output
     (out / "manifest.json").write_text("{not json")
     res = runner.invoke(app, ["verify", str(out)])
-    assert res.exit_code == 2 and "cannot be read" in res.output
+    assert res.exit_code == 2 and "not valid JSON" in res.output
 
 
 def test_schema_accepts_every_preset_and_rejects_bad_values(tmp_path):

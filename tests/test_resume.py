@@ -90,7 +90,7 @@ def test_stop_request_writes_a_checkpoint_and_says_how_to_resume(tmp_path, unint
     def fake(enabled):
         yield Flag
 
-    monkeypatch.setattr(runs, "_stop_on_sigint", fake)
+    monkeypatch.setattr(runs, "_stop_on_signal", fake)
     with pytest.raises(RunInterrupted) as info:
         run("press-2018", out, population=20_000, days=45, seed=11, progress=progress)
     assert info.value.days_done == 17 and f"scslab resume {out}" in str(info.value)
@@ -132,7 +132,11 @@ def test_resume_refuses_what_it_cannot_resume(tmp_path):
         run("bench-v1", out, population=2_000, days=20, checkpoint_every=4, progress=crash_on(10),
             overrides=DAY_ROUTE)
     manifest = json.loads((out / "manifest.json").read_text())
-    manifest["scenario"]["run"]["seed"] = 99  # a different run than the checkpoint was written for
+    manifest["scenario"]["run"]["seed"] = 99  # a manifest that contradicts itself
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(RunDirError, match="contradicts itself"):
+        resume(out)
+    manifest["seed"] = 99  # a different run than the checkpoint was written for
     (out / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(RunDirError, match="another scenario or engine version"):
         resume(out)
@@ -205,11 +209,13 @@ def test_sigkill_at_random_moments_then_resume(tmp_path, cli_uninterrupted):
     assert hashes(out) == cli_uninterrupted
 
 
-def test_ctrl_c_writes_a_checkpoint_and_exits_cleanly(tmp_path, cli_uninterrupted):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_writes_a_checkpoint_and_exits_cleanly(tmp_path, cli_uninterrupted, signum):
+    """Ctrl-C, and SIGTERM (what batch schedulers send before they kill a job), stop at the end of the day."""
     out = tmp_path / "stopped"
     proc = subprocess.Popen(cli("run", *RUN, "-o", out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for(lambda: latest_pass(out) >= 3, proc)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     stdout, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 130, stderr
     assert "interrupted after" in stderr and f"scslab resume {out}" in stderr

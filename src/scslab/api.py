@@ -30,6 +30,7 @@ class Result:
     metrics_table: pa.Table
     stories_table: pa.Table
     manifest: dict[str, Any]
+    path: Path | None = None  # the run directory it was written to or read from (None: in memory only)
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -94,7 +95,7 @@ class Result:
         from .output.rundir import read_run
 
         metrics, stories, manifest = read_run(path)
-        return cls(metrics, stories, manifest)
+        return cls(metrics, stories, manifest, Path(path))
 
 
 def _check_args(engine: str, backend: str, **values: int | None) -> None:
@@ -119,6 +120,17 @@ def _resolve(scenario, population, days, seed, overrides) -> Scenario:
         data["run"]["seed"] = seed if seed is not None else s.run.seed
         s = load_scenario(data)
     return s
+
+
+def _warn(s: Scenario) -> None:
+    """Warn (ScenarioWarning) about what the scenario allows but probably does not mean."""
+    import warnings
+
+    from .errors import ScenarioWarning
+    from .scenarios.checks import scenario_warnings
+
+    for text in scenario_warnings(s):
+        warnings.warn(text, ScenarioWarning, stacklevel=3)
 
 
 def _manifest(s: Scenario, plan, engine: str, backend: str, threads: int | None, chunk: int | None) -> dict:
@@ -236,6 +248,7 @@ def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population:
     """
     _check_args(engine, backend, population=population, days=days, seed=seed, threads=threads, chunk=chunk)
     s = _resolve(scenario, population, days, seed, overrides)
+    _warn(s)
     from .compile import compile_plan
     from .engine.cpu import DEFAULT_CHUNK, run_cpu
 

@@ -2,31 +2,39 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import time
+import warnings
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .engine import DEFAULT_ENGINE, ENGINES
-from .errors import BackendError, CapacityError, RunDirError, RunInterrupted, ScslabError
+from .errors import BackendError, CapacityError, RunDirError, RunInterrupted, ScenarioWarning, ScslabError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="scslab: simulate social credit systems over synthetic populations (synthetic only: "
                        "no real records, no face recognition, no identification).")
-console = Console()
-err = Console(stderr=True)
+# no markup: every string printed is text (a path or a name such as 'mk[/b]' is shown as it is); styles are
+# given as Text parts (see say)
+console = Console(markup=False, highlight=False)
+err = Console(stderr=True, markup=False, highlight=False)
+
+
+def say(to: Console, label: str, style: str, message: object = "") -> None:
+    """Print ``label`` in ``style``, then ``message`` as plain text."""
+    to.print(Text.assemble((label, style), " " if message != "" else "", str(message)), soft_wrap=True)
 
 
 def _fail(exc: ScslabError) -> None:
     """Print a scslab error and exit: 130 interrupted (resumable), 3 not enough memory or disk, 2 otherwise."""
     if isinstance(exc, RunInterrupted):
-        err.print(f"[bold yellow]stopped:[/] {exc}", highlight=False, soft_wrap=True)
+        say(err, "stopped:", "bold yellow", exc)
         raise typer.Exit(code=130)
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    say(err, "error:", "bold red", exc)
     raise typer.Exit(code=3 if isinstance(exc, CapacityError) else 2)
 
 
@@ -39,13 +47,31 @@ def _emit(text: str, out: Optional[Path]) -> None:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
         _fail(RunDirError(f"cannot write {str(out)!r}: {exc.strerror or exc}"))
-    console.print(f"[green]wrote[/] {out}", highlight=False, soft_wrap=True)
+    say(console, "wrote", "green", out)
+
+
+def _warnings(s) -> None:
+    """Print what the scenario allows but probably does not mean."""
+    from .scenarios.checks import scenario_warnings
+
+    for text in scenario_warnings(s):
+        say(err, "warning:", "bold yellow", text)
+
+
+def _aborted(out: Optional[Path]) -> None:
+    """A Ctrl-C that ended a command at once (while starting, or a second Ctrl-C): say what is left, exit 130."""
+    from .output.checkpoint import list_checkpoints
+
+    left = out is not None and out.is_dir() and list_checkpoints(out)
+    say(err, "stopped:", "bold yellow", f"aborted; resume from the last checkpoint with: scslab resume {out}"
+        if left else "aborted before any checkpoint; nothing to resume")
+    raise typer.Exit(code=130)
 
 
 def _progress_bar(quiet: bool):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+    return Progress(TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
                     TextColumn("days  {task.fields[rate]}"), TimeRemainingColumn(), console=err, disable=quiet,
                     transient=False)
 
@@ -89,11 +115,12 @@ def validate(file: Path = typer.Argument(..., help="Scenario TOML file (or prese
         s = load_scenario(str(file) if not file.exists() else file)
     except ScslabError as exc:
         _fail(exc)
+    _warnings(s)
     documented = sum(1 for v in s.provenance.values() if v.startswith("documented"))
-    console.print(f"[green]ok[/] {file}: {s.meta.name} ({s.meta.kind}), {len(s.behaviours)} behaviours, "
-                  f"{len(s.channels)} channels, {len(s.lists)} lists, {len(s.consequences)} consequences, "
-                  f"{len(s.timeline)} timeline changes; provenance: {documented} documented, "
-                  f"{len(s.provenance) - documented} assumed")
+    say(console, "ok", "green", f"{file}: {s.meta.name} ({s.meta.kind}), {len(s.behaviours)} behaviours, "
+                                f"{len(s.channels)} channels, {len(s.lists)} lists, {len(s.consequences)} consequences, "
+                                f"{len(s.timeline)} timeline changes; provenance: {documented} documented, "
+                                f"{len(s.provenance) - documented} assumed")
 
 
 @app.command()
@@ -142,9 +169,12 @@ def run(
     days: Optional[int] = typer.Option(None, "--days", "-d", help="Days to simulate."),
     seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Random seed (same seed, same bytes)."),
     threads: Optional[int] = typer.Option(None, "--threads", "-t", help="CPU threads (default: all cores)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default runs/NAME-TIME)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default runs/NAME-TIME, with -2, "
+                                                                 "-3... when that name is taken)."),
     set_: List[str] = typer.Option([], "--set", help="Override a value: path.to.key=value (repeatable)."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing run directory."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing run directory (only a scslab run whose "
+                                                      "files match its manifest, or an empty folder; never one "
+                                                      "in use)."),
     checkpoint_every: Optional[int] = typer.Option(
         None, "--checkpoint-every", help="Write a checkpoint every D days (resume with `scslab resume`); a run "
                                          "that goes by windows (the lazy engine on bench-v1) writes one at the "
@@ -161,22 +191,25 @@ def run(
     (a run that goes by windows stops at the end of its window, up to a year; a run of a year or less then
     simply finishes).
     """
-    from . import runs
-    from .scenarios import load_scenario
-
     try:
+        from . import runs
+        from .scenarios import load_scenario
+
         s = load_scenario(scenario, set_ or None)
         n = population if population is not None else s.population.size
         d = days if days is not None else s.run.days
-        target = out or Path("runs") / f"{s.meta.name}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
-        with _progress_bar(quiet) as bar:
+        _warnings(s.model_copy(update={"run": s.run.model_copy(update={"days": d})}))
+        with _progress_bar(quiet) as bar, warnings.catch_warnings():
+            warnings.simplefilter("ignore", ScenarioWarning)  # printed above, as text
             task = bar.add_task(f"{s.meta.name} x {n:,} agents", total=d, rate="compiling...")
-            result = runs.run(s, target, population=population, days=days, seed=seed, threads=threads,
+            result = runs.run(s, out, population=population, days=days, seed=seed, threads=threads,
                               checkpoint_every=checkpoint_every, force=force, engine=engine,
                               progress=_day_callback(bar, task, n))
     except ScslabError as exc:
         _fail(exc)
-    _print_summary(result, target)
+    except KeyboardInterrupt:
+        _aborted(out)
+    _print_summary(result, result.path)
 
 
 @app.command()
@@ -197,9 +230,15 @@ def resume(
         with _progress_bar(quiet) as bar:
             task = bar.add_task(f"resuming {manifest.get('name', run_dir)} x {n:,} agents", total=d,
                                 completed=max(first - 1, 0), rate="loading...")
-            result = runs.resume(run_dir, threads=threads, progress=_day_callback(bar, task, n, first))
+            with warnings.catch_warnings(record=True) as caught:  # an unreadable checkpoint, skipped
+                warnings.simplefilter("always", RuntimeWarning)
+                result = runs.resume(run_dir, threads=threads, progress=_day_callback(bar, task, n, first))
+        for w in caught:
+            say(err, "warning:", "bold yellow", w.message)
     except ScslabError as exc:
         _fail(exc)
+    except KeyboardInterrupt:
+        _aborted(run_dir)
     _print_summary(result, run_dir)
 
 
@@ -230,7 +269,7 @@ def report(
             path = write_report(run_dir)
     except ScslabError as exc:
         _fail(exc)
-    console.print(f"[green]wrote[/] {path} and {path.parent / 'figures'}/", highlight=False, soft_wrap=True)
+    say(console, "wrote", "green", f"{path} and {path.parent / 'figures'}/")
 
 
 @app.command()
@@ -244,7 +283,9 @@ def compare(
     """Compare two policies run on the same population: a table of differences and a figure over time.
 
     With the same seed both runs share their random numbers, so differences are the policy's. With
-    --replicates, a difference stands out when its mean exceeds twice the spread of the paired differences.
+    --replicates R, both are run again under R further seeds, and a difference stands out when a two-sided
+    sign test over the R + 1 paired differences gives p < 0.05; that needs R >= 5 (with fewer pairs the
+    table says it cannot tell).
     """
     try:
         from .report.compare import compare_runs, difference_figure
@@ -258,21 +299,26 @@ def compare(
     except ScslabError as exc:
         _fail(exc)
     for w in warnings:
-        err.print(f"[bold yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        say(err, "warning:", "bold yellow", w)
     table = Table(title=f"B = {run_b} against A = {run_a}")
-    for col in ("measure", "A", "B", "B - A", "sd of B - A", "stands out"):
+    for col in ("measure", "A", "B", "B - A", "sd of B - A", "sign test p", "stands out"):
         table.add_column(col, justify="left" if col == "measure" else "right")
     for r in rows:
         table.add_row(r["measure"], f"{r['a']:,}", f"{r['b']:,}", f"{r['difference']:+,}",
-                      "-" if r["sd"] is None else f"{r['sd']:.1f}",
-                      "-" if r["stands_out"] is None else ("yes" if r["stands_out"] else "no"))
+                      "-" if r["sd"] is None else f"{r['sd']:.1f}", "-" if r["p"] is None else f"{r['p']:.3g}",
+                      "-" if not replicates else "cannot tell" if r["stands_out"] is None
+                      else ("yes" if r["stands_out"] else "no"))
     console.print(table)
+    if replicates:
+        console.print(f"stands out: a two-sided sign test over the paired differences (this pair and "
+                      f"{replicates} replicate pairs) gives p < 0.05; it needs at least 6 pairs. Model "
+                      "estimates on a synthetic population.", soft_wrap=True)
     folder = out or Path(f"compare-{run_a.name}-vs-{run_b.name}")
     folder.mkdir(parents=True, exist_ok=True)
     fig = difference_figure(a, b)
     for ext in ("png", "svg"):
         fig.savefig(folder / f"difference.{ext}", dpi=110)
-    console.print(f"[green]wrote[/] {folder}/difference.png and .svg", highlight=False, soft_wrap=True)
+    say(console, "wrote", "green", f"{folder}/difference.png and .svg")
 
 
 @app.command()
@@ -346,9 +392,9 @@ def verify(run_dir: Path = typer.Argument(..., help="A run directory.")) -> None
         _fail(exc)
     if problems:
         for p in problems:
-            err.print(f"[bold red]bad:[/] {run_dir}: {p}", highlight=False, soft_wrap=True)
+            say(err, "bad:", "bold red", f"{run_dir}: {p}")
         raise typer.Exit(code=1)
-    console.print(f"[green]ok[/] {run_dir}: complete, checksums match", highlight=False, soft_wrap=True)
+    say(console, "ok", "green", f"{run_dir}: complete, checksums match")
 
 
 def _print_summary(result, path: Path) -> None:
@@ -369,8 +415,8 @@ def _print_summary(result, path: Path) -> None:
         table.add_row(key, f"{value:,}{share}", unit)
     console.print(table)
     route = " by windows" if m.get("route") == "windowed" else ""
-    console.print(f"{m['elapsed_s']:.2f} s{route}, {m['agent_days_per_s']:.3g} agent-days/s; "
-                  f"written to [bold]{path}[/]")
+    console.print(Text.assemble(f"{m['elapsed_s']:.2f} s{route}, {m['agent_days_per_s']:.3g} agent-days/s; "
+                                "written to ", (str(path), "bold")), soft_wrap=True)
 
 
 @app.command()

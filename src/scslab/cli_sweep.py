@@ -23,7 +23,7 @@ def _need(what: str, exc: ImportError):
 
 def register(app: typer.Typer) -> None:
     """Add the commands to ``app``."""
-    from .cli import _fail, console, err
+    from .cli import _fail, console, err, say
 
     @app.command()
     def sweep(
@@ -50,8 +50,8 @@ def register(app: typer.Typer) -> None:
         try:
             spec, base = load_sweep(sweep_file)
             total = len(plan_runs(spec))
-            with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TextColumn("runs  {task.fields[failed]}"), TimeRemainingColumn(), console=err,
+            with Progress(TextColumn("{task.description}", style="bold", markup=False), BarColumn(),
+                          MofNCompleteColumn(), TextColumn("runs  {task.fields[failed]}", markup=False), TimeRemainingColumn(), console=err,
                           disable=quiet) as bar:
                 task = bar.add_task(f"sweep {spec.sweep.name}", total=total, failed="starting workers...")
                 failed = [0]
@@ -67,8 +67,8 @@ def register(app: typer.Typer) -> None:
                 ds.to_netcdf(out / "sweep.nc.tmp", engine="h5netcdf")
                 (out / "sweep.nc.tmp").replace(out / "sweep.nc")
         except KeyboardInterrupt:
-            err.print(f"[bold yellow]stopped:[/] finished runs are in {out}/catalog.duckdb; run the same command "
-                      "again to resume", highlight=False, soft_wrap=True)
+            say(err, "stopped:", "bold yellow", f"finished runs are in {out}/catalog.duckdb; run the same command "
+                                                 "again to resume")
             raise typer.Exit(code=130)
         except ScslabError as exc:
             _fail(exc)
@@ -76,9 +76,8 @@ def register(app: typer.Typer) -> None:
                       f"failed, in {stats.elapsed_s:.1f} s. Catalogue: {out / 'catalog.duckdb'}", highlight=False,
                       soft_wrap=True)
         if stats.failed:
-            err.print("[bold yellow]warning:[/] failed runs are listed with their errors: SELECT run, error FROM "
-                      "runs WHERE status = 'failed'; run the command again to retry them", highlight=False,
-                      soft_wrap=True)
+            say(err, "warning:", "bold yellow", "failed runs are listed with their errors: SELECT run, error FROM "
+                                                "runs WHERE status = 'failed'; run the command again to retry them")
             raise typer.Exit(code=1)
 
     @app.command()
@@ -102,17 +101,18 @@ def register(app: typer.Typer) -> None:
         table.to_csv(stem.with_suffix(".csv"), index=False)
         shown = Table(title=f"sensitivity of {', '.join(outcome)}")
         for col in table.columns:
-            shown.add_column(col, justify="left" if col in ("outcome", "parameter") else "right")
+            shown.add_column(col, justify="left" if col in ("outcome", "parameter", "note") else "right")
         for row in table.itertuples(index=False):
-            shown.add_row(*[v if isinstance(v, str) else f"{v:.3f}" for v in row])
+            shown.add_row(*[v if isinstance(v, str) else "undefined" if v != v else f"{v:.3f}" for v in row])
         console.print(shown)
+        for w in table.attrs.get("warnings", []):
+            say(err, "warning:", "bold yellow", w)
         try:
             paths = plot_sensitivity(table, stem)
         except ImportError:
             paths = []
-            err.print("[yellow]no figure: matplotlib is not installed[/]")
-        console.print(f"[green]wrote[/] {stem.with_suffix('.csv')}" + "".join(f", {p}" for p in paths),
-                      highlight=False, soft_wrap=True)
+            say(err, "no figure:", "yellow", "matplotlib is not installed")
+        say(console, "wrote", "green", f"{stem.with_suffix('.csv')}" + "".join(f", {p}" for p in paths))
 
     @app.command()
     def calibrate(
@@ -136,8 +136,8 @@ def register(app: typer.Typer) -> None:
             _need("calibrate", exc)
         try:
             source = targets or bundled_targets(scenario)
-            with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TextColumn("trials  best loss {task.fields[best]}"), TimeRemainingColumn(), console=err,
+            with Progress(TextColumn("{task.description}", style="bold", markup=False), BarColumn(),
+                          MofNCompleteColumn(), TextColumn("trials  best loss {task.fields[best]}", markup=False), TimeRemainingColumn(), console=err,
                           disable=quiet) as bar:
                 task = bar.add_task(f"calibrating {scenario}", total=trials, best="-")
 
@@ -156,4 +156,4 @@ def register(app: typer.Typer) -> None:
             table.add_row(t["name"], t["date"], f"{t['documented']:,.0f}", f"{t['simulated']:,.0f}",
                           f"{t['error']:+.1%}")
         console.print(table)
-        console.print(f"[green]wrote[/] {', '.join(str(p) for p in written)}", highlight=False, soft_wrap=True)
+        say(console, "wrote", "green", ", ".join(str(p) for p in written))

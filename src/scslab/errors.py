@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-__all__ = ["ScslabError", "ScenarioError", "SweepError", "CalibrationError", "CapacityError", "BackendError", "RunDirError",
+__all__ = ["ScslabError", "ScenarioWarning", "ScenarioError", "SweepError", "CalibrationError", "CapacityError", "BackendError", "RunDirError",
            "RunInterrupted"]
 
 
 class ScslabError(Exception):
     """Root of every error scslab raises on purpose."""
+
+
+class ScenarioWarning(UserWarning):
+    """A scenario is valid but holds something that probably is not meant (a change that never happens)."""
 
 
 class ScenarioError(ScslabError, ValueError):

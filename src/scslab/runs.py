@@ -35,9 +35,13 @@ def output_bytes(plan) -> int:
     return metric_rows(plan) * 24 + stories * 64 + (1 << 20) + sum(output_bytes(p) for p in plan.entities.values())
 
 
+STOP_SIGNALS = ("SIGINT", "SIGTERM")  # Ctrl-C, and what batch schedulers send before they kill a job
+
+
 @contextmanager
-def _stop_on_sigint(enabled: bool):
-    """First Ctrl-C: ask the loop to stop at the end of the day. Second: abort (KeyboardInterrupt)."""
+def _stop_on_signal(enabled: bool):
+    """First Ctrl-C or SIGTERM: ask the loop to stop at the end of the day (or window). Second: abort
+    (KeyboardInterrupt)."""
     flag = SimpleNamespace(requested=False)
     if not enabled or threading.current_thread() is not threading.main_thread():
         yield flag
@@ -48,14 +52,17 @@ def _stop_on_sigint(enabled: bool):
             raise KeyboardInterrupt
         flag.requested = True
 
-    previous = signal.signal(signal.SIGINT, handler)
+    signums = [getattr(signal, name) for name in STOP_SIGNALS if hasattr(signal, name)]
+    previous = {signum: signal.signal(signum, handler) for signum in signums}
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, before in previous.items():
+            signal.signal(signum, before)
 
 
-def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path, *, population: int | None = None,
+def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path | None = None, *,
+        population: int | None = None,
         days: int | None = None, seed: int | None = None, threads: int | None = None,
         overrides: Mapping[str, Any] | list[str] | None = None, engine: str | None = None, backend: str = "cpu",
         chunk: int | None = None, checkpoint_every: int | None = None, force: bool = False,
@@ -63,17 +70,19 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path, *,
     """Run a scenario into the run directory ``out`` and return its :class:`~scslab.api.Result`.
 
     ``scenario``, ``population``, ``days``, ``seed``, ``threads``, ``overrides``, ``engine``, ``backend``,
-    ``chunk`` and ``progress`` are as for :func:`scslab.simulate`. ``checkpoint_every`` writes a checkpoint
-    every so many days; ``force`` replaces an existing run directory; ``interruptible`` turns Ctrl-C into a
+    ``chunk`` and ``progress`` are as for :func:`scslab.simulate`. ``out`` defaults to ``runs/NAME-TIME``
+    (``-2``, ``-3``... when that name is taken). ``checkpoint_every`` writes a checkpoint every so many days;
+    ``force`` replaces an existing run directory (only a scslab run directory whose files match its
+    manifest, or an empty folder, and never one in use); ``interruptible`` turns Ctrl-C and SIGTERM into a
     checkpoint and :class:`~scslab.errors.RunInterrupted` (main thread only). Nothing is created when the
-    scenario, the memory or the disk space is refused.
+    scenario, the memory or the disk space is refused. The run directory is locked while the run goes on.
     """
-    from .api import _check_args, _manifest, _resolve
+    from .api import _check_args, _manifest, _resolve, _warn
     from .compile import compile_plan
     from .engine.state import check_capacity
     from .engine.windowed import route_of
     from .output.checkpoint import KEEP, checkpoint_bytes
-    from .output.rundir import check_disk, check_target, open_run
+    from .output.rundir import check_disk, check_target, default_name, open_run
 
     from .engine import DEFAULT_ENGINE
 
@@ -81,7 +90,12 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path, *,
     _check_args(engine, backend, population=population, days=days, seed=seed, threads=threads, chunk=chunk,
                 checkpoint_every=checkpoint_every)
     s = _resolve(scenario, population, days, seed, overrides)
-    check_target(out, force)
+    _warn(s)
+    unique = out is None
+    if unique:
+        out = default_name(s.meta.name, _dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
+    else:
+        check_target(out, force)
     plan = compile_plan(s)
     route = route_of(plan, engine)
     check_capacity(plan, engine=route)
@@ -90,8 +104,8 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path, *,
                + (" with checkpoints" if checkpoint_every else ""))
     manifest = _manifest(s, plan, engine, backend, threads, chunk)
     manifest.update(checkpoint_every=checkpoint_every, sessions=[])
-    path = open_run(out, manifest, force=force)
-    return _drive(plan, path, manifest, None, {}, threads, progress, interruptible, fresh=True)
+    with open_run(out, manifest, force=force, unique=unique) as lock:
+        return _drive(plan, lock.path, manifest, None, {}, threads, progress, interruptible, fresh=True)
 
 
 def resume(run_dir: str | Path, *, threads: int | None = None, progress: Callable[[int], None] | None = None,
@@ -104,21 +118,27 @@ def resume(run_dir: str | Path, *, threads: int | None = None, progress: Callabl
     from .api import _check_args
     from .compile import compile_plan
     from .output.checkpoint import load_latest
-    from .output.rundir import read_manifest
+    from .output.rundir import lock_run, read_manifest
     from .scenarios.load import load_scenario
 
     _check_args("dense", "cpu", threads=threads)
     path = Path(run_dir)
-    manifest = read_manifest(path)
-    if manifest["status"] == "complete":
-        raise RunDirError(f"{str(path)!r} is already complete; there is nothing to resume")
-    try:
-        s = load_scenario(manifest["scenario"])
-    except (KeyError, ScenarioError) as exc:
-        raise RunDirError(f"the manifest of {str(path)!r} does not hold a valid scenario: {exc}") from None
-    plan = compile_plan(s)
-    loop, meta = load_latest(path, plan)
-    return _drive(plan, path, manifest, loop, meta, threads, progress, interruptible, fresh=False)
+    read_manifest(path)  # a RunDirError when it is not a run directory, before locking anything
+    with lock_run(path, "resume it"):
+        manifest = read_manifest(path)  # read again under the lock: another process may have finished it
+        if manifest["status"] == "complete":
+            raise RunDirError(f"{str(path)!r} is already complete; there is nothing to resume")
+        try:
+            s = load_scenario(manifest["scenario"])
+        except ScenarioError as exc:
+            raise RunDirError(f"the manifest of {str(path)!r} does not hold a valid scenario: {exc}") from None
+        plan = compile_plan(s)
+        if (plan.size, plan.days, plan.seed) != (manifest["population"], manifest["days"], manifest["seed"]):
+            raise RunDirError(f"the manifest of {str(path)!r} contradicts itself: its scenario gives "
+                              f"{plan.size:,} agents x {plan.days} days, seed {plan.seed}, its fields "
+                              f"{manifest['population']:,} x {manifest['days']}, seed {manifest['seed']}")
+        loop, meta = load_latest(path, plan)
+        return _drive(plan, path, manifest, loop, meta, threads, progress, interruptible, fresh=False)
 
 
 def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress, interruptible: bool, *,
@@ -128,17 +148,18 @@ def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress
     from .engine.windowed import route_of
     from .engine.windowed.driver import WindowState
     from .output.checkpoint import list_checkpoints, save_checkpoint
-    from .output.rundir import complete_run, write_manifest
+    from .output.rundir import complete_run, write_manifest, writing
 
     every = manifest.get("checkpoint_every")
     before = float(meta.get("elapsed_s", 0.0))
     session = {"started": _dt.datetime.now(_dt.timezone.utc).isoformat(),
                "from_day": 0 if loop is None else max(loop.day - 1, 0)}
     manifest = {**manifest, "sessions": [*manifest.get("sessions", []), session], "status": "incomplete"}
-    write_manifest(path, manifest)
+    with writing(path):
+        write_manifest(path, manifest)
     t0 = time.perf_counter()
 
-    with _stop_on_sigint(interruptible) as stop:
+    with _stop_on_signal(interruptible) as stop:
         engine = manifest.get("engine", "dense")
         # a lazy run may go by windows (engine.windowed): checkpoints and stops come between two windows
         windowed = route_of(plan, engine) == "windowed" and (loop is None or isinstance(loop, WindowState))
@@ -152,10 +173,12 @@ def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress
                 return
             elapsed = {"elapsed_s": before + time.perf_counter() - t0}
             if stop.requested:
-                save_checkpoint(path, plan, state, elapsed)
+                with writing(path):
+                    save_checkpoint(path, plan, state, elapsed)
                 raise RunInterrupted(path, state.day - 1, plan.days)
             if every and state.day // every > last[0] // every:
-                save_checkpoint(path, plan, state, elapsed)
+                with writing(path):
+                    save_checkpoint(path, plan, state, elapsed)
                 last[0] = state.day
 
         try:
@@ -170,4 +193,5 @@ def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress
     session["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
     result = _result(plan, raw, manifest, elapsed)
     result.manifest = complete_run(path, result.metrics_table, result.stories_table, result.manifest)
+    result.path = path
     return result

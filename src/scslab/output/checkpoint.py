@@ -31,6 +31,7 @@ from ..engine.jitcache import engine_digest
 from ..engine.state import Columns
 from ..errors import RunDirError
 from .rundir import CHECKPOINTS as DIRNAME
+from .sanity import check_loop, check_window_state
 
 __all__ = ["save_checkpoint", "load_latest", "list_checkpoints", "fingerprint", "checkpoint_bytes", "latest_pass",
            "DIRNAME"]
@@ -65,7 +66,7 @@ def checkpoint_bytes(plan: Plan) -> int:
 def list_checkpoints(run_dir: str | Path) -> list[Path]:
     """Finished checkpoint files, oldest first."""
     folder = Path(run_dir) / DIRNAME
-    return sorted(folder.glob("pass-*.npz")) if folder.is_dir() else []
+    return sorted(p for p in folder.glob("pass-*.npz") if p.is_file()) if folder.is_dir() else []
 
 
 def latest_pass(run_dir: str | Path) -> int:
@@ -156,6 +157,9 @@ def _loop(z, prefix: str, plan: Plan, day: int, engine: str, path: Path) -> Loop
 def _read(path: Path, plan: Plan) -> tuple[Loop, dict]:
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(z["meta"].tobytes().decode())
+        if (not isinstance(meta, dict) or not isinstance(meta.get("day"), int)
+                or not isinstance(meta.get("elapsed_s", 0.0), (int, float))):
+            raise ValueError("its metadata is not a scslab checkpoint's")
         route = meta.get("route", "days")
         if meta.get("fingerprint") != fingerprint(plan, route):
             raise RunDirError(f"checkpoint {str(path)!r} was written for another scenario or engine version "
@@ -163,8 +167,11 @@ def _read(path: Path, plan: Plan) -> tuple[Loop, dict]:
         if route == "windowed":
             from ..engine.windowed.driver import WindowState
 
-            return WindowState.from_arrays(int(meta["day"]), z), meta
+            state = WindowState.from_arrays(int(meta["day"]), z)
+            check_window_state(plan, state)
+            return state, meta
         loop = _loop(z, "", plan, int(meta["day"]), meta.get("engine", "dense"), path)
+    check_loop(plan, loop)
     return loop, meta
 
 
@@ -183,6 +190,6 @@ def load_latest(run_dir: str | Path, plan: Plan) -> tuple[Loop | None, dict]:
             return _read(path, plan)
         except RunDirError:
             raise
-        except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError, RecursionError) as exc:
             warnings.warn(f"skipping unreadable checkpoint {str(path)!r}: {exc}", RuntimeWarning, stacklevel=2)
     return None, {}

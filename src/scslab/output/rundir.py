@@ -7,16 +7,21 @@ Layout::
       metrics.parquet   day, metric, group, value
       stories.parquet   day, agent, event, behaviour, channel, points, score_after, reason
       checkpoints/      only while a run is incomplete (see ``checkpoint.py``)
+      report.html, figures/   written later by ``scslab report``
 
 A run directory is never ambiguous: ``manifest.json`` is always present and written by rename, and its
 ``status`` is ``"complete"`` (outputs present, checksums recorded) or ``"incomplete"`` (resume it). The
 outputs of a run written in place are renamed into the directory before the manifest says complete.
+
+Nothing else is ever deleted: ``force`` replaces a folder only when it is provably a scslab run directory (a
+valid manifest, its checksums matching, nothing in it that scslab did not write) or empty, and never while
+another process holds it (``lock.py``).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
-import json
 import os
 import shutil
 import uuid
@@ -28,12 +33,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import RunDirError
+from .lock import RunLock
+from .manifest import FILES, read_manifest, seal, write_manifest
 
 __all__ = ["write_run", "read_run", "sha256", "check_target", "open_run", "complete_run", "verify_run",
-           "read_manifest", "write_manifest", "check_disk"]
+           "read_manifest", "write_manifest", "check_disk", "foreign_entries", "writing", "default_name"]
 
-FILES = ("metrics.parquet", "stories.parquet")
 CHECKPOINTS = "checkpoints"  # the folder of checkpoints while a run is incomplete (checkpoint.py)
+REPORT_FILES = ("report.html",)
+REPORT_FOLDER = "figures"  # PNG and SVG figures of ``scslab report``
+_TEMPS = tuple(f".{name}.tmp-" for name in ("manifest.json", *FILES))  # what a killed write may leave
 
 
 def sha256(path: Path) -> str:
@@ -51,7 +60,7 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
 
 
 @contextmanager
-def _writing(out: Path):
+def writing(out: Path):
     """Turn a file-system failure (permissions, full disk, read-only) into a RunDirError naming the path."""
     try:
         yield
@@ -61,18 +70,71 @@ def _writing(out: Path):
         raise RunDirError(f"cannot write run directory {str(out)!r}: {exc.strerror or exc}") from None
 
 
+def foreign_entries(folder: Path) -> list[str]:
+    """What in ``folder`` scslab did not write (a run directory holds only its own files)."""
+    foreign = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if entry.is_symlink():
+            foreign.append(name)
+        elif name in ("manifest.json", *FILES, *REPORT_FILES) or name.startswith(_TEMPS):
+            if not entry.is_file():
+                foreign.append(name)
+        elif name == CHECKPOINTS and entry.is_dir():
+            foreign += [f"{name}/{e.name}" for e in entry.iterdir() if e.is_symlink() or not e.is_file()
+                        or not (e.name.startswith("pass-") and e.name.endswith(".npz") or e.name.startswith(".pass-"))]
+        elif name == REPORT_FOLDER and entry.is_dir():
+            foreign += [f"{name}/{e.name}" for e in entry.iterdir() if e.is_symlink() or not e.is_file()
+                        or e.suffix not in (".png", ".svg")]
+        else:
+            foreign.append(name)
+    return sorted(foreign)
+
+
+def _why_not_replaceable(out: Path) -> str | None:
+    """None when ``out`` may be replaced (an empty folder, or provably a scslab run directory); else why not."""
+    if not any(out.iterdir()):
+        return None
+    try:
+        manifest = read_manifest(out)
+    except RunDirError as exc:
+        return f"it is not a scslab run directory ({exc})"
+    foreign = foreign_entries(out)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        return f"it holds files scslab did not write ({shown})"
+    if manifest["status"] == "complete":
+        problems = verify_run(out)
+        if problems:
+            return f"its files do not match its manifest ({'; '.join(problems)})"
+    return None
+
+
 def check_target(out: str | Path, force: bool) -> Path:
     """Refuse, before any work is done, a run directory that exists (unless ``force``), and never replace
-    anything but a run directory or an empty folder."""
+    anything but a scslab run directory or an empty folder. A symbolic link is followed: the run is written
+    where it points. Returns the path to write."""
     out = Path(out)
-    if out.exists() and not force:
+    if out.is_symlink():
+        out = Path(os.path.realpath(out))
+    if not out.exists():
+        return out
+    if not force:
         raise RunDirError(f"run directory {str(out)!r} already exists; choose another --out or pass --force")
-    if out.exists() and not out.is_dir():
-        raise RunDirError(f"{str(out)!r} exists and is not a directory")
-    if out.exists() and not (out / "manifest.json").is_file() and any(out.iterdir()):
-        raise RunDirError(f"{str(out)!r} is a folder with files but not a run directory (no manifest.json); "
-                          "--force only replaces run directories")
+    if not out.is_dir():
+        raise RunDirError(f"{str(out)!r} exists and is not a directory; --force only replaces run directories")
+    why = _why_not_replaceable(out)
+    if why:
+        raise RunDirError(f"--force refused: {str(out)!r} is kept because {why}. --force only replaces a scslab "
+                          "run directory whose files match its manifest, or an empty folder; choose another "
+                          "--out, or remove it yourself")
     return out
+
+
+def default_name(name: str, stamp: str, parent: str | Path = "runs") -> Path:
+    """``runs/NAME-STAMP``: the default run directory; :func:`open_run` with ``unique`` adds ``-2``, ``-3``...
+    when another run took that name first."""
+    return Path(parent) / f"{name}-{stamp}"
 
 
 def check_disk(out: str | Path, need: int, what: str) -> None:
@@ -89,56 +151,99 @@ def check_disk(out: str | Path, need: int, what: str) -> None:
                             needed_bytes=need, available_bytes=free)
 
 
-def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    """Write ``manifest.json`` by rename, so a reader sees the old one or the new one, whole."""
-    tmp = folder / f".manifest.json.tmp-{uuid.uuid4().hex[:8]}"
-    with open(tmp, "w") as fh:
-        json.dump(manifest, fh, indent=2, default=str)  # key order matters (tiers)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, folder / "manifest.json")
+def _remove_temps(folder: Path) -> None:
+    """Remove what killed writes left in ``folder`` (never anything else)."""
+    for entry in folder.iterdir():
+        if entry.name.startswith(_TEMPS) and entry.is_file() and not entry.is_symlink():
+            entry.unlink(missing_ok=True)
 
 
 def _finalise(folder: Path, metrics: pa.Table, stories: pa.Table, manifest: dict[str, Any]) -> dict[str, Any]:
-    """Write the outputs under temporary names, rename them in, then mark the manifest complete."""
+    """Write the outputs under temporary names, rename them in, then mark the manifest complete (sealed)."""
     for name, table in zip(FILES, (metrics, stories)):
         tmp = folder / f".{name}.tmp-{uuid.uuid4().hex[:8]}"
-        _write_parquet(table, tmp)
-        os.replace(tmp, folder / name)
+        try:
+            _write_parquet(table, tmp)
+            os.replace(tmp, folder / name)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     manifest = dict(manifest)
     manifest["files"] = {name: {"sha256": sha256(folder / name), "bytes": (folder / name).stat().st_size}
                          for name in FILES}
     manifest["status"] = "complete"
+    manifest = seal(manifest)
     write_manifest(folder, manifest)
+    _remove_temps(folder)
     return manifest
 
 
-def _swap_in(tmp: Path, out: Path) -> None:
-    """Rename the finished folder ``tmp`` to ``out``, replacing (and then deleting) what was there."""
-    if out.exists():
+def _new_folder(out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    return tmp
+
+
+def _move_in(tmp: Path, out: Path, force: bool) -> None:
+    """Rename the finished folder ``tmp`` to ``out``. Without ``force`` this fails when ``out`` was taken
+    meanwhile (``tmp`` is never empty, and a rename does not replace a non-empty folder). With ``force``
+    the old folder is locked, checked again, renamed aside and deleted."""
+    if not out.exists():
+        try:
+            os.rename(tmp, out)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY) or not force:
+                raise
+    if not force:
+        raise RunDirError(f"run directory {str(out)!r} already exists; choose another --out or pass --force")
+    with RunLock(out, doing="replace it"):
+        check_target(out, force=True)  # nothing changed since the first check
         trash = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
         os.replace(out, trash)
-        os.replace(tmp, out)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
+    os.replace(tmp, out)
+    shutil.rmtree(trash, ignore_errors=True)
 
 
-def open_run(out: str | Path, manifest: dict[str, Any], *, force: bool = False) -> Path:
-    """Create the run directory ``out`` marked incomplete (an existing one only with ``force``)."""
-    out = check_target(out, force)
-    with _writing(out):
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
-        write_manifest(tmp, {**manifest, "status": "incomplete"})
-        _swap_in(tmp, out)
-    return out
+def open_run(out: str | Path, manifest: dict[str, Any], *, force: bool = False, unique: bool = False) -> RunLock:
+    """Create the run directory ``out`` marked incomplete (an existing one only with ``force``), and hold its
+    lock: release the returned :class:`RunLock` when done. With ``unique`` a taken name gets ``-2``, ``-3``...
+    (``lock.path`` is the folder made)."""
+    out = Path(out) if unique else check_target(out, force)
+    with writing(out):
+        tmp = _new_folder(out)
+    lock = None
+    try:
+        with writing(out):
+            lock = RunLock(tmp)
+            write_manifest(tmp, {**manifest, "status": "incomplete"})
+            for k in range(1, 1000):
+                target = out if k == 1 else out.with_name(f"{out.name}-{k}")
+                try:
+                    _move_in(tmp, target, force and not unique)
+                except RunDirError:
+                    if not unique:
+                        raise
+                    continue
+                lock.path = target
+                return lock
+            raise RunDirError(f"no free name left beside {str(out)!r}")
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def lock_run(path: str | Path, doing: str) -> RunLock:
+    """The lock of the existing run directory ``path`` (refused while another process holds it)."""
+    return RunLock(path, doing=doing)
 
 
 def complete_run(out: Path, metrics: pa.Table, stories: pa.Table, manifest: dict[str, Any]) -> dict[str, Any]:
     """Finish a run directory opened with :func:`open_run`; its checkpoints are removed afterwards."""
-    with _writing(out):
+    with writing(out):
         manifest = _finalise(out, metrics, stories, manifest)
     shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
     return manifest
@@ -149,34 +254,16 @@ def write_run(out: str | Path, metrics: pa.Table, stories: pa.Table, manifest: d
     """Write a run directory atomically; refuse to replace an existing one unless ``force``."""
     out = check_target(out, force)
     check_disk(out, metrics.nbytes + stories.nbytes + (1 << 20), "writing the run directory")
-    with _writing(out):
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
+    with writing(out):
+        tmp = _new_folder(out)
     try:
-        with _writing(out):
+        with writing(out):
             _finalise(tmp, metrics, stories, manifest)
-            _swap_in(tmp, out)
+            _move_in(tmp, out, force)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
-
-
-def read_manifest(path: str | Path) -> dict[str, Any]:
-    """The manifest of run directory ``path``; a RunDirError when there is none or it cannot be read."""
-    path = Path(path)
-    manifest_path = path / "manifest.json"
-    if not manifest_path.is_file():
-        raise RunDirError(f"{str(path)!r} is not a run directory (no manifest.json)")
-    try:
-        with open(manifest_path, encoding="utf-8") as fh:
-            manifest = json.load(fh)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunDirError(f"{str(manifest_path)!r} cannot be read: {exc}") from None
-    if not isinstance(manifest, dict) or manifest.get("status") not in ("complete", "incomplete"):
-        raise RunDirError(f"{str(manifest_path)!r} is not a scslab manifest (status must be complete or incomplete)")
-    return manifest
 
 
 def verify_run(path: str | Path) -> list[str]:
@@ -186,27 +273,43 @@ def verify_run(path: str | Path) -> list[str]:
     if manifest["status"] != "complete":
         return [f"incomplete run: resume it with `scslab resume {path}`"]
     problems = []
-    files = manifest.get("files")
-    if not isinstance(files, dict) or set(files) != set(FILES):
-        return [f"manifest.json does not list the output files {', '.join(FILES)}"]
     for name in FILES:
-        f, want = path / name, files[name] if isinstance(files[name], dict) else {}
-        size, digest = want.get("bytes"), want.get("sha256")
-        if not isinstance(size, int) or not isinstance(digest, str):
-            problems.append(f"{name}: the manifest's entry is malformed ({files[name]!r})")
-        elif not f.is_file():
+        f, want = path / name, manifest["files"][name]
+        if not f.exists():
             problems.append(f"{name}: missing")
-        elif f.stat().st_size != size:
-            kind = "truncated" if f.stat().st_size < size else "grown"
-            problems.append(f"{name}: {kind} ({f.stat().st_size:,} bytes, the manifest says {size:,})")
-        elif sha256(f) != digest:
+        elif not f.is_file():
+            problems.append(f"{name}: not a regular file")
+        elif f.stat().st_size != want["bytes"]:
+            kind = "truncated" if f.stat().st_size < want["bytes"] else "grown"
+            problems.append(f"{name}: {kind} ({f.stat().st_size:,} bytes, the manifest says {want['bytes']:,})")
+        elif sha256(f) != want["sha256"]:
             problems.append(f"{name}: altered (its sha256 differs from the manifest)")
     return problems
 
 
+def _read_table(file: Path, schema: pa.Schema) -> pa.Table:
+    try:
+        table = pq.read_table(file)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise RunDirError(f"{str(file)!r} cannot be read as Parquet: {exc}") from None
+    missing = [f"{f.name} ({f.type})" for f in schema if table.schema.get_field_index(f.name) < 0
+               or table.schema.field(f.name).type != f.type]
+    if missing and set(missing) != {"population (string)"}:  # runs before entity types had no population column
+        raise RunDirError(f"{str(file)!r} lacks the columns {', '.join(missing)}")
+    return table
+
+
 def read_run(path: str | Path) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
+    """The tables and manifest of the complete run ``path``, after checking every file against its manifest
+    (a RunDirError names the damaged file)."""
+    from ..metrics import METRICS_SCHEMA, STORIES_SCHEMA
+
     path = Path(path)
     manifest = read_manifest(path)
     if manifest["status"] != "complete":
         raise RunDirError(f"{str(path)!r} is an incomplete run; resume it with `scslab resume {path}`")
-    return pq.read_table(path / "metrics.parquet"), pq.read_table(path / "stories.parquet"), manifest
+    problems = verify_run(path)
+    if problems:
+        raise RunDirError(f"{str(path)!r} is damaged: {'; '.join(problems)} (`scslab verify` checks a run)")
+    return (_read_table(path / "metrics.parquet", METRICS_SCHEMA),
+            _read_table(path / "stories.parquet", STORIES_SCHEMA), manifest)

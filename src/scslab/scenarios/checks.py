@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 
-from .schema import MAX_DAYS, Exit, Scenario
+from .schema import MAX_CELLS, MAX_DAYS, Exit, Scenario
 
-__all__ = ["cross_check"]
+__all__ = ["cross_check", "scenario_warnings"]
 
 
 def _shares(problems, path, shares: dict[str, float]):
@@ -30,6 +30,10 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
         _shares(p, "population.households.sizes", dict(pop.households.sizes))
     if len(pop.classes) * len(pop.groups) > 255:
         p.append(("population", len(pop.classes) * len(pop.groups), "classes x groups must be at most 255"))
+    cells = len(pop.regions) * len(pop.classes) * len(pop.groups)
+    if cells > MAX_CELLS:
+        p.append(("population.regions", cells, f"regions x classes x groups must be at most {MAX_CELLS:,}: each "
+                                               "day's tables and counts grow with them"))
 
     tiers = list(s.score.tiers.items())
     tier_names = [t for t, _ in tiers]
@@ -42,6 +46,10 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
         p.append(("score.bounds", [lo, hi], "lower bound must be below upper bound"))
     if not lo <= s.score.base <= hi:
         p.append(("score.base", s.score.base, f"must lie within score.bounds [{lo}, {hi}]"))
+    for name, minimum in tiers:
+        if minimum > hi:
+            p.append((f"score.tiers.{name}", minimum, f"no score can reach this tier: its minimum is above the "
+                                                      f"upper bound {hi} of score.bounds"))
     if tiers and tiers[-1][1] > lo:
         p.append((f"score.tiers.{tiers[-1][0]}", tiers[-1][1],
                   f"the lowest tier must start at or below the lower bound {lo} so every score has a tier"))
@@ -57,7 +65,7 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
             if not ch.coverage:
                 p.append((f"channels.{name}.coverage", [], "needs at least one [day, value] point"))
             for i, (d, v) in enumerate(ch.coverage):
-                if d != int(d) or not 0 <= d <= MAX_DAYS:
+                if not math.isfinite(d) or d != int(d) or not 0 <= d <= MAX_DAYS:
                     p.append((f"channels.{name}.coverage.{i}", d, f"day must be an integer in [0, {MAX_DAYS}]"))
                 if not (0.0 <= v <= 1.0) or math.isnan(v):
                     p.append((f"channels.{name}.coverage.{i}", v, "coverage must be in [0, 1]"))
@@ -186,3 +194,16 @@ def _entity_problems(s: Scenario, name: str) -> list[tuple[str, object, str]]:
         elif c.applies_to == "household.children":
             pass  # reported above: entity types have no households
     return p
+
+
+def scenario_warnings(s: Scenario) -> list[str]:
+    """What a scenario allows but probably does not mean, as sentences: timeline changes on or after the
+    run's last day, which never happen (a longer ``--days`` shows them)."""
+    out = []
+    sources = [("", s.timeline)] + [(f"entities.{name}.", e.timeline) for name, e in s.entities.items()]
+    for prefix, timeline in sources:
+        for i, t in enumerate(timeline):
+            if t.day >= s.run.days:
+                out.append(f"{prefix}timeline.{i} (day {t.day}) never happens: the run covers days 0 to "
+                           f"{s.run.days - 1}; run at least {t.day + 1} days (--days) to include it")
+    return out

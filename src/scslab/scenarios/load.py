@@ -6,7 +6,9 @@ Every failure is a :class:`~scslab.errors.ScenarioError` listing each problem wi
 from __future__ import annotations
 
 import copy
+import os
 import re
+import stat
 import sys
 import types
 import typing
@@ -45,12 +47,19 @@ def preset_path(name: str) -> Path:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """A scenario file's table: a regular file (never a pipe or a device, which could block or never end)
+    of at most MAX_FILE_BYTES bytes, read no further than that."""
     try:
-        raw = path.read_bytes()
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError([("file", str(path), "is not a regular file (a pipe, device or folder); give a "
+                                                     "scenario TOML file")])
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScenarioError([("file", str(path), f"cannot be read: {exc.strerror or exc}")]) from None
     if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError([("file", str(path), f"is {len(raw)} bytes; at most {MAX_FILE_BYTES} allowed")])
+        raise ScenarioError([("file", str(path), f"is larger than {MAX_FILE_BYTES:,} bytes, the most allowed")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -67,6 +76,11 @@ def parse_override(text: str) -> tuple[str, Any]:
     """Parse ``path.to.key=value``; the value is read as a TOML value, else kept as a string."""
     if "=" not in text:
         raise ScenarioError([("--set", text, "expected path.to.key=value")])
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # bytes that are not UTF-8 on the command line arrive as surrogates
+        raise ScenarioError([("--set", text.encode("utf-8", "backslashreplace").decode(),
+                              f"is not valid UTF-8 (position {exc.start})")]) from None
     key, _, value = text.partition("=")
     key = key.strip()
     if not key or any(not part for part in key.split(".")):
@@ -75,6 +89,8 @@ def parse_override(text: str) -> tuple[str, Any]:
         parsed = tomllib.loads(f"v = {value.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         parsed = value.strip()
+    except RecursionError:
+        raise ScenarioError([("--set", key, "the value is nested too deeply")]) from None
     return key, parsed
 
 
@@ -139,7 +155,7 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], *, must_
     return out
 
 
-_TAG = re.compile(r"[a-z][a-z0-9_-]*\[.*\]")
+_TAG = re.compile(r"[a-z][a-z0-9_-]*\[.*\]|constrained-[a-z]+|float|int|str|bool")  # pydantic's union branches
 
 
 def _loc_path(loc: tuple, *, key_last: bool = False) -> str:
@@ -314,6 +330,13 @@ def load_scenario(source: str | Path | Mapping[str, Any] | Scenario,
     ``source`` is a preset name (``"bench-v1"``), a path to a TOML file, a dict, or a Scenario.
     ``overrides`` maps dotted paths to values, or is a list of ``"path=value"`` strings.
     """
+    try:
+        return _load(source, overrides)
+    except RecursionError:  # a dict or an override nested thousands deep
+        raise ScenarioError([("", None, "the scenario is nested too deeply")]) from None
+
+
+def _load(source, overrides) -> Scenario:
     label: str | None
     if isinstance(source, Scenario):
         data, label = source.model_dump(mode="python"), source.meta.name

@@ -11,11 +11,12 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Scenario", "Entity", "Link", "NAME_PATTERN", "INT16_LIMIT", "MAX_DAYS"]
+__all__ = ["Scenario", "Entity", "Link", "NAME_PATTERN", "INT16_LIMIT", "MAX_DAYS", "MAX_CELLS"]
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 INT16_LIMIT = 30000  # scores, points and bounds must stay inside int16 with room for one day of deductions
 MAX_DAYS = 30000  # days are stored as int16
+MAX_CELLS = 1024  # regions x classes x groups: every day's tables and counts grow with them (docs/scenario.md)
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
@@ -75,7 +76,8 @@ class Friends(Strict):
 class Population(Strict):
     size: Annotated[int, Field(ge=1, le=2_000_000_000)]
     """Number of persons."""
-    regions: dict[Name, Region] = Field(default_factory=lambda: {"all": Region(share=1.0)}, min_length=1)
+    regions: dict[Name, Region] = Field(default_factory=lambda: {"all": Region(share=1.0)}, min_length=1,
+                                        max_length=MAX_CELLS)
     """Regions by name; contiguous id blocks sized by their shares."""
     groups: dict[Name, Group] = Field(default_factory=lambda: {"all": Group(share=1.0)}, min_length=1)
     """Groups by name (for example hukou holders and migrants)."""
@@ -92,7 +94,9 @@ class Channel(Strict):
     kind: Literal["camera", "financial", "government", "online", "informant", "court"]
     """What kind of observation: camera coverage is scaled by regions' camera_coverage, others by
     data_completeness."""
-    coverage: Union[Prob, list[Annotated[list[float], Field(min_length=2, max_length=2)]]] = 1.0
+    coverage: Union[Prob, Annotated[list[Annotated[list[Annotated[float, Field(allow_inf_nan=False)]],
+                                                   Field(min_length=2, max_length=2)]],
+                                    Field(max_length=MAX_DAYS + 1)]] = 1.0
     """Share of acts the channel can see: a number, or [[day, value], ...] over time."""
     interpolate: Literal["linear", "step"] = "linear"
     """How coverage changes between the listed days."""
