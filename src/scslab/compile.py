@@ -18,7 +18,8 @@ from .rng import threshold
 from .scenarios.load import with_changes
 from .scenarios.schema import Exit, Scenario
 
-__all__ = ["Plan", "Epoch", "compile_plan", "consequence_metrics", "P", "ENTER", "EXIT", "FLAG", "INBOX", "EVENT", "LEVEL_METRICS"]
+__all__ = ["Plan", "Epoch", "compile_plan", "consequence_metrics", "P", "ENTER", "EXIT", "FLAG", "INBOX", "EVENT", "LEVEL_METRICS",
+           "cached", "day_table_bytes", "table_cache_bytes"]
 
 # Metrics that are levels (people in a state on a day), counted as deltas in the kernels and summed up by
 # the driver; all others are flows (events on a day).
@@ -175,13 +176,51 @@ def _effective(plan: Plan, s: Scenario, cov: tuple, c: str, region: str) -> floa
     return min(1.0, cov[plan.channel_names.index(c)] * factor)
 
 
-def _cached(plan: Plan, key, make):
-    hit = plan.table_cache.get(key)
+TABLE_CACHE_ENTRIES = 64
+TABLE_CACHE_BYTES = 64 * 2**20  # a coverage ramp makes new tables every day: keep at most this much of them
+
+
+def _nbytes(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (tuple, list)):
+        return sum(_nbytes(v) for v in value)
+    return 0
+
+
+def cached(plan: Plan, key, make):
+    """``make()``, kept in ``plan.table_cache`` under ``key`` (the cache is emptied before it would hold more
+    than TABLE_CACHE_ENTRIES entries or TABLE_CACHE_BYTES bytes of arrays)."""
+    cache = plan.table_cache
+    hit = cache.get(key)
     if hit is None:
-        if len(plan.table_cache) > 64:
-            plan.table_cache.clear()
-        hit = plan.table_cache[key] = make()
+        hit = make()
+        size = _nbytes(hit)
+        if len(cache) >= TABLE_CACHE_ENTRIES or cache.get("__bytes__", 0) + size > TABLE_CACHE_BYTES:
+            cache.clear()
+        cache[key] = hit
+        cache["__bytes__"] = cache.get("__bytes__", 0) + size
     return hit
+
+
+def day_table_bytes(plan: Plan, engine: str = "dense") -> int:
+    """Bytes of one day's tables: its probabilities (``p``, float64) and :func:`_day_tables` (``cum``,
+    ``gate``), or for the lazy engine's ``engine.detected.lazy_tables`` (``cum``, ``gate``, ``und``,
+    ``und_p``, groups) instead: what each new coverage value adds to the cache."""
+    R, G, NB = len(plan.region_names), len(plan.group_names), len(plan.behaviour_names)
+    per_state = plan.n_cells * plan.n_states * 8  # one 8-byte value per cell and state
+    det = 2 * R * G * NB * 8 * 8
+    if engine == "dense":
+        return per_state * (2 * NB + 2 * NB + 1) + det
+    return per_state * (2 * NB + 2 * NB + 1 + NB + NB + 1) + det
+
+
+def table_cache_bytes(plan: Plan, engine: str = "dense") -> int:
+    """The most the day tables of a run hold at once: one set per distinct day of coverage, up to the cache's
+    limit, and the set being made when the cache is emptied."""
+    distinct = len({plan.coverage(day) for day in range(plan.days + 1)})
+    one = day_table_bytes(plan, engine)  # two cache entries: the probabilities and the tables made from them
+    return min(min(distinct, TABLE_CACHE_ENTRIES // 2) * one, TABLE_CACHE_BYTES) + one
 
 
 def _day_tables(plan: Plan, epoch_index: int, cov: tuple):
@@ -199,13 +238,13 @@ def _day_tables(plan: Plan, epoch_index: int, cov: tuple):
         gate = cum[:, :, -1].copy() if p.shape[2] else np.zeros(p.shape[:2], np.uint64)
         return gate, cum, threshold(det), np.array(cov, dtype=np.float64)
 
-    return _cached(plan, (epoch_index, cov), make)
+    return cached(plan, (epoch_index, cov), make)
 
 
 def _day_probabilities(plan: Plan, epoch_index: int, cov: tuple):
     """p[cell, state, e]: probability that event e fires for one agent-day; det[region, group, b, j] as in
     :func:`_day_tables`, as probabilities."""
-    return _cached(plan, ("p", epoch_index, cov), lambda: _probabilities(plan, epoch_index, cov))
+    return cached(plan, ("p", epoch_index, cov), lambda: _probabilities(plan, epoch_index, cov))
 
 
 def _probabilities(plan: Plan, epoch_index: int, cov: tuple):

@@ -10,7 +10,7 @@ from .engine.histogram import bin_labels, run_snapshot_days, score_bins
 
 SCORE_PREFIX = "score:"  # the score distribution's rows (engine.histogram): snapshot days only
 
-__all__ = ["SCORE_PREFIX", "metrics_table", "metric_rows", "stories_table", "group_labels", "METRICS_SCHEMA", "STORIES_SCHEMA"]
+__all__ = ["SCORE_PREFIX", "metrics_table", "metric_rows", "stories_table", "group_labels", "group_sums", "METRICS_SCHEMA", "STORIES_SCHEMA"]
 
 METRICS_SCHEMA = pa.schema([("day", pa.int32()), ("metric", pa.string()), ("group", pa.string()),
                             ("value", pa.int64())])
@@ -19,31 +19,33 @@ STORIES_SCHEMA = pa.schema([("day", pa.int32()), ("agent", pa.int64()), ("event"
                             ("score_after", pa.int32()), ("reason", pa.string()), ("population", pa.string())])
 
 
-def group_labels(plan: Plan) -> tuple[list[str], np.ndarray]:
-    """Group names and the 0/1 matrix [cells, groups] that sums cells into them.
-
-    Always ``all``; ``region:*``, ``group:*`` and ``class:*`` when the scenario has more than one of each.
-    A cell is region * (classes * groups) + class * groups + group.
-    """
-    R, C, G = len(plan.region_names), len(plan.class_names), len(plan.group_names)
-    cells = np.arange(R * C * G)
-    region, klass, group = cells // (C * G), (cells // G) % C, cells % G
+def group_labels(plan: Plan) -> list[str]:
+    """The groups metrics are reported for, in the table's order: always ``all``; ``region:*``, ``group:*``
+    and ``class:*`` when the scenario has more than one of each."""
     names = ["all"]
-    cols = [np.ones(len(cells), bool)]
-    for prefix, values, labels in (("region", region, plan.region_names), ("group", group, plan.group_names),
-                                   ("class", klass, plan.class_names)):
+    for prefix, labels in (("region", plan.region_names), ("group", plan.group_names), ("class", plan.class_names)):
         if len(labels) > 1:
-            for k, label in enumerate(labels):
-                names.append(f"{prefix}:{label}")
-                cols.append(values == k)
-    return names, np.stack(cols, axis=1).astype(np.int64)
+            names += [f"{prefix}:{label}" for label in labels]
+    return names
+
+
+def group_sums(plan: Plan, counts: np.ndarray) -> np.ndarray:
+    """``counts[..., cells]`` summed into the groups of :func:`group_labels`: ``[..., groups]``. A cell is
+    region * (classes * groups) + class * groups + group; the sums take time and memory linear in the cells."""
+    R, C, G = len(plan.region_names), len(plan.class_names), len(plan.group_names)
+    by = counts.reshape(*counts.shape[:-1], R, C, G)
+    parts = [by.sum(axis=(-3, -2, -1))[..., None]]
+    for axes, size in (((-2, -1), R), ((-3, -2), G), ((-3, -1), C)):  # region, group, class
+        if size > 1:
+            parts.append(by.sum(axis=axes))
+    return np.concatenate(parts, axis=-1)
 
 
 def metric_rows(plan: Plan) -> int:
     """Rows of the metrics table: every (day, metric, group), one coverage row per channel and day, and the
     score distribution's bins on its snapshot days."""
     snapshots = len(run_snapshot_days(plan)) * score_bins(plan)[2]
-    return plan.days * (len(plan.metric_names) * len(group_labels(plan)[0]) + len(plan.channel_names)) + snapshots
+    return plan.days * (len(plan.metric_names) * len(group_labels(plan)) + len(plan.channel_names)) + snapshots
 
 
 def metrics_table(plan: Plan, counts: np.ndarray, coverage: np.ndarray,
@@ -51,9 +53,9 @@ def metrics_table(plan: Plan, counts: np.ndarray, coverage: np.ndarray,
     """One row per (day, metric, group); coverage of each channel as ``coverage_ppm:<channel>`` (group all);
     the score distribution as ``score:LOW..HIGH`` (people, group all) on its snapshot days only
     (``engine.histogram``)."""
-    names, A = group_labels(plan)
+    names = group_labels(plan)
     D, M, _ = counts.shape
-    values = counts @ A  # [D, M, groups]
+    values = group_sums(plan, counts)  # [D, M, groups]
     day = np.repeat(np.arange(D, dtype=np.int32), M * len(names))
     metric = np.tile(np.repeat(np.arange(M), len(names)), D)
     group = np.tile(np.arange(len(names)), D * M)
@@ -102,42 +104,52 @@ REASONS = {
 }
 
 
+def _story_words(plan: Plan, code: int, arg: int, points: int) -> tuple[str, str, str, str]:
+    """(event, behaviour or what, channel, reason) of one kind of story row."""
+    event = STORY_EVENTS[code]
+    what, channel = "", ""
+    if code in (SE.act_detected, SE.false_attribution, SE.act_undetected, SE.network_penalty, SE.account_zero,
+                SE.redress):
+        b, ch = arg % 256, arg // 256 - 1
+        what = plan.behaviour_names[b]
+        if ch >= 0:
+            channel = plan.scenario.behaviours[what].channels[ch]
+    elif code == SE.tier_change:
+        what = plan.tier_names[arg]
+    elif code in (SE.list_enter, SE.list_exit):
+        what = plan.list_names[arg]
+    elif code in (SE.attempt_blocked, SE.reward_granted):
+        what = plan.consequence_names[arg]
+    elif code == SE.account_restored and plan.account_names:
+        what = plan.account_names[0]
+    return event, what, channel, REASONS.get(event, event).format(what=what, channel=channel, points=points)
+
+
 def stories_table(plan: Plan, rows: np.ndarray, story_ids: np.ndarray, story_scores: np.ndarray, *,
                   population: str = "persons") -> pa.Table:
     """The event log of the sampled agents, ordered by (day, agent) and, within them, by occurrence;
-    ``population`` names whose log it is (``persons``, or an entity type such as ``firms``)."""
+    ``population`` names whose log it is (``persons``, or an entity type such as ``firms``). The words of
+    each distinct (event, argument, points) are made once, so a long log costs its columns, not a Python
+    object per row."""
     if len(rows) == 0:
         return STORIES_SCHEMA.empty_table()
-    order = np.lexsort((np.arange(len(rows)), rows[:, 1], rows[:, 2]))
-    rows = rows[order]
-    pos = {int(a): k for k, a in enumerate(story_ids)}
-    day, agent, code, arg, pts = rows[:, 2], rows[:, 1], rows[:, 3], rows[:, 4], rows[:, 5]
-    events, whats, channels, after, reasons = [], [], [], [], []
-    for d, a, c, g, p in zip(day.tolist(), agent.tolist(), code.tolist(), arg.tolist(), pts.tolist()):
-        event = STORY_EVENTS[c]
-        what, channel = "", ""
-        if c in (SE.act_detected, SE.false_attribution, SE.act_undetected, SE.network_penalty, SE.account_zero,
-                 SE.redress):
-            b, ch = g % 256, g // 256 - 1
-            beh = plan.behaviour_names[b]
-            what = beh
-            if ch >= 0:
-                channel = plan.scenario.behaviours[beh].channels[ch]
-        elif c == SE.tier_change:
-            what = plan.tier_names[g]
-        elif c in (SE.list_enter, SE.list_exit):
-            what = plan.list_names[g]
-        elif c in (SE.attempt_blocked, SE.reward_granted):
-            what = plan.consequence_names[g]
-        elif c in (SE.account_restored,) and plan.account_names:
-            what = plan.account_names[0]
-        events.append(event)
-        whats.append(what)
-        channels.append(channel)
-        d_clip = min(max(d, 0), story_scores.shape[0] - 1)
-        after.append(int(story_scores[d_clip, pos[a]]) if a in pos else None)
-        reasons.append(REASONS.get(event, event).format(what=what, channel=channel, points=p))
+    order = np.lexsort((rows[:, 1], rows[:, 2]))  # a stable sort: occurrence order within (day, agent)
+    day, agent, pts = rows[order, 2], rows[order, 1], rows[order, 5]
+    kinds, inverse = np.unique(rows[order, 3:6], axis=0, return_inverse=True)
+    del order
+    words = [_story_words(plan, int(c), int(g), int(p)) for c, g, p in kinds.tolist()]
+    inverse = pa.array(inverse.ravel())
+    events, whats, channels, reasons = (pa.array(column, pa.string()).take(inverse) for column in zip(*words))
+    ids = np.asarray(story_ids, np.int64)
+    sorter = np.argsort(ids, kind="stable")
+    at = np.searchsorted(ids, agent, sorter=sorter) if len(ids) else np.zeros(len(agent), np.int64)
+    k = sorter[np.minimum(at, len(ids) - 1)] if len(ids) else at
+    known = (ids[k] == agent) if len(ids) else np.zeros(len(agent), bool)
+    d_clip = np.clip(day, 0, story_scores.shape[0] - 1)
+    after = np.where(known, story_scores[d_clip, k].astype(np.int32) if len(ids) else 0, 0)
     return pa.table({"day": pa.array(day, pa.int32()), "agent": pa.array(agent, pa.int64()),
                      "event": events, "behaviour": whats, "channel": channels,
-                     "points": pa.array(pts, pa.int32()), "score_after": pa.array(after, pa.int32()),
-                     "reason": reasons, "population": [population] * len(reasons)}, schema=STORIES_SCHEMA)
+                     "points": pa.array(pts, pa.int32()), "score_after": pa.array(after, pa.int32(), mask=~known),
+                     "reason": reasons, "population": pa.array(np.broadcast_to(np.array(population, object),
+                                                                               len(rows)), pa.string())},
+                    schema=STORIES_SCHEMA)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..compile import EVENT, FLAG, INBOX, SE, P, Plan, _cached
+from ..compile import EVENT, FLAG, INBOX, SE, P, Plan, cached
 from ..rng import S32, Stream, threshold
 from .cpu import _K
 
@@ -73,7 +73,7 @@ def lazy_tables(plan: Plan, day: int):
         und = threshold(1.0 - np.cumprod(1.0 - und_p, axis=2))
         return gate, cum, und, und_p, rate_groups(und_p)
 
-    return _cached(plan, ("lazy", index, cov), make)
+    return cached(plan, ("lazy", index, cov), make)
 
 
 def rate_groups(und_p: np.ndarray):

@@ -266,7 +266,7 @@ def metric_kinds(base: dict) -> tuple[dict[str, str], list[str]]:
     from ..scenarios.load import load_scenario
 
     plan = compile_plan(load_scenario(base), size=min(64, int(base["population"]["size"])))
-    groups = list(dict.fromkeys(g for p in [plan, *plan.entities.values()] for g in group_labels(p)[0]))
+    groups = list(dict.fromkeys(g for p in [plan, *plan.entities.values()] for g in group_labels(p)))
     return kinds_of(plan), groups
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...compile import ENTER, EXIT, P, Plan, _cached
+from ...compile import ENTER, EXIT, P, Plan, cached
 from ...rng import threshold
 from ..detected import detected_rates
 
@@ -64,7 +64,7 @@ def _deterred_from(plan: Plan) -> int | None:
 def why_not(plan: Plan) -> str | None:
     """None when the windowed route can run ``plan``, else the first condition it fails, in words (worked out
     once per plan)."""
-    return _cached(plan, ("windowed",), lambda: _why_not(plan))
+    return cached(plan, ("windowed",), lambda: _why_not(plan))
 
 
 def _why_not(plan: Plan) -> str | None:
