@@ -363,3 +363,20 @@ def test_the_page_takes_an_uploaded_scenario_and_lists_a_bad_ones_problems(page)
     assert "too large" in " ".join(_texts(page, v.Alert))
     page.find(v.Btn, children=["Back to the preset"]).widget.click()
     assert dashboard.uploaded.value is None and "<h2>press_2018</h2>" in _markup(page)
+
+
+def test_behaviour_under_watch_is_drawn_against_adults_only():
+    """The page's chilling panel: volunteering and blood donation, never deterred, are drawn at about 1.0
+    of the baseline (children, who never act, are not counted in it)."""
+    from scslab.app import charts
+
+    s = load_scenario("press-2018", {"population.size": 100_000, "run.days": 60})
+    final = {}
+    live_run(s, seed=1, on_update=lambda p: final.update(p=p))
+    fig = charts.overview(final["p"], s.model_dump(mode="json"))
+    panel = fig.axes[3]
+    drawn = {line.get_label(): np.asarray(line.get_ydata(), float) for line in panel.lines}
+    for behaviour in ("volunteering", "blood_donation"):
+        assert 0.97 < drawn[behaviour].mean() < 1.03, (behaviour, drawn[behaviour].mean())
+    assert drawn["criticize_government"].mean() < 0.9
+    charts.close(fig)

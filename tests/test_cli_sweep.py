@@ -35,6 +35,13 @@ def test_sweep_then_sensitivity_from_the_command_line(tmp_path):
     sens = runner.invoke(app, ["sensitivity", str(out), "-y", "network_penalties"])
     assert sens.exit_code == 0, sens.output
     assert "detect" in sens.output and (out / "sensitivity.csv").exists() and (out / "sensitivity.png").exists()
+    # four base samples cannot give Sobol indices that mean anything: every row says so, and a warning why
+    assert "warning: the design has 4 base samples" in " ".join(sens.output.split())
+    import pandas as pd
+
+    notes = pd.read_csv(out / "sensitivity.csv")["note"]
+    assert (notes == "unreliable: 4 base samples (at least 64 needed)").all()
+    assert "RuntimeWarning" not in sens.output
     bad = runner.invoke(app, ["sensitivity", str(out), "-y", "nothing"])
     assert bad.exit_code == 2 and "not in the catalogue" in bad.output
 

@@ -11,7 +11,6 @@ import pytest
 from scslab import simulate
 from scslab.compile import compile_plan
 from scslab.engine.cpu import run_dense
-from scslab.metrics import metrics_table
 from scslab.scenarios import load_scenario
 from test_windowed import HARSH
 

@@ -19,7 +19,7 @@ def bench_200k():
 
 
 def test_bench_v1_tier_shares(bench_200k):
-    """bench-v1.md targets at day 365 (N = 1 M): A 95.0 %, B 3.2 %, C 1.7 %, AA 0.02 %, D 0."""
+    """docs/bench-v1.md targets at day 365 (N = 1 M): A 95.0 %, B 3.2 %, C 1.7 %, AA 0.02 %, D 0."""
     n = 200_000
     share = {t: bench_200k.final(f"tier:{t}") / n for t in ("AAA", "AA", "A", "B", "C", "D")}
     assert abs(share["A"] - 0.950) < 0.004
@@ -38,14 +38,12 @@ def test_tiers_sum_to_population_every_day(bench_200k):
 
 def test_network_penalties_equal_four_ties_per_detection(bench_200k):
     """With N even, every agent has exactly 4 partners: each detected criticism costs 4 deductions."""
-    m = bench_200k.metrics
     net = bench_200k.series("network_penalties").sum()
     crit = bench_200k.series("detected:criticize_government").sum()
     assert net == 4 * crit > 0
 
 
 def test_detected_never_exceeds_acts(bench_200k):
-    m = bench_200k.metrics
     for b in ("jaywalking", "late_payment", "volunteering"):
         acts, det = bench_200k.series(f"acts:{b}"), bench_200k.series(f"detected:{b}")
         assert (det <= acts).all()
@@ -135,3 +133,34 @@ def test_prefetch_is_only_a_hint():
     a = np.arange(-5, 5, dtype=np.int16)
     assert [read_after_prefetch(a, i) for i in range(10)] == list(range(-5, 5))
     assert prefetch(a, 3) is None and a.tolist() == list(range(-5, 5))
+
+
+@pytest.mark.parametrize("engine", ["dense", "lazy"])
+def test_court_list_exit_comes_the_day_after_repayment(engine):
+    """As docs/model.md says: a debt repaid on day t is settled after that day's lists are drawn up, so the
+    person is still listed on day t and leaves on day t + 1 (no term ends within the run here)."""
+    r = simulate("court-defaulters-national", population=100_000, days=200, seed=1, engine=engine,
+                 overrides={"lists.court_list.max_days": 5000, "lists.court_list.extra_days_max": 0})
+    listed, debtors = r.series("listed:court_list").to_numpy(), r.series("debtors").to_numpy()
+    repaid, exited = r.series("repaid").to_numpy(), r.series("exited:court_list").to_numpy()
+    assert repaid.sum() >= 10
+    assert (listed == debtors + repaid).all()  # today's repayers are still on today's list
+    assert (exited[1:] == repaid[:-1]).all() and exited[0] == 0  # and leave it the next day
+
+
+def test_a_restored_dog_account_starts_again_without_strikes():
+    """As docs/model.md says: restoring a confiscated account resets the repeat count, so the owner's next
+    offence costs the first repeat penalty (-3), not the next one (well within the strike window)."""
+    r = simulate("jinan-dog-points", population=3_000, days=500, seed=2,
+                 overrides={"run.story_agents": 3_000, "behaviours.dog_off_leash.rate.careful": 0.02,
+                            "behaviours.dog_off_leash.rate.casual": 0.03, "accounts.dog.restore_days": 30})
+    st = r.stories
+    seen = 0
+    for agent, own in st.groupby("agent"):
+        events = own[(own["event"] == "account_restored") | (own["event"] == "act_detected")
+                     & own["behaviour"].isin(["dog_off_leash", "dog_fouling"])]  # the escalating offences
+        after = events[events["event"].shift() == "account_restored"]
+        after = after[after["event"] == "act_detected"]
+        assert (after["points"] == -3).all(), (agent, after)
+        seen += len(after)
+    assert seen >= 10

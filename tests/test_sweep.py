@@ -275,6 +275,20 @@ def test_sensitivity_sobol_and_morris(client, reference, tmp_path):
             assert table.loc["detect", "mu_star"] > 5 * table.loc["points", "mu_star"]
         paths = plot_sensitivity(table.reset_index(), out / "sens")
         assert all(p.stat().st_size > 1000 for p in paths)
+        assert (table["note"] == "unreliable: 16 base samples (at least 64 needed)").all() if kind == "sobol" \
+            else (table["note"] == "unreliable: 6 trajectories (at least 10 needed)").all()
+    import scslab.sweep.sensitivity as sens
+
+    real = sens._outcome_matrix
+    constant = lambda sweep, names: (np.full_like(real(sweep, names)[0], 7.0), real(sweep, names)[1])  # noqa: E731
+    sens._outcome_matrix = constant
+    try:
+        table = sensitivity(tmp_path / "sobol", ["network_penalties"])
+    finally:
+        sens._outcome_matrix = real
+    assert table["S1"].isna().all() and table["ST"].isna().all()
+    assert (table["note"] == "undefined: the outcome never varies").all()
+    assert any("same (7) at every design point" in w for w in table.attrs["warnings"])
     with pytest.raises(SweepError, match="allowed: sobol, morris"):
         sensitivity(reference, ["network_penalties"])
     with pytest.raises(SweepError, match="not in the catalogue"):

@@ -8,6 +8,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ..expected import undeterred_baseline  # noqa: E402
+
 __all__ = ["overview", "close"]
 
 
@@ -38,9 +40,7 @@ def overview(partial, scenario: dict, baseline=None):
     if "sanctioned_by_ties" in series:
         c.plot(days, series["sanctioned_by_ties"], "k:", label="only because of ties")
     c.set(title="Sanctioned", xlabel="day", ylabel="people", xlim=(0, partial.days))
-    classes = s["population"]["classes"]
-    for name, beh in s["behaviours"].items():
-        base = size * sum(classes[k] * r for k, r in beh["rate"].items())
+    for name, base in undeterred_baseline(s).items():  # adults at their class's rate: children never act
         if f"acts:{name}" in series and base > 0 and len(days):
             d.plot(days, series[f"acts:{name}"] / base, label=name)
     d.axhline(1.0, color="grey", lw=0.8, ls="--")

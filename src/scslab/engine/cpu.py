@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..compile import EVENT, FLAG, INBOX, SE, P, Plan
-from ..rng import Stream, day_keys
+from ..rng import day_keys
 from .kernels import EMIT_WIDTH, I16, NONE_DAY, build, emit_margin
 from .bits import prefetch
 from .histogram import run_snapshot_days, score_bins, score_histogram
@@ -114,7 +114,10 @@ def wake_up(wake, m):
 
 @njit(inline="always", nogil=True)
 def penalise(m, day, b, pts, pending, traits, flags, starts, T, net_cnt, out, nout, wake):
-    """Network penalty of ``pts`` for tie ``m``: pending points, the count, and a story row if m has one."""
+    """Network penalty of ``pts`` for tie ``m``: pending points, the count, and a story row if m has one.
+    Children are not scored (they keep the base score), so a tie who is a child loses nothing."""
+    if (flags[m] & FLAG.ADULT) == 0:
+        return nout
     pending[m] = clamp(np.int64(pending[m]) + pts, -I16, I16)
     wake_up(wake, m)
     net_cnt[region_of(m, starts) * T + np.int64(traits[m])] += 1

@@ -165,15 +165,16 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                     count(f"false:{bname}")
                     _points(s, c, day, bname, True, network, redress, rng)
         # 2. network penalties
-        for agent, _, hh, fr in network:
+        for agent, _, hh, fr in network:  # children are not scored: a tie who is a child loses nothing
             c = people[agent]
             for m in c.household if hh else []:
-                if m != agent:
+                if m != agent and people[m].adult:
                     people[m].pending += hh
                     count("network_penalties")
             for m in c.friends if fr else []:
-                people[m].pending += fr
-                count("network_penalties")
+                if people[m].adult:
+                    people[m].pending += fr
+                    count("network_penalties")
         # redress falling due today
         for due, agent, bname, pts in [r for r in redress if r[0] == day]:
             c = people[agent]

@@ -9,8 +9,10 @@ Roles come from the scenario, never from hand-picked ids:
 - a **child**, when households have children;
 - a member of every group but the largest (for example a **migrant**), and one person per region.
 
-Within a role, the person is the first in a hash order of ids (stream STORY), so the choice is
+Within a role, the person is the first in a hash order of candidates (stream STORY), so the choice is
 reproducible and independent of threads. Places left over are filled in the same hash order, as "sampled".
+The candidates are spread over the whole population, one drawn in each of ``max(64 k, 4096)`` equal
+stretches of ids, so every region (a block of ids) is represented in proportion to its size.
 The roles depend only on traits and the fixed adult and holder flags, so they can be recomputed from a
 finished run's columns.
 """
@@ -58,11 +60,22 @@ def _roles(plan: Plan, n_groups: int) -> list[tuple[str, object]]:
     return roles
 
 
+def _candidates(n: int, w: int, key) -> np.ndarray:
+    """``w`` ids spread over ``0 .. n - 1``: one drawn at random in each of ``w`` equal stretches (all ids
+    when ``n <= w``), in increasing order."""
+    if n <= w:
+        return np.arange(n, dtype=np.int64)
+    j = np.arange(w, dtype=np.int64)
+    start = j * n // w
+    width = (j + 1) * n // w - start  # at least 1
+    return start + ((draw_array(key, j).astype(np.int64) * width) >> 32)
+
+
 def pick_story_agents(plan: Plan, traits: np.ndarray, flags: np.ndarray, k: int) -> list[tuple[int, str]]:
     """Up to ``k`` (agent, role) pairs, sorted by agent: the roles first, then hash order."""
     if k == 0 or plan.size == 0:
         return []
-    window = np.arange(min(plan.size, max(64 * k, 4096)), dtype=np.int64)
+    window = _candidates(plan.size, max(64 * k, 4096), stream_key(plan.seed, Stream.STORY, 0))
     order = window[np.argsort(draw_array(stream_key(plan.seed, Stream.STORY, 0), window), kind="stable")]
     G = len(plan.group_names)
     picked: dict[int, str] = {}

@@ -44,10 +44,11 @@ def _disparity_table(m, manifest, reps) -> list[str]:
     seeds = rows[0]["seeds"]
     out = ["<h2>Disparity: rate ratios</h2><p class='mark'>Each group against the rest of the population. "
            "Within-run interval: 95 % Poisson interval of the ratio. "
-           + (f"Across seeds: 2.5-97.5 % of the ratio over {seeds} seeds (this run and {seeds - 1} replicates)."
+           + (f"Across seeds: the lowest and highest ratio over {seeds} seeds (this run and {seeds - 1} "
+              "replicates): a range, not a percentile interval."
               if seeds > 1 else "For intervals across seeds, run <code>scslab report RUN_DIR --replicates K</code>.")
            + "</p><table><tr><th>measure</th><th>group</th><th>count</th><th>people</th><th>per 100,000 people"
-           "</th><th>ratio</th><th>95 % (run)</th>" + ("<th>across seeds</th>" if seeds > 1 else "") + "</tr>"]
+           "</th><th>ratio</th><th>95 % (run)</th>" + (f"<th>range over {seeds} seeds</th>" if seeds > 1 else "") + "</tr>"]
 
     def f(x):
         return "n/a" if x is None or x != x else f"{x:.2f}"

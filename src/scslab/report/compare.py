@@ -3,11 +3,15 @@
 Both runs draw every decision from (seed, stream, day, agent), so with the same seed and population the
 same people make the same choices until the policies make them differ (common random numbers): a
 difference is the policy's, not noise. With ``replicates`` > 0 both scenarios are run again with further
-seeds, and the spread of the paired differences says which differences stand out (|mean| > 2 sd).
+seeds, and a two-sided sign test on the paired differences (this pair and the replicates' pairs) says which
+differences stand out: p < 0.05, which needs at least MIN_PAIRS pairs (six pairs of one sign give p = 0.031;
+five can give no less than 0.0625). With fewer pairs the table says it cannot tell. The sign test assumes
+only that the pairs are independent (one seed each); ties (a difference of 0) carry no sign and are dropped.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +19,22 @@ import numpy as np
 from ..api import Result, simulate
 from ..errors import RunDirError
 
-__all__ = ["compare_runs", "difference_figure"]
+__all__ = ["compare_runs", "difference_figure", "sign_test", "MIN_PAIRS", "ALPHA"]
+
+ALPHA = 0.05
+MIN_PAIRS = 6  # the fewest pairs with which a two-sided sign test can reach p < ALPHA (2 x 0.5**6 = 0.031)
+
+
+def sign_test(differences) -> float:
+    """Two-sided p-value of the sign test: how likely a split of signs at least this uneven is when a positive
+    and a negative difference are equally likely. Differences of 0 are dropped (p = 1 when none is left)."""
+    plus = sum(1 for d in differences if d > 0)
+    minus = sum(1 for d in differences if d < 0)
+    n = plus + minus
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(plus, minus) + 1)) / 2**n
+    return min(1.0, 2 * tail)
 
 
 def _paired(manifest_a: dict, manifest_b: dict, seed: int) -> dict[str, int]:
@@ -31,10 +50,12 @@ def _loaded(run: str | Path | Result) -> Result:
 
 def compare_runs(run_a: str | Path | Result, run_b: str | Path | Result, *,
                  replicates: int = 0) -> tuple[list[dict], list[str]]:
-    """Rows (measure, a, b, difference, sd of paired differences or None, stands out) and warnings.
+    """Rows (measure, a, b, difference, sd of the paired differences, sign test p, stands out, why) and
+    warnings.
 
     ``run_a`` and ``run_b`` are complete run directories (or their loaded results) of the same population
-    size and days; ``replicates`` further seeds are run for both to estimate the spread of the differences.
+    size and days; ``replicates`` further seeds are run for both. ``stands_out`` is True or False by the sign
+    test (p < ALPHA), or None when there are too few pairs to tell (``why`` says so).
     """
     a, b = _loaded(run_a), _loaded(run_b)
     ma, mb = a.manifest, b.manifest
@@ -50,14 +71,24 @@ def compare_runs(run_a: str | Path | Result, run_b: str | Path | Result, *,
     for k in range(replicates):
         for key, diff in _paired(ma, mb, ma["seed"] + 1 + k).items():
             spread.setdefault(key, []).append(diff)
+    if 0 < replicates < MIN_PAIRS - 1:
+        warnings.append(f"{replicates + 1} pairs of runs cannot show any difference standing out: a sign test at "
+                        f"{ALPHA:.0%} needs at least {MIN_PAIRS} (--replicates {MIN_PAIRS - 1} or more)")
     rows = []
     for key in sorted(set(sa) | set(sb)):
         va, vb = sa.get(key, 0), sb.get(key, 0)
-        diffs = spread.get(key, [])
-        sd = float(np.std(diffs, ddof=1)) if len(diffs) >= 2 else None
-        mean = float(np.mean([vb - va, *diffs]))
-        stands_out = None if sd is None else abs(mean) > 2 * sd
-        rows.append({"measure": key, "a": va, "b": vb, "difference": vb - va, "sd": sd, "stands_out": stands_out})
+        pairs = [vb - va, *spread.get(key, [])] if replicates else []
+        sd = float(np.std(pairs, ddof=1)) if len(pairs) >= 2 else None
+        p = sign_test(pairs) if pairs else None
+        if not pairs:
+            stands_out, why = None, "one pair: run with --replicates to test the difference"
+        elif len(pairs) < MIN_PAIRS:
+            stands_out, why = None, f"cannot tell: {len(pairs)} pairs, a sign test needs {MIN_PAIRS}"
+        else:
+            stands_out = p < ALPHA
+            why = f"sign test over {len(pairs)} pairs, p = {p:.3g}"
+        rows.append({"measure": key, "a": va, "b": vb, "difference": vb - va, "sd": sd, "p": p,
+                     "stands_out": stands_out, "why": why})
     return rows, warnings
 
 

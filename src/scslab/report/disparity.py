@@ -5,9 +5,10 @@ rest of the population: ``ratio = (a / n_g) / (b / n_rest)``. Two intervals say 
 
 * **within the run** (always): the usual 95 % interval for a ratio of two Poisson counts,
   ``exp(log ratio +- 1.96 sqrt(1/a + 1/b))``;
-* **across seeds** (with replicates): the 2.5th-97.5th percentile of the ratio over the run and its
-  replicates (the same scenario, population and days under further seeds), which also carries the
-  variation of the population itself.
+* **across seeds** (with replicates): the lowest and highest ratio over the run and its replicates (the
+  same scenario, population and days under further seeds), which also carries the variation of the
+  population itself. With a handful of seeds this range is all the runs can show; it is not a percentile
+  interval.
 
 Measures: false attributions over the whole run (``false:*``, events), and people on a blacklist on the last
 day (``listed:*`` of the black lists, people). A ratio above 1 means the group fares worse than everybody else.
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
 __all__ = ["measures", "disparity_rows", "group_sizes"]
 
@@ -49,7 +49,7 @@ def _ratio(a: int, n_g: int, b: int, n_rest: int) -> float:
 
 def disparity_rows(metrics, replicates=(), black_lists=None) -> list[dict]:
     """One row per (measure, group) with ``rate`` (per 100,000 people), ``ratio`` against the rest,
-    ``low``/``high`` (within-run 95 % interval) and ``seed_low``/``seed_high`` (across seeds; None without
+    ``low``/``high`` (within-run 95 % interval) and ``seed_low``/``seed_high`` (lowest and highest over the seeds; None without
     replicates). ``replicates`` are the metrics tables of the same scenario under other seeds;
     ``black_lists`` names the lists that count as blacklists (default: every list)."""
     groups = sorted(g for g in metrics["group"].unique() if g.startswith(("group:", "region:")))
@@ -75,7 +75,7 @@ def disparity_rows(metrics, replicates=(), black_lists=None) -> list[dict]:
                                  s.get("all", 0) - s.get(g, 0)) for c, s in per_run]
                 finite = [r for r in ratios if math.isfinite(r)]
                 if finite:
-                    seed_low, seed_high = (float(x) for x in np.percentile(finite, [2.5, 97.5]))
+                    seed_low, seed_high = float(min(finite)), float(max(finite))
             rows.append({"measure": measure, "group": g, "count": a, "people": n_g,
                          "rate": 1e5 * a / n_g if n_g else math.nan, "ratio": ratio, "low": low, "high": high,
                          "seed_low": seed_low, "seed_high": seed_high, "seeds": len(runs)})

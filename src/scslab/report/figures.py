@@ -73,15 +73,16 @@ def consequences(metrics, manifest):
 
 
 def chilling(metrics, manifest):
-    """Acts per day by behaviour, against the rate the scenario gives before any deterrence."""
-    s = manifest["scenario"]
-    classes = s["population"]["classes"]
+    """Acts per day by behaviour, against the acts the same population would do with nobody deterred
+    (``expected.undeterred_acts``: adults at their class's rate; children never act)."""
+    from ..expected import undeterred_baseline
+
+    baseline = undeterred_baseline(manifest["scenario"])
     w = _wide(metrics, "acts:")
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    for name, b in s["behaviours"].items():
-        baseline = manifest["population"] * sum(classes[c] * r for c, r in b["rate"].items())
-        if f"acts:{name}" in w and baseline > 0:
-            ax.plot(w.index, w[f"acts:{name}"] / baseline, label=name)
+    for name, expected in baseline.items():
+        if f"acts:{name}" in w and expected > 0:
+            ax.plot(w.index, w[f"acts:{name}"] / expected, label=name)
     ax.axhline(1.0, color="grey", lw=0.8, ls="--")
     ax.set(xlabel="day", ylabel="acts / pre-scheme baseline", title="Behaviour under watch (chilling effect)")
     ax.legend(fontsize=7, ncol=2)

@@ -5,6 +5,11 @@ confidence half-widths from SALib's bootstrap), a ``morris`` design gives Morris
 its confidence half-width, ``sigma``). An outcome is a catalogue column (``innocent_listed_blacklist``,
 ``network_penalties``) or its metric name (``innocent_listed:blacklist``). Replicates of a design point are
 averaged first, so every point needs at least one finished run.
+
+Small designs give indices that mean nothing (a first-order index above the total, intervals wider than the
+index): below MIN_SOBOL_SAMPLES base samples or MIN_MORRIS_TRAJECTORIES trajectories the table's ``note``
+says so on every row, and ``table.attrs["warnings"]`` says why. An outcome that never varies has no
+variance to share out: its indices are NaN, noted "undefined".
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from .spec import problem
 __all__ = ["sensitivity", "plot_sensitivity", "METHODS"]
 
 METHODS = {"sobol": "sobol", "morris": "morris"}
+MIN_SOBOL_SAMPLES = 64      # Saltelli base samples below which Sobol indices are unreliable (SALib's bootstrap too)
+MIN_MORRIS_TRAJECTORIES = 10  # Morris trajectories below which mu* and sigma are unreliable
 
 
 def _outcome_matrix(sweep: SweepDir, outcomes: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -47,8 +54,11 @@ def sensitivity(path: str | Path, outcomes: list[str], *, seed: int = 0) -> pd.D
     """Sensitivity indices of ``outcomes`` in the sweep at ``path``: one row per (outcome, parameter).
 
     Columns for Sobol: ``S1, S1_conf, ST, ST_conf``; for Morris: ``mu_star, mu_star_conf, sigma``. Confidence
-    values are 95 % half-widths.
+    values are 95 % half-widths. ``note`` is empty, or says why a row's indices cannot be trusted
+    ("undefined", "unreliable", "inconsistent"); ``table.attrs["warnings"]`` lists the design's problems.
     """
+    import warnings
+
     from SALib.analyze import morris, sobol
 
     sweep = open_sweep(path)
@@ -62,22 +72,46 @@ def sensitivity(path: str | Path, outcomes: list[str], *, seed: int = 0) -> pd.D
     prob = problem(sweep.spec)
     X = np.array([[float(np.log(p[n])) if sweep.spec.params[n].log else float(p[n]) for n in prob["names"]]
                   for p in sweep.record["points"]])
+    samples = sweep.spec.design.samples
+    least = MIN_SOBOL_SAMPLES if kind == "sobol" else MIN_MORRIS_TRAJECTORIES
+    unit = "base samples" if kind == "sobol" else "trajectories"
+    small = samples < least
+    design_warnings = [f"the design has {samples} {unit}; {kind} indices need at least {least} to mean anything: "
+                       f"treat every row as unreliable and run a larger sweep"] if small else []
     rows = []
     for j, col in enumerate(columns):
         y = Y[:, j]
-        if kind == "sobol":
-            res = sobol.analyze(prob, y, calc_second_order=sweep.spec.design.second_order, seed=seed,
-                                print_to_console=False)
-            for i, name in enumerate(prob["names"]):
-                rows.append({"outcome": col, "parameter": name, "S1": res["S1"][i], "S1_conf": res["S1_conf"][i],
-                             "ST": res["ST"][i], "ST_conf": res["ST_conf"][i]})
-        else:
-            res = morris.analyze(prob, X, y, num_levels=sweep.spec.design.levels, seed=seed,
-                                 print_to_console=False)
-            for i, name in enumerate(prob["names"]):
-                rows.append({"outcome": col, "parameter": name, "mu_star": res["mu_star"][i],
-                             "mu_star_conf": res["mu_star_conf"][i], "sigma": res["sigma"][i]})
-    return pd.DataFrame(rows)
+        if np.ptp(y) == 0:  # no variance to share out between the parameters
+            design_warnings.append(f"{col} is the same ({y[0]:g}) at every design point: its indices are undefined")
+            for name in prob["names"]:
+                blank = ({"S1": np.nan, "S1_conf": np.nan, "ST": np.nan, "ST_conf": np.nan} if kind == "sobol"
+                         else {"mu_star": np.nan, "mu_star_conf": np.nan, "sigma": np.nan})
+                rows.append({"outcome": col, "parameter": name, **blank,
+                             "note": "undefined: the outcome never varies"})
+            continue
+        with warnings.catch_warnings(), np.errstate(all="ignore"):  # SALib divides by small variances
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if kind == "sobol":
+                res = sobol.analyze(prob, y, calc_second_order=sweep.spec.design.second_order, seed=seed,
+                                    print_to_console=False)
+            else:
+                res = morris.analyze(prob, X, y, num_levels=sweep.spec.design.levels, seed=seed,
+                                     print_to_console=False)
+        for i, name in enumerate(prob["names"]):
+            if kind == "sobol":
+                row = {"S1": res["S1"][i], "S1_conf": res["S1_conf"][i], "ST": res["ST"][i],
+                       "ST_conf": res["ST_conf"][i]}
+                odd = row["S1"] > row["ST"] + row["ST_conf"] or row["S1"] > 1 or row["ST"] < 0
+            else:
+                row = {"mu_star": res["mu_star"][i], "mu_star_conf": res["mu_star_conf"][i],
+                       "sigma": res["sigma"][i]}
+                odd = False
+            note = (f"unreliable: {samples} {unit} (at least {least} needed)" if small
+                    else "inconsistent: S1 above ST or outside [0, 1]; run a larger sweep" if odd else "")
+            rows.append({"outcome": col, "parameter": name, **row, "note": note})
+    table = pd.DataFrame(rows)
+    table.attrs["warnings"] = design_warnings
+    return table
 
 
 def plot_sensitivity(table: pd.DataFrame, out: str | Path) -> list[Path]:
