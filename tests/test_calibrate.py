@@ -14,7 +14,7 @@ from scslab.scenarios.load import unmarked_numbers
 
 pytest.importorskip("optuna")
 
-DOCUMENTED = {"2017-12-31": 9.36e6, "2018-12-31": 17.46e6}  # facts.md 9(a) #2: flights blocked, cumulative
+DOCUMENTED = {"2017-12-31": 9.36e6, "2018-12-31": 17.46e6}  # [spc-counts-2017-12], [spc-counts-2018-12]: flights blocked, cumulative
 
 
 def small() -> dict:

@@ -1,7 +1,7 @@
 """bench-v1 in plain vectorised NumPy: what a careful scientist would write without scslab.
 
 One array per state field, one ``Generator.random(N, float32)`` per behaviour per day (against rate x
-detection: the peer reports detected acts only), and the rules of ``shared/reference/bench-v1.md`` as array
+detection: the peer reports detected acts only), and the rules of ``docs/bench-v1.md`` as array
 expressions in the documented order. Friends are 4 random perfect
 matchings, like scslab's, so ties are symmetric. It returns the same daily metrics as scslab's metric table,
 under the same names, for the agreement test (``benchmarks/peers/agree.py``).

@@ -22,7 +22,7 @@ A calibration file is TOML::
     kind = "cumulative"                             # cumulative (sum of daily values) or level (that day's)
     date = 2017-12-31
     value = 9.36e6
-    source = "facts.md 9(a) #2"
+    source = "Business Standard 2018-01-14 [spc-counts-2017-12]"
 
 Simulated figures are scaled to the record: each agent weighs ``represents / population`` people. A path may
 point into a timeline entry's changes: ``timeline.0.set.consequences.flight_ban.attempts_per_day``.
