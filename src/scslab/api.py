@@ -48,13 +48,32 @@ class Result:
         return self._cache["stories"]
 
     def series(self, metric: str, group: str = "all"):
-        """The daily values of one metric for one group, indexed by day."""
+        """The daily values of one metric for one group, indexed by day.
+
+        An unknown ``metric`` or ``group`` is a KeyError that suggests the nearest names (all of them are in
+        ``result.metrics["metric"].unique()`` and ``result.metrics["group"].unique()``)."""
         m = self.metrics
         sel = m[(m["metric"] == metric) & (m["group"] == group)]
         if sel.empty:
-            known = sorted(set(m["metric"]))
-            raise KeyError(f"no metric {metric!r} for group {group!r}; metrics: {', '.join(known)}")
+            raise KeyError(self._unknown(metric, group))
         return sel.set_index("day")["value"]
+
+    def _unknown(self, metric: str, group: str) -> str:
+        """Why ``series(metric, group)`` found nothing, with the nearest names instead of all of them."""
+        import difflib
+
+        m = self.metrics
+        metrics = sorted(set(m["metric"]))
+        if metric not in metrics:
+            what, name, known, column = "metric", metric, metrics, "metric"
+        else:
+            what, name, known, column = "group", group, sorted(set(m.loc[m["metric"] == metric, "group"])), "group"
+        near = difflib.get_close_matches(str(name), known, n=4, cutoff=0.6)
+        hint = f"none is close among the {len(known)} {what}s."
+        if near:
+            hint = f"did you mean {near[0]!r}?" + (f" Also near: {', '.join(map(repr, near[1:]))}." if near[1:] else "")
+        where = "" if what == "metric" else f" for metric {metric!r}"
+        return f"no {what} {name!r}{where}; {hint} All of them: result.metrics[{column!r}].unique()"
 
     def final(self, metric: str, group: str = "all") -> int:
         """Value of ``metric`` for ``group`` on the last day."""
@@ -84,10 +103,48 @@ class Result:
         return out
 
     def save(self, out: str | Path, *, force: bool = False) -> Path:
-        """Write the run directory ``out`` (atomically; refuses to overwrite unless ``force``)."""
+        """Write the run directory ``out`` (atomically) and return its path, also kept as ``path``.
+
+        An existing folder is refused unless ``force=True``, and even then replaced only when it is a
+        scslab run directory or empty (a RunDirError says why, in the API's words)."""
+        from .errors import CapacityError, RunDirError
         from .output.rundir import write_run
 
-        return write_run(out, self.metrics_table, self.stories_table, self.manifest, force=force)
+        try:
+            self.path = write_run(out, self.metrics_table, self.stories_table, self.manifest, force=force)
+        except RunDirError as exc:
+            raise RunDirError(self._api_wording(str(exc))) from None
+        except CapacityError as exc:  # not enough disk
+            raise CapacityError(self._api_wording(str(exc)), needed_bytes=exc.needed_bytes,
+                                available_bytes=exc.available_bytes) from None
+        return self.path
+
+    @staticmethod
+    def _api_wording(message: str) -> str:
+        """A run directory's refusal, worded for ``save(out, force=True)`` instead of the command line's
+        ``--out`` and ``--force``."""
+        return message.replace("--force", "force=True").replace("another --out", "another out").replace("--out", "out")
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        agents = f"{m.get('population', 0):,} agents"
+        entities = m.get("entities") or {}
+        if entities:
+            agents = agents.replace("agents", "persons") + "".join(
+                f" + {e.get('population', 0):,} {name}" for name, e in entities.items())
+        where = f"saved in {str(self.path)!r}" if self.path is not None else "in memory (save(path) writes it)"
+        return (f"<scslab.Result {m.get('name', '?')}: {agents} x {m.get('days', '?')} days, "
+                f"seed {m.get('seed', '?')}, {m.get('engine', '?')} engine, {m.get('route', '?')} route; {where}>")
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the repr's facts and the final-day summary as a small table."""
+        import html
+
+        rows = "".join(f"<tr><td style='text-align:left'>{html.escape(k)}</td><td>{v:,}</td></tr>"
+                       for k, v in self.summary().items())
+        return (f"<div class='scslab-result'><p>{html.escape(repr(self)[1:-1])}</p>"
+                f"<table><thead><tr><th style='text-align:left'>final day</th><th>value</th></tr></thead>"
+                f"<tbody>{rows}</tbody></table></div>")
 
     @classmethod
     def load(cls, path: str | Path) -> "Result":
@@ -105,9 +162,34 @@ def _check_args(engine: str, backend: str, **values: int | None) -> None:
     if backend not in BACKENDS:
         raise BackendError(f"backend {backend!r} is not available in this version; allowed: {', '.join(BACKENDS)}")
     for name, value in values.items():
-        low = 0 if name == "seed" else 1
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
-            raise ScenarioError([(name, value, f"must be an integer >= {low}")])
+        problem = arg_problem(name, value)
+        if problem is not None:
+            raise ScenarioError([(name, value, problem)])
+
+
+def arg_limits(name: str) -> tuple[int, int | None]:
+    """The allowed range ``(low, high)`` of a run-level number (``high`` None: no upper bound); population,
+    days and seed take theirs from the scenario schema, so every way of giving them is held to one range."""
+    from .scenarios.schema import Population, Run
+
+    field = {"population": Population.model_fields["size"], "days": Run.model_fields["days"],
+             "seed": Run.model_fields["seed"], "checkpoint_every": Run.model_fields["days"]}.get(name)
+    if field is None:
+        return (0 if name == "seed" else 1), None
+    low = next(m.ge for m in field.metadata if getattr(m, "ge", None) is not None)
+    high = next(m.le for m in field.metadata if getattr(m, "le", None) is not None)
+    return low, high
+
+
+def arg_problem(name: str, value: object) -> str | None:
+    """What is wrong with ``value`` for the run-level number ``name`` (None: nothing), one wording for every
+    bad value: ``must be an integer from 1 to 2,000,000,000``."""
+    if value is None:
+        return None
+    low, high = arg_limits(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        return f"must be an integer from {low:,} to {high:,}" if high is not None else f"must be an integer >= {low}"
+    return None
 
 
 def _resolve(scenario, population, days, seed, overrides) -> Scenario:
@@ -153,7 +235,8 @@ def _manifest(s: Scenario, plan, engine: str, backend: str, threads: int | None,
         "engine": engine,
         "route": "windowed" if route == "windowed" else "days",
         "backend": backend,
-        "threads": threads or numba.get_num_threads(),
+        # the threads the engine uses: a request above numba's pool (the cores) runs on the pool
+        "threads": min(threads, numba.config.NUMBA_NUM_THREADS) if threads else numba.get_num_threads(),
         "chunk": chunk,
         "bytes_per_agent": bytes_per_agent(plan),
         "memory_estimate_bytes": estimate_bytes(plan, engine=route),
@@ -181,7 +264,8 @@ def _result(plan, raw, manifest: dict, elapsed: float) -> Result:
         metrics.append(prefixed(metrics_table(sub_plan, counts, r.coverage, r.score_hist), name))
         stories.append(stories_table(sub, r.stories, r.story_ids, r.story_scores, population=name))
         entities[name] = {"population": sub.size, "seed": sub.seed, "story_agents": [int(a) for a in r.story_ids],
-                          "story_roles": _story_roles(sub, r), "story_links": _story_links(plan, name, r.story_ids)}
+                          "story_roles": _story_roles(sub, r, plan.scenario.entities[name].kind),
+                          "story_links": _story_links(plan, name, r.story_ids)}
     joint = agency_table(counted)
     if joint is not None:
         metrics.append(joint)
@@ -198,12 +282,14 @@ def _result(plan, raw, manifest: dict, elapsed: float) -> Result:
     return Result(metrics_t, stories_t, manifest)
 
 
-def _story_roles(plan, raw) -> dict[str, str]:
-    """The role of each sampled agent (``sampled`` for the places filled in hash order). Roles depend only on
-    traits and fixed flags, so the finished columns give the same picks as the first day's."""
+def _story_roles(plan, raw, noun: str = "citizen") -> dict[str, str]:
+    """The role of each sampled agent (``sampled`` for the places filled in hash order); ``noun`` names what
+    the agents are ("model firm"). Roles depend only on traits and fixed flags, so the finished columns give
+    the same picks as the first day's."""
     from .engine.stories import pick_story_agents
 
-    picked = dict(pick_story_agents(plan, raw.columns.traits, raw.columns.flags, plan.scenario.run.story_agents))
+    picked = dict(pick_story_agents(plan, raw.columns.traits, raw.columns.flags, plan.scenario.run.story_agents,
+                                    noun=noun))
     return {str(a): picked.get(int(a), "sampled") for a in raw.story_ids}
 
 

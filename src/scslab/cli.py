@@ -2,97 +2,48 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .cli_common import aborted, console, day_callback, emit, err, fail, progress_bar, say, warn_scenario
 from .engine import DEFAULT_ENGINE, ENGINES
-from .errors import BackendError, CapacityError, RunDirError, RunInterrupted, ScenarioWarning, ScslabError
+from .errors import BackendError, ScenarioWarning, ScslabError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="scslab: simulate social credit systems over synthetic populations (synthetic only: "
                        "no real records, no face recognition, no identification).")
-# no markup: every string printed is text (a path or a name such as 'mk[/b]' is shown as it is); styles are
-# given as Text parts (see say)
-console = Console(markup=False, highlight=False)
-err = Console(stderr=True, markup=False, highlight=False)
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"scslab {__version__}")
+        raise typer.Exit()
 
 
-def say(to: Console, label: str, style: str, message: object = "") -> None:
-    """Print ``label`` in ``style``, then ``message`` as plain text."""
-    to.print(Text.assemble((label, style), " " if message != "" else "", str(message)), soft_wrap=True)
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print scslab's version and exit.")) -> None:
+    pass
 
 
-def _fail(exc: ScslabError) -> None:
-    """Print a scslab error and exit: 130 interrupted (resumable), 3 not enough memory or disk, 2 otherwise."""
-    if isinstance(exc, RunInterrupted):
-        say(err, "stopped:", "bold yellow", exc)
-        raise typer.Exit(code=130)
-    say(err, "error:", "bold red", exc)
-    raise typer.Exit(code=3 if isinstance(exc, CapacityError) else 2)
+presets_app = typer.Typer(rich_markup_mode=None, help="List the bundled presets with a one-line description; "
+                                                      "`scslab presets show NAME` prints one as TOML.")
+app.add_typer(presets_app, name="presets")
 
 
-def _emit(text: str, out: Optional[Path]) -> None:
-    """Print ``text``, or write it to ``out`` and say so."""
-    if out is None:
-        typer.echo(text, nl=False)
+@presets_app.callback(invoke_without_command=True)
+def presets(ctx: typer.Context) -> None:
+    """List the bundled presets with a one-line description; `scslab presets show NAME` prints one as TOML."""
+    if ctx.invoked_subcommand is not None:
         return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        _fail(RunDirError(f"cannot write {str(out)!r}: {exc.strerror or exc}"))
-    say(console, "wrote", "green", out)
-
-
-def _warnings(s) -> None:
-    """Print what the scenario allows but probably does not mean."""
-    from .scenarios.checks import scenario_warnings
-
-    for text in scenario_warnings(s):
-        say(err, "warning:", "bold yellow", text)
-
-
-def _aborted(out: Optional[Path]) -> None:
-    """A Ctrl-C that ended a command at once (while starting, or a second Ctrl-C): say what is left, exit 130."""
-    from .output.checkpoint import list_checkpoints
-
-    left = out is not None and out.is_dir() and list_checkpoints(out)
-    say(err, "stopped:", "bold yellow", f"aborted; resume from the last checkpoint with: scslab resume {out}"
-        if left else "aborted before any checkpoint; nothing to resume")
-    raise typer.Exit(code=130)
-
-
-def _progress_bar(quiet: bool):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("days  {task.fields[rate]}"), TimeRemainingColumn(), console=err, disable=quiet,
-                    transient=False)
-
-
-def _day_callback(bar, task, n: int, first_day: int = 0):
-    t0 = time.perf_counter()
-
-    def progress(day: int) -> None:
-        elapsed = time.perf_counter() - t0
-        bar.update(task, completed=day + 1,
-                   rate=f"{(day + 1 - first_day) * n / max(elapsed, 1e-9):.3g} agent-days/s")
-
-    return progress
-
-
-@app.command()
-def presets() -> None:
-    """List the bundled presets with a one-line description."""
     from .scenarios import load_scenario, preset_names
 
-    table = Table(title="scslab presets")
+    table = Table(title="scslab presets (scslab presets show NAME > my.toml starts a scheme of your own)")
     table.add_column("preset", style="bold", no_wrap=True)
     table.add_column("kind")
     table.add_column("agents", justify="right")
@@ -101,9 +52,28 @@ def presets() -> None:
         try:
             s = load_scenario(name)
         except ScslabError as exc:
-            _fail(exc)
+            fail(exc)
         table.add_row(name, s.meta.kind, f"{s.population.size:,}", s.meta.description)
     console.print(table)
+
+
+@presets_app.command("show")
+def presets_show(
+    name: str = typer.Argument(..., help="A preset name (see `scslab presets`); press_2018 works as press-2018."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the TOML here instead of stdout."),
+) -> None:
+    """Print a preset's scenario file as it ships (comments and provenance marks included).
+
+    Start a scheme of your own from it: `scslab presets show press-2018 > my-scheme.toml`, edit, then
+    `scslab validate my-scheme.toml`. The file loads and validates as it is.
+    """
+    from .scenarios.load import preset_path
+
+    try:
+        text = preset_path(name).read_text(encoding="utf-8")
+    except ScslabError as exc:
+        fail(exc)
+    emit(text, out)
 
 
 @app.command()
@@ -114,13 +84,19 @@ def validate(file: Path = typer.Argument(..., help="Scenario TOML file (or prese
     try:
         s = load_scenario(str(file) if not file.exists() else file)
     except ScslabError as exc:
-        _fail(exc)
-    _warnings(s)
+        fail(exc)
+    warn_scenario(s)
     documented = sum(1 for v in s.provenance.values() if v.startswith("documented"))
-    say(console, "ok", "green", f"{file}: {s.meta.name} ({s.meta.kind}), {len(s.behaviours)} behaviours, "
-                                f"{len(s.channels)} channels, {len(s.lists)} lists, {len(s.consequences)} consequences, "
-                                f"{len(s.timeline)} timeline changes; provenance: {documented} documented, "
-                                f"{len(s.provenance) - documented} assumed")
+    counts = ", ".join(_count(len(items), noun) for items, noun in (
+        (s.behaviours, "behaviour"), (s.channels, "channel"), (s.lists, "list"), (s.consequences, "consequence"),
+        (s.timeline, "timeline change")))
+    say(console, "ok", "green", f"{file}: {s.meta.name} ({s.meta.kind}), {counts}; provenance: {documented} "
+                                f"documented, {len(s.provenance) - documented} assumed")
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 list``, ``2 lists``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @app.command()
@@ -140,8 +116,8 @@ def odd(
     try:
         text = odd_markdown(load_scenario(scenario, set_ or None))
     except ScslabError as exc:
-        _fail(exc)
-    _emit(text, out)
+        fail(exc)
+    emit(text, out)
 
 
 @app.command()
@@ -159,7 +135,7 @@ def schema(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write t
 
     text = json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema", **Scenario.model_json_schema()},
                       indent=2)
-    _emit(text + "\n", out)
+    emit(text + "\n", out)
 
 
 @app.command()
@@ -195,21 +171,75 @@ def run(
         from . import runs
         from .scenarios import load_scenario
 
+        # every option is checked before anything is drawn: the bar appears once the run really starts
+        _check_options(population=population, days=days, seed=seed, threads=threads,
+                       checkpoint_every=checkpoint_every, engine=engine)
         s = load_scenario(scenario, set_ or None)
         n = population if population is not None else s.population.size
         d = days if days is not None else s.run.days
-        _warnings(s.model_copy(update={"run": s.run.model_copy(update={"days": d})}))
-        with _progress_bar(quiet) as bar, warnings.catch_warnings():
+        warn_scenario(s.model_copy(update={"run": s.run.model_copy(update={"days": d})}))
+        bar = progress_bar(quiet)
+        progress = _Started(bar, f"{s.meta.name} x {n:,} agents", d, n)
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", ScenarioWarning)  # printed above, as text
-            task = bar.add_task(f"{s.meta.name} x {n:,} agents", total=d, rate="compiling...")
-            result = runs.run(s, out, population=population, days=days, seed=seed, threads=threads,
-                              checkpoint_every=checkpoint_every, force=force, engine=engine,
-                              progress=_day_callback(bar, task, n))
+            try:
+                result = runs.run(s, out, population=population, days=days, seed=seed, threads=threads,
+                                  checkpoint_every=checkpoint_every, force=force, engine=engine,
+                                  progress=progress, on_start=progress.start)
+            finally:
+                progress.stop()
     except ScslabError as exc:
-        _fail(exc)
+        fail(exc)
     except KeyboardInterrupt:
-        _aborted(out)
+        aborted(out)
     _print_summary(result, result.path)
+
+
+def _check_options(*, engine: str | None = None, **values: int | None) -> None:
+    """Refuse a bad option value, named as the option (``invalid option --population: ...``)."""
+    from .api import arg_problem
+    from .errors import OptionError
+
+    if engine is not None and engine not in ENGINES:
+        raise OptionError("--engine", engine, f"unknown engine; allowed: {', '.join(ENGINES)}")
+    for name, value in values.items():
+        option = "--" + name.replace("_", "-")
+        problem = arg_problem(name, value)
+        if problem is not None:
+            raise OptionError(option, value, problem)
+        if name == "threads" and value is not None:
+            import numba
+
+            cores = numba.config.NUMBA_NUM_THREADS
+            if value > cores:
+                raise OptionError(option, value, f"must be an integer from 1 to {cores} (the CPU threads of this "
+                                                 "machine; more would not run)")
+
+
+class _Started:
+    """The progress of a run, drawn once the run starts (``on_start(plan, route)``: all its checks passed),
+    saying whether the engine compiles first; then called with each finished day."""
+
+    def __init__(self, bar, description: str, days: int, n: int, completed: int = 0, first_day: int = 0):
+        self.bar, self.description, self.days, self.n = bar, description, days, n
+        self.completed, self.first_day = completed, first_day
+        self.day = None
+
+    def start(self, plan, route: str) -> None:
+        from .engine.jitstatus import compile_note, will_compile
+
+        note = compile_note(route) if will_compile(route) else "starting..."
+        self.bar.start()
+        task = self.bar.add_task(self.description, total=self.days, completed=self.completed, rate=note)
+        self.day = day_callback(self.bar, task, self.n, self.first_day)
+
+    def __call__(self, day: int) -> None:
+        if self.day is not None:
+            self.day(day)
+
+    def stop(self) -> None:
+        if self.day is not None:  # drawn: finish it (a bar never drawn prints nothing)
+            self.bar.stop()
 
 
 @app.command()
@@ -224,177 +254,25 @@ def resume(
     from .output.rundir import read_manifest
 
     try:
+        _check_options(threads=threads)
         manifest = read_manifest(run_dir)
         first = latest_pass(run_dir)
         n, d = manifest.get("population", 0), manifest.get("days", 0)
-        with _progress_bar(quiet) as bar:
-            task = bar.add_task(f"resuming {manifest.get('name', run_dir)} x {n:,} agents", total=d,
-                                completed=max(first - 1, 0), rate="loading...")
+        progress = _Started(progress_bar(quiet), f"resuming {manifest.get('name', run_dir)} x {n:,} agents", d, n,
+                            completed=max(first - 1, 0), first_day=first)
+        try:
             with warnings.catch_warnings(record=True) as caught:  # an unreadable checkpoint, skipped
                 warnings.simplefilter("always", RuntimeWarning)
-                result = runs.resume(run_dir, threads=threads, progress=_day_callback(bar, task, n, first))
+                result = runs.resume(run_dir, threads=threads, progress=progress, on_start=progress.start)
+        finally:
+            progress.stop()
         for w in caught:
             say(err, "warning:", "bold yellow", w.message)
     except ScslabError as exc:
-        _fail(exc)
+        fail(exc)
     except KeyboardInterrupt:
-        _aborted(run_dir)
+        aborted(run_dir)
     _print_summary(result, run_dir)
-
-
-@app.command()
-def report(
-    run_dir: Path = typer.Argument(..., help="A complete run directory."),
-    replicates: int = typer.Option(0, "--replicates", "-r", min=0, max=100,
-                                   help="Run the scenario again with this many further seeds for the disparity "
-                                        "intervals across seeds."),
-) -> None:
-    """Write RUN_DIR/report.html (self-contained, opens offline) and the figures as PNG and SVG.
-
-    Needs matplotlib (`pip install 'scslab[report]'`).
-    """
-    try:
-        from .report import write_report
-    except ImportError as exc:
-        _fail(BackendError(f"the report needs matplotlib: pip install 'scslab[report]' ({exc})"))
-    try:
-        if replicates:
-            from rich.progress import Progress
-
-            with Progress(console=err) as bar:
-                task = bar.add_task("replicate seeds", total=replicates)
-                path = write_report(run_dir, replicates=replicates,
-                                    progress=lambda done, total: bar.update(task, completed=done))
-        else:
-            path = write_report(run_dir)
-    except ScslabError as exc:
-        _fail(exc)
-    say(console, "wrote", "green", f"{path} and {path.parent / 'figures'}/")
-
-
-@app.command()
-def compare(
-    run_a: Path = typer.Argument(..., help="The run with policy A (the baseline)."),
-    run_b: Path = typer.Argument(..., help="The run with policy B, same population, days and seed."),
-    replicates: int = typer.Option(0, "--replicates", "-r", min=0, max=100,
-                                   help="Run both again with this many further seeds to judge the differences."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the difference figure (PNG, SVG)."),
-) -> None:
-    """Compare two policies run on the same population: a table of differences and a figure over time.
-
-    With the same seed both runs share their random numbers, so differences are the policy's. With
-    --replicates R, both are run again under R further seeds, and a difference stands out when a two-sided
-    sign test over the R + 1 paired differences gives p < 0.05; that needs R >= 5 (with fewer pairs the
-    table says it cannot tell).
-    """
-    try:
-        from .report.compare import compare_runs, difference_figure
-    except ImportError as exc:
-        _fail(BackendError(f"compare needs matplotlib: pip install 'scslab[report]' ({exc})"))
-    from .api import Result
-
-    try:
-        a, b = Result.load(run_a), Result.load(run_b)  # read once, for the table and the figure
-        rows, warnings = compare_runs(a, b, replicates=replicates)
-    except ScslabError as exc:
-        _fail(exc)
-    for w in warnings:
-        say(err, "warning:", "bold yellow", w)
-    table = Table(title=f"B = {run_b} against A = {run_a}")
-    for col in ("measure", "A", "B", "B - A", "sd of B - A", "sign test p", "stands out"):
-        table.add_column(col, justify="left" if col == "measure" else "right")
-    for r in rows:
-        table.add_row(r["measure"], f"{r['a']:,}", f"{r['b']:,}", f"{r['difference']:+,}",
-                      "-" if r["sd"] is None else f"{r['sd']:.1f}", "-" if r["p"] is None else f"{r['p']:.3g}",
-                      "-" if not replicates else "cannot tell" if r["stands_out"] is None
-                      else ("yes" if r["stands_out"] else "no"))
-    console.print(table)
-    if replicates:
-        console.print(f"stands out: a two-sided sign test over the paired differences (this pair and "
-                      f"{replicates} replicate pairs) gives p < 0.05; it needs at least 6 pairs. Model "
-                      "estimates on a synthetic population.", soft_wrap=True)
-    folder = out or Path(f"compare-{run_a.name}-vs-{run_b.name}")
-    folder.mkdir(parents=True, exist_ok=True)
-    fig = difference_figure(a, b)
-    for ext in ("png", "svg"):
-        fig.savefig(folder / f"difference.{ext}", dpi=110)
-    say(console, "wrote", "green", f"{folder}/difference.png and .svg")
-
-
-@app.command()
-def story(
-    run_dir: Path = typer.Argument(..., help="A complete run directory."),
-    agent: Optional[int] = typer.Option(None, "--agent", "-a", help="The sampled agent to show (default: list them)."),
-    population: str = typer.Option("persons", "--population", "-p",
-                                   help="Whose stories: persons, or an entity type of the scenario (firms, ...)."),
-) -> None:
-    """Tell a sampled citizen's story: every event with its channel, points, score after and reason.
-
-    Without --agent, list the sampled agents with their number of events and final score.
-    """
-    from rich.table import Table as RichTable
-
-    from .output.rundir import read_run
-
-    try:
-        _, stories, manifest = read_run(run_dir)
-    except ScslabError as exc:
-        _fail(exc)
-    log = stories.to_pandas()
-    entities = manifest.get("entities", {})
-    if population != "persons" and population not in entities:
-        raise typer.BadParameter(f"{population!r} is not a population of this run; allowed: "
-                                 f"{', '.join(['persons', *entities])}", param_hint="--population")
-    if "population" in log:
-        log = log[log["population"] == population]
-    sampled = manifest if population == "persons" else entities[population]  # story_agents, story_roles
-    ids, roles = sampled.get("story_agents", []), sampled.get("story_roles", {})
-    if agent is None:
-        table = RichTable(title=f"sampled citizens of {manifest.get('name', run_dir)} (scslab story --agent ID)")
-        for col, just in (("agent", "right"), ("role", "left"), ("events", "right"), ("tier changes", "right"),
-                          ("final score", "right")):
-            table.add_column(col, justify=just)
-        for a in ids:
-            own = log[log["agent"] == a]
-            final = own["score_after"].dropna()
-            table.add_row(str(a), roles.get(str(a), ""), f"{len(own):,}",
-                          str(int((own["event"] == "tier_change").sum())),
-                          str(int(final.iloc[-1])) if len(final) else "-")
-        console.print(table)
-        return
-    if agent not in ids:
-        raise typer.BadParameter(f"{agent} is not a sampled agent of this run; sampled: "
-                                 f"{', '.join(map(str, ids[:30]))}{' ...' if len(ids) > 30 else ''}",
-                                 param_hint="--agent")
-    own = log[log["agent"] == agent]
-    role = roles.get(str(agent))
-    table = RichTable(title=f"agent {agent}{f' ({role})' if role else ''}: {len(own)} events over "
-                            f"{manifest.get('days')} days")
-    for col in ("day", "event", "channel", "points", "score after", "reason"):
-        table.add_column(col, justify="right" if col in ("day", "points", "score after") else "left")
-    for row in own.itertuples():
-        table.add_row(str(row.day), row.event, row.channel, f"{row.points:+d}" if row.points else "",
-                      "" if row.score_after is None else str(row.score_after), row.reason)
-    console.print(table)
-
-
-@app.command()
-def verify(run_dir: Path = typer.Argument(..., help="A run directory.")) -> None:
-    """Check a run directory: complete, and every output file matching the checksum in its manifest.
-
-    Exit status 0 when it is intact, 1 when a file is missing, truncated or altered or the run is incomplete.
-    """
-    from .output.rundir import verify_run
-
-    try:
-        problems = verify_run(run_dir)
-    except ScslabError as exc:
-        _fail(exc)
-    if problems:
-        for p in problems:
-            say(err, "bad:", "bold red", f"{run_dir}: {p}")
-        raise typer.Exit(code=1)
-    say(console, "ok", "green", f"{run_dir}: complete, checksums match")
 
 
 def _print_summary(result, path: Path) -> None:
@@ -432,21 +310,54 @@ def serve(
     Needs the app extra (`pip install 'scslab[app]'`). Open http://HOST:PORT/ in a browser; Ctrl-C stops.
     Requests whose Host or Origin names another host are refused (403).
     """
-    import importlib.util
-
     from .app.server import HostError, allowed_hosts, serve as run_server
 
     try:
         allowed = allowed_hosts(host, port, allow_host or ())
     except HostError as exc:
-        _fail(exc)
-    missing = [name for name in ("solara", "uvicorn") if importlib.util.find_spec(name) is None]
-    if missing:  # looked up, not imported: Solara reads its settings at import, and run_server sets them first
-        _fail(BackendError(f"the dashboard needs {' and '.join(missing)}: pip install 'scslab[app]'"))
+        fail(exc)
+    from .extras import require
+
+    try:  # looked up, not imported: Solara reads its settings at import, and run_server sets them first
+        require("app", "scslab serve (the dashboard)", ("solara", "uvicorn"), load=False)
+        _port_free(host, port)
+    except ScslabError as exc:
+        fail(exc)
     shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
     err.print(f"scslab dashboard on http://{shown}:{port}/ (Ctrl-C stops)", markup=False, highlight=False)
+    # Solara warns on every page load that its cookie falls back to SameSite=Lax over plain http; on this
+    # server that is what is meant (the page is served from its own host), so the warning says nothing
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
     run_server(host, port, allowed)
 
+
+def _port_free(host: str, port: int) -> None:
+    """A BackendError with a hint when ``host:port`` cannot be listened on (in use, or not this machine's)."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise BackendError(f"cannot listen on --host {host!r}: {exc.strerror or exc}; give an address of this "
+                           "machine (127.0.0.1 for this machine only)") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is no obstacle
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise BackendError(f"port {port} on {host} is in use (another scslab serve, or another "
+                                   f"program); stop it, or choose another port: scslab serve --port "
+                                   f"{port + 1 if port < 65535 else 8765}") from None
+            raise BackendError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --host or "
+                               "--port") from None
+
+
+from .cli_results import register as _register_results  # noqa: E402  (report, compare, story, verify)
+
+_register_results(app)
 
 from .cli_sweep import register as _register_sweep  # noqa: E402  (sweep, sensitivity, calibrate)
 

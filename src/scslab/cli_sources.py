@@ -40,9 +40,9 @@ def register(app: typer.Typer) -> None:
         try:
             entries = table()
         except ScslabError as exc:
-            from .cli import _fail
+            from .cli_common import fail
 
-            _fail(exc)
+            fail(exc)
         if markdown:
             typer.echo(sources_markdown(), nl=False)
             return

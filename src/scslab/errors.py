@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["ScslabError", "ScenarioWarning", "ScenarioError", "SweepError", "CalibrationError", "CapacityError", "BackendError", "RunDirError",
-           "RunInterrupted"]
+__all__ = ["ScslabError", "ScenarioWarning", "ScenarioError", "SweepError", "CalibrationError", "OptionError",
+           "CapacityError", "BackendError", "RunDirError", "RunInterrupted"]
 
 
 class ScslabError(Exception):
@@ -50,6 +50,25 @@ class CalibrationError(SweepError):
     """A calibration (targets) file is invalid or does not fit its scenario."""
 
     what = "calibration file"
+
+
+class OptionError(ScenarioError):
+    """A command-line option (or the argument of the same name) holds a value that is not allowed:
+    ``invalid option --population: must be an integer from 1 to 2,000,000,000 (got -5)``."""
+
+    what = "option"
+
+    def __init__(self, option: str, value: object = None, message: str = ""):
+        self.option = option
+        super().__init__([(option, value, message)])
+
+    def _format(self) -> str:
+        return "\n".join(f"invalid option {path}: {msg}" + ("" if value is None else f" (got {_short(value)})")
+                         for path, value, msg in self.problems)
+
+    def __reduce__(self):  # the constructor's arguments, not the message (errors cross process boundaries)
+        option, value, message = self.problems[0]
+        return type(self), (option, value, message)
 
 
 class CapacityError(ScslabError, MemoryError):

@@ -66,7 +66,8 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path | N
         days: int | None = None, seed: int | None = None, threads: int | None = None,
         overrides: Mapping[str, Any] | list[str] | None = None, engine: str | None = None, backend: str = "cpu",
         chunk: int | None = None, checkpoint_every: int | None = None, force: bool = False,
-        progress: Callable[[int], None] | None = None, interruptible: bool = True):
+        progress: Callable[[int], None] | None = None, interruptible: bool = True,
+        on_start: Callable[[Any, str], None] | None = None):
     """Run a scenario into the run directory ``out`` and return its :class:`~scslab.api.Result`.
 
     ``scenario``, ``population``, ``days``, ``seed``, ``threads``, ``overrides``, ``engine``, ``backend``,
@@ -76,6 +77,8 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path | N
     manifest, or an empty folder, and never one in use); ``interruptible`` turns Ctrl-C and SIGTERM into a
     checkpoint and :class:`~scslab.errors.RunInterrupted` (main thread only). Nothing is created when the
     scenario, the memory or the disk space is refused. The run directory is locked while the run goes on.
+    ``on_start(plan, route)`` is called once every check has passed, just before the engine starts (a
+    progress display is drawn then; ``route`` is ``windowed``, ``lazy`` or ``dense``).
     """
     from .api import _check_args, _manifest, _resolve, _warn
     from .compile import compile_plan
@@ -105,15 +108,21 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path | N
     manifest = _manifest(s, plan, engine, backend, threads, chunk)
     manifest.update(checkpoint_every=checkpoint_every, sessions=[])
     with open_run(out, manifest, force=force, unique=unique) as lock:
+        if on_start is not None:
+            try:
+                on_start(plan, route)
+            except BaseException:
+                shutil.rmtree(lock.path, ignore_errors=True)  # nothing ran: leave nothing behind
+                raise
         return _drive(plan, lock.path, manifest, None, {}, threads, progress, interruptible, fresh=True)
 
 
 def resume(run_dir: str | Path, *, threads: int | None = None, progress: Callable[[int], None] | None = None,
-           interruptible: bool = True):
+           interruptible: bool = True, on_start: Callable[[Any, str], None] | None = None):
     """Finish the incomplete run in ``run_dir`` from its newest checkpoint (or from day 0 without one).
 
     ``threads`` may differ from the first session's (the result does not depend on it); ``progress`` is
-    called with each finished day; ``interruptible`` is as for :func:`run`.
+    called with each finished day; ``interruptible`` and ``on_start`` are as for :func:`run`.
     """
     from .api import _check_args
     from .compile import compile_plan
@@ -138,6 +147,13 @@ def resume(run_dir: str | Path, *, threads: int | None = None, progress: Callabl
                               f"{plan.size:,} agents x {plan.days} days, seed {plan.seed}, its fields "
                               f"{manifest['population']:,} x {manifest['days']}, seed {manifest['seed']}")
         loop, meta = load_latest(path, plan)
+        if on_start is not None:
+            from .engine.windowed import route_of
+            from .engine.windowed.driver import WindowState
+
+            engine = manifest.get("engine", "dense")
+            windowed = route_of(plan, engine) == "windowed" and (loop is None or isinstance(loop, WindowState))
+            on_start(plan, "windowed" if windowed else engine)
         return _drive(plan, path, manifest, loop, meta, threads, progress, interruptible, fresh=False)
 
 

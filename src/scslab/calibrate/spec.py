@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import CalibrationError, ScenarioError
 from ..scenarios.schema import NAME_PATTERN
-from ..scenarios.load import _set_path, assign, lookup
+from ..scenarios.paths import assign, lookup, set_path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -153,7 +153,7 @@ def _fill(data: dict, full: dict, path: str) -> None:
         value = lookup(full, path)
     except KeyError:
         return  # names nothing: reported by _problems
-    _set_path(data, path, value, must_exist=False, where="calibrate")
+    set_path(data, path, value, must_exist=False, where="calibrate")
 
 
 def prepare_base(spec: CalibrationFile, scenario: str | Path) -> dict:

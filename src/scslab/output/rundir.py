@@ -91,8 +91,31 @@ def foreign_entries(folder: Path) -> list[str]:
     return sorted(foreign)
 
 
-def _why_not_replaceable(out: Path) -> str | None:
-    """None when ``out`` may be replaced (an empty folder, or provably a scslab run directory); else why not."""
+def _check_creatable(out: Path) -> None:
+    """Refuse a run directory that cannot be created: its nearest existing parent is a file, or a file
+    system that stores nothing (``/proc``, ``/sys``), or a folder this user may not write in."""
+    probe = out.absolute().parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise RunDirError(f"cannot create run directory {str(out)!r}: {str(probe)!r} is a file, not a folder; "
+                          "choose another --out")
+    try:
+        total = shutil.disk_usage(probe).total
+    except OSError as exc:
+        raise RunDirError(f"cannot create run directory {str(out)!r}: {str(probe)!r} cannot be read "
+                          f"({exc.strerror or exc}); choose another --out") from None
+    if total == 0:
+        raise RunDirError(f"cannot create run directory {str(out)!r}: {str(probe)!r} is on a file system that "
+                          "stores no files (such as /proc or /sys); choose another --out")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise RunDirError(f"cannot create run directory {str(out)!r}: no permission to write in {str(probe)!r}; "
+                          "choose another --out")
+
+
+def _why_not_replaceable(out: Path, *, verify: bool = True) -> str | None:
+    """None when ``out`` may be replaced (an empty folder, or provably a scslab run directory); else why not.
+    Without ``verify`` a complete run's checksums are not read (a cheaper answer, for a refusal's wording)."""
     if not any(out.iterdir()):
         return None
     try:
@@ -103,7 +126,7 @@ def _why_not_replaceable(out: Path) -> str | None:
     if foreign:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
         return f"it holds files scslab did not write ({shown})"
-    if manifest["status"] == "complete":
+    if verify and manifest["status"] == "complete":
         problems = verify_run(out)
         if problems:
             return f"its files do not match its manifest ({'; '.join(problems)})"
@@ -118,11 +141,17 @@ def check_target(out: str | Path, force: bool) -> Path:
     if out.is_symlink():
         out = Path(os.path.realpath(out))
     if not out.exists():
+        _check_creatable(out)
         return out
-    if not force:
-        raise RunDirError(f"run directory {str(out)!r} already exists; choose another --out or pass --force")
     if not out.is_dir():
-        raise RunDirError(f"{str(out)!r} exists and is not a directory; --force only replaces run directories")
+        raise RunDirError(f"{str(out)!r} is a file, not a folder; choose another --out (--force replaces only "
+                          "run directories, never a file)")
+    if not force:
+        why = _why_not_replaceable(out, verify=False)  # the files' checksums are read only when --force asks
+        if why:
+            raise RunDirError(f"{str(out)!r} already exists and is kept: {why}; choose another --out")
+        raise RunDirError(f"run directory {str(out)!r} already exists; choose another --out, or pass --force "
+                          "to replace it")
     why = _why_not_replaceable(out)
     if why:
         raise RunDirError(f"--force refused: {str(out)!r} is kept because {why}. --force only replaces a scslab "

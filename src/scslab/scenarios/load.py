@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import ScenarioError
 from .checks import cross_check
+from .paths import apply_overrides, assign, lookup, parse_override, set_path  # noqa: F401  (re-exported)
 from .schema import Scenario
 
 if sys.version_info >= (3, 11):
@@ -27,8 +28,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["load_scenario", "preset_names", "preset_path", "parse_override", "apply_overrides", "with_changes",
-           "unmarked_numbers", "lookup", "assign"]
+__all__ = ["load_scenario", "preset_names", "preset_path", "find_preset", "near_presets", "parse_override",
+           "apply_overrides", "with_changes", "unmarked_numbers", "lookup", "assign"]
 
 _PRESETS = "scslab.scenarios.presets"
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -40,10 +41,37 @@ def preset_names() -> list[str]:
     return sorted(f.name[:-5] for f in files if f.name.endswith(".toml"))
 
 
+def find_preset(name: str) -> str | None:
+    """The preset ``name`` stands for: its file name (``press-2018``), or its scenario name as written in
+    run directories and outputs (``press_2018``); None when it names no preset."""
+    names = preset_names()
+    if name in names:
+        return name
+    spelled = name.strip().lower().replace("_", "-")
+    return spelled if spelled in names else None
+
+
+def near_presets(name: str) -> list[str]:
+    """The preset names closest to ``name`` (a misspelt one), best first; possibly none."""
+    import difflib
+
+    names = preset_names()
+    spelled = name.strip().lower().replace("_", "-")
+    return difflib.get_close_matches(spelled, names, n=3, cutoff=0.6)
+
+
+def unknown_preset(name: str) -> str:
+    """What to say about ``name``, which is neither a file nor a preset: the nearest preset and the list."""
+    near = near_presets(name)
+    return ((f"did you mean {near[0]!r}? " if near else "") + f"presets: {', '.join(preset_names())} "
+            "(scslab presets lists them)")
+
+
 def preset_path(name: str) -> Path:
-    if name not in preset_names():
-        raise ScenarioError([("preset", name, f"unknown preset; allowed: {', '.join(preset_names())}")])
-    return Path(str(resources.files(_PRESETS).joinpath(f"{name}.toml")))
+    found = find_preset(name)
+    if found is None:
+        raise ScenarioError([("preset", name, f"unknown preset; {unknown_preset(name)}")])
+    return Path(str(resources.files(_PRESETS).joinpath(f"{found}.toml")))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -70,89 +98,6 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError([("file", str(path), f"is not valid TOML: {exc}")]) from None
     except RecursionError:
         raise ScenarioError([("file", str(path), "is nested too deeply")]) from None
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """Parse ``path.to.key=value``; the value is read as a TOML value, else kept as a string."""
-    if "=" not in text:
-        raise ScenarioError([("--set", text, "expected path.to.key=value")])
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:  # bytes that are not UTF-8 on the command line arrive as surrogates
-        raise ScenarioError([("--set", text.encode("utf-8", "backslashreplace").decode(),
-                              f"is not valid UTF-8 (position {exc.start})")]) from None
-    key, _, value = text.partition("=")
-    key = key.strip()
-    if not key or any(not part for part in key.split(".")):
-        raise ScenarioError([("--set", text, "the path must be dotted names like behaviours.jaywalking.points")])
-    try:
-        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        parsed = value.strip()
-    except RecursionError:
-        raise ScenarioError([("--set", key, "the value is nested too deeply")]) from None
-    return key, parsed
-
-
-def _set_path(data: dict[str, Any], key: str, value: Any, *, must_exist: bool, where: str) -> None:
-    parts = key.split(".")
-    node: Any = data
-    for i, part in enumerate(parts[:-1]):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-            continue
-        if not isinstance(node, dict) or part not in node:
-            if must_exist or not isinstance(node, dict):
-                raise ScenarioError([(where, key, f"no such table {'.'.join(parts[: i + 1])!r} in the scenario")])
-            node[part] = {}
-        node = node[part]
-    leaf = parts[-1]
-    if isinstance(node, list) and leaf.isdigit() and int(leaf) < len(node):
-        node[int(leaf)] = value
-    elif isinstance(node, dict):
-        if must_exist and leaf not in node:
-            raise ScenarioError([(where, key, f"no such key {leaf!r}; present: {', '.join(map(str, node)) or '-'}")])
-        node[leaf] = value
-    else:
-        raise ScenarioError([(where, key, "path goes through a value that is not a table")])
-
-
-def _locate(data: dict, path: str) -> tuple[dict, str]:
-    """The table holding ``path``'s value and its key there. Inside a table whose keys are dotted paths (a
-    timeline entry's ``set``) the rest of the path is one key. A KeyError if the path names nothing."""
-    parts = path.split(".")
-    node: Any = data
-    for i, part in enumerate(parts):
-        rest = ".".join(parts[i:])
-        if isinstance(node, dict) and rest in node:
-            return node, rest
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            break
-    raise KeyError(path)
-
-
-def assign(data: dict, path: str, value: Any) -> None:
-    """Set the value at dotted ``path`` in nested ``data`` (see :func:`_locate`)."""
-    node, key = _locate(data, path)
-    node[key] = value
-
-
-def lookup(data: dict, path: str) -> Any:
-    """The value at dotted ``path`` in nested ``data`` (see :func:`_locate`)."""
-    node, key = _locate(data, path)
-    return node[key]
-
-
-def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], *, must_exist: bool = False,
-                    where: str = "--set") -> dict[str, Any]:
-    out = copy.deepcopy(data)
-    for key, value in overrides.items():
-        _set_path(out, key, value, must_exist=must_exist, where=where)
-    return out
 
 
 _TAG = re.compile(r"[a-z][a-z0-9_-]*\[.*\]|constrained-[a-z]+|float|int|str|bool")  # pydantic's union branches
@@ -225,23 +170,122 @@ def _validation_problems(exc: ValidationError, model: type[BaseModel] = Scenario
 def _validate(data: Any, source: str | None) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError([("", type(data).__name__, "a scenario must be a table")], source=source)
+    schema_problems: list[tuple[str, object, str]] = []
+    dropped: list[str] = []
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_validation_problems(exc), source=source) from None
+        # every problem in one pass: the schema's, then those the cross-checks find in the rest of the file
+        schema_problems = _validation_problems(exc)
+        scenario, dropped, items = _without_refused(data, exc)
+        if scenario is None:
+            raise ScenarioError(schema_problems, source=source) from None
     except RecursionError:
         raise ScenarioError([("", None, "scenario is nested too deeply")], source=source) from None
+    from .entities import entity_scenario
+
     problems = cross_check(scenario)
     problems += _check_timeline(scenario)
-    if not problems:
-        from .entities import entity_scenario
-
-        for name in scenario.entities:
-            problems += [(f"entities.{name}.{p}", v, m) for p, v, m in _check_timeline(entity_scenario(scenario, name))]
+    for name in scenario.entities:
+        problems += [(f"entities.{name}.{p}", v, m) for p, v, m in _check_timeline(entity_scenario(scenario, name))]
     problems += _check_provenance(scenario, scenario.model_dump(mode="python"))
+    if schema_problems:  # list items taken out: the paths of the others as the file numbers them
+        problems = [(_numbered_as_written(p, items), v, m) for p, v, m in problems]
+    problems = schema_problems + [p for p in problems if not _follows_from(p, dropped)]
     if problems:
-        raise ScenarioError(problems, source=source)
+        raise ScenarioError(_once(problems), source=source)
     return scenario
+
+
+def _once(problems: list[tuple[str, object, str]]) -> list[tuple[str, object, str]]:
+    """``problems`` without repeats, in order."""
+    seen, out = set(), []
+    for path, value, msg in problems:
+        key = (path, repr(value), msg)
+        if key not in seen:
+            seen.add(key)
+            out.append((path, value, msg))
+    return out
+
+
+def _without_refused(data: dict, exc: ValidationError,
+                     rounds: int = 4) -> tuple[Scenario | None, list[str], dict[str, list[int]]]:
+    """The scenario ``data`` makes once the values the schema refused are taken out (and a table that then
+    lacks a required key, in turn), so that the cross-checks can look at the rest; None when nothing valid
+    is left. Also the dotted paths of the values taken out (not of unknown keys, whose removal changes
+    nothing else), and for each list an item was taken from, the file's index of each item left."""
+    work = copy.deepcopy(data)
+    dropped: list[str] = []
+    items: dict[str, list[int]] = {}
+    for _ in range(rounds):
+        targets = []
+        for err in exc.errors(include_url=False):
+            found = _deepest(work, tuple(err["loc"]))
+            if found is None:
+                return None, dropped, items
+            targets.append((found, err["type"] == "extra_forbidden"))
+        # list items last index first, so that removing one leaves the others' indices as they were
+        targets.sort(key=lambda t: [(0, x) if isinstance(x, int) else (1, str(x)) for x in t[0]], reverse=True)
+        for loc, extra in targets:
+            parent = work
+            for x in loc[:-1]:
+                parent = parent[x]
+            try:
+                del parent[loc[-1]]
+            except (KeyError, IndexError):
+                continue  # taken out already (two errors on one value)
+            last = loc[-1]
+            if isinstance(last, int):  # keep the file's numbering of the items left
+                where = ".".join(map(str, loc[:-1]))
+                numbers = items.setdefault(where, list(range(len(parent) + 1)))
+                last = numbers.pop(last) if last < len(numbers) else last
+            if not extra:
+                dropped.append(".".join(map(str, (*loc[:-1], last))))
+        try:
+            return Scenario.model_validate(work), dropped, items
+        except ValidationError as again:
+            exc = again
+        except RecursionError:
+            return None, dropped, items
+    return None, dropped, items
+
+
+def _numbered_as_written(path: str, items: dict[str, list[int]]) -> str:
+    """``path`` with the index into a list that lost items (see :func:`_without_refused`) as the file has it."""
+    prefix, colon, body = path.rpartition(": ")  # "timeline.0.set: behaviours..." for a timeline change's
+    for where, numbers in items.items():
+        if body.startswith(where + "."):
+            index, dot, tail = body[len(where) + 1:].partition(".")
+            if index.isdigit() and int(index) < len(numbers):
+                return f"{prefix}{colon}{where}.{numbers[int(index)]}{dot}{tail}"
+    return path
+
+
+def _deepest(data: Any, loc: tuple) -> tuple | None:
+    """The longest start of pydantic's error location ``loc`` that names something in ``data`` (pydantic
+    puts the branches of a union into the location, which name nothing); None when that is the whole file."""
+    node, found = data, ()
+    for x in loc:
+        if isinstance(node, dict) and x in node:
+            node, found = node[x], (*found, x)
+        elif isinstance(node, list) and isinstance(x, int) and 0 <= x < len(node):
+            node, found = node[x], (*found, x)
+    return found or None
+
+
+def _follows_from(problem: tuple[str, object, str], dropped: list[str]) -> bool:
+    """Whether a cross-check ``problem`` may come only from a value taken out (see :func:`_without_refused`):
+    it is about that value, a table holding it or inside it, a provenance mark of it, or names it."""
+    path, value, _ = problem
+    marked = path[len("provenance."):] if path.startswith("provenance.") else None
+    for d in dropped:
+        if path == d or path.startswith(d + ".") or d.startswith(path + ".") or (path.split(": ")[-1] == d):
+            return True
+        if marked is not None and (marked == d or marked.startswith(d + ".") or d.startswith(marked + ".")):
+            return True
+        if isinstance(value, str) and value == d.rsplit(".", 1)[-1] and d.count(".") == 1:
+            return True  # a reference to a named entry (a behaviour, a channel...) taken out whole
+    return False
 
 
 def _structure(s: Scenario) -> tuple:
@@ -261,6 +305,9 @@ def with_changes(s: Scenario, changes: Mapping[str, Any], where: str) -> Scenari
         raise ScenarioError([(f"{where}.{p}" if p else where, v, m) for p, v, m in _validation_problems(exc)]) \
             from None
     problems = cross_check(changed)
+    if problems:  # only what the change brings: the scenario's own problems are reported once, for it
+        before = {(p, repr(v), m) for p, v, m in cross_check(s)}
+        problems = [(p, v, m) for p, v, m in problems if (p, repr(v), m) not in before]
     if problems:
         raise ScenarioError([(f"{where}: {p}", v, m) for p, v, m in problems])
     changed = changed.model_copy(update={"provenance": s.provenance})
@@ -347,13 +394,16 @@ def _load(source, overrides) -> Scenario:
         if isinstance(source, str) and source in preset_names():
             path = preset_path(source)
         elif not path.exists():
-            raise ScenarioError([("scenario", str(source),
-                                  f"no such file and no such preset; presets: {', '.join(preset_names())}")])
+            if isinstance(source, str) and find_preset(source) is not None:  # press_2018, as run names say it
+                path = preset_path(source)
+            else:
+                raise ScenarioError([("scenario", str(source), f"no such file and no such preset; "
+                                                               f"{unknown_preset(str(source))}")])
         data, label = _read_toml(path), str(source)
     else:
         raise ScenarioError([("scenario", type(source).__name__, "expected a preset name, path, dict or Scenario")])
     if overrides:
         if not isinstance(overrides, Mapping):
             overrides = dict(parse_override(o) for o in overrides)
-        data = apply_overrides(data, overrides)
+        data = apply_overrides(data, overrides, create_entries=False)
     return _validate(data, label)

@@ -200,7 +200,7 @@ def load_sweep(source: str | Path | Mapping[str, Any], *, root: Path | None = No
     Every design point is applied to the base scenario and validated, so a value the scenario refuses is
     reported now, with its point, before any run starts.
     """
-    from ..scenarios.load import _validation_problems, load_scenario, preset_names
+    from ..scenarios.load import _validation_problems, find_preset, load_scenario, preset_names, unknown_preset
 
     label = None
     if isinstance(source, Mapping):
@@ -220,9 +220,12 @@ def load_sweep(source: str | Path | Mapping[str, Any], *, root: Path | None = No
     if base not in preset_names():
         candidate = (root / base) if not Path(base).is_absolute() else Path(base)
         if not candidate.exists():
-            raise SweepError([("sweep.base", base, f"no such file and no such preset; presets: "
-                                                    f"{', '.join(preset_names())}")], source=label)
-        base = str(candidate)
+            if find_preset(base) is None:  # press_2018, as run names spell it, is press-2018
+                raise SweepError([("sweep.base", base, f"no such file and no such preset; "
+                                                        f"{unknown_preset(base)}")], source=label)
+            base = find_preset(base)
+        else:
+            base = str(candidate)
     try:
         scenario = load_scenario(base, dict(spec.sweep.set) or None)
     except ScenarioError as exc:
@@ -284,7 +287,14 @@ def problem(spec: SweepFile) -> dict[str, Any]:
 
 def _unit_sample(spec: SweepFile) -> np.ndarray:
     """The design's raw sample [points, ranged params], in problem space (log space for log parameters)."""
-    from SALib.sample import latin, morris, sobol
+    try:
+        from SALib.sample import latin, morris, sobol
+    except ImportError:  # the sweep extra is not installed
+        from ..errors import BackendError
+        from ..extras import install_hint
+
+        raise BackendError(f"a {spec.design.kind} design needs SALib (the sweep extra): "
+                           f"{install_hint('sweep')}") from None
 
     d, prob = spec.design, problem(spec)
     seed = derive_seed(spec.sweep.seed, 2**32) % 2**31

@@ -1,0 +1,198 @@
+"""Commands that read a finished run: ``report``, ``compare``, ``story`` and ``verify``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from .cli_common import console, err, fail, say
+from .errors import BackendError, ScslabError
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to ``app``."""
+
+    @app.command()
+    def report(
+        run_dir: Path = typer.Argument(..., help="A complete run directory."),
+        replicates: int = typer.Option(0, "--replicates", "-r", min=0, max=100,
+                                       help="Run the scenario again with this many further seeds for the disparity "
+                                            "intervals across seeds."),
+    ) -> None:
+        """Write RUN_DIR/report.html (self-contained, opens offline) and the figures as PNG and SVG.
+
+        Needs matplotlib (`pip install 'scslab[report]'`).
+        """
+        from .extras import require
+
+        try:
+            require("report", "scslab report", ("matplotlib",))
+            from .report import write_report
+        except ImportError as exc:
+            fail(BackendError(f"scslab report needs the report extra ({exc}): pip install 'scslab[report]'"))
+        except ScslabError as exc:
+            fail(exc)
+        try:
+            if replicates:
+                from rich.progress import Progress
+
+                with Progress(console=err) as bar:
+                    task = bar.add_task("replicate seeds", total=replicates)
+                    path = write_report(run_dir, replicates=replicates,
+                                        progress=lambda done, total: bar.update(task, completed=done))
+            else:
+                path = write_report(run_dir)
+        except ScslabError as exc:
+            fail(exc)
+        say(console, "wrote", "green", f"{path} and {path.parent / 'figures'}/")
+
+
+    @app.command()
+    def compare(
+        run_a: Path = typer.Argument(..., help="The run with policy A (the baseline)."),
+        run_b: Path = typer.Argument(..., help="The run with policy B, same population, days and seed."),
+        replicates: int = typer.Option(0, "--replicates", "-r", min=0, max=100,
+                                       help="Run both again with this many further seeds to judge the differences."),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the difference figure (PNG, SVG)."),
+    ) -> None:
+        """Compare two policies run on the same population: a table of differences and a figure over time.
+
+        With the same seed both runs share their random numbers, so differences are the policy's. With
+        --replicates R, both are run again under R further seeds, and a difference stands out when a two-sided
+        sign test over the R + 1 paired differences gives p < 0.05; that needs R >= 5 (with fewer pairs the
+        table says it cannot tell).
+        """
+        from .extras import require
+
+        try:
+            require("report", "scslab compare", ("matplotlib",))
+            from .report.compare import compare_runs, difference_figure
+        except ImportError as exc:
+            fail(BackendError(f"scslab compare needs the report extra ({exc}): pip install 'scslab[report]'"))
+        except ScslabError as exc:
+            fail(exc)
+        from .api import Result
+
+        try:
+            a, b = Result.load(run_a), Result.load(run_b)  # read once, for the table and the figure
+            rows, warnings = compare_runs(a, b, replicates=replicates)
+        except ScslabError as exc:
+            fail(exc)
+        for w in warnings:
+            say(err, "warning:", "bold yellow", w)
+        table = Table(title=f"B = {run_b} against A = {run_a}")
+        for col in ("measure", "A", "B", "B - A", "sd of B - A", "sign test p", "stands out"):
+            table.add_column(col, justify="left" if col == "measure" else "right")
+        for r in rows:
+            table.add_row(r["measure"], f"{r['a']:,}", f"{r['b']:,}", f"{r['difference']:+,}",
+                          "-" if r["sd"] is None else f"{r['sd']:.1f}", "-" if r["p"] is None else f"{r['p']:.3g}",
+                          "-" if not replicates else "cannot tell" if r["stands_out"] is None
+                          else ("yes" if r["stands_out"] else "no"))
+        console.print(table)
+        if replicates:
+            console.print(f"stands out: a two-sided sign test over the paired differences (this pair and "
+                          f"{replicates} replicate pairs) gives p < 0.05; it needs at least 6 pairs. Model "
+                          "estimates on a synthetic population.", soft_wrap=True)
+        folder = out or Path(f"compare-{run_a.name}-vs-{run_b.name}")
+        folder.mkdir(parents=True, exist_ok=True)
+        fig = difference_figure(a, b)
+        for ext in ("png", "svg"):
+            fig.savefig(folder / f"difference.{ext}", dpi=110)
+        say(console, "wrote", "green", f"{folder}/difference.png and .svg")
+
+
+    @app.command()
+    def story(
+        run_dir: Path = typer.Argument(..., help="A complete run directory."),
+        agent: Optional[int] = typer.Option(None, "--agent", "-a", help="The sampled agent to show (default: list them)."),
+        population: str = typer.Option("persons", "--population", "-p",
+                                       help="Whose stories: persons, or an entity type of the scenario (firms, ...)."),
+    ) -> None:
+        """Tell a sampled citizen's story: every event with its channel, points, score after and reason.
+
+        Without --agent, list the sampled agents with their role, number of events and final score. With it, the
+        agent's log: the score after each event is the score right after it (a day's events add up in order),
+        and daily recoveries in a row are told as one line.
+        """
+        from rich.table import Table as RichTable
+
+        from .output.rundir import read_run
+        from .storylog import population_words, role_words, run_name, starting_score, told_rows
+
+        try:
+            _, stories, manifest = read_run(run_dir)
+        except ScslabError as exc:
+            fail(exc)
+        log = stories.to_pandas()
+        entities = manifest.get("entities", {})
+        if population != "persons" and population not in entities:
+            raise typer.BadParameter(f"{population!r} is not a population of this run; allowed: "
+                                     f"{', '.join(['persons', *entities])}", param_hint="--population")
+        if "population" in log:
+            log = log[log["population"] == population]
+        sampled = manifest if population == "persons" else entities[population]  # story_agents, story_roles
+        ids, roles = sampled.get("story_agents", []), sampled.get("story_roles", {})
+        noun, nouns = population_words(manifest, population)
+        base = starting_score(manifest, population)
+        if agent is None:
+            more = "" if population == "persons" else f" --population {population}"
+            table = RichTable(title=f"sampled {nouns} of {run_name(manifest, str(run_dir))}",
+                              caption=f"scslab story {run_dir}{more} --agent ID tells one {noun}'s story")
+            for col, just in ((noun, "right"), ("role", "left"), ("events", "right"), ("tier changes", "right"),
+                              ("final score", "right")):
+                table.add_column(col, justify=just)
+            for a in ids:
+                own = log[log["agent"] == a]
+                final = own["score_after"].dropna()
+                if len(final):
+                    score = str(int(final.iloc[-1]))
+                else:  # no event changed it: the starting score
+                    score = "-" if base is None else f"{base} (no events)"
+                table.add_row(str(a), role_words(roles.get(str(a), ""), noun), f"{len(own):,}",
+                              str(int((own["event"] == "tier_change").sum())), score)
+            console.print(table)
+            return
+        if agent not in ids:
+            raise typer.BadParameter(f"{agent} is not a sampled agent of this run (scslab story {run_dir} lists the "
+                                     f"sampled {nouns}): {', '.join(map(str, ids[:30]))}{' ...' if len(ids) > 30 else ''}",
+                                     param_hint="--agent")
+        own = log[log["agent"] == agent]
+        role = role_words(roles.get(str(agent), ""), noun)
+        rows = told_rows(own)
+        note = "score after: the score right after the event (a day's events add up in order)"
+        if len(rows) < len(own):
+            note += f"; daily recoveries in a row are one line ({len(rows)} lines for {len(own)} events)"
+        if not len(own) and base is not None:
+            note = f"no events: the score stayed at its start, {base}"
+        table = RichTable(title=f"{noun} {agent}{f' ({role})' if role else ''}: {len(own)} events over "
+                                f"{manifest.get('days')} days", caption=note)
+        for col in ("day", "event", "channel", "points", "score after", "reason"):
+            table.add_column(col, justify="right" if col in ("day", "points", "score after") else "left")
+        for row in rows:
+            table.add_row(row["day"], row["event"], row["channel"], f"{row['points']:+d}" if row["points"] else "",
+                          "" if row["score_after"] is None else str(row["score_after"]), row["reason"])
+        console.print(table)
+
+
+    @app.command()
+    def verify(run_dir: Path = typer.Argument(..., help="A run directory.")) -> None:
+        """Check a run directory: complete, and every output file matching the checksum in its manifest.
+
+        Exit status 0 when it is intact, 1 when a file is missing, truncated or altered or the run is incomplete.
+        """
+        from .output.rundir import verify_run
+
+        try:
+            problems = verify_run(run_dir)
+        except ScslabError as exc:
+            fail(exc)
+        if problems:
+            for p in problems:
+                say(err, "bad:", "bold red", f"{run_dir}: {p}")
+            raise typer.Exit(code=1)
+        say(console, "ok", "green", f"{run_dir}: complete, checksums match")
