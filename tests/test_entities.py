@@ -244,7 +244,7 @@ def test_cli_run_story_and_report_cover_firms(tmp_path):
     assert res.exit_code == 0, res.output
     assert "and 921 firms" in res.output and "agency:aviation" in res.output
     res = cli.invoke(app, ["story", str(out), "--population", "firms"])
-    assert res.exit_code == 0 and "sampled citizens" in res.output
+    assert res.exit_code == 0 and "sampled firms" in res.output and "citizen" not in res.output
     res = cli.invoke(app, ["story", str(out), "--population", "banks"])
     assert res.exit_code != 0 and "allowed: persons, firms" in res.output
     res = cli.invoke(app, ["report", str(out)])

@@ -2,6 +2,7 @@
 
 import re
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -22,14 +23,22 @@ def test_figures_have_the_expected_series(run_dir):
     m, manifest = result.metrics, result.manifest
     s = manifest["scenario"]
     lists = FIGURES["lists"](m, manifest)
-    assert len(lists.axes) == 2 * len(s["lists"])  # each list: people axis and per-day axis
+    assert len(lists.axes) == 2 * len(s["lists"])  # each list: a panel of people on it, one of entries and exits
     assert [len(ax.lines) for ax in lists.axes[::2]] == [2] * len(s["lists"])
     listed = lists.axes[0].lines[0].get_ydata()
     assert listed.max() > 0  # the court list really fills in this run
     cons = FIGURES["consequences"](m, manifest)
-    assert len(cons.axes[0].lines) == len(s["consequences"]) == len(cons.axes[1].lines)
+    sanctions = [c for c, q in s["consequences"].items() if q.get("kind", "sanction") == "sanction"]
+    held = [c for c in sanctions if m[(m["metric"] == f"sanctioned:{c}") & (m["group"] == "all")]["value"].any()]
+    assert len(cons.axes[0].lines) == len(held) > 0  # the sanctions' panel: one line per sanction anyone was under
+    assert cons.axes[0].get_title() == "People under each sanction"
     tiers = FIGURES["tiers"](m, manifest)
-    assert len(tiers.axes[0].collections) == len(s["score"]["tiers"])
+    ax = tiers.axes[0]
+    assert ax.get_yscale() == "log" and not ax.collections  # lines on a log scale, no stacked area
+    occupied = [t for t in s["score"]["tiers"] if m[m["metric"] == f"tier:{t}"]["value"].any()]
+    assert [line.get_label() for line in ax.lines] == [f"tier {t}" for t in occupied]
+    share = m[(m["metric"] == f"tier:{occupied[0]}") & (m["group"] == "all")]["value"] / manifest["population"]
+    assert np.nanmax(ax.lines[0].get_ydata()) == pytest.approx(100 * share.max())  # percent of people
     for fig in (lists, cons, tiers):
         close(fig)
 
@@ -42,7 +51,7 @@ def test_report_is_self_contained(run_dir):
     assert made == sorted(p.stem for p in (run_dir / "figures").glob("*.svg")) and "lists" in made
     assert page.count("<img ") == len(made)
     assert not re.search(r"(?:src|href)=['\"]https?:", page)  # nothing to fetch: opens offline
-    assert "person-times" in page and "documented:" in page and "Agent " in page
+    assert "person-times" in page and "documented:" in page and "Citizen " in page
     assert scslab.Result.load(run_dir).manifest["status"] == "complete"
 
 
@@ -65,6 +74,14 @@ def test_compare_two_policies_with_common_random_numbers(tmp_path):
     res = CliRunner().invoke(app, ["compare", str(a), str(b), "-o", str(tmp_path / "cmp")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "cmp" / "difference.png").stat().st_size > 0 and "tier:B" in res.output
+    from scslab.report.compare import difference_figure
+
+    fig = difference_figure(a, b)  # the title names both runs and what B changes
+    title = fig.get_suptitle().replace("\n", " ")
+    assert "A: bench-v1, seed 3." in title and "B: bench-v1, seed 3 with" in title
+    assert "behaviours.criticize_government.network.friends = -30" in title
+    assert all(ax.get_legend() is not None for ax in fig.axes if len(ax.lines) > 2)  # lines besides the 0 line
+    close(fig)
     scslab.run("bench-v1", c, population=10_000, days=200, seed=3)
     bad = CliRunner().invoke(app, ["compare", str(a), str(c)])
     assert bad.exit_code == 2 and "differ in size" in bad.output
@@ -90,7 +107,7 @@ def test_score_distribution_figure_counts_everybody_on_every_snapshot(press_dir)
     fig = FIGURES["scores"](m, manifest)
     mesh = fig.axes[0].collections[0]
     assert mesh.get_array().shape == (bins["metric"].nunique(), len(per_day))  # bins x snapshot days
-    assert fig.axes[0].get_ylabel() == "score" and fig.axes[0].get_xlabel() == "day"
+    assert fig.axes[0].get_ylabel() == "score" and fig.axes[0].get_xlabel() == "day of the run"
     close(fig)
 
 
@@ -194,3 +211,129 @@ def test_sign_test():
     assert sign_test([-1, -2, 0, -4, -5, -6, -7]) == pytest.approx(0.03125)  # the 0 is dropped
     assert sign_test([1, -1, 2, -2]) == 1.0 and sign_test([0, 0]) == 1.0
     assert sign_test([1] * 9 + [-1]) == pytest.approx(2 * 11 / 1024)
+
+
+RAW_NAMES = re.compile(r"\b(tier|region|group|class|listed|sanctioned|rewarded|blocked|granted|coverage_ppm):")
+
+
+def _texts(fig):
+    """Every text a reader sees on a figure: titles, axis labels, tick labels, legends, annotations."""
+    out = [t.get_text() for t in fig.texts] + [leg.get_title().get_text() for leg in fig.legends]
+    out += [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    for ax in fig.axes:
+        out += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        out += [t.get_text() for t in ax.get_yticklabels() + ax.texts]
+        if ax.get_legend() is not None:
+            out += [t.get_text() for t in ax.get_legend().get_texts()]
+    return [t for t in out if t]
+
+
+def _check_figure(name, fig, make):
+    """What every report figure promises: one y-axis per panel, no empty or degenerate panel, a legend on
+    every panel with several lines, lines told apart, words instead of metric names, a whole-sentence
+    caption, and a layout that clips nothing."""
+    from scslab.report.figures import caption_of
+
+    assert fig.get_layout_engine() is not None, name  # constrained layout: nothing clipped
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    boxes = [tuple(np.round(ax.get_position().bounds, 4)) for ax in panels]
+    assert len(set(boxes)) == len(boxes), f"{name}: two y-axes on one panel"
+    for ax in panels:
+        low, high = ax.get_ylim()
+        if ax.get_yscale() == "linear":
+            assert high - low >= 0.5, f"{name}: degenerate y range {low}..{high} in {ax.get_title()!r}"
+        named = [line for line in ax.lines if not line.get_label().startswith("_")]
+        if len(named) > 1:
+            assert ax.get_legend() is not None or fig.legends, f"{name}: {ax.get_title()!r} has no legend"
+            looks = {(line.get_color(), line.get_linestyle()) for line in named}
+            assert len(looks) == len(named), f"{name}: two lines look alike in {ax.get_title()!r}"
+        drawn = ax.lines or ax.collections or ax.patches
+        assert drawn, f"{name}: an empty panel {ax.get_title()!r}"
+    for text in _texts(fig):
+        assert not RAW_NAMES.search(text) and "_" not in text, f"{name}: raw name in {text!r}"
+    caption = caption_of(fig, make)
+    assert caption[0].isupper() and caption.endswith(".") and "weekly" not in caption, (name, caption)
+    assert not caption.rstrip(".").endswith(","), (name, caption)
+
+
+@pytest.mark.parametrize("which", ["court", "press"])
+def test_every_figure_reads_well(which, run_dir, press_dir):
+    result = scslab.Result.load(run_dir if which == "court" else press_dir)
+    m, manifest = result.metrics, result.manifest
+    made = 0
+    for name, make in FIGURES.items():
+        fig = make(m, manifest)
+        if fig is None or isinstance(fig, str):  # nothing of its kind, or a sentence saying the run had none
+            assert fig is None or fig.endswith("so there is no figure."), (name, fig)
+            continue
+        made += 1
+        _check_figure(name, fig, make)
+        close(fig)
+    assert made >= 6
+
+
+def test_empty_panels_are_dropped_and_named_in_the_caption(press_dir):
+    """press-2018 has a red list nobody enters in a small run: no panel for it, and the caption says so."""
+    from scslab.report.figures import caption_of
+
+    result = scslab.Result.load(press_dir)
+    m, manifest = result.metrics, result.manifest
+    never = [n for n in manifest["scenario"]["lists"] if not m[m["metric"] == f"listed:{n}"]["value"].any()]
+    fig = FIGURES["lists"](m, manifest)
+    titles = " ".join(ax.get_title() for ax in fig.axes)
+    for name in never:
+        assert name.replace("_", " ") not in titles.lower()
+        assert f"Nobody was ever on {name.replace('_', ' ')}" in caption_of(fig)
+    close(fig)
+
+
+def test_score_caption_gives_the_snapshot_cadence(press_dir):
+    from scslab.report.figures import caption_of, snapshot_cadence
+
+    result = scslab.Result.load(press_dir)
+    fig = FIGURES["scores"](result.metrics, result.manifest)
+    assert "every 17 days" in caption_of(fig)  # ceil(200 / 12): the engine's default
+    close(fig)
+    manifest = {**result.manifest, "scenario": {**result.manifest["scenario"],
+                                                 "run": {**result.manifest["scenario"]["run"], "score_every_days": 31}}}
+    assert snapshot_cadence(manifest) == 31
+
+
+def test_words_for_metric_and_scenario_names():
+    from scslab.report.figures import scenario_words, words
+
+    assert words("tier:AAA") == "tier AAA" and words("region:west") == "region west"
+    assert words("listed:court_list") == "on court list" and words("criticize_government") == "criticize government"
+    assert words("firms.listed:blacklist") == "firms: on blacklist"
+    assert scenario_words({"scenario": {"meta": {"name": "press_2018"}}}) == "press-2018"
+
+
+def test_report_tells_when_a_story_is_cut(press_dir):
+    from scslab.report import write_report
+
+    page = write_report(press_dir, stories_per_agent=3).read_text()
+    assert re.search(r"first 3 lines of \d+ shown", page)
+    assert "Daily recoveries in a row are one line" in page
+    assert "tier:" not in re.sub(r"<td class='mark'>[^<]*</td>", "", page.split("Where the numbers come from")[0])
+    write_report(press_dir)
+
+
+def test_calibration_figure_is_drawn_against_dates(tmp_path, monkeypatch):
+    import datetime as dt
+
+    import matplotlib.pyplot as plt
+
+    from scslab.calibrate.fit import Fit, _plot
+
+    targets = [{"name": f"entries {y}", "metric": "entered:court_list", "kind": "cumulative", "date": f"{y}-12-31",
+                "day": (dt.date(y, 12, 31) - dt.date(2013, 10, 1)).days, "documented": 1e6 * (y - 2013),
+                "simulated": 0, "error": 0.0, "weight": 1.0, "source": "x"} for y in (2014, 2015)]
+    fit = Fit({}, 0.0, targets, [], {}, {"entered:court_list (cumulative)": list(np.linspace(0, 2.1e6, 900))})
+    kept = []
+    monkeypatch.setattr(plt, "close", lambda fig=None: kept.append(fig))
+    paths = _plot(fit, tmp_path / "fit")
+    assert all(p.stat().st_size > 0 for p in paths)
+    ax = kept[0].axes[0]
+    assert ax.get_xlabel() == "date" and ax.get_ylabel() == "million people"
+    assert ax.lines[0].get_xdata()[0] == dt.date(2013, 10, 1)  # day 0 is the window's first date
+    assert "court list" in ax.get_title() and ax.get_legend() is not None

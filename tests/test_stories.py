@@ -1,5 +1,7 @@
 """Story citizens are chosen by the role a story needs, from the scenario, reproducibly."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -62,3 +64,141 @@ def test_press_2018_story_agents_come_from_every_region():
     region = np.searchsorted(plan.region_starts, r.manifest["story_agents"], side="right") - 1
     assert set(region) == set(range(len(plan.region_names)))
     assert np.bincount(region).max() <= 12  # of 24 (east holds 45 % of the people)
+
+
+# --- the told story: scores after each event, tier changes, network sources, collapsed recoveries -------------
+
+SCORE_ROWS = ("act_detected", "false_attribution", "network_penalty", "redress")  # points owed until the day ends
+ACT_ROWS = (*SCORE_ROWS, "act_undetected", "account_zero")
+HARSH = {"behaviours.criticize_government.network.friends": -150,
+         "behaviours.criticize_government.network.household": -150}
+
+
+@pytest.fixture(scope="module")
+def everyone():
+    """press-2018 with harsh penalties for ties, every person a story agent: ties' acts are in the log too."""
+    return scslab.simulate("press-2018", population=3_000, days=150, seed=4,
+                           overrides={**HARSH, "run.story_agents": 3_000})
+
+
+def _replay(result):
+    """Day by day from the base score: a day's own and ties' points add up (clamped to the bounds once, at
+    the day's end), then expiry and recovery. Returns (rows checked, (agent, day) with two events with points,
+    mismatches)."""
+    score = result.manifest["scenario"]["score"]
+    low, high = score["bounds"]
+    st = result.stories
+    checked, busy, bad = 0, 0, []
+    for agent, own in st.groupby("agent", sort=True):
+        s = score["base"]
+        for day, rows in own.groupby("day", sort=True):
+            owed = 0
+            for row in rows.itertuples():
+                if row.event in SCORE_ROWS:
+                    owed += row.points
+                if row.event in ACT_ROWS:
+                    checked += 1
+                    if row.score_after != min(max(s + owed, low), high):
+                        bad.append((agent, day, row.event, row.score_after, s + owed))
+            s = min(max(s + owed, low), high)
+            for row in rows.itertuples():
+                if row.event == "expiry":
+                    s = min(max(s + row.points, low), high)
+                elif row.event == "recovery":
+                    s += row.points
+                if row.event not in ACT_ROWS and row.event != "expiry":
+                    checked += 1
+                    if row.score_after != s:
+                        bad.append((agent, day, row.event, row.score_after, s))
+            busy += int((rows["points"] != 0).sum() >= 2)
+    return checked, busy, bad
+
+
+def test_score_after_is_the_score_right_after_each_event(everyone):
+    """Several events on one day show the score moving through the day, and a day-by-day replay of the points
+    gives every row's score after, in the dense, lazy and windowed engines."""
+    checked, busy, bad = _replay(everyone)
+    assert checked > 1_000 and busy > 20 and bad == []
+    for preset, engine, over in (("press-2018", "dense", HARSH),
+                                 ("bench-v1", "lazy", {"behaviours.criticize_government.network.friends": -60})):
+        r = scslab.simulate(preset, population=10_000, days=150, seed=2, engine=engine,
+                            overrides={**over, "run.story_agents": 300})
+        checked, busy, bad = _replay(r)
+        assert busy > 0 and bad == [], (preset, bad[:5])
+
+
+def test_tier_changes_tell_the_score_not_the_points_again(everyone):
+    st = everyone.stories
+    tiers = st[st["event"] == "tier_change"]
+    assert len(tiers) > 20 and (tiers["points"] == 0).all()
+    for row in tiers.itertuples():
+        assert re.fullmatch(rf"moved (up|down) to tier {row.behaviour} \(score {row.score_after}\)", row.reason)
+
+
+def test_network_penalties_name_the_tie_whose_act_it_was(everyone):
+    """Every network-penalty row names a friend or household member; everyone is a story agent, so the tie's
+    own detected (or falsely attributed) act of that behaviour is in the log on that day."""
+    st = everyone.stories
+    net = st[st["event"] == "network_penalty"]
+    assert len(net) > 50
+    parsed = net["reason"].str.extract(r"^(friend|household member) (\d+) was caught for (\w+):")
+    assert parsed.notna().all().all() and set(parsed[0]) == {"friend", "household member"}
+    assert (parsed[2] == net["behaviour"]).all()
+    acts = st[st["event"].isin(["act_detected", "false_attribution"])]
+    done = set(zip(acts["day"], acts["agent"], acts["behaviour"]))
+    for day, tie, behaviour in zip(net["day"], parsed[1].astype(int), net["behaviour"]):
+        assert (day, tie, behaviour) in done
+    plan = compile_plan(load_scenario(everyone.manifest["scenario"]))
+    households = net[parsed[0] == "household member"]
+    B = len(plan.hh_head)
+    for agent, tie in zip(households["agent"], parsed[1][parsed[0] == "household member"].astype(int)):
+        head = tie - plan.hh_head[tie % B]  # population.household_head
+        assert head <= agent < head + plan.hh_size[tie % B]  # the same household
+
+
+def test_daily_recoveries_are_told_as_one_line(everyone):
+    from scslab.storylog import told_rows
+
+    st = everyone.stories
+    agent = int(st[st["event"] == "recovery"]["agent"].value_counts().index[0])
+    own = st[st["agent"] == agent]
+    rows = told_rows(own)
+    assert len(rows) < len(own) / 2 and sum(r["events"] for r in rows) == len(own)
+    stretches = [r for r in rows if r["events"] > 1]
+    assert stretches and all(r["event"] == "recovery" for r in stretches)
+    for r in stretches:
+        first, last = map(int, r["day"].split("-"))
+        part = own[(own["day"] >= first) & (own["day"] <= last) & (own["event"] == "recovery")]
+        assert len(part) == r["events"] == last - first + 1 and r["points"] == part["points"].sum()
+        start = int(part["score_after"].iloc[0] - part["points"].iloc[0])
+        assert f"for {r['events']} days: {start} -> {r['score_after']}" in r["reason"]
+        assert r["score_after"] == part["score_after"].iloc[-1]
+    for a, b in zip(rows, rows[1:]):  # no two lines of recovery on days in a row are left apart
+        if a["event"] == b["event"] == "recovery":
+            assert int(b["day"].split("-")[0]) > int(a["day"].split("-")[-1]) + 1
+
+
+def test_story_command_speaks_of_firms_and_starting_scores(tmp_path):
+    from typer.testing import CliRunner
+
+    from scslab.cli import app
+
+    out = tmp_path / "bj"
+    scslab.run("beijing-2020", out, population=20_000, days=60, seed=3)
+    runner = CliRunner()
+    firms = runner.invoke(app, ["story", str(out), "--population", "firms"], env={"COLUMNS": "200"})
+    assert firms.exit_code == 0, firms.output
+    assert "sampled firms of beijing-2020" in firms.output and "citizen" not in firms.output
+    manifest = scslab.Result.load(out).manifest
+    roles = manifest["entities"]["firms"]["story_roles"].values()
+    assert "model firm" in roles and not any("citizen" in r for r in roles)
+    persons = runner.invoke(app, ["story", str(out)], env={"COLUMNS": "200"})
+    assert "sampled citizens of beijing-2020" in persons.output and "model citizen" in persons.output
+    st = scslab.Result.load(out).stories
+    quiet = [a for a in manifest["story_agents"] if not (st["agent"] == a).any()]
+    base = manifest["scenario"]["score"]["base"]
+    if quiet:  # an agent without events has kept its starting score
+        assert f"{base} (no events)" in persons.output
+    firm = manifest["entities"]["firms"]["story_agents"][0]
+    one = runner.invoke(app, ["story", str(out), "-p", "firms", "-a", str(firm)], env={"COLUMNS": "200"})
+    assert one.exit_code == 0 and f"firm {firm}" in one.output

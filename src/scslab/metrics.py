@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from .compile import SE, STORY_EVENTS, Plan
+from .compile import SE, STORY_EVENTS, P, Plan
 from .engine.histogram import bin_labels, run_snapshot_days, score_bins
 
 SCORE_PREFIX = "score:"  # the score distribution's rows (engine.histogram): snapshot days only
@@ -89,10 +89,10 @@ REASONS = {
     "act_detected": "{what} detected by {channel}: {points:+d} points",
     "false_attribution": "wrongly matched to a {what} act (false attribution): {points:+d} points",
     "act_undetected": "{what}, not detected",
-    "network_penalty": "a tie was caught for {what}: {points:+d} points (network penalty)",
+    "network_penalty": "{tie} was caught for {what}: {points:+d} points (network penalty)",
     "recovery": "quiet-period recovery: {points:+d} points",
     "expiry": "old deductions expired: {points:+d} points",
-    "tier_change": "now in tier {what}",
+    "tier_change": "moved to tier {what}",
     "list_enter": "entered list {what}",
     "list_exit": "left list {what} after {points} days",
     "attempt_blocked": "attempt blocked: {what}",
@@ -104,12 +104,31 @@ REASONS = {
 }
 
 
+RELATIONS = ("household member", "friend")  # a network penalty's tie (``engine.cpu.penalise``)
+
+# rows whose engine number is not points of their own (a tier change's net change of the day, the days on a
+# list, an account's points): the reason tells it, and the table stores 0 points, so none is counted twice
+_NO_POINTS = (SE.tier_change, SE.list_exit, SE.account_restored)
+_PENDING = (SE.act_detected, SE.false_attribution, SE.network_penalty, SE.redress)  # points owed until the day ends
+_ACT_PHASE = (*_PENDING, SE.act_undetected, SE.account_zero)  # rows of the day's acts (before its end)
+
+
+def network_source(arg: int) -> tuple[int, str] | None:
+    """(tie id, relation) of a network penalty's story argument (``b + 256 * rel + 512 * (tie + 1)``), or None
+    for rows that do not carry it (runs written before scslab recorded it)."""
+    tie = arg // 512 - 1
+    return None if tie < 0 else (tie, RELATIONS[(arg // 256) % 2])
+
+
 def _story_words(plan: Plan, code: int, arg: int, points: int) -> tuple[str, str, str, str]:
     """(event, behaviour or what, channel, reason) of one kind of story row."""
     event = STORY_EVENTS[code]
-    what, channel = "", ""
-    if code in (SE.act_detected, SE.false_attribution, SE.act_undetected, SE.network_penalty, SE.account_zero,
-                SE.redress):
+    what, channel, tie = "", "", ""
+    if code == SE.network_penalty:
+        what = plan.behaviour_names[arg % 256]
+        source = network_source(arg)
+        tie = "a tie" if source is None else f"{source[1]} {source[0]}"
+    elif code in (SE.act_detected, SE.false_attribution, SE.act_undetected, SE.account_zero, SE.redress):
         b, ch = arg % 256, arg // 256 - 1
         what = plan.behaviour_names[b]
         if ch >= 0:
@@ -122,19 +141,55 @@ def _story_words(plan: Plan, code: int, arg: int, points: int) -> tuple[str, str
         what = plan.consequence_names[arg]
     elif code == SE.account_restored and plan.account_names:
         what = plan.account_names[0]
-    return event, what, channel, REASONS.get(event, event).format(what=what, channel=channel, points=points)
+    return event, what, channel, REASONS.get(event, event).format(what=what, channel=channel, points=points, tie=tie)
+
+
+def _scores_after(plan: Plan, day, agent, code, arg, pts, k, known, story_scores) -> np.ndarray:
+    """The score right after each row, rows sorted by (day, agent) in occurrence order.
+
+    A day runs: its acts (own points, false attributions, network penalties, redress) add up as points owed,
+    then the day's end applies them at once (clamped to the score's range), then expiry and recovery, then
+    tiers, lists and attempts. So an act's row shows the start-of-day score plus the points owed so far
+    (clamped); the rows of the day's end show the end-of-day score (an expiry: before that day's recovery)."""
+    n = len(day)
+    D = story_scores.shape[0]
+    prm = plan.epochs[0].prm
+    lo, hi = int(prm[P.LO]), int(prm[P.HI])
+    end = story_scores[np.clip(day, 0, D - 1), k].astype(np.int64)
+    start = np.where(day > 0, story_scores[np.clip(day - 1, 0, D - 1), k], int(prm[P.BASE])).astype(np.int64)
+    owed = np.isin(code, _PENDING)
+    on_account = np.isin(code, (SE.act_detected, SE.false_attribution, SE.redress))
+    if on_account.any():  # a domain account's behaviour takes points off the account, not the score
+        starts = np.array([e.start for e in plan.epochs])
+        epoch = np.searchsorted(starts, day, side="right") - 1
+        account = np.stack([e.beh[:, 1] >= 0 for e in plan.epochs])
+        on_account &= account[np.maximum(epoch, 0), np.where(on_account, arg % 256, 0)]
+        owed &= ~on_account
+    contrib = np.where(owed, pts, 0).astype(np.int64)
+    first = np.r_[True, (day[1:] != day[:-1]) | (agent[1:] != agent[:-1])] if n else np.zeros(0, bool)
+    group = np.cumsum(first) - 1
+    cum = np.cumsum(contrib)
+    before = (cum - contrib)[first]
+    running = np.clip(start + cum - before[group], lo, hi)
+    recovered = np.bincount(group, weights=np.where(code == SE.recovery, pts, 0), minlength=int(first.sum()))
+    after = np.where(np.isin(code, _ACT_PHASE), running, end)
+    after = np.where(code == SE.expiry, end - recovered[group].astype(np.int64), after)
+    return np.where(known, after, 0).astype(np.int32)
 
 
 def stories_table(plan: Plan, rows: np.ndarray, story_ids: np.ndarray, story_scores: np.ndarray, *,
                   population: str = "persons") -> pa.Table:
     """The event log of the sampled agents, ordered by (day, agent) and, within them, by occurrence;
-    ``population`` names whose log it is (``persons``, or an entity type such as ``firms``). The words of
-    each distinct (event, argument, points) are made once, so a long log costs its columns, not a Python
-    object per row."""
+    ``population`` names whose log it is (``persons``, or an entity type such as ``firms``). ``score_after`` is
+    the score right after the event (:func:`_scores_after`: several events of one day show the score climbing
+    or falling through the day); ``points`` are the event's own score points (0 for tier changes, list exits
+    and restored accounts, whose numbers the reason tells). The words of each distinct (event, argument,
+    points) are made once, so a long log costs its columns, not a Python object per row."""
     if len(rows) == 0:
         return STORIES_SCHEMA.empty_table()
     order = np.lexsort((rows[:, 1], rows[:, 2]))  # a stable sort: occurrence order within (day, agent)
     day, agent, pts = rows[order, 2], rows[order, 1], rows[order, 5]
+    code, arg = rows[order, 3], rows[order, 4]
     kinds, inverse = np.unique(rows[order, 3:6], axis=0, return_inverse=True)
     del order
     words = [_story_words(plan, int(c), int(g), int(p)) for c, g, p in kinds.tolist()]
@@ -145,8 +200,20 @@ def stories_table(plan: Plan, rows: np.ndarray, story_ids: np.ndarray, story_sco
     at = np.searchsorted(ids, agent, sorter=sorter) if len(ids) else np.zeros(len(agent), np.int64)
     k = sorter[np.minimum(at, len(ids) - 1)] if len(ids) else at
     known = (ids[k] == agent) if len(ids) else np.zeros(len(agent), bool)
-    d_clip = np.clip(day, 0, story_scores.shape[0] - 1)
-    after = np.where(known, story_scores[d_clip, k].astype(np.int32) if len(ids) else 0, 0)
+    after = (_scores_after(plan, day, agent, code, arg, pts, k, known, story_scores) if len(ids)
+             else np.zeros(len(agent), np.int32))
+    tiers = np.flatnonzero(code == SE.tier_change)
+    if len(tiers):  # "moved down to tier C (score 590)": the score, not the day's points again
+        import pyarrow.compute as pc
+
+        told = [f"moved {'down' if p < 0 else 'up'} to tier {plan.tier_names[int(a)]}"
+                + (f" (score {s})" if ok else "")
+                for p, a, s, ok in zip(pts[tiers].tolist(), arg[tiers].tolist(), after[tiers].tolist(),
+                                       known[tiers].tolist())]
+        mask = np.zeros(len(day), bool)
+        mask[tiers] = True
+        reasons = pc.replace_with_mask(reasons, pa.array(mask), pa.array(told, pa.string()))
+    pts = np.where(np.isin(code, _NO_POINTS), 0, pts)
     return pa.table({"day": pa.array(day, pa.int32()), "agent": pa.array(agent, pa.int64()),
                      "event": events, "behaviour": whats, "channel": channels,
                      "points": pa.array(pts, pa.int32()), "score_after": pa.array(after, pa.int32(), mask=~known),

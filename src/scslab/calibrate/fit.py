@@ -190,27 +190,42 @@ def write_fit(fit: Fit, spec_source: str, scenario: str, out: str | Path) -> lis
 
 
 def _plot(fit: Fit, stem: Path) -> list[Path]:
+    """Each target's simulated curve against calendar dates (day 0 is the calibration window's start), with
+    the documented figures as points and a +/- 10 % bar."""
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
+    from ..report.figures import words
+
     keys = list(fit.series)
-    fig, axes = plt.subplots(len(keys), 1, figsize=(7, 2.6 * len(keys)), squeeze=False)
+    first = fit.targets[0] if fit.targets else None
+    start = (_dt.date.fromisoformat(first["date"]) - _dt.timedelta(days=int(first["day"]))) if first else None
+    fig, axes = plt.subplots(len(keys), 1, figsize=(7.4, 2.9 * len(keys)), squeeze=False, layout="constrained")
     for ax, key in zip(axes[:, 0], keys):
         curve = np.asarray(fit.series[key]) / 1e6
-        ax.plot(np.arange(len(curve)), curve, label="simulated")
-        for t in fit.targets:
-            if f"{t['metric']} ({t['kind']})" == key:
-                ax.errorbar([t["day"]], [t["documented"] / 1e6], yerr=[[t["documented"] * 0.1 / 1e6]] * 2,
-                            fmt="o", color="black", capsize=3, label=None)
-        ax.set_title(key)
-        ax.set_ylabel("million person-times")
-        ax.set_xlabel("day of the calibration window")
-    axes[0, 0].legend(["simulated", "documented (bar: +/- 10 %)"], loc="upper left", fontsize=8)
-    fig.tight_layout()
+        days = np.arange(len(curve))
+        x = [start + _dt.timedelta(days=int(d)) for d in days] if start is not None else days
+        ax.plot(x, curve, color="#0072B2", label="simulated")
+        targets = [t for t in fit.targets if f"{t['metric']} ({t['kind']})" == key]
+        for k, t in enumerate(targets):
+            when = _dt.date.fromisoformat(t["date"]) if start is not None else t["day"]
+            ax.errorbar([when], [t["documented"] / 1e6], yerr=[[t["documented"] * 0.1 / 1e6]] * 2, fmt="o",
+                        color="black", capsize=3, label="documented (bar: +/- 10 %)" if k == 0 else None)
+        metric, kind = key.rsplit(" (", 1)
+        ax.set_title(f"{words(metric).capitalize()} ({kind}")
+        ax.set_ylabel("million " + ("person-times" if metric.startswith(("blocked:", "granted:")) else "people"))
+        if start is not None:
+            ax.xaxis.set_major_locator(mdates.AutoDateLocator())
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+            ax.set_xlabel("date")
+        else:
+            ax.set_xlabel("day of the calibration window")
+        ax.legend(loc="upper left", fontsize=8)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
     for p in paths:
-        fig.savefig(p, dpi=110)
+        fig.savefig(p, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return paths

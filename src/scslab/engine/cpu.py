@@ -113,9 +113,11 @@ def wake_up(wake, m):
 
 
 @njit(inline="always", nogil=True)
-def penalise(m, day, b, pts, pending, traits, flags, starts, T, net_cnt, out, nout, wake):
+def penalise(m, day, b, pts, pending, traits, flags, starts, T, net_cnt, out, nout, wake, src, rel):
     """Network penalty of ``pts`` for tie ``m``: pending points, the count, and a story row if m has one.
-    Children are not scored (they keep the base score), so a tie who is a child loses nothing."""
+    Children are not scored (they keep the base score), so a tie who is a child loses nothing. The story row's
+    argument packs the behaviour, the relation ``rel`` (0 household, 1 friend) and the tie ``src`` whose act
+    it was: ``b + 256 * rel + 512 * (src + 1)`` (``metrics.network_source`` unpacks it)."""
     if (flags[m] & FLAG.ADULT) == 0:
         return nout
     pending[m] = clamp(np.int64(pending[m]) + pts, -I16, I16)
@@ -123,7 +125,7 @@ def penalise(m, day, b, pts, pending, traits, flags, starts, T, net_cnt, out, no
     net_cnt[region_of(m, starts) * T + np.int64(traits[m])] += 1
     if (flags[m] & FLAG.STORY) != 0:
         out[nout, 0], out[nout, 1], out[nout, 2] = EVENT.STORY, m, day
-        out[nout, 3], out[nout, 4], out[nout, 5] = SE.network_penalty, b, pts
+        out[nout, 3], out[nout, 4], out[nout, 5] = SE.network_penalty, b + 256 * rel + 512 * (src + 1), pts
         nout += 1
     return nout
 
@@ -180,7 +182,7 @@ def sparse_pass(rec, targets, cols, prm, starts, hh_head, hh_size, hh_adult, par
                     for m in range(max(head, t0), min(head + hh_size[a % B], n, t1)):
                         if m != a:
                             before = nout
-                            nout = penalise(m, day, b, hh_pts, pending, traits, flags, starts, T, nc, o, nout, wake)
+                            nout = penalise(m, day, b, hh_pts, pending, traits, flags, starts, T, nc, o, nout, wake, a, 0)
                             if nout > before:
                                 sq[before] = j * W + (m - head)
                 if fr_pts != 0:
@@ -188,7 +190,7 @@ def sparse_pass(rec, targets, cols, prm, starts, hh_head, hh_size, hh_adult, par
                         m = targets[j, k]
                         if m >= t0 and m < t1:
                             before = nout
-                            nout = penalise(m, day, b, fr_pts, pending, traits, flags, starts, T, nc, o, nout, wake)
+                            nout = penalise(m, day, b, fr_pts, pending, traits, flags, starts, T, nc, o, nout, wake, a, 1)
                             if nout > before:
                                 sq[before] = j * W + 16 + k
             elif kind == EVENT.LIST_CHANGE:

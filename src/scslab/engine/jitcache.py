@@ -4,8 +4,8 @@ numba stamps a cached function with its own file only, so an edit to ``kernels.p
 drivers in ``cpu.py``, ``lazy.py`` and ``deferral.py``) would otherwise reuse stale machine code. This
 locator stamps the drivers with a hash of all the files whose code or constants they compile in. If numba's
 caching internals ever change shape, :func:`engine_cache` returns False and the drivers are simply compiled
-in each process (correct, slower). :func:`stamped_cache` does the same for any set of files (the benchmark's
-agent peer uses it).
+in each process (correct, slower). :func:`stamped_cache` does the same for any set of files (the windowed
+route's drivers use it).
 """
 
 from __future__ import annotations

@@ -27,8 +27,9 @@ from ..rng import Stream, draw_array, stream_key
 __all__ = ["pick_story_agents"]
 
 
-def _roles(plan: Plan, n_groups: int) -> list[tuple[str, object]]:
-    """(role, predicate(trait, flags)) in the order places are filled."""
+def _roles(plan: Plan, n_groups: int, noun: str = "citizen") -> list[tuple[str, object]]:
+    """(role, predicate(trait, flags)) in the order places are filled; ``noun``: what the agents are (a
+    "model citizen", a "model firm")."""
     s = plan.scenario
     classes = plan.class_names
     neg = {c: sum(b.rate[c] for b in s.behaviours.values() if b.points < 0) for c in classes}
@@ -40,7 +41,7 @@ def _roles(plan: Plan, n_groups: int) -> list[tuple[str, object]]:
 
     roles: list[tuple[str, object]] = []
     if len(classes) > 1:
-        roles.append(("model citizen", of_class(min(classes, key=lambda c: (neg[c], c)))))
+        roles.append((f"model {noun}", of_class(min(classes, key=lambda c: (neg[c], c)))))
         roles.append(("frequent offender", of_class(max(classes, key=lambda c: (neg[c], c)))))
     critics = [b for b in s.behaviours.values() if b.network.friends or b.network.household]
     if critics:
@@ -71,15 +72,17 @@ def _candidates(n: int, w: int, key) -> np.ndarray:
     return start + ((draw_array(key, j).astype(np.int64) * width) >> 32)
 
 
-def pick_story_agents(plan: Plan, traits: np.ndarray, flags: np.ndarray, k: int) -> list[tuple[int, str]]:
-    """Up to ``k`` (agent, role) pairs, sorted by agent: the roles first, then hash order."""
+def pick_story_agents(plan: Plan, traits: np.ndarray, flags: np.ndarray, k: int,
+                      noun: str = "citizen") -> list[tuple[int, str]]:
+    """Up to ``k`` (agent, role) pairs, sorted by agent: the roles first, then hash order. ``noun`` names what
+    the agents are in the roles' words (``firm`` for firms); it changes no pick."""
     if k == 0 or plan.size == 0:
         return []
     window = _candidates(plan.size, max(64 * k, 4096), stream_key(plan.seed, Stream.STORY, 0))
     order = window[np.argsort(draw_array(stream_key(plan.seed, Stream.STORY, 0), window), kind="stable")]
     G = len(plan.group_names)
     picked: dict[int, str] = {}
-    for role, wanted in _roles(plan, G):
+    for role, wanted in _roles(plan, G, noun):
         if len(picked) >= k:
             break
         for i in order:

@@ -19,7 +19,8 @@ import numpy as np
 from ..api import Result, simulate
 from ..errors import RunDirError
 
-__all__ = ["compare_runs", "difference_figure", "sign_test", "MIN_PAIRS", "ALPHA"]
+__all__ = ["compare_runs", "difference_figure", "figure_title", "scenario_differences", "sign_test", "MIN_PAIRS",
+           "ALPHA"]
 
 ALPHA = 0.05
 MIN_PAIRS = 6  # the fewest pairs with which a two-sided sign test can reach p < ALPHA (2 x 0.5**6 = 0.031)
@@ -92,28 +93,91 @@ def compare_runs(run_a: str | Path | Result, run_b: str | Path | Result, *,
     return rows, warnings
 
 
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def scenario_differences(manifest_a: dict, manifest_b: dict) -> list[str]:
+    """What B's resolved scenario sets differently from A's, as ``path = value`` (B's value; ``(unset)`` where
+    B lacks it): the overrides that make policy B, whether they came from ``--set`` or another file. The
+    scenario's name, description, caveats and provenance marks are left out, and so is the seed (the title
+    gives it)."""
+    skip = ("meta.", "provenance.", "run.seed")
+    a, b = _flat(manifest_a.get("scenario", {})), _flat(manifest_b.get("scenario", {}))
+    out = []
+    for key in sorted(set(a) | set(b)):
+        if key.startswith(skip) or a.get(key) == b.get(key):
+            continue
+        out.append(f"{key} = {b[key]!r}" if key in b else f"{key} (unset)")
+    return out
+
+
+def run_words(manifest: dict) -> str:
+    """A run as a title names it: its scenario (the preset's name) and seed."""
+    from .figures import scenario_words
+
+    return f"{scenario_words(manifest)}, seed {manifest.get('seed')}"
+
+
+def figure_title(manifest_a: dict, manifest_b: dict, most: int = 3) -> str:
+    """"B minus A" with both runs named, and what B's scenario changes (up to ``most`` settings)."""
+    changed = scenario_differences(manifest_a, manifest_b)
+    b = run_words(manifest_b)
+    if changed:
+        more = f" and {len(changed) - most} more" if len(changed) > most else ""
+        b += " with " + "; ".join(changed[:most]) + more
+    return f"B minus A. A: {run_words(manifest_a)}. B: {b}."
+
+
 def difference_figure(run_a: str | Path | Result, run_b: str | Path | Result):
     """A figure of ``run_b`` minus ``run_a`` (run directories or loaded results) over time for the tiers,
-    lists and consequences (people)."""
+    lists and consequences (people); the title names both runs and what B changes."""
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    a, b = _loaded(run_a).metrics, _loaded(run_b).metrics
+    from .figures import _legend, style, words
+
+    ra, rb = _loaded(run_a), _loaded(run_b)
+    a, b = ra.metrics, rb.metrics
     key = ["day", "metric"]
     wa = a[a["group"] == "all"].set_index(key)["value"]
     wb = b[b["group"] == "all"].set_index(key)["value"]
     diff = (wb - wa).dropna().unstack("metric")
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
-    for ax, prefix, title in zip(axes, ("tier:", "listed:", ("sanctioned:", "rewarded:")),
-                                 ("Tiers", "Lists", "Consequences")):
+    tiers = [f"tier:{name}" for name in ra.manifest.get("scenario", {}).get("score", {}).get("tiers", {})]
+    panels, same = [], []
+    for prefix, title in (("tier:", "Tiers"), ("listed:", "Lists"),
+                          (("sanctioned:", "rewarded:"), "Sanctions and rewards")):
         cols = [c for c in diff.columns if c.startswith(prefix)]
-        for c in cols:
-            ax.plot(diff.index, diff[c], label=c)
+        cols.sort(key=lambda c: tiers.index(c) if c in tiers else len(tiers))  # tiers in the scheme's order
+        moved = [c for c in cols if diff[c].any()]
+        if moved:
+            panels.append((title, moved))
+        elif cols:
+            same.append(title.lower())
+    if not panels:  # no difference anywhere: the tiers, flat at 0, say so
+        panels = [("Tiers", [c for c in diff.columns if c.startswith("tier:")])]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels) + 1.4, 4.1), layout="constrained",
+                             squeeze=False)
+    for ax, (title, cols) in zip(axes[0], panels):
+        for i, c in enumerate(cols):
+            ax.plot(diff.index, diff[c], label=words(c), **style(i))
         ax.axhline(0, color="grey", lw=0.8)
-        ax.set(xlabel="day", ylabel="people, B - A", title=title)
-        if cols:
-            ax.legend(fontsize=7)
-    fig.tight_layout()
+        low, high = ax.get_ylim()
+        ax.set_ylim(min(low, -1), max(high, 1))
+        ax.set(xlabel="day of the run", ylabel="people, B minus A", title=title)
+        _legend(ax, len(cols))
+    title = figure_title(ra.manifest, rb.manifest)
+    if same:
+        title += f" No difference in {' or '.join(same)}."
+    fig.suptitle("\n".join(textwrap.wrap(title, int(fig.get_figwidth() * 15))), fontsize=9)
     return fig

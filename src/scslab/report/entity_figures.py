@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
-
 __all__ = ["entities", "joint"]
 
 
@@ -15,41 +13,80 @@ def _all(metrics):
 def entities(metrics, manifest):
     """Entity types (firms, authorities): entities on each list, and the persons sanctioned through a link
     (a listed firm's legal representative, an authority's officials)."""
+    from .figures import _at_least_one, _caption, _figure, _legend, _listing, style, words
+
     types = manifest["scenario"].get("entities", {})
     if not types:
         return None
     w = _all(metrics)
-    fig, axes = plt.subplots(len(types), 1, figsize=(7, 2.8 * len(types)), squeeze=False)
-    for ax, (name, e) in zip(axes[:, 0], types.items()):
-        for lst in e.get("lists", {}):
-            ax.plot(w.index, w[f"{name}.listed:{lst}"], label=f"{name} on {lst} ({name})")
+    panels, empty = [], []
+    for name, e in types.items():
+        lists = [l for l in e.get("lists", {}) if w[f"{name}.listed:{l}"].any()]
+        empty += [f"{name}: {l}" for l in e.get("lists", {}) if l not in lists]
+        if lists:
+            panels.append((name, "lists", lists))
         linked = [c for c, q in e.get("consequences", {}).items() if q.get("applies_to", "self").startswith("links.")]
-        if linked:
-            ax2 = ax.twinx()
-            for i, c in enumerate(linked):
-                ax2.plot(w.index, w[f"{name}.linked:{c}"], ls="--", color=f"C{i + len(e.get('lists', {}))}",
-                         label=f"persons under {c} through their link")
-            ax2.set_ylabel("persons")
-            ax2.legend(loc="lower right", fontsize=8)
-        ax.set(xlabel="day", ylabel=name, title=f"{name.capitalize()}: lists and linked persons")
-        ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    return fig
+        if any(w[f"{name}.linked:{c}"].any() for c in linked):
+            panels.append((name, "linked", linked))
+    if not panels:
+        return (f"No entity ({_listing(list(types), 'and')}) was ever on a list or had a person sanctioned "
+                "through a link in this run, so there is no figure.")
+    fig, axes = _figure(len(panels), 1, size=(7.4, 2.9 * len(panels)))
+    for ax, (name, what, items) in zip(axes[:, 0], panels):
+        for i, item in enumerate(items):
+            if what == "lists":
+                ax.plot(w.index, w[f"{name}.listed:{item}"], label=f"on {words(item)}", **style(i))
+            else:
+                ax.plot(w.index, w[f"{name}.linked:{item}"], label=f"under {words(item)}", **style(i))
+        if what == "lists":
+            ax.set(xlabel="day of the run", ylabel=words(name), title=f"{words(name).capitalize()} on each list")
+        else:
+            ax.set(xlabel="day of the run", ylabel="persons",
+                   title=f"Persons sanctioned through their link to {words(name)}")
+        _at_least_one(ax)
+        _legend(ax, len(items))
+    text = ("For each entity type: how many of its entities are on each of its lists at the end of each day, "
+            "and how many persons (a listed firm's legal representative, an authority's officials) are under a "
+            "sanction that reaches them through that link.")
+    if empty:
+        text += f" No entity was ever on {_listing(empty)}."
+    return _caption(fig, text)
 
 
 def joint(metrics, manifest):
     """Joint punishment: the measures each agency has in force (one listing counts once per measure that
     follows from it), and the attempts its measures blocked or granted, cumulative."""
+    from .figures import _at_least_one, _caption, _figure, _legend, _listing, style, words
+
     w = _all(metrics)
     agencies = sorted(c[len("agency:"):] for c in w.columns if c.startswith("agency:"))
     if not agencies:
         return None
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
-    a.stackplot(w.index, [w[f"agency:{n}"] for n in agencies], labels=agencies)
-    a.set(xlabel="day", ylabel="measures in force", title="Measures in force, by agency")
-    for n in agencies:
-        b.plot(w.index, w[f"agency_attempts:{n}"].cumsum(), label=n)
-    b.set(xlabel="day", ylabel="attempts (cumulative)", title="Attempts blocked or granted, by agency")
-    a.legend(loc="upper left", fontsize=7)
-    fig.tight_layout()
-    return fig
+    held = [n for n in agencies if w[f"agency:{n}"].any()]
+    tried = [n for n in agencies if f"agency_attempts:{n}" in w and w[f"agency_attempts:{n}"].any()]
+    if not held:
+        return (f"No measure of any agency ({_listing(agencies, 'and')}) was in force in this run, so there is "
+                "no figure.")
+    fig, axes = _figure(1, 2 if tried else 1, size=(11 if tried else 6.4, 3.9))
+    a = axes[0, 0]
+    for i, n in enumerate(held):
+        a.plot(w.index, w[f"agency:{n}"], label=words(n), **style(i))
+    a.set(xlabel="day of the run", ylabel="measures in force", title="Measures in force, by agency")
+    _at_least_one(a)
+    _legend(a, len(held))
+    if tried:
+        b = axes[0, 1]
+        for i, n in enumerate(tried):
+            b.plot(w.index, w[f"agency_attempts:{n}"].cumsum(), label=words(n), **style(held.index(n)))
+        b.set(xlabel="day of the run", ylabel="attempts (cumulative)", title="Attempts blocked or granted, by agency")
+        _at_least_one(b)
+        _legend(b, len(tried))
+    text = ("Left: the measures each agency has in force at the end of each day (one listing counts once for "
+            "every measure that follows from it). " if tried else "The measures each agency has in force at the "
+            "end of each day (one listing counts once for every measure that follows from it). ")
+    text += ("Right: the attempts the agency's measures blocked or granted, added up from the first day."
+             if tried else "No attempt was blocked or granted by any agency's measures in this run.")
+    idle = [n for n in agencies if n not in held]
+    if idle:
+        text += f" No measure of {_listing(idle)} was in force."
+    return _caption(fig, text)

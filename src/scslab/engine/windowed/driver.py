@@ -22,7 +22,8 @@ from ..stories import pick_story_agents
 from .agent import CACHE, MAX_W, NEVER, crit_tail, mix, tables
 from .model import MAX_CRIT, model_of
 from .replay import replay, undetected_keys
-from .route import BLOCK, CHUNKS, coarse_bits, correct, half_bits, incoming, no_metrics, penalties, set_bits, sweep
+from .friends import friends4_call
+from .route import BLOCK, CHUNKS, coarse_bits, correct, half_bits, listed_call, no_metrics, penalties, set_bits, sweep
 from .route import verify as verify_window
 
 __all__ = ["run_windowed", "window_length", "WindowState", "SLICES"]
@@ -62,11 +63,19 @@ def _start(n, key, class_cum, base, cls, score, last_off, listed_on, fresh):
 
 @njit(cache=CACHE)
 def _incoming(a, n, d0, W, cls, S, M, T, fkeys):
-    """The days of the network penalties agent a receives in the window, from its friends' final lists."""
+    """The network penalties agent a receives in the window, from its friends' final lists: (days, the friend
+    each comes from), sorted by day and friend (the day engines' order: records by agent)."""
     inc, bo, bc, z1 = np.empty(256, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64), np.zeros(1, np.int64)
-    k = incoming(a, n, half_bits(n), d0, W, cls, S, M, T, fkeys, np.empty(4, np.int64), inc, bo, bc, z1,
-                 no_metrics())
-    return inc[:k].copy()
+    f4, src = np.empty(4, np.int64), np.empty(256, np.int64)
+    friends4_call(a, n, fkeys, half_bits(n), f4)
+    k = 0
+    for x in range(4):
+        if f4[x] >= 0:
+            k2 = listed_call(f4[x], d0, W, cls, S, M, T, inc, k, bo, bc, z1, no_metrics())
+            src[k:k2] = f4[x]
+            k = k2
+    order = np.argsort(inc[:k] * (n + 1) + src[:k])
+    return inc[:k][order], src[:k][order]
 
 
 def _window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int) -> tuple:
@@ -163,10 +172,10 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
             st["verify_diff"] += verify_window(n, d0, W, cls, S, cols, M, T, fkeys, D)
         ukeys = undetected_keys(seed, d0, W, NB) if story else None
         for a in story:
-            inc = _incoming(a, n, d0, W, cls, S, M, T, fkeys)
+            inc, senders = _incoming(a, n, d0, W, cls, S, M, T, fkeys)
             s0 = (base, NEVER, NEVER) if S[0] else tuple(int(c[a]) for c in S[1:4])
             with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
-                r = replay(a, d0, W, int(cls[a]), *s0, inc, M, m.und[cls[a]], ukeys)
+                r = replay(a, d0, W, int(cls[a]), *s0, inc, M, m.und[cls[a]], ukeys, senders=senders)
             if r["state"] != tuple(int(c[a]) for c in cols):
                 raise RuntimeError(f"windowed route: agent {a}'s replay ends in {r['state']}, the sweep in "
                                    f"{tuple(int(c[a]) for c in cols)} (window from day {d0})")

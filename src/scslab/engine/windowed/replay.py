@@ -31,12 +31,13 @@ def undetected_keys(seed: int, d0: int, W: int, NB: int) -> np.ndarray:
                     np.uint64).reshape(W, NB)
 
 
-def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, und, ukeys) -> dict:
+def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, und, ukeys, senders=None) -> dict:
     """Agent i's days d0 .. d0+W-1 from (score, last offence, listed; -32768: never) with network penalties on
     the days ``inc``. ``und[deterred, b]``: the chance of an undetected act given none detected, drawn from the
     day's stream ``UNDETECTED + b`` (``ukeys``: :func:`undetected_keys`). Returns the end state, the network
     acts kept, the story rows, the end-of-day scores, and per day whether it started deterred and which
-    behaviours had a detected act."""
+    behaviours had a detected act. ``senders``: the friend each of ``inc`` comes from, for the story rows (the
+    day engines' packing: ``CRIT + 256 + 512 * (friend + 1)``; unknown without it)."""
     keys, first, tail, k_other, k_crit, pts, _, keep, other, mins, sc = M[:11]
     LOW, HIGH, QUIET, UPTO, DETER, ENTER, LEAVE = (int(v) for v in sc[1:8])
     MIN_DAYS, NET, CRIT = int(sc[8]), int(sc[9]), int(sc[10])
@@ -46,6 +47,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
     act_days = {int(d): k for k, d in enumerate(days_of(keys[1], i, Ko, W))}
     crit_days = {int(d) for d in days_of(keys[2], i, Kc, W)}
     incoming = [d - d0 for d in inc]
+    sources = [-1] * len(incoming) if senders is None else [int(f) for f in senders]
     floors = [int(v) for v in mins]
     tier_of = lambda v: sum(v < f for f in floors)  # noqa: E731 - floors descending: the tiers above v's
     thresholds = threshold(und).tolist()
@@ -83,9 +85,9 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
                 rows.append((EVENT.STORY, i, day, SE.act_detected, b + 256, int(pts[b])))
             elif undetected_u[d][b] < thresholds[int(deterred)][b]:
                 rows.append((EVENT.STORY, i, day, SE.act_undetected, b, 0))
-        for _ in range(incoming.count(d)):
+        for f in (f for d_in, f in zip(incoming, sources) if d_in == d):
             delta += NET
-            rows.append((EVENT.STORY, i, day, SE.network_penalty, CRIT, NET))
+            rows.append((EVENT.STORY, i, day, SE.network_penalty, CRIT if f < 0 else CRIT + 256 + 512 * (f + 1), NET))
         if offended:
             lo = day
         s = min(max(s + delta, LOW), HIGH)
