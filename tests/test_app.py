@@ -1,5 +1,6 @@
 """The dashboard's logic without a browser: knobs, validation, live runs, cancel, concurrency."""
 
+import re
 import threading
 import time
 
@@ -14,16 +15,51 @@ from scslab.app.params import MAX_POPULATION, apply_knobs, estimate_seconds, kno
 def test_press_2018_has_every_knob_with_its_current_value():
     s = load_scenario("press-2018")
     by = {k.key: k for k in knobs(s)}
-    assert set(by) == {"coverage", "false_match", "criticism", "network", "threshold", "min_days", "deterrence"}
+    assert set(by) == {"coverage", "false_match", "criticism", "network-social_media_post-friends",
+                       "network-social_media_post-household", "network-criticize_government", "threshold",
+                       "deterrence"}  # no minimum time: press-2018's blacklist never lets anyone go
     assert by["criticism"].value == s.behaviours["criticize_government"].points
     assert by["threshold"].value == s.lists["blacklist"].enter.tier_at_most
     assert by["threshold"].choices == tuple(s.score.tiers)
 
 
+def test_each_network_knob_shows_and_edits_its_own_behaviours_penalty():
+    s = load_scenario("press-2018")
+    by = {k.key: k for k in knobs(s)}
+    post, critic = s.behaviours["social_media_post"].network, s.behaviours["criticize_government"].network
+    assert (post.friends, post.household, critic.friends, critic.household) == (-2, 0, -3, -3)
+    # friends and household differ: one knob each; equal: one knob for both, labelled with the behaviour
+    assert by["network-social_media_post-friends"].value == -2
+    assert by["network-social_media_post-household"].value == 0
+    assert by["network-criticize_government"].value == -3
+    assert by["network-criticize_government"].label == "Network penalty, criticize_government: friends and household"
+    assert by["network-social_media_post-household"].label == "Network penalty, social_media_post: household"
+    assert "each friend and household member" in by["network-criticize_government"].help
+    changed, problems = apply_knobs(s, {"network-criticize_government": -10}, population=5000, days=40)
+    assert problems == {}
+    assert (changed.behaviours["criticize_government"].network.friends,
+            changed.behaviours["criticize_government"].network.household) == (-10, -10)
+    assert changed.behaviours["social_media_post"].network == post  # the other behaviour untouched
+    assert changed.timeline[0].set == {"behaviours.criticize_government.network.friends": -10}  # the whole run
+    changed, problems = apply_knobs(s, {"network-social_media_post-household": -1}, population=5000, days=40)
+    assert problems == {} and changed.behaviours["criticize_government"].network == critic
+    assert (changed.behaviours["social_media_post"].network.friends,
+            changed.behaviours["social_media_post"].network.household) == (-2, -1)
+
+
+def test_the_minimum_time_is_offered_only_for_a_blacklist_that_lets_people_go():
+    press, bench = load_scenario("press-2018"), load_scenario("bench-v1")
+    assert press.lists["blacklist"].exit == "never" and "min_days" not in {k.key for k in knobs(press)}
+    assert bench.lists["blacklist"].exit != "never"
+    assert {k.key: k.value for k in knobs(bench)}["min_days"] == bench.lists["blacklist"].min_days
+    _, problems = apply_knobs(press, {"min_days": 90})
+    assert set(problems) == {"min_days"} and "no such setting" in problems["min_days"]
+
+
 def test_knobs_write_numbers_into_the_scenario():
     s = load_scenario("press-2018")
     cams = [n for n, c in s.channels.items() if c.kind == "camera"]
-    changed, problems = apply_knobs(s, {"coverage": 0.5, "criticism": -80, "threshold": "C", "min_days": 90},
+    changed, problems = apply_knobs(s, {"coverage": 0.5, "criticism": -80, "threshold": "C"},
                                     population=5000, days=40)
     assert problems == {}
     for n in cams:
@@ -33,8 +69,10 @@ def test_knobs_write_numbers_into_the_scenario():
         else:
             assert after == pytest.approx(0.5 * before)
     assert changed.behaviours["criticize_government"].points == -80
-    assert changed.lists["blacklist"].enter.tier_at_most == "C" and changed.lists["blacklist"].min_days == 90
+    assert changed.lists["blacklist"].enter.tier_at_most == "C"
     assert (changed.population.size, changed.run.days) == (5000, 40)
+    bench, problems = apply_knobs(load_scenario("bench-v1"), {"min_days": 90})
+    assert problems == {} and bench.lists["blacklist"].min_days == 90
 
 
 def test_bad_values_come_back_as_the_schemas_message_by_knob():
@@ -44,7 +82,7 @@ def test_bad_values_come_back_as_the_schemas_message_by_knob():
     _, problems = apply_knobs(s, {"threshold": "Z", "nonsense": 1}, population=MAX_POPULATION + 1, days=0)
     assert set(problems) == {"threshold", "nonsense", "population", "days"}
     assert "allowed" in problems["threshold"] and "criticism" in problems["nonsense"]
-    assert estimate_seconds(21_700_000, 365) < 60  # a Beijing-sized year within a minute on this machine
+    assert estimate_seconds(21_700_000, 365, "press_2018") < 60  # a Beijing-sized year within a minute
 
 
 def test_live_run_reports_partials_that_end_in_the_result():
@@ -98,7 +136,7 @@ def test_page_engine_thread_runs_the_baseline_first_and_publishes_only_data():
     from scslab.app.dashboard import _engine
 
     base = load_scenario("press-2018")
-    changed, _ = apply_knobs(base, {"network": -200}, population=10_000, days=40)
+    changed, _ = apply_knobs(base, {"network-criticize_government": -200}, population=10_000, days=40)
     latest = {}
     _engine(changed, base, 2, True, threading.Event(), latest)
     assert set(latest) == {"baseline", "partial", "result"} and latest["baseline"].day == 40
@@ -211,11 +249,17 @@ def test_number_fields_and_knobs_take_only_numbers_within_their_range():
         whole_number("11", 0, 10)
     s = load_scenario("press-2018")
     _, problems = apply_knobs(s, {"coverage": float("nan"), "false_match": "0.1", "criticism": "ten",
-                                  "min_days": 99_999, "deterrence": {"x": 1}}, population="2,000x", days=30)
-    assert set(problems) == {"coverage", "false_match", "criticism", "min_days", "deterrence", "population"}
-    changed, problems = apply_knobs(s, {"criticism": "-80", "min_days": "90"}, population="5,000", days="40")
+                                  "network-criticize_government": 99_999, "deterrence": {"x": 1}},
+                              population="2,000x", days=30)
+    assert set(problems) == {"coverage", "false_match", "criticism", "network-criticize_government", "deterrence",
+                             "population"}
+    changed, problems = apply_knobs(s, {"criticism": "-80"}, population="5,000", days="40")
     assert problems == {} and changed.behaviours["criticize_government"].points == -80
-    assert (changed.population.size, changed.run.days, changed.lists["blacklist"].min_days) == (5000, 40, 90)
+    assert (changed.population.size, changed.run.days) == (5000, 40)
+    _, problems = apply_knobs(load_scenario("bench-v1"), {"min_days": 99_999})
+    assert set(problems) == {"min_days"}
+    bench, problems = apply_knobs(load_scenario("bench-v1"), {"min_days": "90"})
+    assert problems == {} and bench.lists["blacklist"].min_days == 90
 
 
 # ---------------------------------------------------------------- the page, rendered without a browser
@@ -231,6 +275,7 @@ def page():
     d.values.value = {}
     d.fields.value = {"population": "200000", "days": "365", "seed": "0"}
     d.message.value, d.partial.value, d.result.value, d.running.value = "", None, None, False
+    d.baseline.value, d.compare.value = None, False
 
     @solara.component
     def Root():
@@ -380,3 +425,140 @@ def test_behaviour_under_watch_is_drawn_against_adults_only():
         assert 0.97 < drawn[behaviour].mean() < 1.03, (behaviour, drawn[behaviour].mean())
     assert drawn["criticize_government"].mean() < 0.9
     charts.close(fig)
+
+
+# ---------------------------------------------------------------- what the page shows, and when
+
+def test_the_estimate_rests_on_the_measured_cost_per_day_and_doubles_with_compare():
+    pytest.importorskip("solara")
+    from scslab.app.dashboard import estimate_text
+    from scslab import preset_names
+    from scslab.app.params import COMPILE_S, SPEEDS
+
+    # press-2018 at the page's default size: most of the time is the cost per day (measured 11-13 s)
+    assert 10 < estimate_seconds(200_000, 365, "press_2018") < 20
+    assert estimate_seconds(100_000, 365, "bench_v1") < estimate_seconds(100_000, 365, "press_2018") / 2
+    assert set(SPEEDS) == {load_scenario(n).meta.name for n in preset_names()}  # measured for every preset
+    for n in (1_000, 200_000, 5_000_000):  # any other scheme (an upload): the slowest of each
+        assert estimate_seconds(n, 365, "my_scheme") >= max(estimate_seconds(n, 365, s) for s in SPEEDS)
+    s, _ = apply_knobs(load_scenario("press-2018"), {}, population=200_000, days=365)
+    one, both = estimate_text(s, False, True), estimate_text(s, True, True)
+    secs = estimate_seconds(200_000, 365, "press_2018")
+    assert f"about {secs:.0f} s on a 2-core laptop." in one and f"about {2 * secs:.0f} s" in both
+    assert "both runs" in both
+    assert "compil" not in one and "loads" not in one  # the engine is loaded: nothing more to wait for
+    unknown, compiles, cached = (estimate_text(s, False, False, c) for c in (None, True, False))
+    assert "first run" in unknown and "a few seconds" in unknown and f"{COMPILE_S[1] // 60} minutes" in unknown
+    assert "not compiled on this machine yet" in compiles and f"{COMPILE_S[1] // 60} minutes more" in compiles
+    assert "a few seconds more" in cached and "minutes" not in cached
+
+
+def test_the_page_shows_the_estimate_and_compare_doubles_it(page):
+    import ipyvuetify as v
+
+    from scslab.app import dashboard
+
+    def estimate():
+        return next(t for t in _texts(page, v.Alert) if "agent-days" in t)
+
+    _type(page, "Days", "100")
+    one = estimate()
+    dashboard.compare.value = True
+    both = estimate()
+    secs = estimate_seconds(200_000, 100, "press_2018")
+    assert f"about {secs:.0f} s" in one and f"about {2 * secs:.0f} s" in both and "both runs" in both
+
+
+def test_the_unchanged_presets_dashed_lines_have_a_legend_entry():
+    from scslab.app import charts
+
+    s, _ = apply_knobs(load_scenario("press-2018"), {"criticism": -150}, population=5_000, days=20)
+    final = {}
+    live_run(s, seed=1, on_update=lambda p: final.update(p=p))
+    fig = charts.overview(final["p"], s.model_dump(mode="json"), baseline=final["p"])
+    lists, sanctions = fig.axes[1], fig.axes[2]
+    for ax in (lists, sanctions):
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert labels.count(charts.BASELINE_LABEL) == 1, labels
+        dashed = [line for line in ax.lines if line.get_linestyle() == "--"]
+        assert len(dashed) > 1  # one entry for all of them
+    charts.close(fig)
+    fig = charts.overview(final["p"], s.model_dump(mode="json"))
+    assert all(charts.BASELINE_LABEL not in [t.get_text() for t in ax.get_legend().get_texts()]
+               for ax in fig.axes if ax.get_legend() is not None)
+    charts.close(fig)
+
+
+@pytest.fixture(scope="module")
+def finished():
+    """A small finished run of press-2018 and its last partial, as the page holds them after Run."""
+    s, _ = apply_knobs(load_scenario("press-2018"), {}, population=5_000, days=30)
+    final = {}
+    res = live_run(s, seed=4, on_update=lambda p: final.update(p=p))
+    return res, final["p"]
+
+
+def _show(finished):
+    from scslab.app import dashboard
+
+    res, last = finished
+    dashboard.partial.value, dashboard.baseline.value = last, last
+    dashboard.result.value, dashboard.message.value = res, "Done in 1.0 s."
+
+
+def test_choosing_another_preset_clears_the_previous_schemes_results(page, finished):
+    import io
+
+    import ipyvuetify as v
+    from solara.components.datatable import DataTableWidget
+
+    from scslab.app import dashboard
+    from scslab.app.params import scenario_toml
+
+    _show(finished)
+    assert "Final day" in _markup(page) and page.find(DataTableWidget).widgets
+    assert any("Done in" in t for t in _texts(page, v.Alert))
+    page.find(v.Select, label="Preset").widget.v_model = "bench-v1"
+    assert "<h2>bench_v1</h2>" in _markup(page) and "Final day" not in _markup(page)
+    assert not page.find(DataTableWidget).widgets and not any("Done in" in t for t in _texts(page, v.Alert))
+    assert (dashboard.result.value, dashboard.partial.value, dashboard.baseline.value) == (None, None, None)
+    assert "day 30 of 30" not in " ".join(map(str, page.find(v.Html).widgets))
+    _show(finished)  # an uploaded scheme clears them too
+    toml = scenario_toml(load_scenario("jinan-dog-points"))
+    dashboard.take_upload({"name": "dogs.toml", "size": len(toml), "file_obj": io.BytesIO(toml)})
+    assert "Final day" not in _markup(page) and dashboard.result.value is None
+
+
+def test_a_run_in_progress_is_stopped_and_hidden_when_the_preset_changes(page):
+    from scslab.app import dashboard
+
+    _type(page, "Population (agents, at most 25,000,000)", "20,000")
+    _type(page, "Days", "3000")
+    this = dashboard._session()
+    done = threading.Thread(target=dashboard._run, args=(this,), daemon=True)
+    done.start()
+    deadline = time.time() + 120
+    while dashboard.partial.value is None or dashboard.partial.value.day == 0:
+        assert time.time() < deadline and done.is_alive(), "the run did not start"
+        time.sleep(0.1)
+    dashboard.choose_preset("bench-v1")
+    done.join(60)
+    assert not done.is_alive() and not dashboard.running.value
+    assert (dashboard.result.value, dashboard.partial.value, dashboard.message.value) == (None, None, "")
+
+
+def test_the_story_table_shows_as_many_rows_as_its_rows_per_page_says(page, finished):
+    from pathlib import Path
+
+    import solara
+    from solara.components.datatable import DataTableWidget
+
+    from scslab.app.dashboard import STORY_ROWS_PER_PAGE
+
+    vue = (Path(solara.__file__).parent / "components" / "datatable.vue").read_text()
+    offered = [int(n) for n in re.search(r"'items-per-page-options': \[([\d, ]+)\]", vue).group(1).split(",")]
+    assert STORY_ROWS_PER_PAGE in offered  # the footer's "Rows per page" can say it
+    _show(finished)
+    table = page.find(DataTableWidget).widget
+    assert table.items_per_page == STORY_ROWS_PER_PAGE == table.options["itemsPerPage"]
+    assert len(table.items) == min(STORY_ROWS_PER_PAGE, table.total_length)

@@ -1,13 +1,15 @@
 """The dashboard in a real browser: Playwright driving Debian's Chromium against ``scslab serve`` on loopback.
 
 End to end: load the page, change a slider, see a bad value's message beside its field, run, see the chart
-drawn, follow a citizen, take screenshots (checked non-blank); a websocket frame rewritten to carry a path
-for the preset is refused. Load (marked slow): 20 concurrent page sessions, each starting a small run; all
-complete, none errors. Every wait is bounded.
+drawn, follow a citizen, take screenshots (checked non-blank); switch the preset after a run and see its
+results cleared; a websocket frame rewritten to carry a path for the preset is refused. Load (marked
+slow): 20 concurrent page sessions, each starting a small run; all complete, none errors. Every wait is
+bounded.
 """
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -136,6 +138,42 @@ def test_pick_change_run_and_follow_a_citizen(server, tmp_path):
         assert ink > 0.03 and colours > 20, f"{shot} looks blank: {ink:.1%} ink, {colours} colours"
     ink, colours = _not_blank(tmp_path / "chart.png")
     assert colours > 40  # four panels of coloured lines
+
+
+def test_switching_the_preset_after_a_run_clears_its_results(server):
+    """A run's numbers, charts and story belong to its scheme: choosing another preset clears them. The
+    story table shows as many rows as its "Rows per page" says."""
+    sync_api = chromium_or_skip()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(server)
+            page.get_by_text("Synthetic population").wait_for()
+            images = page.locator("img").count()  # before any chart
+            _set(page, "Population (agents, at most 25,000,000)", 20_000)
+            _set(page, "Days", 60)
+            page.get_by_role("button", name="Run").click()
+            page.get_by_text("Done in").wait_for(timeout=120_000)
+            page.get_by_text("Final day").wait_for()
+            assert page.locator("img").count() > images  # the charts
+            title = page.locator(".story-title")
+            title.wait_for()
+            events = int(re.search(r"(\d+) events", title.inner_text()).group(1))
+            per_page = page.locator(".v-data-footer__select .v-select__selection").inner_text().strip()
+            rows = page.locator(".v-data-table tbody tr").count()
+            assert per_page == "10" and (events == 0 or rows == min(10, events)), (per_page, rows, events)
+            page.locator(".v-select").filter(has_text="Preset").click()
+            page.get_by_role("option", name="bench-v1").click()
+            page.locator("h2", has_text="bench_v1").wait_for(timeout=20_000)
+            page.get_by_text("Final day").wait_for(state="detached", timeout=20_000)
+            assert page.locator("img").count() == images  # no chart of the previous scheme
+            assert title.count() == 0 and page.get_by_text("Done in").count() == 0
+            assert page.locator(".progress-day").count() == 0
+            assert page.get_by_text("Download the run (Parquet)").count() == 0
+        finally:
+            browser.close()
 
 
 def test_cancel_stops_a_long_run_on_the_page(server):

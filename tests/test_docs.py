@@ -36,6 +36,15 @@ def test_site_builds_strict_and_offline(tmp_path):
     cli = (site / "reference/cli/index.html").read_text()
     for command in ("run", "resume", "verify", "validate", "odd", "schema", "presets"):
         assert f"scslab {command}" in cli
+    api = (site / "api/index.html").read_text()  # docstrings' Sphinx roles render as code, never raw
+    assert not re.search(r":(?:class|func|meth|mod|attr|exc|data):", api)
+    assert "return its <code>Result</code>" in api
+    for tutorial in TUTORIALS:  # each tutorial page shows what its code printed, as a notebook does
+        assert 'class="tutorial-output"' in (site / f"tutorials/{tutorial.stem}/index.html").read_text(), tutorial
+    first = (site / "tutorials/first_run/index.html").read_text()
+    assert "on the blacklist at the end:" in first and "&#x27;tier:A&#x27;:" in first  # printed; a last value
+    image = re.search(r'<img alt="[^"]*" src="\.\./(first_run-\d+\.png)"', first)
+    assert image and (site / "tutorials" / image.group(1)).stat().st_size > 10_000  # the tiers figure
 
 
 @pytest.mark.parametrize("script", TUTORIALS, ids=[t.stem for t in TUTORIALS])
@@ -67,3 +76,17 @@ def test_docstring_names_every_parameter(func):
     params = [p for p in inspect.signature(func).parameters if p not in ("self", "cls")]
     missing = [p for p in params if not re.search(rf"\b{p}\b", doc)]
     assert not missing, f"{func.__qualname__}: the docstring does not mention {missing}"
+
+
+# the development history (work periods, tracker numbers and their targets) stays out of the documents users read:
+# "session 12", "sessions 7-10", "the session-12 peer", "issue 10's bar", "issue #5", "the bar of 5 s", "bars met"
+HISTORY = re.compile(r"\bsessions? \d|\bsession-\d|\bwork[- ]periods?\b|\b(?:issue|ticket|tracker)s? ?#?\d"
+                     r"|\bbars? of \d|\bbars? (?:is |are |was |were )?(?:not )?met\b", re.IGNORECASE)
+DOCUMENTS = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md", ROOT / "CHANGELOG.md"]
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=[str(p.relative_to(ROOT)) for p in DOCUMENTS])
+def test_documents_name_no_work_period_or_tracker_number(path):
+    lines = path.read_text().splitlines()
+    hits = [f"{n}: {line.strip()}" for n, line in enumerate(lines, 1) if HISTORY.search(line)]
+    assert not hits, f"{path.relative_to(ROOT)} refers to the development history:\n" + "\n".join(hits)

@@ -10,7 +10,9 @@ import numpy as np  # noqa: E402
 
 from ..expected import undeterred_baseline  # noqa: E402
 
-__all__ = ["overview", "close"]
+__all__ = ["overview", "close", "BASELINE_LABEL"]
+
+BASELINE_LABEL = "unchanged preset"  # the legend of the dashed lines drawn with "Compare"
 
 
 def _lines(ax, series: dict, prefix: str, days: np.ndarray, scale: float = 1.0, label=lambda n: n) -> int:
@@ -25,7 +27,7 @@ def _lines(ax, series: dict, prefix: str, days: np.ndarray, scale: float = 1.0, 
 def overview(partial, scenario: dict, baseline=None):
     """Four panels: tier shares, lists (and the wrongly listed), sanctions (and victims of ties), acts
     against the pre-scheme baseline. ``baseline`` (a finished Partial of the unchanged preset, same seed)
-    is drawn dashed in the lists and sanctions panels."""
+    is drawn dashed in the lists and sanctions panels, with one legend entry, ``BASELINE_LABEL``."""
     s, series = scenario, partial.series
     days = np.arange(partial.day)
     size = s["population"]["size"]
@@ -49,9 +51,11 @@ def overview(partial, scenario: dict, baseline=None):
     if baseline is not None:
         bdays = np.arange(baseline.day)
         for ax, prefix in ((b, "listed:"), (c, "sanctioned:")):
+            label = BASELINE_LABEL  # one legend entry for all of a panel's dashed lines
             for name, values in baseline.series.items():
                 if name.startswith(prefix):
-                    ax.plot(bdays, values, ls="--", color="grey", lw=0.8)
+                    ax.plot(bdays, values, ls="--", color="grey", lw=0.8, label=label)
+                    label = "_nolegend_"
     for ax in (a, b, c, d):
         if ax.lines:
             ax.legend(fontsize=7, loc="upper left")

@@ -27,9 +27,9 @@ from ..scenarios.load import preset_names
 from ..scenarios.schema import Scenario
 from . import charts
 from .inputs import MAX_UPLOAD_BYTES, checked_preset, describe, preset_scenario, read_upload, uploaded_scenario
-from .live import Cancelled, Partial, live_run, release_memory
-from .params import (MAX_AGENT_DAYS, MAX_POPULATION, apply_knobs, estimate_seconds, knobs, scenario_toml,
-                     whole_number)
+from .live import Cancelled, Partial, engine_loaded, live_run, release_memory
+from .params import (COMPILE_S, MAX_AGENT_DAYS, MAX_POPULATION, apply_knobs, estimate_seconds, knobs,
+                     scenario_toml, whole_number)
 
 log = logging.getLogger(__name__)
 
@@ -107,20 +107,33 @@ def _at_boundary(action):
     return handler
 
 
+def _clear_results() -> None:
+    """Forget the results shown (final-day numbers, charts, story, message): they belong to the scheme the
+    page leaves. A run in progress is stopped, and nothing of it is shown when it ends."""
+    this = _session()
+    if this.cancel is not None:
+        this.cancel.set()
+        this.cancel = None  # the run's own check: it is no longer the page's current run
+    result.value, partial.value, baseline.value, message.value = None, None, None, ""
+
+
 @_at_boundary
 def choose_preset(value) -> None:
     """The preset selector's handler. ``value`` is whatever the client sent: only a preset's name is taken
-    (anything else, a path above all, is refused with the list of presets, and nothing is read)."""
+    (anything else, a path above all, is refused with the list of presets, and nothing is read). The
+    previous scheme's results are cleared."""
     name = checked_preset(value)
+    _clear_results()
     preset.value, uploaded.value, upload_name.value, values.value, notice.value = name, None, "", {}, ""
 
 
 @_at_boundary
 def take_upload(file) -> None:
     """The file drop's handler: the uploaded bytes (at most ``MAX_UPLOAD_BYTES``) parsed as a scenario
-    file; its problems, one a line, in ``notice``."""
+    file; its problems, one a line, in ``notice``. A scenario taken clears the previous scheme's results."""
     name = str(file.get("name", ""))[:100]
     scenario = uploaded_scenario(read_upload(file["file_obj"], file.get("size")))
+    _clear_results()
     uploaded.value, upload_name.value, values.value, notice.value = scenario, name, {}, ""
 
 
@@ -150,6 +163,9 @@ def _form(base: Scenario) -> tuple[Scenario | None, dict[str, str], dict[str, in
 
 
 REFRESH_S = 1.0  # the page redraws the charts at most this often while a run goes on
+# a citizen's story, rows per page: one of the table's own choices (Solara's data table offers 10, 20, 50
+# and 100), so that its "Rows per page" says what it shows
+STORY_ROWS_PER_PAGE = 10
 
 
 def _engine(scenario, base, seed_value, with_baseline, cancel, latest: dict) -> None:
@@ -172,13 +188,13 @@ def _engine(scenario, base, seed_value, with_baseline, cancel, latest: dict) -> 
         release_memory()  # the engine's working arrays
 
 
-def _watch(worker: threading.Thread, latest: dict, this: Session) -> None:
-    """Show the engine's latest partial result every REFRESH_S seconds until ``worker`` ends; once the
-    session has closed, only wait for the cancelled run to stop."""
+def _watch(worker: threading.Thread, latest: dict, current) -> None:
+    """Show the engine's latest partial result every REFRESH_S seconds until ``worker`` ends; once the run
+    is no longer the page's (the session closed, another scheme chosen), only wait for it to stop."""
     shown = None
     while worker.is_alive():
         worker.join(REFRESH_S)
-        if not this.closed.is_set() and latest.get("partial") is not shown:
+        if current() and latest.get("partial") is not shown:
             shown = partial.value = latest.get("partial")
 
 
@@ -220,10 +236,14 @@ def _run(this: Session) -> None:
     worker = threading.Thread(target=_engine, daemon=True, name="scslab-page-run",
                               args=(scenario, base, numbers["seed"], compare.value, cancel, latest))
     worker.start()
+
+    def current() -> bool:  # still the run of the page's scheme, and someone to show it to
+        return this.cancel is cancel and not this.closed.is_set()
+
     try:
-        _watch(worker, latest, this)
-        if this.closed.is_set():
-            return  # nobody to show it to
+        _watch(worker, latest, current)
+        if not current():
+            return  # nobody to show it to, or another scheme's page
         partial.value = latest.get("partial")
         baseline.value = latest.get("baseline")
         if "error" in latest:
@@ -240,6 +260,41 @@ def _stop():
     cancel = _session().cancel
     if cancel is not None:
         cancel.set()
+
+
+def _duration(seconds: float) -> str:
+    return f"{max(seconds, 1):.0f} s" if seconds < 90 else f"{seconds / 60:.1f} minutes"
+
+
+def will_compile() -> bool | None:
+    """Whether the page's next run compiles the engine first (its day route's drivers are neither loaded
+    nor in numba's disk cache), None when that cannot be told."""
+    try:
+        from ..engine.jitstatus import will_compile as route_compiles
+    except ImportError:
+        return None
+    return route_compiles("lazy")  # the page's runs go day by day on the lazy engine
+
+
+def estimate_text(scenario: Scenario, both: bool, loaded: bool, compiles: bool | None = None) -> str:
+    """The page's estimate of a run of ``scenario`` (and of the unchanged preset first, when ``both``): the
+    measured speed of the page's runs (``params.estimate_seconds``), and, until a run has finished in this
+    server (``loaded``), what the first one adds: compiling the engine where it ``compiles``, or else
+    loading it from numba's disk cache (both when it cannot be told, ``compiles`` None)."""
+    agents = scenario.population.size + sum(e.population.size for e in scenario.entities.values())
+    days = scenario.run.days
+    secs = (2 if both else 1) * estimate_seconds(agents, days, scenario.meta.name)
+    text = (f"{agents * days:,} agent-days (at most {MAX_AGENT_DAYS:,}): about {_duration(secs)} on a 2-core "
+            f"laptop{' for both runs' if both else ''}.")
+    compiling = f"{COMPILE_S[0] // 60}-{COMPILE_S[1] // 60} minutes more"
+    if loaded:
+        return text
+    if compiles:
+        return text + f" The engine is not compiled on this machine yet: the first run compiles it, {compiling}."
+    if compiles is False:
+        return text + " The first run since the server started also loads the compiled engine: a few seconds more."
+    return text + (" The first run since the server started also loads the compiled engine (a few seconds), or "
+                   f"compiles it if this machine never has: {compiling}.")
 
 
 def _problem(problems: dict, key: str) -> None:
@@ -295,7 +350,7 @@ def Story(res):
     own = st[(st["agent"] == agent) & (st["population"] == "persons")][["day", "event", "points", "score_after", "reason"]]
     _html(f"<h3>Agent {agent}, {html.escape(roles.get(str(agent), 'sampled'))}: {len(own)} events</h3>",
           "story-title")
-    solara.DataFrame(own.head(200), items_per_page=15)
+    solara.DataFrame(own.head(200), items_per_page=STORY_ROWS_PER_PAGE)
 
 
 def _html(markup: str, cls: str = "") -> None:
@@ -344,11 +399,9 @@ def Dashboard():
         _problem(problems, "scenario")
         solara.Checkbox(label="Compare with the unchanged preset (same seed)", value=compare)
         if scenario is not None:
-            agents = scenario.population.size + sum(e.population.size for e in scenario.entities.values())
-            secs = estimate_seconds(agents, scenario.run.days) * (2 if compare.value else 1)
-            solara.Info(f"{agents * scenario.run.days:,} agent-days (at most {MAX_AGENT_DAYS:,}): about "
-                        f"{max(secs, 1):.0f} s on a 2-core laptop, plus up to 2 minutes to compile the engine "
-                        "on first use.", dense=True)
+            loaded = engine_loaded()
+            solara.Info(estimate_text(scenario, compare.value, loaded, None if loaded else will_compile()),
+                        dense=True, classes=["estimate"])
         with solara.Row():
             solara.Button("Run", on_click=run_task, color="primary",
                           disabled=running.value or scenario is None)
@@ -380,6 +433,7 @@ def Dashboard():
 
 
 def _start_again() -> None:
+    _clear_results()
     preset.value, uploaded.value, upload_name.value, values.value = DEFAULT_PRESET, None, "", {}
 
 
@@ -400,7 +454,7 @@ def Guarded():
     solara.Error(GENERIC, classes=["page-error"])
 
     def start_again():
-        preset.value, uploaded.value, upload_name.value, values.value = DEFAULT_PRESET, None, "", {}
+        _start_again()
         clear()
 
     solara.Button("Start again", on_click=start_again)

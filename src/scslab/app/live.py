@@ -18,9 +18,10 @@ import numpy as np
 
 from ..errors import ScslabError
 
-__all__ = ["Partial", "Cancelled", "live_run", "release_memory", "CHARTED", "MAX_CONCURRENT"]
+__all__ = ["Partial", "Cancelled", "live_run", "release_memory", "engine_loaded", "CHARTED", "MAX_CONCURRENT"]
 
 MAX_CONCURRENT = 2
+_WARM = threading.Event()  # set once a run has finished in this process (engine_loaded)
 _SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT)
 # metric prefixes (and names) a page charts while the run goes on
 CHARTED = ("tier:", "listed:", "innocent_listed:", "sanctioned:", "sanctioned_by_ties", "acts:",
@@ -80,8 +81,16 @@ def live_run(scenario, *, seed: int = 0, engine: str = "lazy",
                 on_update(_partial(plan, loop, t0))
 
         manifest = _manifest(s, plan, engine, "cpu", None, None)
+        manifest["route"] = "days"  # a run with after_pass goes day by day, whatever route_of says
         raw = run_cpu(plan, engine=engine, after_pass=after_pass)
+        _WARM.set()
         return _result(plan, raw, manifest, time.perf_counter() - t0)
+
+
+def engine_loaded() -> bool:
+    """Whether a run has finished in this process, so its compiled engine is loaded: the next run starts
+    at once (the first one loads it from numba's disk cache, or compiles it where it never was)."""
+    return _WARM.is_set()
 
 
 def release_memory() -> None:

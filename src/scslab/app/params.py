@@ -22,17 +22,32 @@ from ..scenarios.load import assign, load_scenario, lookup
 from ..scenarios.schema import Scenario
 
 __all__ = ["Knob", "knobs", "apply_knobs", "scenario_toml", "estimate_seconds", "whole_number", "agents",
-           "agent_days", "MAX_POPULATION", "MAX_AGENTS", "MAX_DAYS", "MAX_AGENT_DAYS", "AGENT_DAYS_PER_S"]
+           "agent_days", "MAX_POPULATION", "MAX_AGENTS", "MAX_DAYS", "MAX_AGENT_DAYS", "AGENT_DAYS_PER_S",
+           "SPEEDS", "START_S", "COMPILE_S"]
 
 MAX_POPULATION = 25_000_000   # a page may not ask for more agents than a Beijing-sized city (21.7 M)
 MAX_AGENTS = 30_000_000       # persons and entities together (beijing-2020 at 25 M persons: 26.2 M)
 MAX_DAYS = 3650
 # nor for more work than a Beijing-sized city for a year (beijing-2020: 22.7 M persons and firms x 365 days,
-# 8.3e9): about 50 s of the engine on the reference machine
+# 8.3e9): press-2018 at 21.7 M agents for a year takes about 50 s through the page on the reference machine,
+# beijing-2020 at that size several minutes (its firms make each agent-day dearer: SPEEDS below)
 MAX_AGENT_DAYS = 10_000_000_000
-# agent-days per second of the lazy engine on the reference machine (2 cores; docs/performance.md):
-# bench-v1 at 10 M agents 2.4e8, press-2018 at Beijing scale about 2.5e8; a conservative round figure
-AGENT_DAYS_PER_S = 2.0e8
+# How long a page's run takes. The page runs day by day (``app.live.live_run``, which reports each day), and
+# a run's time is a start, a cost per day that depends on the scheme and not on its size (most of the time
+# at the sizes a page mostly asks for), and a cost per agent-day that depends on the scheme too. Measured
+# through live_run on the reference machine (2 cores) at 20,000-2,000,000 agents x 365 days and rounded up
+# (docs/dashboard.md): by scheme (``meta.name``), seconds per day and agent-days per second. Any other
+# scheme (an uploaded file) is estimated at the slowest of each.
+START_S = 1.0
+SPEEDS = {"press_2018": (0.030, 2.0e8), "beijing_2020": (0.022, 1.5e7), "bench_v1": (0.006, 6.0e7),
+          "court_defaulters_national": (0.008, 1.0e8), "court_defaulters_national_calibrated": (0.002, 9.0e7),
+          "jinan_dog_points": (0.005, 2.0e8), "rongcheng_2018": (0.006, 9.0e7), "xiamen_fuzhou_2018": (0.006, 9.0e7)}
+SLOWEST = (max(d for d, _ in SPEEDS.values()), min(r for _, r in SPEEDS.values()))
+AGENT_DAYS_PER_S = SPEEDS["press_2018"][1]  # press-2018 at 21.7 M agents x 365 days: 41.9 s in all
+# The first run in a server process loads the compiled engine from numba's disk cache (a few seconds); where
+# the engine was never compiled (a new installation, or scslab's engine changed), it compiles it first:
+# about 70 s on a quiet reference machine, 293 s measured while other work kept both cores busy.
+COMPILE_S = (70, 300)
 
 
 @dataclass(frozen=True)
@@ -79,30 +94,44 @@ def knobs(scenario: Scenario) -> list[Knob]:
                         points, min(-300, points), max(0, points), 5,
                         help="Points an act of criticism costs when it is caught.",
                         edits=tuple((f"behaviours.{n}.points", "set") for n in critics)))
-    tied = [n for n, b in s.behaviours.items() if b.network.friends != 0 or b.network.household != 0]
-    if tied:
-        b = s.behaviours[tied[0]]
-        worst = min(b.network.friends, b.network.household)
-        out.append(Knob("network", "Network penalty (points to each friend and household member)", "int",
-                        worst, min(-300, worst), max(0, worst), 1,
-                        help="What a person's ties lose when the person is caught.",
-                        edits=tuple((f"behaviours.{n}.network.{k}", "set") for n in tied
-                                    for k in ("friends", "household"))))
+    out += _network_knobs(s)
     black = [n for n, spec in s.lists.items() if spec.kind == "black" and spec.enter.tier_at_most]
     if black:
         spec = s.lists[black[0]]
         out.append(Knob("threshold", "Blacklist entry: at or below tier", "choice", spec.enter.tier_at_most,
                         choices=tuple(s.score.tiers), help="The tier at which people are put on the blacklist.",
                         edits=((f"lists.{black[0]}.enter.tier_at_most", "set"),)))
-        out.append(Knob("min_days", "Blacklist minimum time (days)", "int", spec.min_days, 0,
-                        max(MAX_DAYS, spec.min_days), 30,
-                        help="Days on the list before a person may leave it.",
-                        edits=((f"lists.{black[0]}.min_days", "set"),)))
+        if spec.exit != "never":  # a list nobody leaves has no minimum time to speak of
+            out.append(Knob("min_days", "Blacklist minimum time (days)", "int", spec.min_days, 0,
+                            max(MAX_DAYS, spec.min_days), 30,
+                            help="Days on the list before a person may leave it.",
+                            edits=((f"lists.{black[0]}.min_days", "set"),)))
     chilled = [n for n, b in s.behaviours.items() if _negative(b) and b.deterrence.surveillance > 0]
     if chilled:
         out.append(Knob("deterrence", "Chilling effect (x the scenario's)", "float", 1.0, 0.0, 3.0, 0.05,
                         help="Multiplies how strongly being watched deters each behaviour.",
                         edits=tuple((f"behaviours.{n}.deterrence.surveillance", "scale") for n in chilled)))
+    return out
+
+
+def _network_knobs(s: Scenario) -> list[Knob]:
+    """One network-penalty knob for each behaviour whose detection costs the actor's ties points, showing
+    and editing that behaviour's own value: ``network-NAME`` for friends and household together when they
+    are equal, else ``network-NAME-friends`` and ``network-NAME-household``."""
+    out = []
+    for name, b in s.behaviours.items():
+        friends, household = b.network.friends, b.network.household
+        if friends == 0 and household == 0:
+            continue
+        ties = ((f"network-{name}", "friends and household", "each friend and household member", friends,
+                 ("friends", "household")),)
+        if friends != household:
+            ties = ((f"network-{name}-friends", "friends", "each friend", friends, ("friends",)),
+                    (f"network-{name}-household", "household", "each household member", household, ("household",)))
+        for key, short, whom, value, kinds in ties:
+            out.append(Knob(key, f"Network penalty, {name}: {short}", "int", value, min(-300, value), max(0, value),
+                            1, help=f"Points {whom} of a person caught at {name} loses.",
+                            edits=tuple((f"behaviours.{name}.network.{k}", "set") for k in kinds)))
     return out
 
 
@@ -246,6 +275,9 @@ def scenario_toml(scenario: Scenario) -> bytes:
     return tomli_w.dumps(plain(scenario.model_dump(mode="json"))).encode()
 
 
-def estimate_seconds(population: int, days: int) -> float:
-    """Rough wall time of a run on the reference machine (compilation excluded)."""
-    return population * days / AGENT_DAYS_PER_S
+def estimate_seconds(population: int, days: int, scheme: str | None = None) -> float:
+    """Rough wall time of a page's run of ``population`` agents (persons and entities together) for ``days``
+    days of the scheme named ``scheme`` (its ``meta.name``) on the reference machine, once the engine is
+    loaded (see ``COMPILE_S`` for the first run)."""
+    per_day, rate = SPEEDS.get(scheme, SLOWEST)
+    return START_S + per_day * days + population * days / rate
