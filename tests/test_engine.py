@@ -164,3 +164,23 @@ def test_a_restored_dog_account_starts_again_without_strikes():
         assert (after["points"] == -3).all(), (agent, after)
         seen += len(after)
     assert seen >= 10
+
+
+@pytest.mark.parametrize("engine", ["dense", "lazy"])
+def test_children_lose_no_points_through_ties(engine):
+    """Children are not scored (docs/model.md): a caught tie costs an adult points, never a child."""
+    from scslab.compile import compile_plan
+    from scslab.scenarios import load_scenario
+
+    r = simulate("press-2018", population=5_000, days=60, seed=3, engine=engine,
+                 overrides={"run.story_agents": 5_000, "behaviours.criticize_government.network.household": -40,
+                            "behaviours.criticize_government.rate.compliant": 0.05})
+    plan = compile_plan(load_scenario(r.manifest["scenario"]))
+    adult = plan.hh_adult[np.asarray(r.manifest["story_agents"]) % len(plan.hh_adult)] == 1
+    assert (~adult).sum() > 500
+    hit = r.stories[r.stories["event"] == "network_penalty"]
+    is_adult = dict(zip(r.manifest["story_agents"], adult))
+    assert len(hit) > 100 and all(is_adult[a] for a in hit["agent"])
+    kids = [a for a, grown in is_adult.items() if not grown]
+    scores = r.stories[r.stories["agent"].isin(kids)]["score_after"].dropna()
+    assert (scores == plan.scenario.score.base).all()  # children keep the base score

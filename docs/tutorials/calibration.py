@@ -2,7 +2,7 @@
 # # Calibration to the court list
 #
 # The `court-defaulters-national` preset marks its default rates and purchase attempts as assumptions. The
-# court list's published running totals (`shared/reference/facts.md`, section 3.2) pin them down.
+# court list's published running totals (`scslab sources spc-counts-2017-12` and the entries beside it) pin them down.
 # `scslab calibrate` fits them with optuna:
 #
 # ```bash
@@ -30,9 +30,9 @@ calibration = {
     },
     "targets": [
         {"name": "listed (cumulative), end 2017", "metric": "entered:court_list",
-         "date": datetime.date(2017, 12, 31), "value": 9.59e6, "source": "facts.md 9(a) #1"},
+         "date": datetime.date(2017, 12, 31), "value": 9.59e6, "source": "Business Standard 2018-01-14 [spc-counts-2017-12]"},
         {"name": "flights blocked, end 2017", "metric": "blocked:flight_ban",
-         "date": datetime.date(2017, 12, 31), "value": 9.36e6, "source": "facts.md 9(a) #2"},
+         "date": datetime.date(2017, 12, 31), "value": 9.36e6, "source": "Business Standard 2018-01-14 [spc-counts-2017-12]"},
     ],
 }
 fit = calibrate("court-defaulters-national", calibration)
