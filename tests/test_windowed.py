@@ -30,8 +30,17 @@ HARSH = {**{f"behaviours.{b}.points": p * 8 for b, p in zip(BEHAVIOURS, (-5, -10
          "behaviours.criticize_government.network.friends": -400}
 
 
-def _plan(n, days, seed, overrides=None):
-    return compile_plan(load_scenario("bench-v1", overrides or {}), size=n, days=days, seed=seed)
+def _plan(n, days, seed, overrides=None, scenario="bench-v1"):
+    return compile_plan(load_scenario(scenario, overrides or {}), size=n, days=days, seed=seed)
+
+
+def only_network_behaviour():
+    """bench-v1 with one behaviour, criticism, which costs its author 160 points and each friend 400: no
+    behaviour is left without a network penalty."""
+    s = load_scenario("bench-v1")
+    crit = s.behaviours["criticize_government"]
+    crit = crit.model_copy(update={"points": -160, "network": crit.network.model_copy(update={"friends": -400})})
+    return s.model_copy(update={"behaviours": {"criticize_government": crit}})
 
 
 @pytest.mark.parametrize("base", [700, 550, 1040])
@@ -48,11 +57,11 @@ def test_deterministic_runs_are_exact(base):
         assert lazy.series("sanctioned_by_ties").iloc[0] == 3_000 and lazy.series("exited:blacklist").sum() == 3_000
 
 
-def _z(overrides, n, days, seeds):
+def _z(overrides, n, days, seeds, scenario="bench-v1"):
     runs = {True: [], False: []}
     plan = None
     for seed in seeds:
-        plan = _plan(n, days, seed, overrides)
+        plan = _plan(n, days, seed, overrides, scenario)
         for windowed in runs:
             runs[windowed].append(run_cpu(plan, engine="lazy", windowed=windowed).counts.sum(axis=2))
     A, B = summaries(plan, runs[False]), summaries(plan, runs[True])
@@ -68,6 +77,16 @@ def test_harsh_windows_agree_with_days():
     assert not bad, f"metrics that differ between the routes: {bad}"
     reached = dict(zip(names, windows))
     assert reached["listed:blacklist"] > 50 and reached["sanctioned_by_ties"] > 5 and reached["tier:D"] > 50
+
+
+def test_a_scheme_of_network_behaviours_only_agrees_with_days():
+    """Every behaviour costs friends points, so no act is drawn from the other behaviours' tables (they are
+    empty): the windowed route runs it, in law as the day route does, and reaches the list through ties."""
+    names, z, days, windows = _z(None, 3_000, 200, range(1, 11), scenario=only_network_behaviour())
+    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
+    assert not bad, f"metrics that differ between the routes: {bad}"
+    reached = dict(zip(names, windows))
+    assert reached["network_penalties"] > 100 and reached["sanctioned_by_ties"] > 5
 
 
 def test_corrections_reach_the_fixed_point_whatever_the_threads():

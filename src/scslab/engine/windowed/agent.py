@@ -102,7 +102,8 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
     G = 1.0 - np.prod(1.0 - qo, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         first = _u32(np.nan_to_num((1.0 - np.cumprod(1.0 - qo, axis=1)) / G[:, None]))
-    first[:, -1] = 1 << 32
+    if NO:  # a scheme whose every behaviour costs friends points has no other acts (G = 0: never drawn)
+        first[:, -1] = 1 << 32
     tail = np.zeros((C, NO, NO), np.uint64)
     for c in range(C):
         for a in range(NO):
@@ -115,7 +116,7 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
     scores = np.arange(m.scalars[1], m.scalars[2] + 1)
     tiers = (scores[:, None] < m.mins[None, :]).sum(axis=1).astype(np.int64)  # floors descending
     guide = np.array([np.minimum(np.searchsorted(f, np.arange(256, dtype=np.uint64) << np.uint64(24), side="right"),
-                                 NO - 1) for f in first], np.int64)
+                                 max(NO - 1, 0)) for f in first], np.int64).reshape(C, 256)
     return (keys, first, tail, k_other, k_crit, m.points, guess_loss(m), m.keep, m.other, m.mins,
             np.array(m.scalars, np.int64), bins, edges, before, tiers, guide)
 
