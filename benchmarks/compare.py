@@ -1,10 +1,11 @@
 """scslab against the tools users would otherwise pick, on bench-v1, side by side in one run.
 
     python -m benchmarks run                                   # 10 k, 100 k, 1 M agents; 3 repetitions
-    python -m benchmarks run --sizes 1000000 --repeats 5 --tools scslab-lazy,scslab-dense,numpy
+    python -m benchmarks run --sizes 1000000 --repeats 5 --tools scslab-auto,scslab-dense,numpy
     python -m benchmarks run --json bench.json --plot docs/img/throughput.png
 
-Tools: ``scslab-lazy`` and ``scslab-dense`` (the two CPU engines, all cores; lazy is the default),
+Tools: ``scslab-auto`` (the default: on bench-v1 the windowed scheduler), ``scslab-lazy`` and
+``scslab-dense`` (the day-by-day schedulers; all cores),
 ``numpy`` (``benchmarks/peers/numpy_peer.py``) and
 ``mesa`` (``benchmarks/peers/mesa_peer.py``, needs ``mesa``). Every measurement runs in a fresh process,
 and the tools alternate within each repetition (A B C, A B C, ...), so a slow drift of the machine affects
@@ -25,10 +26,10 @@ import statistics
 import subprocess
 import sys
 
-TOOLS = ("scslab-lazy", "scslab-dense", "numpy", "mesa")
-REFERENCE = "scslab-lazy"  # ratios are scslab's default engine against each tool
+TOOLS = ("scslab-auto", "scslab-lazy", "scslab-dense", "numpy", "mesa")
+REFERENCE = "scslab-auto"  # ratios are scslab's default engine against each tool
 # agent-days a tool may spend per measurement (about 20-40 s each on the development machine)
-BUDGET = {"scslab-lazy": 10**12, "scslab-dense": 10**12, "numpy": 4 * 10**8, "mesa": 3 * 10**6}
+BUDGET = {"scslab-auto": 10**12, "scslab-lazy": 10**12, "scslab-dense": 10**12, "numpy": 4 * 10**8, "mesa": 3 * 10**6}
 
 CHILD = r"""
 import json, resource, sys, time

@@ -60,7 +60,7 @@ print(json.dumps({"preset": preset, "agents": n, "days": days, "peak_rss_bytes":
 """
 
 
-def measure(preset: str, n: int, days: int, overrides: dict | None = None, engine: str = "lazy") -> dict:
+def measure(preset: str, n: int, days: int, overrides: dict | None = None, engine: str = "auto") -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, preset, str(n), str(days), json.dumps(overrides or {}),
                           engine], capture_output=True, text=True, check=True)
     row = json.loads(out.stdout.strip().splitlines()[-1])
@@ -79,7 +79,7 @@ def main(argv=None) -> list[dict]:
     rows = []
     print(f"{'case':<27} {'agents':>12} {'days':>5} {'estimate MiB':>12} {'peak RSS MiB':>12} {'ratio':>6}")
     cases = ({name: (p, n, d, make(), e) for name, (p, n, d, make, e) in STRESS.items()} if args.stress else
-             {c: (c.partition(":")[0], int(float(c.partition(":")[2])), args.days, None, "lazy") for c in args.configs})
+             {c: (c.partition(":")[0], int(float(c.partition(":")[2])), args.days, None, "auto") for c in args.configs})
     for name, (preset, n, days, overrides, engine) in cases.items():
         row = measure(preset, n, days, overrides, engine)
         rows.append({"case": name, **row})

@@ -3,7 +3,7 @@
     python -m benchmarks throughput                    # bench-v1 at 1 M and 10 M agents x 365 days
     python -m benchmarks throughput --preset press-2018 --sizes 21700000 --days 365
     python -m benchmarks throughput --sizes 1000000 --threads 1,2 --repeats 3
-    python -m benchmarks throughput --engines lazy,dense --sizes 10000000
+    python -m benchmarks throughput --engines auto,lazy,dense --sizes 10000000
 
 Each measurement runs in its own Python process: a tiny warm-up run loads the compiled engine from numba's
 cache, then the timed run. Reported: wall time of the simulation (compilation excluded), agent-days per
@@ -33,7 +33,7 @@ print(json.dumps({"engine_s": r.manifest["elapsed_s"], "wall_s": wall,
 """
 
 
-def measure(preset: str, n: int, days: int, threads: str, engine: str = "lazy") -> dict:
+def measure(preset: str, n: int, days: int, threads: str, engine: str = "auto") -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, preset, str(n), str(days), threads, engine],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -47,7 +47,7 @@ def main(argv=None) -> None:
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--threads", default="all", help="comma-separated thread counts, or 'all'")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--engines", default="lazy", help="comma-separated CPU engines: lazy, dense")
+    ap.add_argument("--engines", default="auto", help="comma-separated engines: auto, windowed, lazy, dense")
     ap.add_argument("--json", help="also write the raw measurements here")
     args = ap.parse_args(argv)
     sizes = [int(float(x)) for x in args.sizes.split(",")]

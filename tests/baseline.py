@@ -56,7 +56,7 @@ def case_digests(case: str, seed: int) -> dict[str, str]:
     """{route: digest, or 'refused: WHY'} for one case and seed."""
     from scslab.compile import compile_plan
     from scslab.engine.cpu import run_cpu
-    from scslab.engine.windowed import why_not
+    from scslab.engine.routes import refusal
     from scslab.scenarios import load_scenario
 
     from test_windowed import HARSH
@@ -65,10 +65,9 @@ def case_digests(case: str, seed: int) -> dict[str, str]:
     overrides = HARSH if overrides == "HARSH" else overrides
     n, d = SIZES[case]
     plan = compile_plan(load_scenario(preset, overrides), size=n, days=d, seed=seed)
-    out = {"dense": raw_digest(run_cpu(plan, engine="dense")),
-           "lazy": raw_digest(run_cpu(plan, engine="lazy", windowed=False))}
-    why = why_not(plan)
-    out["windowed"] = raw_digest(run_cpu(plan, engine="lazy")) if why is None else f"refused: {why}"
+    out = {"dense": raw_digest(run_cpu(plan, engine="dense")), "lazy": raw_digest(run_cpu(plan, engine="lazy"))}
+    why = refusal(plan, "windowed")
+    out["windowed"] = raw_digest(run_cpu(plan, engine="windowed")) if why is None else f"refused: {why}"
     return out
 
 

@@ -42,15 +42,15 @@ def test_run_writes_and_summarises(tmp_path):
 
 def test_run_engine_choice(tmp_path):
     """``--engine`` picks the CPU engine, the manifest records it, and an unknown one lists the allowed."""
-    for engine in ("dense", "lazy"):
+    for engine in ("dense", "lazy", "windowed"):
         res = runner.invoke(app, ["run", "bench-v1", "-n", "3000", "-d", "20", "-o", str(tmp_path / engine),
                                   "--engine", engine, "-q"])
         assert res.exit_code == 0, res.output
         assert json.loads((tmp_path / engine / "manifest.json").read_text())["engine"] == engine
     default = runner.invoke(app, ["run", "bench-v1", "-n", "3000", "-d", "20", "-o", str(tmp_path / "d"), "-q"])
-    assert json.loads((tmp_path / "d" / "manifest.json").read_text())["engine"] == "lazy"
+    assert json.loads((tmp_path / "d" / "manifest.json").read_text())["engine"] == "auto"
     bad = runner.invoke(app, ["run", "bench-v1", "-n", "3000", "--engine", "fast", "-q"])
-    assert default.exit_code == 0 and bad.exit_code == 2 and "dense, lazy" in bad.output
+    assert default.exit_code == 0 and bad.exit_code == 2 and "auto, windowed, lazy, dense" in bad.output
 
 
 def test_run_refused_when_memory_is_short(monkeypatch, tmp_path):

@@ -61,10 +61,10 @@ def test_a_route_run_in_this_process_does_not_compile_again():
     import scslab
     from scslab.compile import compile_plan
     from scslab.engine.jitstatus import ROUTE_DRIVERS, will_compile
-    from scslab.engine.windowed import route_of
+    from scslab.engine.routes import choose_route
 
     s = load_scenario("jinan-dog-points", {"run.days": 3, "population.size": 500})
-    route = route_of(compile_plan(s), "lazy")
+    route = choose_route(compile_plan(s))
     assert route in ROUTE_DRIVERS
     scslab.simulate(s)
     assert will_compile(route) is False
@@ -301,7 +301,7 @@ def test_days_threads_and_engine_are_named_as_options():
     cores = numba.config.NUMBA_NUM_THREADS
     for args, want in ((["-d", "0"], "invalid option --days: must be an integer from 1 to 30,000 (got 0)"),
                        (["-t", str(cores + 97)], f"invalid option --threads: must be an integer from 1 to {cores}"),
-                       (["--engine", "fast"], "invalid option --engine: unknown engine; allowed: dense, lazy"),
+                       (["--engine", "fast"], "invalid option --engine: unknown engine; allowed: auto, windowed, lazy, dense"),
                        (["--checkpoint-every", "0"], "invalid option --checkpoint-every")):
         res = runner.invoke(app, ["run", "bench-v1", "-n", "1000", *args])
         assert res.exit_code == 2 and want in res.output and not _bar_drawn(res.output), res.output

@@ -41,7 +41,7 @@ def test_tiny_append_buffers_lose_nothing():
     assert np.array_equal(big.stories, small.stories)
 
 
-@pytest.mark.parametrize("preset,overrides,n,days,route", [("press-2018", {}, 300, 12, "days"),
+@pytest.mark.parametrize("preset,overrides,n,days,route", [("press-2018", {}, 300, 12, "lazy"),
                                                            ("bench-v1", HARSH, 2000, 100, "windowed")])
 def test_plain_python_matches_compiled(preset, overrides, n, days, route, tmp_path):
     """The same kernels run uncompiled (NUMBA_DISABLE_JIT=1) give the same bytes, on the day route (press-2018

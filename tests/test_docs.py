@@ -90,3 +90,13 @@ def test_documents_name_no_work_period_or_tracker_number(path):
     lines = path.read_text().splitlines()
     hits = [f"{n}: {line.strip()}" for n, line in enumerate(lines, 1) if HISTORY.search(line)]
     assert not hits, f"{path.relative_to(ROOT)} refers to the development history:\n" + "\n".join(hits)
+
+
+def test_the_engine_page_lists_every_feature_and_what_the_windowed_scheduler_supports():
+    from scslab.engine.features import FEATURES
+    from scslab.engine.routes import SUPPORTS
+
+    text = (ROOT / "docs" / "engine.md").read_text()
+    for f in FEATURES:
+        row = f"| `{f.name}` | {f.words} | {'yes' if f.name in SUPPORTS['windowed'] else 'no'} |"
+        assert row in text, f"docs/engine.md lacks or misstates the row: {row}"

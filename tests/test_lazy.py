@@ -98,12 +98,11 @@ def test_lazy_crash_and_resume_gives_the_same_bytes(tmp_path, preset):
     (on another thread count) writes the bytes of the uninterrupted lazy run."""
     from scslab import resume, run
 
-    over = {"lists.blacklist.max_days": 3650} if preset == "bench-v1" else {}  # the day route (no windows)
-    whole = run(preset, tmp_path / "whole", population=30_000, days=60, seed=11, engine="lazy", overrides=over)
+    whole = run(preset, tmp_path / "whole", population=30_000, days=60, seed=11, engine="lazy")
     out = tmp_path / "run"
     with pytest.raises(_Crash):
         run(preset, out, population=30_000, days=60, seed=11, engine="lazy", checkpoint_every=7,
-            progress=_crash_on(17), overrides=over)
+            progress=_crash_on(17))
     with pytest.raises(_Crash):
         resume(out, progress=_crash_on(40))
     again = resume(out, threads=1)

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import random
 import signal
 import subprocess
@@ -98,6 +99,39 @@ def test_stop_request_writes_a_checkpoint_and_says_how_to_resume(tmp_path, unint
     monkeypatch.undo()
     resume(out)
     assert hashes(out) == uninterrupted
+
+
+def _ctrl_c_on(day):
+    def progress(d):
+        if d == day:
+            os.kill(os.getpid(), signal.SIGINT)
+    return progress
+
+
+def test_ctrl_c_after_the_last_stopping_point_finishes_the_run_and_says_so(tmp_path, monkeypatch):
+    """A Ctrl-C in a windowed run's last window (no window end is left to stop at), or while a day-by-day run
+    writes its files, is not lost and does not lose the run: it finishes, its files are complete and the
+    result says the stop came late. Before it, in the first window, the run stops at the window end."""
+    import scslab.api
+
+    kw = dict(population=3_000, days=500, seed=3)
+    late = run("bench-v1", tmp_path / "late", progress=_ctrl_c_on(450), **kw)
+    assert late.manifest["route"] == "windowed" and late.stopped_late and status(tmp_path / "late") == "complete"
+    with pytest.raises(RunInterrupted) as info:
+        run("bench-v1", tmp_path / "early", progress=_ctrl_c_on(100), **kw)
+    assert info.value.days_done == 364 and [p.name for p in list_checkpoints(tmp_path / "early")] == [
+        "pass-000365.npz"]
+    assert hashes(resume(tmp_path / "early").path) == hashes(tmp_path / "late")
+
+    real = scslab.api._result
+
+    def ctrl_c_while_writing(*args):
+        os.kill(os.getpid(), signal.SIGINT)
+        return real(*args)
+
+    monkeypatch.setattr(scslab.api, "_result", ctrl_c_while_writing)
+    days = run("press-2018", tmp_path / "days", population=2_000, days=20, seed=3)
+    assert days.stopped_late and status(tmp_path / "days") == "complete"
 
 
 def test_unreadable_newest_checkpoint_falls_back_to_the_one_before(tmp_path, uninterrupted):

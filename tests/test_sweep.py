@@ -115,7 +115,7 @@ def test_execute_run_matches_a_direct_simulation():
     spec, base = load_sweep(tiny())
     r = plan_runs(spec)[7]
     task = {"run": r.run, "base": base, "overrides": r.overrides, "population": 3000, "days": 40, "seed": r.seed,
-            "threads": 1, "engine": "lazy", "outputs": ["network_penalties"], "groups": ["all"]}
+            "threads": 1, "engine": "auto", "outputs": ["network_penalties"], "groups": ["all"]}
     res = execute_run(task)
     direct = simulate("bench-v1", population=3000, days=40, seed=r.seed, overrides=r.overrides)
     assert res["outcomes"]["network_penalties"] == direct.series("network_penalties").sum()

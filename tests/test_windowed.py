@@ -1,10 +1,10 @@
 """The lazy engine's windowed route (``engine/windowed``): same law as the day routes, exact where the model is
 deterministic, the fixed point of the network penalties reached, its kernel held to a day-by-day replay.
 
-``test_lazy.py`` and ``test_reference.py`` run bench-v1 with ``engine="lazy"``, which now goes by windows:
-they compare the windowed route with the dense engine and with the reference. This file adds what only the
+``test_reference.py`` runs bench-v1 with ``engine="windowed"`` against the reference, ``test_baseline.py``
+pins its results. This file adds what only the
 route needs: harsh variants that reach the list and the people sanctioned through their ties, several windows,
-threads, the friends, and the scenarios it must refuse.
+threads and the friends (``test_routes.py``: the scenarios it must refuse, by feature).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from scslab import population, simulate
 from scslab.compile import compile_plan
 from scslab.engine.cpu import run_cpu
 from scslab.engine.histogram import run_snapshot_days, score_bins
-from scslab.engine.windowed import run_windowed, why_not
+from scslab.engine.windowed import run_windowed
 from scslab.scenarios import load_scenario
 
 BEHAVIOURS = ("jaywalking", "late_payment", "smoking_on_train", "traffic_violation", "excess_alcohol", "long_gaming",
@@ -50,7 +50,7 @@ def test_deterministic_runs_are_exact(base):
     dense engine's, value by value, across two windows (400 days)."""
     over = {**NO_ACTS, "score.base": base}
     dense = simulate("bench-v1", population=3_000, days=400, seed=4, overrides=over, engine="dense")
-    lazy = simulate("bench-v1", population=3_000, days=400, seed=4, overrides=over, engine="lazy")
+    lazy = simulate("bench-v1", population=3_000, days=400, seed=4, overrides=over, engine="windowed")
     assert lazy.metrics.equals(dense.metrics)
     assert lazy.stories.equals(dense.stories)
     if base == 550:
@@ -63,7 +63,7 @@ def _z(overrides, n, days, seeds, scenario="bench-v1"):
     for seed in seeds:
         plan = _plan(n, days, seed, overrides, scenario)
         for windowed in runs:
-            runs[windowed].append(run_cpu(plan, engine="lazy", windowed=windowed).counts.sum(axis=2))
+            runs[windowed].append(run_cpu(plan, engine="windowed" if windowed else "lazy").counts.sum(axis=2))
     A, B = summaries(plan, runs[False]), summaries(plan, runs[True])
     z = np.abs(A.mean(0) - B.mean(0)) / np.sqrt(A.var(0, ddof=1) / len(A) + B.var(0, ddof=1) / len(B) + 1.0)
     return plan.metric_names, z, A.mean(0), B.mean(0)
@@ -171,7 +171,7 @@ def test_set_bits_finds_every_set_bit_in_order():
 def test_same_population_as_the_day_routes():
     """Classes are hashed from the ids as the day engines hash them, so the story agents are the same people."""
     plan = _plan(5_000, 30, 8)
-    windowed, days = run_cpu(plan, engine="lazy"), run_cpu(plan, engine="lazy", windowed=False)
+    windowed, days = run_cpu(plan, engine="windowed"), run_cpu(plan, engine="lazy")
     assert (windowed.columns.traits == days.columns.traits).all()
     assert (windowed.story_ids == days.story_ids).all()
 
@@ -200,23 +200,6 @@ def test_finds_populations_friends(n):
         assert (four == row).all()
     if len(ids) == n:  # everyone: each matching leaves one agent out when n is odd
         assert ((expected < 0).sum(axis=0) == n % 2).all()
-
-
-@pytest.mark.parametrize("preset,overrides,why", [
-    ("press-2018", {}, "timeline"),
-    ("rongcheng-2018", {}, "friends.degree"),
-    ("beijing-2020", {}, "entity types"),
-    ("bench-v1", {"lists.blacklist.max_days": 365}, "maximum term"),
-    ("bench-v1", {"channels.records.false_match": 0.001}, "false attributions"),
-    ("bench-v1", {"behaviours.volunteering.network.friends": -1}, "more than one behaviour with a network"),
-    ("bench-v1", {"score.recovery.points_per_day": 2}, "recovery of 2 points"),
-    ("bench-v1", {"consequences.flight_ban.attempts_per_day": 0.1}, "flight_ban"),
-])
-def test_refuses_what_it_cannot_run_and_says_why(preset, overrides, why):
-    """A scenario outside the route goes day by day; ``why_not`` names the first rule in the way."""
-    reason = why_not(compile_plan(load_scenario(preset, overrides), size=1_000, days=30, seed=1))
-    assert reason is not None and why in reason
-    assert why_not(_plan(1_000, 30, 1)) is None
 
 
 def test_checkpoints_do_not_change_the_route(tmp_path):

@@ -31,6 +31,8 @@ class Result:
     stories_table: pa.Table
     manifest: dict[str, Any]
     path: Path | None = None  # the run directory it was written to or read from (None: in memory only)
+    # a stop (Ctrl-C, SIGTERM) came after the run's last stopping point: it finished and wrote its files
+    stopped_late: bool = False
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -134,7 +136,7 @@ class Result:
                 f" + {e.get('population', 0):,} {name}" for name, e in entities.items())
         where = f"saved in {str(self.path)!r}" if self.path is not None else "in memory (save(path) writes it)"
         return (f"<scslab.Result {m.get('name', '?')}: {agents} x {m.get('days', '?')} days, "
-                f"seed {m.get('seed', '?')}, {m.get('engine', '?')} engine, {m.get('route', '?')} route; {where}>")
+                f"seed {m.get('seed', '?')}, engine {m.get('engine', '?')}, {m.get('route', '?')} scheduler; {where}>")
 
     def _repr_html_(self) -> str:
         """A notebook's view: the repr's facts and the final-day summary as a small table."""
@@ -215,15 +217,14 @@ def _warn(s: Scenario) -> None:
         warnings.warn(text, ScenarioWarning, stacklevel=3)
 
 
-def _manifest(s: Scenario, plan, engine: str, backend: str, threads: int | None, chunk: int | None) -> dict:
+def _manifest(s: Scenario, plan, engine: str, route: str, backend: str, threads: int | None,
+              chunk: int | None) -> dict:
+    """The manifest of a run of ``plan`` asked for with ``engine`` and run by the scheduler ``route``."""
     import numba
     import numpy
 
     from . import __version__
     from .engine.state import bytes_per_agent, estimate_bytes
-    from .engine.windowed import route_of
-
-    route = route_of(plan, engine)
 
     return {
         "scslab_version": __version__,
@@ -233,7 +234,7 @@ def _manifest(s: Scenario, plan, engine: str, backend: str, threads: int | None,
         "population": plan.size,
         "days": plan.days,
         "engine": engine,
-        "route": "windowed" if route == "windowed" else "days",
+        "route": route,
         "backend": backend,
         # the threads the engine uses: a request above numba's pool (the cores) runs on the pool
         "threads": min(threads, numba.config.NUMBA_NUM_THREADS) if threads else numba.get_num_threads(),
@@ -327,8 +328,9 @@ def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population:
 
     ``scenario`` is a preset name, a TOML path, a dict or a :class:`Scenario`; ``population``, ``days`` and
     ``seed`` override the scenario's own; ``overrides`` maps dotted paths to values. ``threads`` caps the
-    CPU threads (default: all). ``engine`` is ``"dense"`` or ``"lazy"`` (same laws; see the engine page of the
-    docs) and ``backend`` the hardware (today ``"cpu"``). ``chunk`` is the number of agents per parallel
+    CPU threads (default: all). ``engine`` is ``"auto"`` (the fastest scheduler that can run the scenario),
+    ``"windowed"``, ``"lazy"`` or ``"dense"`` (same laws; see the engine page of the docs; one that cannot run
+    the scenario is refused with what it lacks) and ``backend`` the hardware (today ``"cpu"``). ``chunk`` is the number of agents per parallel
     work item of the dense engine (results do not depend on it). ``progress`` is called with each finished
     day.
     """
@@ -338,8 +340,11 @@ def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population:
     from .compile import compile_plan
     from .engine.cpu import DEFAULT_CHUNK, run_cpu
 
+    from .engine.routes import choose_route
+
     plan = compile_plan(s)
-    manifest = _manifest(s, plan, engine, backend, threads, chunk)
+    route = choose_route(plan, engine)
+    manifest = _manifest(s, plan, engine, route, backend, threads, chunk)
     t0 = time.perf_counter()
-    raw = run_cpu(plan, threads=threads, chunk=chunk or DEFAULT_CHUNK, progress=progress, engine=engine)
+    raw = run_cpu(plan, threads=threads, chunk=chunk or DEFAULT_CHUNK, progress=progress, engine=route)
     return _result(plan, raw, manifest, time.perf_counter() - t0)

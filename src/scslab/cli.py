@@ -153,12 +153,15 @@ def run(
                                                       "in use)."),
     checkpoint_every: Optional[int] = typer.Option(
         None, "--checkpoint-every", help="Write a checkpoint every D days (resume with `scslab resume`); a run "
-                                         "that goes by windows (the lazy engine on bench-v1) writes one at the "
-                                         "first window end (every 365 days) on or after each D days."),
+                                         "that goes by windows (the windowed scheduler, bench-v1 and its kin) "
+                                         "writes one at the first window end (every 365 days) on or after each "
+                                         "D days."),
     engine: str = typer.Option(DEFAULT_ENGINE, "--engine", "-e",
-                               help=f"CPU engine: {' or '.join(ENGINES)} (see docs/engine.md; same laws, "
-                                    "lazy visits only the agents something happens to, and runs bench-v1 "
-                                    "and its kin agent by agent)."),
+                               help=f"Scheduler: {', '.join(ENGINES)}. Same laws (docs/engine.md): windowed "
+                                    "runs each agent's year at once (bench-v1 and its kin), lazy visits only "
+                                    "the agents something happens to, dense every agent every day; auto picks "
+                                    "the fastest that can run the scheme, and a scheduler that cannot is "
+                                    "refused with what it lacks."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Run a scenario on the CPU and write a run directory (manifest, metrics.parquet, stories.parquet).
@@ -276,6 +279,19 @@ def resume(
 
 
 def _print_summary(result, path: Path) -> None:
+    """The run's headline numbers, and a note when a stop came too late to stop it; a Ctrl-C while they are
+    printed ends the command (exit 130) and says the run is complete."""
+    try:
+        _summary_table(result, path)
+        if getattr(result, "stopped_late", False):
+            say(err, "note:", "bold yellow", "the stop came after the run's last stopping point (its last day, or "
+                "its last window end); the run finished and its files are written")
+    except KeyboardInterrupt:
+        say(err, "stopped:", "bold yellow", f"while printing the summary; the run is complete in {path}")
+        raise typer.Exit(code=130) from None
+
+
+def _summary_table(result, path: Path) -> None:
     from .populations import split_metric, unit_of
 
     m = result.manifest
@@ -292,7 +308,7 @@ def _print_summary(result, path: Path) -> None:
         share = f" ({100 * value / sizes[unit]:.2f} %)" if unit in sizes and not linked else ""
         table.add_row(key, f"{value:,}{share}", unit)
     console.print(table)
-    route = " by windows" if m.get("route") == "windowed" else ""
+    route = f" ({m['route']} scheduler)" if m.get("route", "days") != "days" else ""
     console.print(Text.assemble(f"{m['elapsed_s']:.2f} s{route}, {m['agent_days_per_s']:.3g} agent-days/s; "
                                 "written to ", (str(path), "bold")), soft_wrap=True)
 

@@ -82,8 +82,8 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path | N
     """
     from .api import _check_args, _manifest, _resolve, _warn
     from .compile import compile_plan
+    from .engine.routes import choose_route
     from .engine.state import check_capacity
-    from .engine.windowed import route_of
     from .output.checkpoint import KEEP, checkpoint_bytes
     from .output.rundir import check_disk, check_target, default_name, open_run
 
@@ -100,12 +100,12 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path | N
     else:
         check_target(out, force)
     plan = compile_plan(s)
-    route = route_of(plan, engine)
+    route = choose_route(plan, engine)
     check_capacity(plan, engine=route)
     need = output_bytes(plan) + ((KEEP + 1) * checkpoint_bytes(plan) if checkpoint_every else 0)
     check_disk(out, need, f"a run of {plan.size:,} agents x {plan.days} days"
                + (" with checkpoints" if checkpoint_every else ""))
-    manifest = _manifest(s, plan, engine, backend, threads, chunk)
+    manifest = _manifest(s, plan, engine, route, backend, threads, chunk)
     manifest.update(checkpoint_every=checkpoint_every, sessions=[])
     with open_run(out, manifest, force=force, unique=unique) as lock:
         if on_start is not None:
@@ -147,22 +147,27 @@ def resume(run_dir: str | Path, *, threads: int | None = None, progress: Callabl
                               f"{plan.size:,} agents x {plan.days} days, seed {plan.seed}, its fields "
                               f"{manifest['population']:,} x {manifest['days']}, seed {manifest['seed']}")
         loop, meta = load_latest(path, plan)
+        manifest = {**manifest, "route": route_of_run(manifest, loop)}
         if on_start is not None:
-            from .engine.windowed import route_of
-            from .engine.windowed.driver import WindowState
-
-            engine = manifest.get("engine", "dense")
-            windowed = route_of(plan, engine) == "windowed" and (loop is None or isinstance(loop, WindowState))
-            on_start(plan, "windowed" if windowed else engine)
+            on_start(plan, manifest["route"])
         return _drive(plan, path, manifest, loop, meta, threads, progress, interruptible, fresh=False)
+
+
+def route_of_run(manifest: dict, loop) -> str:
+    """The scheduler that continues a run: its checkpoint's, or without one the route its manifest recorded
+    (runs written before ``auto`` recorded ``days`` for the day-by-day schedulers, and their engine)."""
+    if loop is not None:
+        from .engine.cpu import Loop
+
+        return ("dense" if loop.lazy is None else "lazy") if isinstance(loop, Loop) else "windowed"
+    route = manifest.get("route", "days")
+    return manifest.get("engine", "dense") if route == "days" else route
 
 
 def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress, interruptible: bool, *,
            fresh: bool):
     from .api import _result
     from .engine.cpu import DEFAULT_CHUNK, run_cpu
-    from .engine.windowed import route_of
-    from .engine.windowed.driver import WindowState
     from .output.checkpoint import list_checkpoints, save_checkpoint
     from .output.rundir import complete_run, write_manifest, writing
 
@@ -176,9 +181,8 @@ def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress
     t0 = time.perf_counter()
 
     with _stop_on_signal(interruptible) as stop:
-        engine = manifest.get("engine", "dense")
-        # a lazy run may go by windows (engine.windowed): checkpoints and stops come between two windows
-        windowed = route_of(plan, engine) == "windowed" and (loop is None or isinstance(loop, WindowState))
+        # a windowed run's checkpoints and stops come between two windows, a day-by-day run's between two days
+        windowed = manifest["route"] == "windowed"
         end = plan.days if windowed else plan.days + 1  # the state's day once the run is done
         last = [0 if loop is None else loop.day]  # the day of the newest checkpoint (or of the start)
 
@@ -197,17 +201,30 @@ def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress
                     save_checkpoint(path, plan, state, elapsed)
                 last[0] = state.day
 
+        # A stop asked for after the last stopping point (in the last day or window, or while the files are
+        # written) lets the run finish and write its files: the result is then complete, and says so.
         try:
             raw = run_cpu(plan, threads=threads, chunk=manifest.get("chunk") or DEFAULT_CHUNK,
-                          progress=progress, loop=loop, after_pass=None if windowed else after, engine=engine,
+                          progress=progress, loop=loop, after_pass=None if windowed else after, engine=manifest["route"],
                           after_window=after if windowed else None)
+            elapsed = before + time.perf_counter() - t0
+            session["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
+            result = _result(plan, raw, manifest, elapsed)
+            result.manifest = complete_run(path, result.metrics_table, result.stories_table, result.manifest)
         except BaseException as exc:
-            if fresh and not isinstance(exc, RunInterrupted) and not list_checkpoints(path):
+            if fresh and not isinstance(exc, RunInterrupted) and not list_checkpoints(path) and not _complete(path):
                 shutil.rmtree(path, ignore_errors=True)  # nothing to resume from: leave nothing behind
             raise
-    elapsed = before + time.perf_counter() - t0
-    session["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
-    result = _result(plan, raw, manifest, elapsed)
-    result.manifest = complete_run(path, result.metrics_table, result.stories_table, result.manifest)
     result.path = path
+    result.stopped_late = stop.requested
     return result
+
+
+def _complete(path: Path) -> bool:
+    """Whether the run directory at ``path`` holds a complete run (its manifest says so)."""
+    from .output.rundir import read_manifest
+
+    try:
+        return read_manifest(path)["status"] == "complete"
+    except (OSError, ValueError, RunDirError):
+        return False

@@ -52,7 +52,7 @@ def _partial(plan, loop, t0: float) -> Partial:
     return Partial(done, plan.days, series, elapsed_s=time.perf_counter() - t0)
 
 
-def live_run(scenario, *, seed: int = 0, engine: str = "lazy",
+def live_run(scenario, *, seed: int = 0, engine: str = "auto",
              on_update: Callable[[Partial], None] | None = None, cancel: threading.Event | None = None,
              every: int | None = None):
     """Run ``scenario`` (a validated Scenario, its size and days included) and return its Result.
@@ -62,6 +62,7 @@ def live_run(scenario, *, seed: int = 0, engine: str = "lazy",
     from ..api import _manifest, _resolve, _result
     from ..compile import compile_plan
     from ..engine.cpu import run_cpu
+    from ..engine.routes import choose_route
 
     s = _resolve(scenario, None, None, int(seed), None)
     plan = compile_plan(s)
@@ -80,9 +81,9 @@ def live_run(scenario, *, seed: int = 0, engine: str = "lazy",
             if on_update is not None and (loop.day % every == 0 or loop.day == plan.days + 1):
                 on_update(_partial(plan, loop, t0))
 
-        manifest = _manifest(s, plan, engine, "cpu", None, None)
-        manifest["route"] = "days"  # a run with after_pass goes day by day, whatever route_of says
-        raw = run_cpu(plan, engine=engine, after_pass=after_pass)
+        route = choose_route(plan, engine, needs=("every-day",))  # partial results need a day-by-day scheduler
+        manifest = _manifest(s, plan, engine, route, "cpu", None, None)
+        raw = run_cpu(plan, engine=route, after_pass=after_pass)
         _WARM.set()
         return _result(plan, raw, manifest, time.perf_counter() - t0)
 

@@ -309,32 +309,32 @@ def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK, engine: str = "dense") -> L
 
 
 def run_cpu(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUNK,
-              progress: Callable[[int], None] | None = None, initial_emit: int = EMIT_ROWS,
-              loop: Loop | None = None, after_pass: Callable[[Loop], None] | None = None,
-              engine: str = "dense", windowed: bool = True, after_window=None) -> RawRun:
+            progress: Callable[[int], None] | None = None, initial_emit: int = EMIT_ROWS,
+            loop: Loop | None = None, after_pass: Callable[[Loop], None] | None = None,
+            engine: str = "dense", after_window=None) -> RawRun:
     """Run ``plan`` on the CPU and return the raw counts and story rows.
 
-    ``engine`` is ``"dense"`` (every agent every day) or ``"lazy"`` (``engine.lazy``: only the agents
-    something happens to). ``loop`` continues a run from a checkpoint instead of starting afresh (its engine
-    wins); ``after_pass(loop)`` is called after every pass, when the loop is consistent (to write
-    checkpoints, or to stop by raising). A fresh lazy run without ``after_pass`` of a scenario the windowed
-    route accepts (``engine.windowed``) goes window by window, agent by agent, unless ``windowed`` is false;
-    so does a run resumed from a windowed checkpoint (``loop`` a ``WindowState``), and ``after_window(state)``
-    is then called after every window (to write checkpoints, or to stop by raising).
+    ``engine`` is a scheduler (``windowed``, ``lazy`` or ``dense``) or ``auto``, the fastest that can run the
+    plan (``engine.routes.choose_route``; a scheduler that cannot is refused by name). ``loop`` continues a
+    day-by-day run from a checkpoint (a ``Loop``), or a windowed one (a ``WindowState``); the checkpoint's
+    scheduler then runs. ``after_pass(loop)`` is called after every pass of a day-by-day run, when the loop is
+    consistent (to write checkpoints, or to stop by raising), so it needs a day-by-day scheduler;
+    ``after_window(state)`` is called after every window of a windowed run, for the same purposes.
     """
+    from .routes import choose_route
+
+    if loop is not None:
+        engine = "windowed" if not isinstance(loop, Loop) else ("dense" if loop.lazy is None else "lazy")
+    else:
+        engine = choose_route(plan, engine, needs=("every-day",) if after_pass is not None else ())
     previous_threads = numba.get_num_threads()
     if threads is not None:
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     try:
-        if loop is not None and not isinstance(loop, Loop):  # a windowed run's WindowState
+        if engine == "windowed":
             from .windowed import run_windowed
 
             return run_windowed(plan, progress=progress, state=loop, after_window=after_window)
-        if engine == "lazy" and loop is None and after_pass is None and windowed:
-            from .windowed import run_windowed, why_not
-
-            if why_not(plan) is None:
-                return run_windowed(plan, progress=progress, after_window=after_window)
         loop = start(plan, chunk=chunk, engine=engine) if loop is None else loop
         advance(plan, loop, chunk=chunk, progress=progress, initial_emit=initial_emit, after_pass=after_pass)
         return finish_run(plan, loop)

@@ -46,7 +46,8 @@ class _Manifest(BaseModel):
     population: int = Field(ge=1)
     days: int = Field(ge=1)
     engine: str
-    route: Literal["days", "windowed"] = "days"
+    # the scheduler that ran; "days" in runs written before the schedulers were named (engine says which)
+    route: Literal["windowed", "lazy", "dense", "days"] = "days"
     chunk: Optional[int] = Field(default=None, ge=1)
     checkpoint_every: Optional[int] = Field(default=None, ge=1)
     sessions: list[dict[str, Any]] = []

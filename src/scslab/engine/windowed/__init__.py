@@ -1,8 +1,8 @@
-"""The lazy engine's windowed route: each agent's window of days at once, then the next agent.
+"""The windowed scheduler: each agent's window of days at once, then the next agent.
 
 The day-by-day engines go over the population once a day. For the scenarios :func:`why_not` accepts (points,
 one deterrence line, recovery, tiers, one list, sanctions that follow it, and at most one behaviour whose
-detection costs the actor's friends points: bench-v1 and its kin), the lazy engine turns the loops around.
+detection costs the actor's friends points: bench-v1 and its kin), this scheduler turns the loops around.
 A window of up to a year is run agent by agent with the agent's state in registers (``agent.py``). Agents
 interact only through the network penalties, which are resolved in three steps (``route.py``):
 
@@ -11,7 +11,7 @@ interact only through the network penalties, which are resolved in three steps (
 3. **correct**: the flagged senders' lists replace the guesses and their friends are run again, until no
    list changes. The result is the day-by-day model's outcome for these draws.
 
-Outputs are the lazy engine's: the same metrics (levels kept as daily changes, score snapshots taken inside
+Outputs are those of the lazy scheduler: the same metrics (levels kept as daily changes, score snapshots taken inside
 the sweep), stories (the story agents replayed day by day by ``replay.py``, the slow reference the kernel is
 tested against), undetected acts counted in aggregate (``engine/detected.py``). Results depend on the seed
 only, not on threads; they agree with the day engines in law, not draw for draw (other random streams).
@@ -24,14 +24,7 @@ from __future__ import annotations
 
 from .model import why_not
 
-__all__ = ["why_not", "run_windowed", "route_of"]
-
-
-def route_of(plan, engine: str) -> str:
-    """``"windowed"`` when a fresh run of ``plan`` with ``engine`` goes by windows (the lazy engine and a
-    scenario :func:`why_not` accepts), else ``engine``. The route does not depend on checkpoints, so a seed
-    gives the same result with and without them; a windowed run writes them between two windows."""
-    return "windowed" if engine == "lazy" and why_not(plan) is None else engine
+__all__ = ["why_not", "run_windowed"]
 
 
 def run_windowed(plan, *, progress=None, stats=None, verify=False, state=None, after_window=None):

@@ -1,0 +1,218 @@
+"""The features a scenario can use, by name: what each means, which schema fields set it, and when a plan uses it.
+
+Schedulers (``engine.routes``) state which features they support; a scenario goes to the fastest scheduler
+that supports every feature it uses, and a scheduler asked for by name refuses a scenario with the names of
+the features it lacks. ``FIELDS`` maps every field of the scenario schema to the features it sets (a test
+walks the schema and fails on a field that maps to none), so a new field cannot be silently ignored by a
+scheduler that does not know it.
+
+A feature here is a condition on the compiled plan (``compile.Plan``), so it is decided from the same numbers
+the engines run, after timelines, defaults and sizes are applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..compile import ENTER, EXIT, P, Plan, cached
+
+__all__ = ["Feature", "FEATURES", "FIELDS", "uses", "feature_words", "field_features", "deterred_from", "MAX_DAYS", "MAX_N", "MAX_OTHER"]
+
+MAX_DAYS = 32767    # the windowed route keeps days in int16 columns
+MAX_N = 2**31 - 1   # ... and friends as int32
+MAX_OTHER = 16      # ... and draw counters as act-day * 16 + behaviour
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A named feature: ``words`` says what a scenario using it does; ``used(plan)`` tells whether it does."""
+
+    name: str
+    words: str
+    used: Callable[[Plan], bool]
+
+
+def _one_list(plan: Plan):
+    e = plan.epochs[0]
+    return e.lists[0] if e.lists.shape[0] == 1 else None
+
+
+def deterred_from(plan: Plan) -> int | None:
+    """The first deterred tier (the tier count when nothing is deterred), or None when behaviours are
+    deterred below different tiers."""
+    below = {b.deterrence.below_tier for b in plan.scenario.behaviours.values()
+             if b.points < 0 and b.deterrence.below_tier}
+    if len(below) > 1:
+        return None
+    return plan.tier_names.index(below.pop()) + 1 if below else len(plan.tier_names)
+
+
+def _rates_by_state(plan: Plan) -> bool:
+    """Whether the chance of an act depends on more than the side of the deterrence line the day starts on
+    (on sanctions or on holding an account)."""
+    from .detected import detected_rates
+
+    first = deterred_from(plan)
+    if first is None:
+        return False  # told by several-deterrence-lines
+    q, und, _ = detected_rates(plan, 0)
+    for c in range(q.shape[0]):
+        for t in range(len(plan.tier_names)):
+            for code in (t * 8 + 1, t * 8 + 5):
+                ref = first * 8 + 1 if t >= first else 1
+                if not (np.array_equal(q[c, code], q[c, ref]) and np.array_equal(und[c, code], und[c, ref])):
+                    return True
+    return False
+
+
+def _false(plan: Plan) -> bool:
+    from .detected import detected_rates
+
+    return bool(np.any(detected_rates(plan, 0)[2] > 0))
+
+
+def _any(plan: Plan, test) -> bool:
+    """Whether ``test(epoch)`` holds in any epoch of the plan (a timeline may bring a feature in later)."""
+    return any(bool(test(e)) for e in plan.epochs)
+
+
+def _s(plan: Plan):
+    return plan.scenario
+
+
+_LIST = _one_list
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("scores", "points for detected acts, tiers, score bounds, detection by channel", lambda p: True),
+    Feature("deterrence", "a deterrence line: fewer acts below a tier", lambda p: True),
+    Feature("recovery", "points recovered after quiet days", lambda p: True),
+    Feature("stories", "story agents and score snapshots", lambda p: True),
+    Feature("one-list", "one list entered at or below a tier and left at or above a higher one",
+            lambda p: _LIST(p) is not None),
+    Feature("list-sanctions", "sanctions that follow a list", lambda p: len(p.consequence_names) > 0),
+    Feature("friends", "ties to friends", lambda p: _s(p).population.friends.degree > 0),
+    Feature("network-penalty", "one behaviour whose detection costs the actor's friends points",
+            lambda p: _any(p, lambda e: int(np.sum(e.beh[:, 3] < 0)) == 1)),
+    Feature("timeline", "rules that change during the run",
+            lambda p: len(p.epochs) > 1 or bool(_s(p).timeline)),
+    Feature("coverage-over-time", "channel coverage that changes over time",
+            lambda p: any(isinstance(c.coverage, list) for c in _s(p).channels.values())),
+    Feature("entity-types", "entity types, such as firms and authorities, run beside the persons", lambda p: bool(p.entities)),
+    Feature("regions", "more than one region", lambda p: len(p.region_names) > 1),
+    Feature("groups", "more than one group", lambda p: len(p.group_names) > 1),
+    Feature("households", "households with children, and what passes within them",
+            lambda p: _s(p).population.households is not None),
+    Feature("friends-degree", "a number of friends other than 4",
+            lambda p: _s(p).population.friends.degree not in (0, 4)),
+    Feature("no-friends", "no friends", lambda p: _s(p).population.friends.degree == 0),
+    Feature("court-debt", "court debts and their repayment",
+            lambda p: _any(p, lambda e: _s(p).debt is not None or bool(np.any(e.beh[:, 4] != 0)))),
+    Feature("redress", "contested false records removed after a delay", lambda p: _s(p).redress is not None),
+    Feature("accounts", "a domain account whose points can reach zero",
+            lambda p: _any(p, lambda e: bool(_s(p).accounts) or e.prm[P.HAS_ACCT] != 0 or bool(np.any(e.beh[:, 1] >= 0)))),
+    Feature("escalation", "escalating points for repeated acts",
+            lambda p: _any(p, lambda e: e.prm[P.HAS_STRIKES] != 0 or bool(np.any(e.beh[:, 7] != 0)))),
+    Feature("retention", "records kept for a retention period",
+            lambda p: _any(p, lambda e: e.prm[P.HAS_OUTSTANDING] != 0 or e.prm[P.RETENTION] >= 0)),
+    Feature("recovery-steps", "recovery of other than 1 point a day", lambda p: _any(p, lambda e: e.prm[P.REC_PTS] != 1)),
+    Feature("long-runs", f"more than {MAX_DAYS:,} days", lambda p: p.days > MAX_DAYS),
+    Feature("huge-populations", f"more than {MAX_N:,} agents", lambda p: p.size > MAX_N),
+    Feature("no-list", "no list", lambda p: _any(p, lambda e: e.lists.shape[0] == 0)),
+    Feature("several-lists", "more than one list", lambda p: _any(p, lambda e: e.lists.shape[0] > 1)),
+    Feature("list-rules", "a list entered or left other than by tier, or left at a tier not above its entry",
+            lambda p: _any(p, lambda e: any(not (L[0] == ENTER.TIER_AT_MOST and L[2] == EXIT.TIER_AT_LEAST and L[3] < L[1])
+                          for L in e.lists))),
+    Feature("list-terms", "a list with a maximum term or a random extra term",
+            lambda p: _any(p, lambda e: any(L[5] >= 0 or L[6] != 0 for L in e.lists))),
+    Feature("publication", "lists published every few days, entries and exits on publication days only",
+            lambda p: _any(p, lambda e: any(L[7] != 1 for L in e.lists))),
+    Feature("tier-sanctions", "sanctions on tiers or on an account reaching zero, not only on a list",
+            lambda p: _any(p, lambda e: any(r[0] == 0 or r[1] != 0 or r[2] != 0 for r in e.cons))),
+    Feature("rewards", "rewards granted on tiers or lists", lambda p: _any(p, lambda e: any(r[3] != 0 for r in e.cons))),
+    Feature("attempts", "daily attempts to use what a sanction blocks, such as flights and trains",
+            lambda p: any(c.attempts_per_day > 0 for c in _s(p).consequences.values())),
+    Feature("children-sanctions", "sanctions passed on to children",
+            lambda p: _any(p, lambda e: any(r[5] != 0 for r in e.cons))),
+    Feature("household-penalties", "points taken from the actor's household",
+            lambda p: _any(p, lambda e: bool(np.any(e.beh[:, 2] != 0)))),
+    Feature("network-penalties", "more than one behaviour whose detection costs friends points",
+            lambda p: _any(p, lambda e: int(np.sum(e.beh[:, 3] < 0)) > 1)),
+    Feature("network-rewards", "a behaviour whose detection gives friends points",
+            lambda p: _any(p, lambda e: bool(np.any(e.beh[:, 3] > 0)))),
+    Feature("many-behaviours", f"more than {MAX_OTHER} behaviours without a network penalty",
+            lambda p: _any(p, lambda e: int(np.sum(e.beh[:, 3] == 0)) > MAX_OTHER)),
+    Feature("false-attribution", "acts attributed to the wrong person", _false),
+    Feature("several-deterrence-lines", "behaviours deterred below different tiers",
+            lambda p: deterred_from(p) is None),
+    Feature("deterrence-by-state", "act rates that depend on sanctions or on holding an account",
+            _rates_by_state),
+)
+BY_NAME = {f.name: f for f in FEATURES}
+
+# Every schema field (``*``: any entry of a table) and the features it sets. A field maps to the features a
+# scheduler must support for a scenario that sets it to anything but its default.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "meta.*": ("scores",), "provenance": ("scores",),
+    "run.days": ("scores", "long-runs"), "run.seed": ("scores",),
+    "run.story_agents": ("stories",), "run.score_every_days": ("stories",),
+    "population.size": ("scores", "huge-populations"), "population.classes": ("scores",),
+    "population.regions.*": ("regions", "scores"), "population.groups.*.share": ("groups",),
+    "population.groups.*.detect_factor": ("groups",),
+    "population.groups.*.false_match_factor": ("groups", "false-attribution"),
+    "population.households.*": ("households",),
+    "population.friends.degree": ("friends", "friends-degree", "no-friends"),
+    "population.friends.same_region": ("friends", "regions"),
+    "channels.*.kind": ("scores",), "channels.*.detect": ("scores",), "channels.*.description": ("scores",),
+    "channels.*.coverage": ("scores", "coverage-over-time"), "channels.*.interpolate": ("coverage-over-time",),
+    "channels.*.false_match": ("false-attribution",),
+    "behaviours.*.rate": ("scores",), "behaviours.*.channels": ("scores",), "behaviours.*.detect": ("scores",),
+    "behaviours.*.points": ("scores",), "behaviours.*.description": ("scores",),
+    "behaviours.*.repeat_points": ("escalation",), "behaviours.*.account": ("accounts",),
+    "behaviours.*.network.household": ("household-penalties",),
+    "behaviours.*.network.friends": ("network-penalty", "network-penalties", "network-rewards"),
+    "behaviours.*.deterrence.below_tier": ("deterrence", "several-deterrence-lines"),
+    "behaviours.*.deterrence.factor": ("deterrence",),
+    "behaviours.*.deterrence.when_sanctioned": ("deterrence-by-state",),
+    "behaviours.*.deterrence.surveillance": ("deterrence", "coverage-over-time"),
+    "behaviours.*.creates_debt": ("court-debt",),
+    "score.base": ("scores",), "score.bounds": ("scores",), "score.tiers": ("scores",),
+    "score.recovery.*": ("recovery", "recovery-steps"),
+    "score.retention_days": ("retention",), "score.strike_window_days": ("escalation",),
+    "accounts.*": ("accounts", "deterrence-by-state"),
+    "lists.*.kind": ("one-list", "several-lists", "no-list"),
+    "lists.*.description": ("one-list",),
+    "lists.*.enter.tier_at_most": ("one-list",), "lists.*.exit.tier_at_least": ("one-list",),
+    "lists.*.enter.tier_at_least": ("list-rules",), "lists.*.exit.tier_at_most": ("list-rules",),
+    "lists.*.enter.account_zero": ("list-rules", "accounts"), "lists.*.exit.account_restored": ("list-rules", "accounts"),
+    "lists.*.enter.debt": ("list-rules", "court-debt"), "lists.*.exit.repaid": ("list-rules", "court-debt"),
+    "lists.*.min_days": ("one-list",), "lists.*.max_days": ("list-terms",), "lists.*.extra_days_max": ("list-terms",),
+    "lists.*.publish_every_days": ("publication",),
+    "consequences.*.kind": ("list-sanctions", "rewards"), "consequences.*.on": ("list-sanctions", "tier-sanctions"),
+    "consequences.*.attempts_per_day": ("attempts",), "consequences.*.applies_to": ("children-sanctions",),
+    "consequences.*.agency": ("list-sanctions",), "consequences.*.description": ("list-sanctions",),
+    "debt.*": ("court-debt",), "redress.*": ("redress",), "timeline.*": ("timeline",),
+    "entities.*": ("entity-types",),
+}
+
+
+def uses(plan: Plan) -> tuple[str, ...]:
+    """The names of the features ``plan`` uses, in ``FEATURES`` order (worked out once per plan)."""
+    return cached(plan, ("features",), lambda: tuple(f.name for f in FEATURES if f.used(plan)))
+
+
+def feature_words(names) -> str:
+    """``name (words), ...`` for feature names."""
+    return "; ".join(f"{n} ({BY_NAME[n].words})" for n in names)
+
+
+def field_features(path: str) -> tuple[str, ...]:
+    """The features of a schema field path (``behaviours.*.points``), by the most specific entry of FIELDS."""
+    parts = path.split(".")
+    for k in range(len(parts), 0, -1):
+        for key in (".".join(parts[:k]), ".".join(parts[:k]) + ".*"):
+            if key in FIELDS:
+                return FIELDS[key]
+    return ()

@@ -1,0 +1,81 @@
+"""Which scheduler runs a plan: the one place the route is decided.
+
+A scheduler decides who is visited and when; the three CPU schedulers implement one model:
+
+- ``windowed``: agent by agent, a window of up to a year at once (``engine/windowed``), the fastest;
+- ``lazy``: day by day, visiting only the agents something happens to (``engine/lazy.py``);
+- ``dense``: day by day, every agent every day (``engine/cpu.py``).
+
+Each states the features (``engine.features``) it supports and what it can do for a run (``CAPABILITIES``).
+:func:`choose_route` sends a plan to the fastest scheduler that supports every feature the plan uses and
+everything the run needs (``--engine auto``, the default), or checks the scheduler asked for by name and
+refuses it with the names of what it lacks. The CLI, the API, the dashboard, resume and the manifest all take
+the route from here, so the manifest's route is the route that ran.
+"""
+
+from __future__ import annotations
+
+from . import DEFAULT_ENGINE, ENGINES, SCHEDULERS
+from .features import FEATURES, feature_words, uses
+
+__all__ = ["SCHEDULERS", "ENGINES", "DEFAULT_ENGINE", "SUPPORTS", "CAPABILITIES", "NEEDS", "missing",
+           "choose_route", "refusal"]
+
+_ALL = frozenset(f.name for f in FEATURES)
+SUPPORTS: dict[str, frozenset[str]] = {
+    "windowed": frozenset({"scores", "deterrence", "recovery", "stories", "one-list", "list-sanctions", "friends",
+                           "network-penalty"}),
+    "lazy": _ALL,
+    "dense": _ALL,
+}
+
+# What a run may need beyond its scenario, and which schedulers can do it.
+NEEDS = {
+    "progress": "a progress display",
+    "checkpoints": "checkpoints and a clean stop on Ctrl-C",
+    "every-day": "the state after every day (the dashboard's live results)",
+}
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "windowed": frozenset({"progress", "checkpoints"}),
+    "lazy": frozenset(NEEDS),
+    "dense": frozenset(NEEDS),
+}
+
+
+def missing(plan, scheduler: str, needs=()) -> list[str]:
+    """The features ``plan`` uses and the ``needs`` of the run that ``scheduler`` lacks, in order."""
+    lacks = [f for f in uses(plan) if f not in SUPPORTS[scheduler]]
+    return lacks + [n for n in needs if n not in CAPABILITIES[scheduler]]
+
+
+def refusal(plan, scheduler: str, needs=()) -> str | None:
+    """None when ``scheduler`` can run ``plan`` with ``needs``, else why not, naming what it lacks."""
+    lacks = missing(plan, scheduler, needs)
+    if not lacks:
+        return None
+    feats = [n for n in lacks if n not in NEEDS]
+    parts = []
+    if feats:
+        parts.append("it does not support " + feature_words(feats))
+    run = [n for n in lacks if n in NEEDS]
+    if run:
+        parts.append("it cannot give " + "; ".join(f"{n} ({NEEDS[n]})" for n in run))
+    return "; ".join(parts)
+
+
+def choose_route(plan, engine: str = DEFAULT_ENGINE, needs=()) -> str:
+    """The scheduler that runs ``plan``: for ``engine="auto"`` the fastest that can, else ``engine`` itself
+    when it can. Raises :class:`~scslab.errors.OptionError` for an unknown engine, or for one that cannot run
+    the plan, naming the features it lacks."""
+    from ..errors import OptionError
+
+    if engine not in ENGINES:
+        raise OptionError("--engine", engine, f"unknown engine; allowed: {', '.join(ENGINES)}")
+    if engine == "auto":
+        return next(s for s in SCHEDULERS if not missing(plan, s, needs))
+    why = refusal(plan, engine, needs)
+    if why is not None:
+        able = [s for s in SCHEDULERS if not missing(plan, s, needs)]
+        raise OptionError("--engine", engine, f"the {engine} scheduler cannot run {plan.scenario.meta.name!r}: "
+                          f"{why}; use auto, or one of: {', '.join(able)}")
+    return engine

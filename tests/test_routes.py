@@ -1,0 +1,188 @@
+"""Features and routes: every schema field maps to a named feature, every scheduler supports a feature or
+refuses it by name, one function decides the route, and the manifest names the route that ran."""
+
+from __future__ import annotations
+
+import typing
+
+import pytest
+from pydantic import BaseModel
+
+from scslab import simulate
+from scslab.compile import compile_plan
+from scslab.engine import SCHEDULERS
+from scslab.engine.features import BY_NAME, FEATURES, field_features, uses
+from scslab.engine.routes import SUPPORTS, choose_route, missing, refusal
+from scslab.errors import OptionError
+from scslab.scenarios import Scenario, load_scenario
+from test_windowed import only_network_behaviour
+
+
+def schema_fields(model=Scenario, prefix=""):
+    """Every leaf field of the scenario schema as a dotted path, ``*`` for any entry of a table."""
+    for name, f in model.model_fields.items():
+        subs = []
+
+        def find(t, star=""):
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                subs.append((t, star))
+                return
+            for a in typing.get_args(t):
+                find(a, ".*" if typing.get_origin(t) is dict else star)
+
+        find(f.annotation)
+        if subs:
+            for t, star in subs:
+                yield from schema_fields(t, f"{prefix}{name}{star}.")
+        else:
+            yield prefix + name
+
+
+def test_every_schema_field_maps_to_known_features():
+    fields = list(schema_fields())
+    assert len(fields) > 100 and "behaviours.*.network.friends" in fields
+    unmapped = [f for f in fields if not field_features(f)]
+    assert not unmapped, f"schema fields that map to no feature (add them to engine.features.FIELDS): {unmapped}"
+    unknown = {n for f in fields for n in field_features(f) if n not in BY_NAME}
+    assert not unknown
+
+
+def _bench(edit=None, **size):
+    """A plan of bench-v1 (1,000 agents x 30 days unless told), its scenario dict changed by ``edit``."""
+    d = load_scenario("bench-v1").model_dump(mode="json", exclude_none=True)
+    if edit is not None:
+        edit(d)
+    return compile_plan(load_scenario(d), size=size.get("size", 1_000), days=size.get("days", 30), seed=1)
+
+
+def _behaviour(d, name):
+    return d["behaviours"][name]
+
+
+def _seventeen(d):
+    for k in range(10):
+        d["behaviours"][f"extra_{k}"] = {**_behaviour(d, "jaywalking"), "description": ""}
+
+
+def _no_list(d):
+    d.update(lists={}, consequences={})
+    d["provenance"] = {k: v for k, v in d["provenance"].items() if not k.startswith(("lists", "consequences"))}
+
+
+# For every feature the windowed scheduler lacks: a plan that uses it (bench-v1 changed as little as can be)
+EXAMPLES = {
+    "timeline": lambda: _bench(lambda d: d.update(timeline=[{"day": 10, "set": {"score.recovery.up_to": 990}}])),
+    "coverage-over-time": lambda: _bench(lambda d: d["channels"]["records"].update(coverage=[[0, 0.5], [20, 1.0]])),
+    "entity-types": lambda: compile_plan(load_scenario("beijing-2020"), size=1_000, days=30, seed=1),
+    "regions": lambda: _bench(lambda d: d["population"].update(regions={"east": {"share": 0.5},
+                                                                         "west": {"share": 0.5}})),
+    "groups": lambda: _bench(lambda d: d["population"].update(groups={"a": {"share": 0.5}, "b": {"share": 0.5}})),
+    "households": lambda: _bench(lambda d: d["population"].update(households={"sizes": {"1": 0.5, "3": 0.5}})),
+    "friends-degree": lambda: _bench(lambda d: d["population"]["friends"].update(degree=2)),
+    "no-friends": lambda: _bench(lambda d: d["population"]["friends"].update(degree=0)
+                                 or _behaviour(d, "criticize_government").pop("network")),
+    "court-debt": lambda: _bench(lambda d: _behaviour(d, "late_payment").update(creates_debt=True)
+                                 or d.update(debt={"repay_per_day": 0.01})),
+    "redress": lambda: _bench(lambda d: d.update(redress={"contest_probability": 0.5, "delay_days": 10})),
+    "accounts": lambda: compile_plan(load_scenario("jinan-dog-points"), size=1_000, days=30, seed=1),
+    "escalation": lambda: _bench(lambda d: _behaviour(d, "jaywalking").update(repeat_points=[-5, -10])
+                                 or d["score"].update(strike_window_days=365)),
+    "retention": lambda: _bench(lambda d: d["score"].update(retention_days=100)),
+    "recovery-steps": lambda: _bench(lambda d: d["score"]["recovery"].update(points_per_day=2)),
+    "long-runs": lambda: _bench(days=40_000),
+    "huge-populations": lambda: _bench(size=3_000_000_000),
+    "no-list": lambda: _bench(_no_list),
+    "several-lists": lambda: _bench(lambda d: d["lists"].update(second=dict(d["lists"]["blacklist"]))),
+    "list-rules": lambda: _bench(lambda d: d["lists"]["blacklist"].update(exit={"tier_at_least": "D"})),
+    "list-terms": lambda: _bench(lambda d: d["lists"]["blacklist"].update(max_days=365)),
+    "publication": lambda: _bench(lambda d: d["lists"]["blacklist"].update(publish_every_days=7)),
+    "tier-sanctions": lambda: _bench(lambda d: d["consequences"]["flight_ban"].update(on=["tiers.C"])),
+    "rewards": lambda: _bench(lambda d: d["consequences"].update(
+        perk={"kind": "reward", "on": ["tiers.AAA"], "attempts_per_day": 0.0})),
+    "attempts": lambda: _bench(lambda d: d["consequences"]["flight_ban"].update(attempts_per_day=0.1)),
+    "children-sanctions": lambda: compile_plan(load_scenario("court-defaulters-calibrated"), size=1_000, days=30,
+                                               seed=1),
+    "household-penalties": lambda: _bench(lambda d: d["population"].update(households={"sizes": {"2": 1.0}})
+                                          or _behaviour(d, "jaywalking").update(network={"household": -2})),
+    "network-penalties": lambda: _bench(lambda d: _behaviour(d, "jaywalking").update(network={"friends": -1})),
+    "network-rewards": lambda: _bench(lambda d: _behaviour(d, "volunteering").update(network={"friends": 1})),
+    "many-behaviours": lambda: _bench(_seventeen),
+    "false-attribution": lambda: _bench(lambda d: d["channels"]["records"].update(false_match=0.001)),
+    "several-deterrence-lines": lambda: _bench(lambda d: _behaviour(d, "jaywalking")["deterrence"].update(
+        below_tier="C")),
+    "deterrence-by-state": lambda: _bench(lambda d: _behaviour(d, "jaywalking")["deterrence"].update(
+        when_sanctioned=0.5)),
+}
+
+
+def test_every_feature_is_supported_or_has_an_example_refused_by_name():
+    lacking = {f.name for f in FEATURES} - SUPPORTS["windowed"]
+    assert set(EXAMPLES) == lacking
+    for scheduler in ("lazy", "dense"):  # the day schedulers run every feature
+        assert SUPPORTS[scheduler] == {f.name for f in FEATURES}
+
+
+@pytest.mark.parametrize("feature", sorted(EXAMPLES))
+def test_windowed_refuses_each_feature_by_name(feature):
+    plan = EXAMPLES[feature]()
+    assert feature in uses(plan)
+    assert feature in missing(plan, "windowed")
+    assert f"{feature} ({BY_NAME[feature].words})" in refusal(plan, "windowed")
+    assert choose_route(plan) == "lazy"
+    with pytest.raises(OptionError, match=f"the windowed scheduler cannot run .*{feature}"):
+        choose_route(plan, "windowed")
+
+
+def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement_tests():
+    """bench-v1 uses every feature the windowed scheduler supports, and goes to it: the reference agreement
+    test and the pinned digests cover it on that scheduler."""
+    plan = _bench()
+    assert set(uses(plan)) == SUPPORTS["windowed"]
+    assert choose_route(plan) == "windowed" and refusal(plan, "windowed") is None
+
+
+def test_auto_takes_the_fastest_scheduler_that_can_run_the_plan_and_the_run():
+    plan = _bench()
+    assert [choose_route(plan, s) for s in SCHEDULERS] == list(SCHEDULERS)
+    assert choose_route(plan, needs=("every-day",)) == "lazy"  # the dashboard's live results
+    with pytest.raises(OptionError, match=r"cannot give every-day \(the state after every day"):
+        choose_route(plan, "windowed", needs=("every-day",))
+    with pytest.raises(OptionError, match="unknown engine; allowed: auto, windowed, lazy, dense"):
+        choose_route(plan, "fast")
+
+
+def test_the_manifest_names_the_route_that_ran():
+    assert simulate("bench-v1", population=1_000, days=20, seed=1).manifest["route"] == "windowed"
+    assert simulate("bench-v1", population=1_000, days=20, seed=1, engine="lazy").manifest["route"] == "lazy"
+    press = simulate("press-2018", population=1_000, days=20, seed=1)
+    assert press.manifest["route"] == "lazy" and press.manifest["engine"] == "auto"
+    with pytest.raises(OptionError, match="does not support timeline"):
+        simulate("press-2018", population=1_000, days=20, seed=1, engine="windowed")
+
+
+def test_the_dashboard_manifest_names_the_day_route_it_runs():
+    """The live run needs the state after every day: bench-v1 goes day by day there, and says so."""
+    from scslab.app.live import live_run
+
+    seen = []
+    result = live_run(load_scenario("bench-v1", {"population.size": 1_000, "run.days": 20}), seed=1,
+                      on_update=seen.append)
+    assert result.manifest["route"] == "lazy" and result.manifest["engine"] == "auto"
+    assert len(seen) > 5 and seen[-1].day == 20
+
+
+def test_a_scheme_of_network_behaviours_only_runs_on_the_default_engine():
+    result = simulate(only_network_behaviour(), population=2_000, days=60, seed=1)
+    assert result.manifest["route"] == "windowed" and result.series("network_penalties").sum() > 0
+
+
+def test_cli_refuses_a_scheduler_by_name_before_anything_runs(tmp_path):
+    from typer.testing import CliRunner
+
+    from scslab.cli import app
+
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["run", "press-2018", "-n", "1000", "-d", "10", "--engine", "windowed",
+                                   "--out", str(out)])
+    assert res.exit_code == 2 and not out.exists()
+    assert "the windowed scheduler cannot run" in res.output and "timeline (rules that change" in res.output
