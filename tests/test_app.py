@@ -221,12 +221,12 @@ def test_an_uploaded_scenario_is_parsed_from_its_bytes_and_bounded_in_size():
 
 
 def test_population_scales_entities_as_the_cli_does_and_agents_and_agent_days_are_capped():
-    from scslab.api import _resolve
+    from scslab.api import resolve_scenario
     from scslab.app.params import MAX_AGENT_DAYS, MAX_AGENTS
 
     base = load_scenario("beijing-2020")
     page, problems = apply_knobs(base, {}, population=1_000, days=30)
-    cli = _resolve("beijing-2020", 1_000, 30, None, None)  # what scslab run -n 1000 --days 30 runs
+    cli = resolve_scenario("beijing-2020", 1_000, 30, None, None)  # what scslab run -n 1000 --days 30 runs
     assert problems == {} and page.entities["firms"].population.size == cli.entities["firms"].population.size == 46
     _, problems = apply_knobs(base, {}, population=21_700_000, days=3650)
     assert set(problems) == {"agent_days"} and f"{MAX_AGENT_DAYS:,}" in problems["agent_days"]

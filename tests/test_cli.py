@@ -54,7 +54,7 @@ def test_run_engine_choice(tmp_path):
 
 
 def test_run_refused_when_memory_is_short(monkeypatch, tmp_path):
-    import scslab.engine.state as state
+    import scslab.engine.budget as state
 
     monkeypatch.setattr(state, "available_memory", lambda: 1 << 30)
     res = runner.invoke(app, ["run", "bench-v1", "-n", "200000000", "-o", str(tmp_path / "big"), "-q"])

@@ -10,7 +10,7 @@ import pytest
 import scslab
 from scslab import CapacityError, RunDirError, simulate
 from scslab.compile import compile_plan
-from scslab.engine.state import check_capacity
+from scslab.engine.budget import check_capacity
 
 
 @pytest.fixture(scope="module")

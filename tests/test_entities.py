@@ -255,7 +255,7 @@ def test_cli_run_story_and_report_cover_firms(tmp_path):
 
 
 def test_capacity_counts_the_entity_types():
-    from scslab.engine.state import estimate_bytes
+    from scslab.engine.budget import estimate_bytes
 
     s = load_scenario("beijing-2020")
     with_firms = estimate_bytes(compile_plan(s, size=1_000_000, days=30))

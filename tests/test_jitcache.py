@@ -1,41 +1,52 @@
-"""The CPU drivers are cached on disk, stamped with every engine source file."""
+"""The compiled drivers are cached on disk, stamped with the import closure of their modules."""
 
-from scslab.engine import cpu, jitcache
+from pathlib import Path
 
-
-def test_drivers_use_the_engine_stamp():
-    assert cpu._CACHE, "numba's cache API changed: the engine would compile in every process"
-    from scslab.engine import lazy
-
-    for driver in (cpu.dense_pass, cpu.init_pass, cpu.sparse_pass, cpu.tie_targets, lazy.lazy_pass, lazy.build_bitmaps,
-                   lazy.settle):
-        locator = driver._cache._impl.locator
-        assert getattr(locator, "_scslab", False)
-        assert locator.get_source_stamp() == jitcache.engine_digest()
+from scslab.engine import dense, jitcache, lazy, sparse
+from scslab.engine.compiled import CACHE
 
 
-def test_stamp_covers_kernels_and_constants():
-    assert {"engine/kernels.py", "engine/lazy.py", "engine/deferral.py", "engine/detected.py", "engine/bits.py",
-            "compile.py", "rng.py", "population.py"} <= set(
-        jitcache.ENGINE_SOURCES)
-
-
-def test_windowed_route_cache_is_stamped_with_what_it_compiles_in(tmp_path):
-    """The windowed route inlines agent.py, friends.py and scslab's population into route.py's and driver.py's
-    kernels: its disk cache is stamped with a hash of all of them, so an edit to any recompiles."""
-    from pathlib import Path
-
+def test_drivers_are_stamped_with_their_import_closure():
+    assert CACHE, "numba's cache API changed: the engine would compile in every process"
     from scslab.engine.windowed import agent, driver, friends, route
 
-    stamps = set()
-    for kernel in (route.sweep, route.penalties, route.redo, agent.agent_call, driver._start, friends.friends_of):
-        locator = kernel._cache._impl.locator
-        assert {Path(f).name for f in locator._scslab} == {"agent.py", "route.py", "driver.py", "friends.py"}
-        stamps.add(locator.get_source_stamp())
-    assert len(stamps) == 1
-    files = [tmp_path / "a.py", tmp_path / "b.py"]
-    files[0].write_text("x = 1\n")
-    files[1].write_text("y = 2\n")
-    before = jitcache.files_digest(files)
-    files[1].write_text("y = 3\n")
-    assert jitcache.files_digest(files) != before
+    for driver_ in (dense.dense_pass, dense.init_pass, sparse.sparse_pass, sparse.tie_targets, lazy.lazy_pass,
+                    lazy.build_bitmaps, lazy.settle, route.sweep, route.penalties, agent.agent_call, driver._start,
+                    friends.friends_of):
+        locator = driver_._cache._impl.locator
+        assert getattr(locator, "_scslab", False)
+        assert locator.get_source_stamp() == jitcache.closure_digest(str(Path(locator._py_file).resolve()))
+
+
+def test_the_closure_holds_what_the_drivers_compile_in():
+    names = {str(p.relative_to(jitcache.ROOT)) for p in jitcache.closure(dense.__file__)}
+    assert {"engine/kernels.py", "engine/compiled.py", "engine/state.py", "compile.py", "rng.py",
+            "population.py"} <= names
+    assert "engine/lazy.py" not in names  # the dense scheduler does not reach the lazy one
+    windowed = {str(p.relative_to(jitcache.ROOT)) for p in jitcache.closure(str(jitcache.ROOT / "engine" /
+                                                                                "windowed" / "route.py"))}
+    assert {"engine/windowed/agent.py", "engine/windowed/friends.py", "engine/windowed/model.py",
+            "population.py"} <= windowed
+
+
+def test_an_edit_anywhere_in_the_closure_changes_the_stamp(tmp_path, monkeypatch):
+    pkg = tmp_path / "scslab"
+    (pkg / "engine").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "engine" / "__init__.py").write_text("")
+    (pkg / "engine" / "driver.py").write_text("from . import rules\n\ndef f():\n    from ..other import x\n")
+    (pkg / "engine" / "rules.py").write_text("A = 1\n")
+    (pkg / "other.py").write_text("x = 1\n")
+    (pkg / "apart.py").write_text("y = 1\n")
+    monkeypatch.setattr(jitcache, "ROOT", pkg)
+    jitcache.closure.cache_clear(), jitcache.closure_digest.cache_clear()
+    path = str(pkg / "engine" / "driver.py")
+    assert {p.name for p in jitcache.closure(path)} == {"driver.py", "rules.py", "other.py", "__init__.py"}
+    before = jitcache.closure_digest(path)
+    (pkg / "other.py").write_text("x = 2\n")  # imported inside a function
+    jitcache.closure_digest.cache_clear()
+    after = jitcache.closure_digest(path)
+    (pkg / "apart.py").write_text("y = 2\n")  # outside the closure
+    jitcache.closure_digest.cache_clear()
+    assert after != before and jitcache.closure_digest(path) == after
+    jitcache.closure.cache_clear(), jitcache.closure_digest.cache_clear()

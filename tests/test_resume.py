@@ -123,13 +123,13 @@ def test_ctrl_c_after_the_last_stopping_point_finishes_the_run_and_says_so(tmp_p
         "pass-000365.npz"]
     assert hashes(resume(tmp_path / "early").path) == hashes(tmp_path / "late")
 
-    real = scslab.api._result
+    real = scslab.api.make_result
 
     def ctrl_c_while_writing(*args):
         os.kill(os.getpid(), signal.SIGINT)
         return real(*args)
 
-    monkeypatch.setattr(scslab.api, "_result", ctrl_c_while_writing)
+    monkeypatch.setattr(scslab.api, "make_result", ctrl_c_while_writing)
     days = run("press-2018", tmp_path / "days", population=2_000, days=20, seed=3)
     assert days.stopped_late and status(tmp_path / "days") == "complete"
 

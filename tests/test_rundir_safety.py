@@ -107,7 +107,7 @@ def _raise(exc):
 
 def test_force_over_a_run_in_progress_is_refused_and_the_first_run_finishes(tmp_path):
     out = tmp_path / "c"
-    first = subprocess.Popen(cli("run", "press-2018", "-n", 200_000, "-d", 60, "-q", "-o", out),
+    first = subprocess.Popen(cli("run", "press-2018", "-n", 200_000, "-d", 365, "-q", "-o", out),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     t0 = time.monotonic()
     while not (out / "manifest.json").exists():

@@ -43,7 +43,7 @@ def test_roles_do_not_depend_on_threads_and_change_with_the_seed():
 def test_sampled_citizens_come_from_every_region_in_proportion(size):
     """Story agents are drawn over the whole population, not from its first ids (the first region)."""
     from scslab.engine.stories import pick_story_agents
-    from scslab.engine.cpu import start
+    from scslab.engine.loop import start
 
     data = load_scenario("press-2018").model_dump(mode="python")
     data["run"]["story_agents"] = 400

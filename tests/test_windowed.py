@@ -186,7 +186,8 @@ def test_progress_reaches_the_last_day():
 def test_finds_populations_friends(n):
     """The route's Feistel matchings, all walks of a batch at once (``friends_batch``) and four in lockstep
     (``friends4``), are ``population``'s, agent by agent (unmatched: -1)."""
-    from scslab.engine.cpu import partner
+    from scslab.engine.compiled import K
+    partner = K.partner
     from scslab.engine.windowed.friends import friends4_call, friends_of, half_bits
 
     keys = population.feistel_keys(7, 4)

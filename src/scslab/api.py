@@ -157,7 +157,7 @@ class Result:
         return cls(metrics, stories, manifest, Path(path))
 
 
-def _check_args(engine: str, backend: str, **values: int | None) -> None:
+def check_args(engine: str, backend: str, **values: int | None) -> None:
     """Refuse an unknown engine or backend, or a run-level number that is not a positive integer."""
     if engine not in ENGINES:
         raise BackendError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
@@ -194,7 +194,7 @@ def arg_problem(name: str, value: object) -> str | None:
     return None
 
 
-def _resolve(scenario, population, days, seed, overrides) -> Scenario:
+def resolve_scenario(scenario, population, days, seed, overrides) -> Scenario:
     """The scenario with overrides, population, days and seed applied, validated through the schema."""
     s = load_scenario(scenario, overrides)
     if population is not None or days is not None or seed is not None:
@@ -206,7 +206,7 @@ def _resolve(scenario, population, days, seed, overrides) -> Scenario:
     return s
 
 
-def _warn(s: Scenario) -> None:
+def warn_scenario(s: Scenario) -> None:
     """Warn (ScenarioWarning) about what the scenario allows but probably does not mean."""
     import warnings
 
@@ -217,14 +217,15 @@ def _warn(s: Scenario) -> None:
         warnings.warn(text, ScenarioWarning, stacklevel=3)
 
 
-def _manifest(s: Scenario, plan, engine: str, route: str, backend: str, threads: int | None,
+def run_manifest(s: Scenario, plan, engine: str, route: str, backend: str, threads: int | None,
               chunk: int | None) -> dict:
     """The manifest of a run of ``plan`` asked for with ``engine`` and run by the scheduler ``route``."""
     import numba
     import numpy
 
     from . import __version__
-    from .engine.state import bytes_per_agent, estimate_bytes
+    from .engine.budget import estimate_bytes
+    from .engine.state import bytes_per_agent
 
     return {
         "scslab_version": __version__,
@@ -248,7 +249,7 @@ def _manifest(s: Scenario, plan, engine: str, route: str, backend: str, threads:
     }
 
 
-def _result(plan, raw, manifest: dict, elapsed: float) -> Result:
+def make_result(plan, raw, manifest: dict, elapsed: float) -> Result:
     """Tables from the raw counts, and the manifest completed with times and story agents. Entity types'
     rows follow the persons' (``populations``: prefixed metrics, linked persons, joint punishment)."""
     from .metrics import metrics_table, stories_table
@@ -334,9 +335,9 @@ def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population:
     work item of the dense engine (results do not depend on it). ``progress`` is called with each finished
     day.
     """
-    _check_args(engine, backend, population=population, days=days, seed=seed, threads=threads, chunk=chunk)
-    s = _resolve(scenario, population, days, seed, overrides)
-    _warn(s)
+    check_args(engine, backend, population=population, days=days, seed=seed, threads=threads, chunk=chunk)
+    s = resolve_scenario(scenario, population, days, seed, overrides)
+    warn_scenario(s)
     from .compile import compile_plan
     from .engine.cpu import DEFAULT_CHUNK, run_cpu
 
@@ -344,7 +345,7 @@ def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population:
 
     plan = compile_plan(s)
     route = choose_route(plan, engine)
-    manifest = _manifest(s, plan, engine, route, backend, threads, chunk)
+    manifest = run_manifest(s, plan, engine, route, backend, threads, chunk)
     t0 = time.perf_counter()
     raw = run_cpu(plan, threads=threads, chunk=chunk or DEFAULT_CHUNK, progress=progress, engine=route)
-    return _result(plan, raw, manifest, time.perf_counter() - t0)
+    return make_result(plan, raw, manifest, time.perf_counter() - t0)

@@ -153,11 +153,11 @@ class Plan:
         by_day = self.table_cache.setdefault("coverage", {})
         if day not in by_day:
             e = self.epoch_at(day)
-            by_day[day] = tuple(_coverage(e.scenario.channels[c], day) for c in self.channel_names)
+            by_day[day] = tuple(channel_coverage(e.scenario.channels[c], day) for c in self.channel_names)
         return by_day[day]
 
 
-def _coverage(ch, day: int) -> float:
+def channel_coverage(ch, day: int) -> float:
     if not isinstance(ch.coverage, list):
         return float(ch.coverage)
     pts = ch.coverage

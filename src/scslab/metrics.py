@@ -104,7 +104,7 @@ REASONS = {
 }
 
 
-RELATIONS = ("household member", "friend")  # a network penalty's tie (``engine.cpu.penalise``)
+RELATIONS = ("household member", "friend")  # a network penalty's tie (``engine.sparse.penalise``)
 
 # rows whose engine number is not points of their own (a tier change's net change of the day, the days on a
 # list, an account's points): the reason tells it, and the table stores 0 points, so none is counted twice

@@ -80,20 +80,20 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path | N
     ``on_start(plan, route)`` is called once every check has passed, just before the engine starts (a
     progress display is drawn then; ``route`` is ``windowed``, ``lazy`` or ``dense``).
     """
-    from .api import _check_args, _manifest, _resolve, _warn
+    from .api import check_args, run_manifest, resolve_scenario, warn_scenario
     from .compile import compile_plan
     from .engine.routes import choose_route
-    from .engine.state import check_capacity
+    from .engine.budget import check_capacity
     from .output.checkpoint import KEEP, checkpoint_bytes
     from .output.rundir import check_disk, check_target, default_name, open_run
 
     from .engine import DEFAULT_ENGINE
 
     engine = DEFAULT_ENGINE if engine is None else engine
-    _check_args(engine, backend, population=population, days=days, seed=seed, threads=threads, chunk=chunk,
+    check_args(engine, backend, population=population, days=days, seed=seed, threads=threads, chunk=chunk,
                 checkpoint_every=checkpoint_every)
-    s = _resolve(scenario, population, days, seed, overrides)
-    _warn(s)
+    s = resolve_scenario(scenario, population, days, seed, overrides)
+    warn_scenario(s)
     unique = out is None
     if unique:
         out = default_name(s.meta.name, _dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
@@ -105,7 +105,7 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path | N
     need = output_bytes(plan) + ((KEEP + 1) * checkpoint_bytes(plan) if checkpoint_every else 0)
     check_disk(out, need, f"a run of {plan.size:,} agents x {plan.days} days"
                + (" with checkpoints" if checkpoint_every else ""))
-    manifest = _manifest(s, plan, engine, route, backend, threads, chunk)
+    manifest = run_manifest(s, plan, engine, route, backend, threads, chunk)
     manifest.update(checkpoint_every=checkpoint_every, sessions=[])
     with open_run(out, manifest, force=force, unique=unique) as lock:
         if on_start is not None:
@@ -124,13 +124,13 @@ def resume(run_dir: str | Path, *, threads: int | None = None, progress: Callabl
     ``threads`` may differ from the first session's (the result does not depend on it); ``progress`` is
     called with each finished day; ``interruptible`` and ``on_start`` are as for :func:`run`.
     """
-    from .api import _check_args
+    from .api import check_args
     from .compile import compile_plan
     from .output.checkpoint import load_latest
     from .output.rundir import lock_run, read_manifest
     from .scenarios.load import load_scenario
 
-    _check_args("dense", "cpu", threads=threads)
+    check_args("dense", "cpu", threads=threads)
     path = Path(run_dir)
     read_manifest(path)  # a RunDirError when it is not a run directory, before locking anything
     with lock_run(path, "resume it"):
@@ -157,7 +157,7 @@ def route_of_run(manifest: dict, loop) -> str:
     """The scheduler that continues a run: its checkpoint's, or without one the route its manifest recorded
     (runs written before ``auto`` recorded ``days`` for the day-by-day schedulers, and their engine)."""
     if loop is not None:
-        from .engine.cpu import Loop
+        from .engine.loop import Loop
 
         return ("dense" if loop.lazy is None else "lazy") if isinstance(loop, Loop) else "windowed"
     route = manifest.get("route", "days")
@@ -166,7 +166,7 @@ def route_of_run(manifest: dict, loop) -> str:
 
 def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress, interruptible: bool, *,
            fresh: bool):
-    from .api import _result
+    from .api import make_result
     from .engine.cpu import DEFAULT_CHUNK, run_cpu
     from .output.checkpoint import list_checkpoints, save_checkpoint
     from .output.rundir import complete_run, write_manifest, writing
@@ -209,7 +209,7 @@ def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress
                           after_window=after if windowed else None)
             elapsed = before + time.perf_counter() - t0
             session["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
-            result = _result(plan, raw, manifest, elapsed)
+            result = make_result(plan, raw, manifest, elapsed)
             result.manifest = complete_run(path, result.metrics_table, result.stories_table, result.manifest)
         except BaseException as exc:
             if fresh and not isinstance(exc, RunInterrupted) and not list_checkpoints(path) and not _complete(path):

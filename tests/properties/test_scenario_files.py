@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from scslab import CapacityError, ScenarioError, load_scenario, simulate
 from scslab.compile import compile_plan
-from scslab.engine.state import check_capacity
+from scslab.engine.budget import check_capacity
 from scslab.scenarios.load import preset_names, preset_path
 
 BASES = {}

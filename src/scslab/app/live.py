@@ -44,7 +44,7 @@ class Partial:
 
 
 def _partial(plan, loop, t0: float) -> Partial:
-    from ..engine.cpu import with_levels
+    from ..engine.loop import with_levels
 
     done = max(loop.day - 1, 0)  # pass p finishes day p - 1
     out = with_levels(plan, loop.counts[:done].sum(axis=2), loop.level0.sum(axis=1))
@@ -59,12 +59,12 @@ def live_run(scenario, *, seed: int = 0, engine: str = "auto",
 
     ``on_update`` gets a :class:`Partial` about 50 times a run (every ``every`` passes); ``cancel`` stops it.
     """
-    from ..api import _manifest, _resolve, _result
+    from ..api import run_manifest, resolve_scenario, make_result
     from ..compile import compile_plan
     from ..engine.cpu import run_cpu
     from ..engine.routes import choose_route
 
-    s = _resolve(scenario, None, None, int(seed), None)
+    s = resolve_scenario(scenario, None, None, int(seed), None)
     plan = compile_plan(s)
     every = every or max(1, plan.days // 50)
     cancel = cancel or threading.Event()
@@ -82,10 +82,10 @@ def live_run(scenario, *, seed: int = 0, engine: str = "auto",
                 on_update(_partial(plan, loop, t0))
 
         route = choose_route(plan, engine, needs=("every-day",))  # partial results need a day-by-day scheduler
-        manifest = _manifest(s, plan, engine, route, "cpu", None, None)
+        manifest = run_manifest(s, plan, engine, route, "cpu", None, None)
         raw = run_cpu(plan, engine=route, after_pass=after_pass)
         _WARM.set()
-        return _result(plan, raw, manifest, time.perf_counter() - t0)
+        return make_result(plan, raw, manifest, time.perf_counter() - t0)
 
 
 def engine_loaded() -> bool:

@@ -215,7 +215,7 @@ def _problems(spec: CalibrationFile, base: dict) -> list[tuple[str, object, str]
 
 def load_calibration(source: str | Path | Mapping[str, Any], scenario: str | Path) -> tuple[CalibrationFile, dict]:
     """Validate a calibration file against ``scenario`` (preset or path); return it and the prepared base."""
-    from ..scenarios.load import _validation_problems, load_scenario
+    from ..scenarios.load import validation_problems, load_scenario
 
     label = None
     if isinstance(source, Mapping):
@@ -232,7 +232,7 @@ def load_calibration(source: str | Path | Mapping[str, Any], scenario: str | Pat
     try:
         spec = CalibrationFile.model_validate(data)
     except ValidationError as exc:
-        raise CalibrationError(_validation_problems(exc, CalibrationFile), source=label) from None
+        raise CalibrationError(validation_problems(exc, CalibrationFile), source=label) from None
     try:
         base = prepare_base(spec, scenario)
     except ScenarioError as exc:

@@ -17,7 +17,7 @@ from numba import njit, prange
 
 from ..compile import INBOX
 from .bits import U64_1, lowest, set_bit
-from .cpu import _CACHE
+from .compiled import CACHE
 
 __all__ = ["RING", "COARSE", "BLOCK", "NEVER", "plan_days", "materialize", "defer", "wake_at", "settle"]
 
@@ -100,7 +100,7 @@ def wake_at(ring, wake, d, i):
 
 
 
-@njit(parallel=True, nogil=True, cache=_CACHE)
+@njit(parallel=True, nogil=True, cache=CACHE)
 def settle(lanes, n, d, ring, score, last_off, inbox, state, rq, rp, ru, mins, lim):
     """Start of window ``d // RING`` (``d`` a multiple of RING): move the agents in its coarse slot to the fine
     slot of their wake-up pass, or to a later window's coarse slot. The wake-up pass is worked out as ``defer``

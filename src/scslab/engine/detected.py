@@ -30,12 +30,12 @@ from numba import njit
 
 from ..compile import EVENT, FLAG, INBOX, SE, P, Plan, cached
 from ..rng import S32, Stream, threshold
-from .cpu import _K
+from .compiled import K
 
 __all__ = ["detected_rates", "lazy_tables", "rate_groups", "detected_events", "undetected", "count_undetected",
            "KeyedGenerator"]
 
-draw, put, apply_points, next_event = _K.draw, _K.put, _K.apply_points, _K.next_event
+draw, put, apply_points, next_event = K.draw, K.put, K.apply_points, K.next_event
 F_DEBT, IN_DEBT = FLAG.DEBT, INBOX.DEBT
 
 

@@ -25,6 +25,8 @@ __all__ = ["SNAPSHOTS", "MAX_BINS", "score_bins", "bin_labels", "snapshot_every"
 SNAPSHOTS = 12      # snapshots a run by default (plus the last day): monthly over a year
 MAX_BINS = 70       # at most this many equal-width bins over the scenario's score bounds
 
+CACHE = engine_cache()
+
 
 def score_bins(plan: Plan) -> tuple[int, int, int]:
     """``(low, width, bins)``: bin k holds scores ``low + k * width .. low + (k + 1) * width - 1``.
@@ -63,7 +65,7 @@ def run_snapshot_days(plan: Plan) -> np.ndarray:
     return snapshot_days(plan.days, plan.scenario.run.score_every_days)
 
 
-@njit(parallel=True, nogil=True, cache=engine_cache())
+@njit(parallel=True, nogil=True, cache=CACHE)
 def _histogram(score, last_off, inbox, u, lo, bin_of, lazy, rq, rp, ru, lanes, out):
     """Count each score value (per thread, then summed: integer sums do not depend on the split), then
     add the values into their bins. ``bin_of[v]`` is the bin of score ``lo + v``.

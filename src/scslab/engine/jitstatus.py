@@ -18,8 +18,8 @@ __all__ = ["ROUTE_DRIVERS", "COMPILE_SECONDS", "ready", "will_compile", "compile
 ROUTE_DRIVERS = {
     "windowed": (("scslab.engine.windowed.driver", "_start"), ("scslab.engine.windowed.route", "penalties"),
                  ("scslab.engine.windowed.route", "sweep")),
-    "lazy": (("scslab.engine.cpu", "init_pass"), ("scslab.engine.lazy", "lazy_pass")),
-    "dense": (("scslab.engine.cpu", "init_pass"), ("scslab.engine.cpu", "dense_pass")),
+    "lazy": (("scslab.engine.dense", "init_pass"), ("scslab.engine.lazy", "lazy_pass")),
+    "dense": (("scslab.engine.dense", "init_pass"), ("scslab.engine.dense", "dense_pass")),
 }
 # CPU seconds a first run spends compiling on an empty cache, measured on a 2-core machine (README.md, "The
 # first run"): bench-v1 (windowed: 75 s before the first day, the rest within its first window), press-2018

@@ -17,7 +17,7 @@ A pass over the population does, for each agent ``i``:
 
 Level metrics (people per tier, listed, sanctioned, ...) are counted as changes (-1 for the agent's state
 before, +1 after) so quiet agents cost nothing; the driver adds the changes up. Network penalties are applied
-between passes by the sparse pass (``engine.cpu``), which is why the end of day d-1 is finished at the start
+between passes by the sparse pass (``engine.sparse``), which is why the end of day d-1 is finished at the start
 of pass d: the documented order of phases is kept with one dense pass.
 Decisions are integer comparisons of uint32 draws with uint64 thresholds; no float arithmetic.
 """

@@ -43,7 +43,8 @@ from numba import njit, prange
 from ..compile import FLAG, INBOX, P, Plan
 from ..rng import GOLDEN, Stream
 from .bits import ALL_ONES, U64_1, lowest, popcount, select, set_bit
-from .cpu import _CACHE, _K, grow, records
+from .compiled import CACHE, K
+from .state import grow, records
 from .deferral import BLOCK, COARSE, NEVER, RING, defer, materialize, settle, wake_at
 from .detected import KeyedGenerator, count_undetected, detected_events, lazy_tables, undetected
 
@@ -52,8 +53,8 @@ __all__ = ["LazyState", "lazy_start", "lazy_days", "BLOCK", "RING", "COARSE", "r
 MAX_LANES = 32           # parallel work items (contiguous runs of blocks); the result does not depend on it
 MAX_BANDS = 4
 
-finish, quick, draw = _K.finish, _K.quick, _K.draw
-mix = _K.mix
+finish, quick, draw = K.finish, K.quick, K.draw
+mix = K.mix
 VIRTUAL = np.uint8(INBOX.VIRTUAL)
 ST_RECOVERING, ST_BUSY = 64, 128
 F_STORY = FLAG.STORY
@@ -124,7 +125,7 @@ def block_candidates(words, b0, b1, key, lq, out):
 
 # --- the pass ---------------------------------------------------------------------------------------------
 
-@njit(parallel=True, nogil=True, cache=_CACHE)
+@njit(parallel=True, nogil=True, cache=CACHE)
 def lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer, lim_c, lim_p, ring,
               bands, band_thr, band_lq, starts, cols, prm_f, mins_f, lists_f, cons_f, prm_c, mins_c, prm_a,
               mins_a, beh, rep, cum, det, gate, und, kf, ka, ks, cnt_f, cnt_a, rec_diff, emit, n_emit, margin):
@@ -258,7 +259,7 @@ def lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer, lim_c, li
         n_emit[ln] = ne
 
 
-@njit(parallel=True, nogil=True, cache=_CACHE)
+@njit(parallel=True, nogil=True, cache=CACHE)
 def build_bitmaps(lanes, n, starts, T, traits, state, pending, inbox, flags, band_of_cell, bands, wake, people):
     """Band membership of every agent, the agents to wake at pass 1 (BUSY, recovering, or waiting), and the
     people (story agents aside) per state code and cell in ``people[lane]`` (when it has rows)."""
@@ -279,7 +280,7 @@ def build_bitmaps(lanes, n, starts, T, traits, state, pending, inbox, flags, ban
 
 # --- the driver -------------------------------------------------------------------------------------------
 
-def _lanes(n: int) -> np.ndarray:
+def lane_ranges(n: int) -> np.ndarray:
     """Contiguous runs of blocks, one per parallel work item: int64[lanes, 2] (first block, end block)."""
     blocks = max(1, -(-n // BLOCK))
     edges = np.linspace(0, blocks, min(blocks, MAX_LANES) + 1).round().astype(np.int64)
@@ -324,7 +325,7 @@ def lazy_start(plan: Plan) -> LazyState:
     """The lazy engine's state before pass 0: an empty ring. Agents that are BUSY, recovering or waiting
     are set to be woken at pass 1 when the day function is made (:func:`lazy_days`, in the same pass over
     the population as the band bitmaps)."""
-    n, lanes = plan.size, _lanes(plan.size)
+    n, lanes = plan.size, lane_ranges(plan.size)
     ring = np.zeros((RING + COARSE, -(-n // 64)), np.uint64)
     return LazyState(ring=ring, rec_diff=np.zeros((len(lanes), plan.days + 1, plan.n_cells), np.int64))
 
@@ -335,7 +336,7 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
 
     n, lz, cols = plan.size, loop.lazy, loop.cols
     ct = cols.as_tuple()
-    lanes = _lanes(n)
+    lanes = lane_ranges(n)
     L = len(lanes)
     band_of_cell = _band_cells(plan)
     NB = int(band_of_cell.max()) + 1

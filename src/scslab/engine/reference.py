@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import population as popmod
-from ..compile import Plan, _coverage
+from ..compile import Plan, channel_coverage
 from ..rng import Stream, draw_array, mix64, stream_key
 from ..scenarios.schema import Exit, Scenario
 
@@ -99,7 +99,7 @@ def _effective(s: Scenario, day: int, channel: str, region: str) -> float:
     ch = s.channels[channel]
     reg = s.population.regions[region]
     factor = reg.camera_coverage if ch.kind == "camera" else reg.data_completeness
-    return min(1.0, _coverage(ch, day) * factor)
+    return min(1.0, channel_coverage(ch, day) * factor)
 
 
 def run_reference(plan: Plan, seed: int) -> np.ndarray:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..compile import Plan
-from ..engine.cpu import Loop
+from ..engine.loop import Loop
 from ..engine.jitcache import engine_digest
 from ..engine.state import Columns
 from ..errors import RunDirError
@@ -41,15 +41,11 @@ _COLUMNS = [f.name for f in fields(Columns)]
 
 
 def fingerprint(plan: Plan, route: str = "days") -> str:
-    """What a checkpoint must agree on to be resumed: scenario, size, days, seed and engine sources (with the
-    windowed route's own for its checkpoints)."""
+    """What a checkpoint must agree on to be resumed: scenario, size, days, seed, the engine's sources (the import
+    closure of ``engine/cpu.py``) and the route."""
     from .. import __version__
 
-    engine = engine_digest()
-    if route == "windowed":
-        from ..engine.windowed.agent import SOURCES_DIGEST
-
-        engine += SOURCES_DIGEST
+    engine = engine_digest() + route
     text = json.dumps({"scenario": plan.scenario.model_dump(mode="json"), "size": plan.size, "days": plan.days,
                        "seed": plan.seed, "engine": engine, "version": __version__}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -57,7 +53,8 @@ def fingerprint(plan: Plan, route: str = "days") -> str:
 
 def checkpoint_bytes(plan: Plan) -> int:
     """Upper bound on the size of one checkpoint file."""
-    from ..engine.state import bytes_per_agent, count_bytes
+    from ..engine.budget import count_bytes
+    from ..engine.state import bytes_per_agent
 
     return (plan.size * bytes_per_agent(plan) + count_bytes(plan) + (1 << 20)
             + sum(checkpoint_bytes(p) for p in plan.entities.values()))

@@ -100,10 +100,10 @@ def check_loop(plan: Plan, loop) -> None:
     _story_rows(plan, loop.story_rows(), ids, days)
     _records("redress records", loop.redress, n)
     if loop.lazy is not None:
-        from ..engine.lazy import COARSE, RING, _lanes
+        from ..engine.lazy import COARSE, RING, lane_ranges
 
         _array("lazy ring", loop.lazy.ring, (RING + COARSE, -(-n // 64)), np.uint64)
-        _array("lazy rec_diff", loop.lazy.rec_diff, (len(_lanes(n)), days + 1, cells), np.int64)
+        _array("lazy rec_diff", loop.lazy.rec_diff, (len(lane_ranges(n)), days + 1, cells), np.int64)
     for name, sub in loop.entities.items():
         try:
             check_loop(plan.entities[name], sub)

@@ -145,7 +145,7 @@ def difference_figure(run_a: str | Path | Result, run_b: str | Path | Result):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .figures import _legend, style, words
+    from .figures import legend, style, words
 
     ra, rb = _loaded(run_a), _loaded(run_b)
     a, b = ra.metrics, rb.metrics
@@ -175,7 +175,7 @@ def difference_figure(run_a: str | Path | Result, run_b: str | Path | Result):
         low, high = ax.get_ylim()
         ax.set_ylim(min(low, -1), max(high, 1))
         ax.set(xlabel="day of the run", ylabel="people, B minus A", title=title)
-        _legend(ax, len(cols))
+        legend(ax, len(cols))
     title = figure_title(ra.manifest, rb.manifest)
     if same:
         title += f" No difference in {' or '.join(same)}."

@@ -13,7 +13,7 @@ def _all(metrics):
 def entities(metrics, manifest):
     """Entity types (firms, authorities): entities on each list, and the persons sanctioned through a link
     (a listed firm's legal representative, an authority's officials)."""
-    from .figures import _at_least_one, _caption, _figure, _legend, _listing, style, words
+    from .figures import at_least_one, add_caption, new_figure, legend, listing, style, words
 
     types = manifest["scenario"].get("entities", {})
     if not types:
@@ -29,9 +29,9 @@ def entities(metrics, manifest):
         if any(w[f"{name}.linked:{c}"].any() for c in linked):
             panels.append((name, "linked", linked))
     if not panels:
-        return (f"No entity ({_listing(list(types), 'and')}) was ever on a list or had a person sanctioned "
+        return (f"No entity ({listing(list(types), 'and')}) was ever on a list or had a person sanctioned "
                 "through a link in this run, so there is no figure.")
-    fig, axes = _figure(len(panels), 1, size=(7.4, 2.9 * len(panels)))
+    fig, axes = new_figure(len(panels), 1, size=(7.4, 2.9 * len(panels)))
     for ax, (name, what, items) in zip(axes[:, 0], panels):
         for i, item in enumerate(items):
             if what == "lists":
@@ -43,20 +43,20 @@ def entities(metrics, manifest):
         else:
             ax.set(xlabel="day of the run", ylabel="persons",
                    title=f"Persons sanctioned through their link to {words(name)}")
-        _at_least_one(ax)
-        _legend(ax, len(items))
+        at_least_one(ax)
+        legend(ax, len(items))
     text = ("For each entity type: how many of its entities are on each of its lists at the end of each day, "
             "and how many persons (a listed firm's legal representative, an authority's officials) are under a "
             "sanction that reaches them through that link.")
     if empty:
-        text += f" No entity was ever on {_listing(empty)}."
-    return _caption(fig, text)
+        text += f" No entity was ever on {listing(empty)}."
+    return add_caption(fig, text)
 
 
 def joint(metrics, manifest):
     """Joint punishment: the measures each agency has in force (one listing counts once per measure that
     follows from it), and the attempts its measures blocked or granted, cumulative."""
-    from .figures import _at_least_one, _caption, _figure, _legend, _listing, style, words
+    from .figures import at_least_one, add_caption, new_figure, legend, listing, style, words
 
     w = _all(metrics)
     agencies = sorted(c[len("agency:"):] for c in w.columns if c.startswith("agency:"))
@@ -65,22 +65,22 @@ def joint(metrics, manifest):
     held = [n for n in agencies if w[f"agency:{n}"].any()]
     tried = [n for n in agencies if f"agency_attempts:{n}" in w and w[f"agency_attempts:{n}"].any()]
     if not held:
-        return (f"No measure of any agency ({_listing(agencies, 'and')}) was in force in this run, so there is "
+        return (f"No measure of any agency ({listing(agencies, 'and')}) was in force in this run, so there is "
                 "no figure.")
-    fig, axes = _figure(1, 2 if tried else 1, size=(11 if tried else 6.4, 3.9))
+    fig, axes = new_figure(1, 2 if tried else 1, size=(11 if tried else 6.4, 3.9))
     a = axes[0, 0]
     for i, n in enumerate(held):
         a.plot(w.index, w[f"agency:{n}"], label=words(n), **style(i))
     a.set(xlabel="day of the run", ylabel="measures in force", title="Measures in force, by agency")
-    _at_least_one(a)
-    _legend(a, len(held))
+    at_least_one(a)
+    legend(a, len(held))
     if tried:
         b = axes[0, 1]
         for i, n in enumerate(tried):
             b.plot(w.index, w[f"agency_attempts:{n}"].cumsum(), label=words(n), **style(held.index(n)))
         b.set(xlabel="day of the run", ylabel="attempts (cumulative)", title="Attempts blocked or granted, by agency")
-        _at_least_one(b)
-        _legend(b, len(tried))
+        at_least_one(b)
+        legend(b, len(tried))
     text = ("Left: the measures each agency has in force at the end of each day (one listing counts once for "
             "every measure that follows from it). " if tried else "The measures each agency has in force at the "
             "end of each day (one listing counts once for every measure that follows from it). ")
@@ -88,5 +88,5 @@ def joint(metrics, manifest):
              if tried else "No attempt was blocked or granted by any agency's measures in this run.")
     idle = [n for n in agencies if n not in held]
     if idle:
-        text += f" No measure of {_listing(idle)} was in force."
-    return _caption(fig, text)
+        text += f" No measure of {listing(idle)} was in force."
+    return add_caption(fig, text)

@@ -62,12 +62,12 @@ def style(i: int) -> dict:
     return {"color": PALETTE[i % len(PALETTE)], "ls": LINESTYLES[(i // len(PALETTE)) % len(LINESTYLES)]}
 
 
-def _figure(rows: int = 1, cols: int = 1, size=(7, 3.6), **kw):
+def new_figure(rows: int = 1, cols: int = 1, size=(7, 3.6), **kw):
     """A figure laid out by matplotlib's constrained layout (nothing clipped, legends beside the axes)."""
     return plt.subplots(rows, cols, figsize=size, layout="constrained", squeeze=False, **kw)
 
 
-def _caption(fig, text: str):
+def add_caption(fig, text: str):
     """Attach the report's caption (whole sentences) to ``fig``; returns ``fig``."""
     fig.scslab_caption = text
     return fig
@@ -83,7 +83,7 @@ def caption_of(fig, make=None) -> str:
     return " ".join(doc.split("\n\n")[0].split())
 
 
-def _legend(ax, n: int, **kw) -> None:
+def legend(ax, n: int, **kw) -> None:
     """A legend for a panel of ``n`` lines: inside when there are few, beside the axes when there are many."""
     if n > 6:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7, frameon=False, ncol=1 + n // 14, **kw)
@@ -91,13 +91,13 @@ def _legend(ax, n: int, **kw) -> None:
         ax.legend(fontsize=8, **kw)
 
 
-def _at_least_one(ax) -> None:
+def at_least_one(ax) -> None:
     """Counts of people: the axis starts at 0 and spans at least 1 (never matplotlib's -0.04..0.04)."""
     low, high = ax.get_ylim()
     ax.set_ylim(min(0, low), max(high + 0.04 * (high - min(0, low)), 1))  # headroom above the highest line
 
 
-def _listing(names, conjunction: str = "or") -> str:
+def listing(names, conjunction: str = "or") -> str:
     """Names in words, as a phrase: "a", "a or b", "a, b or c"."""
     names = [words(n) for n in names]
     if not names:
@@ -127,7 +127,7 @@ def tier_shares(metrics, manifest):
     used = [c for c in share if (share[c] > 0).any()]
     if not used:
         return None
-    fig, axes = _figure()
+    fig, axes = new_figure()
     ax = axes[0, 0]
     for i, c in enumerate(used):
         ax.plot(share.index, share[c].where(share[c] > 0), label=words(c), lw=1.6, **style(i))
@@ -136,14 +136,14 @@ def tier_shares(metrics, manifest):
     ax.set_ylim(max(low / 2, 1e-6), 150)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g} %"))
     ax.set(xlabel="day of the run", ylabel="share of people (%, log scale)", title="People in each tier")
-    _legend(ax, len(used))
+    legend(ax, len(used))
     empty = [c for c in wide if c not in used]
     text = ("The share of people in each tier of the score, day by day, on a log scale: a line falls by a "
             "factor of ten for each grid step, so tiers holding a few people in a thousand stay as visible as "
             "the tier most people are in.")
     if empty:
-        text += f" Nobody was ever in {_listing(empty)}."
-    return _caption(fig, text)
+        text += f" Nobody was ever in {listing(empty)}."
+    return add_caption(fig, text)
 
 
 def lists(metrics, manifest):
@@ -155,14 +155,14 @@ def lists(metrics, manifest):
     w = _wide(metrics, "")
     used = [n for n in names if w[f"listed:{n}"].any() or w[f"entered:{n}"].any()]
     if not used:
-        return f"Nobody was ever on {_listing(names)} in this run, so there is no figure."
-    fig, axes = _figure(len(used), 2, size=(10, 2.9 * len(used)))
+        return f"Nobody was ever on {listing(names)} in this run, so there is no figure."
+    fig, axes = new_figure(len(used), 2, size=(10, 2.9 * len(used)))
     edges = np.r_[w.index.to_numpy(), w.index[-1] + 1] - 0.5  # one filled step patch per series, not a bar a day
     for (size, flow), name in zip(axes, used):
         size.plot(w.index, w[f"listed:{name}"], label="on the list", **style(0))
         size.plot(w.index, w[f"innocent_listed:{name}"], label="of whom wrongly listed", **style(1))
         size.set(xlabel="day of the run", ylabel="people", title=f"{words(name).capitalize()}: people on it")
-        _at_least_one(size)
+        at_least_one(size)
         size.legend(fontsize=8)
         flow.stairs(w[f"entered:{name}"].to_numpy(), edges, fill=True, color=PALETTE[2], alpha=0.6,
                     label="entering")
@@ -178,8 +178,8 @@ def lists(metrics, manifest):
             "and leaving it (below) each day.")
     empty = [n for n in names if n not in used]
     if empty:
-        text += f" Nobody was ever on {_listing(empty)}, so {'it has' if len(empty) == 1 else 'they have'} no panel."
-    return _caption(fig, text)
+        text += f" Nobody was ever on {listing(empty)}, so {'it has' if len(empty) == 1 else 'they have'} no panel."
+    return add_caption(fig, text)
 
 
 def consequences(metrics, manifest):
@@ -198,7 +198,7 @@ def consequences(metrics, manifest):
     rewards = [n for n in spec if n in reward and level[n].any()]
     tried = [n for n in spec if flow[n].any()]
     if not sanctions and not rewards and not tried:
-        return f"Nobody was ever under {_listing(spec)} in this run, so there is no figure."
+        return f"Nobody was ever under {listing(spec)} in this run, so there is no figure."
     panels = [(what, names, title, ylabel, text) for what, names, title, ylabel, text in (
         ("sanctions", sanctions, "People under each sanction", "people",
          "the people under each sanction at the end of each day"),
@@ -207,22 +207,22 @@ def consequences(metrics, manifest):
         ("tried", tried, "Attempts blocked or granted", "attempts (person-times, cumulative)",
          "the attempts these consequences blocked (a refused ticket, say) or granted, added up from the first "
          "day; a person can make many attempts, so the unit is person-times")) if names]
-    fig, axes = _figure(1, len(panels), size=(4.8 * len(panels) + (1.6 if len(spec) > 6 else 0), 3.8))
+    fig, axes = new_figure(1, len(panels), size=(4.8 * len(panels) + (1.6 if len(spec) > 6 else 0), 3.8))
     for ax, (what, names, title, ylabel, _) in zip(axes[0], panels):
         series = flow if what == "tried" else level
         for name in names:
             ax.plot(w.index, series[name], label=words(name), **style(list(spec).index(name)))
         ax.set(xlabel="day of the run", ylabel=ylabel, title=title)
-        _at_least_one(ax)
-        _legend(ax, len(names))
+        at_least_one(ax)
+        legend(ax, len(names))
     where = {1: [""], 2: ["Left: ", "Right: "], 3: ["Left: ", "Middle: ", "Right: "]}[len(panels)]
     text = " ".join(f"{w_}{p[4]}." if w_ else p[4][0].upper() + p[4][1:] + "." for w_, p in zip(where, panels))
     never = [n for n in spec if not level[n].any() and not flow[n].any()]
     if never:
-        text += f" Nobody was ever under {_listing(never)}."
+        text += f" Nobody was ever under {listing(never)}."
     if not tried:
         text += " No attempt was blocked or granted in this run."
-    return _caption(fig, text)
+    return add_caption(fig, text)
 
 
 def chilling(metrics, manifest):
@@ -235,7 +235,7 @@ def chilling(metrics, manifest):
     shown = [(name, expected) for name, expected in baseline.items() if f"acts:{name}" in w and expected > 0]
     if not shown:
         return None
-    fig, axes = _figure(size=(8.6 if len(shown) > 6 else 7, 3.8))
+    fig, axes = new_figure(size=(8.6 if len(shown) > 6 else 7, 3.8))
     ax = axes[0, 0]
     span = min(7, len(w))  # a week's average: daily counts of rare acts jump about
     for i, (name, expected) in enumerate(shown):
@@ -245,8 +245,8 @@ def chilling(metrics, manifest):
     ax.set(xlabel="day of the run", ylabel="acts / acts with nobody deterred",
            title="Behaviour under watch (chilling effect)")
     ax.set_ylim(bottom=0)
-    _legend(ax, len(shown))
-    return _caption(fig, f"Acts of each behaviour per day, averaged over the last {span} days and divided by the "
+    legend(ax, len(shown))
+    return add_caption(fig, f"Acts of each behaviour per day, averaged over the last {span} days and divided by the "
                          "acts the same population would do if nobody were deterred (adults at their class's "
                          "rate; children never act). The dashed line at 1 means no change; below it, people hold "
                          "back because they are watched or scored low. Rare acts still jump about from week to "
@@ -258,14 +258,14 @@ def coverage(metrics, manifest):
     w = _wide(metrics, "coverage_ppm:")
     if w.empty:
         return None
-    fig, axes = _figure(size=(7, 3.2))
+    fig, axes = new_figure(size=(7, 3.2))
     ax = axes[0, 0]
     for i, col in enumerate(w):
         ax.plot(w.index, w[col] / 1e4, label=words(col), **style(i))
     ax.set(xlabel="day of the run", ylabel="share of acts seen (%)", ylim=(0, 105), title="Observation channels")
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g} %"))
-    _legend(ax, w.shape[1])
-    return _caption(fig, "Each observation channel's coverage on each day: the share of acts in its reach "
+    legend(ax, w.shape[1])
+    return add_caption(fig, "Each observation channel's coverage on each day: the share of acts in its reach "
                          "(cameras, financial records, informants...), before its own detection rate and the "
                          "regions' camera and data factors. It grows where the scenario adds cameras or pools "
                          "records.")
@@ -287,7 +287,7 @@ def disparity(metrics, manifest, replicates=()):
         return None
     measures = list(dict.fromkeys(r["measure"] for r in rows))
     n = max(sum(r["measure"] == m for r in rows) for m in measures)
-    fig, axes = _figure(1, len(measures), size=(4.8 * len(measures), 1.5 + 0.42 * n))
+    fig, axes = new_figure(1, len(measures), size=(4.8 * len(measures), 1.5 + 0.42 * n))
     for ax, measure in zip(axes[0], measures):
         sel = [r for r in rows if r["measure"] == measure]
         y = np.arange(len(sel))
@@ -309,7 +309,7 @@ def disparity(metrics, manifest, replicates=()):
     fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=8,
                frameon=False)
     seeds = rows[0]["seeds"]
-    return _caption(fig, "For each group and region, the rate of each measure (per person) against the rate "
+    return add_caption(fig, "For each group and region, the rate of each measure (per person) against the rate "
                          "in the rest of the population: 1 (dashed) means no disparity, 2 twice the rest's rate. "
                          "Bars: 95 % interval of the ratio within this run (Poisson counts)"
                     + (f"; thick lines: the lowest to the highest ratio over {seeds} seeds." if seeds > 1
@@ -330,7 +330,7 @@ def scores(metrics, manifest):
     days = wide.columns.to_numpy()
     edges_x = np.r_[days, days[-1] + 1]
     edges_y = np.r_[lows[order], highs[order][-1] + 1]
-    fig, axes = _figure(size=(7.4, 3.9))
+    fig, axes = new_figure(size=(7.4, 3.9))
     ax = axes[0, 0]
     mesh = ax.pcolormesh(edges_x, edges_y, np.where(share > 0, share, np.nan), shading="flat",
                          norm=matplotlib.colors.LogNorm(vmin=max(share[share > 0].min(), 1e-7), vmax=1),
@@ -352,7 +352,7 @@ def scores(metrics, manifest):
         ax.annotate(f"{name} ", (edges_x[-1], y), ha="right", va="bottom", color="white", fontsize=7)
     ax.set(xlabel="day of the run", ylabel="score", title="Score distribution over time")
     every = snapshot_cadence(manifest)
-    return _caption(fig, f"The share of people in each score bin on each snapshot day: day 0, then every {every} "
+    return add_caption(fig, f"The share of people in each score bin on each snapshot day: day 0, then every {every} "
                          f"day{'s' if every != 1 else ''} and the last day (run.score_every_days); each column "
                          "lasts until the next snapshot. The colour scale is logarithmic, so bins holding a few "
                          "people in a million still show; the dashed lines are the tiers' lower bounds, each "
@@ -369,15 +369,15 @@ def ties(metrics, manifest):
         networked = [b for b, spec in manifest["scenario"].get("behaviours", {}).items()
                      if any((spec.get("network") or {}).values())]
         return (f"No network penalty was applied in this run (acts that cost the actor's ties points: "
-                f"{_listing(networked)}), so there is no figure." if networked else None)
+                f"{listing(networked)}), so there is no figure." if networked else None)
     victims = w["sanctioned_by_ties"].any()
-    fig, axes = _figure(1, 2 if victims else 1, size=(10 if victims else 6, 3.4))
+    fig, axes = new_figure(1, 2 if victims else 1, size=(10 if victims else 6, 3.4))
     panels = iter(axes[0])
     if victims:
         ax = next(panels)
         ax.plot(w.index, w["sanctioned_by_ties"], **style(1))
         ax.set(xlabel="day of the run", ylabel="people", title="Sanctioned only because of their ties")
-        _at_least_one(ax)
+        at_least_one(ax)
     ax = next(panels)
     ax.plot(w.index, w["network_penalties"].cumsum(), **style(0))
     ax.set(xlabel="day of the run", ylabel="penalties (cumulative events)", title="Network penalties")
@@ -388,7 +388,7 @@ def ties(metrics, manifest):
     text += ("The left panel counts the people under a sanction on each day who were never penalised for an "
              "act of their own, have no court debt and their account intact: sanctioned for their ties alone."
              if victims else "Nobody was sanctioned because of ties alone in this run.")
-    return _caption(fig, text)
+    return add_caption(fig, text)
 
 
 FIGURES = {"scores": scores, "tiers": tier_shares, "lists": lists, "consequences": consequences, "ties": ties,

@@ -146,7 +146,7 @@ def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str] | None:
     return None
 
 
-def _validation_problems(exc: ValidationError, model: type[BaseModel] = Scenario) -> list[tuple[str, object, str]]:
+def validation_problems(exc: ValidationError, model: type[BaseModel] = Scenario) -> list[tuple[str, object, str]]:
     """``(path, value, message)`` for each pydantic error; unknown keys list the keys allowed there."""
     problems = []
     for err in exc.errors(include_url=False):
@@ -176,7 +176,7 @@ def _validate(data: Any, source: str | None) -> Scenario:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         # every problem in one pass: the schema's, then those the cross-checks find in the rest of the file
-        schema_problems = _validation_problems(exc)
+        schema_problems = validation_problems(exc)
         scenario, dropped, items = _without_refused(data, exc)
         if scenario is None:
             raise ScenarioError(schema_problems, source=source) from None
@@ -302,7 +302,7 @@ def with_changes(s: Scenario, changes: Mapping[str, Any], where: str) -> Scenari
     try:
         changed = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError([(f"{where}.{p}" if p else where, v, m) for p, v, m in _validation_problems(exc)]) \
+        raise ScenarioError([(f"{where}.{p}" if p else where, v, m) for p, v, m in validation_problems(exc)]) \
             from None
     problems = cross_check(changed)
     if problems:  # only what the change brings: the scenario's own problems are reported once, for it

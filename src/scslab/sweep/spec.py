@@ -200,7 +200,7 @@ def load_sweep(source: str | Path | Mapping[str, Any], *, root: Path | None = No
     Every design point is applied to the base scenario and validated, so a value the scenario refuses is
     reported now, with its point, before any run starts.
     """
-    from ..scenarios.load import _validation_problems, find_preset, load_scenario, preset_names, unknown_preset
+    from ..scenarios.load import validation_problems, find_preset, load_scenario, preset_names, unknown_preset
 
     label = None
     if isinstance(source, Mapping):
@@ -212,7 +212,7 @@ def load_sweep(source: str | Path | Mapping[str, Any], *, root: Path | None = No
     try:
         spec = SweepFile.model_validate(data)
     except ValidationError as exc:
-        raise SweepError(_validation_problems(exc, SweepFile), source=label) from None
+        raise SweepError(validation_problems(exc, SweepFile), source=label) from None
     problems = _cross_check(spec)
     if problems:
         raise SweepError(problems, source=label)

@@ -31,26 +31,21 @@ where its bin changes, not at every snapshot (16-18 % of the sweep's time at 4 M
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 from numba import njit
 
 from ...rng import GOLDEN, mix64
 from ..bits import lowest
-from ..jitcache import files_digest, stamped_cache
+from ..jitcache import engine_cache
 from .model import MAX_CRIT, MAX_OTHER, MAX_W, Model
 
 __all__ = ["tables", "agent", "agent_call", "crit_count", "guess", "d32", "d32_call", "pick_days", "days_of",
            "next_day", "count_of",
-           "NEVER", "NOT", "CACHE", "SOURCES_DIGEST"]
+           "NEVER", "NOT", "CACHE"]
 
-# numba's disk cache of the route's compiled functions, stamped with every file they compile in
-_HERE = Path(__file__).resolve().parent
-_FILES = [_HERE / f for f in ("agent.py", "route.py", "driver.py", "friends.py")]
-SOURCES_DIGEST = files_digest(_FILES + [_HERE / "model.py", _HERE / "replay.py", _HERE.parent / "bits.py",
-                                        _HERE.parent.parent / "population.py", _HERE.parent.parent / "rng.py"])
-CACHE = stamped_cache(_FILES, SOURCES_DIGEST)
+# numba's disk cache of the scheduler's compiled functions, stamped with their modules' import closures
+CACHE = engine_cache()
 mix = njit(mix64)
 C2 = np.uint64(0x632BE59BD9B4E019)
 U32, S32, S24, ONE = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(24), np.uint64(1)

@@ -17,7 +17,8 @@ from numba import njit, prange
 from ...compile import FLAG, SE, P, Plan
 from ...rng import GOLDEN, Stream, stream_key
 from ..histogram import run_snapshot_days, score_bins
-from ..state import Columns, check_capacity
+from ..budget import check_capacity
+from ..state import Columns, RawRun
 from ..stories import pick_story_agents
 from .agent import CACHE, MAX_W, NEVER, crit_tail, mix, tables
 from .model import MAX_CRIT, model_of
@@ -115,7 +116,6 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     checkpoint, or to stop by raising)."""
     import time
 
-    from ..cpu import RawRun
 
     check_capacity(plan, engine="windowed")
     m = model_of(plan)

@@ -1,0 +1,170 @@
+"""The day loop shared by the day schedulers (dense and lazy): a run's state between passes as plain data
+(``Loop``), its start, its passes and its result.
+
+A day is: pass d (finish day d-1, act on day d) -> the sparse pass (network penalties, children's inherited
+sanctions, redress; ``engine/sparse.py``) -> metrics. The dense scheduler visits every agent in a pass
+(``engine/dense.py``), the lazy one only the agents something happens to (``engine/lazy.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..compile import EVENT, FLAG, P, Plan
+from ..rng import day_keys
+from .budget import check_capacity
+from .dense import DEFAULT_CHUNK, chunks, dense_days, init_pass
+from .histogram import run_snapshot_days, score_bins, score_histogram
+from .kernels import EMIT_WIDTH
+from .lazy import RING, lazy_days, lazy_start
+from .state import EMIT_ROWS, Columns, RawRun, allocate
+from .sparse import apply_redress, sparse, sparse_parts
+from .stories import pick_story_agents
+
+__all__ = ["Loop", "start", "advance", "passes", "finish_run", "with_levels"]
+
+
+@dataclass
+class Loop:
+    """Everything the day loop carries from one pass to the next: enough to resume a run bit for bit.
+
+    ``day`` is the next pass to run (0..days); passes ``0..day-1`` are done. Nothing else outlives a pass:
+    chunking, buffer sizes and thread counts do not change the result, so a run may resume with others.
+    """
+
+    day: int
+    cols: Columns
+    counts: np.ndarray          # int64[days, n_metrics, n_cells]; level metrics still as daily changes
+    level0: np.ndarray          # int64[n_metrics, n_cells]: levels before day 0
+    story_ids: np.ndarray       # int64[k]
+    story_scores: np.ndarray    # int16[days, k]
+    coverage: np.ndarray        # float64[days, n_channels]
+    score_hist: np.ndarray      # int64[snapshots, bins]: score distribution on the snapshot days so far
+    stories: list               # story rows so far, in order (int64[n, 6] blocks)
+    redress: np.ndarray         # int64[n, 6]: contested false records waiting for their day
+    lazy: object = None         # engine.lazy.LazyState for the lazy engine, None for the dense engine
+    entities: dict = field(default_factory=dict)  # entity type -> its Loop, always at the same pass
+
+    def story_rows(self) -> np.ndarray:
+        """All story rows so far as one array (and keep them as one block)."""
+        rows = np.concatenate(self.stories) if self.stories else np.zeros((0, EMIT_WIDTH), np.int64)
+        self.stories = [rows]
+        return rows
+
+
+def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK, engine: str = "dense") -> Loop:
+    """Allocate the columns and set every agent's initial state: the loop before pass 0."""
+    check_capacity(plan, engine=engine)
+    cols = allocate(plan)
+    lo, hi, reg = chunks(plan, max(1, int(chunk)))
+    e0 = plan.epoch_at(0)
+    NM, NC = len(plan.metric_names), plan.n_cells
+    level0 = np.zeros((len(lo), NM, NC), np.int64)
+    init_pass(lo, hi, reg, cols.as_tuple(), e0.prm, e0.tier_mins, e0.cons, plan.class_cum, plan.group_cum,
+              plan.holder_t, plan.hh_adult, day_keys(plan.seed, 0), level0)
+    picks = pick_story_agents(plan, cols.traits, cols.flags, plan.scenario.run.story_agents)
+    story_ids = np.array([a for a, _ in picks], np.int64)
+    cols.flags[story_ids] |= np.uint8(FLAG.STORY)
+    cols.state[story_ids] |= np.uint8(128)  # BUSY: story agents always take the full end of day
+    lazy = None
+    if engine == "lazy":
+        lazy = lazy_start(plan)
+    return Loop(day=0, cols=cols, counts=np.zeros((plan.days, NM, NC), np.int64), level0=level0.sum(axis=0),
+                story_ids=story_ids, story_scores=np.zeros((plan.days, len(story_ids)), np.int16),
+                coverage=np.zeros((plan.days, len(plan.channel_names))),
+                score_hist=np.zeros((len(run_snapshot_days(plan)), score_bins(plan)[2]), np.int64), stories=[],
+                redress=np.zeros((0, EMIT_WIDTH), np.int64), lazy=lazy,
+                entities={name: start(p, chunk=chunk, engine=engine) for name, p in plan.entities.items()})
+
+
+def finish_run(plan: Plan, loop: Loop) -> RawRun:
+    """The raw result of a finished loop: level metrics added up from their daily changes."""
+    if loop.day != plan.days + 1:
+        raise ValueError(f"the loop is at pass {loop.day}, not finished ({plan.days + 1} passes)")
+    counts = with_levels(plan, loop.counts, loop.level0)
+    if loop.lazy is not None:  # deferred recovery steps, kept as daily changes
+        counts[:, plan.epochs[0].prm[P.M_RECOVERED]] += np.cumsum(loop.lazy.rec_diff.sum(axis=0), axis=0)[:-1]
+    return RawRun(counts, loop.story_rows(), loop.story_ids, loop.story_scores, loop.cols, loop.coverage,
+                  loop.score_hist, {name: finish_run(p, loop.entities[name]) for name, p in plan.entities.items()})
+
+
+def with_levels(plan: Plan, changes: np.ndarray, level0: np.ndarray) -> np.ndarray:
+    """A copy of ``changes`` [days, metrics, ...] with the level metrics summed up from their daily changes,
+    starting from ``level0`` [metrics, ...] (the levels before day 0)."""
+    counts = changes.copy()
+    lv = plan.is_level
+    counts[:, lv] = np.cumsum(changes[:, lv], axis=0) + level0[lv]
+    return counts
+
+
+def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None, initial_emit: int = EMIT_ROWS,
+            after_pass=None) -> None:
+    """Run passes ``loop.day .. days`` in place (pass d finishes day d-1 and acts on day d).
+
+    Entity types (``plan.entities``) run in lockstep: after the persons' pass d, each entity type's pass d,
+    then ``after_pass``, so a checkpoint always finds every population at the same pass."""
+    others = [passes(plan.entities[name], sub, chunk=chunk, initial_emit=initial_emit)
+              for name, sub in loop.entities.items()]
+    for _ in passes(plan, loop, chunk=chunk, progress=progress, initial_emit=initial_emit):
+        for other in others:
+            next(other)
+        if after_pass is not None:
+            after_pass(loop)
+
+
+def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None, initial_emit: int = EMIT_ROWS):
+    """The passes of one population from ``loop.day`` on, as a generator that yields after each pass."""
+    ct = loop.cols.as_tuple()
+    ks = day_keys(plan.seed, 0)
+    D, NM, NC = plan.days, len(plan.metric_names), plan.n_cells
+    counts, cols = loop.counts, loop.cols
+    no_wake = np.zeros(0, np.uint64)  # the dense engine marks nobody for the next pass
+    snap = {int(day): k for k, day in enumerate(run_snapshot_days(plan))}
+    if loop.lazy is None:
+        day_pass, H = dense_days(plan, loop, chunk, initial_emit), 1
+    else:
+        day_pass, H = lazy_days(plan, loop, initial_emit), RING
+    parts = sparse_parts(plan.size)  # the thread count does not change during a run
+    ka = day_keys(plan.seed, loop.day - 1)
+    for d in range(loop.day, D + 1):
+        do_fin, do_act = d > 0, d < D
+        ef, ea = plan.epoch_at(max(d - 1, 0)), plan.epoch_at(min(d, D - 1))
+        if do_act:
+            gate, cum, det, cov = plan.day_tables(d)
+            loop.coverage[d] = cov
+        else:  # the last pass only finishes day D-1; the act tables are passed but not read
+            gate, cum, det, _ = plan.day_tables(D - 1)
+        kf, ka = ka, day_keys(plan.seed, d)  # day d-1's keys were day d-1's act keys
+        full = d >= 2 and plan.epoch_at(d - 2) is not ef  # rules changed: cached state bytes may be stale
+        lists_f = ef.lists
+        if do_fin and len(lists_f):  # column 7: 0 on a publication day (kernels avoid a division per agent)
+            lists_f = lists_f.copy()
+            lists_f[:, 7] = (d - 1) % np.maximum(ef.lists[:, 7], 1)
+        rec, cnt_f, cnt_a = day_pass(d, do_fin, do_act, full, ef, ea, lists_f, gate, cum, det, kf, ka, ks, NM, NC)
+        wake = no_wake if loop.lazy is None else loop.lazy.ring[(d + 1) % H]
+        if len(rec):
+            n_kind = np.bincount(rec[:, 0], minlength=len(EVENT))
+            if n_kind[EVENT.STORY]:
+                loop.stories.append(rec[rec[:, 0] == EVENT.STORY])
+            if n_kind[EVENT.NETWORK] or n_kind[EVENT.LIST_CHANGE]:  # ties' penalties, children's sanctions
+                tie_stories, net_cnt = sparse(plan, ea, rec, ct, wake, parts)
+                loop.stories.append(tie_stories)
+                if do_act:
+                    counts[d, ea.prm[P.M_NET]] += net_cnt
+            if n_kind[EVENT.REDRESS]:
+                loop.redress = np.concatenate([loop.redress, rec[rec[:, 0] == EVENT.REDRESS]])
+        if do_act and len(loop.redress):
+            loop.redress = apply_redress(plan, ea, cols, loop.redress, d, cnt_a, loop.stories, wake)
+        if do_fin:
+            counts[d - 1] += cnt_f.sum(axis=0)
+            loop.story_scores[d - 1] = cols.score[loop.story_ids]
+            if d - 1 in snap:
+                loop.score_hist[snap[d - 1]] = score_histogram(plan, cols, d - 1, loop.lazy is not None)
+        if do_act:
+            counts[d] += cnt_a.sum(axis=0)
+        loop.day = d + 1
+        if progress is not None and do_act:
+            progress(d)
+        yield d

@@ -1,0 +1,184 @@
+"""Between two passes: network penalties, children's inherited sanctions and redress (shared by the day
+schedulers). The sparse pass runs in parallel by target, so each agent's points add up in record order
+whatever the threads."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from ..compile import EVENT, FLAG, INBOX, SE, P, Plan
+from .bits import prefetch
+from .compiled import CACHE, K
+from .kernels import EMIT_WIDTH, I16, NONE_DAY
+from .state import Columns
+
+__all__ = ["wake_up", "penalise", "tie_targets", "sparse_pass", "sparse_parts", "sparse", "apply_redress"]
+
+partner, household_head, region_of, clamp = K.partner, K.household_head, K.region_of, K.clamp
+
+
+@njit(inline="always", nogil=True)
+def wake_up(wake, m):
+    """Mark agent m to be visited at the next pass (lazy engine; ``wake`` is empty for the dense engine)."""
+    if wake.shape[0] > 0:
+        wake[m >> 6] |= np.uint64(1) << np.uint64(m & 63)
+
+
+@njit(inline="always", nogil=True)
+def penalise(m, day, b, pts, pending, traits, flags, starts, T, net_cnt, out, nout, wake, src, rel):
+    """Network penalty of ``pts`` for tie ``m``: pending points, the count, and a story row if m has one.
+    Children are not scored (they keep the base score), so a tie who is a child loses nothing. The story row's
+    argument packs the behaviour, the relation ``rel`` (0 household, 1 friend) and the tie ``src`` whose act
+    it was: ``b + 256 * rel + 512 * (src + 1)`` (``metrics.network_source`` unpacks it)."""
+    if (flags[m] & FLAG.ADULT) == 0:
+        return nout
+    pending[m] = clamp(np.int64(pending[m]) + pts, -I16, I16)
+    wake_up(wake, m)
+    net_cnt[region_of(m, starts) * T + np.int64(traits[m])] += 1
+    if (flags[m] & FLAG.STORY) != 0:
+        out[nout, 0], out[nout, 1], out[nout, 2] = EVENT.STORY, m, day
+        out[nout, 3], out[nout, 4], out[nout, 5] = SE.network_penalty, b + 256 * rel + 512 * (src + 1), pts
+        nout += 1
+    return nout
+
+
+@njit(parallel=True, nogil=True, cache=CACHE)
+def tie_targets(rec, prm, starts, keys, targets):
+    """``targets[j, k]``: the tie in friend matching k of record j's agent, for the network records that
+    penalise friends (-1 elsewhere): the Feistel work of the sparse pass, done once per record before
+    :func:`sparse_pass` applies the penalties."""
+    n = prm[P.N]
+    for j in prange(rec.shape[0]):
+        for k in range(targets.shape[1]):
+            targets[j, k] = -1
+        if rec[j, 0] == EVENT.NETWORK and rec[j, 5] != 0:
+            a = rec[j, 1]
+            ra = region_of(a, starts)
+            for k in range(prm[P.K]):
+                lo, hi = (starts[ra], starts[ra + 1]) if k < prm[P.K_LOCAL] else (0, n)
+                targets[j, k] = partner(a, k, lo, hi, keys)
+
+
+@njit(parallel=True, nogil=True, cache=CACHE)
+def sparse_pass(rec, targets, cols, prm, starts, hh_head, hh_size, hh_adult, parts, net_cnt, out, seq, n_out, wake):
+    """Network penalties and children's inherited sanctions. Friends come from ``targets``
+    (:func:`tie_targets`). Every agent whose points or inbox change is marked in ``wake`` (the lazy engine's
+    next pass).
+
+    Lane ``ln`` applies, in record order, every change whose target lies in ``parts[ln] .. parts[ln + 1]``
+    (multiples of 64, so lanes share no wake word): each agent's points add up in record order, whatever
+    the lanes. Story rows go to ``out[ln]``, with their place in the serial order in ``seq[ln]`` (record x
+    (K + 16) + member or 16 + matching), for the driver to merge; ``n_out[ln]`` counts them."""
+    pending, listed, traits, flags, inbox = cols[1], cols[3], cols[4], cols[5], cols[6]
+    n = prm[P.N]
+    T = prm[P.T]
+    B = hh_head.shape[0]
+    W = prm[P.K] + 16
+    for ln in prange(parts.shape[0] - 1):
+        t0, t1 = parts[ln], parts[ln + 1]
+        nc, o, sq = net_cnt[ln], out[ln], seq[ln]
+        nout = 0
+        for j in range(rec.shape[0]):
+            if j + 16 < rec.shape[0]:  # the ties of the record 16 on (-1 for other records): fetch their columns
+                for k in range(targets.shape[1]):
+                    mm = targets[j + 16, k]
+                    if mm >= t0 and mm < t1:
+                        prefetch(pending, mm)
+                        prefetch(traits, mm)
+                        prefetch(flags, mm)
+            kind, a, day = rec[j, 0], rec[j, 1], rec[j, 2]
+            if kind == EVENT.NETWORK:
+                b, hh_pts, fr_pts = rec[j, 3], rec[j, 4], rec[j, 5]
+                if hh_pts != 0 and prm[P.HAS_HH] != 0:
+                    head = household_head(a, hh_head)
+                    for m in range(max(head, t0), min(head + hh_size[a % B], n, t1)):
+                        if m != a:
+                            before = nout
+                            nout = penalise(m, day, b, hh_pts, pending, traits, flags, starts, T, nc, o, nout, wake, a, 0)
+                            if nout > before:
+                                sq[before] = j * W + (m - head)
+                if fr_pts != 0:
+                    for k in range(prm[P.K]):
+                        m = targets[j, k]
+                        if m >= t0 and m < t1:
+                            before = nout
+                            nout = penalise(m, day, b, fr_pts, pending, traits, flags, starts, T, nc, o, nout, wake, a, 1)
+                            if nout > before:
+                                sq[before] = j * W + 16 + k
+            elif kind == EVENT.LIST_CHANGE:
+                head = household_head(a, hh_head)
+                end = min(head + hh_size[a % B], n)
+                if end <= t0 or head >= t1:
+                    continue
+                any_listed = False
+                for m in range(head, end):
+                    if hh_adult[m % B] == 1:
+                        for l in range(listed.shape[0]):
+                            if (prm[P.CHILD_LISTS] >> l) & 1 and listed[l, m] != NONE_DAY:
+                                any_listed = True
+                for m in range(max(head, t0), min(end, t1)):
+                    if hh_adult[m % B] == 0:
+                        if any_listed:
+                            inbox[m] = (inbox[m] | INBOX.CHILD_ON) & (0xFF ^ INBOX.CHILD_OFF)
+                        else:
+                            inbox[m] = (inbox[m] | INBOX.CHILD_OFF) & (0xFF ^ INBOX.CHILD_ON)
+                        wake_up(wake, m)
+        n_out[ln] = nout
+
+
+def sparse_parts(n: int) -> np.ndarray:
+    """The sparse pass's target ranges, one per thread: multiples of 64 (no two share a wake word)."""
+    L = max(1, numba.get_num_threads())
+    parts = np.linspace(0, n, L + 1).astype(np.int64) // 64 * 64
+    parts[-1] = n
+    return parts
+
+
+def sparse(plan: Plan, ep, rec: np.ndarray, ct, wake: np.ndarray, parts: np.ndarray):
+    """The sparse pass over one pass's records: (story rows in record order, network penalties per cell)."""
+    K = int(ep.prm[P.K])
+    targets = np.empty((len(rec), K), np.int64)
+    tie_targets(rec, ep.prm, plan.region_starts, plan.friend_keys, targets)
+    L = len(parts) - 1
+    # story rows: at most one per tie reached (a household has at most 16 members); uninitialised, as only
+    # the rows written are read
+    rows = int(np.count_nonzero(rec[:, 0] == EVENT.NETWORK)) * (K + 16) + 1
+    out, seq = np.empty((L, rows, EMIT_WIDTH), np.int64), np.empty((L, rows), np.int64)
+    n_out = np.zeros(L, np.int64)
+    net_cnt = np.zeros((L, plan.n_cells), np.int64)
+    sparse_pass(rec, targets, ct, ep.prm, plan.region_starts, plan.hh_head, plan.hh_size, plan.hh_adult, parts,
+                net_cnt, out, seq, n_out, wake)
+    stories = np.concatenate([out[ln, : n_out[ln]] for ln in range(L)])
+    order = np.argsort(np.concatenate([seq[ln, : n_out[ln]] for ln in range(L)]), kind="stable")
+    return stories[order], net_cnt.sum(axis=0)
+
+
+def apply_redress(plan: Plan, ep, cols: Columns, redress: np.ndarray, d: int, cnt_a, stories,
+                   wake: np.ndarray) -> np.ndarray:
+    """Remove contested false records whose delay ends today: refund the points, clear the mark."""
+    due = redress[:, 2] == d
+    if not due.any():
+        return redress[redress[:, 2] > d]
+    r = redress[due]
+    agents, b, pts = r[:, 1], r[:, 3], r[:, 4]
+    on_score = ep.beh[b, 1] < 0
+    for a, p in zip(agents[on_score], pts[on_score]):
+        cols.pending[a] = np.int16(max(-30000, min(30000, int(cols.pending[a]) - int(p))))
+    for a, p in zip(agents[~on_score], pts[~on_score]):
+        cols.acct[a] = np.uint8(min(int(cols.acct[a]) - int(p), int(ep.prm[P.ACCT_PTS])))
+    cols.inbox[agents] |= np.uint8(INBOX.CLEAR_FALSE)
+    if len(wake):
+        np.bitwise_or.at(wake, agents >> 6, np.uint64(1) << (agents & 63).astype(np.uint64))
+    T = ep.prm[P.T]
+    region = np.searchsorted(plan.region_starts, agents, side="right") - 1
+    cells = region * T + cols.traits[agents].astype(np.int64)
+    np.add.at(cnt_a[0, ep.prm[P.M_REDRESSED]], cells, 1)
+    story = (cols.flags[agents] & FLAG.STORY) != 0
+    if story.any():
+        rows = np.zeros((int(story.sum()), EMIT_WIDTH), np.int64)
+        rows[:, 0], rows[:, 1], rows[:, 2] = EVENT.STORY, agents[story], d
+        rows[:, 3], rows[:, 4], rows[:, 5] = SE.redress, b[story], -pts[story]
+        stories.append(rows)
+    return redress[redress[:, 2] > d]
