@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ...rng import GOLDEN, mix64
+from ...rng import GOLDEN, mix64, threshold
 from ..bits import lowest
 from ..jitcache import engine_cache
 from .model import MAX_CRIT, MAX_OTHER, MAX_W, Model
@@ -58,13 +58,9 @@ def _binomial_cdf(W: int, p: float, size: int) -> np.ndarray:
     pmf[0] = (1.0 - p) ** W
     for k in range(size - 1):
         pmf[k + 1] = pmf[k] * (W - k) / (k + 1) * p / (1.0 - p) if k < W and p < 1 else 0.0
-    cdf = _u32(np.cumsum(pmf))
+    cdf = threshold(np.cumsum(pmf))
     cdf[-1] = 1 << 32
     return cdf
-
-
-def _u32(p) -> np.ndarray:
-    return np.minimum(np.round(np.asarray(p, float) * 2.0**32), 2.0**32).astype(np.uint64)
 
 
 def crit_tail(m: Model, W: int) -> float:
@@ -96,13 +92,13 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
     C, NO = qo.shape
     G = 1.0 - np.prod(1.0 - qo, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        first = _u32(np.nan_to_num((1.0 - np.cumprod(1.0 - qo, axis=1)) / G[:, None]))
+        first = threshold(np.nan_to_num((1.0 - np.cumprod(1.0 - qo, axis=1)) / G[:, None]))
     if NO:  # a scheme whose every behaviour costs friends points has no other acts (G = 0: never drawn)
         first[:, -1] = 1 << 32
     tail = np.zeros((C, NO, NO), np.uint64)
     for c in range(C):
         for a in range(NO):
-            tail[c, a, a + 1:] = _u32(1.0 - np.cumprod(1.0 - qo[c, a + 1:]))
+            tail[c, a, a + 1:] = threshold(1.0 - np.cumprod(1.0 - qo[c, a + 1:]))
     k_other = np.array([_binomial_cdf(W, g, W + 2) for g in G])
     qc = m.q[:, m.crit] if m.crit >= 0 else np.zeros(C)
     k_crit = np.array([_binomial_cdf(W, g, MAX_CRIT + 1) for g in qc])
