@@ -20,10 +20,10 @@ import numpy as np
 
 from .rng import Stream, mix64, stream_key
 
-__all__ = ["HH_BLOCK", "make", "household_pattern", "feistel_keys", "region_starts"]
+__all__ = ["HH_BLOCK", "ROUNDS", "make", "make_feistel", "household_pattern", "feistel_keys", "region_starts"]
 
 HH_BLOCK = 4096
-ROUNDS = 4
+ROUNDS = 4  # rounds of the Feistel network (make_feistel spells them out)
 
 
 def region_starts(size: int, shares: list[float]) -> np.ndarray:
@@ -71,15 +71,12 @@ def _fill_keys(keys: np.ndarray, seed: int, degree: int) -> None:
             keys[k, r] = mix64(np.uint64(base) + np.uint64(r + 1) * np.uint64(0x9E3779B97F4A7C15))
 
 
-def make(jit, mix):
-    """Per-agent population functions compiled with ``jit``; ``mix`` is the compiled SplitMix64 finaliser."""
-
-    @jit
-    def region_of(i, starts):
-        r = 0
-        while i >= starts[r + 1]:
-            r += 1
-        return r
+def make_feistel(jit, mix):
+    """The Feistel network of the friend matchings, compiled with ``jit``: ``(half_bits, forward, swap,
+    feistel)``, on uint64 values. ``forward(x, r0, r1, r2, r3, b, mask)`` runs the 4 rounds with round keys
+    ``r0..r3`` on halves of ``b`` bits; ``swap`` exchanges the halves; ``feistel(x, keys, k, b, mask,
+    inverse)`` is matching ``k``'s permutation step, the inverse being the forward network with its round keys
+    reversed between two swaps. Every engine, and the windowed scheduler's batched walks, use these."""
 
     @jit
     def half_bits(m):
@@ -89,29 +86,47 @@ def make(jit, mix):
         return b
 
     @jit
-    def feistel(x, keys, k, b, inverse):
-        mask = (np.uint64(1) << np.uint64(b)) - np.uint64(1)
-        left = np.uint64(x) >> np.uint64(b)
-        right = np.uint64(x) & mask
-        for step in range(ROUNDS):
-            r = ROUNDS - 1 - step if inverse else step
-            if inverse:
-                new_right = left
-                left = right ^ (mix(left ^ keys[k, r]) & mask)
-                right = new_right
-            else:
-                new_left = right
-                right = left ^ (mix(right ^ keys[k, r]) & mask)
-                left = new_left
-        return np.int64((left << np.uint64(b)) | right)
+    def forward(x, r0, r1, r2, r3, b, mask):
+        left, right = x >> b, x & mask
+        left, right = right, left ^ (mix(right ^ r0) & mask)
+        left, right = right, left ^ (mix(right ^ r1) & mask)
+        left, right = right, left ^ (mix(right ^ r2) & mask)
+        left, right = right, left ^ (mix(right ^ r3) & mask)
+        return (left << b) | right
+
+    @jit
+    def swap(x, b, mask):
+        return ((x & mask) << b) | (x >> b)
+
+    @jit
+    def feistel(x, keys, k, b, mask, inverse):
+        if inverse:
+            return swap(forward(swap(x, b, mask), keys[k, 3], keys[k, 2], keys[k, 1], keys[k, 0], b, mask), b, mask)
+        return forward(x, keys[k, 0], keys[k, 1], keys[k, 2], keys[k, 3], b, mask)
+
+    return half_bits, forward, swap, feistel
+
+
+def make(jit, mix):
+    """Per-agent population functions compiled with ``jit``; ``mix`` is the compiled SplitMix64 finaliser."""
+    half_bits, _forward, _swap, feistel = make_feistel(jit, mix)
+
+    @jit
+    def region_of(i, starts):
+        r = 0
+        while i >= starts[r + 1]:
+            r += 1
+        return r
 
     @jit
     def permute(x, m, keys, k, inverse):
-        b = half_bits(m)
-        y = feistel(x, keys, k, b, inverse)
-        while y >= m:  # cycle walking keeps the permutation inside [0, m)
-            y = feistel(y, keys, k, b, inverse)
-        return y
+        b = np.uint64(half_bits(m))
+        mask = (np.uint64(1) << b) - np.uint64(1)
+        mu = np.uint64(m)
+        y = feistel(np.uint64(x), keys, k, b, mask, inverse)
+        while y >= mu:  # cycle walking keeps the permutation inside [0, m)
+            y = feistel(y, keys, k, b, mask, inverse)
+        return np.int64(y)
 
     @jit
     def partner(i, k, lo, hi, keys):

@@ -28,38 +28,24 @@ from .agent import CACHE, ONE, mix
 __all__ = ["friends4", "friends4_call", "friends_batch", "friends_of", "half_bits"]
 
 ROUNDS = population.ROUNDS
-assert ROUNDS == 4  # _walk spells out the four rounds
 CHUNKS = 64        # parallel work items of friends_of
+# population's Feistel network, inlined here: one network for every engine
+_half_bits, forward, swap, feistel = population.make_feistel(njit(inline="always"), mix)
 
 
 @njit(cache=CACHE)
 def half_bits(m):
-    b = 1
-    while (np.int64(1) << (2 * b)) < m:
-        b += 1
-    return b
-
-
-@njit(inline="always")
-def _feistel(x, keys, k, b, mask, inverse):
-    """population's Feistel permutation step (round keys ``keys[k]``) on uint64 halves of ``b`` bits."""
-    left, right = x >> b, x & mask
-    for step in range(ROUNDS):
-        if inverse:
-            left, right = right ^ (mix(left ^ keys[k, ROUNDS - 1 - step]) & mask), left
-        else:
-            left, right = right, left ^ (mix(right ^ keys[k, step]) & mask)
-    return (left << b) | right
+    return _half_bits(m)
 
 
 @njit(inline="always")
 def _permute4(x0, x1, x2, x3, m, keys, b, mask, inverse):
     """The 4 matchings' permutations in lockstep, cycle walking into [0, m) until every lane is inside."""
-    a0, a1 = _feistel(x0, keys, 0, b, mask, inverse), _feistel(x1, keys, 1, b, mask, inverse)
-    a2, a3 = _feistel(x2, keys, 2, b, mask, inverse), _feistel(x3, keys, 3, b, mask, inverse)
+    a0, a1 = feistel(x0, keys, 0, b, mask, inverse), feistel(x1, keys, 1, b, mask, inverse)
+    a2, a3 = feistel(x2, keys, 2, b, mask, inverse), feistel(x3, keys, 3, b, mask, inverse)
     while a0 >= m or a1 >= m or a2 >= m or a3 >= m:
-        n0, n1 = _feistel(a0, keys, 0, b, mask, inverse), _feistel(a1, keys, 1, b, mask, inverse)
-        n2, n3 = _feistel(a2, keys, 2, b, mask, inverse), _feistel(a3, keys, 3, b, mask, inverse)
+        n0, n1 = feistel(a0, keys, 0, b, mask, inverse), feistel(a1, keys, 1, b, mask, inverse)
+        n2, n3 = feistel(a2, keys, 2, b, mask, inverse), feistel(a3, keys, 3, b, mask, inverse)
         a0, a1 = n0 if a0 >= m else a0, n1 if a1 >= m else a1
         a2, a3 = n2 if a2 >= m else a2, n3 if a3 >= m else a3
     return a0, a1, a2, a3
@@ -90,11 +76,6 @@ friends4_call = njit(cache=CACHE)(getattr(friends4, "py_func", friends4))
 
 
 @njit(inline="always")
-def _swap(x, b, mask):
-    return ((x & mask) << b) | (x >> b)
-
-
-@njit(inline="always")
 def _walk(val, idx, A, m, rk, b, mask, inverse, out, k):
     """Walk ``val[:A]`` (the walks of the rows ``idx[:A]``) through the Feistel network with round keys ``rk``
     until each lands inside [0, m), writing each landed value into ``out[row, k]``. ``inverse``: the values
@@ -106,16 +87,11 @@ def _walk(val, idx, A, m, rk, b, mask, inverse, out, k):
     r0, r1, r2, r3 = rk[0], rk[1], rk[2], rk[3]
     while A > 0:
         for j in range(A):
-            left, right = val[j] >> b, val[j] & mask
-            left, right = right, left ^ (mix(right ^ r0) & mask)
-            left, right = right, left ^ (mix(right ^ r1) & mask)
-            left, right = right, left ^ (mix(right ^ r2) & mask)
-            left, right = right, left ^ (mix(right ^ r3) & mask)
-            val[j] = (left << b) | right
+            val[j] = forward(val[j], r0, r1, r2, r3, b, mask)
         c = 0
         for j in range(A):  # every walk writes its value (the last write is the landed one); no branch
             v = val[j]
-            u = _swap(v, b, mask) if inverse else v
+            u = swap(v, b, mask) if inverse else v
             out[idx[j], k] = np.int64(u)
             idx[c] = idx[j]
             val[c] = v
@@ -145,7 +121,7 @@ def friends_batch(ids, n, keys, b, out):
         for j in range(cnt):  # the partner's position, walked back by the inverse permutation (if inside)
             q = np.uint64(out[j, k]) ^ ONE
             out[j, k] = -1
-            idx[A], val[A] = j, _swap(q, bb, mask)
+            idx[A], val[A] = j, swap(q, bb, mask)
             A += q < m
         _walk(val, idx, A, m, bw, bb, mask, True, out, k)
 
