@@ -3,7 +3,7 @@
 In a scenario without record retention or escalation (``plain``), an idle agent below the recovery ceiling
 gains ``rec_pts`` on every day ``u >= a = max(last_off + rec_quiet, 0)``. Such an agent is left alone: its
 score column holds the *virtual* score ``sv`` anchored at ``a`` (real score on day u is
-``min(upto, sv + rec_pts * (u - a + 1))``), ``inbox`` carries the ``VIRTUAL`` bit, and its future recovery
+``min(upto, sv + rec_pts * (u - a + 1))``, ``rules.recovered``), ``inbox`` carries the ``VIRTUAL`` bit, and its future recovery
 steps are added to the ``recovering`` metric as a difference array (``rec_diff``), cancelled from the day it is
 next visited. The agent is woken on the day its recovery crosses into a higher tier: through a fine slot of
 the wake ring when that is at most ``RING - 1`` passes ahead, else through a coarse slot, one per window of
@@ -17,6 +17,7 @@ from numba import njit, prange
 
 from ..compile import INBOX
 from .bits import U64_1, lowest, set_bit
+from . import rules
 from .compiled import CACHE
 
 __all__ = ["RING", "COARSE", "BLOCK", "NEVER", "plan_days", "materialize", "defer", "wake_at", "settle"]
@@ -28,15 +29,8 @@ NEVER = 1 << 40
 VIRTUAL = np.uint8(INBOX.VIRTUAL)
 KEEP = np.uint8(0xFF ^ INBOX.VIRTUAL)
 NOT_RECOVERING = np.uint8(0xFF ^ 64)
-
-
-@njit(inline="always", nogil=True)
-def steps(gap, rec_pts):
-    """Recovery steps of ``rec_pts`` points that close a positive ``gap``: ceil(gap / rec_pts). One point a
-    day, the common case, needs no division (a 64-bit division costs as much as the rest of a visit)."""
-    if rec_pts == 1:
-        return gap
-    return (gap + rec_pts - 1) // rec_pts
+R = rules.make(njit(inline="always", nogil=True))  # recovery and its closed form (engine/rules.py)
+steps, recovered = R.steps, R.recovered
 
 
 @njit(inline="always", nogil=True)
@@ -64,7 +58,7 @@ def materialize(i, d, cell, score, last_off, inbox, state, rq, rp, ru, mins, lim
     if lo <= hi:
         rd[lo, cell] -= 1
         rd[hi + 1, cell] += 1
-    s = min(ru, sv + rp * max(0, d - 1 - a))
+    s = recovered(sv, a, d - 2, rp, ru)
     score[i] = s
     inbox[i] &= KEEP
     if s >= ru:  # the ceiling was reached: no longer recovering (as the dense engine's ``quick`` records it)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import population, rng
+from . import rules
 from ..compile import ENTER, EVENT, EXIT, FLAG, INBOX, SE, P
 from ..rng import Stream
 
@@ -46,6 +47,8 @@ def build(jit):
     """Compile the per-agent functions with ``jit``; returns a namespace of them."""
     mix = jit(rng.mix64)
     region_of, partner, household_head = population.make(jit, mix)
+    R = rules.make(jit)
+    recovers, recovery_step = R.recovers, R.recovery_step
     GOLDEN, S32 = rng.GOLDEN, rng.S32
     F_ADULT, F_HOLDER, F_FALSE, F_DEBT = FLAG.ADULT, FLAG.HOLDER, FLAG.FALSE_MARK, FLAG.DEBT
     F_CONF, F_CHILD, F_STORY, F_SANCT = FLAG.CONFISCATED, FLAG.CHILD_SANCTION, FLAG.STORY, FLAG.SANCTIONED
@@ -192,7 +195,7 @@ def build(jit):
         if inbox[i] != 0 or st >= ST_BUSY:
             return -1
         pend = np.int64(pending[i])
-        step = (st & ST_RECOVERING) != 0 and d - np.int64(last_off[i]) >= rec_quiet
+        step = (st & ST_RECOVERING) != 0 and d - np.int64(last_off[i]) >= rec_quiet  # recovers(): the bit says the rest
         if pend == 0 and not step:
             return st & 63
         if not plain:
@@ -200,9 +203,9 @@ def build(jit):
         s = np.int64(score[i])
         if pend != 0:
             s = clamp(s + pend, lo, hi)
-            step = rec_pts > 0 and s < rec_upto and d - np.int64(last_off[i]) >= rec_quiet
+            step = recovers(s, d - np.int64(last_off[i]), rec_quiet, rec_pts, rec_upto)
         if step:
-            s = min(s + rec_pts, rec_upto)
+            s = recovery_step(s, rec_pts, rec_upto)
         tier = (st >> 3) & 7
         if (tier > 0 and s >= mins[tier - 1]) or (tier < mins.shape[0] - 1 and s < mins[tier]):
             return -1  # a new tier: level metrics change
@@ -255,8 +258,8 @@ def build(jit):
             outstanding[i] = 0
             if story:
                 ne = put(emit, ne, EVENT.STORY, i, d, SE.expiry, -1, back)
-        if prm[P.REC_PTS] > 0 and s < prm[P.REC_UPTO] and quiet >= prm[P.REC_QUIET]:
-            ns = min(s + prm[P.REC_PTS], prm[P.REC_UPTO])
+        if recovers(s, quiet, prm[P.REC_QUIET], prm[P.REC_PTS], prm[P.REC_UPTO]):
+            ns = recovery_step(s, prm[P.REC_PTS], prm[P.REC_UPTO])
             cnt[prm[P.M_RECOVERED], cell] += 1
             if prm[P.HAS_OUTSTANDING] != 0:
                 outstanding[i] = min(0, outstanding[i] + (ns - s))

@@ -1,0 +1,41 @@
+"""Each closed form in ``engine/rules.py`` equals stepping its rule day by day (uncompiled, as written)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scslab.engine import rules
+
+R = rules.make(lambda f: f)
+
+
+@settings(max_examples=300, deadline=None)
+@given(below=st.integers(1, 1500), last_off=st.integers(-400, 300), rec_quiet=st.integers(0, 400),
+       rec_pts=st.integers(1, 7), rec_upto=st.integers(0, 1400), days=st.integers(1, 500))
+def test_recovery_closed_form_is_the_rule_stepped_day_by_day(below, last_off, rec_quiet, rec_pts, rec_upto, days):
+    """An idle agent below the ceiling: from its score at the end of day ``a - 1`` (``a`` the first quiet day
+    that counts), ``recovered`` gives its score at the end of every later day, and ``steps`` the number of
+    steps to gain any gap, the j-th falling on day ``a + j - 1``."""
+    s0 = rec_upto - below  # below the ceiling (above it nothing recovers: the next test)
+    a = max(last_off + rec_quiet, 0)
+    s, first_reach = s0, {}
+    assert R.recovered(s0, a, a - 1, rec_pts, rec_upto) == s0
+    for u in range(a, a + days):
+        assert R.recovers(s, u - last_off, rec_quiet, rec_pts, rec_upto) == (s < rec_upto)
+        if R.recovers(s, u - last_off, rec_quiet, rec_pts, rec_upto):
+            s = R.recovery_step(s, rec_pts, rec_upto)
+        assert s == R.recovered(s0, a, u, rec_pts, rec_upto), (u, s)
+        for gap in range(1, s - s0 + 1):
+            first_reach.setdefault(gap, u)
+    for gap, u in first_reach.items():
+        assert a + R.steps(gap, rec_pts) - 1 == u
+
+
+@given(s=st.integers(-500, 1500), quiet=st.integers(-5, 500), rec_quiet=st.integers(0, 400),
+       rec_pts=st.integers(0, 7), rec_upto=st.integers(0, 1400))
+def test_no_recovery_at_the_ceiling_before_the_quiet_days_or_without_points(s, quiet, rec_quiet, rec_pts, rec_upto):
+    if s >= rec_upto or quiet < rec_quiet or rec_pts == 0:
+        assert not R.recovers(s, quiet, rec_quiet, rec_pts, rec_upto)
+    else:
+        assert R.recovery_step(s, rec_pts, rec_upto) == min(s + rec_pts, rec_upto) > s
