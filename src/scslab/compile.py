@@ -18,7 +18,7 @@ from .rng import threshold
 from .scenarios.load import with_changes
 from .scenarios.schema import Exit, Scenario
 
-__all__ = ["Plan", "Epoch", "compile_plan", "consequence_metrics", "P", "ENTER", "EXIT", "FLAG", "INBOX", "EVENT", "LEVEL_METRICS",
+__all__ = ["Plan", "Epoch", "compile_plan", "consequence_metrics", "P", "BEH", "LIST", "CONS", "STATE", "ENTER", "EXIT", "FLAG", "INBOX", "EVENT", "LEVEL_METRICS",
            "cached", "day_table_bytes", "table_cache_bytes"]
 
 # Metrics that are levels (people in a state on a day), counted as deltas in the kernels and summed up by
@@ -37,6 +37,18 @@ _P_NAMES = """N LO HI BASE REC_PTS REC_QUIET REC_UPTO RETENTION STRIKE_WIN ACCT_
 P = IntEnum("P", _P_NAMES.split(), start=0)
 P.__doc__ = "Indices into the int64 parameter vector ``Epoch.prm``."
 
+# Columns of the epoch tables (``Epoch.beh``, ``Epoch.lists``, ``Epoch.cons``), by name.
+BEH = IntEnum("BEH", "POINTS ACCOUNT NET_HH NET_FR DEBT NEGATIVE N_CHANNELS N_REPEAT", start=0)
+BEH.__doc__ = ("Columns of ``Epoch.beh``: points, account (-1: the main score), household and friends' network "
+               "points, creates debt, negative points, channels, escalation steps.")
+LIST = IntEnum("LIST", "ENTER ENTER_ARG EXIT EXIT_ARG MIN_DAYS MAX_DAYS EXTRA_MAX PUBLISH PHASE", start=0)
+LIST.__doc__ = ("Columns of ``Epoch.lists``: entry kind and argument, exit kind and argument, minimum and maximum "
+                "days (-1: none), most random extra days, publication every so many days, and the phase: days "
+                "since the last publication day, set for each day by the driver in its copy (0: a publication "
+                "day).")
+CONS = IntEnum("CONS", "LISTS TIERS ACCOUNT_ZERO REWARD ATTEMPT CHILDREN", start=0)
+CONS.__doc__ = ("Columns of ``Epoch.cons``: mask of lists and of tiers it follows, on a zeroed account, a reward, "
+                "the daily attempt threshold, passed to children.")
 ENTER = IntEnum("ENTER", "TIER_AT_MOST TIER_AT_LEAST ACCOUNT_ZERO DEBT", start=0)
 EXIT = IntEnum("EXIT", "TIER_AT_LEAST TIER_AT_MOST ACCOUNT_RESTORED REPAID NEVER", start=0)
 
@@ -52,6 +64,14 @@ class FLAG(IntEnum):
     CHILD_SANCTION = 32
     STORY = 64
     SANCTIONED = 128
+
+
+class STATE(IntEnum):
+    """Bits of the per-agent ``state`` byte, written at the end of each day for the next."""
+
+    CODE = 63         # mask of the state code: tier * 8 + sanctioned * 4 + holder * 2 + adult
+    RECOVERING = 64   # below the recovery ceiling with points to recover
+    BUSY = 128        # end-of-day work even on a day when nothing happens (kernels.pack_state)
 
 
 class INBOX(IntEnum):
@@ -86,10 +106,10 @@ class Epoch:
     scenario: Scenario
     prm: np.ndarray          # int64[P.SIZE]
     tier_mins: np.ndarray    # int32[NT], descending
-    beh: np.ndarray          # int32[NB, 8]: points, account, net_hh, net_fr, debt, negative, n_channels, n_repeat
+    beh: np.ndarray          # int32[NB, len(BEH)]: columns named by BEH
     rep: np.ndarray          # int32[NB, 8]: escalation points for repeat 0, 1, ...
-    lists: np.ndarray        # int32[NL, 8]: enter kind/arg, exit kind/arg, min, max, extra_max, publish_every
-    cons: np.ndarray         # int64[NC, 6]: list mask, tier mask, account-zero, reward?, attempt threshold, child
+    lists: np.ndarray        # int32[NL, len(LIST)]: columns named by LIST
+    cons: np.ndarray         # int64[NC, len(CONS)]: columns named by CONS
 
 
 @dataclass(frozen=True)
@@ -374,14 +394,14 @@ def _epoch(plan_parts: dict, s: Scenario, start: int) -> Epoch:
     prm[P.NM] = len(plan_parts["metric_names"])
     prm[P.M_CODE] = -1  # the lazy engine's rows of people per state code (engine/detected.py); none here
 
-    beh = np.zeros((len(behaviours), 8), np.int32)
+    beh = np.zeros((len(behaviours), len(BEH)), np.int32)
     rep = np.zeros((len(behaviours), 8), np.int32)
     for i, name in enumerate(behaviours):
         b = s.behaviours[name]
         beh[i] = (b.points, -1 if b.account == "score" else 0, b.network.household, b.network.friends,
                   int(b.creates_debt), int(b.points < 0), len(b.channels), len(b.repeat_points[:8]))
         rep[i, : len(b.repeat_points[:8])] = b.repeat_points[:8]
-    lst = np.zeros((len(lists), 8), np.int32)
+    lst = np.zeros((len(lists), len(LIST)), np.int32)
     child_mask = 0
     for c in s.consequences.values():
         if c.applies_to == "household.children":
@@ -393,8 +413,8 @@ def _epoch(plan_parts: dict, s: Scenario, start: int) -> Epoch:
         ek, ea = _condition(L.enter, ENTER, tindex)
         xk, xa = _condition(L.exit, EXIT, tindex) if isinstance(L.exit, Exit) else (EXIT.NEVER, 0)
         lst[i] = (ek, ea, xk, xa, L.min_days, -1 if L.max_days is None else L.max_days, L.extra_days_max,
-                  L.publish_every_days)
-    con = np.zeros((len(cons), 6), np.int64)
+                  L.publish_every_days, 0)
+    con = np.zeros((len(cons), len(CONS)), np.int64)
     for i, name in enumerate(cons):
         c = s.consequences[name]
         lmask = tmask = az = 0

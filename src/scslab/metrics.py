@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from .compile import SE, STORY_EVENTS, P, Plan
+from .compile import BEH, SE, STORY_EVENTS, P, Plan
 from .engine.histogram import bin_labels, run_snapshot_days, score_bins
 
 SCORE_PREFIX = "score:"  # the score distribution's rows (engine.histogram): snapshot days only
@@ -162,7 +162,7 @@ def _scores_after(plan: Plan, day, agent, code, arg, pts, k, known, story_scores
     if on_account.any():  # a domain account's behaviour takes points off the account, not the score
         starts = np.array([e.start for e in plan.epochs])
         epoch = np.searchsorted(starts, day, side="right") - 1
-        account = np.stack([e.beh[:, 1] >= 0 for e in plan.epochs])
+        account = np.stack([e.beh[:, BEH.ACCOUNT] >= 0 for e in plan.epochs])
         on_account &= account[np.maximum(epoch, 0), np.where(on_account, arg % 256, 0)]
         owed &= ~on_account
     contrib = np.where(owed, pts, 0).astype(np.int64)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..compile import INBOX
+from ..compile import INBOX, STATE
 from .bits import U64_1, lowest, set_bit
 from . import rules
 from .compiled import CACHE
@@ -28,7 +28,7 @@ COARSE = 4               # coarse slots, one per window of RING passes beyond th
 NEVER = 1 << 40
 VIRTUAL = np.uint8(INBOX.VIRTUAL)
 KEEP = np.uint8(0xFF ^ INBOX.VIRTUAL)
-NOT_RECOVERING = np.uint8(0xFF ^ 64)
+NOT_RECOVERING = np.uint8(0xFF ^ STATE.RECOVERING)
 R = rules.make(njit(inline="always", nogil=True))  # recovery and its closed form (engine/rules.py)
 steps, recovered = R.steps, R.recovered
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..compile import P, Plan
+from ..compile import STATE, P, Plan
 from .compiled import CACHE, K
 from .kernels import EMIT_WIDTH, NONE_DAY, emit_margin
 from .state import grow, records
@@ -19,6 +19,7 @@ from .state import grow, records
 __all__ = ["init_pass", "dense_pass", "chunks", "dense_days", "DEFAULT_CHUNK"]
 
 DEFAULT_CHUNK = 1 << 16
+ST_CODE = int(STATE.CODE)
 init_agent, finish, act, quick, levels, tier_of = K.init_agent, K.finish, K.act, K.quick, K.levels, K.tier_of
 
 
@@ -60,7 +61,7 @@ def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, min
                 break
             cell = r * T + np.int64(traits[i])
             if not do_fin:
-                code = np.int64(state[i]) & 63
+                code = np.int64(state[i]) & ST_CODE
             else:
                 code = -1 if full else quick(i, d - 1, cell, score, pending, last_off, inbox, state,
                                                rec_quiet, rec_pts, rec_upto, s_lo, s_hi, plain, mins_f, cf, m_rec)

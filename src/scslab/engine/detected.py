@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..compile import EVENT, FLAG, INBOX, SE, P, Plan, cached
+from ..compile import BEH, EVENT, FLAG, INBOX, SE, P, Plan, cached
 from ..rng import S32, Stream, threshold
 from .compiled import K
 
@@ -46,7 +46,7 @@ def detected_rates(plan: Plan, day: int):
     p, det = plan.day_probabilities(day)
     R, G = len(plan.region_names), len(plan.group_names)
     C, NB = len(plan.class_names), len(plan.behaviour_names)
-    nch = e.beh[:, 6].astype(np.int64)
+    nch = e.beh[:, BEH.N_CHANNELS].astype(np.int64)
     delta = np.where(nch > 0, det[:, :, np.arange(NB), np.maximum(nch - 1, 0)], 0.0)  # [region, group, b]
     delta = np.broadcast_to(delta[:, None], (R, C, G, NB)).reshape(R * C * G, 1, NB)  # cells as in compile
     act = p[:, :, 0::2]
@@ -114,12 +114,12 @@ def detected_events(v, i, d, code, cell, region, score, pending, last_off, liste
         if not false:
             cnt[prm[P.M_ACTS] + b, cell] += 1
             cnt[prm[P.M_DETECTED] + b, cell] += 1
-            nch = beh[b, 6]
+            nch = beh[b, BEH.N_CHANNELS]
             ud = (draw(ka[Stream.DETECT + b], i) * det[region, group, b, nch - 1]) >> S32  # given detection
             j = 0
             while j < nch - 1 and ud >= det[region, group, b, j]:
                 j += 1
-            if beh[b, 4] != 0 and (flags[i] & F_DEBT) == 0 and (inbox[i] & IN_DEBT) == 0:
+            if beh[b, BEH.DEBT] != 0 and (flags[i] & F_DEBT) == 0 and (inbox[i] & IN_DEBT) == 0:
                 cnt[prm[P.M_NEW_DEBT], cell] += 1
             mask |= 1 << b
         else:

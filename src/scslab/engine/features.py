@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..compile import ENTER, EXIT, P, Plan, cached
+from ..compile import BEH, CONS, LIST, ENTER, EXIT, P, Plan, cached
 
 __all__ = ["Feature", "FEATURES", "FIELDS", "uses", "feature_words", "field_features", "deterred_from", "MAX_DAYS", "MAX_N", "MAX_OTHER"]
 
@@ -95,7 +95,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("list-sanctions", "sanctions that follow a list", lambda p: len(p.consequence_names) > 0),
     Feature("friends", "ties to friends", lambda p: _s(p).population.friends.degree > 0),
     Feature("network-penalty", "one behaviour whose detection costs the actor's friends points",
-            lambda p: _any(p, lambda e: int(np.sum(e.beh[:, 3] < 0)) == 1)),
+            lambda p: _any(p, lambda e: int(np.sum(e.beh[:, BEH.NET_FR] < 0)) == 1)),
     Feature("timeline", "rules that change during the run",
             lambda p: len(p.epochs) > 1 or bool(_s(p).timeline)),
     Feature("coverage-over-time", "channel coverage that changes over time",
@@ -109,12 +109,12 @@ FEATURES: tuple[Feature, ...] = (
             lambda p: _s(p).population.friends.degree not in (0, 4)),
     Feature("no-friends", "no friends", lambda p: _s(p).population.friends.degree == 0),
     Feature("court-debt", "court debts and their repayment",
-            lambda p: _any(p, lambda e: _s(p).debt is not None or bool(np.any(e.beh[:, 4] != 0)))),
+            lambda p: _any(p, lambda e: _s(p).debt is not None or bool(np.any(e.beh[:, BEH.DEBT] != 0)))),
     Feature("redress", "contested false records removed after a delay", lambda p: _s(p).redress is not None),
     Feature("accounts", "a domain account whose points can reach zero",
-            lambda p: _any(p, lambda e: bool(_s(p).accounts) or e.prm[P.HAS_ACCT] != 0 or bool(np.any(e.beh[:, 1] >= 0)))),
+            lambda p: _any(p, lambda e: bool(_s(p).accounts) or e.prm[P.HAS_ACCT] != 0 or bool(np.any(e.beh[:, BEH.ACCOUNT] >= 0)))),
     Feature("escalation", "escalating points for repeated acts",
-            lambda p: _any(p, lambda e: e.prm[P.HAS_STRIKES] != 0 or bool(np.any(e.beh[:, 7] != 0)))),
+            lambda p: _any(p, lambda e: e.prm[P.HAS_STRIKES] != 0 or bool(np.any(e.beh[:, BEH.N_REPEAT] != 0)))),
     Feature("retention", "records kept for a retention period",
             lambda p: _any(p, lambda e: e.prm[P.HAS_OUTSTANDING] != 0 or e.prm[P.RETENTION] >= 0)),
     Feature("recovery-steps", "recovery of other than 1 point a day", lambda p: _any(p, lambda e: e.prm[P.REC_PTS] != 1)),
@@ -123,27 +123,27 @@ FEATURES: tuple[Feature, ...] = (
     Feature("no-list", "no list", lambda p: _any(p, lambda e: e.lists.shape[0] == 0)),
     Feature("several-lists", "more than one list", lambda p: _any(p, lambda e: e.lists.shape[0] > 1)),
     Feature("list-rules", "a list entered or left other than by tier, or left at a tier not above its entry",
-            lambda p: _any(p, lambda e: any(not (L[0] == ENTER.TIER_AT_MOST and L[2] == EXIT.TIER_AT_LEAST and L[3] < L[1])
+            lambda p: _any(p, lambda e: any(not (L[LIST.ENTER] == ENTER.TIER_AT_MOST and L[LIST.EXIT] == EXIT.TIER_AT_LEAST and L[LIST.EXIT_ARG] < L[LIST.ENTER_ARG])
                           for L in e.lists))),
     Feature("list-terms", "a list with a maximum term or a random extra term",
-            lambda p: _any(p, lambda e: any(L[5] >= 0 or L[6] != 0 for L in e.lists))),
+            lambda p: _any(p, lambda e: any(L[LIST.MAX_DAYS] >= 0 or L[LIST.EXTRA_MAX] != 0 for L in e.lists))),
     Feature("publication", "lists published every few days, entries and exits on publication days only",
-            lambda p: _any(p, lambda e: any(L[7] != 1 for L in e.lists))),
+            lambda p: _any(p, lambda e: any(L[LIST.PUBLISH] != 1 for L in e.lists))),
     Feature("tier-sanctions", "sanctions on tiers or on an account reaching zero, not only on a list",
-            lambda p: _any(p, lambda e: any(r[0] == 0 or r[1] != 0 or r[2] != 0 for r in e.cons))),
-    Feature("rewards", "rewards granted on tiers or lists", lambda p: _any(p, lambda e: any(r[3] != 0 for r in e.cons))),
+            lambda p: _any(p, lambda e: any(r[CONS.LISTS] == 0 or r[CONS.TIERS] != 0 or r[CONS.ACCOUNT_ZERO] != 0 for r in e.cons))),
+    Feature("rewards", "rewards granted on tiers or lists", lambda p: _any(p, lambda e: any(r[CONS.REWARD] != 0 for r in e.cons))),
     Feature("attempts", "daily attempts to use what a sanction blocks, such as flights and trains",
             lambda p: any(c.attempts_per_day > 0 for c in _s(p).consequences.values())),
     Feature("children-sanctions", "sanctions passed on to children",
-            lambda p: _any(p, lambda e: any(r[5] != 0 for r in e.cons))),
+            lambda p: _any(p, lambda e: any(r[CONS.CHILDREN] != 0 for r in e.cons))),
     Feature("household-penalties", "points taken from the actor's household",
-            lambda p: _any(p, lambda e: bool(np.any(e.beh[:, 2] != 0)))),
+            lambda p: _any(p, lambda e: bool(np.any(e.beh[:, BEH.NET_HH] != 0)))),
     Feature("network-penalties", "more than one behaviour whose detection costs friends points",
-            lambda p: _any(p, lambda e: int(np.sum(e.beh[:, 3] < 0)) > 1)),
+            lambda p: _any(p, lambda e: int(np.sum(e.beh[:, BEH.NET_FR] < 0)) > 1)),
     Feature("network-rewards", "a behaviour whose detection gives friends points",
-            lambda p: _any(p, lambda e: bool(np.any(e.beh[:, 3] > 0)))),
+            lambda p: _any(p, lambda e: bool(np.any(e.beh[:, BEH.NET_FR] > 0)))),
     Feature("many-behaviours", f"more than {MAX_OTHER} behaviours without a network penalty",
-            lambda p: _any(p, lambda e: int(np.sum(e.beh[:, 3] == 0)) > MAX_OTHER)),
+            lambda p: _any(p, lambda e: int(np.sum(e.beh[:, BEH.NET_FR] == 0)) > MAX_OTHER)),
     Feature("false-attribution", "acts attributed to the wrong person", _false),
     Feature("several-deterrence-lines", "behaviours deterred below different tiers",
             lambda p: deterred_from(p) is None),

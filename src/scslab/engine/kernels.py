@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import population, rng
 from . import rules
-from ..compile import ENTER, EVENT, EXIT, FLAG, INBOX, SE, P
+from ..compile import BEH, CONS, LIST, STATE, ENTER, EVENT, EXIT, FLAG, INBOX, SE, P
 from ..rng import Stream
 
 __all__ = ["build", "NONE_DAY", "EMIT_WIDTH", "emit_margin"]
@@ -54,7 +54,7 @@ def build(jit):
     F_CONF, F_CHILD, F_STORY, F_SANCT = FLAG.CONFISCATED, FLAG.CHILD_SANCTION, FLAG.STORY, FLAG.SANCTIONED
     IN_FALSE, IN_DEBT, IN_CONF, IN_CLEAR_FALSE = INBOX.FALSE, INBOX.DEBT, INBOX.CONFISCATE, INBOX.CLEAR_FALSE
     IN_CHILD_ON, IN_CHILD_OFF, IN_FIRST_OWN = INBOX.CHILD_ON, INBOX.CHILD_OFF, INBOX.FIRST_OWN
-    ST_RECOVERING, ST_BUSY = 64, 128
+    ST_CODE, ST_RECOVERING, ST_BUSY = int(STATE.CODE), int(STATE.RECOVERING), int(STATE.BUSY)
     LEVEL_FLAGS = F_FALSE | F_DEBT | F_CONF | F_CHILD  # the flags that level metrics depend on
     ONE32 = np.uint64(1 << 32)
 
@@ -127,10 +127,10 @@ def build(jit):
     @jit
     def applies(k, cons, on, tier, f):
         """Does consequence k apply to an agent on lists ``on`` (bit mask), in ``tier``, with flags ``f``?"""
-        if cons[k, 5] != 0:
+        if cons[k, CONS.CHILDREN] != 0:
             return (f & F_CHILD) != 0 and (f & F_ADULT) == 0
-        return ((cons[k, 0] & on) != 0 or ((cons[k, 1] >> tier) & 1) != 0
-                or (cons[k, 2] != 0 and (f & F_CONF) != 0))
+        return ((cons[k, CONS.LISTS] & on) != 0 or ((cons[k, CONS.TIERS] >> tier) & 1) != 0
+                or (cons[k, CONS.ACCOUNT_ZERO] != 0 and (f & F_CONF) != 0))
 
     @jit
     def levels(cnt, cell, sign, tier, on, f, own, prm, cons):
@@ -149,7 +149,7 @@ def build(jit):
         for k in range(cons.shape[0]):
             if applies(k, cons, on, tier, f):
                 cnt[prm[P.M_SANCT] + k, cell] += sign
-                by_self = by_self or (cons[k, 3] == 0 and cons[k, 5] == 0)
+                by_self = by_self or (cons[k, CONS.REWARD] == 0 and cons[k, CONS.CHILDREN] == 0)
         if by_self and not own and (f & (F_DEBT | F_CONF)) == 0:
             cnt[prm[P.M_TIES], cell] += sign
         if (f & F_DEBT) != 0:
@@ -197,7 +197,7 @@ def build(jit):
         pend = np.int64(pending[i])
         step = (st & ST_RECOVERING) != 0 and d - np.int64(last_off[i]) >= rec_quiet  # recovers(): the bit says the rest
         if pend == 0 and not step:
-            return st & 63
+            return st & ST_CODE
         if not plain:
             return -1
         s = np.int64(score[i])
@@ -215,7 +215,7 @@ def build(jit):
             cnt[m_recovered, cell] += 1
         st = (st | ST_RECOVERING) if rec_pts > 0 and s < rec_upto else (st & (0xFF ^ ST_RECOVERING))
         state[i] = st
-        return st & 63
+        return st & ST_CODE
 
     @jit
     def finish(i, d, cell, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
@@ -223,7 +223,7 @@ def build(jit):
         """End of day d for agent i; returns (state code for the next day, emit count)."""
         f0 = flags[i]
         f = f0
-        code0 = np.int64(state[i]) & 63
+        code0 = np.int64(state[i]) & ST_CODE
         s0 = np.int64(score[i])
         nt = prm[P.NT]
         tier0 = tier_of(s0, mins, nt)
@@ -285,8 +285,8 @@ def build(jit):
         # lists: entries and exits on publication days; maximum terms end any day
         for l in range(lists.shape[0]):
             since = np.int64(listed[l, i])
-            ek, ea, xk, xa = lists[l, 0], lists[l, 1], lists[l, 2], lists[l, 3]
-            publish = lists[l, 7] == 0  # column 7 holds 0 on publication days (set per day by the driver)
+            ek, ea, xk, xa = lists[l, LIST.ENTER], lists[l, LIST.ENTER_ARG], lists[l, LIST.EXIT], lists[l, LIST.EXIT_ARG]
+            publish = lists[l, LIST.PHASE] == 0  # set per day by the driver
             if since == NONE_DAY:
                 if ek == ENTER.TIER_AT_MOST:
                     enter = tier >= ea
@@ -316,12 +316,12 @@ def build(jit):
                     cond = (f & F_DEBT) == 0
                 else:
                     cond = False
-                leave = publish and cond and (dur >= lists[l, 4] or xk == EXIT.REPAID)
-                if lists[l, 5] >= 0:
+                leave = publish and cond and (dur >= lists[l, LIST.MIN_DAYS] or xk == EXIT.REPAID)
+                if lists[l, LIST.MAX_DAYS] >= 0:
                     extra = 0
-                    if lists[l, 6] > 0:
-                        extra = np.int64(draw(ks[Stream.LIST_EXTRA + l], i) % np.uint64(lists[l, 6] + 1))
-                    if dur >= lists[l, 5] + extra:
+                    if lists[l, LIST.EXTRA_MAX] > 0:
+                        extra = np.int64(draw(ks[Stream.LIST_EXTRA + l], i) % np.uint64(lists[l, LIST.EXTRA_MAX] + 1))
+                    if dur >= lists[l, LIST.MAX_DAYS] + extra:
                         leave = True
                 if leave:
                     listed[l, i] = NONE_DAY
@@ -335,12 +335,12 @@ def build(jit):
         sanctioned = 0
         for k in range(cons.shape[0]):
             if applies(k, cons, on, tier, f):
-                if cons[k, 3] == 0 and cons[k, 5] == 0:
+                if cons[k, CONS.REWARD] == 0 and cons[k, CONS.CHILDREN] == 0:
                     sanctioned = 1
-                if cons[k, 4] > 0 and draw(kf[Stream.ATTEMPT + k], i) < np.uint64(cons[k, 4]):
+                if cons[k, CONS.ATTEMPT] > 0 and draw(kf[Stream.ATTEMPT + k], i) < np.uint64(cons[k, CONS.ATTEMPT]):
                     cnt[prm[P.M_ATTEMPT] + k, cell] += 1
                     if story:
-                        code = SE.reward_granted if cons[k, 3] != 0 else SE.attempt_blocked
+                        code = SE.reward_granted if cons[k, CONS.REWARD] != 0 else SE.attempt_blocked
                         ne = put(emit, ne, EVENT.STORY, i, d, code, k, 0)
         f = (f | F_SANCT) if sanctioned else (f & (0xFF ^ F_SANCT))
         # repayment of court debt
@@ -368,15 +368,15 @@ def build(jit):
     @jit
     def apply_points(i, d, b, ch, false, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
                     prm, beh, rep, ka, emit, ne):
-        pts = np.int64(beh[b, 0])
-        nrep = beh[b, 7]
+        pts = np.int64(beh[b, BEH.POINTS])
+        nrep = beh[b, BEH.N_REPEAT]
         if nrep > 0:
             k = np.int64(strikes[i])
             pts = np.int64(rep[b, k if k < nrep else nrep - 1])
             strikes[i] = min(k + 1, 255)
         story = (flags[i] & F_STORY) != 0
         box = inbox[i]
-        if beh[b, 1] >= 0:  # a domain account takes the points
+        if beh[b, BEH.ACCOUNT] >= 0:  # a domain account takes the points
             a = np.int64(acct[i]) + pts
             if pts < 0:
                 acct_since[i] = d
@@ -395,11 +395,11 @@ def build(jit):
             box |= IN_FALSE
             if prm[P.CONTEST_T] > 0 and draw(ka[Stream.REDRESS + b], i) < np.uint64(prm[P.CONTEST_T]):
                 ne = put(emit, ne, EVENT.REDRESS, i, d + prm[P.REDRESS_DELAY], b, pts, 0)
-        elif beh[b, 4] != 0:
+        elif beh[b, BEH.DEBT] != 0:
             box |= IN_DEBT
         inbox[i] = box
-        if beh[b, 2] != 0 or beh[b, 3] != 0:
-            ne = put(emit, ne, EVENT.NETWORK, i, d, b, beh[b, 2], beh[b, 3])
+        if beh[b, BEH.NET_HH] != 0 or beh[b, BEH.NET_FR] != 0:
+            ne = put(emit, ne, EVENT.NETWORK, i, d, b, beh[b, BEH.NET_HH], beh[b, BEH.NET_FR])
         if story:
             code = SE.false_attribution if false else SE.act_detected
             ne = put(emit, ne, EVENT.STORY, i, d, code, b + 256 * (ch + 1), pts)  # arg packs the channel
@@ -459,7 +459,7 @@ def build(jit):
             if not false:
                 cnt[prm[P.M_ACTS] + b, cell] += 1
                 ud = draw(ka[Stream.DETECT + b], i)
-                nch = beh[b, 6]
+                nch = beh[b, BEH.N_CHANNELS]
                 j = 0
                 while j < nch and ud >= det[region, group, b, j]:
                     j += 1
@@ -469,7 +469,7 @@ def build(jit):
                         ne = put(emit, ne, EVENT.STORY, i, d, SE.act_undetected, b, 0)
                 else:
                     cnt[prm[P.M_DETECTED] + b, cell] += 1
-                    if beh[b, 4] != 0 and (flags[i] & F_DEBT) == 0 and (inbox[i] & IN_DEBT) == 0:
+                    if beh[b, BEH.DEBT] != 0 and (flags[i] & F_DEBT) == 0 and (inbox[i] & IN_DEBT) == 0:
                         cnt[prm[P.M_NEW_DEBT], cell] += 1
             else:
                 cnt[prm[P.M_FALSE] + b, cell] += 1

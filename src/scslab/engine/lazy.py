@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from ..compile import FLAG, INBOX, P, Plan
+from ..compile import FLAG, INBOX, STATE, P, Plan
 from ..rng import GOLDEN, Stream
 from .bits import ALL_ONES, U64_1, lowest, popcount, select, set_bit
 from .compiled import CACHE, K
@@ -56,7 +56,7 @@ MAX_BANDS = 4
 finish, quick, draw = K.finish, K.quick, K.draw
 mix = K.mix
 VIRTUAL = np.uint8(INBOX.VIRTUAL)
-ST_RECOVERING, ST_BUSY = 64, 128
+ST_CODE, ST_RECOVERING, ST_BUSY = int(STATE.CODE), int(STATE.RECOVERING), int(STATE.BUSY)
 F_STORY = FLAG.STORY
 TWO53 = 1.0 / 9007199254740992.0
 
@@ -203,7 +203,7 @@ def lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer, lim_c, li
                 while i >= starts[r + 1]:
                     r += 1
                 cell = r * T + np.int64(traits[i])
-                code = np.int64(state[i]) & 63
+                code = np.int64(state[i]) & ST_CODE
                 virtual = (inbox[i] & VIRTUAL) != 0
                 accepted = False
                 v = np.uint64(0)
@@ -273,7 +273,7 @@ def build_bitmaps(lanes, n, starts, T, traits, state, pending, inbox, flags, ban
             if k < bands.shape[0]:
                 set_bit(bands[k], i)
             if people.shape[1] > 0 and (flags[i] & F_STORY) == 0:
-                people[ln, np.int64(state[i]) & 63, cell] += 1
+                people[ln, np.int64(state[i]) & ST_CODE, cell] += 1
             if wake.shape[0] > 0 and (state[i] >= ST_RECOVERING or pending[i] != 0 or inbox[i] != 0):
                 set_bit(wake, i)
 

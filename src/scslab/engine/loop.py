@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..compile import EVENT, FLAG, P, Plan
+from ..compile import EVENT, FLAG, LIST, STATE, P, Plan
 from ..rng import day_keys
 from .budget import check_capacity
 from .dense import DEFAULT_CHUNK, chunks, dense_days, init_pass
@@ -67,7 +67,7 @@ def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK, engine: str = "dense") -> L
     picks = pick_story_agents(plan, cols.traits, cols.flags, plan.scenario.run.story_agents)
     story_ids = np.array([a for a, _ in picks], np.int64)
     cols.flags[story_ids] |= np.uint8(FLAG.STORY)
-    cols.state[story_ids] |= np.uint8(128)  # BUSY: story agents always take the full end of day
+    cols.state[story_ids] |= np.uint8(STATE.BUSY)  # story agents always take the full end of day
     lazy = None
     if engine == "lazy":
         lazy = lazy_start(plan)
@@ -139,9 +139,9 @@ def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None,
         kf, ka = ka, day_keys(plan.seed, d)  # day d-1's keys were day d-1's act keys
         full = d >= 2 and plan.epoch_at(d - 2) is not ef  # rules changed: cached state bytes may be stale
         lists_f = ef.lists
-        if do_fin and len(lists_f):  # column 7: 0 on a publication day (kernels avoid a division per agent)
+        if do_fin and len(lists_f):  # the phase: 0 on a publication day (kernels avoid a division per agent)
             lists_f = lists_f.copy()
-            lists_f[:, 7] = (d - 1) % np.maximum(ef.lists[:, 7], 1)
+            lists_f[:, LIST.PHASE] = (d - 1) % np.maximum(ef.lists[:, LIST.PUBLISH], 1)
         rec, cnt_f, cnt_a = day_pass(d, do_fin, do_act, full, ef, ea, lists_f, gate, cum, det, kf, ka, ks, NM, NC)
         wake = no_wake if loop.lazy is None else loop.lazy.ring[(d + 1) % H]
         if len(rec):

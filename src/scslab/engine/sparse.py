@@ -8,7 +8,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ..compile import EVENT, FLAG, INBOX, SE, P, Plan
+from ..compile import BEH, EVENT, FLAG, INBOX, SE, P, Plan
 from .bits import prefetch
 from .compiled import CACHE, K
 from .kernels import EMIT_WIDTH, I16, NONE_DAY
@@ -163,7 +163,7 @@ def apply_redress(plan: Plan, ep, cols: Columns, redress: np.ndarray, d: int, cn
         return redress[redress[:, 2] > d]
     r = redress[due]
     agents, b, pts = r[:, 1], r[:, 3], r[:, 4]
-    on_score = ep.beh[b, 1] < 0
+    on_score = ep.beh[b, BEH.ACCOUNT] < 0
     for a, p in zip(agents[on_score], pts[on_score]):
         cols.pending[a] = np.int16(max(-30000, min(30000, int(cols.pending[a]) - int(p))))
     for a, p in zip(agents[~on_score], pts[~on_score]):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compile import Plan
+from ..compile import STATE, Plan
 
 __all__ = ["check_loop", "check_window_state"]
 
@@ -73,7 +73,7 @@ def check_loop(plan: Plan, loop) -> None:
     lo, hi = plan.scenario.score.bounds
     _within("column score", c.score, lo, hi)
     _within("column traits", c.traits, 0, len(plan.class_names) * len(plan.group_names) - 1)
-    _within("column state (state code)", c.state & 63, 0, plan.n_states - 1)
+    _within("column state (state code)", c.state & STATE.CODE, 0, plan.n_states - 1)
     from ..compile import P
 
     timed = ("last_off", "listed", "acct_since") if plan.epochs[0].prm[P.HAS_ACCT] else ("last_off", "listed")

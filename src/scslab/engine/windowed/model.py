@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...compile import P, Plan
+from ...compile import BEH, LIST, P, Plan
 from ...rng import threshold
 from ..detected import detected_rates
 from ..features import MAX_DAYS, MAX_N, MAX_OTHER, deterred_from
@@ -69,17 +69,17 @@ def model_of(plan: Plan) -> Model:
         factor = np.where(q0 > 0, qd / np.where(q0 > 0, q0, 1.0), 1.0).max(axis=0)
     keep = threshold(factor)
     mins = e.tier_mins.astype(np.int64)
-    net = np.flatnonzero(beh[:, 3] != 0)
+    net = np.flatnonzero(beh[:, BEH.NET_FR] != 0)
     crit = int(net[0]) if len(net) else -1
     other = np.array([b for b in range(len(plan.behaviour_names)) if b != crit], np.int64)
     deter = int(mins[first - 1]) if first < NT else -(1 << 20)    # a day starting below it is deterred
-    enter = int(mins[L[1] - 1]) if L[1] > 0 else (1 << 20)        # tier >= L[1]: score below the tier above's floor
-    leave = int(mins[L[3]]) if L[3] < NT - 1 else -(1 << 20)      # tier <= L[3]: score at least its floor
+    enter = int(mins[L[LIST.ENTER_ARG] - 1]) if L[LIST.ENTER_ARG] > 0 else (1 << 20)        # tier >= L[LIST.ENTER_ARG]: score below the tier above's floor
+    leave = int(mins[L[LIST.EXIT_ARG]]) if L[LIST.EXIT_ARG] < NT - 1 else -(1 << 20)      # tier <= L[LIST.EXIT_ARG]: score at least its floor
     scalars = (int(prm[P.BASE]), int(prm[P.LO]), int(prm[P.HI]), int(prm[P.REC_QUIET]), int(prm[P.REC_UPTO]),
-               deter, enter, leave, int(L[4]), int(beh[crit, 3]) if crit >= 0 else 0, crit,
+               deter, enter, leave, int(L[LIST.MIN_DAYS]), int(beh[crit, BEH.NET_FR]) if crit >= 0 else 0, crit,
                int(len(plan.consequence_names) > 0))
     return Model(q=q0.copy(), keep=keep, und=np.stack([und[:, 1], und[:, first * 8 + 1] if first < NT else und[:, 1]],
-                 axis=1), points=beh[:, 0].astype(np.int64), other=other, crit=crit, mins=mins[:-1].copy(),
+                 axis=1), points=beh[:, BEH.POINTS].astype(np.int64), other=other, crit=crit, mins=mins[:-1].copy(),
                  scalars=scalars, deter_tier=first)
 
 
