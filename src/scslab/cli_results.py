@@ -14,6 +14,23 @@ from .errors import BackendError, ScslabError
 __all__ = ["register"]
 
 
+def _from_report_extra(command: str, module: str, *names: str) -> list:
+    """``names`` from ``module``, which needs the report extra; exit 2 with the line that installs it when it
+    is missing."""
+    import importlib
+
+    from .extras import require
+
+    try:
+        require("report", f"scslab {command}", ("matplotlib",))
+        loaded = importlib.import_module(module)
+    except ImportError as exc:
+        fail(BackendError(f"scslab {command} needs the report extra ({exc}): pip install 'scslab[report]'"))
+    except ScslabError as exc:
+        fail(exc)
+    return [getattr(loaded, name) for name in names]
+
+
 def register(app: typer.Typer) -> None:
     """Add the commands to ``app``."""
 
@@ -28,15 +45,7 @@ def register(app: typer.Typer) -> None:
 
         Needs matplotlib (`pip install 'scslab[report]'`).
         """
-        from .extras import require
-
-        try:
-            require("report", "scslab report", ("matplotlib",))
-            from .report import write_report
-        except ImportError as exc:
-            fail(BackendError(f"scslab report needs the report extra ({exc}): pip install 'scslab[report]'"))
-        except ScslabError as exc:
-            fail(exc)
+        write_report = _from_report_extra("report", "scslab.report", "write_report")[0]
         try:
             if replicates:
                 from rich.progress import Progress
@@ -67,15 +76,8 @@ def register(app: typer.Typer) -> None:
         sign test over the R + 1 paired differences gives p < 0.05; that needs R >= 5 (with fewer pairs the
         table says it cannot tell).
         """
-        from .extras import require
-
-        try:
-            require("report", "scslab compare", ("matplotlib",))
-            from .report.compare import compare_runs, difference_figure
-        except ImportError as exc:
-            fail(BackendError(f"scslab compare needs the report extra ({exc}): pip install 'scslab[report]'"))
-        except ScslabError as exc:
-            fail(exc)
+        compare_runs, difference_figure = _from_report_extra("compare", "scslab.report.compare", "compare_runs",
+                                                             "difference_figure")
         from .api import Result
 
         try:

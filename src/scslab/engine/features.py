@@ -19,7 +19,8 @@ import numpy as np
 
 from ..compile import BEH, CONS, LIST, ENTER, EXIT, P, Plan, cached
 
-__all__ = ["Feature", "FEATURES", "FIELDS", "uses", "feature_words", "field_features", "deterred_from", "MAX_DAYS", "MAX_N", "MAX_OTHER"]
+__all__ = ["Feature", "FEATURES", "FIELDS", "uses", "feature_words", "field_features", "deterred_from",
+           "rates_on_day_0", "MAX_DAYS", "MAX_N", "MAX_OTHER"]
 
 MAX_DAYS = 32767    # the windowed route keeps days in int16 columns
 MAX_N = 2**31 - 1   # ... and friends as int32
@@ -35,11 +36,6 @@ class Feature:
     used: Callable[[Plan], bool]
 
 
-def _one_list(plan: Plan):
-    e = plan.epochs[0]
-    return e.lists[0] if e.lists.shape[0] == 1 else None
-
-
 def deterred_from(plan: Plan) -> int | None:
     """The first deterred tier (the tier count when nothing is deterred), or None when behaviours are
     deterred below different tiers."""
@@ -53,12 +49,10 @@ def deterred_from(plan: Plan) -> int | None:
 def _rates_by_state(plan: Plan) -> bool:
     """Whether the chance of an act depends on more than the side of the deterrence line the day starts on
     (on sanctions or on holding an account)."""
-    from .detected import detected_rates
-
     first = deterred_from(plan)
     if first is None:
         return False  # told by several-deterrence-lines
-    q, und, _ = detected_rates(plan, 0)
+    q, und, _ = rates_on_day_0(plan)
     for c in range(q.shape[0]):
         for t in range(len(plan.tier_names)):
             for code in (t * 8 + 1, t * 8 + 5):
@@ -69,9 +63,15 @@ def _rates_by_state(plan: Plan) -> bool:
 
 
 def _false(plan: Plan) -> bool:
+    return bool(np.any(rates_on_day_0(plan)[2] > 0))
+
+
+def rates_on_day_0(plan: Plan):
+    """``detected.detected_rates(plan, 0)``, worked out once per plan (features and the windowed scheduler
+    both read it)."""
     from .detected import detected_rates
 
-    return bool(np.any(detected_rates(plan, 0)[2] > 0))
+    return cached(plan, ("detected_rates", 0), lambda: detected_rates(plan, 0))
 
 
 def _any(plan: Plan, test) -> bool:
@@ -83,15 +83,12 @@ def _s(plan: Plan):
     return plan.scenario
 
 
-_LIST = _one_list
-
 FEATURES: tuple[Feature, ...] = (
     Feature("scores", "points for detected acts, tiers, score bounds, detection by channel", lambda p: True),
     Feature("deterrence", "a deterrence line: fewer acts below a tier", lambda p: True),
     Feature("recovery", "points recovered after quiet days", lambda p: True),
     Feature("stories", "story agents and score snapshots", lambda p: True),
-    Feature("one-list", "one list entered at or below a tier and left at or above a higher one",
-            lambda p: _LIST(p) is not None),
+    Feature("one-list", "one list", lambda p: _any(p, lambda e: e.lists.shape[0] == 1)),
     Feature("list-sanctions", "sanctions that follow a list", lambda p: len(p.consequence_names) > 0),
     Feature("friends", "ties to friends", lambda p: _s(p).population.friends.degree > 0),
     Feature("network-penalty", "one behaviour whose detection costs the actor's friends points",

@@ -40,12 +40,25 @@ def _file_of(module: str) -> Path | None:
     return None
 
 
-def _imports(path: Path) -> set[Path]:
-    """The scslab files ``path`` imports, anywhere in its code (a package's ``__init__`` with each module)."""
+def _statements(nodes):
+    """Every statement in ``nodes`` and in the blocks nested in them (imports are statements, so expressions
+    need not be walked)."""
+    for node in nodes:
+        yield node
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            block = getattr(node, name, None)
+            if isinstance(block, list):
+                yield from _statements(block)
+
+
+@lru_cache(maxsize=None)
+def _imports(path: Path) -> frozenset[Path]:
+    """The scslab files ``path`` imports, anywhere in its code (a package's ``__init__`` with each module).
+    Read once per process: the drivers' closures share most of their files."""
     tree = ast.parse(path.read_bytes())
     package = _module_of(path) if path.name == "__init__.py" else _module_of(path).rpartition(".")[0]
     out: set[Path] = set()
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -64,7 +77,7 @@ def _imports(path: Path) -> set[Path]:
                 if found is not None:
                     out.add(found)
     out.discard(path)
-    return out
+    return frozenset(out)
 
 
 @lru_cache(maxsize=None)

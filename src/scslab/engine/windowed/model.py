@@ -15,8 +15,7 @@ import numpy as np
 
 from ...compile import BEH, LIST, P, Plan
 from ...rng import threshold
-from ..detected import detected_rates
-from ..features import MAX_DAYS, MAX_N, MAX_OTHER, deterred_from
+from ..features import MAX_DAYS, MAX_N, MAX_OTHER, deterred_from, rates_on_day_0
 
 __all__ = ["Model", "why_not", "model_of", "windowed_bytes", "MAX_W", "MAX_CRIT", "MAX_OTHER", "MAX_DAYS", "MAX_N"]
 
@@ -60,7 +59,7 @@ def model_of(plan: Plan) -> Model:
     """The route's numbers for ``plan`` (which :func:`why_not` accepts)."""
     e = plan.epochs[0]
     prm, beh, L = e.prm, e.beh, e.lists[0]
-    q, und, _ = detected_rates(plan, 0)
+    q, und, _ = rates_on_day_0(plan)
     NT = len(plan.tier_names)
     first = deterred_from(plan)
     q0 = q[:, 1]                                          # [class, b]: tier 0, undeterred
