@@ -130,3 +130,24 @@ def test_far_wake_ups_wait_in_coarse_slots():
     assert 0 < k < 100 and set(fine[1:144]) == {k}   # deferred after pass 1, seen by no pass before the crossing
     assert fine[144] == 5_000                        # window 18 (passes 144-151) settled: all wait for pass 150
     assert fine[150] == k                            # visited at pass 150; B -> A would be after the last day
+
+
+def test_attempts_by_tier_are_counted_not_visited():
+    """beijing-2020's deposit waiver follows the two tiers that hold nearly everyone. The lazy engine counts
+    their attempts in aggregate (``engine/attempts.py``) instead of visiting them every day: few agents wait
+    in the wake ring, and the attempts add up to the law's expectation, the people in those tiers each day
+    times the daily chance."""
+    from scslab.engine.lazy import RING
+
+    plan = compile_plan(load_scenario("beijing-2020"), size=20_000, days=60, seed=3)
+    woken = []
+    r = run_dense(plan, engine="lazy", after_pass=lambda loop: woken.append(
+        int(np.unpackbits(loop.lazy.ring[:RING].view(np.uint8)).sum())))
+    names = list(plan.metric_names)
+    total = r.counts.sum(axis=2)
+    tiered = total[:, [names.index("tier:excellent"), names.index("tier:good")]].sum()
+    assert tiered > 0.95 * 20_000 * 60
+    assert max(woken[2:]) < 0.05 * 20_000   # before: everyone in those tiers, every pass
+    expected = tiered * 0.01                 # attempts_per_day of deposit_waiver
+    granted = total[:, names.index("granted:deposit_waiver")].sum()
+    assert abs(granted - expected) < 5 * np.sqrt(expected), (granted, expected)

@@ -31,7 +31,8 @@ _P_NAMES = """N LO HI BASE REC_PTS REC_QUIET REC_UPTO RETENTION STRIKE_WIN ACCT_
     REPAY_T REPAY_TS CONTEST_T REDRESS_DELAY NT NB NL NC CHILD_LISTS R T NE K K_LOCAL
     HAS_HH M_TIER M_LISTED M_ENTERED M_EXITED M_INNOCENT M_SANCT M_ATTEMPT M_ACCT_ZERO
     M_DEBTORS M_REPAID M_RECOVERED M_FALSE_MARKED M_ACTS M_DETECTED M_FALSE M_NEW_DEBT
-    M_NET M_REDRESSED M_TIES NM M_CODE HAS_ACCT HAS_STRIKES HAS_OUTSTANDING BUSY_TIERS SIZE"""
+    M_NET M_REDRESSED M_TIES NM M_CODE HAS_ACCT HAS_STRIKES HAS_OUTSTANDING BUSY_TIERS LIST_TIERS TIER_ATTEMPTS
+    SIZE"""
 
 # IntEnums, because numba reads their members as compile-time integer constants.
 P = IntEnum("P", _P_NAMES.split(), start=0)
@@ -430,15 +431,18 @@ def _epoch(plan_parts: dict, s: Scenario, start: int) -> Epoch:
         attempts = 0.0 if c.applies_to.startswith("links.") else c.attempts_per_day
         con[i] = (lmask, tmask, az, int(c.kind == "reward"), int(threshold(attempts)),
                   int(c.applies_to == "household.children"))
-    busy = 0  # tiers at which an agent has end-of-day work even when nothing happened to it
+    listing = 0  # tiers from which a list takes an agent on a publication day
     for L in lst:
-        if L[0] == ENTER.TIER_AT_MOST:
-            busy |= sum(1 << k for k in range(L[1], len(tiers)))
-        elif L[0] == ENTER.TIER_AT_LEAST:
-            busy |= sum(1 << k for k in range(0, L[1] + 1))
-    for c in con:
-        busy |= int(c[1])
-    prm[P.BUSY_TIERS] = busy
+        if L[LIST.ENTER] == ENTER.TIER_AT_MOST:
+            listing |= sum(1 << k for k in range(L[LIST.ENTER_ARG], len(tiers)))
+        elif L[LIST.ENTER] == ENTER.TIER_AT_LEAST:
+            listing |= sum(1 << k for k in range(0, L[LIST.ENTER_ARG] + 1))
+    prm[P.LIST_TIERS] = listing
+    # tiers at which an agent has end-of-day work even when nothing happened to it: listing, and attempts at
+    # what a tier's consequences sanction or reward (a scheduler that counts those in aggregate sets
+    # TIER_ATTEMPTS and BUSY_TIERS = LIST_TIERS in its copy: engine/attempts.py)
+    prm[P.BUSY_TIERS] = listing | int(np.bitwise_or.reduce(con[:, CONS.TIERS])) if len(con) else listing
+    prm[P.TIER_ATTEMPTS] = 0
     mins = np.array([s.score.tiers[t] for t in tiers], np.int32)
     return Epoch(start, s, prm, mins, beh, rep, lst, con)
 

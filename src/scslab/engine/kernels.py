@@ -172,8 +172,10 @@ def build(jit):
         """Start-of-day state byte: the gate's state code (bits 0-5), RECOVERING (bit 6), BUSY (bit 7).
 
         BUSY means the agent has end-of-day work even on a day when nothing happens to it (a listing, a debt,
-        a confiscated account, a story, escalation or retention timers, a tier that lists or sanctions)."""
-        busy = ((f & (F_DEBT | F_CONF | F_STORY | F_SANCT | F_CHILD)) != 0 or on != 0
+        a confiscated account, a story, escalation or retention timers, a tier in ``BUSY_TIERS``: one that
+        lists, or whose consequences draw attempts unless the scheduler counts those, ``TIER_ATTEMPTS``)."""
+        busy = ((f & (F_DEBT | F_CONF | F_STORY | F_CHILD)) != 0 or on != 0
+                or ((f & F_SANCT) != 0 and prm[P.TIER_ATTEMPTS] == 0)  # sanctioned: attempts every day
                 or ((prm[P.BUSY_TIERS] >> tier) & 1) != 0)
         recovering = prm[P.REC_PTS] > 0 and s < prm[P.REC_UPTO]
         return state_code(tier, f) | (ST_RECOVERING if recovering else 0) | (ST_BUSY if busy else 0)
@@ -186,8 +188,9 @@ def build(jit):
         ``finish`` is needed (and then has changed nothing).
 
         An agent that is not BUSY is on no list, has no flag a level metric depends on and is in a tier that
-        neither lists nor sanctions (``BUSY_TIERS``), so while its tier stays the same its end of day changes
-        no level metric and no list: only its score, the ``recovered`` count and its RECOVERING bit.
+        does not list and whose consequences' attempts, if any, the scheduler counts (``BUSY_TIERS``), so
+        while its tier stays the same its end of day changes no level metric and no list: only its score, the
+        ``recovered`` count and its RECOVERING bit.
         Parameters come as scalars (not the ``prm`` vector) so the compiler keeps them in registers;
         ``plain`` is false when record retention or escalation make every deduction and recovery step a full
         end of day."""
@@ -333,10 +336,13 @@ def build(jit):
                         ne = put(emit, ne, EVENT.STORY, i, d, SE.list_exit, l, dur)
         # consequences and attempts
         sanctioned = 0
+        counted = prm[P.TIER_ATTEMPTS] != 0 and not story  # the scheduler counts attempts by tier in aggregate
         for k in range(cons.shape[0]):
             if applies(k, cons, on, tier, f):
                 if cons[k, CONS.REWARD] == 0 and cons[k, CONS.CHILDREN] == 0:
                     sanctioned = 1
+                if counted and cons[k, CONS.CHILDREN] == 0 and ((cons[k, CONS.TIERS] >> tier) & 1) != 0:
+                    continue
                 if cons[k, CONS.ATTEMPT] > 0 and draw(kf[Stream.ATTEMPT + k], i) < np.uint64(cons[k, CONS.ATTEMPT]):
                     cnt[prm[P.M_ATTEMPT] + k, cell] += 1
                     if story:

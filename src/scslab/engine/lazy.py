@@ -46,6 +46,7 @@ from .bits import ALL_ONES, U64_1, lowest, popcount, select, set_bit
 from .compiled import CACHE, K
 from .state import grow, records
 from .deferral import BLOCK, COARSE, NEVER, RING, defer, materialize, settle, wake_at
+from .attempts import count_tier_attempts, counted
 from .detected import KeyedGenerator, count_undetected, detected_events, lazy_tables, undetected
 
 __all__ = ["LazyState", "lazy_start", "lazy_days", "BLOCK", "RING", "COARSE", "ring_bytes", "ALL_ONES"]
@@ -359,9 +360,10 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
     keyed = KeyedGenerator()
 
     def with_code_rows(ep):
-        """The epoch's parameters with ``M_CODE`` naming the rows after the metrics (people per code)."""
+        """The epoch's parameters with ``M_CODE`` naming the rows after the metrics (people per code), and
+        attempts by tier counted in aggregate (``engine/attempts.py``)."""
         if id(ep) not in prm_of:
-            prm_of[id(ep)] = prm = ep.prm.copy()
+            prm_of[id(ep)] = prm = counted(ep.prm)
             prm[P.M_CODE] = NM
         return prm_of[id(ep)]
 
@@ -398,8 +400,10 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
             if (cur[:, 0] >= lanes[:, 1]).all():
                 break
             buf["emit"] = grow(buf["emit"])
-        if do_fin:  # people per state code at the start of day d
+        if do_fin:  # people per state code at the start of day d, and the attempts by tier they made on day d-1
             lz.people = lz.people + cnt_f[:, NM:].sum(axis=0)
+            tried = count_tier_attempts(lz.people, ef.cons, keyed(kf[Stream.ATTEMPT_COUNT]))
+            cnt_f[0, ef.prm[P.M_ATTEMPT]:ef.prm[P.M_ATTEMPT] + tried.shape[0]] += tried
         if do_act:  # undetected acts of the people not visited
             acts = count_undetected(lz.people, cnt_a[:, NM:].sum(axis=0), groups, keyed(ka[Stream.UNDETECTED_COUNT]))
             cnt_a[0, ea.prm[P.M_ACTS]:ea.prm[P.M_ACTS] + acts.shape[0]] += acts
