@@ -163,6 +163,14 @@ class Plan:
         e = self.epoch_at(day)
         return _day_tables(self, self.epochs.index(e), self.coverage(day))
 
+    def day_detection(self, day: int):
+        """(None, None, det, coverage) for ``day``: :func:`_day_tables`' detection thresholds without its gate
+        and event tables, for a scheduler that makes its own (the lazy one, ``engine.detected.lazy_tables``)."""
+        e = self.epoch_at(day)
+        index, cov = self.epochs.index(e), self.coverage(day)
+        det = cached(self, ("det", index, cov), lambda: threshold(_day_probabilities(self, index, cov)[1]))
+        return None, None, det, np.array(cov, dtype=np.float64)
+
     def day_probabilities(self, day: int):
         """(p, det) for ``day`` as float64: p[cell, state, event], det[region, group, behaviour, channel];
         see :func:`_day_probabilities`."""

@@ -80,19 +80,24 @@ def rate_groups(und_p: np.ndarray):
     """The state codes of each cell with the same undetected-act rates, as one group each: ``(group[cell,
     code], cell[g], rates[g, b])``, with group -1 where no act can go undetected. A sum of binomials with one
     rate is a binomial, so the day's counts need one draw per group and behaviour, not per code (on bench-v1,
-    2 groups of 48 codes a cell: deterred or not)."""
+    2 groups of 48 codes a cell: deterred or not). A cell's groups are numbered in the order of their rates
+    (as ``np.unique`` sorts rows), the cells one after the other.
+
+    One sort of all the rows, not ``np.unique`` once per cell: schemes whose coverage changes every day make
+    these groups every day (press-2018 at 1 M agents spent 1.7 s of its 4.4 s on them)."""
     NC, NS, NB = und_p.shape
-    group = np.full((NC, NS), -1, np.int64)
-    cells, rates = [], []
-    for c in range(NC):
-        rows, inverse = np.unique(und_p[c], axis=0, return_inverse=True)
-        keep = rows.any(axis=1)
-        first = len(rates)
-        number = np.cumsum(keep) - 1 + first
-        group[c] = np.where(keep[inverse.ravel()], number[inverse.ravel()], -1)
-        cells.extend([c] * int(keep.sum()))
-        rates.extend(rows[keep])
-    return group, np.array(cells, np.int64), np.array(rates, np.float64).reshape(len(cells), NB)
+    rates = und_p.reshape(NC * NS, NB)
+    cell = np.repeat(np.arange(NC, dtype=np.int64), NS)
+    order = np.lexsort((*rates.T[::-1], cell))  # by cell, then by rates (the first behaviour first)
+    rates, cell = rates[order], cell[order]
+    first = np.ones(len(cell), np.bool_)  # the first row of each (cell, rates) pair
+    first[1:] = (cell[1:] != cell[:-1]) | (rates[1:] != rates[:-1]).any(axis=1)
+    pair = np.empty(len(cell), np.int64)
+    pair[order] = np.cumsum(first) - 1
+    keep = rates[first].any(axis=1)
+    number = np.cumsum(keep) - 1
+    group = np.where(keep[pair], number[pair], -1).reshape(NC, NS)
+    return group, cell[first][keep], np.ascontiguousarray(rates[first][keep], dtype=np.float64)
 
 
 @njit(inline="always", nogil=True)

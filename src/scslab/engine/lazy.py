@@ -368,12 +368,14 @@ def lazy_days(plan: Plan, loop, emit_rows: int):
         return prm_of[id(ep)]
 
     def day(d, do_fin, do_act, full, ef, ea, lists_f, _gate, _cum, det, kf, ka, ks, NM_, NC):
-        if _gate is not tables.get("dense"):  # new day tables (coverage or rules): the lazy ones, bands' rates
-            lazy = lazy_tables(plan, d if do_act else plan.days - 1)
+        t = d if do_act else plan.days - 1
+        key = (id(plan.epoch_at(t)), plan.coverage(t))
+        if key != tables.get("key"):  # new day tables (coverage or rules): the lazy ones, bands' rates
+            lazy = lazy_tables(plan, t)
             thr = np.array([int(lazy[0][m].max()) if len(m) else 0 for m in members], np.uint64)
             with np.errstate(divide="ignore"):
                 lq = np.log1p(-thr.astype(np.float64) / 2.0**32)
-            tables.update(dense=_gate, lazy=lazy, thr=thr, lq=lq)
+            tables.update(key=key, lazy=lazy, thr=thr, lq=lq)
         gate, cum, und, _, groups = tables["lazy"]
         H = RING
         slot = lz.ring[d % H]

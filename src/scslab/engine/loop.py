@@ -123,19 +123,19 @@ def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None,
     no_wake = np.zeros(0, np.uint64)  # the dense engine marks nobody for the next pass
     snap = {int(day): k for k, day in enumerate(run_snapshot_days(plan))}
     if loop.lazy is None:
-        day_pass, H = dense_days(plan, loop, chunk, initial_emit), 1
-    else:
-        day_pass, H = lazy_days(plan, loop, initial_emit), RING
+        day_pass, H, day_tables = dense_days(plan, loop, chunk, initial_emit), 1, plan.day_tables
+    else:  # the lazy scheduler makes its own gate and event tables (of detected events only)
+        day_pass, H, day_tables = lazy_days(plan, loop, initial_emit), RING, plan.day_detection
     parts = sparse_parts(plan.size)  # the thread count does not change during a run
     ka = day_keys(plan.seed, loop.day - 1)
     for d in range(loop.day, D + 1):
         do_fin, do_act = d > 0, d < D
         ef, ea = plan.epoch_at(max(d - 1, 0)), plan.epoch_at(min(d, D - 1))
         if do_act:
-            gate, cum, det, cov = plan.day_tables(d)
+            gate, cum, det, cov = day_tables(d)
             loop.coverage[d] = cov
         else:  # the last pass only finishes day D-1; the act tables are passed but not read
-            gate, cum, det, _ = plan.day_tables(D - 1)
+            gate, cum, det, _ = day_tables(D - 1)
         kf, ka = ka, day_keys(plan.seed, d)  # day d-1's keys were day d-1's act keys
         full = d >= 2 and plan.epoch_at(d - 2) is not ef  # rules changed: cached state bytes may be stale
         lists_f = ef.lists
