@@ -67,8 +67,8 @@ def test_calibrate_from_the_command_line(tmp_path):
     path = tmp_path / "t.toml"
     path.write_text(tomli_w.dumps(targets))
     res = runner.invoke(app, ["calibrate", "court-defaulters-national", "--targets", str(path), "--out",
-                              str(tmp_path / "cal"), "-q"])
+                              str(tmp_path / "cal"), "-q"], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
-    assert "flights 2016" in res.output and (tmp_path / "cal" / "calibrated.toml").exists()
+    assert "flights 2016" in res.output and "documented against the model" in res.output and (tmp_path / "cal" / "calibrated.toml").exists()
     res = runner.invoke(app, ["calibrate", "bench-v1"])
     assert res.exit_code == 2 and "no bundled calibration file" in res.output

@@ -117,8 +117,9 @@ def test_the_loader_checks_citations():
     load_scenario(data)
 
 
-def test_calibration_targets_cite_shipped_sources():
-    spec = tomllib.loads(bundled_targets("court-defaulters-national").read_text())
+@pytest.mark.parametrize("name", ["court-defaulters-national", "jinan-dog-points"])
+def test_calibration_targets_cite_shipped_sources(name):
+    spec = tomllib.loads(bundled_targets(name).read_text())
     assert spec["targets"]
     for t in spec["targets"]:
         ids = sources.cited_ids(t["source"])

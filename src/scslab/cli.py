@@ -383,6 +383,10 @@ from .cli_sources import register as _register_sources  # noqa: E402  (sources)
 
 _register_sources(app)
 
+from .cli_targets import register as _register_targets  # noqa: E402  (validate-targets)
+
+_register_targets(app)
+
 
 def main() -> None:  # pragma: no cover
     app()

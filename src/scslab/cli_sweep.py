@@ -60,10 +60,15 @@ def _estimate(scenario: str, spec, base: dict, trials: int, threads: int | None)
     from .cli_common import err, say
 
     size = base["population"]["size"] + sum(e["population"]["size"] for e in base.get("entities", {}).values())
-    agent_days = (trials + 1) * size * spec.days
+    from .calibrate.fit import REPORT_SEEDS
+
+    runs = trials * spec.calibrate.seeds + max(REPORT_SEEDS, spec.calibrate.seeds)
+    agent_days = runs * size * spec.days
     used = min(threads or _cores(), _cores())
     seconds = agent_days / (CALIBRATE_RATE_PER_THREAD * used)
-    say(err, "calibrate:", "bold", f"{scenario}: {trials} trials and a final run, each of {size:,} agents x "
+    say(err, "calibrate:", "bold", f"{scenario}: {trials} trials of {spec.calibrate.seeds} run"
+                                   f"{'s' if spec.calibrate.seeds != 1 else ''} and {max(REPORT_SEEDS, spec.calibrate.seeds)} "
+                                   f"final runs, each of {size:,} agents x "
                                    f"{spec.days:,} days ({agent_days:.2g} agent-days in all): about "
                                    f"{_duration(seconds)} with {used} thread{'s' if used != 1 else ''} (from the speed "
                                    "measured on 2 cores; the bar's estimate takes over after the first trial, and a "
@@ -225,11 +230,10 @@ def register(app: typer.Typer) -> None:
         except KeyboardInterrupt:
             say(err, "stopped:", "bold yellow", "calibration interrupted; nothing was written")
             raise typer.Exit(code=130)
-        table = Table(title=f"{scenario}: documented against simulated (loss {fit.loss:.4f})")
-        for col in ("target", "date", "documented", "simulated", "error"):
-            table.add_column(col, justify="left" if col == "target" else "right")
-        for t in fit.targets:
-            table.add_row(t["name"], t["date"], f"{t['documented']:,.0f}", f"{t['simulated']:,.0f}",
-                          f"{t['error']:+.1%}")
-        console.print(table)
+        from .calibrate.validate import Validation
+        from .cli_targets import target_rows
+
+        console.print(target_rows(Validation(scenario, Path(source).name, tuple(range(fit.seeds)),
+                                             (str(spec.calibrate.start), str(spec.calibrate.end)), fit.targets),
+                                  f"loss {fit.loss:.4f}"))
         say(console, "wrote", "green", ", ".join(str(p) for p in written))

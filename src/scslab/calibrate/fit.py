@@ -19,10 +19,14 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..errors import CalibrationError
 from ..scenarios.load import lookup
 from .spec import CalibrationFile, load_calibration, scenario_for
 
-__all__ = ["calibrate", "evaluate", "Fit", "write_scenario_toml"]
+__all__ = ["calibrate", "evaluate", "Fit", "write_scenario_toml", "target_table", "REPORT_SEEDS"]
+
+
+REPORT_SEEDS = 5  # the fitted scenario's figures are reported as the mean and range over this many seeds
 
 
 @dataclass
@@ -35,11 +39,12 @@ class Fit:
     trials: list[dict[str, Any]]
     scenario: dict
     series: dict[str, list[float]] = field(default_factory=dict)
+    seeds: int = REPORT_SEEDS  # the seeds of the targets' figures
 
     @property
     def worst(self) -> dict[str, Any]:
-        """The fitted target (weight > 0) with the largest relative error."""
-        return max((t for t in self.targets if t["weight"] > 0), key=lambda t: abs(t["error"]))
+        """The fitted target with the largest relative error."""
+        return max((t for t in self.targets if t["fitted"]), key=lambda t: abs(t["error"]))
 
 
 def _daily(result, metric: str) -> np.ndarray:
@@ -49,26 +54,49 @@ def _daily(result, metric: str) -> np.ndarray:
     return out
 
 
+def _value(curve: np.ndarray, t, spec: CalibrationFile) -> float:
+    """A target's model figure from its scaled curve (daily values for a level, running totals otherwise)."""
+    value = float(curve[spec.day(t.date)])
+    if t.kind == "flow" and spec.day(t.since) > 0:
+        value -= float(curve[spec.day(t.since) - 1])
+    return value
+
+
 def evaluate(spec: CalibrationFile, scenario: dict, *, threads: int | None = None,
-             seed: int | None = None) -> tuple[list[dict[str, Any]], float, dict[str, list[float]]]:
-    """Run ``scenario`` once and compare with every target: ``(rows, loss, scaled series by metric)``."""
+             seeds=None) -> tuple[list[dict[str, Any]], float, dict[str, list[float]]]:
+    """Run ``scenario`` once per seed in ``seeds`` (None: its own seed) and compare the mean with every
+    target: ``(rows, loss, scaled mean series by metric)``. Each row has the model's mean (``simulated``) and
+    its range over the seeds (``low``, ``high``); a target the model cannot express has None there. The loss,
+    the weighted mean squared log ratio, counts the fitted targets only."""
     from ..api import simulate
 
-    result = simulate(scenario, threads=threads, seed=seed)
+    results = [simulate(scenario, threads=threads, seed=seed) for seed in (seeds or [None])]
     rows, series = [], {}
     num = den = 0.0
     for t in spec.targets:
-        daily = _daily(result, t.metric) * spec.weight
-        curve = np.cumsum(daily) if t.kind == "cumulative" else daily
-        series[f"{t.metric} ({t.kind})"] = curve.tolist()
-        sim = float(curve[spec.day(t.date)])
-        ratio = max(sim, 0.5 * spec.weight) / t.value
-        rows.append({"name": t.name, "metric": t.metric, "kind": t.kind, "date": t.date.isoformat(),
-                     "day": spec.day(t.date),
-                     "documented": t.value, "simulated": round(sim), "error": sim / t.value - 1,
-                     "weight": t.weight, "source": t.source})
-        num += t.weight * math.log(ratio) ** 2
-        den += t.weight
+        row = {"name": t.name, "metric": t.metric, "kind": t.kind, "counts": t.counts, "date": t.date.isoformat(),
+               "since": t.since.isoformat() if t.since else None, "day": spec.day(t.date), "documented": t.value,
+               "use": t.use, "weight": t.weight, "fitted": t.fitted, "source": t.source, "cannot": t.cannot,
+               "simulated": None, "low": None, "high": None, "error": None}
+        rows.append(row)
+        if t.cannot:
+            continue
+        curves = []
+        for result in results:
+            daily = _daily(result, t.metric) * spec.weight
+            if spec.day(t.date) >= len(daily):
+                raise CalibrationError([(f"targets ({t.name})", t.date.isoformat(),
+                                         f"is after the run's last day ({len(daily) - 1} days from "
+                                         f"{spec.calibrate.start}); run the scenario over the whole window")])
+            curves.append(daily if t.kind == "level" else np.cumsum(daily))
+        values = [_value(c, t, spec) for c in curves]
+        sim = float(np.mean(values))
+        if t.kind != "flow":
+            series[f"{t.metric} ({t.kind})"] = np.mean(curves, axis=0).tolist()
+        row.update(simulated=round(sim), low=round(min(values)), high=round(max(values)), error=sim / t.value - 1)
+        if t.fitted:
+            num += t.weight * math.log(max(sim, 0.5 * spec.weight) / t.value) ** 2
+            den += t.weight
     return rows, num / den if den else 0.0, series
 
 
@@ -106,10 +134,12 @@ def calibrate(scenario: str | Path, targets: str | Path | dict, *, trials: int |
         study.enqueue_trial(first)
     history = []
 
+    fit_seeds = [spec.calibrate.seed + k for k in range(spec.calibrate.seeds)]
+
     def objective(trial) -> float:
         values = {name: trial.suggest_float(name, *(p.range or p.scale), log=p.log)
                   for name, p in spec.params.items()}
-        _, loss, _ = evaluate(spec, scenario_for(spec, base, values), threads=threads)
+        _, loss, _ = evaluate(spec, scenario_for(spec, base, values), threads=threads, seeds=fit_seeds)
         history.append({"trial": trial.number, "loss": loss, **values})
         if progress is not None:
             progress(trial.number + 1, n, min(h["loss"] for h in history))
@@ -118,13 +148,14 @@ def calibrate(scenario: str | Path, targets: str | Path | dict, *, trials: int |
     study.optimize(objective, n_trials=n)
     best = dict(study.best_params)
     final = scenario_for(spec, base, best)
-    rows, loss, series = evaluate(spec, final, threads=threads)
-    return Fit(best, loss, rows, history, with_provenance(spec, final, best, loss), series)
+    report = [spec.calibrate.seed + k for k in range(max(REPORT_SEEDS, spec.calibrate.seeds))]
+    rows, loss, series = evaluate(spec, final, threads=threads, seeds=report)
+    return Fit(best, loss, rows, history, with_provenance(spec, final, best, loss), series, len(report))
 
 
 def with_provenance(spec: CalibrationFile, data: dict, values: dict[str, float], loss: float) -> dict:
     """Mark every fitted value as calibrated in the scenario's provenance."""
-    fitted = ", ".join(sorted({t.name for t in spec.targets if t.weight > 0}))
+    fitted = ", ".join(sorted({t.name for t in spec.targets if t.fitted}))
     prov = dict(data.get("provenance") or {})
     for name, p in spec.params.items():
         for path in p.paths:
@@ -136,6 +167,28 @@ def with_provenance(spec: CalibrationFile, data: dict, values: dict[str, float],
     prov["run"] = (f"assumed: calibration window {spec.calibrate.start} .. {spec.calibrate.end}: day 0 is "
                    f"{spec.calibrate.start}; one agent stands for {spec.weight:,.0f} people")
     return {**data, "provenance": prov}
+
+
+def _use(t: dict) -> str:
+    if t["cannot"]:
+        return "cannot express"
+    return "fit" if t["fitted"] else ("held out" if t["use"] == "holdout" else "reported (weight 0)")
+
+
+def target_table(rows: list[dict[str, Any]]) -> list[str]:
+    """Markdown lines: every target beside the model's figure and range, its relative error, and whether the
+    fit used it (or why the model cannot express it)."""
+    lines = ["| target | date | counts | documented | model (range) | error | use | source |",
+             "|---|---|---|---:|---:|---:|---|---|"]
+    for t in rows:
+        when = f"{t['since']} .. {t['date']}" if t.get("since") else t["date"]
+        if t["cannot"]:
+            model, error = f"cannot express: {t['cannot']}", "-"
+        else:
+            model, error = f"{t['simulated']:,.0f} ({t['low']:,.0f}-{t['high']:,.0f})", f"{t['error']:+.1%}"
+        lines.append(f"| {t['name']} | {when} | {t['counts']} | {t['documented']:,.0f} | {model} | {error} | "
+                     f"{_use(t)} | {t['source']} |")
+    return lines
 
 
 def _plain(value):
@@ -174,12 +227,10 @@ def write_fit(fit: Fit, spec_source: str, scenario: str, out: str | Path) -> lis
     tmp.write_text(json.dumps({"values": fit.values, "loss": fit.loss, "targets": fit.targets,
                                "trials": fit.trials}, indent=1))
     os.replace(tmp, written[1])
+    seeds = fit.seeds
     lines = [f"# Calibration of {scenario}", "", f"Loss (weighted mean squared log ratio): {fit.loss:.4f}", "",
-             "| target | date | documented | simulated | error | weight | source |", "|---|---|---|---|---|---|---|"]
-    for t in fit.targets:
-        lines.append(f"| {t['name']} | {t['date']} | {t['documented']:,.0f} | {t['simulated']:,.0f} | "
-                     f"{t['error']:+.1%} | {t['weight']:g} | {t['source']} |")
-    lines += ["", "| parameter | fitted value |", "|---|---|"]
+             f"Model figures: the mean over {seeds} seeds, and their range (min-max).", "",
+             *target_table(fit.targets), "", "| parameter | fitted value |", "|---|---|"]
     lines += [f"| {k} | {v:.6g} |" for k, v in fit.values.items()]
     written[2].write_text("\n".join(lines) + "\n", encoding="utf-8")
     try:

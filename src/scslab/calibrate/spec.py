@@ -69,20 +69,38 @@ class FitParam(_Strict):
 
 
 class Target(_Strict):
-    """One documented figure the calibrated scenario should reproduce."""
+    """One documented figure the scenario should reproduce: what it counts, over which period, whether the fit
+    uses it, and its source in scslab's table of sources (``[id]``)."""
 
     name: str = Field(min_length=1)
-    metric: str = Field(min_length=1)
-    """Metric of the run (``blocked:flight_ban``, ``entered:court_list``, ``repaid`` ...), group ``all``."""
-    kind: Literal["cumulative", "level"] = "cumulative"
-    """cumulative: sum of the daily values from day 0 to ``date``; level: the value on ``date``."""
+    metric: str = ""
+    """Metric of the run (``blocked:flight_ban``, ``entered:court_list``, ``repaid`` ...), group ``all``;
+    empty only for a target the model cannot express (``cannot``)."""
+    kind: Literal["cumulative", "level", "flow"] = "cumulative"
+    """cumulative: sum of the daily values from day 0 to ``date``; level: the value on ``date``; flow: the sum
+    from ``since`` to ``date`` (both included)."""
+    since: _dt.date | None = None
+    """First day of a flow's period."""
+    counts: Literal["people", "person-times", "firms", "records"] = "person-times"
+    """What the figure counts: distinct people, person-times (one person listed twice counts twice), distinct
+    firms, or list records (of people or firms)."""
     date: _dt.date
     value: Annotated[float, Field(gt=0, allow_inf_nan=False)]
-    """The documented figure (people or person-times)."""
+    """The documented figure."""
+    use: Literal["fit", "holdout"] = "fit"
+    """fit: the calibration fits it; holdout: reported apart, never fitted (the check of the fit)."""
     weight: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0
     """Weight in the fit; 0 reports the target without fitting it."""
     source: str = ""
-    """Where the figure comes from."""
+    """Where the figure comes from, citing its entry in the table of sources: ``Publication [id]``."""
+    cannot: str = ""
+    """Why the model cannot express this figure (a unit or a population it does not have); the target is then
+    listed with this reason instead of a model value, and never fitted."""
+
+    @property
+    def fitted(self) -> bool:
+        """Does the fit use this target?"""
+        return self.use == "fit" and self.weight > 0 and not self.cannot
 
 
 class TimelineAdd(_Strict):
@@ -93,6 +111,9 @@ class TimelineAdd(_Strict):
 
 class Calibrate(_Strict):
     name: Name
+    presets: list[str] = []
+    """The presets these targets check (``scslab validate-targets PRESET``); the one whose name is ``name``
+    is the calibrated scenario itself, run as it is; the others run with the window and timeline below."""
     population: Annotated[int, Field(ge=100)]
     represents: Annotated[float, Field(gt=0, allow_inf_nan=False)]
     start: _dt.date
@@ -101,6 +122,9 @@ class Calibrate(_Strict):
     sampler: Literal["cmaes", "tpe"] = "cmaes"
     """Optuna sampler: CMA-ES (default; suits a smooth objective, which common random numbers give) or TPE."""
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    seeds: Annotated[int, Field(ge=1, le=64)] = 1
+    """Seeds each trial runs (``seed``, ``seed + 1``, ...): the fit matches their mean. The fitted scenario is
+    reported over at least 5 seeds, with the range of each figure."""
     timeline: list[TimelineAdd] | None = None
     """Replaces the scenario's timeline (dates become days from ``start``); None keeps it."""
     set: dict[str, Any] = {}
@@ -210,6 +234,14 @@ def _problems(spec: CalibrationFile, base: dict) -> list[tuple[str, object, str]
     for i, t in enumerate(spec.targets):
         if not c.start <= t.date <= c.end:
             problems.append((f"targets.{i}.date", str(t.date), f"outside the window {c.start} .. {c.end}"))
+        if not t.metric and not t.cannot:
+            problems.append((f"targets.{i}.metric", "", "give the metric, or say in cannot why the model cannot "
+                                                        "express the figure"))
+        if (t.kind == "flow") != (t.since is not None):
+            problems.append((f"targets.{i}.since", str(t.since), "a flow needs since (its first day); only a flow "
+                                                                  "takes it"))
+        elif t.since is not None and not c.start <= t.since <= t.date:
+            problems.append((f"targets.{i}.since", str(t.since), f"must lie in {c.start} .. {t.date}"))
     return problems
 
 
