@@ -1,24 +1,25 @@
-"""Names, not positions: the engine reads the epoch tables' columns and the state bits by name
-(``compile.BEH``, ``LIST``, ``CONS``, ``STATE``), never by a literal index or bit."""
+"""Names, not positions: the engine reads the epoch tables' columns, the state bits and the event records'
+fields by name (``compile.BEH``, ``LIST``, ``CONS``, ``STATE``, ``REC``), never by a literal index or bit."""
 
 import re
 from pathlib import Path
 
 import scslab
-from scslab.compile import BEH, CONS, LIST, STATE
+from scslab.compile import BEH, CONS, LIST, REC, STATE
 
 SRC = Path(scslab.__file__).parent
 TABLES = re.compile(r"\b(beh|lists?|lists_f|cons|cons_f|row|L)\[[^\]\[]*,\s*\d+\s*\]")
+RECORDS = re.compile(r"\b(rec|emit|rows|redress|out|r|records)\[[^\]\[]*,\s*[0-5]\s*\]")
 STATE_BITS = re.compile(r"state\[[^\]]*\][^\n]*&\s*(63|64|128)\b|\|=\s*np\.uint8\((64|128)\)")
 
 
-def test_no_literal_column_of_an_epoch_table_or_state_bit():
+def test_no_literal_column_of_an_epoch_table_state_bit_or_record_field():
     found = []
     for path in sorted(SRC.rglob("*.py")):
         if path.name == "reference.py":  # the reference reads the scenario, not the tables
             continue
         for k, line in enumerate(path.read_text().splitlines(), 1):
-            if TABLES.search(line) or STATE_BITS.search(line):
+            if TABLES.search(line) or STATE_BITS.search(line) or RECORDS.search(line):
                 found.append(f"{path.relative_to(SRC)}:{k}: {line.strip()}")
     assert not found, "\n".join(found)
 
@@ -30,3 +31,6 @@ def test_the_names_cover_the_tables_the_plan_builds():
     e = compile_plan(load_scenario("press-2018"), size=1_000, days=30, seed=1).epochs[0]
     assert e.beh.shape[1] == len(BEH) and e.lists.shape[1] == len(LIST) and e.cons.shape[1] == len(CONS)
     assert STATE.CODE + 1 == STATE.RECOVERING and STATE.RECOVERING * 2 == STATE.BUSY
+    from scslab.engine.kernels import EMIT_WIDTH
+
+    assert EMIT_WIDTH == len(REC) == 6

@@ -50,3 +50,18 @@ def test_an_edit_anywhere_in_the_closure_changes_the_stamp(tmp_path, monkeypatch
     jitcache.closure_digest.cache_clear()
     assert after != before and jitcache.closure_digest(path) == after
     jitcache.closure.cache_clear(), jitcache.closure_digest.cache_clear()
+
+
+def test_numba_cache_dir_is_honoured(tmp_path):
+    """With NUMBA_CACHE_DIR set, the engine's compiled code goes there (still stamped with its closure), not
+    beside the sources: what a read-only install needs."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from scslab.engine import lazy; from scslab.engine.jitcache import closure_digest; "
+            "c = lazy.lazy_pass._cache; print(c._cache_path); "
+            "print(c._impl.locator.get_source_stamp() == closure_digest(lazy.__file__))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}).stdout.split()
+    assert out[0].startswith(str(tmp_path)) and out[1] == "True"

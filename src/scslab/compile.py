@@ -18,7 +18,7 @@ from .rng import threshold
 from .scenarios.load import with_changes
 from .scenarios.schema import Exit, Scenario
 
-__all__ = ["Plan", "Epoch", "compile_plan", "consequence_metrics", "P", "BEH", "LIST", "CONS", "STATE", "ENTER", "EXIT", "FLAG", "INBOX", "EVENT", "LEVEL_METRICS",
+__all__ = ["Plan", "Epoch", "compile_plan", "consequence_metrics", "P", "BEH", "LIST", "CONS", "STATE", "ENTER", "EXIT", "FLAG", "INBOX", "EVENT", "REC", "LEVEL_METRICS",
            "cached", "day_table_bytes", "table_cache_bytes"]
 
 # Metrics that are levels (people in a state on a day), counted as deltas in the kernels and summed up by
@@ -91,6 +91,11 @@ class INBOX(IntEnum):
 
 # Kinds of records in the append buffer (``emit``): (kind, agent, day, a, b, c).
 EVENT = IntEnum("EVENT", "NETWORK STORY LIST_CHANGE REDRESS", start=0)
+REC = IntEnum("REC", "KIND AGENT DAY A B C", start=0)
+REC.__doc__ = ("Fields of an event record, the int64 rows the passes append: its kind (``EVENT``), the agent, the "
+               "day, and three arguments by kind. NETWORK: behaviour, household points, friends' points; STORY: "
+               "the story event (``SE``), its argument, its points; LIST_CHANGE: list, 1 entered or 0 left, 0; "
+               "REDRESS (day: when it falls due): behaviour, points, 0.")
 
 # story event codes (column ``event`` of stories.parquet)
 STORY_EVENTS = ["act_detected", "false_attribution", "network_penalty", "recovery", "expiry", "account_zero",

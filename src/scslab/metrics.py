@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from .compile import BEH, SE, STORY_EVENTS, P, Plan
+from .compile import BEH, REC, SE, STORY_EVENTS, P, Plan
 from .engine.histogram import bin_labels, run_snapshot_days, score_bins
 
 SCORE_PREFIX = "score:"  # the score distribution's rows (engine.histogram): snapshot days only
@@ -187,9 +187,9 @@ def stories_table(plan: Plan, rows: np.ndarray, story_ids: np.ndarray, story_sco
     points) are made once, so a long log costs its columns, not a Python object per row."""
     if len(rows) == 0:
         return STORIES_SCHEMA.empty_table()
-    order = np.lexsort((rows[:, 1], rows[:, 2]))  # a stable sort: occurrence order within (day, agent)
-    day, agent, pts = rows[order, 2], rows[order, 1], rows[order, 5]
-    code, arg = rows[order, 3], rows[order, 4]
+    order = np.lexsort((rows[:, REC.AGENT], rows[:, REC.DAY]))  # a stable sort: occurrence order within (day, agent)
+    day, agent, pts = rows[order, REC.DAY], rows[order, REC.AGENT], rows[order, REC.C]
+    code, arg = rows[order, REC.A], rows[order, REC.B]
     kinds, inverse = np.unique(rows[order, 3:6], axis=0, return_inverse=True)
     del order
     words = [_story_words(plan, int(c), int(g), int(p)) for c, g, p in kinds.tolist()]

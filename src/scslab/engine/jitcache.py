@@ -126,7 +126,8 @@ def _register() -> bool:
         return False
     impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
     in_tree = getattr(caching, "InTreeCacheLocator", None)
-    user_dir = getattr(caching, "_UserProvidedCacheLocator", None)
+    # numba 0.57-0.60 name it with a leading underscore, later releases without
+    user_dir = getattr(caching, "UserProvidedCacheLocator", None) or getattr(caching, "_UserProvidedCacheLocator", None)
     if impl is None or in_tree is None or not isinstance(getattr(impl, "_locator_classes", None), list):
         return False
     base = user_dir if (config.CACHE_DIR and user_dir is not None) else in_tree

@@ -28,13 +28,13 @@ import numpy as np
 
 from .. import population, rng
 from . import rules
-from ..compile import BEH, CONS, LIST, STATE, ENTER, EVENT, EXIT, FLAG, INBOX, SE, P
+from ..compile import BEH, CONS, LIST, REC, STATE, ENTER, EVENT, EXIT, FLAG, INBOX, SE, P
 from ..rng import Stream
 
 __all__ = ["build", "NONE_DAY", "EMIT_WIDTH", "emit_margin"]
 
 NONE_DAY = -32768   # "never" for int16 day columns
-EMIT_WIDTH = 6      # emit record: kind, agent, day, a, b, c
+EMIT_WIDTH = len(REC)  # an event record's fields (compile.REC)
 I16 = 30000
 
 
@@ -75,12 +75,12 @@ def build(jit):
 
     @jit
     def put(emit, ne, kind, agent, day, a, b, c):
-        emit[ne, 0] = kind
-        emit[ne, 1] = agent
-        emit[ne, 2] = day
-        emit[ne, 3] = a
-        emit[ne, 4] = b
-        emit[ne, 5] = c
+        emit[ne, REC.KIND] = kind
+        emit[ne, REC.AGENT] = agent
+        emit[ne, REC.DAY] = day
+        emit[ne, REC.A] = a
+        emit[ne, REC.B] = b
+        emit[ne, REC.C] = c
         return ne + 1
 
     @jit

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..compile import EVENT, FLAG, LIST, STATE, P, Plan
+from ..compile import EVENT, FLAG, LIST, REC, STATE, P, Plan
 from ..rng import day_keys
 from .budget import check_capacity
 from .dense import DEFAULT_CHUNK, chunks, dense_days, init_pass
@@ -145,16 +145,16 @@ def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None,
         rec, cnt_f, cnt_a = day_pass(d, do_fin, do_act, full, ef, ea, lists_f, gate, cum, det, kf, ka, ks, NM, NC)
         wake = no_wake if loop.lazy is None else loop.lazy.ring[(d + 1) % H]
         if len(rec):
-            n_kind = np.bincount(rec[:, 0], minlength=len(EVENT))
+            n_kind = np.bincount(rec[:, REC.KIND], minlength=len(EVENT))
             if n_kind[EVENT.STORY]:
-                loop.stories.append(rec[rec[:, 0] == EVENT.STORY])
+                loop.stories.append(rec[rec[:, REC.KIND] == EVENT.STORY])
             if n_kind[EVENT.NETWORK] or n_kind[EVENT.LIST_CHANGE]:  # ties' penalties, children's sanctions
                 tie_stories, net_cnt = sparse(plan, ea, rec, ct, wake, parts)
                 loop.stories.append(tie_stories)
                 if do_act:
                     counts[d, ea.prm[P.M_NET]] += net_cnt
             if n_kind[EVENT.REDRESS]:
-                loop.redress = np.concatenate([loop.redress, rec[rec[:, 0] == EVENT.REDRESS]])
+                loop.redress = np.concatenate([loop.redress, rec[rec[:, REC.KIND] == EVENT.REDRESS]])
         if do_act and len(loop.redress):
             loop.redress = apply_redress(plan, ea, cols, loop.redress, d, cnt_a, loop.stories, wake)
         if do_fin:

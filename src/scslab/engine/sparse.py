@@ -8,7 +8,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ..compile import BEH, EVENT, FLAG, INBOX, SE, P, Plan
+from ..compile import BEH, EVENT, FLAG, INBOX, REC, SE, P, Plan
 from .bits import prefetch
 from .compiled import CACHE, K
 from .kernels import EMIT_WIDTH, I16, NONE_DAY
@@ -38,8 +38,8 @@ def penalise(m, day, b, pts, pending, traits, flags, starts, T, net_cnt, out, no
     wake_up(wake, m)
     net_cnt[region_of(m, starts) * T + np.int64(traits[m])] += 1
     if (flags[m] & FLAG.STORY) != 0:
-        out[nout, 0], out[nout, 1], out[nout, 2] = EVENT.STORY, m, day
-        out[nout, 3], out[nout, 4], out[nout, 5] = SE.network_penalty, b + 256 * rel + 512 * (src + 1), pts
+        out[nout, REC.KIND], out[nout, REC.AGENT], out[nout, REC.DAY] = EVENT.STORY, m, day
+        out[nout, REC.A], out[nout, REC.B], out[nout, REC.C] = SE.network_penalty, b + 256 * rel + 512 * (src + 1), pts
         nout += 1
     return nout
 
@@ -53,8 +53,8 @@ def tie_targets(rec, prm, starts, keys, targets):
     for j in prange(rec.shape[0]):
         for k in range(targets.shape[1]):
             targets[j, k] = -1
-        if rec[j, 0] == EVENT.NETWORK and rec[j, 5] != 0:
-            a = rec[j, 1]
+        if rec[j, REC.KIND] == EVENT.NETWORK and rec[j, REC.C] != 0:
+            a = rec[j, REC.AGENT]
             ra = region_of(a, starts)
             for k in range(prm[P.K]):
                 lo, hi = (starts[ra], starts[ra + 1]) if k < prm[P.K_LOCAL] else (0, n)
@@ -88,9 +88,9 @@ def sparse_pass(rec, targets, cols, prm, starts, hh_head, hh_size, hh_adult, par
                         prefetch(pending, mm)
                         prefetch(traits, mm)
                         prefetch(flags, mm)
-            kind, a, day = rec[j, 0], rec[j, 1], rec[j, 2]
+            kind, a, day = rec[j, REC.KIND], rec[j, REC.AGENT], rec[j, REC.DAY]
             if kind == EVENT.NETWORK:
-                b, hh_pts, fr_pts = rec[j, 3], rec[j, 4], rec[j, 5]
+                b, hh_pts, fr_pts = rec[j, REC.A], rec[j, REC.B], rec[j, REC.C]
                 if hh_pts != 0 and prm[P.HAS_HH] != 0:
                     head = household_head(a, hh_head)
                     for m in range(max(head, t0), min(head + hh_size[a % B], n, t1)):
@@ -144,7 +144,7 @@ def sparse(plan: Plan, ep, rec: np.ndarray, ct, wake: np.ndarray, parts: np.ndar
     L = len(parts) - 1
     # story rows: at most one per tie reached (a household has at most 16 members); uninitialised, as only
     # the rows written are read
-    rows = int(np.count_nonzero(rec[:, 0] == EVENT.NETWORK)) * (K + 16) + 1
+    rows = int(np.count_nonzero(rec[:, REC.KIND] == EVENT.NETWORK)) * (K + 16) + 1
     out, seq = np.empty((L, rows, EMIT_WIDTH), np.int64), np.empty((L, rows), np.int64)
     n_out = np.zeros(L, np.int64)
     net_cnt = np.zeros((L, plan.n_cells), np.int64)
@@ -158,11 +158,11 @@ def sparse(plan: Plan, ep, rec: np.ndarray, ct, wake: np.ndarray, parts: np.ndar
 def apply_redress(plan: Plan, ep, cols: Columns, redress: np.ndarray, d: int, cnt_a, stories,
                    wake: np.ndarray) -> np.ndarray:
     """Remove contested false records whose delay ends today: refund the points, clear the mark."""
-    due = redress[:, 2] == d
+    due = redress[:, REC.DAY] == d
     if not due.any():
-        return redress[redress[:, 2] > d]
+        return redress[redress[:, REC.DAY] > d]
     r = redress[due]
-    agents, b, pts = r[:, 1], r[:, 3], r[:, 4]
+    agents, b, pts = r[:, REC.AGENT], r[:, REC.A], r[:, REC.B]
     on_score = ep.beh[b, BEH.ACCOUNT] < 0
     for a, p in zip(agents[on_score], pts[on_score]):
         cols.pending[a] = np.int16(max(-30000, min(30000, int(cols.pending[a]) - int(p))))
@@ -178,7 +178,7 @@ def apply_redress(plan: Plan, ep, cols: Columns, redress: np.ndarray, d: int, cn
     story = (cols.flags[agents] & FLAG.STORY) != 0
     if story.any():
         rows = np.zeros((int(story.sum()), EMIT_WIDTH), np.int64)
-        rows[:, 0], rows[:, 1], rows[:, 2] = EVENT.STORY, agents[story], d
-        rows[:, 3], rows[:, 4], rows[:, 5] = SE.redress, b[story], -pts[story]
+        rows[:, REC.KIND], rows[:, REC.AGENT], rows[:, REC.DAY] = EVENT.STORY, agents[story], d
+        rows[:, REC.A], rows[:, REC.B], rows[:, REC.C] = SE.redress, b[story], -pts[story]
         stories.append(rows)
-    return redress[redress[:, 2] > d]
+    return redress[redress[:, REC.DAY] > d]

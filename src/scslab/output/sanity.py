@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compile import STATE, Plan
+from ..compile import REC, STATE, Plan
 
 __all__ = ["check_loop", "check_window_state"]
 
@@ -45,7 +45,7 @@ def _records(name: str, rows, n: int) -> np.ndarray:
     if rows.size == 0:
         return np.zeros((0, EMIT_WIDTH), np.int64)
     rows = _array(name, rows, (len(rows), EMIT_WIDTH), np.int64)
-    _within(f"{name} (agents)", rows[:, 1], 0, n - 1)
+    _within(f"{name} (agents)", rows[:, REC.AGENT], 0, n - 1)
     return rows
 
 
@@ -127,4 +127,4 @@ def check_window_state(plan: Plan, state) -> None:
         if key != "rows" and (not isinstance(value, np.ndarray) or value.dtype.kind != "i"):
             raise ValueError(f"totals {key} is not an integer array")
     rows = _records("story rows", state.totals.get("rows", np.zeros((0, EMIT_WIDTH), np.int64)), n)
-    _story_rows(plan, rows, np.unique(rows[:, 1]), days)
+    _story_rows(plan, rows, np.unique(rows[:, REC.AGENT]), days)
