@@ -152,7 +152,8 @@ def test_a_restored_dog_account_starts_again_without_strikes():
     """As docs/model.md says: restoring a confiscated account resets the repeat count, so the owner's next
     offence costs the first repeat penalty (-3), not the next one (well within the strike window)."""
     r = simulate("jinan-dog-points", population=3_000, days=500, seed=2,
-                 overrides={"run.story_agents": 3_000, "behaviours.dog_off_leash.rate.careful": 0.02,
+                 overrides={"run.story_agents": 3_000, "channels.inspections.detect": 0.4,
+                            "behaviours.dog_off_leash.rate.careful": 0.02,
                             "behaviours.dog_off_leash.rate.casual": 0.03, "accounts.dog.restore_days": 30})
     st = r.stories
     seen = 0

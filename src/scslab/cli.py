@@ -141,8 +141,9 @@ def schema(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write t
 @app.command()
 def run(
     scenario: str = typer.Argument(..., help="A preset name (see `scslab presets`) or a scenario TOML file."),
-    population: Optional[int] = typer.Option(None, "--population", "-n", help="Number of agents."),
-    days: Optional[int] = typer.Option(None, "--days", "-d", help="Days to simulate."),
+    population: Optional[str] = typer.Option(None, "--population", "-n", metavar="INTEGER",
+                                             help="Number of agents (1000000 or 1_000_000)."),
+    days: Optional[str] = typer.Option(None, "--days", "-d", metavar="INTEGER", help="Days to simulate."),
     seed: Optional[int] = typer.Option(None, "--seed", "-s", help="Random seed (same seed, same bytes)."),
     threads: Optional[int] = typer.Option(None, "--threads", "-t", help="CPU threads (default: all cores)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default runs/NAME-TIME, with -2, "
@@ -175,6 +176,7 @@ def run(
         from .scenarios import load_scenario
 
         # every option is checked before anything is drawn: the bar appears once the run really starts
+        population, days = _integer(population), _integer(days)
         _check_options(population=population, days=days, seed=seed, threads=threads,
                        checkpoint_every=checkpoint_every, engine=engine)
         s = load_scenario(scenario, set_ or None)
@@ -217,6 +219,17 @@ def _check_options(*, engine: str | None = None, **values: int | None) -> None:
             if value > cores:
                 raise OptionError(option, value, f"must be an integer from 1 to {cores} (the CPU threads of this "
                                                  "machine; more would not run)")
+
+
+def _integer(text: str | None):
+    """An integer option as typed: the int it spells (digits, a sign, ``_`` between digits), else the text
+    itself, which :func:`_check_options` refuses with the words any bad value of the option gets."""
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
 
 class _Started:

@@ -22,9 +22,9 @@ ROUTE_DRIVERS = {
     "dense": (("scslab.engine.dense", "init_pass"), ("scslab.engine.dense", "dense_pass")),
 }
 # CPU seconds a first run spends compiling on an empty cache, measured on a 2-core machine (README.md, "The
-# first run"): bench-v1 (windowed: 75 s before the first day, the rest within its first window), press-2018
-# (the lazy engine's day route) and bench-v1 with --engine dense (50 s once the lazy day route is compiled)
-COMPILE_SECONDS = {"windowed": 150, "lazy": 150, "dense": 85}
+# first run"): bench-v1 (windowed: 60 s before the first day, the rest within its first window), press-2018
+# (the lazy engine's day route) and bench-v1 with --engine dense (18 s once the lazy day route is compiled)
+COMPILE_SECONDS = {"windowed": 110, "lazy": 65, "dense": 35}
 
 
 def ready(dispatcher) -> bool | None:

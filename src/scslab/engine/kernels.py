@@ -43,8 +43,12 @@ def emit_margin(prm) -> int:
     return int(3 * prm[P.NE] + 2 * prm[P.NL] + prm[P.NC] + 12)
 
 
-def build(jit):
-    """Compile the per-agent functions with ``jit``; returns a namespace of them."""
+def build(jit, call=None):
+    """Compile the per-agent functions with ``jit``; returns a namespace of them. ``call`` (default ``jit``)
+    compiles the end of day, ``finish``: on the CPU a plain call instead of its code inlined into every
+    driver, which halves the compile time of the lazy scheduler (117 s of CPU to 74 s for a first
+    press-2018 run) at no measurable cost in speed (it runs for few agents a day)."""
+    call = call or jit
     mix = jit(rng.mix64)
     region_of, partner, household_head = population.make(jit, mix)
     R = rules.make(jit)
@@ -220,7 +224,7 @@ def build(jit):
         state[i] = st
         return st & ST_CODE
 
-    @jit
+    @call
     def finish(i, d, cell, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
                     prm, mins, lists, cons, kf, ks, cnt, emit, ne):
         """End of day d for agent i; returns (state code for the next day, emit count)."""
