@@ -57,9 +57,8 @@ def _cores() -> int:
 
 def _estimate(scenario: str, spec, base: dict, trials: int, threads: int | None) -> None:
     """Say, before a calibration starts, how much it runs and about how long that takes here."""
-    from .cli_common import err, say
-
     from .calibrate.fit import REPORT_SEEDS
+    from .cli_common import err, say
 
     size = base["population"]["size"] + sum(e["population"]["size"] for e in base.get("entities", {}).values())
     runs = trials * spec.calibrate.seeds + max(REPORT_SEEDS, spec.calibrate.seeds)
@@ -231,10 +230,9 @@ def register(app: typer.Typer) -> None:
         except KeyboardInterrupt:
             say(err, "stopped:", "bold yellow", "calibration interrupted; nothing was written")
             raise typer.Exit(code=130)
-        from .calibrate.validate import Validation
-        from .cli_targets import target_rows
+        from .cli_targets import documented_against_the_model, target_rows
 
-        console.print(target_rows(Validation(scenario, Path(source).name, tuple(range(fit.seeds)),
-                                             (str(spec.calibrate.start), str(spec.calibrate.end)), fit.targets),
-                                  f"loss {fit.loss:.4f}"))
+        window = (str(spec.calibrate.start), str(spec.calibrate.end))
+        console.print(target_rows(documented_against_the_model(scenario, fit.seeds, window, f"loss {fit.loss:.4f}"),
+                                  fit.targets))
         say(console, "wrote", "green", ", ".join(str(p) for p in written))

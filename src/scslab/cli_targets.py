@@ -9,26 +9,25 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-__all__ = ["register", "target_rows"]
+__all__ = ["register", "target_rows", "documented_against_the_model"]
 
 
-def target_rows(v, note: str = "") -> Table:
-    """A Rich table of a :class:`~scslab.calibrate.validate.Validation`'s targets beside the model."""
+def documented_against_the_model(preset: str, seeds: int, window: tuple[str, str], note: str = "") -> str:
+    """The title of a table of targets."""
     extra = f"; {note}" if note else ""
-    table = Table(title=escape(f"{v.preset}: documented against the model (mean and range over {len(v.seeds)} "
-                               f"seeds; window {v.window[0]} .. {v.window[1]}{extra})"))
-    for col in ("target", "date", "counts", "documented", "model (range)", "error", "use"):
+    return (f"{preset}: documented against the model (mean and range over {seeds} seeds; window {window[0]} .. "
+            f"{window[1]}{extra})")
+
+
+def target_rows(title: str, rows) -> Table:
+    """A Rich table of target rows (as ``calibrate.evaluate`` gives them) beside the model."""
+    from .calibrate.fit import TARGET_COLUMNS, target_cells
+
+    table = Table(title=escape(title))
+    for col in TARGET_COLUMNS:
         table.add_column(col, justify="right" if col in ("documented", "error") else "left")
-    for r in v.rows:
-        when = f"{r['since']} .. {r['date']}" if r["since"] else r["date"]
-        if r["cannot"]:
-            model, error, use = f"cannot express: {r['cannot']}", "-", "-"
-        else:
-            model = f"{r['simulated']:,.0f} ({r['low']:,.0f}-{r['high']:,.0f})"
-            error = f"{r['error']:+.1%}"
-            use = "fit" if r["fitted"] else ("held out" if r["use"] == "holdout" else "reported (weight 0)")
-        table.add_row(*(escape(x) for x in (r["name"], when, r["counts"], f"{r['documented']:,.0f}", model, error,
-                                            use)))
+    for r in rows:
+        table.add_row(*(escape(x) for x in target_cells(r)))
     return table
 
 
@@ -78,4 +77,4 @@ def register(app: typer.Typer) -> None:
             print(validation_markdown(results, without))
             return
         for v in results:
-            out.print(target_rows(v))
+            out.print(target_rows(documented_against_the_model(v.preset, len(v.seeds), v.window), v.rows))

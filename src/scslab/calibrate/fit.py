@@ -23,7 +23,8 @@ from ..errors import CalibrationError
 from ..scenarios.load import lookup
 from .spec import CalibrationFile, load_calibration, scenario_for
 
-__all__ = ["calibrate", "evaluate", "Fit", "write_scenario_toml", "target_table", "REPORT_SEEDS"]
+__all__ = ["calibrate", "evaluate", "Fit", "write_scenario_toml", "target_cells", "target_table", "TARGET_COLUMNS",
+           "REPORT_SEEDS"]
 
 
 REPORT_SEEDS = 5  # the fitted scenario's figures are reported as the mean and range over this many seeds
@@ -169,26 +170,26 @@ def with_provenance(spec: CalibrationFile, data: dict, values: dict[str, float],
     return {**data, "provenance": prov}
 
 
-def _use(t: dict) -> str:
+TARGET_COLUMNS = ("target", "date", "counts", "documented", "model (range)", "error", "use")
+
+
+def target_cells(t: dict[str, Any]) -> tuple[str, ...]:
+    """A target row (as :func:`evaluate` gives it) as the text of ``TARGET_COLUMNS``: the period, the model's
+    mean and range or why the model cannot express it, the relative error, and whether the fit uses it."""
+    when = f"{t['since']} .. {t['date']}" if t.get("since") else t["date"]
     if t["cannot"]:
-        return "cannot express"
-    return "fit" if t["fitted"] else ("held out" if t["use"] == "holdout" else "reported (weight 0)")
+        model, error, use = f"cannot express: {t['cannot']}", "-", "cannot express"
+    else:
+        model, error = f"{t['simulated']:,.0f} ({t['low']:,.0f}-{t['high']:,.0f})", f"{t['error']:+.1%}"
+        use = "fit" if t["fitted"] else ("held out" if t["use"] == "holdout" else "reported (weight 0)")
+    return t["name"], when, t["counts"], f"{t['documented']:,.0f}", model, error, use
 
 
 def target_table(rows: list[dict[str, Any]]) -> list[str]:
-    """Markdown lines: every target beside the model's figure and range, its relative error, and whether the
-    fit used it (or why the model cannot express it)."""
-    lines = ["| target | date | counts | documented | model (range) | error | use | source |",
-             "|---|---|---|---:|---:|---:|---|---|"]
-    for t in rows:
-        when = f"{t['since']} .. {t['date']}" if t.get("since") else t["date"]
-        if t["cannot"]:
-            model, error = f"cannot express: {t['cannot']}", "-"
-        else:
-            model, error = f"{t['simulated']:,.0f} ({t['low']:,.0f}-{t['high']:,.0f})", f"{t['error']:+.1%}"
-        lines.append(f"| {t['name']} | {when} | {t['counts']} | {t['documented']:,.0f} | {model} | {error} | "
-                     f"{_use(t)} | {t['source']} |")
-    return lines
+    """Markdown lines: every target beside the model's figure and range, its relative error, whether the fit
+    used it (or why the model cannot express it), and its source."""
+    lines = ["| " + " | ".join(TARGET_COLUMNS) + " | source |", "|---|---|---|---:|---:|---:|---|---|"]
+    return lines + ["| " + " | ".join(target_cells(t)) + f" | {t['source']} |" for t in rows]
 
 
 def _plain(value):
@@ -227,9 +228,8 @@ def write_fit(fit: Fit, spec_source: str, scenario: str, out: str | Path) -> lis
     tmp.write_text(json.dumps({"values": fit.values, "loss": fit.loss, "targets": fit.targets,
                                "trials": fit.trials}, indent=1))
     os.replace(tmp, written[1])
-    seeds = fit.seeds
     lines = [f"# Calibration of {scenario}", "", f"Loss (weighted mean squared log ratio): {fit.loss:.4f}", "",
-             f"Model figures: the mean over {seeds} seeds, and their range (min-max).", "",
+             f"Model figures: the mean over {fit.seeds} seeds, and their range (min-max).", "",
              *target_table(fit.targets), "", "| parameter | fitted value |", "|---|---|"]
     lines += [f"| {k} | {v:.6g} |" for k, v in fit.values.items()]
     written[2].write_text("\n".join(lines) + "\n", encoding="utf-8")
