@@ -20,7 +20,8 @@ __all__ = ["init_pass", "dense_pass", "chunks", "dense_days", "DEFAULT_CHUNK"]
 
 DEFAULT_CHUNK = 1 << 16
 ST_CODE = int(STATE.CODE)
-init_agent, finish, act, quick, levels, tier_of = K.init_agent, K.finish, K.act, K.quick, K.levels, K.tier_of
+init_agent, finish, act, levels, tier_of = K.init_agent, K.finish, K.act, K.levels, K.tier_of
+quick, quick_args = K.quick, K.quick_args
 
 
 @njit(parallel=True, nogil=True, cache=CACHE)
@@ -46,10 +47,7 @@ def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, min
     cap = emit.shape[1]
     T = prm_a[P.T]
     score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state = cols
-    rec_quiet, rec_pts, rec_upto = prm_f[P.REC_QUIET], prm_f[P.REC_PTS], prm_f[P.REC_UPTO]
-    s_lo, s_hi = prm_f[P.LO], prm_f[P.HI]
-    plain = prm_f[P.HAS_OUTSTANDING] == 0 and prm_f[P.HAS_STRIKES] == 0
-    m_rec = prm_f[P.M_RECOVERED]
+    rec_quiet, rec_pts, rec_upto, s_lo, s_hi, plain, m_rec = quick_args(prm_f)
     for ch in prange(lo.shape[0]):
         ne = n_emit[ch]
         r = region[ch]

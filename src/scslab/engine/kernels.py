@@ -185,6 +185,13 @@ def build(jit, call=None):
         return state_code(tier, f) | (ST_RECOVERING if recovering else 0) | (ST_BUSY if busy else 0)
 
     @jit
+    def quick_args(prm):
+        """The scalars ``quick`` takes, from the end-of-day parameters: quiet days, recovery points and ceiling,
+        score bounds, ``plain`` (no record retention or escalation), and the ``recovered`` metric's row."""
+        return (prm[P.REC_QUIET], prm[P.REC_PTS], prm[P.REC_UPTO], prm[P.LO], prm[P.HI],
+                prm[P.HAS_OUTSTANDING] == 0 and prm[P.HAS_STRIKES] == 0, prm[P.M_RECOVERED])
+
+    @jit
     def quick(i, d, cell, score, pending, last_off, inbox, state, rec_quiet, rec_pts, rec_upto, lo, hi, plain, mins,
               cnt, m_recovered):
         """End of day d for an agent with an empty inbox and no running timers, when it stays in its tier:
@@ -492,7 +499,7 @@ def build(jit, call=None):
         return ne
 
     return _Namespace(draw=draw, put=put, tier_of=tier_of, clamp=clamp, init_agent=init_agent, state_code=state_code,
-                      quick=quick, pack_state=pack_state, levels=levels, applies=applies, listed_mask=listed_mask,
+                      quick=quick, quick_args=quick_args, pack_state=pack_state, levels=levels, applies=applies, listed_mask=listed_mask,
                       finish=finish, act=act, events=events, next_event=next_event, apply_points=apply_points, partner=partner,
                       household_head=household_head, region_of=region_of, mix=mix)
 

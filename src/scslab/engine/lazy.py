@@ -54,7 +54,7 @@ __all__ = ["LazyState", "lazy_start", "lazy_days", "BLOCK", "RING", "COARSE", "r
 MAX_LANES = 32           # parallel work items (contiguous runs of blocks); the result does not depend on it
 MAX_BANDS = 4
 
-finish, quick, draw = K.finish, K.quick, K.draw
+finish, quick, quick_args, draw = K.finish, K.quick, K.quick_args, K.draw
 mix = K.mix
 VIRTUAL = np.uint8(INBOX.VIRTUAL)
 ST_CODE, ST_RECOVERING, ST_BUSY = int(STATE.CODE), int(STATE.RECOVERING), int(STATE.BUSY)
@@ -144,10 +144,7 @@ def lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer, lim_c, li
     NB = bands.shape[0]
     T = prm_a[P.T]
     score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state = cols
-    rqf, rpf, ruf = prm_f[P.REC_QUIET], prm_f[P.REC_PTS], prm_f[P.REC_UPTO]
-    lof, hif = prm_f[P.LO], prm_f[P.HI]
-    plain = prm_f[P.HAS_OUTSTANDING] == 0 and prm_f[P.HAS_STRIKES] == 0
-    m_rec = prm_f[P.M_RECOVERED]
+    rqf, rpf, ruf, lof, hif, plain, m_rec = quick_args(prm_f)
     m_code, m_acts = prm_a[P.M_CODE], prm_a[P.M_ACTS]
     rqc, rpc, ruc = prm_c[P.REC_QUIET], prm_c[P.REC_PTS], prm_c[P.REC_UPTO]
     rqa, rpa, rua = prm_a[P.REC_QUIET], prm_a[P.REC_PTS], prm_a[P.REC_UPTO]
