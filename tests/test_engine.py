@@ -185,3 +185,23 @@ def test_children_lose_no_points_through_ties(engine):
     kids = [a for a, grown in is_adult.items() if not grown]
     scores = r.stories[r.stories["agent"].isin(kids)]["score_after"].dropna()
     assert (scores == plan.scenario.score.base).all()  # children keep the base score
+
+
+@pytest.mark.parametrize("preset,engine", [("jinan-dog-points", "dense"), ("jinan-dog-points", "lazy"),
+                                           ("press-2018", "dense"), ("press-2018", "lazy"),
+                                           ("bench-v1", "windowed")])
+def test_newly_penalised_counts_each_person_on_the_day_of_their_first_deduction(preset, engine):
+    """``newly_penalised`` is a flow of people: each agent counts once, on the day of its first deduction for
+    an act of its own (true or falsely attributed, on the score or an account), so its sum is the number of
+    distinct people ever penalised. Checked day by day against the full event logs of every agent."""
+    n = 6_000
+    r = simulate(preset, population=n, days=300, seed=3, engine=engine, overrides={"run.story_agents": n})
+    st = r.stories
+    own = st[st["event"].isin(["act_detected", "false_attribution"]) & (st["points"] < 0)]
+    first_days = own.groupby("agent")["day"].min()
+    expected = np.bincount(first_days.to_numpy(), minlength=300)
+    flow = r.series("newly_penalised").to_numpy()
+    assert len(first_days) >= 50
+    assert flow.tolist() == expected.tolist()
+    detected = r.metrics[r.metrics["metric"].str.startswith("detected:") & (r.metrics["group"] == "all")]
+    assert flow.sum() < detected["value"].sum()  # detected:* counts person-times

@@ -31,7 +31,7 @@ _P_NAMES = """N LO HI BASE REC_PTS REC_QUIET REC_UPTO RETENTION STRIKE_WIN ACCT_
     REPAY_T REPAY_TS CONTEST_T REDRESS_DELAY NT NB NL NC CHILD_LISTS R T NE K K_LOCAL
     HAS_HH M_TIER M_LISTED M_ENTERED M_EXITED M_INNOCENT M_SANCT M_ATTEMPT M_ACCT_ZERO
     M_DEBTORS M_REPAID M_RECOVERED M_FALSE_MARKED M_ACTS M_DETECTED M_FALSE M_NEW_DEBT
-    M_NET M_REDRESSED M_TIES NM M_CODE HAS_ACCT HAS_STRIKES HAS_OUTSTANDING BUSY_TIERS LIST_TIERS TIER_ATTEMPTS
+    M_NET M_REDRESSED M_TIES M_PENALISED NM M_CODE HAS_ACCT HAS_STRIKES HAS_OUTSTANDING BUSY_TIERS LIST_TIERS TIER_ATTEMPTS
     SIZE"""
 
 # IntEnums, because numba reads their members as compile-time integer constants.
@@ -362,6 +362,7 @@ def _metric_names(s: Scenario, tiers, behaviours, lists, cons, accounts) :
     block(P.M_NET, ["network_penalties"])
     block(P.M_REDRESSED, ["redressed"])
     block(P.M_TIES, ["sanctioned_by_ties"])
+    block(P.M_PENALISED, ["newly_penalised"])
     return names, off, np.array(level, bool)
 
 

@@ -130,7 +130,7 @@ def detected_events(v, i, d, code, cell, region, score, pending, last_off, liste
         else:
             cnt[prm[P.M_FALSE] + b, cell] += 1
         ne = apply_points(i, d, b, j, false, score, pending, last_off, listed, traits, flags, inbox, acct,
-                          strikes, outstanding, acct_since, state, prm, beh, rep, ka, emit, ne)
+                          strikes, outstanding, acct_since, state, prm, beh, rep, ka, cnt, cell, emit, ne)
         e = next_event(cum, cell, code, e, ka[Stream.EVENT + e + 1], i)
         if e < 0:
             break

@@ -384,13 +384,19 @@ def build(jit, call=None):
 
     @jit
     def apply_points(i, d, b, ch, false, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
-                    prm, beh, rep, ka, emit, ne):
+                    prm, beh, rep, ka, cnt, cell, emit, ne):
+        """The points of a detected (or falsely attributed) act of behaviour ``b`` to agent i on day d: on the
+        domain account or owed to the main score at the day's end, with what they cause (a zeroed account, a
+        false record, a debt, network penalties, a redress appeal). An agent's first deduction ever, on the
+        score or an account, counts once in ``newly_penalised``."""
         pts = np.int64(beh[b, BEH.POINTS])
         nrep = beh[b, BEH.N_REPEAT]
         if nrep > 0:
             k = np.int64(strikes[i])
             pts = np.int64(rep[b, k if k < nrep else nrep - 1])
             strikes[i] = min(k + 1, 255)
+        if pts < 0 and last_off[i] == NONE_DAY and (prm[P.HAS_ACCT] == 0 or acct_since[i] == NONE_DAY):
+            cnt[prm[P.M_PENALISED], cell] += 1
         story = (flags[i] & F_STORY) != 0
         box = inbox[i]
         if beh[b, BEH.ACCOUNT] >= 0:  # a domain account takes the points
@@ -492,7 +498,7 @@ def build(jit, call=None):
                 cnt[prm[P.M_FALSE] + b, cell] += 1
             if detected:
                 ne = apply_points(i, d, b, j, false, score, pending, last_off, listed, traits, flags, inbox, acct,
-                                  strikes, outstanding, acct_since, state, prm, beh, rep, ka, emit, ne)
+                                  strikes, outstanding, acct_since, state, prm, beh, rep, ka, cnt, cell, emit, ne)
             e = next_event(cum, cell, code, e, ka[Stream.EVENT + e + 1], i)  # the rest, given e fired
             if e < 0:
                 break

@@ -19,6 +19,8 @@ from ..scenarios.schema import Exit, Scenario
 
 __all__ = ["run_reference", "Citizen"]
 
+NEVER = -(10**9)  # "never" for a day: no offence or account deduction on record
+
 
 @dataclass
 class Citizen:
@@ -32,7 +34,7 @@ class Citizen:
     friends: list[int]
     score: int
     pending: int = 0
-    last_offence: int = -(10**9)
+    last_offence: int = NEVER
     listed: dict[str, int] = field(default_factory=dict)     # list name -> day listed
     false_record: bool = False
     debt: bool = False
@@ -41,7 +43,7 @@ class Citizen:
     child_sanction_next: bool = False
     sanctioned: bool = False
     account: int = 0
-    account_since: int = -(10**9)
+    account_since: int = NEVER
     strikes: int = 0
     outstanding: int = 0
     tier: int = 0
@@ -159,11 +161,13 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                                 count(f"detected:{bname}")
                                 if b.creates_debt and not (c.debt or c.new_debt):
                                     count("new_debts")
-                                _points(s, c, day, bname, False, network, redress, rng)
+                                if _points(s, c, day, bname, False, network, redress, rng):
+                                    count("newly_penalised")
                                 break
                 if rng.random() < min(1.0, false_rate[bname, c.region] * ff[groups[c.group]] / mean_ff):
                     count(f"false:{bname}")
-                    _points(s, c, day, bname, True, network, redress, rng)
+                    if _points(s, c, day, bname, True, network, redress, rng):
+                        count("newly_penalised")
         # 2. network penalties
         for agent, _, hh, fr in network:  # children are not scored: a tie who is a child loses nothing
             c = people[agent]
@@ -196,12 +200,15 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
     return out
 
 
-def _points(s: Scenario, c: Citizen, day: int, bname: str, false: bool, network, redress, rng) -> None:
+def _points(s: Scenario, c: Citizen, day: int, bname: str, false: bool, network, redress, rng) -> bool:
+    """Apply the points of a detected or falsely attributed act; True when it is the agent's first deduction
+    ever, on the score or an account."""
     b = s.behaviours[bname]
     pts = b.points
     if b.repeat_points:
         pts = b.repeat_points[min(c.strikes, len(b.repeat_points) - 1)]
         c.strikes = min(c.strikes + 1, 255)
+    first = pts < 0 and c.last_offence == NEVER and c.account_since == NEVER
     if b.account != "score":
         acct = s.accounts[b.account]
         a = c.account + pts
@@ -222,6 +229,7 @@ def _points(s: Scenario, c: Citizen, day: int, bname: str, false: bool, network,
         c.new_debt = True
     if b.network.household or b.network.friends:
         network.append((c.id, bname, b.network.household, b.network.friends))
+    return first
 
 
 @dataclass
@@ -333,7 +341,7 @@ def _end_of_day(plan: Plan, s: Scenario, rules: _Rules, c: Citizen, day: int, co
         count(f"listed:{lname}")
         if c.false_record:
             count(f"innocent_listed:{lname}")
-    if sanctioned and c.last_offence == -(10**9) and not c.debt and not c.confiscated:
+    if sanctioned and c.last_offence == NEVER and not c.debt and not c.confiscated:
         count("sanctioned_by_ties")
     if c.debt:
         count("debtors")

@@ -161,7 +161,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     keys, first, tail, k_other, k_crit, pts, _, keep, other, mins, sc, bins, edges, before, tiers, guide = M
     LOW, HIGH, QUIET, UPTO, DETER, ENTER, LEAVE = sc[1], sc[2], sc[3], sc[4], sc[5], sc[6], sc[7]
     MIN_DAYS, NET, CRIT, TIES = sc[8], sc[9], sc[10], sc[11]
-    tdiff, ent, ext, ties, rec, detc, ndiff, hist = D
+    tdiff, ent, ext, ties, rec, detc, ndiff, hist, first_pen = D
     r = mix(keys[0] + np.uint64(i) * GOLDEN)
     Ko = count_of(k_other[cls], r & U32)
     Kc = count_of(k_crit[cls], r >> S32)
@@ -264,6 +264,8 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
             lo = e
             if not own:
                 own = True
+                if write:
+                    first_pen[ch, cls, e] += sgn  # the agent's first deduction ever (newly_penalised)
                 if write and TIES and bl != NOT:
                     ties[ch, cls, e] -= sgn
         s = min(max(s + delta, LOW), HIGH)

@@ -81,10 +81,11 @@ def _incoming(a, n, d0, W, cls, S, M, T, fkeys):
 
 def _window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int) -> tuple:
     """A window's metric changes per chunk: (tiers, entries, exits, by ties, recovery marks, detected, network
-    penalties, snapshots)."""
+    penalties, snapshots, first deductions)."""
     z = lambda *shape: np.zeros(shape, np.int64)  # noqa: E731
     return (z(CHUNKS, C, W + 1, NT), z(CHUNKS, C, W + 1), z(CHUNKS, C, W + 1), z(CHUNKS, C, W + 1),
-            z(CHUNKS, C, W + 1), z(CHUNKS, C, 2, W + 1, NB), z(CHUNKS, C, W + 1), z(CHUNKS, n_snaps + 1, n_bins))
+            z(CHUNKS, C, W + 1), z(CHUNKS, C, 2, W + 1, NB), z(CHUNKS, C, W + 1), z(CHUNKS, n_snaps + 1, n_bins),
+            z(CHUNKS, C, W + 1))
 
 
 @dataclass
@@ -212,14 +213,15 @@ def _report(progress, done: int, day: int) -> int:
 class _Totals:
     """The run's metrics, added up window by window, and the story agents' logs."""
 
-    ARRAYS = ("tdiff", "ent", "ext", "ties", "rec", "net", "detc", "hist", "story_scores", "story_det",
+    ARRAYS = ("tdiff", "ent", "ext", "ties", "rec", "net", "detc", "hist", "first", "story_scores", "story_det",
               "story_group", "story_und")
 
     def __init__(self, plan: Plan, m, story: list[int]):
         days, NT, NB, C = plan.days, len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
         self.plan, self.m, self.story = plan, m, story
         self.tdiff = np.zeros((C, days + 1, NT), np.int64)
-        self.ent, self.ext, self.ties, self.rec, self.net = (np.zeros((C, days + 1), np.int64) for _ in range(5))
+        self.ent, self.ext, self.ties, self.rec, self.net, self.first = (np.zeros((C, days + 1), np.int64)
+                                                                         for _ in range(6))
         self.detc = np.zeros((C, 2, days + 1, NB), np.int64)
         self.hist = np.zeros((len(run_snapshot_days(plan)), score_bins(plan)[2]), np.int64)
         self.rows: list = []
@@ -234,6 +236,8 @@ class _Totals:
 
     def restore(self, arrays: dict) -> None:
         for k in self.ARRAYS:
+            if k not in arrays:
+                raise ValueError(f"a windowed checkpoint lacks the array {k!r}: it was written by an older scslab")
             if getattr(self, k).shape != arrays[k].shape:
                 raise ValueError(f"a windowed checkpoint's {k} has shape {arrays[k].shape}, the run's "
                                  f"{getattr(self, k).shape}")
@@ -241,9 +245,10 @@ class _Totals:
         self.rows = [tuple(int(v) for v in row) for row in arrays["rows"]]
 
     def add_window(self, d0: int, W: int, D: tuple, snap_index: np.ndarray) -> None:
-        tdiff, ent, ext, ties, rec, detc, net, hist = (d.sum(axis=0) for d in D)
+        tdiff, ent, ext, ties, rec, detc, net, hist, first = (d.sum(axis=0) for d in D)
         self.tdiff[:, d0:d0 + W + 1] += tdiff
-        for total, part in ((self.ent, ent), (self.ext, ext), (self.ties, ties), (self.rec, rec), (self.net, net)):
+        for total, part in ((self.ent, ent), (self.ext, ext), (self.ties, ties), (self.rec, rec), (self.net, net),
+                             (self.first, first)):
             total[:, d0:d0 + W + 1] += part
         self.detc[:, :, d0:d0 + W + 1] += detc
         self.hist[snap_index] += np.cumsum(hist, axis=0)[:len(snap_index)]
@@ -285,6 +290,7 @@ class _Totals:
         out[:, prm[P.M_TIES]] = np.cumsum(self.ties, axis=1)[:, :days].T
         out[:, prm[P.M_RECOVERED]] = np.cumsum(self.rec, axis=1)[:, :days].T
         out[:, prm[P.M_NET]] = self.net[:, :days].T
+        out[:, prm[P.M_PENALISED]] = self.first[:, :days].T
         detected = self.detc[:, :, :days].sum(axis=1)            # [class, day, b]
         out[:, prm[P.M_DETECTED]:prm[P.M_DETECTED] + len(plan.behaviour_names)] = detected.transpose(1, 2, 0)
         acts = detected + self._undetected(tiers, people)

@@ -35,7 +35,7 @@ def no_metrics():
     """Metric arrays of the right types that a run which writes nothing is given."""
     return (np.zeros((1, 1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64),
             np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1, 1, 1), np.int64),
-            np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64))
+            np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64))
 
 
 @njit(inline="always")
