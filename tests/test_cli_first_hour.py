@@ -228,7 +228,7 @@ def _jinan(tmp_path, name: str, *changes: tuple[str, str]):
 
 def test_validate_lists_schema_reference_timeline_and_provenance_problems_in_one_pass(tmp_path):
     path = _jinan(tmp_path, "three.toml",
-                  ("detect = 0.141157", "detect = 1.4"),  # schema: out of range
+                  ("detect = 0.135172", "detect = 1.4"),  # schema: out of range
                   ('deterrence = { surveillance = 0.6 }\n\n[behaviours.dog_fouling]',
                    'deterrence = { surveillance = 0.6 }\ncolour = "red"\n\n[behaviours.dog_fouling]'),  # unknown key
                   ('channels = ["inspections"]\npoints = -12', 'channels = ["inspection"]\npoints = -12'),  # ref

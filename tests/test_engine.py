@@ -195,7 +195,8 @@ def test_newly_penalised_counts_each_person_on_the_day_of_their_first_deduction(
     an act of its own (true or falsely attributed, on the score or an account), so its sum is the number of
     distinct people ever penalised. Checked day by day against the full event logs of every agent."""
     n = 6_000
-    r = simulate(preset, population=n, days=300, seed=3, engine=engine, overrides={"run.story_agents": n})
+    more = {"channels.inspections.detect": 0.6} if preset == "jinan-dog-points" else {}  # more owners caught
+    r = simulate(preset, population=n, days=300, seed=3, engine=engine, overrides={"run.story_agents": n, **more})
     st = r.stories
     own = st[st["event"].isin(["act_detected", "false_attribution"]) & (st["points"] < 0)]
     first_days = own.groupby("agent")["day"].min()
