@@ -1,5 +1,7 @@
 """Names, not positions: the engine reads the epoch tables' columns, the state bits and the event records'
-fields by name (``compile.BEH``, ``LIST``, ``CONS``, ``STATE``, ``REC``), never by a literal index or bit."""
+fields by name (``compile.BEH``, ``LIST``, ``CONS``, ``STATE``, ``REC``), and the windowed route its tables,
+stream keys and scalars (``windowed.agent.Tables``, ``KEY``, ``windowed.model.SC``), never by a literal index
+or bit."""
 
 import re
 from pathlib import Path
@@ -11,6 +13,7 @@ SRC = Path(scslab.__file__).parent
 TABLES = re.compile(r"\b(beh|lists?|lists_f|cons|cons_f|row|L)\[[^\]\[]*,\s*\d+\s*\]")
 RECORDS = re.compile(r"\b(rec|emit|rows|redress|out|r|records)\[[^\]\[]*,\s*[0-5]\s*\]")
 STATE_BITS = re.compile(r"state\[[^\]]*\][^\n]*&\s*(63|64|128)\b|\|=\s*np\.uint8\((64|128)\)")
+WINDOWED = re.compile(r"\b(M|keys|sc|scalars)\[\d+\]|\b(M|sc)\[\d*:\d*\]")
 
 
 def test_no_literal_column_of_an_epoch_table_state_bit_or_record_field():
@@ -19,7 +22,7 @@ def test_no_literal_column_of_an_epoch_table_state_bit_or_record_field():
         if path.name == "reference.py":  # the reference reads the scenario, not the tables
             continue
         for k, line in enumerate(path.read_text().splitlines(), 1):
-            if TABLES.search(line) or STATE_BITS.search(line) or RECORDS.search(line):
+            if TABLES.search(line) or STATE_BITS.search(line) or RECORDS.search(line) or WINDOWED.search(line):
                 found.append(f"{path.relative_to(SRC)}:{k}: {line.strip()}")
     assert not found, "\n".join(found)
 
@@ -34,3 +37,12 @@ def test_the_names_cover_the_tables_the_plan_builds():
     from scslab.engine.kernels import EMIT_WIDTH
 
     assert EMIT_WIDTH == len(REC) == 6
+    from scslab.engine.windowed.agent import KEY, Tables, tables
+    from scslab.engine.windowed.model import SC, model_of
+    import numpy as np
+
+    plan = compile_plan(load_scenario("bench-v1"), size=1_000, days=30, seed=1)
+    m = model_of(plan)
+    assert len(m.scalars) == len(SC)
+    M = tables(m, 30, np.zeros(len(KEY), np.uint64), np.zeros(2000, np.int64), np.array([40], np.int64))
+    assert isinstance(M, Tables) and M.sc.tolist() == list(m.scalars) and M.keys.shape == (len(KEY),)

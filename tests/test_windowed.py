@@ -128,9 +128,9 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
     """With more blocks than ``COARSE`` (1.4 billion agents), the penalties are scattered into wider buckets and
     each is split into its blocks: the same records per block, in the same order, and the same run."""
     from scslab.engine.windowed import route
-    from scslab.engine.windowed.agent import crit_count, tables
+    from scslab.engine.windowed.agent import KEY, crit_count, tables
     from scslab.engine.windowed.driver import _start
-    from scslab.engine.windowed.model import MAX_CRIT, model_of
+    from scslab.engine.windowed.model import MAX_CRIT, SC, model_of
     from scslab.rng import Stream, stream_key
 
     plan = _plan(20_000, 300, 5, HARSH)
@@ -143,10 +143,11 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
 
     m, n = model_of(plan), plan.size
     cls, cols = np.empty(n, np.uint8), tuple(np.empty(n, np.int16) for _ in range(3))
-    _start(n, np.uint64(stream_key(5, Stream.CLASS, 0)), plan.class_cum, m.scalars[0], cls, *cols, True)
-    keys = np.array([stream_key(5, Stream.WINDOW + j, 0) for j in range(7)], np.uint64)
-    M = tables(m, 300, keys, np.zeros(m.scalars[2] - m.scalars[1] + 1, np.int64), np.array([385], np.int64))
-    S = (True, *cols, m.scalars[0])
+    base, low, high = m.scalars[SC.BASE], m.scalars[SC.LOW], m.scalars[SC.HIGH]
+    _start(n, np.uint64(stream_key(5, Stream.CLASS, 0)), plan.class_cum, base, cls, *cols, True)
+    keys = np.array([stream_key(5, Stream.WINDOW + j, 0) for j in KEY], np.uint64)
+    M = tables(m, 300, keys, np.zeros(high - low + 1, np.int64), np.array([385], np.int64))
+    S = (True, *cols, base)
     T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, MAX_CRIT), np.int64))
     r1, s1, k1, q1 = route.penalties(n, 0, 300, cls, S, M, T, plan.friend_keys, 12, 12)
     r2, s2, k2, q2 = route.penalties(n, 0, 300, cls, S, M, T, plan.friend_keys, 12, 14)

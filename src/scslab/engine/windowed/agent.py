@@ -16,11 +16,8 @@ Draws are SplitMix64 of (window key, agent, counter): an agent's draws depend on
 be run again, in any order, on any thread, with the same result. ``replay.py`` is the same law day by day, in
 plain Python: the tests hold the two to each other.
 
-``M``, what a run reads (``tables``): (keys, first, tail, k_other, k_crit, points, guess loss, keep, other,
-floors, scalars, bins, edges, before, tiers, guide), ``edges[b]`` being bin b's lowest score, ``before[x]`` the
-number of snapshot days before window day x, ``tiers[score - low]`` the tier of a score and ``guide[c, u >> 24]``
-where the search for the first act of a day drawn ``u`` starts (lookups instead of searches: 10 % of the
-sweep).
+``M``, what a run reads, is a :class:`Tables` (``tables``), its fields read by name; the window's stream keys
+by ``KEY``, the model's scalars by ``model.SC``.
 ``D``, what a run writes, per chunk ``ch`` and class ``c``, by window day: tier changes [ch, c, day, tier],
 list entries and exits, ``sanctioned_by_ties`` changes, recovery-step range marks, detected acts
 [ch, c, deterred, day, b], network penalties received, and snapshots [ch, k, bin] as changes over the
@@ -31,6 +28,8 @@ where its bin changes, not at every snapshot (16-18 % of the sweep's time at 4 M
 
 from __future__ import annotations
 
+from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -38,9 +37,9 @@ from numba import njit
 from ...rng import GOLDEN, mix64, threshold
 from ..bits import lowest
 from ..jitcache import engine_cache
-from .model import MAX_CRIT, MAX_OTHER, MAX_W, Model
+from .model import MAX_CRIT, MAX_OTHER, MAX_W, SC, Model
 
-__all__ = ["tables", "agent", "agent_call", "crit_count", "guess", "d32", "d32_call", "pick_days", "days_of",
+__all__ = ["Tables", "KEY", "tables", "agent", "agent_call", "crit_count", "guess", "d32", "d32_call", "pick_days", "days_of",
            "next_day", "count_of",
            "NEVER", "NOT", "CACHE"]
 
@@ -51,6 +50,34 @@ C2 = np.uint64(0x632BE59BD9B4E019)
 U32, S32, S24, ONE = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(24), np.uint64(1)
 NOT = -(1 << 30)   # "never" for window-relative days
 NEVER = -32768     # "never" in the int16 columns
+
+
+KEY = IntEnum("KEY", "COUNTS OTHER_DAYS CRIT_DAYS FIRST_ACT KEEP NEXT_ACT DROP", start=0)
+KEY.__doc__ = ("The window's streams (``Stream.WINDOW + KEY``): an agent's numbers of act days and network act days, "
+               "the days of its other acts, the days of its network acts, a day's first other act, whether a "
+               "deterred day keeps an act, the next act after one, and whether a deterred day drops a network "
+               "act.")
+
+
+class Tables(NamedTuple):
+    """``M``: what a window's run reads, built by :func:`tables` (numba reads the fields by name)."""
+
+    keys: np.ndarray      # uint64[KEY]: the window's stream keys
+    first: np.ndarray     # uint32 thresholds of a day's first other act [class, a] (over ``other``)
+    tail: np.ndarray      # ... of the next act after act a [class, a, b]
+    k_other: np.ndarray   # ... of the number of days with other acts [class, k]
+    k_crit: np.ndarray    # ... of the number of days with a network act [class, k]
+    points: np.ndarray    # points per behaviour
+    loss: int             # the points ``guess`` takes for each day with other acts (``guess_loss``)
+    keep: np.ndarray      # uint32 threshold under which a deterred day keeps an act of b
+    other: np.ndarray     # the behaviours without a network penalty, in plan order
+    mins: np.ndarray      # the floors of every tier but the last, descending
+    sc: np.ndarray        # the model's scalars, by ``SC``
+    bins: np.ndarray      # the snapshot bin of each score [score - low]
+    edges: np.ndarray     # each bin's lowest score
+    before: np.ndarray    # the number of snapshot days before each window day
+    tiers: np.ndarray     # the tier of each score [score - low]
+    guide: np.ndarray     # per class, where the search for a day's first act drawn u starts [c, u >> 24]
 
 
 def _binomial_cdf(W: int, p: float, size: int) -> np.ndarray:
@@ -81,7 +108,7 @@ def guess_loss(m: Model) -> int:
     return int(max(0, -int(m.points[m.other].min()))) if len(m.other) else 0
 
 
-def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarray) -> tuple:
+def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarray) -> Tables:
     """``M`` for a window of W days: the uint32 thresholds of the first act of a day (``first[c, a]``, over
     ``other``), of the next one after act a (``tail[c, a, b]``), and of the numbers of act days and network
     act days (``k_other``, ``k_crit``), with the model's numbers, ``bins[score - low]``, the bins' lowest
@@ -103,13 +130,14 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
     qc = m.q[:, m.crit] if m.crit >= 0 else np.zeros(C)
     k_crit = np.array([_binomial_cdf(W, g, MAX_CRIT + 1) for g in qc])
     before = np.searchsorted(snaps[:-1], np.arange(W + 2), side="left").astype(np.int64)
-    edges = np.searchsorted(bins, np.arange(bins[-1] + 1), side="left").astype(np.int64) + m.scalars[1]
-    scores = np.arange(m.scalars[1], m.scalars[2] + 1)
+    edges = np.searchsorted(bins, np.arange(bins[-1] + 1), side="left").astype(np.int64) + m.scalars[SC.LOW]
+    scores = np.arange(m.scalars[SC.LOW], m.scalars[SC.HIGH] + 1)
     tiers = (scores[:, None] < m.mins[None, :]).sum(axis=1).astype(np.int64)  # floors descending
     guide = np.array([np.minimum(np.searchsorted(f, np.arange(256, dtype=np.uint64) << np.uint64(24), side="right"),
                                  max(NO - 1, 0)) for f in first], np.int64).reshape(C, 256)
-    return (keys, first, tail, k_other, k_crit, m.points, guess_loss(m), m.keep, m.other, m.mins,
-            np.array(m.scalars, np.int64), bins, edges, before, tiers, guide)
+    return Tables(keys=keys, first=first, tail=tail, k_other=k_other, k_crit=k_crit, points=m.points,
+                  loss=guess_loss(m), keep=m.keep, other=m.other, mins=m.mins, sc=np.array(m.scalars, np.int64),
+                  bins=bins, edges=edges, before=before, tiers=tiers, guide=guide)
 
 
 @njit(inline="always")
@@ -158,15 +186,18 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     (``d0 + W``: never). The network acts of a run with penalties coming in are those of a run without when
     no penalty comes before the last such day, or when the agent is not deterred until after it (the run
     without would not be either: penalties only take points)."""
-    keys, first, tail, k_other, k_crit, pts, _, keep, other, mins, sc, bins, edges, before, tiers, guide = M
-    LOW, HIGH, QUIET, UPTO, DETER, ENTER, LEAVE = sc[1], sc[2], sc[3], sc[4], sc[5], sc[6], sc[7]
-    MIN_DAYS, NET, CRIT, TIES = sc[8], sc[9], sc[10], sc[11]
+    keys, first, tail, k_other, k_crit, pts = M.keys, M.first, M.tail, M.k_other, M.k_crit, M.points
+    keep, other, mins, bins, edges, before, tiers, guide = M.keep, M.other, M.mins, M.bins, M.edges, M.before, M.tiers, M.guide
+    sc = M.sc
+    LOW, HIGH, QUIET, UPTO, DETER = sc[SC.LOW], sc[SC.HIGH], sc[SC.QUIET], sc[SC.UPTO], sc[SC.DETER]
+    ENTER, LEAVE, MIN_DAYS, NET, CRIT, TIES = (sc[SC.ENTER], sc[SC.LEAVE], sc[SC.MIN_DAYS], sc[SC.NET], sc[SC.CRIT],
+                                               sc[SC.TIES])
     tdiff, ent, ext, ties, rec, detc, ndiff, hist, first_pen = D
-    r = mix(keys[0] + np.uint64(i) * GOLDEN)
+    r = mix(keys[KEY.COUNTS] + np.uint64(i) * GOLDEN)
     Ko = count_of(k_other[cls], r & U32)
     Kc = count_of(k_crit[cls], r >> S32)
-    pick_days(keys[1], i, Ko, W, bo)
-    pick_days(keys[2], i, Kc, W, bc)
+    pick_days(keys[KEY.OTHER_DAYS], i, Ko, W, bo)
+    pick_days(keys[KEY.CRIT_DAYS], i, Kc, W, bc)
     own = lo != NEVER
     lo = lo - d0
     bl = bl - d0 if bl != NEVER else NOT
@@ -223,18 +254,18 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
             fd = e
         delta, offended, s_day = 0, False, s
         if eo == e:  # the day's other detected acts
-            u = d32(keys[3], i, ko)
+            u = d32(keys[KEY.FIRST_ACT], i, ko)
             a = guide[cls, u >> S24]
             while u >= first[cls, a]:
                 a += 1
             while True:
                 b = other[a]
-                if not deterred or d32(keys[4], i, ko * MAX_OTHER + a) < keep[b]:
+                if not deterred or d32(keys[KEY.KEEP], i, ko * MAX_OTHER + a) < keep[b]:
                     delta += pts[b]
                     offended |= pts[b] < 0
                     if write:
                         detc[ch, cls, dt, e, b] += sgn
-                u = d32(keys[5], i, ko * MAX_OTHER + a)
+                u = d32(keys[KEY.NEXT_ACT], i, ko * MAX_OTHER + a)
                 if u >= tail[cls, a, NO - 1]:
                     break
                 a0 = a
@@ -244,7 +275,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
             ko += 1
             eo = next_day(bo, W)
         if ec == e:  # a detected network act: kept unless deterred and its draw falls in the dropped part
-            drop = d32(keys[6], i, e) >= keep[CRIT]
+            drop = d32(keys[KEY.DROP], i, e) >= keep[CRIT]
             if drop:
                 unc = e
             if not deterred or not drop:
@@ -320,7 +351,7 @@ def days_of(key, i, K, W):
 @njit(inline="always")
 def crit_count(i, cls, M):
     """The number of days with a detected network act in agent i's window."""
-    return count_of(M[4][cls], mix(M[0][0] + np.uint64(i) * GOLDEN) >> S32)
+    return count_of(M.k_crit[cls], mix(M.keys[KEY.COUNTS] + np.uint64(i) * GOLDEN) >> S32)
 
 
 @njit(inline="always")
@@ -331,23 +362,23 @@ def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0):
     its points, nothing recovered), else those of its window run from its start state with no penalty coming
     in. Deterministic: the same guess wherever it is made. ``z1``: an empty int64 array; ``D0``: metric arrays
     that are not written."""
-    r = mix(M[0][0] + np.uint64(i) * GOLDEN)
-    Ko, K = count_of(M[3][cls], r & U32), count_of(M[4][cls], r >> S32)
-    pick_days(M[0][2], i, K, W, bc)
-    crit, deter = M[10][10], M[10][5]
+    r = mix(M.keys[KEY.COUNTS] + np.uint64(i) * GOLDEN)
+    Ko, K = count_of(M.k_other[cls], r & U32), count_of(M.k_crit[cls], r >> S32)
+    pick_days(M.keys[KEY.CRIT_DAYS], i, K, W, bc)
+    crit, deter = M.sc[SC.CRIT], M.sc[SC.DETER]
     last, before = -1, 0  # the last act a deterred day would drop, and the network acts before it
     for q in range(K):
         e = next_day(bc, W)
         out[q] = d0 + e
-        if d32(M[0][6], i, e) >= M[7][crit]:
+        if d32(M.keys[KEY.DROP], i, e) >= M.keep[crit]:
             last, before = e, q
     if last < 0:
         return K, K
-    pick_days(M[0][1], i, Ko, W, bo)
+    pick_days(M.keys[KEY.OTHER_DAYS], i, Ko, W, bo)
     other = 0  # the days with other acts before it
     while other < Ko and next_day(bo, W) < last:
         other += 1
-    if s + min(M[5][crit], 0) * before - M[6] * other >= deter:
+    if s + min(M.points[crit], 0) * before - M.loss * other >= deter:
         return K, K
     return agent_call(i, d0, W, cls, s, lo, bl, z1, 0, M, False, 0, D0, 0, out, bo, bc)[:2]
 

@@ -20,8 +20,8 @@ from ..histogram import run_snapshot_days, score_bins
 from ..budget import check_capacity
 from ..state import Columns, RawRun
 from ..stories import pick_story_agents
-from .agent import CACHE, MAX_W, NEVER, crit_tail, mix, tables
-from .model import MAX_CRIT, model_of
+from .agent import CACHE, KEY, MAX_W, NEVER, crit_tail, mix, tables
+from .model import MAX_CRIT, SC, model_of
 from .replay import replay, undetected_keys
 from .friends import friends4_call
 from .route import BLOCK, CHUNKS, coarse_bits, correct, half_bits, listed_call, no_metrics, penalties, set_bits, sweep
@@ -122,7 +122,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     m = model_of(plan)
     n, days, seed = plan.size, plan.days, plan.seed
     NT, NB, C = len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
-    base, low = m.scalars[0], m.scalars[1]
+    base, low = m.scalars[SC.BASE], m.scalars[SC.LOW]
     Wmax = window_length(m, days)
     if state is not None and (state.day % Wmax or not 0 < state.day < days or state.cols[0].shape != (n,)):
         raise ValueError(f"a windowed run of {n:,} agents x {days} days in windows of {Wmax} days cannot "
@@ -136,7 +136,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     story = [a for a, _ in pick_story_agents(plan, cls, flags, plan.scenario.run.story_agents)]
     fkeys = plan.friend_keys
     blo, width, n_bins = score_bins(plan)
-    bins = (np.arange(low, m.scalars[2] + 1, dtype=np.int64) - blo) // width
+    bins = (np.arange(low, m.scalars[SC.HIGH] + 1, dtype=np.int64) - blo) // width
     snap_days = run_snapshot_days(plan)
     out = _Totals(plan, m, story)
     first = 0
@@ -148,7 +148,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     done = first - 1  # the last day reported to ``progress``
     for d0 in range(first, days, Wmax):
         W = min(Wmax, days - d0)
-        keys = np.array([stream_key(seed, Stream.WINDOW + j, d0) for j in range(7)], np.uint64)
+        keys = np.array([stream_key(seed, Stream.WINDOW + j, d0) for j in KEY], np.uint64)
         mine = snap_days[(snap_days >= d0) & (snap_days < d0 + W)]
         snaps = np.r_[mine - d0, MAX_W + 1].astype(np.int64)
         M = tables(m, W, keys, bins, snaps)
@@ -277,7 +277,7 @@ class _Totals:
         prm = plan.epochs[0].prm
         C = len(plan.class_names)
         out = np.zeros((days, len(plan.metric_names), C), np.int64)
-        t0 = int(np.sum(m.scalars[0] < m.mins))
+        t0 = int(np.sum(m.scalars[SC.BASE] < m.mins))
         tiers = np.cumsum(self.tdiff, axis=1)[:, :days]          # [class, day, tier]
         tiers[:, :, t0] += people[:, None]
         out[:, prm[P.M_TIER]:prm[P.M_TIER] + NT] = tiers.transpose(1, 2, 0)
@@ -303,7 +303,7 @@ class _Totals:
         plan, m = self.plan, self.m
         days = plan.days
         start = np.concatenate([np.zeros((tiers.shape[0], 1, tiers.shape[2]), np.int64), tiers[:, :-1]], axis=1)
-        start[:, 0, int(np.sum(m.scalars[0] < m.mins))] = people
+        start[:, 0, int(np.sum(m.scalars[SC.BASE] < m.mins))] = people
         deterred = start[:, :, m.deter_tier:].sum(axis=2)               # [class, day] at the start of the day
         group = np.stack([start.sum(axis=2) - deterred, deterred], axis=1) - self.story_group   # [c, g, day]
         others = group[..., None] - (self.detc[:, :, :days] - self.story_det)                  # [c, g, day, b]

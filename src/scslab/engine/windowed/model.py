@@ -10,6 +10,7 @@ read from the compiled plan (``compile.Plan``), so the law is the day engines' b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
 
@@ -17,10 +18,16 @@ from ...compile import BEH, LIST, P, Plan
 from ...rng import threshold
 from ..features import MAX_DAYS, MAX_N, MAX_OTHER, deterred_from, rates_on_day_0
 
-__all__ = ["Model", "why_not", "model_of", "windowed_bytes", "MAX_W", "MAX_CRIT", "MAX_OTHER", "MAX_DAYS", "MAX_N"]
+__all__ = ["Model", "SC", "why_not", "model_of", "windowed_bytes", "MAX_W", "MAX_CRIT", "MAX_OTHER", "MAX_DAYS", "MAX_N"]
 
 MAX_W = 384         # days of a window: an agent's act days fit a bitmap of 6 words
 MAX_CRIT = 15       # network acts of one agent in a window (the window is cut so that more is below 1e-12)
+
+
+SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER ENTER LEAVE MIN_DAYS NET CRIT TIES", start=0)
+SC.__doc__ = ("Slots of ``Model.scalars`` (and of the route's tables' ``sc``): base score, lowest and highest "
+              "score, quiet days before recovery, recovery cap, deterrence line, listing line, leaving line, "
+              "minimum listed days, network points, the network behaviour, 1 when the list carries a sanction.")
 
 
 @dataclass(frozen=True)
@@ -30,10 +37,10 @@ class Model:
 
     ``q[c, b]``: the chance of a detected act of b on an undeterred day; ``keep[b]``: the uint32 threshold
     under which a deterred day keeps it (``factor * 2**32``); ``und[c, deterred, b]``: the chance of an
-    undetected act of b given none detected (``engine/detected.py``). ``scalars``: base, low, high bounds,
-    quiet days before recovery, recovery cap, deterrence line (a day starting below it is deterred), listing
-    line (ending a day below it lists), leaving line (at least it), minimum listed days, network points,
-    ``crit``, and 1 when the list carries a sanction (``sanctioned_by_ties`` counts). ``mins``: the floors of
+    undetected act of b given none detected (``engine/detected.py``). ``scalars``, by the slots ``SC``: base,
+    low, high bounds, quiet days before recovery, recovery cap, deterrence line (a day starting below it is
+    deterred), listing line (ending a day below it lists), leaving line (at least it), minimum listed days,
+    network points, ``crit``, and 1 when the list carries a sanction (``sanctioned_by_ties`` counts). ``mins``: the floors of
     every tier but the last, descending."""
 
     q: np.ndarray

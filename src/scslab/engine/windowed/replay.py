@@ -14,8 +14,9 @@ import numpy as np
 
 from ...compile import EVENT, SE
 from ...rng import Stream, day_keys, mix64, threshold
-from .agent import GOLDEN, MAX_OTHER, NEVER, S32, U32, days_of
+from .agent import GOLDEN, KEY, MAX_OTHER, NEVER, S32, U32, days_of
 from .agent import d32_call as d32
+from .model import SC
 
 __all__ = ["replay", "undetected_keys"]
 
@@ -38,14 +39,15 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
     acts kept, the story rows, the end-of-day scores, and per day whether it started deterred and which
     behaviours had a detected act. ``senders``: the friend each of ``inc`` comes from, for the story rows (the
     day engines' packing: ``CRIT + 256 + 512 * (friend + 1)``; unknown without it)."""
-    keys, first, tail, k_other, k_crit, pts, _, keep, other, mins, sc = M[:11]
-    LOW, HIGH, QUIET, UPTO, DETER, ENTER, LEAVE = (int(v) for v in sc[1:8])
-    MIN_DAYS, NET, CRIT = int(sc[8]), int(sc[9]), int(sc[10])
+    keys, first, tail, k_other, k_crit, pts = M.keys, M.first, M.tail, M.k_other, M.k_crit, M.points
+    keep, other, mins, sc = M.keep, M.other, M.mins, M.sc
+    LOW, HIGH, QUIET, UPTO, DETER = (int(sc[k]) for k in (SC.LOW, SC.HIGH, SC.QUIET, SC.UPTO, SC.DETER))
+    ENTER, LEAVE, MIN_DAYS, NET, CRIT = (int(sc[k]) for k in (SC.ENTER, SC.LEAVE, SC.MIN_DAYS, SC.NET, SC.CRIT))
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
-        r = int(mix64(np.uint64(keys[0]) + np.uint64(i) * GOLDEN))
+        r = int(mix64(np.uint64(keys[KEY.COUNTS]) + np.uint64(i) * GOLDEN))
     Ko, Kc = _count_of(k_other[cls], np.uint64(r) & U32), _count_of(k_crit[cls], np.uint64(r) >> S32)
-    act_days = {int(d): k for k, d in enumerate(days_of(keys[1], i, Ko, W))}
-    crit_days = {int(d) for d in days_of(keys[2], i, Kc, W)}
+    act_days = {int(d): k for k, d in enumerate(days_of(keys[KEY.OTHER_DAYS], i, Ko, W))}
+    crit_days = {int(d) for d in days_of(keys[KEY.CRIT_DAYS], i, Kc, W)}
     incoming = [d - d0 for d in inc]
     sources = [-1] * len(incoming) if senders is None else [int(f) for f in senders]
     floors = [int(v) for v in mins]
@@ -60,22 +62,22 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
         s0, delta, offended, detected = s, 0, False, set()
         if d in act_days:  # the day's other detected acts, drawn as the kernel draws them
             ko = act_days[d]
-            u, a = d32(keys[3], i, ko), 0
+            u, a = d32(keys[KEY.FIRST_ACT], i, ko), 0
             while u >= first[cls, a]:
                 a += 1
             while True:
                 b = int(other[a])
-                if not deterred or d32(keys[4], i, ko * MAX_OTHER + a) < keep[b]:
+                if not deterred or d32(keys[KEY.KEEP], i, ko * MAX_OTHER + a) < keep[b]:
                     delta += int(pts[b])
                     offended |= pts[b] < 0
                     detected.add(b)
-                u = d32(keys[5], i, ko * MAX_OTHER + a)
+                u = d32(keys[KEY.NEXT_ACT], i, ko * MAX_OTHER + a)
                 if u >= tail[cls, a, NO - 1]:
                     break
                 a0, a = a, a + 1
                 while u >= tail[cls, a0, a]:
                     a += 1
-        if d in crit_days and (not deterred or d32(keys[6], i, d) < keep[CRIT]):
+        if d in crit_days and (not deterred or d32(keys[KEY.DROP], i, d) < keep[CRIT]):
             delta += int(pts[CRIT])
             offended |= pts[CRIT] < 0
             detected.add(CRIT)

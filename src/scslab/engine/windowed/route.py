@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..bits import set_bit
-from .agent import CACHE, NEVER, agent, agent_call, crit_count, guess, next_day, pick_days
+from .agent import CACHE, KEY, NEVER, agent, agent_call, crit_count, guess, next_day, pick_days
 from .friends import friends4_call, friends_batch, friends_of, half_bits
 from .model import MAX_CRIT
 
@@ -218,7 +218,7 @@ def _senders(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, pe
             a = ids[q]
             K = crit_count(a, cls[a], M)
             k = listed(a, d0, W, cls, S, M, T, days, 0, bo, bc, z1, D0)
-            pick_days(M[0][2], a, K, W, bc)
+            pick_days(M.keys[KEY.CRIT_DAYS], a, K, W, bc)
             mask, c = 0, 0
             for x in range(K):
                 if c < k and days[c] == d0 + next_day(bc, W):
@@ -239,7 +239,7 @@ def _records(i0, i1, j, W, cls, M, B, fr, keep, at, rec):
     for i in range(i0, i1):
         K = crit_count(i, cls[i], M)
         if K:
-            pick_days(M[0][2], i, K, W, bc)
+            pick_days(M.keys[KEY.CRIT_DAYS], i, K, W, bc)
             for q in range(K):
                 e = next_day(bc, W)
                 if keep[j] >> q & 1:
@@ -267,7 +267,7 @@ def sweep(n, d0, W, cls, cols, P, B, M, T, D, wrong, first, last):
 def differs_kept(i, K, mask, d0, W, out, no, M, tmp, bc):
     """Whether sender i's network acts ``out[:no]`` differ from the table's list, which :func:`penalties` kept
     as ``mask`` (bit x: its x-th detected network act is in the list)."""
-    pick_days(M[0][2], i, K, W, bc)
+    pick_days(M.keys[KEY.CRIT_DAYS], i, K, W, bc)
     g = 0
     for x in range(K):
         e = next_day(bc, W)
