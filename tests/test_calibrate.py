@@ -48,6 +48,7 @@ def _date(text):
     (lambda d: d["targets"][0].update(date=_date("2019-01-01")), "targets.0.date"),
     (lambda d: d["params"]["flight"].update(range=[0.5, 2.0]), "attempts_per_day"),
     (lambda d: d["calibrate"].update(colour=1), "calibrate.colour"),
+    (lambda d: d["params"]["flight"].update(start=0.5), "params.flight.start"),
     (lambda d: d["params"]["listing"].update(paths=["meta.name"]), "is not a number"),
 ])
 def test_bad_calibration_files_name_the_field(change, where):
@@ -86,11 +87,36 @@ def test_evaluate_scales_and_accumulates():
     assert loss > 0 and len(series["blocked:flight_ban (cumulative)"]) == 731
 
 
+def test_a_fit_of_persons_runs_without_entities_and_gets_the_same_figures():
+    """``persons_only`` drops the firms and authorities when every target is a persons' metric, because the
+    persons' metrics do not depend on them: checked on the court list, whose firms and authorities are listed
+    beside its persons. A target on an entity type or on an aggregate over both keeps them."""
+    from scslab.calibrate.fit import persons_only
+
+    spec, base = load_calibration(small(), "court-defaulters-national")
+    assert base["entities"] and persons_only(spec, base)["entities"] == {}
+    both = simulate(base).metrics
+    alone = simulate(persons_only(spec, base)).metrics
+    persons = ~both["metric"].str.contains(r"^[a-z_]+\.|^agency|^score:", regex=True)
+    merged = both[persons].merge(alone, on=["day", "metric", "group"], how="left", suffixes=("", "_alone"))
+    assert len(merged) > 10_000 and merged["value_alone"].notna().all()
+    assert (merged["value"] == merged["value_alone"]).all()
+    for metric in ("firms.listed:court_list", "agency:aviation"):
+        data = small()
+        data["targets"][0]["metric"] = metric
+        spec, base = load_calibration(data, "court-defaulters-national")
+        assert persons_only(spec, base)["entities"] == base["entities"]
+
+
 def test_a_small_fit_improves_on_the_start_and_writes_a_valid_scenario(tmp_path):
     spec, base = load_calibration(small(), "court-defaulters-national")
     _, start_loss, _ = evaluate(spec, base)
     fit = calibrate("court-defaulters-national", small())
     assert len(fit.trials) == 6 and fit.trials[0]["loss"] == pytest.approx(start_loss)  # trial 0: the preset
+    assert fit.trials[0]["flight"] == base["consequences"]["flight_ban"]["attempts_per_day"]
+    warm = small()
+    warm["params"]["flight"]["start"] = 0.007
+    assert calibrate("court-defaulters-national", warm, trials=1).trials[0]["flight"] == 0.007  # a declared start
     assert fit.loss <= start_loss
     paths = write_fit(fit, "small.toml", "court-defaulters-national", tmp_path)
     assert {p.name for p in paths} >= {"calibrated.toml", "fit.json", "fit.md", "fit.png", "fit.svg"}

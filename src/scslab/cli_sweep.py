@@ -16,11 +16,10 @@ _EXTRA = "pip install 'scslab[sweep]'"
 # what each command imports from the sweep extra (checked before any work; see scslab.extras)
 _MODULES = {"sweep": ("dask", "distributed", "duckdb", "SALib"), "sensitivity": ("duckdb", "SALib"),
             "calibrate": ("optuna", "cmaes")}
-# agent-days per second and thread of a calibration trial (court-defaulters-national's bundled calibration:
-# 200,000 persons and 40,030 firms and authorities over 1,918 days, 8-32 s a trial with 2 threads, 20 s on
-# average), measured on a 2-core machine; for the estimate printed before a calibration starts (docs/sweeps.md)
-CALIBRATE_RATE_PER_THREAD = 1.2e7
-
+# agent-days per second and thread of a calibration trial, for the estimate printed before a calibration
+# starts (docs/sweeps.md): court-defaulters-national's bundled calibration runs its 1,000,000 persons alone
+# over 2,008 days, 2-3 s a run with 2 threads on a 2-core machine
+CALIBRATE_RATE_PER_THREAD = 3e8
 
 def _need(what: str, exc: ImportError | None = None):
     """Exit 2: ``what`` needs the sweep extra (a module of it failed to import)."""
@@ -57,10 +56,11 @@ def _cores() -> int:
 
 def _estimate(scenario: str, spec, base: dict, trials: int, threads: int | None) -> None:
     """Say, before a calibration starts, how much it runs and about how long that takes here."""
-    from .calibrate.fit import REPORT_SEEDS
+    from .calibrate.fit import REPORT_SEEDS, persons_only
     from .cli_common import err, say
 
-    size = base["population"]["size"] + sum(e["population"]["size"] for e in base.get("entities", {}).values())
+    runs_on = persons_only(spec, base)  # what a trial runs: the persons alone when the targets count only them
+    size = runs_on["population"]["size"] + sum(e["population"]["size"] for e in (runs_on.get("entities") or {}).values())
     runs = trials * spec.calibrate.seeds + max(REPORT_SEEDS, spec.calibrate.seeds)
     agent_days = runs * size * spec.days
     used = min(threads or _cores(), _cores())
@@ -70,8 +70,8 @@ def _estimate(scenario: str, spec, base: dict, trials: int, threads: int | None)
                                    f"final runs, each of {size:,} agents x "
                                    f"{spec.days:,} days ({agent_days:.2g} agent-days in all): about "
                                    f"{_duration(seconds)} with {used} thread{'s' if used != 1 else ''} at the speed of "
-                                   "the court list's calibration on 2 cores (a scheme where less happens to each agent "
-                                   "runs faster: Jinan's bundled calibration takes under a minute; the bar's estimate "
+                                   "the court list's calibration on 2 cores (a small population runs slower per "
+                                   "agent-day: Jinan's bundled calibration takes about 2 minutes; the bar's estimate "
                                    "takes over after the first trial, and a first run also compiles the engine). "
                                    "--trials N runs fewer (a rougher fit); Ctrl-C stops, writing nothing.")
 

@@ -66,6 +66,9 @@ class FitParam(_Strict):
     """Search range of a factor that multiplies each path's base value (keeps ratios between paths)."""
     log: bool = False
     """Search uniformly in log space."""
+    start: float | None = None
+    """Where the search starts (trial 0): a value in ``range``, or a factor in ``scale``; by default the
+    scenario's own value (a factor of 1). A refit starts from the last fit's values this way."""
 
 
 class Target(_Strict):
@@ -223,6 +226,8 @@ def _problems(spec: CalibrationFile, base: dict) -> list[tuple[str, object, str]
         if not (low < high) or (p.log and low <= 0):
             problems.append((f"params.{name}", [low, high], "must be [low, high] with low < high (positive with "
                                                             "log = true)"))
+        elif p.start is not None and not low <= p.start <= high:
+            problems.append((f"params.{name}.start", p.start, f"must lie in [{low}, {high}]"))
         for path in p.paths:
             try:
                 current = lookup(base, path)
