@@ -418,11 +418,12 @@ def test_calibrate_says_how_long_before_it_starts(monkeypatch, tmp_path):
     res = runner.invoke(app, ["calibrate", "court-defaulters-national"])
     assert res.exit_code == 130, res.output
     text = " ".join(res.output.split())
-    assert "120 trials of 1 run and 5 final runs" in text and "x 2,008 days" in text and "agent-days in all" in text
+    assert "40 trials of 2 runs and 5 final runs" in text and "x 2,008 days" in text and "agent-days in all" in text
+    assert "each of 1,000,000 agents" in text  # its targets count persons only: the trials run without firms
     assert re.search(r"about \d+ (min|h) with \d+ threads?", text) and "--trials N runs fewer" in text
     assert "nothing was written" in text and not any(tmp_path.iterdir())
     quick = runner.invoke(app, ["calibrate", "court_defaulters_national", "--trials", "2", "-t", "1"])
     text = " ".join(quick.output.split())
-    assert quick.exit_code == 130 and "2 trials of 1 run and 5 final runs" in text and "with 1 thread " in text
+    assert quick.exit_code == 130 and "2 trials of 2 runs and 5 final runs" in text and "with 1 thread " in text
     bad = runner.invoke(app, ["calibrate", "court-defaulters-national", "-t", "0"])
     assert bad.exit_code == 2 and "invalid option --threads" in bad.output
