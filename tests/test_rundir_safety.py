@@ -301,7 +301,7 @@ def test_every_preset_default_run_includes_its_timeline_but_the_court_lists_refo
     assert warned == {"court-defaulters-national"}  # the 2024 reform, six years on: a longer --days shows it
 
 
-@pytest.mark.parametrize("delay", [0.1, 0.3, 0.6])
+@pytest.mark.parametrize("delay", [0.1, 0.2, 0.3, 0.45, 0.6])  # the command line built, numba imported, ...
 def test_ctrl_c_while_starting_prints_no_traceback(tmp_path, delay):
     out = tmp_path / "r"
     proc = subprocess.Popen(cli("run", "press-2018", "-n", 100_000, "-d", 30, "-q", "-o", out),

@@ -58,9 +58,11 @@ def warn_scenario(s) -> None:
 
 def aborted(out: Optional[Path]) -> None:
     """A Ctrl-C that ended a command at once (while starting, or a second Ctrl-C): say what is left, exit 130."""
-    from .output.checkpoint import list_checkpoints
+    left = False
+    if out is not None and out.is_dir():  # imported only then: a Ctrl-C while starting may have cut an import
+        from .output.checkpoint import list_checkpoints  # (numba's) short, which a new import would trip on
 
-    left = out is not None and out.is_dir() and list_checkpoints(out)
+        left = bool(list_checkpoints(out))
     say(err, "stopped:", "bold yellow", f"aborted; resume from the last checkpoint with: scslab resume {out}"
         if left else "aborted before any checkpoint; nothing to resume")
     raise typer.Exit(code=130)
