@@ -163,7 +163,7 @@ def calibrate(scenario: str | Path, targets: str | Path | dict, *, trials: int |
     study.optimize(objective, n_trials=n)
     # the values as calibrated.toml writes them (6 significant digits), so that the reported figures are the
     # written scenario's, draw for draw
-    best = {k: float(f"{v:.6g}") for k, v in study.best_params.items()}
+    best = _plain(dict(study.best_params))
     final = _plain(scenario_for(spec, base, best))
     report = [spec.calibrate.seed + k for k in range(max(REPORT_SEEDS, spec.calibrate.seeds))]
     rows, loss, series = evaluate(spec, final, threads=threads, seeds=report)
