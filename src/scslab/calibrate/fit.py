@@ -67,7 +67,8 @@ def _value(curve: np.ndarray, t, spec: CalibrationFile) -> float:
 def persons_only(spec: CalibrationFile, scenario: dict) -> dict:
     """``scenario`` without its entity types (firms, authorities) when every target is a persons' metric: the
     persons' metrics of a run do not depend on its entities (tested), and a run of the court list's persons
-    alone takes a quarter of the time. The aggregates over both (``agency:*``, ``linked:*``) keep them."""
+    alone takes 0.47 of the time at 200,000 persons, 0.75 at 1,000,000 (``benchmarks/calibrate_persons.py``).
+    The aggregates over both (``agency:*``, ``linked:*``) keep them."""
     needs = [split_metric(t.metric) for t in spec.targets if t.metric]
     if not scenario.get("entities") or any(pop != PERSONS or base.startswith(("agency", "linked"))
                                            for pop, base in needs):
