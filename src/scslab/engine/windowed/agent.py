@@ -380,6 +380,8 @@ def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0):
         other += 1
     if s + min(M.points[crit], 0) * before - M.loss * other >= deter:
         return K, K
-    return agent_call(i, d0, W, cls, s, lo, bl, z1, 0, M, False, 0, D0, 0, out, bo, bc)[:2]
+    # typed zeros and False, not literals: the one signature _redo_some compiles serves here too
+    zero = np.int64(0)
+    return agent_call(i, d0, W, cls, s, lo, bl, z1, zero, M, np.bool_(False), zero, D0, zero, out, bo, bc)[:2]
 
 assert MAX_W <= 6 * 64

@@ -69,7 +69,7 @@ def _incoming(a, n, d0, W, cls, S, M, T, fkeys):
     inc, bo, bc, z1 = np.empty(256, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64), np.zeros(1, np.int64)
     f4, src = np.empty(4, np.int64), np.empty(256, np.int64)
     friends4_call(a, n, fkeys, half_bits(n), f4)
-    k = 0
+    k = np.int64(0)  # typed, not a literal: one compiled signature of listed_call serves every caller
     for x in range(4):
         if f4[x] >= 0:
             k2 = listed_call(f4[x], d0, W, cls, S, M, T, inc, k, bo, bc, z1, no_metrics())

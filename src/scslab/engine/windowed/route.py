@@ -113,7 +113,7 @@ def incoming(a, n, hb, d0, W, cls, S, M, T, fkeys, f4, inc, bo, bc, z1, D0):
     """The days of the network penalties agent a receives in the window from its friends' lists in the table
     (or their guesses), sorted into ``inc``; returns their number."""
     friends4_call(a, n, fkeys, hb, f4)
-    k = 0
+    k = np.int64(0)
     for x in range(4):
         if f4[x] >= 0:
             k = listed_call(f4[x], d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0)
@@ -204,6 +204,7 @@ def _senders(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, pe
     ids, days = np.empty(SENDER_BATCH, np.int64), np.empty(MAX_CRIT, np.int64)
     bo, bc = np.empty(6, np.uint64), np.empty(6, np.uint64)
     z1, D0 = np.zeros(1, np.int64), no_metrics()
+    f64 = np.empty((SENDER_BATCH, 4), np.int64)
     i = i0
     while i < i1:
         cnt = 0
@@ -213,11 +214,12 @@ def _senders(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, pe
             ids[cnt] = i
             cnt += crit_count(i, cls[i], M) > 0
             i += 1
-        friends_batch(ids[:cnt], n, fkeys, hb, fr[j:j + cnt])
+        friends_batch(ids[:cnt], n, fkeys, hb, f64[:cnt])  # into int64, as friends_of: one compiled signature
+        fr[j:j + cnt] = f64[:cnt]
         for q in range(cnt):
             a = ids[q]
             K = crit_count(a, cls[a], M)
-            k = listed(a, d0, W, cls, S, M, T, days, 0, bo, bc, z1, D0)
+            k = listed(a, d0, W, cls, S, M, T, days, np.int64(0), bo, bc, z1, D0)
             pick_days(M.keys[KEY.CRIT_DAYS], a, K, W, bc)
             mask, c = 0, 0
             for x in range(K):
@@ -259,7 +261,7 @@ def sweep(n, d0, W, cls, cols, P, B, M, T, D, wrong, first, last):
     last-1`` only (a slice of the window, for progress; the result does not depend on the slicing)."""
     nb = last - first
     for ch in prange(CHUNKS):
-        _sweep_blocks(ch, first + ch * nb // CHUNKS, first + (ch + 1) * nb // CHUNKS, n, d0, W, cls, cols, P, B, M,
+        _sweep_blocks(np.int64(ch), first + ch * nb // CHUNKS, first + (ch + 1) * nb // CHUNKS, n, d0, W, cls, cols, P, B, M,
                       D, wrong, T[0].shape[0] > 0)
 
 
@@ -329,7 +331,7 @@ def redo(A, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days):
     m = A.shape[0]
     flag = np.zeros(m, np.bool_)
     for ch in prange(CHUNKS):
-        _redo_some(ch, A[ch * m // CHUNKS:(ch + 1) * m // CHUNKS], ch * m // CHUNKS, sgn, n, d0, W, cls, S, cols,
+        _redo_some(np.int64(ch), A[ch * m // CHUNKS:(ch + 1) * m // CHUNKS], ch * m // CHUNKS, sgn, n, d0, W, cls, S, cols,
                    M, T, fkeys, D, out_cnt, out_days, flag)
     return flag
 
