@@ -250,3 +250,21 @@ def test_windowed_runs_resume_at_window_ends(tmp_path):
     assert [p.name for p in list_checkpoints(stopped)] == ["pass-000365.npz"]
     resume(stopped)
     assert all((stopped / name).exists() for name in OUTPUTS) and hashes(stopped) == hashes(tmp_path / "whole")
+
+
+@pytest.mark.parametrize("overrides", [{}, {"lists.blacklist.enter.tier_at_most": "C",
+                                            "lists.blacklist.exit.tier_at_least": "A"}])
+def test_the_list_lines_are_the_tier_conditions(overrides):
+    """The windowed scheduler tests a list's entry and exit conditions on the score (``SC.ENTER``, ``SC.LEAVE``):
+    for every score they equal the rules' conditions on its tier (``engine/rules.py``)."""
+    from scslab.compile import ENTER, EXIT, LIST
+    from scslab.engine.rules import make
+    from scslab.engine.windowed.model import SC, model_of
+
+    R = make(lambda f: f)
+    plan = _plan(1_000, 30, 1, overrides)
+    m, L = model_of(plan), plan.epochs[0].lists[0]
+    for s in range(m.scalars[SC.LOW], m.scalars[SC.HIGH] + 1):
+        tier = int((s < m.mins).sum())
+        assert (s < m.scalars[SC.ENTER]) == R.enters(ENTER.TIER_AT_MOST, L[LIST.ENTER_ARG], tier, False, False), s
+        assert (s >= m.scalars[SC.LEAVE]) == R.exit_met(EXIT.TIER_AT_LEAST, L[LIST.EXIT_ARG], tier, False, False), s

@@ -39,3 +39,36 @@ def test_no_recovery_at_the_ceiling_before_the_quiet_days_or_without_points(s, q
         assert not R.recovers(s, quiet, rec_quiet, rec_pts, rec_upto)
     else:
         assert R.recovery_step(s, rec_pts, rec_upto) == min(s + rec_pts, rec_upto) > s
+
+
+@settings(max_examples=400, deadline=None)
+@given(since=st.integers(-50, 300), met_from=st.integers(-50, 400), min_days=st.integers(0, 120),
+       every=st.integers(1, 31), max_days=st.integers(-1, 400), extra=st.integers(0, 30), repaid=st.booleans())
+def test_first_exit_is_the_list_rule_stepped_day_by_day(since, met_from, min_days, every, max_days, extra, repaid):
+    """A listed agent that meets the exit condition on every day from ``met_from`` on (and on none before)
+    leaves, stepping ``leaves`` day by day from the day after its listing, on the day ``first_exit`` gives
+    (a repaid debt has no minimum term: ``min_days`` 0 in the closed form)."""
+    term_end = max(since + max_days + extra, since + 1) if max_days >= 0 else 10**6  # exits begin the next day
+    expected = R.first_exit(since, max(met_from, since + 1), 0 if repaid else min_days, every, term_end)
+    day = since + 1
+    while not R.leaves(day % every == 0, day >= met_from, day - since, min_days, repaid, max_days, extra):
+        day += 1
+        assert day < since + 2000
+    assert day == min(expected, 10**6)
+
+
+@given(tier=st.integers(0, 7), arg=st.integers(0, 7), confiscated=st.booleans(), debt=st.booleans())
+def test_list_conditions(tier, arg, confiscated, debt):
+    """Entry by tier 'at most' (that tier or worse) and exit 'at least' (that tier or better) are complements
+    around the tier; the account and debt kinds read their flags; EXIT.NEVER never holds."""
+    from scslab.compile import ENTER, EXIT
+
+    assert R.enters(ENTER.TIER_AT_MOST, arg, tier, confiscated, debt) == (tier >= arg)
+    assert R.exit_met(EXIT.TIER_AT_LEAST, arg, tier, confiscated, debt) == (tier <= arg)
+    assert R.enters(ENTER.TIER_AT_LEAST, arg, tier, confiscated, debt) == (tier <= arg)
+    assert R.exit_met(EXIT.TIER_AT_MOST, arg, tier, confiscated, debt) == (tier >= arg)
+    assert R.enters(ENTER.ACCOUNT_ZERO, arg, tier, confiscated, debt) == confiscated
+    assert R.exit_met(EXIT.ACCOUNT_RESTORED, arg, tier, confiscated, debt) == (not confiscated)
+    assert R.enters(ENTER.DEBT, arg, tier, confiscated, debt) == debt
+    assert R.exit_met(EXIT.REPAID, arg, tier, confiscated, debt) == (not debt)
+    assert not R.exit_met(EXIT.NEVER, arg, tier, confiscated, debt)

@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import population, rng
 from . import rules
-from ..compile import BEH, CONS, LIST, REC, STATE, ENTER, EVENT, EXIT, FLAG, INBOX, SE, P
+from ..compile import BEH, CONS, LIST, REC, STATE, EVENT, EXIT, FLAG, INBOX, SE, P
 from ..rng import Stream
 
 __all__ = ["build", "NONE_DAY", "EMIT_WIDTH", "emit_margin"]
@@ -53,6 +53,7 @@ def build(jit, call=None):
     region_of, partner, household_head = population.make(jit, mix)
     R = rules.make(jit)
     recovers, recovery_step = R.recovers, R.recovery_step
+    enters, exit_met, leaves = R.enters, R.exit_met, R.leaves
     GOLDEN, S32 = rng.GOLDEN, rng.S32
     F_ADULT, F_HOLDER, F_FALSE, F_DEBT = FLAG.ADULT, FLAG.HOLDER, FLAG.FALSE_MARK, FLAG.DEBT
     F_CONF, F_CHILD, F_STORY, F_SANCT = FLAG.CONFISCATED, FLAG.CHILD_SANCTION, FLAG.STORY, FLAG.SANCTIONED
@@ -302,15 +303,7 @@ def build(jit, call=None):
             ek, ea, xk, xa = lists[l, LIST.ENTER], lists[l, LIST.ENTER_ARG], lists[l, LIST.EXIT], lists[l, LIST.EXIT_ARG]
             publish = lists[l, LIST.PHASE] == 0  # set per day by the driver
             if since == NONE_DAY:
-                if ek == ENTER.TIER_AT_MOST:
-                    enter = tier >= ea
-                elif ek == ENTER.TIER_AT_LEAST:
-                    enter = tier <= ea
-                elif ek == ENTER.ACCOUNT_ZERO:
-                    enter = (f & F_CONF) != 0
-                else:
-                    enter = (f & F_DEBT) != 0
-                if publish and enter:
+                if publish and enters(ek, ea, tier, (f & F_CONF) != 0, (f & F_DEBT) != 0):
                     listed[l, i] = d
                     on |= 1 << l
                     cnt[prm[P.M_ENTERED] + l, cell] += 1
@@ -320,24 +313,12 @@ def build(jit, call=None):
                         ne = put(emit, ne, EVENT.STORY, i, d, SE.list_enter, l, 0)
             else:
                 dur = d - since
-                if xk == EXIT.TIER_AT_LEAST:
-                    cond = tier <= xa
-                elif xk == EXIT.TIER_AT_MOST:
-                    cond = tier >= xa
-                elif xk == EXIT.ACCOUNT_RESTORED:
-                    cond = (f & F_CONF) == 0
-                elif xk == EXIT.REPAID:
-                    cond = (f & F_DEBT) == 0
-                else:
-                    cond = False
-                leave = publish and cond and (dur >= lists[l, LIST.MIN_DAYS] or xk == EXIT.REPAID)
-                if lists[l, LIST.MAX_DAYS] >= 0:
-                    extra = 0
-                    if lists[l, LIST.EXTRA_MAX] > 0:
-                        extra = np.int64(draw(ks[Stream.LIST_EXTRA + l], i) % np.uint64(lists[l, LIST.EXTRA_MAX] + 1))
-                    if dur >= lists[l, LIST.MAX_DAYS] + extra:
-                        leave = True
-                if leave:
+                extra = 0
+                if lists[l, LIST.MAX_DAYS] >= 0 and lists[l, LIST.EXTRA_MAX] > 0:
+                    extra = np.int64(draw(ks[Stream.LIST_EXTRA + l], i) % np.uint64(lists[l, LIST.EXTRA_MAX] + 1))
+                met = exit_met(xk, xa, tier, (f & F_CONF) != 0, (f & F_DEBT) != 0)
+                if leaves(publish, met, dur, lists[l, LIST.MIN_DAYS], xk == EXIT.REPAID, lists[l, LIST.MAX_DAYS],
+                          extra):
                     listed[l, i] = NONE_DAY
                     on ^= 1 << l  # the bit is set: this agent was listed
                     cnt[prm[P.M_EXITED] + l, cell] += 1

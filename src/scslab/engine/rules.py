@@ -13,11 +13,23 @@ test_rules.py`` checks it against stepping the rule day by day.
   0)``) with score ``sv`` at the end of day ``a - 1``, has :func:`recovered` ``(sv, a, u)`` at the end of day
   ``u``, and needs :func:`steps` ``(gap)`` steps to gain ``gap`` points (its j-th step falls on day
   ``a + j - 1``).
+
+**Lists** (``docs/model.md``, end of day): an agent not on a list enters it on a publication day when it
+meets the entry condition; a listed agent leaves on a publication day when it meets the exit condition and
+has been listed at least the minimum term (a repaid debt needs no minimum term), and on any day when its
+maximum term (plus its random extra days) is over.
+
+- :func:`enters`, :func:`exit_met` and :func:`leaves` are the rule, one day at a time.
+- Closed form: a listed agent that meets the exit condition on every day from ``met_from`` on leaves on
+  :func:`first_exit` (listed since ``since``, publication on the days that are multiples of ``every``,
+  maximum term over on ``term_end``).
 """
 
 from __future__ import annotations
 
 from types import SimpleNamespace
+
+from ..compile import ENTER, EXIT
 
 __all__ = ["make"]
 
@@ -50,4 +62,54 @@ def make(jit) -> SimpleNamespace:
         end of day ``a - 1`` and who recovers on every day from ``a`` on."""
         return min(rec_upto, sv + rec_pts * max(0, u - a + 1))
 
-    return SimpleNamespace(recovers=recovers, recovery_step=recovery_step, steps=steps, recovered=recovered)
+    @jit
+    def enters(kind, arg, tier, confiscated, debt):
+        """Whether an agent ending the day in ``tier`` (tiers numbered from the best, 0), with its account at
+        zero (``confiscated``) or a court debt (``debt``), meets a list's entry condition ``kind`` (``ENTER``)
+        with its argument ``arg`` (a tier)."""
+        if kind == ENTER.TIER_AT_MOST:
+            return tier >= arg
+        if kind == ENTER.TIER_AT_LEAST:
+            return tier <= arg
+        if kind == ENTER.ACCOUNT_ZERO:
+            return confiscated
+        return debt
+
+    @jit
+    def exit_met(kind, arg, tier, confiscated, debt):
+        """Whether a listed agent meets the list's exit condition ``kind`` (``EXIT``) with its argument ``arg``;
+        ``EXIT.NEVER``: never (only a maximum term ends the listing)."""
+        if kind == EXIT.TIER_AT_LEAST:
+            return tier <= arg
+        if kind == EXIT.TIER_AT_MOST:
+            return tier >= arg
+        if kind == EXIT.ACCOUNT_RESTORED:
+            return not confiscated
+        if kind == EXIT.REPAID:
+            return not debt
+        return False
+
+    @jit
+    def leaves(publish, met, dur, min_days, repaid, max_days, extra):
+        """Whether an agent listed ``dur`` days ago leaves at the end of the day: on a publication day
+        (``publish``) when it meets the exit condition (``met``) after the minimum term (none for a repaid
+        debt, ``repaid``), or on any day once its maximum term (``max_days`` < 0: none) plus ``extra`` days
+        is over."""
+        if publish and met and (dur >= min_days or repaid):
+            return True
+        return max_days >= 0 and dur >= max_days + extra
+
+    @jit
+    def first_exit(since, met_from, min_days, every, term_end):
+        """The day a listed agent leaves when it meets the exit condition on every day from ``met_from`` on and
+        on none before: the first publication day (a multiple of ``every``) from the end of its minimum term
+        (listed on ``since``) and ``met_from`` on, or ``term_end``, the day its maximum term is over, if
+        earlier (pass a day past the window when it has none). Exits begin the day after the listing:
+        ``met_from`` and ``term_end`` are at least ``since + 1``."""
+        u = max(since + min_days, met_from)
+        if every > 1:
+            u = -(-u // every) * every
+        return min(u, term_end)
+
+    return SimpleNamespace(recovers=recovers, recovery_step=recovery_step, steps=steps, recovered=recovered,
+                           enters=enters, exit_met=exit_met, leaves=leaves, first_exit=first_exit)

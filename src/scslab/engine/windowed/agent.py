@@ -35,6 +35,7 @@ import numpy as np
 from numba import njit
 
 from ...rng import GOLDEN, mix64, threshold
+from .. import rules
 from ..bits import lowest
 from ..jitcache import engine_cache
 from .model import MAX_CRIT, MAX_OTHER, MAX_W, SC, Model
@@ -46,6 +47,9 @@ __all__ = ["Tables", "KEY", "tables", "agent", "agent_call", "crit_count", "gues
 # numba's disk cache of the scheduler's compiled functions, stamped with their modules' import closures
 CACHE = engine_cache()
 mix = njit(mix64)
+R = rules.make(njit(inline="always"))  # the model's rules (engine/rules.py): recovery, lists, closed forms
+recovers, recovery_step, steps = R.recovers, R.recovery_step, R.steps
+leaves, first_exit = R.leaves, R.first_exit
 C2 = np.uint64(0x632BE59BD9B4E019)
 U32, S32, S24, ONE = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(24), np.uint64(1)
 NOT = -(1 << 30)   # "never" for window-relative days
@@ -229,9 +233,9 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                     tdiff[ch, cls, u, tier] -= sgn
                     tdiff[ch, cls, u, tier - 1] += sgn
                 tier -= 1
-            if bl != NOT:
-                u = max(bl + MIN_DAYS, ra + (LEAVE - s) - 1 if s < LEAVE else t, t)
-                if u < e and s + n >= LEAVE:
+            if bl != NOT and s + n >= LEAVE:  # the exit condition holds from the day the ramp reaches the line
+                u = first_exit(bl, ra + steps(LEAVE - s, 1) - 1 if s < LEAVE else t, MIN_DAYS, 1, W)
+                if u < e:
                     if write:
                         ext[ch, cls, u] += sgn
                         if TIES and not own:
@@ -239,7 +243,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                     bl = NOT
             s += n
         elif bl != NOT and s >= LEAVE:
-            u = max(bl + MIN_DAYS, t)
+            u = first_exit(bl, t, MIN_DAYS, 1, W)
             if u < e:
                 if write:
                     ext[ch, cls, u] += sgn
@@ -300,8 +304,8 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 if write and TIES and bl != NOT:
                     ties[ch, cls, e] -= sgn
         s = min(max(s + delta, LOW), HIGH)
-        if s < UPTO and e - lo >= QUIET:
-            s += 1
+        if recovers(s, e - lo, QUIET, 1, UPTO):
+            s = recovery_step(s, 1, UPTO)
             if write:
                 rec[ch, cls, e] += sgn
                 rec[ch, cls, e + 1] -= sgn
@@ -311,7 +315,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 ent[ch, cls, e] += sgn
                 if TIES and not own:
                     ties[ch, cls, e] += sgn
-        elif bl != NOT and e - bl >= MIN_DAYS and s >= LEAVE:
+        elif bl != NOT and leaves(True, s >= LEAVE, e - bl, MIN_DAYS, False, -1, 0):
             bl = NOT
             if write:
                 ext[ch, cls, e] += sgn

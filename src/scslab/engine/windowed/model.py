@@ -26,8 +26,10 @@ MAX_CRIT = 15       # network acts of one agent in a window (the window is cut s
 
 SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER ENTER LEAVE MIN_DAYS NET CRIT TIES", start=0)
 SC.__doc__ = ("Slots of ``Model.scalars`` (and of the route's tables' ``sc``): base score, lowest and highest "
-              "score, quiet days before recovery, recovery cap, deterrence line, listing line, leaving line, "
-              "minimum listed days, network points, the network behaviour, 1 when the list carries a sanction.")
+              "score, quiet days before recovery, recovery cap, deterrence line, listing line and leaving line (the "
+              "list's entry and exit conditions as scores: ending a day below the listing line is ending it in "
+              "the entry tier or worse, at least the leaving line in the exit tier or better), minimum listed "
+              "days, network points, the network behaviour, 1 when the list carries a sanction.")
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,7 @@ class Model:
     undetected act of b given none detected (``engine/detected.py``). ``scalars``, by the slots ``SC``: base,
     low, high bounds, quiet days before recovery, recovery cap, deterrence line (a day starting below it is
     deterred), listing line (ending a day below it lists), leaving line (at least it), minimum listed days,
-    network points, ``crit``, and 1 when the list carries a sanction (``sanctioned_by_ties`` counts). ``mins``: the floors of
-    every tier but the last, descending."""
+    network points, ``crit``, and 1 when the list carries a sanction (``sanctioned_by_ties`` counts). ``mins``: the floors of every tier but the last, descending."""
 
     q: np.ndarray
     keep: np.ndarray
@@ -79,7 +80,7 @@ def model_of(plan: Plan) -> Model:
     crit = int(net[0]) if len(net) else -1
     other = np.array([b for b in range(len(plan.behaviour_names)) if b != crit], np.int64)
     deter = int(mins[first - 1]) if first < NT else -(1 << 20)    # a day starting below it is deterred
-    enter = int(mins[L[LIST.ENTER_ARG] - 1]) if L[LIST.ENTER_ARG] > 0 else (1 << 20)        # tier >= L[LIST.ENTER_ARG]: score below the tier above's floor
+    enter = int(mins[L[LIST.ENTER_ARG] - 1]) if L[LIST.ENTER_ARG] > 0 else (1 << 20)  # tier >= entry tier
     leave = int(mins[L[LIST.EXIT_ARG]]) if L[LIST.EXIT_ARG] < NT - 1 else -(1 << 20)      # tier <= L[LIST.EXIT_ARG]: score at least its floor
     scalars = (int(prm[P.BASE]), int(prm[P.LO]), int(prm[P.HI]), int(prm[P.REC_QUIET]), int(prm[P.REC_UPTO]),
                deter, enter, leave, int(L[LIST.MIN_DAYS]), int(beh[crit, BEH.NET_FR]) if crit >= 0 else 0, crit,

@@ -16,7 +16,10 @@ from ...compile import EVENT, SE
 from ...rng import Stream, day_keys, mix64, threshold
 from .agent import GOLDEN, KEY, MAX_OTHER, NEVER, S32, U32, days_of
 from .agent import d32_call as d32
+from .. import rules
 from .model import SC
+
+R = rules.make(lambda f: f)  # the model's rules (engine/rules.py), uncompiled
 
 __all__ = ["replay", "undetected_keys"]
 
@@ -93,15 +96,15 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
         if offended:
             lo = day
         s = min(max(s + delta, LOW), HIGH)
-        if s < UPTO and (lo == NEVER or day - lo >= QUIET):
-            s += 1
+        if R.recovers(s, day - lo, QUIET, 1, UPTO):  # lo: -32768 when never (quiet for ever)
+            s = R.recovery_step(s, 1, UPTO)
             rows.append((EVENT.STORY, i, day, SE.recovery, -1, 1))
         if tier_of(s) != tier_of(s0):
             rows.append((EVENT.STORY, i, day, SE.tier_change, tier_of(s), s - s0))
         if bl == NEVER and s < ENTER:
             bl = day
             rows.append((EVENT.STORY, i, day, SE.list_enter, 0, 0))
-        elif bl != NEVER and day - bl >= MIN_DAYS and s >= LEAVE:
+        elif bl != NEVER and R.leaves(True, s >= LEAVE, day - bl, MIN_DAYS, False, -1, 0):
             rows.append((EVENT.STORY, i, day, SE.list_exit, 0, day - bl))
             bl = NEVER
         scores.append(s)
