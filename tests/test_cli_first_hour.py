@@ -96,8 +96,13 @@ def test_the_progress_display_says_compiling_only_when_it_compiles(monkeypatch, 
 def test_compile_note_rounds_the_measured_seconds():
     from scslab.engine.jitstatus import COMPILE_SECONDS, compile_note
 
-    assert COMPILE_SECONDS["windowed"] == 110 and "about 2 minutes)..." in compile_note("windowed")
-    assert "about 1 minute)..." in compile_note("dense")
+    assert COMPILE_SECONDS["windowed"] == 55 and "about 1 minute)..." in compile_note("windowed")
+    assert "about 1 minute)..." in compile_note("dense")  # 35 s: at least a minute is said
+    COMPILE_SECONDS["slow"] = 110
+    try:
+        assert "about 2 minutes)..." in compile_note("slow")
+    finally:
+        del COMPILE_SECONDS["slow"]
     assert compile_note("no-such-route") == compile_note("windowed")  # the slowest
 
 
