@@ -46,3 +46,20 @@ def test_the_names_cover_the_tables_the_plan_builds():
     assert len(m.scalars) == len(SC)
     M = tables(m, 30, np.zeros(len(KEY), np.uint64), np.zeros(2000, np.int64), np.array([40], np.int64))
     assert isinstance(M, Tables) and M.sc.tolist() == list(m.scalars) and M.keys.shape == (len(KEY),)
+
+
+def test_the_parameter_slots_come_in_three_named_groups():
+    """``P`` is the parameters, then the sizes, then the metric rows, each slot in one group, and ``SIZE`` its
+    length; the metric rows are the ones the plan fills with the metrics' offsets."""
+    from scslab.compile import compile_plan
+    from scslab.encodings import METRIC_ROWS, PARAMETERS, SIZES, P
+    from scslab.scenarios import load_scenario
+
+    names = [m.name for m in P]
+    assert names == [*PARAMETERS, *SIZES, *METRIC_ROWS, "SIZE"] and len(set(names)) == len(names)
+    assert P.SIZE == len(P) - 1
+    plan = compile_plan(load_scenario("press-2018"), size=1_000, days=30, seed=1)
+    prm = plan.epochs[0].prm
+    assert len(prm) == P.SIZE
+    rows = sorted(prm[getattr(P, m)] for m in METRIC_ROWS if m != "M_CODE")
+    assert rows[0] == 0 and rows[-1] < prm[P.NM]  # offsets into the metric rows (a block may be empty)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ..compile import ENTER, EXIT
+from ..encodings import ENTER, EXIT
 
 __all__ = ["make"]
 

@@ -1,0 +1,110 @@
+"""The encodings the engine reads, by name, in one place: the parameter vector's slots (``P``), the epoch
+tables' columns (``BEH``, ``LIST``, ``CONS``), list conditions (``ENTER``, ``EXIT``), the bits of the per-agent
+bytes (``FLAG``, ``STATE``, ``INBOX``), the event records (``EVENT``, ``REC``) and the story events (``SE``).
+
+They are IntEnums because numba reads their members as compile-time integer constants. A kernel reads a
+column, slot or bit by its name; ``tests/test_encodings.py`` refuses a literal index anywhere in the package.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["P", "PARAMETERS", "SIZES", "METRIC_ROWS", "LEVEL_METRICS", "BEH", "LIST", "CONS", "ENTER", "EXIT",
+           "FLAG", "STATE", "INBOX", "EVENT", "REC", "STORY_EVENTS", "SE"]
+
+# Metrics that are levels (people in a state on a day), counted as deltas in the kernels and summed up by
+# the driver; all others are flows (events on a day).
+LEVEL_METRICS = ("M_TIER", "M_LISTED", "M_INNOCENT", "M_SANCT", "M_ACCT_ZERO", "M_DEBTORS", "M_FALSE_MARKED",
+                 "M_TIES")
+
+
+# The slots of the int64 parameter vector ``Epoch.prm``, in three groups (one vector: numba reads each slot
+# as a constant index, and a kernel takes one array for all of them).
+PARAMETERS = """N LO HI BASE REC_PTS REC_QUIET REC_UPTO RETENTION STRIKE_WIN ACCT_PTS ACCT_RESTORE REPAY_T REPAY_TS
+    CONTEST_T REDRESS_DELAY CHILD_LISTS BUSY_TIERS LIST_TIERS TIER_ATTEMPTS""".split()
+PARAMETERS_DOC = ("the model's numbers: population size, score bounds and base, recovery, retention, strike "
+                  "window, the domain account, debt repayment thresholds, contest threshold and redress delay, "
+                  "and masks derived from the rules (lists passed to children, tiers that keep agents BUSY, "
+                  "tiers that list, tier attempts counted in aggregate)")
+SIZES = """NT NB NL NC R T NE K K_LOCAL NM HAS_HH HAS_ACCT HAS_STRIKES HAS_OUTSTANDING""".split()
+SIZES_DOC = ("how many there are: tiers, behaviours, lists, consequences, regions, traits (classes x groups), "
+             "event kinds, friend matchings (all and within the region), metric rows; and which optional "
+             "parts exist (households, an account, escalation, record retention)")
+METRIC_ROWS = """M_TIER M_LISTED M_ENTERED M_EXITED M_INNOCENT M_SANCT M_ATTEMPT M_ACCT_ZERO M_DEBTORS M_REPAID
+    M_RECOVERED M_FALSE_MARKED M_ACTS M_DETECTED M_FALSE M_NEW_DEBT M_NET M_REDRESSED M_TIES M_PENALISED
+    M_CODE""".split()
+METRIC_ROWS_DOC = ("the first row of each metric block in the count tables ``cnt[metric, cell]`` (``M_CODE``: the "
+                   "lazy scheduler's rows of people per state code, -1 where there are none)")
+
+P = IntEnum("P", [*PARAMETERS, *SIZES, *METRIC_ROWS, "SIZE"], start=0)
+P.__doc__ = (f"Slots of the int64 parameter vector ``Epoch.prm``: {len(PARAMETERS)} parameters ({PARAMETERS_DOC}), "
+             f"{len(SIZES)} sizes ({SIZES_DOC}) and {len(METRIC_ROWS)} metric rows ({METRIC_ROWS_DOC}); "
+             "``SIZE`` is the vector's length.")
+
+# Columns of the epoch tables (``Epoch.beh``, ``Epoch.lists``, ``Epoch.cons``), by name.
+BEH = IntEnum("BEH", "POINTS ACCOUNT NET_HH NET_FR DEBT NEGATIVE N_CHANNELS N_REPEAT", start=0)
+BEH.__doc__ = ("Columns of ``Epoch.beh``: points, account (-1: the main score), household and friends' network "
+               "points, creates debt, negative points, channels, escalation steps.")
+LIST = IntEnum("LIST", "ENTER ENTER_ARG EXIT EXIT_ARG MIN_DAYS MAX_DAYS EXTRA_MAX PUBLISH PHASE", start=0)
+LIST.__doc__ = ("Columns of ``Epoch.lists``: entry kind and argument, exit kind and argument, minimum and maximum "
+                "days (-1: none), most random extra days, publication every so many days, and the phase: days "
+                "since the last publication day, set for each day by the driver in its copy (0: a publication "
+                "day).")
+CONS = IntEnum("CONS", "LISTS TIERS ACCOUNT_ZERO REWARD ATTEMPT CHILDREN", start=0)
+CONS.__doc__ = ("Columns of ``Epoch.cons``: mask of lists and of tiers it follows, on a zeroed account, a reward, "
+                "the daily attempt threshold, passed to children.")
+ENTER = IntEnum("ENTER", "TIER_AT_MOST TIER_AT_LEAST ACCOUNT_ZERO DEBT", start=0)
+EXIT = IntEnum("EXIT", "TIER_AT_LEAST TIER_AT_MOST ACCOUNT_RESTORED REPAID NEVER", start=0)
+ENTER.__doc__ = "A list's entry condition (column ``LIST.ENTER``; the argument, a tier, in ``LIST.ENTER_ARG``)."
+EXIT.__doc__ = "A list's exit condition (column ``LIST.EXIT``; ``NEVER``: only a maximum term ends a listing)."
+
+
+class FLAG(IntEnum):
+    """Bits of the per-agent ``flags`` byte."""
+
+    ADULT = 1
+    HOLDER = 2
+    FALSE_MARK = 4
+    DEBT = 8
+    CONFISCATED = 16
+    CHILD_SANCTION = 32
+    STORY = 64
+    SANCTIONED = 128
+
+
+class STATE(IntEnum):
+    """Bits of the per-agent ``state`` byte, written at the end of each day for the next."""
+
+    CODE = 63         # mask of the state code: tier * 8 + sanctioned * 4 + holder * 2 + adult
+    RECOVERING = 64   # below the recovery ceiling with points to recover
+    BUSY = 128        # end-of-day work even on a day when nothing happens (kernels.pack_state)
+
+
+class INBOX(IntEnum):
+    """Bits of the per-agent ``inbox`` byte: changes made by the act phase or the sparse pass, applied by the
+    agent's own end of day (like ``pending`` for points), so level metrics are counted in one place."""
+
+    FALSE = 1        # a false attribution was recorded
+    DEBT = 2         # a court debt arose
+    CONFISCATE = 4   # the domain account reached zero
+    CHILD_ON = 8     # a household adult is listed on a list passed to children
+    CHILD_OFF = 16   # no household adult is listed any more
+    CLEAR_FALSE = 32  # a false record was removed on redress
+    FIRST_OWN = 64   # the first deduction on the main score for an act of the agent's own (last_off was unset)
+    VIRTUAL = 128    # lazy engine only: the score column holds a deferred recovery (engine/lazy.py)
+
+
+# Kinds of records in the append buffer (``emit``): (kind, agent, day, a, b, c).
+EVENT = IntEnum("EVENT", "NETWORK STORY LIST_CHANGE REDRESS", start=0)
+REC = IntEnum("REC", "KIND AGENT DAY A B C", start=0)
+REC.__doc__ = ("Fields of an event record, the int64 rows the passes append: its kind (``EVENT``), the agent, the "
+               "day, and three arguments by kind. NETWORK: behaviour, household points, friends' points; STORY: "
+               "the story event (``SE``), its argument, its points; LIST_CHANGE: list, 1 entered or 0 left, 0; "
+               "REDRESS (day: when it falls due): behaviour, points, 0.")
+
+# story event codes (column ``event`` of stories.parquet)
+STORY_EVENTS = ["act_detected", "false_attribution", "network_penalty", "recovery", "expiry", "account_zero",
+                "account_restored", "list_enter", "list_exit", "tier_change", "attempt_blocked",
+                "reward_granted", "repaid", "redress", "act_undetected"]
+SE = IntEnum("SE", STORY_EVENTS, start=0)
