@@ -79,8 +79,6 @@ EXAMPLES = {
     "groups": lambda: _bench(lambda d: d["population"].update(groups={"a": {"share": 0.5}, "b": {"share": 0.5}})),
     "households": lambda: _bench(lambda d: d["population"].update(households={"sizes": {"1": 0.5, "3": 0.5}})),
     "friends-degree": lambda: _bench(lambda d: d["population"]["friends"].update(degree=2)),
-    "no-friends": lambda: _bench(lambda d: d["population"]["friends"].update(degree=0)
-                                 or _behaviour(d, "criticize_government").pop("network")),
     "court-debt": lambda: _bench(lambda d: _behaviour(d, "late_payment").update(creates_debt=True)
                                  or d.update(debt={"repay_per_day": 0.01})),
     "redress": lambda: _bench(lambda d: d.update(redress={"contest_probability": 0.5, "delay_days": 10})),
@@ -97,9 +95,6 @@ EXAMPLES = {
     "list-terms": lambda: _bench(lambda d: d["lists"]["blacklist"].update(max_days=365)),
     "publication": lambda: _bench(lambda d: d["lists"]["blacklist"].update(publish_every_days=7)),
     "tier-sanctions": lambda: _bench(lambda d: d["consequences"]["flight_ban"].update(on=["tiers.C"])),
-    "rewards": lambda: _bench(lambda d: d["consequences"].update(
-        perk={"kind": "reward", "on": ["tiers.AAA"], "attempts_per_day": 0.0})),
-    "attempts": lambda: _bench(lambda d: d["consequences"]["flight_ban"].update(attempts_per_day=0.1)),
     "children-sanctions": lambda: compile_plan(load_scenario("court-defaulters-calibrated"), size=1_000, days=30,
                                                seed=1),
     "household-penalties": lambda: _bench(lambda d: d["population"].update(households={"sizes": {"2": 1.0}})
@@ -134,11 +129,11 @@ def test_windowed_refuses_each_feature_by_name(feature):
 
 
 def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement_tests():
-    """bench-v1 uses every feature the windowed scheduler supports, and goes to it: the reference agreement
-    test and the pinned digests cover it on that scheduler."""
-    plan = _bench()
-    assert set(uses(plan)) == SUPPORTS["windowed"]
-    assert choose_route(plan) == "windowed" and refusal(plan, "windowed") is None
+    """bench-v1 and xiamen-fuzhou-2018 together use every feature the windowed scheduler supports, and go to it:
+    the agreement tests and the pinned digests cover them on that scheduler."""
+    plans = [_bench(), compile_plan(load_scenario("xiamen-fuzhou-2018"), size=1_000, days=30, seed=1)]
+    assert set(uses(plans[0])) | set(uses(plans[1])) == SUPPORTS["windowed"]
+    assert all(choose_route(p) == "windowed" and refusal(p, "windowed") is None for p in plans)
 
 
 def test_auto_takes_the_fastest_scheduler_that_can_run_the_plan_and_the_run():

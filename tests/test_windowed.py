@@ -89,6 +89,24 @@ def test_a_scheme_of_network_behaviours_only_agrees_with_days():
     assert reached["network_penalties"] > 100 and reached["sanctioned_by_ties"] > 5
 
 
+# xiamen-fuzhou-2018 with its red list churning: recovery up to 800 lists people on quiet days (the listing
+# line is 650), late bills cost 60 points, and a listed agent below the line waits 20 days before it leaves,
+# during which recovery may lift it back over the line
+CHURN = {"score.recovery.up_to": 800, "lists.perks.min_days": 20, "behaviours.late_bill.points": -60}
+
+
+@pytest.mark.parametrize("overrides", [None, CHURN], ids=["preset", "churn"])
+def test_a_red_list_with_rewards_agrees_with_days(overrides):
+    """xiamen-fuzhou-2018 (no friends, a red list entered at a good tier and left at a worse one, a reward with
+    daily attempts) over two windows: every metric's run summary has the same mean by windows and by days
+    (10 seeds each), and the list, its exits and the attempts are reached."""
+    names, z, days, windows = _z(overrides, 5_000, 400, range(1, 11), scenario="xiamen-fuzhou-2018")
+    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
+    assert not bad, f"metrics that differ between the routes: {bad}"
+    reached = dict(zip(names, windows))
+    assert reached["entered:perks"] > 100 and reached["exited:perks"] > 5 and reached["granted:free_rentals"] > 50
+
+
 def test_corrections_reach_the_fixed_point_whatever_the_threads():
     """A plain sweep from each window's start with the final lists finds nothing to change (0 values differ,
     0 senders wrong), corrections were needed, 200 story agents' day-by-day replays end where the sweep
@@ -268,3 +286,15 @@ def test_the_list_lines_are_the_tier_conditions(overrides):
         tier = int((s < m.mins).sum())
         assert (s < m.scalars[SC.ENTER]) == R.enters(ENTER.TIER_AT_MOST, L[LIST.ENTER_ARG], tier, False, False), s
         assert (s >= m.scalars[SC.LEAVE]) == R.exit_met(EXIT.TIER_AT_LEAST, L[LIST.EXIT_ARG], tier, False, False), s
+
+
+def test_red_list_windows_are_their_replays():
+    """The kernel's closed forms for a red list (entered on a quiet day by recovery, left after the minimum
+    term unless recovery lifts the score first) end where the day-by-day replay ends, for 400 story agents of
+    2,000 over two windows (the driver checks every story agent and raises on a difference)."""
+    plan = _plan(2_000, 400, 3, {**CHURN, "run.story_agents": 400}, "xiamen-fuzhou-2018")
+    raw = run_windowed(plan)
+    kinds = set(raw.stories[:, 3].tolist())
+    from scslab.compile import SE
+
+    assert {SE.list_enter, SE.list_exit, SE.reward_granted, SE.recovery} <= kinds

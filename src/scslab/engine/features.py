@@ -83,6 +83,16 @@ def _s(plan: Plan):
     return plan.scenario
 
 
+def _black(L) -> bool:
+    """A list entered at a tier or worse and left at a better tier."""
+    return L[LIST.ENTER] == ENTER.TIER_AT_MOST and L[LIST.EXIT] == EXIT.TIER_AT_LEAST and L[LIST.EXIT_ARG] < L[LIST.ENTER_ARG]
+
+
+def _red(L) -> bool:
+    """A list entered at a tier or better and left at a worse tier."""
+    return L[LIST.ENTER] == ENTER.TIER_AT_LEAST and L[LIST.EXIT] == EXIT.TIER_AT_MOST and L[LIST.EXIT_ARG] > L[LIST.ENTER_ARG]
+
+
 FEATURES: tuple[Feature, ...] = (
     Feature("scores", "points for detected acts, tiers, score bounds, detection by channel", lambda p: True),
     Feature("deterrence", "a deterrence line: fewer acts below a tier", lambda p: True),
@@ -119,9 +129,10 @@ FEATURES: tuple[Feature, ...] = (
     Feature("huge-populations", f"more than {MAX_N:,} agents", lambda p: p.size > MAX_N),
     Feature("no-list", "no list", lambda p: _any(p, lambda e: e.lists.shape[0] == 0)),
     Feature("several-lists", "more than one list", lambda p: _any(p, lambda e: e.lists.shape[0] > 1)),
-    Feature("list-rules", "a list entered or left other than by tier, or left at a tier not above its entry",
-            lambda p: _any(p, lambda e: any(not (L[LIST.ENTER] == ENTER.TIER_AT_MOST and L[LIST.EXIT] == EXIT.TIER_AT_LEAST and L[LIST.EXIT_ARG] < L[LIST.ENTER_ARG])
-                          for L in e.lists))),
+    Feature("red-list", "a list of the well scored: entered at a tier or better, left at a worse tier",
+            lambda p: _any(p, lambda e: any(_red(L) for L in e.lists))),
+    Feature("list-rules", "a list entered or left other than by tier, or left at a tier not beyond its entry",
+            lambda p: _any(p, lambda e: any(not (_black(L) or _red(L)) for L in e.lists))),
     Feature("list-terms", "a list with a maximum term or a random extra term",
             lambda p: _any(p, lambda e: any(L[LIST.MAX_DAYS] >= 0 or L[LIST.EXTRA_MAX] != 0 for L in e.lists))),
     Feature("publication", "lists published every few days, entries and exits on publication days only",
@@ -182,7 +193,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "lists.*.kind": ("one-list", "several-lists", "no-list"),
     "lists.*.description": ("one-list",),
     "lists.*.enter.tier_at_most": ("one-list",), "lists.*.exit.tier_at_least": ("one-list",),
-    "lists.*.enter.tier_at_least": ("list-rules",), "lists.*.exit.tier_at_most": ("list-rules",),
+    "lists.*.enter.tier_at_least": ("red-list", "list-rules"), "lists.*.exit.tier_at_most": ("red-list", "list-rules"),
     "lists.*.enter.account_zero": ("list-rules", "accounts"), "lists.*.exit.account_restored": ("list-rules", "accounts"),
     "lists.*.enter.debt": ("list-rules", "court-debt"), "lists.*.exit.repaid": ("list-rules", "court-debt"),
     "lists.*.min_days": ("one-list",), "lists.*.max_days": ("list-terms",), "lists.*.extra_days_max": ("list-terms",),

@@ -196,6 +196,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     LOW, HIGH, QUIET, UPTO, DETER = sc[SC.LOW], sc[SC.HIGH], sc[SC.QUIET], sc[SC.UPTO], sc[SC.DETER]
     ENTER, LEAVE, MIN_DAYS, NET, CRIT, TIES = (sc[SC.ENTER], sc[SC.LEAVE], sc[SC.MIN_DAYS], sc[SC.NET], sc[SC.CRIT],
                                                sc[SC.TIES])
+    RED = sc[SC.RED] != 0  # a red list: entered at a score of at least ENTER, left below LEAVE
     tdiff, ent, ext, ties, rec, detc, ndiff, hist, first_pen = D
     r = mix(keys[KEY.COUNTS] + np.uint64(i) * GOLDEN)
     Ko = count_of(k_other[cls], r & U32)
@@ -210,7 +211,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
         hist[ch, 0, bins[s - LOW]] += sgn
     t, no, c, ko, unc, fd = 0, 0, 0, 0, NOT, W
     eo, ec = next_day(bo, W), next_day(bc, W)
-    ef = 0 if bl == NOT and s < ENTER else W  # a start below the listing line (a base score) lists on day 0
+    ef = 0 if bl == NOT and (s >= ENTER if RED else s < ENTER) else W  # a base score that lists: day 0
     NO = other.shape[0]
     while True:
         e = min(eo, ec, ef)
@@ -233,6 +234,25 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                     tdiff[ch, cls, u, tier] -= sgn
                     tdiff[ch, cls, u, tier - 1] += sgn
                 tier -= 1
+        if RED:  # recovery only raises the score: a red list may be left (before the ramp lifts the score) and entered
+            if bl != NOT and s < LEAVE:
+                u = first_exit(bl, t, MIN_DAYS, 1, W)  # the exit condition holds until the ramp reaches the line
+                if u < e and (s + n < LEAVE or u < ra + steps(LEAVE - s, 1) - 1):
+                    if write:
+                        ext[ch, cls, u] += sgn
+                        if TIES and not own:
+                            ties[ch, cls, u] -= sgn
+                    bl = NOT
+            if bl == NOT and s + n >= ENTER:  # listed at the end of the day the ramp reaches the listing line
+                u = ra + steps(ENTER - s, 1) - 1 if s < ENTER else t
+                if u < e:
+                    if write:
+                        ent[ch, cls, u] += sgn
+                        if TIES and not own:
+                            ties[ch, cls, u] += sgn
+                    bl = u
+            s += n
+        elif n > 0:
             if bl != NOT and s + n >= LEAVE:  # the exit condition holds from the day the ramp reaches the line
                 u = first_exit(bl, ra + steps(LEAVE - s, 1) - 1 if s < LEAVE else t, MIN_DAYS, 1, W)
                 if u < e:
@@ -309,13 +329,13 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
             if write:
                 rec[ch, cls, e] += sgn
                 rec[ch, cls, e + 1] -= sgn
-        if bl == NOT and s < ENTER:
+        if bl == NOT and (s >= ENTER if RED else s < ENTER):
             bl = e
             if write:
                 ent[ch, cls, e] += sgn
                 if TIES and not own:
                     ties[ch, cls, e] += sgn
-        elif bl != NOT and leaves(True, s >= LEAVE, e - bl, MIN_DAYS, False, -1, 0):
+        elif bl != NOT and leaves(True, s < LEAVE if RED else s >= LEAVE, e - bl, MIN_DAYS, False, -1, 0):
             bl = NOT
             if write:
                 ext[ch, cls, e] += sgn

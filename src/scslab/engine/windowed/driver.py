@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from ...compile import FLAG, SE, P, Plan
+from ...compile import CONS, FLAG, SE, P, Plan
 from ...rng import GOLDEN, Stream, stream_key
 from ..histogram import run_snapshot_days, score_bins
 from ..budget import check_capacity
@@ -22,8 +22,8 @@ from ..state import Columns, RawRun
 from ..stories import pick_story_agents
 from .agent import CACHE, KEY, MAX_W, NEVER, crit_tail, mix, tables
 from .model import MAX_CRIT, SC, model_of
-from .replay import replay, undetected_keys
-from .friends import friends4_call
+from .replay import day_stream_keys, replay, undetected_keys
+from .friends import ROUNDS, friends4_call
 from .route import BLOCK, CHUNKS, coarse_bits, correct, half_bits, listed_call, no_metrics, penalties, set_bits, sweep
 from .route import verify as verify_window
 
@@ -134,7 +134,11 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     people = _start(n, np.uint64(stream_key(seed, Stream.CLASS, 0)), plan.class_cum, base, cls, *cols, state is None)
     flags = np.broadcast_to(np.uint8(FLAG.ADULT), (n,))  # no households, no accounts: everyone an adult
     story = [a for a, _ in pick_story_agents(plan, cls, flags, plan.scenario.run.story_agents)]
-    fkeys = plan.friend_keys
+    no_friends = plan.scenario.population.friends.degree == 0
+    fkeys = plan.friend_keys if not no_friends else np.zeros((4, ROUNDS), np.uint64)  # never walked: no senders
+    cons = plan.epochs[0].cons
+    attempts = [(k, int(cons[k, CONS.ATTEMPT]), SE.reward_granted if cons[k, CONS.REWARD] else SE.attempt_blocked)
+                for k in range(len(cons)) if cons[k, CONS.ATTEMPT] > 0]
     blo, width, n_bins = score_bins(plan)
     bins = (np.arange(low, m.scalars[SC.HIGH] + 1, dtype=np.int64) - blo) // width
     snap_days = run_snapshot_days(plan)
@@ -172,11 +176,14 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         if verify:
             st["verify_diff"] += verify_window(n, d0, W, cls, S, cols, M, T, fkeys, D)
         ukeys = undetected_keys(seed, d0, W, NB) if story else None
+        akeys = day_stream_keys(seed, d0, W, Stream.ATTEMPT, len(cons)) if story and attempts else None
         for a in story:
-            inc, senders = _incoming(a, n, d0, W, cls, S, M, T, fkeys)
+            inc, senders = ((np.zeros(0, np.int64), np.zeros(0, np.int64)) if no_friends else
+                            _incoming(a, n, d0, W, cls, S, M, T, fkeys))
             s0 = (base, NEVER, NEVER) if S[0] else tuple(int(c[a]) for c in S[1:4])
             with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
-                r = replay(a, d0, W, int(cls[a]), *s0, inc, M, m.und[cls[a]], ukeys, senders=senders)
+                r = replay(a, d0, W, int(cls[a]), *s0, inc, M, m.und[cls[a]], ukeys, senders=senders,
+                           attempts=attempts, akeys=akeys)
             if r["state"] != tuple(int(c[a]) for c in cols):
                 raise RuntimeError(f"windowed route: agent {a}'s replay ends in {r['state']}, the sweep in "
                                    f"{tuple(int(c[a]) for c in cols)} (window from day {d0})")
@@ -214,7 +221,7 @@ class _Totals:
     """The run's metrics, added up window by window, and the story agents' logs."""
 
     ARRAYS = ("tdiff", "ent", "ext", "ties", "rec", "net", "detc", "hist", "first", "story_scores", "story_det",
-              "story_group", "story_und")
+              "story_group", "story_und", "story_listed", "story_att")
 
     def __init__(self, plan: Plan, m, story: list[int]):
         days, NT, NB, C = plan.days, len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
@@ -229,6 +236,8 @@ class _Totals:
         self.story_det = np.zeros((C, 2, days, NB), np.int64)    # story agents' detected acts
         self.story_group = np.zeros((C, 2, days), np.int64)      # story agents per class and deterred, by day
         self.story_und = np.zeros((C, 2, days, NB), np.int64)    # their undetected acts
+        self.story_listed = np.zeros((C, days), np.int64)        # story agents ending a day listed
+        self.story_att = np.zeros((C, days, max(len(plan.consequence_names), 1)), np.int64)  # and their attempts
 
     def saved(self) -> dict:
         """The totals as named arrays (a checkpoint's)."""
@@ -262,10 +271,13 @@ class _Totals:
             self.story_group[c, int(det), d0 + d] += 1
             for b in acts:
                 self.story_det[c, int(det), d0 + d, b] += 1
+        self.story_listed[c, d0:d0 + W] += np.array(r["listed"], np.int64)
         for row in r["rows"]:
             if row[3] == SE.act_undetected:
                 day = row[2]
                 self.story_und[c, int(r["deterred"][day - d0]), day, row[4]] += 1
+            elif row[3] in (SE.reward_granted, SE.attempt_blocked):
+                self.story_att[c, row[2], row[4]] += 1
 
     def story_rows(self) -> np.ndarray:
         return np.array(self.rows, np.int64).reshape(-1, 6)
@@ -287,6 +299,7 @@ class _Totals:
         out[:, prm[P.M_EXITED]] = self.ext[:, :days].T
         for k in range(prm[P.NC]):
             out[:, prm[P.M_SANCT] + k] = listed.T
+        out[:, prm[P.M_ATTEMPT]:prm[P.M_ATTEMPT] + prm[P.NC]] = self._attempts(listed).transpose(1, 2, 0)
         out[:, prm[P.M_TIES]] = np.cumsum(self.ties, axis=1)[:, :days].T
         out[:, prm[P.M_RECOVERED]] = np.cumsum(self.rec, axis=1)[:, :days].T
         out[:, prm[P.M_NET]] = self.net[:, :days].T
@@ -296,6 +309,19 @@ class _Totals:
         acts = detected + self._undetected(tiers, people)
         out[:, prm[P.M_ACTS]:prm[P.M_ACTS] + len(plan.behaviour_names)] = acts.transpose(1, 2, 0)
         return out
+
+    def _attempts(self, listed: np.ndarray) -> np.ndarray:
+        """Attempts under the list's consequences [class, day, consequence]: the story agents' own, and
+        Binomial(the others ending the day listed, the daily chance) for everyone else (``engine/attempts.py``
+        counts the lazy scheduler's attempts by tier the same way)."""
+        plan = self.plan
+        NC = len(plan.consequence_names)
+        p = plan.epochs[0].cons[:, CONS.ATTEMPT] / 2.0**32 if NC else np.zeros(0)
+        if not np.any(p > 0):
+            return np.zeros((listed.shape[0], plan.days, NC), np.int64)
+        others = np.maximum(listed - self.story_listed, 0)                 # [class, day]
+        gen = np.random.Generator(np.random.Philox(key=int(stream_key(plan.seed, Stream.ATTEMPT_COUNT, 0))))
+        return gen.binomial(others[..., None], p[None, None, :]) + self.story_att[:, :, :NC]
 
     def _undetected(self, tiers: np.ndarray, people: np.ndarray) -> np.ndarray:
         """Undetected acts [class, day, b]: the story agents' own, and Binomial(others without a detected act

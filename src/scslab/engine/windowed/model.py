@@ -2,7 +2,8 @@
 
 The windowed route (``engine/windowed``) runs each agent's window of days at once. It can do that when an
 agent's days depend only on its own draws, its score and the penalties its friends send it: points, one
-deterrence line, recovery, tiers, one list entered and left by tier, sanctions that only follow the list,
+deterrence line, recovery, tiers, one list entered and left by tier (a black list, or a red list of the
+well scored), sanctions and rewards that only follow the list with their daily attempts, friends or none,
 and at most one behaviour whose detection costs friends points (``engine.routes.SUPPORTS``). Everything is
 read from the compiled plan (``compile.Plan``), so the law is the day engines' by construction.
 """
@@ -14,7 +15,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from ...compile import BEH, LIST, P, Plan
+from ...compile import BEH, CONS, ENTER, LIST, P, Plan
 from ...rng import threshold
 from ..features import MAX_DAYS, MAX_N, MAX_OTHER, deterred_from, rates_on_day_0
 
@@ -24,12 +25,13 @@ MAX_W = 384         # days of a window: an agent's act days fit a bitmap of 6 wo
 MAX_CRIT = 15       # network acts of one agent in a window (the window is cut so that more is below 1e-12)
 
 
-SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER ENTER LEAVE MIN_DAYS NET CRIT TIES", start=0)
+SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER ENTER LEAVE MIN_DAYS NET CRIT TIES RED", start=0)
 SC.__doc__ = ("Slots of ``Model.scalars`` (and of the route's tables' ``sc``): base score, lowest and highest "
               "score, quiet days before recovery, recovery cap, deterrence line, listing line and leaving line (the "
               "list's entry and exit conditions as scores: ending a day below the listing line is ending it in "
               "the entry tier or worse, at least the leaving line in the exit tier or better), minimum listed "
-              "days, network points, the network behaviour, 1 when the list carries a sanction.")
+              "days, network points, the network behaviour, 1 when the list carries a sanction, 1 for a red list "
+              "(entered at a score of at least the listing line, left below the leaving line).")
 
 
 @dataclass(frozen=True)
@@ -77,14 +79,20 @@ def model_of(plan: Plan) -> Model:
     keep = threshold(factor)
     mins = e.tier_mins.astype(np.int64)
     net = np.flatnonzero(beh[:, BEH.NET_FR] != 0)
-    crit = int(net[0]) if len(net) else -1
+    crit = int(net[0]) if len(net) and plan.scenario.population.friends.degree > 0 else -1  # no friends: no ties' penalties
     other = np.array([b for b in range(len(plan.behaviour_names)) if b != crit], np.int64)
     deter = int(mins[first - 1]) if first < NT else -(1 << 20)    # a day starting below it is deterred
-    enter = int(mins[L[LIST.ENTER_ARG] - 1]) if L[LIST.ENTER_ARG] > 0 else (1 << 20)  # tier >= entry tier
-    leave = int(mins[L[LIST.EXIT_ARG]]) if L[LIST.EXIT_ARG] < NT - 1 else -(1 << 20)      # tier <= L[LIST.EXIT_ARG]: score at least its floor
+    red = int(L[LIST.ENTER] == ENTER.TIER_AT_LEAST)
+    if red:  # entered at tier <= the entry tier (a score of at least its floor), left at tier >= the exit tier
+        enter = int(mins[L[LIST.ENTER_ARG]]) if L[LIST.ENTER_ARG] < NT - 1 else -(1 << 20)
+        leave = int(mins[L[LIST.EXIT_ARG] - 1]) if L[LIST.EXIT_ARG] > 0 else (1 << 20)
+    else:  # entered at tier >= the entry tier (a score below the floor of the tier above), left at tier <= the exit tier
+        enter = int(mins[L[LIST.ENTER_ARG] - 1]) if L[LIST.ENTER_ARG] > 0 else (1 << 20)
+        leave = int(mins[L[LIST.EXIT_ARG]]) if L[LIST.EXIT_ARG] < NT - 1 else -(1 << 20)
+    sanction = bool(np.any(e.cons[:, CONS.REWARD] == 0)) if len(e.cons) else False
     scalars = (int(prm[P.BASE]), int(prm[P.LO]), int(prm[P.HI]), int(prm[P.REC_QUIET]), int(prm[P.REC_UPTO]),
                deter, enter, leave, int(L[LIST.MIN_DAYS]), int(beh[crit, BEH.NET_FR]) if crit >= 0 else 0, crit,
-               int(len(plan.consequence_names) > 0))
+               int(sanction), red)
     return Model(q=q0.copy(), keep=keep, und=np.stack([und[:, 1], und[:, first * 8 + 1] if first < NT else und[:, 1]],
                  axis=1), points=beh[:, BEH.POINTS].astype(np.int64), other=other, crit=crit, mins=mins[:-1].copy(),
                  scalars=scalars, deter_tier=first)

@@ -21,7 +21,7 @@ from .model import SC
 
 R = rules.make(lambda f: f)  # the model's rules (engine/rules.py), uncompiled
 
-__all__ = ["replay", "undetected_keys"]
+__all__ = ["replay", "undetected_keys", "day_stream_keys"]
 
 
 def _count_of(cdf, u) -> int:
@@ -29,23 +29,32 @@ def _count_of(cdf, u) -> int:
     return int(np.searchsorted(cdf, u, side="right"))
 
 
+def day_stream_keys(seed: int, d0: int, W: int, first: int, k: int) -> np.ndarray:
+    """The keys of the streams ``first + j`` (j < k) of days d0 .. d0+W-1: [day, j]."""
+    return np.array([day_keys(seed, d)[first:first + k] for d in range(d0, d0 + W)], np.uint64).reshape(W, k)
+
+
 def undetected_keys(seed: int, d0: int, W: int, NB: int) -> np.ndarray:
     """The keys of the streams ``UNDETECTED + b`` of days d0 .. d0+W-1: [day, b]."""
-    return np.array([day_keys(seed, d)[Stream.UNDETECTED:Stream.UNDETECTED + NB] for d in range(d0, d0 + W)],
-                    np.uint64).reshape(W, NB)
+    return day_stream_keys(seed, d0, W, Stream.UNDETECTED, NB)
 
 
-def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, und, ukeys, senders=None) -> dict:
+def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, und, ukeys, senders=None,
+           attempts=(), akeys=None) -> dict:
     """Agent i's days d0 .. d0+W-1 from (score, last offence, listed; -32768: never) with network penalties on
     the days ``inc``. ``und[deterred, b]``: the chance of an undetected act given none detected, drawn from the
     day's stream ``UNDETECTED + b`` (``ukeys``: :func:`undetected_keys`). Returns the end state, the network
     acts kept, the story rows, the end-of-day scores, and per day whether it started deterred and which
     behaviours had a detected act. ``senders``: the friend each of ``inc`` comes from, for the story rows (the
-    day engines' packing: ``CRIT + 256 + 512 * (friend + 1)``; unknown without it)."""
+    day engines' packing: ``CRIT + 256 + 512 * (friend + 1)``; unknown without it). ``attempts``: the list's
+    consequences with daily attempts, as (consequence, uint32 threshold, story event); a listed agent's attempt
+    on a day is drawn as the day engines draw it, from the day's stream ``ATTEMPT + consequence`` (``akeys``:
+    :func:`day_stream_keys`). Also returns per day whether the agent ends it listed."""
     keys, first, tail, k_other, k_crit, pts = M.keys, M.first, M.tail, M.k_other, M.k_crit, M.points
     keep, other, mins, sc = M.keep, M.other, M.mins, M.sc
     LOW, HIGH, QUIET, UPTO, DETER = (int(sc[k]) for k in (SC.LOW, SC.HIGH, SC.QUIET, SC.UPTO, SC.DETER))
     ENTER, LEAVE, MIN_DAYS, NET, CRIT = (int(sc[k]) for k in (SC.ENTER, SC.LEAVE, SC.MIN_DAYS, SC.NET, SC.CRIT))
+    red = bool(sc[SC.RED])
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
         r = int(mix64(np.uint64(keys[KEY.COUNTS]) + np.uint64(i) * GOLDEN))
     Ko, Kc = _count_of(k_other[cls], np.uint64(r) & U32), _count_of(k_crit[cls], np.uint64(r) >> S32)
@@ -57,7 +66,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
     tier_of = lambda v: sum(v < f for f in floors)  # noqa: E731 - floors descending: the tiers above v's
     thresholds = threshold(und).tolist()
     undetected_u = (mix64(ukeys + np.uint64(i) * GOLDEN) >> S32).tolist()  # [day][b], as draw32 draws them
-    rows, scores, deterred_on, detected_on, kept = [], [], [], [], []
+    rows, scores, deterred_on, detected_on, kept, listed_on = [], [], [], [], [], []
     NO = len(other)
     for d in range(W):
         day = d0 + d
@@ -101,14 +110,21 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
             rows.append((EVENT.STORY, i, day, SE.recovery, -1, 1))
         if tier_of(s) != tier_of(s0):
             rows.append((EVENT.STORY, i, day, SE.tier_change, tier_of(s), s - s0))
-        if bl == NEVER and s < ENTER:
+        if bl == NEVER and (s >= ENTER if red else s < ENTER):
             bl = day
             rows.append((EVENT.STORY, i, day, SE.list_enter, 0, 0))
-        elif bl != NEVER and R.leaves(True, s >= LEAVE, day - bl, MIN_DAYS, False, -1, 0):
+        elif bl != NEVER and R.leaves(True, s < LEAVE if red else s >= LEAVE, day - bl, MIN_DAYS, False, -1, 0):
             rows.append((EVENT.STORY, i, day, SE.list_exit, 0, day - bl))
             bl = NEVER
+        if bl != NEVER:  # the list's consequences: attempts drawn as the day engines draw them
+            for k, thr, code in attempts:
+                with np.errstate(over="ignore"):
+                    u = int(mix64(np.uint64(akeys[d, k]) + np.uint64(i) * GOLDEN) >> S32)
+                if u < thr:
+                    rows.append((EVENT.STORY, i, day, code, k, 0))
+        listed_on.append(bl != NEVER)
         scores.append(s)
         deterred_on.append(deterred)
         detected_on.append(detected)
     return {"state": (s, lo, bl), "kept": kept, "rows": rows, "scores": scores, "deterred": deterred_on,
-            "detected": detected_on}
+            "detected": detected_on, "listed": listed_on}
