@@ -270,22 +270,29 @@ def test_windowed_runs_resume_at_window_ends(tmp_path):
     assert all((stopped / name).exists() for name in OUTPUTS) and hashes(stopped) == hashes(tmp_path / "whole")
 
 
-@pytest.mark.parametrize("overrides", [{}, {"lists.blacklist.enter.tier_at_most": "C",
-                                            "lists.blacklist.exit.tier_at_least": "A"}])
-def test_the_list_lines_are_the_tier_conditions(overrides):
-    """The windowed scheduler tests a list's entry and exit conditions on the score (``SC.ENTER``, ``SC.LEAVE``):
-    for every score they equal the rules' conditions on its tier (``engine/rules.py``)."""
-    from scslab.compile import ENTER, EXIT, LIST
+@pytest.mark.parametrize("scenario, overrides", [
+    ("bench-v1", {}), ("bench-v1", {"lists.blacklist.enter.tier_at_most": "C", "lists.blacklist.exit.tier_at_least": "A"}),
+    ("xiamen-fuzhou-2018", {}), ("xiamen-fuzhou-2018", {"lists.perks.enter.tier_at_least": "excellent",
+                                                        "lists.perks.exit.tier_at_most": "low"})])
+def test_the_list_lines_are_the_tier_conditions(scenario, overrides):
+    """The windowed scheduler tests a list's entry and exit conditions on the score (``SC.ENTER``, ``SC.LEAVE``;
+    turned around for a red list, ``SC.RED``): for every score they equal the rules' conditions on its tier
+    (``engine/rules.py``)."""
+    from scslab.compile import LIST
     from scslab.engine.rules import make
     from scslab.engine.windowed.model import SC, model_of
 
     R = make(lambda f: f)
-    plan = _plan(1_000, 30, 1, overrides)
+    plan = _plan(1_000, 30, 1, overrides, scenario)
     m, L = model_of(plan), plan.epochs[0].lists[0]
+    red = bool(m.scalars[SC.RED])
+    assert red == (scenario != "bench-v1")
     for s in range(m.scalars[SC.LOW], m.scalars[SC.HIGH] + 1):
         tier = int((s < m.mins).sum())
-        assert (s < m.scalars[SC.ENTER]) == R.enters(ENTER.TIER_AT_MOST, L[LIST.ENTER_ARG], tier, False, False), s
-        assert (s >= m.scalars[SC.LEAVE]) == R.exit_met(EXIT.TIER_AT_LEAST, L[LIST.EXIT_ARG], tier, False, False), s
+        enters = s >= m.scalars[SC.ENTER] if red else s < m.scalars[SC.ENTER]
+        leaves = s < m.scalars[SC.LEAVE] if red else s >= m.scalars[SC.LEAVE]
+        assert enters == R.enters(L[LIST.ENTER], L[LIST.ENTER_ARG], tier, False, False), s
+        assert leaves == R.exit_met(L[LIST.EXIT], L[LIST.EXIT_ARG], tier, False, False), s
 
 
 def test_red_list_windows_are_their_replays():
@@ -298,3 +305,47 @@ def test_red_list_windows_are_their_replays():
     from scslab.compile import SE
 
     assert {SE.list_enter, SE.list_exit, SE.reward_granted, SE.recovery} <= kinds
+
+
+@pytest.mark.parametrize("scenario, overrides", [("xiamen-fuzhou-2018", CHURN), ("bench-v1", HARSH)])
+def test_each_agents_list_days_are_its_replays(scenario, overrides):
+    """Agent by agent, from random start states (score, last offence, day listed, before the window), the
+    kernel's list entry and exit days (its metric writes for that agent alone) are the day-by-day replay's,
+    and so is its end state: the closed forms across quiet days put each entry and exit on the right day."""
+    from scslab.compile import SE
+    from scslab.engine.windowed.agent import KEY, MAX_W, NEVER, agent_call, tables
+    from scslab.engine.windowed.driver import _window_arrays
+    from scslab.engine.windowed.model import SC, model_of
+    from scslab.engine.windowed.replay import replay, undetected_keys
+    from scslab.rng import Stream, stream_key
+
+    W, seed = 200, 4
+    plan = _plan(5_000, W, seed, overrides, scenario)
+    m = model_of(plan)
+    low, high = m.scalars[SC.LOW], m.scalars[SC.HIGH]
+    blo, width, n_bins = score_bins(plan)
+    bins = (np.arange(low, high + 1, dtype=np.int64) - blo) // width
+    keys = np.array([stream_key(seed, Stream.WINDOW + j, 0) for j in KEY], np.uint64)
+    M = tables(m, W, keys, bins, np.array([MAX_W + 1], np.int64))
+    NT, NB, C = len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
+    ukeys = undetected_keys(seed, 0, W, NB)
+    rng = np.random.default_rng(7)
+    lines = sorted({m.scalars[SC.ENTER], m.scalars[SC.LEAVE]} & set(range(low, high + 1)))
+    moved = 0
+    for i in rng.choice(plan.size, 300, replace=False):
+        cls = int(rng.integers(C))
+        s0 = int(np.clip(rng.choice(lines) + rng.integers(-60, 40), low, high))  # near the list's lines
+        lo0 = int(-rng.integers(0, 60)) if rng.random() < 0.7 else NEVER
+        bl0 = int(-rng.integers(0, 40)) if rng.random() < 0.5 else NEVER
+        D = _window_arrays(C, W, NT, NB, 0, n_bins)
+        out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
+        got = agent_call(int(i), 0, W, cls, s0, lo0, bl0, np.zeros(1, np.int64), np.int64(0), M, True, np.int64(1),
+                         D, np.int64(0), out, bo, bc)
+        with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
+            r = replay(int(i), 0, W, cls, s0, lo0, bl0, [], M, m.und[cls], ukeys)
+        assert r["state"] == (got[2], got[3], got[4]), (i, s0, lo0, bl0)
+        days = {k: [row[2] for row in r["rows"] if row[3] == k] for k in (SE.list_enter, SE.list_exit)}
+        for k, writes in ((SE.list_enter, D[1][0, cls]), (SE.list_exit, D[2][0, cls])):
+            assert np.flatnonzero(writes).tolist() == days[k] and set(writes[writes != 0].tolist()) <= {1}, (i, k)
+        moved += len(days[SE.list_enter]) + len(days[SE.list_exit])
+    assert moved > 50  # entries and exits were tested, not only agents that never move

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scslab.encodings import ENTER, EXIT
 from scslab.engine import rules
 
 R = rules.make(lambda f: f)
@@ -48,7 +49,7 @@ def test_first_exit_is_the_list_rule_stepped_day_by_day(since, met_from, min_day
     """A listed agent that meets the exit condition on every day from ``met_from`` on (and on none before)
     leaves, stepping ``leaves`` day by day from the day after its listing, on the day ``first_exit`` gives
     (a repaid debt has no minimum term: ``min_days`` 0 in the closed form)."""
-    term_end = max(since + max_days + extra, since + 1) if max_days >= 0 else 10**6  # exits begin the next day
+    term_end = since + max_days + extra if max_days >= 0 else 10**6  # a term of 0 days ends the next day
     expected = R.first_exit(since, max(met_from, since + 1), 0 if repaid else min_days, every, term_end)
     day = since + 1
     while not R.leaves(day % every == 0, day >= met_from, day - since, min_days, repaid, max_days, extra):
@@ -57,12 +58,11 @@ def test_first_exit_is_the_list_rule_stepped_day_by_day(since, met_from, min_day
     assert day == min(expected, 10**6)
 
 
+@settings(deadline=None)
 @given(tier=st.integers(0, 7), arg=st.integers(0, 7), confiscated=st.booleans(), debt=st.booleans())
 def test_list_conditions(tier, arg, confiscated, debt):
     """Entry by tier 'at most' (that tier or worse) and exit 'at least' (that tier or better) are complements
     around the tier; the account and debt kinds read their flags; EXIT.NEVER never holds."""
-    from scslab.compile import ENTER, EXIT
-
     assert R.enters(ENTER.TIER_AT_MOST, arg, tier, confiscated, debt) == (tier >= arg)
     assert R.exit_met(EXIT.TIER_AT_LEAST, arg, tier, confiscated, debt) == (tier <= arg)
     assert R.enters(ENTER.TIER_AT_LEAST, arg, tier, confiscated, debt) == (tier <= arg)

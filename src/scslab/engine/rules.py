@@ -103,13 +103,14 @@ def make(jit) -> SimpleNamespace:
     def first_exit(since, met_from, min_days, every, term_end):
         """The day a listed agent leaves when it meets the exit condition on every day from ``met_from`` on and
         on none before: the first publication day (a multiple of ``every``) from the end of its minimum term
-        (listed on ``since``) and ``met_from`` on, or ``term_end``, the day its maximum term is over, if
-        earlier (pass a day past the window when it has none). Exits begin the day after the listing:
-        ``met_from`` and ``term_end`` are at least ``since + 1``."""
+        (listed on ``since``; a repaid debt has none: pass 0) and ``met_from`` on, or the day its maximum
+        term is over, ``term_end`` (``since`` + maximum term + extra days; a day past the window when it has
+        none), if earlier. Exits begin the day after the listing: ``met_from`` is at least ``since + 1``, and
+        a term of 0 days ends on ``since + 1``."""
         u = max(since + min_days, met_from)
         if every > 1:
             u = -(-u // every) * every
-        return min(u, term_end)
+        return min(u, max(term_end, since + 1))
 
     return SimpleNamespace(recovers=recovers, recovery_step=recovery_step, steps=steps, recovered=recovered,
                            enters=enters, exit_met=exit_met, leaves=leaves, first_exit=first_exit)

@@ -37,14 +37,15 @@ SC.__doc__ = ("Slots of ``Model.scalars`` (and of the route's tables' ``sc``): b
 @dataclass(frozen=True)
 class Model:
     """The numbers of a windowed run, per class ``c`` and behaviour ``b`` (``other``: the behaviours without a
-    network penalty, in plan order; ``crit``: the one with it, or -1).
+    network penalty, in plan order; ``crit``: the one with it, or -1 when there is none or no friends).
 
     ``q[c, b]``: the chance of a detected act of b on an undeterred day; ``keep[b]``: the uint32 threshold
     under which a deterred day keeps it (``factor * 2**32``); ``und[c, deterred, b]``: the chance of an
     undetected act of b given none detected (``engine/detected.py``). ``scalars``, by the slots ``SC``: base,
     low, high bounds, quiet days before recovery, recovery cap, deterrence line (a day starting below it is
-    deterred), listing line (ending a day below it lists), leaving line (at least it), minimum listed days,
-    network points, ``crit``, and 1 when the list carries a sanction (``sanctioned_by_ties`` counts). ``mins``: the floors of every tier but the last, descending."""
+    deterred), listing line (ending a day below it lists; at least it for a red list), leaving line (at least
+    it; below it for a red list), minimum listed days, network points, ``crit``, 1 when the list carries a
+    sanction (``sanctioned_by_ties`` counts), and 1 for a red list. ``mins``: the floors of every tier but the last, descending."""
 
     q: np.ndarray
     keep: np.ndarray
