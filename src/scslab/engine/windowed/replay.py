@@ -66,6 +66,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
     tier_of = lambda v: sum(v < f for f in floors)  # noqa: E731 - floors descending: the tiers above v's
     thresholds = threshold(und).tolist()
     undetected_u = (mix64(ukeys + np.uint64(i) * GOLDEN) >> S32).tolist()  # [day][b], as draw32 draws them
+    attempt_u = (mix64(akeys + np.uint64(i) * GOLDEN) >> S32).tolist() if attempts else None  # [day][consequence]
     rows, scores, deterred_on, detected_on, kept, listed_on = [], [], [], [], [], []
     NO = len(other)
     for d in range(W):
@@ -118,9 +119,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
             bl = NEVER
         if bl != NEVER:  # the list's consequences: attempts drawn as the day engines draw them
             for k, thr, code in attempts:
-                with np.errstate(over="ignore"):
-                    u = int(mix64(np.uint64(akeys[d, k]) + np.uint64(i) * GOLDEN) >> S32)
-                if u < thr:
+                if attempt_u[d][k] < thr:
                     rows.append((EVENT.STORY, i, day, code, k, 0))
         listed_on.append(bl != NEVER)
         scores.append(s)
