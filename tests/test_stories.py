@@ -202,3 +202,38 @@ def test_story_command_speaks_of_firms_and_starting_scores(tmp_path):
     firm = manifest["entities"]["firms"]["story_agents"][0]
     one = runner.invoke(app, ["story", str(out), "-p", "firms", "-a", str(firm)], env={"COLUMNS": "200"})
     assert one.exit_code == 0 and f"firm {firm}" in one.output
+
+
+def test_list_exit_days_are_read_from_the_log():
+    """The engines keep an entry day only for lists with a term; a list exit's days on the list are the exit
+    day less the same agent's last entry into the same list, whatever the lists and agents between them."""
+    from scslab.compile import SE
+    from scslab.metrics import _list_days
+
+    E, X, R = SE.list_enter, SE.list_exit, SE.recovery
+    #        (day, agent, code, list)
+    rows = [(3, 5, E, 0), (4, 7, E, 1), (4, 5, R, -1), (9, 7, X, 1), (10, 5, X, 0), (20, 5, E, 0), (21, 7, E, 0),
+            (25, 5, X, 0), (30, 7, X, 0)]
+    day, agent, code, arg = (np.array(c, np.int64) for c in zip(*rows))
+    days = _list_days(day, agent, code, arg, np.zeros(len(rows), np.int64))
+    assert days[code == X].tolist() == [5, 7, 5, 9]
+    assert not days[code != X].any()
+
+
+@pytest.mark.parametrize("engine, min_days", [("lazy", None), ("dense", None), ("dense", 20)])
+def test_stories_tell_each_list_exit_after_the_days_since_its_entry(engine, min_days):
+    """A red list that people enter and leave (xiamen-fuzhou-2018 with harsher points and a lower recovery
+    ceiling), without a term (no entry day kept) and with a 20-day minimum term: every exit in the stories
+    is told with its days since the agent's entry, and a minimum term shows in them."""
+    over = {"score.recovery.up_to": 800, "behaviours.late_bill.points": -60, "run.story_agents": 400}
+    if min_days:
+        over["lists.perks.min_days"] = min_days
+    t = scslab.simulate("xiamen-fuzhou-2018", population=2_000, days=300, seed=3, overrides=over,
+                        engine=engine).stories
+    moves = t[t["event"].isin(["list_enter", "list_exit"])].sort_values(["agent", "day"], kind="stable")
+    told = moves["reason"].str.extract(r"after (\d+) days")[0].astype(float)
+    entered = moves["day"].where(moves["event"] == "list_enter").groupby(moves["agent"]).ffill()
+    exits = moves["event"] == "list_exit"
+    assert exits.sum() >= 20
+    assert (told[exits] == moves["day"][exits] - entered[exits]).all()
+    assert told[exits].min() >= (min_days or 1)

@@ -177,6 +177,22 @@ def _scores_after(plan: Plan, day, agent, code, arg, pts, k, known, story_scores
     return np.where(known, after, 0).astype(np.int32)
 
 
+def _list_days(day, agent, code, arg, pts) -> np.ndarray:
+    """``pts`` with each list exit's days on the list: its day less the day of the same agent's entry into the
+    same list before it (rows in occurrence order; an agent's log starts before any entry, so every exit has
+    one). The engines keep an entry day only for lists with a term, so the log is where the days are read."""
+    sel = np.flatnonzero((code == SE.list_enter) | (code == SE.list_exit))
+    if len(sel) == 0:
+        return pts
+    by = sel[np.lexsort((sel, arg[sel], agent[sel]))]  # each (agent, list): its entries and exits in order
+    out = np.array(pts, np.int64)
+    exits = np.flatnonzero(code[by[1:]] == SE.list_exit) + 1
+    entry = by[exits - 1]
+    ok = (code[entry] == SE.list_enter) & (agent[entry] == agent[by[exits]]) & (arg[entry] == arg[by[exits]])
+    out[by[exits[ok]]] = day[by[exits[ok]]] - day[entry[ok]]
+    return out
+
+
 def stories_table(plan: Plan, rows: np.ndarray, story_ids: np.ndarray, story_scores: np.ndarray, *,
                   population: str = "persons") -> pa.Table:
     """The event log of the sampled agents, ordered by (day, agent) and, within them, by occurrence;
@@ -190,8 +206,9 @@ def stories_table(plan: Plan, rows: np.ndarray, story_ids: np.ndarray, story_sco
     order = np.lexsort((rows[:, REC.AGENT], rows[:, REC.DAY]))  # a stable sort: occurrence order within (day, agent)
     day, agent, pts = rows[order, REC.DAY], rows[order, REC.AGENT], rows[order, REC.C]
     code, arg = rows[order, REC.A], rows[order, REC.B]
-    kinds, inverse = np.unique(rows[order, 3:6], axis=0, return_inverse=True)
     del order
+    pts = _list_days(day, agent, code, arg, pts)
+    kinds, inverse = np.unique(np.stack([code, arg, pts], axis=1), axis=0, return_inverse=True)
     words = [_story_words(plan, int(c), int(g), int(p)) for c, g, p in kinds.tolist()]
     inverse = pa.array(inverse.ravel())
     events, whats, channels, reasons = (pa.array(column, pa.string()).take(inverse) for column in zip(*words))

@@ -324,8 +324,8 @@ def build(jit, call=None):
                     cnt[prm[P.M_EXITED] + l, cell] += 1
                     if (prm[P.CHILD_LISTS] >> l) & 1:
                         ne = put(emit, ne, EVENT.LIST_CHANGE, i, d, l, 0, 0)
-                    if story:
-                        ne = put(emit, ne, EVENT.STORY, i, d, SE.list_exit, l, dur)
+                    if story:  # the days on the list are read from the story log (metrics.stories_table)
+                        ne = put(emit, ne, EVENT.STORY, i, d, SE.list_exit, l, 0)
         # consequences and attempts
         sanctioned = 0
         counted = prm[P.TIER_ATTEMPTS] != 0 and not story  # the scheduler counts attempts by tier in aggregate

@@ -115,7 +115,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
             bl = day
             rows.append((EVENT.STORY, i, day, SE.list_enter, 0, 0))
         elif bl != NEVER and R.leaves(True, s < LEAVE if red else s >= LEAVE, day - bl, MIN_DAYS, False, -1, 0):
-            rows.append((EVENT.STORY, i, day, SE.list_exit, 0, day - bl))
+            rows.append((EVENT.STORY, i, day, SE.list_exit, 0, 0))  # its days: metrics.stories_table
             bl = NEVER
         if bl != NEVER:  # the list's consequences: attempts drawn as the day engines draw them
             for k, thr, code in attempts:
