@@ -228,6 +228,8 @@ def test_stories_tell_each_list_exit_after_the_days_since_its_entry(engine, min_
     over = {"score.recovery.up_to": 800, "behaviours.late_bill.points": -60, "run.story_agents": 400}
     if min_days:
         over["lists.perks.min_days"] = min_days
+    plan = compile_plan(load_scenario("xiamen-fuzhou-2018", over), size=2_000, days=300, seed=3)
+    assert plan.n_dated_lists == (1 if min_days else 0)
     t = scslab.simulate("xiamen-fuzhou-2018", population=2_000, days=300, seed=3, overrides=over,
                         engine=engine).stories
     moves = t[t["event"].isin(["list_enter", "list_exit"])].sort_values(["agent", "day"], kind="stable")

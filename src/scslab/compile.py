@@ -71,6 +71,11 @@ class Plan:
         return len(self.region_names) * len(self.group_names) * len(self.class_names)
 
     @property
+    def n_dated_lists(self) -> int:
+        """Lists that keep each member's entry day (those with a minimum or maximum term in some epoch)."""
+        return int((self.epochs[0].lists[:, LIST.ROW] >= 0).sum()) if self.epochs else 0
+
+    @property
     def n_states(self) -> int:
         return len(self.tier_names) * 8
 
@@ -346,7 +351,7 @@ def _epoch(plan_parts: dict, s: Scenario, start: int) -> Epoch:
         ek, ea = _condition(L.enter, ENTER, tindex)
         xk, xa = _condition(L.exit, EXIT, tindex) if isinstance(L.exit, Exit) else (EXIT.NEVER, 0)
         lst[i] = (ek, ea, xk, xa, L.min_days, -1 if L.max_days is None else L.max_days, L.extra_days_max,
-                  L.publish_every_days, 0)
+                  L.publish_every_days, 0, -1)
     con = np.zeros((len(cons), len(CONS)), np.int64)
     for i, name in enumerate(cons):
         c = s.consequences[name]
@@ -421,6 +426,10 @@ def compile_plan(s: Scenario, *, size: int | None = None, days: int | None = Non
     for i, entry in enumerate(s.timeline):
         base = with_changes(base, entry.set, where=f"timeline.{i}.set")
         plan.epochs.append(_epoch(parts, base, entry.day))
+    dated = [i for i in range(len(lists)) if any(e.lists[i, LIST.MIN_DAYS] > 0 or e.lists[i, LIST.MAX_DAYS] >= 0
+                                                    for e in plan.epochs)]
+    for e in plan.epochs:  # rows of entry days for the lists with a term (engine.state: ``listed``)
+        e.lists[dated, LIST.ROW] = np.arange(len(dated))
     plan.class_cum[-1] = np.uint64(2**32)
     plan.group_cum[-1] = np.uint64(2**32)
     if s.entities:

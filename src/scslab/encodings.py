@@ -46,11 +46,12 @@ P.__doc__ = (f"Slots of the int64 parameter vector ``Epoch.prm``: {len(PARAMETER
 BEH = IntEnum("BEH", "POINTS ACCOUNT NET_HH NET_FR DEBT NEGATIVE N_CHANNELS N_REPEAT", start=0)
 BEH.__doc__ = ("Columns of ``Epoch.beh``: points, account (-1: the main score), household and friends' network "
                "points, creates debt, negative points, channels, escalation steps.")
-LIST = IntEnum("LIST", "ENTER ENTER_ARG EXIT EXIT_ARG MIN_DAYS MAX_DAYS EXTRA_MAX PUBLISH PHASE", start=0)
+LIST = IntEnum("LIST", "ENTER ENTER_ARG EXIT EXIT_ARG MIN_DAYS MAX_DAYS EXTRA_MAX PUBLISH PHASE ROW", start=0)
 LIST.__doc__ = ("Columns of ``Epoch.lists``: entry kind and argument, exit kind and argument, minimum and maximum "
-                "days (-1: none), most random extra days, publication every so many days, and the phase: days "
+                "days (-1: none), most random extra days, publication every so many days, the phase: days "
                 "since the last publication day, set for each day by the driver in its copy (0: a publication "
-                "day).")
+                "day), and the list's row of entry days in the ``listed`` column (-1: a list without a term in "
+                "any epoch keeps no entry day, only its bit in ``on_lists``).")
 CONS = IntEnum("CONS", "LISTS TIERS ACCOUNT_ZERO REWARD ATTEMPT CHILDREN", start=0)
 CONS.__doc__ = ("Columns of ``Epoch.cons``: mask of lists and of tiers it follows, on a zeroed account, a reward, "
                 "the daily attempt threshold, passed to children.")

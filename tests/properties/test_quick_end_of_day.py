@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scslab.compile import FLAG, P, compile_plan
+from scslab.compile import FLAG, LIST, P, compile_plan
 from scslab.engine.kernels import EMIT_WIDTH, NONE_DAY, build, emit_margin
 from scslab.rng import day_keys
 from scslab.scenarios import load_scenario
@@ -38,10 +38,9 @@ def _agent(plan, score, pending, last_off, flag_bits, inbox):
     for bit, on in zip(FLAG_BITS, flag_bits):
         f |= bit if on else 0
     tier = K.tier_of(np.int64(s), ep.tier_mins, prm[P.NT])
-    nl = max(len(plan.list_names), 1)
     cols = dict(score=np.array([s], np.int16), pending=np.array([pending], np.int16),
-                last_off=np.array([last_off], np.int16), listed=np.full((nl, 1), NONE_DAY, np.int16),
-                traits=np.zeros(1, np.uint8), flags=np.array([f], np.uint8), inbox=np.array([inbox], np.uint8),
+                last_off=np.array([last_off], np.int16), listed=np.full((plan.n_dated_lists, 1), NONE_DAY, np.int16),
+                on_lists=np.zeros(1, np.uint8), traits=np.zeros(1, np.uint8), flags=np.array([f], np.uint8), inbox=np.array([inbox], np.uint8),
                 acct=np.array([prm[P.ACCT_PTS]], np.uint8), strikes=np.zeros(1, np.uint8),
                 outstanding=np.zeros(1, np.int16), acct_since=np.full(1, NONE_DAY, np.int16))
     cols["state"] = np.array([K.pack_state(tier, f, 0, np.int64(s), prm)], np.uint8)
@@ -60,7 +59,7 @@ def test_quick_agrees_with_finish(name, score, pending, last_off, flag_bits, inb
     ep = plan.epochs[0]
     prm = ep.prm
     lists = ep.lists.copy()
-    lists[:, 7] = 0 if publish else 1
+    lists[:, LIST.PHASE] = 0 if publish else 1
     kf = ks = day_keys(plan.seed, D)
     NM, NC = len(plan.metric_names), plan.n_cells
     before = _agent(plan, score, pending, last_off, flag_bits, inbox)
@@ -76,7 +75,8 @@ def test_quick_agrees_with_finish(name, score, pending, last_off, flag_bits, inb
         assert not cnt_q.any()
         return
     emit = np.zeros((emit_margin(prm) + 1, EMIT_WIDTH), np.int64)
-    code_f, ne = K.finish(0, D, 0, full["score"], full["pending"], full["last_off"], full["listed"], full["traits"],
+    code_f, ne = K.finish(0, D, 0, full["score"], full["pending"], full["last_off"], full["listed"], full["on_lists"],
+                          full["traits"],
                           full["flags"], full["inbox"], full["acct"], full["strikes"], full["outstanding"],
                           full["acct_since"], full["state"], prm, ep.tier_mins, lists, ep.cons, kf, ks, cnt_f, emit, 0)
     assert code == code_f

@@ -27,12 +27,12 @@ quick, quick_args = K.quick, K.quick_args
 @njit(parallel=True, nogil=True, cache=CACHE)
 def init_pass(lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holder_t, hh_adult, skeys, cnt):
     """Initial state of every agent, and the initial level metrics in ``cnt[chunk]``."""
-    score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state = cols
+    score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, state = cols
     T = prm[P.T]
     for ch in prange(lo.shape[0]):
         c = cnt[ch]
         for i in range(lo[ch], hi[ch]):
-            init_agent(i, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding,
+            init_agent(i, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding,
                        acct_since, state, prm, mins, class_cum, group_cum, holder_t, hh_adult, skeys)
             levels(c, region[ch] * T + np.int64(traits[i]), 1, tier_of(score[i], mins, prm[P.NT]), 0,
                    flags[i], last_off[i] != NONE_DAY, prm, cons)
@@ -46,7 +46,7 @@ def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, min
     state bytes may be stale)."""
     cap = emit.shape[1]
     T = prm_a[P.T]
-    score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state = cols
+    score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, state = cols
     rec_quiet, rec_pts, rec_upto, s_lo, s_hi, plain, m_rec = quick_args(prm_f)
     for ch in prange(lo.shape[0]):
         ne = n_emit[ch]
@@ -64,11 +64,11 @@ def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, min
                 code = -1 if full else quick(i, d - 1, cell, score, pending, last_off, inbox, state,
                                                rec_quiet, rec_pts, rec_upto, s_lo, s_hi, plain, mins_f, cf, m_rec)
                 if code < 0:
-                    code, ne = finish(i, d - 1, cell, score, pending, last_off, listed, traits, flags, inbox,
+                    code, ne = finish(i, d - 1, cell, score, pending, last_off, listed, on_lists, traits, flags, inbox,
                                       acct, strikes, outstanding, acct_since, state, prm_f, mins_f, lists_f,
                                       cons_f, kf, ks, cf, em, ne)
             if do_act:
-                ne = act(i, d, code, cell, r, score, pending, last_off, listed, traits, flags, inbox, acct,
+                ne = act(i, d, code, cell, r, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct,
                          strikes, outstanding, acct_since, state, prm_a, beh, rep, gate, cum, det, ka,
                          ca, em, ne)
         resume[ch] = stop

@@ -101,7 +101,7 @@ def rate_groups(und_p: np.ndarray):
 
 
 @njit(inline="always", nogil=True)
-def detected_events(v, i, d, code, cell, region, score, pending, last_off, listed, traits, flags, inbox, acct,
+def detected_events(v, i, d, code, cell, region, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct,
                     strikes, outstanding, acct_since, state, prm, beh, rep, cum, det, ka, cnt, emit, ne):
     """The detected events of agent i's day given ``v`` uniform on [0, gate) (the lazy tables' gate): as
     ``kernels.events``, but every act that fires is detected, by a channel drawn given detection. Returns
@@ -129,7 +129,7 @@ def detected_events(v, i, d, code, cell, region, score, pending, last_off, liste
             mask |= 1 << b
         else:
             cnt[prm[P.M_FALSE] + b, cell] += 1
-        ne = apply_points(i, d, b, j, false, score, pending, last_off, listed, traits, flags, inbox, acct,
+        ne = apply_points(i, d, b, j, false, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct,
                           strikes, outstanding, acct_since, state, prm, beh, rep, ka, cnt, cell, emit, ne)
         e = next_event(cum, cell, code, e, ka[Stream.EVENT + e + 1], i)
         if e < 0:

@@ -89,7 +89,7 @@ def build(jit, call=None):
         return ne + 1
 
     @jit
-    def init_agent(i, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
+    def init_agent(i, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
                     prm, mins, class_cum, group_cum, holder_t, hh_adult, skeys):
         """Initial state of agent i: traits hashed from the id, base score, nothing listed."""
         uc = draw(skeys[Stream.CLASS], i)
@@ -113,6 +113,8 @@ def build(jit, call=None):
         last_off[i] = NONE_DAY
         for l in range(listed.shape[0]):
             listed[l, i] = NONE_DAY
+        if i < on_lists.shape[0]:  # (a placeholder of length 1 without lists)
+            on_lists[i] = 0
         if prm[P.HAS_ACCT] != 0:
             acct[i] = prm[P.ACCT_PTS]
             acct_since[i] = NONE_DAY
@@ -163,14 +165,6 @@ def build(jit, call=None):
             cnt[prm[P.M_FALSE_MARKED], cell] += sign
         if (f & F_CONF) != 0 and prm[P.HAS_ACCT] != 0:
             cnt[prm[P.M_ACCT_ZERO], cell] += sign
-
-    @jit
-    def listed_mask(i, listed):
-        on = 0
-        for l in range(listed.shape[0]):
-            if listed[l, i] != NONE_DAY:
-                on |= 1 << l
-        return on
 
     @jit
     def pack_state(tier, f, on, s, prm):
@@ -233,7 +227,7 @@ def build(jit, call=None):
         return st & ST_CODE
 
     @call
-    def finish(i, d, cell, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
+    def finish(i, d, cell, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
                     prm, mins, lists, cons, kf, ks, cnt, emit, ne):
         """End of day d for agent i; returns (state code for the next day, emit count)."""
         f0 = flags[i]
@@ -242,7 +236,7 @@ def build(jit, call=None):
         s0 = np.int64(score[i])
         nt = prm[P.NT]
         tier0 = tier_of(s0, mins, nt)
-        on0 = listed_mask(i, listed)
+        on0 = np.int64(on_lists[i]) if lists.shape[0] > 0 else 0
         on = on0
         box = inbox[i]
         inbox[i] = 0
@@ -299,12 +293,13 @@ def build(jit, call=None):
             ne = put(emit, ne, EVENT.STORY, i, d, SE.tier_change, tier, s - s0)
         # lists: entries and exits on publication days; maximum terms end any day
         for l in range(lists.shape[0]):
-            since = np.int64(listed[l, i])
+            row = lists[l, LIST.ROW]  # its entry days' row in ``listed`` (-1: a list without a term keeps none)
             ek, ea, xk, xa = lists[l, LIST.ENTER], lists[l, LIST.ENTER_ARG], lists[l, LIST.EXIT], lists[l, LIST.EXIT_ARG]
             publish = lists[l, LIST.PHASE] == 0  # set per day by the driver
-            if since == NONE_DAY:
+            if (on >> l) & 1 == 0:
                 if publish and enters(ek, ea, tier, (f & F_CONF) != 0, (f & F_DEBT) != 0):
-                    listed[l, i] = d
+                    if row >= 0:
+                        listed[row, i] = d
                     on |= 1 << l
                     cnt[prm[P.M_ENTERED] + l, cell] += 1
                     if (prm[P.CHILD_LISTS] >> l) & 1:
@@ -312,14 +307,15 @@ def build(jit, call=None):
                     if story:
                         ne = put(emit, ne, EVENT.STORY, i, d, SE.list_enter, l, 0)
             else:
-                dur = d - since
+                dur = d - np.int64(listed[row, i]) if row >= 0 else 0  # days on the list (none without a term)
                 extra = 0
                 if lists[l, LIST.MAX_DAYS] >= 0 and lists[l, LIST.EXTRA_MAX] > 0:
                     extra = np.int64(draw(ks[Stream.LIST_EXTRA + l], i) % np.uint64(lists[l, LIST.EXTRA_MAX] + 1))
                 met = exit_met(xk, xa, tier, (f & F_CONF) != 0, (f & F_DEBT) != 0)
                 if leaves(publish, met, dur, lists[l, LIST.MIN_DAYS], xk == EXIT.REPAID, lists[l, LIST.MAX_DAYS],
                           extra):
-                    listed[l, i] = NONE_DAY
+                    if row >= 0:
+                        listed[row, i] = NONE_DAY
                     on ^= 1 << l  # the bit is set: this agent was listed
                     cnt[prm[P.M_EXITED] + l, cell] += 1
                     if (prm[P.CHILD_LISTS] >> l) & 1:
@@ -353,6 +349,8 @@ def build(jit, call=None):
             levels(cnt, cell, -1, tier0, on0, f0, own0, prm, cons)
             levels(cnt, cell, 1, tier, on, f, own, prm, cons)
         flags[i] = f
+        if lists.shape[0] > 0:
+            on_lists[i] = on
         if prm[P.HAS_OUTSTANDING] != 0 and outstanding[i] != 0 or prm[P.HAS_STRIKES] != 0 and strikes[i] != 0:
             state[i] = pack_state(tier, f, on, s, prm) | ST_BUSY
         else:
@@ -364,7 +362,7 @@ def build(jit, call=None):
         return code, ne
 
     @jit
-    def apply_points(i, d, b, ch, false, score, pending, last_off, listed, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
+    def apply_points(i, d, b, ch, false, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
                     prm, beh, rep, ka, cnt, cell, emit, ne):
         """The points of a detected (or falsely attributed) act of behaviour ``b`` to agent i on day d: on the
         domain account or owed to the main score at the day's end, with what they cause (a zeroed account, a
@@ -410,7 +408,7 @@ def build(jit, call=None):
         return ne
 
     @jit
-    def act(i, d, code, cell, region, score, pending, last_off, listed, traits, flags, inbox, acct,
+    def act(i, d, code, cell, region, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct,
             strikes, outstanding, acct_since, state, prm, beh, rep, gate, cum, det, ka, cnt, emit, ne):
         """Day d for agent i: draw acts and false attributions, detect, apply own points.
 
@@ -423,7 +421,7 @@ def build(jit, call=None):
         u = draw(ka[Stream.GATE], i)
         if u >= gate[cell, code]:
             return ne
-        return events(u, i, d, code, cell, region, score, pending, last_off, listed, traits, flags, inbox, acct,
+        return events(u, i, d, code, cell, region, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct,
                       strikes, outstanding, acct_since, state, prm, beh, rep, cum, det, ka, cnt, emit, ne)
 
     @jit
@@ -444,7 +442,7 @@ def build(jit, call=None):
         return e
 
     @jit
-    def events(u, i, d, code, cell, region, score, pending, last_off, listed, traits, flags, inbox, acct,
+    def events(u, i, d, code, cell, region, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct,
                strikes, outstanding, acct_since, state, prm, beh, rep, cum, det, ka, cnt, emit, ne):
         """The events of agent i's day, given a gate draw ``u`` below the gate (uniform on [0, gate)).
 
@@ -478,7 +476,7 @@ def build(jit, call=None):
             else:
                 cnt[prm[P.M_FALSE] + b, cell] += 1
             if detected:
-                ne = apply_points(i, d, b, j, false, score, pending, last_off, listed, traits, flags, inbox, acct,
+                ne = apply_points(i, d, b, j, false, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct,
                                   strikes, outstanding, acct_since, state, prm, beh, rep, ka, cnt, cell, emit, ne)
             e = next_event(cum, cell, code, e, ka[Stream.EVENT + e + 1], i)  # the rest, given e fired
             if e < 0:
@@ -486,7 +484,7 @@ def build(jit, call=None):
         return ne
 
     return _Namespace(draw=draw, put=put, tier_of=tier_of, clamp=clamp, init_agent=init_agent, state_code=state_code,
-                      quick=quick, quick_args=quick_args, pack_state=pack_state, levels=levels, applies=applies, listed_mask=listed_mask,
+                      quick=quick, quick_args=quick_args, pack_state=pack_state, levels=levels, applies=applies, 
                       finish=finish, act=act, events=events, next_event=next_event, apply_points=apply_points, partner=partner,
                       household_head=household_head, region_of=region_of, mix=mix)
 

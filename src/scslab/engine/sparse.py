@@ -11,7 +11,7 @@ from numba import njit, prange
 from ..compile import BEH, EVENT, FLAG, INBOX, REC, SE, P, Plan
 from .bits import prefetch
 from .compiled import CACHE, K
-from .kernels import EMIT_WIDTH, I16, NONE_DAY
+from .kernels import EMIT_WIDTH, I16
 from .state import Columns
 
 __all__ = ["wake_up", "penalise", "tie_targets", "sparse_pass", "sparse_parts", "sparse", "apply_redress"]
@@ -71,7 +71,7 @@ def sparse_pass(rec, targets, cols, prm, starts, hh_head, hh_size, hh_adult, par
     (multiples of 64, so lanes share no wake word): each agent's points add up in record order, whatever
     the lanes. Story rows go to ``out[ln]``, with their place in the serial order in ``seq[ln]`` (record x
     (K + 16) + member or 16 + matching), for the driver to merge; ``n_out[ln]`` counts them."""
-    pending, listed, traits, flags, inbox = cols[1], cols[3], cols[4], cols[5], cols[6]
+    pending, on_lists, traits, flags, inbox = cols[1], cols[4], cols[5], cols[6], cols[7]
     n = prm[P.N]
     T = prm[P.T]
     B = hh_head.shape[0]
@@ -115,9 +115,8 @@ def sparse_pass(rec, targets, cols, prm, starts, hh_head, hh_size, hh_adult, par
                 any_listed = False
                 for m in range(head, end):
                     if hh_adult[m % B] == 1:
-                        for l in range(listed.shape[0]):
-                            if (prm[P.CHILD_LISTS] >> l) & 1 and listed[l, m] != NONE_DAY:
-                                any_listed = True
+                        if (np.int64(on_lists[m]) & prm[P.CHILD_LISTS]) != 0:
+                            any_listed = True
                 for m in range(max(head, t0), min(end, t1)):
                     if hh_adult[m % B] == 0:
                         if any_listed:

@@ -24,7 +24,9 @@ class Columns:
     score                   int16    main score, clamped to the scenario's bounds
     pending                 int16    points waiting for the end of the day (own acts + network)
     last_off                int16    day of the last detected offence (-32768: never)
-    listed                  int16    [lists, N] day each list entry began (-32768: not listed)
+    listed                  int16    [lists with a term, N] day each entry began (-32768: not listed); a list
+                                     without a term keeps no day (``LIST.ROW``)
+    on_lists                uint8    bit l: on list l (only with lists)
     traits                  uint8    class * n_groups + group (hashed from the id, cached)
     flags                   uint8    adult, holder, false record, debt, confiscated, ...
     inbox                   uint8    flag changes made by others today, applied at the end of day
@@ -40,6 +42,7 @@ class Columns:
     pending: np.ndarray
     last_off: np.ndarray
     listed: np.ndarray
+    on_lists: np.ndarray
     traits: np.ndarray
     flags: np.ndarray
     inbox: np.ndarray
@@ -50,13 +53,13 @@ class Columns:
     state: np.ndarray
 
     def as_tuple(self) -> tuple:
-        return (self.score, self.pending, self.last_off, self.listed, self.traits, self.flags, self.inbox, self.acct,
+        return (self.score, self.pending, self.last_off, self.listed, self.on_lists, self.traits, self.flags, self.inbox, self.acct,
                 self.strikes, self.outstanding, self.acct_since, self.state)
 
 
 def bytes_per_agent(plan: Plan) -> int:
     prm = plan.epochs[0].prm
-    n = 2 + 2 + 2 + 2 * len(plan.list_names) + 1 + 1 + 1 + 1
+    n = 2 + 2 + 2 + 2 * plan.n_dated_lists + (1 if plan.list_names else 0) + 1 + 1 + 1 + 1
     n += 3 if prm[P.HAS_ACCT] else 0
     n += 1 if prm[P.HAS_STRIKES] else 0
     n += 2 if prm[P.HAS_OUTSTANDING] else 0
@@ -75,7 +78,8 @@ def column_specs(plan: Plan) -> dict[str, tuple[tuple[int, ...], type]]:
 
     return dict(
         score=((n,), np.int16), pending=((n,), np.int16), last_off=((n,), np.int16),
-        listed=((len(plan.list_names), n), np.int16), traits=((n,), np.uint8),
+        listed=((plan.n_dated_lists, n), np.int16), on_lists=((n if plan.list_names else 1,), np.uint8),
+        traits=((n,), np.uint8),
         flags=((n,), np.uint8), inbox=((n,), np.uint8), acct=opt(P.HAS_ACCT, np.uint8),
         strikes=opt(P.HAS_STRIKES, np.uint8), outstanding=opt(P.HAS_OUTSTANDING, np.int16),
         acct_since=opt(P.HAS_ACCT, np.int16), state=((n,), np.uint8))

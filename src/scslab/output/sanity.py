@@ -74,6 +74,8 @@ def check_loop(plan: Plan, loop) -> None:
     _within("column score", c.score, lo, hi)
     _within("column traits", c.traits, 0, len(plan.class_names) * len(plan.group_names) - 1)
     _within("column state (state code)", c.state & STATE.CODE, 0, plan.n_states - 1)
+    if plan.list_names:
+        _within("column on_lists", c.on_lists, 0, (1 << len(plan.list_names)) - 1)
     from ..compile import P
 
     timed = ("last_off", "listed", "acct_since") if plan.epochs[0].prm[P.HAS_ACCT] else ("last_off", "listed")
