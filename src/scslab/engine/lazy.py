@@ -56,6 +56,9 @@ MAX_BANDS = 4
 
 finish, quick, quick_args, draw = K.finish, K.quick, K.quick_args, K.draw
 mix = K.mix
+# the story agents' own undetected acts (a path taken by a handful of agents) are called, not inlined into the
+# pass: less machine code to compile (docs/performance.md, "Compilation")
+undetected_story = njit(nogil=True)(getattr(undetected, "py_func", undetected))  # (the function itself without JIT)
 VIRTUAL = np.uint8(INBOX.VIRTUAL)
 ST_CODE, ST_RECOVERING, ST_BUSY = int(STATE.CODE), int(STATE.RECOVERING), int(STATE.BUSY)
 F_STORY = FLAG.STORY
@@ -84,7 +87,7 @@ def ring_bytes(n: int, n_bands: int = MAX_BANDS) -> int:
     return (RING + COARSE + n_bands) * 8 * (-(-n // 64))
 
 
-@njit(inline="always", nogil=True)
+@njit(nogil=True)  # called once per block and band: inlined, it cost 3.6 s of compilation and no speed
 def block_candidates(words, b0, b1, key, lq, out):
     """A band's candidates in the block ``[b0, b1)``, in increasing order, as offsets from ``b0`` in ``out``;
     returns their number. Each is ``k ~ Geometric(p)`` members on from the one before (``lq = log(1 - p)``),
@@ -236,7 +239,7 @@ def lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer, lim_c, li
                         ne = undetected(i, d, cell, code, found, story, und, ka, m_acts, ca, em, ne)
                     at[kb] += 1
                 if woken and not accepted and do_act and state[i] >= ST_BUSY and (flags[i] & F_STORY) != 0:
-                    ne = undetected(i, d, cell, code, 0, True, und, ka, m_acts, ca, em, ne)
+                    ne = undetected_story(i, d, cell, code, 0, True, und, ka, m_acts, ca, em, ne)
                 visited = woken or accepted
                 if visited and do_act:  # who must be seen again, and when
                     st = np.int64(state[i])

@@ -18,11 +18,12 @@ import numpy as np
 from numba import njit, prange
 
 from ..bits import set_bit
+from ..threads import in_threads
 from .agent import CACHE, KEY, NEVER, agent, agent_call, crit_count, guess, next_day, pick_days
 from .friends import friends4_call, friends_batch, friends_of, half_bits
 from .model import MAX_CRIT
 
-__all__ = ["penalties", "coarse_bits", "sweep", "correct", "set_bits", "CHUNKS", "BLOCK", "COARSE"]
+__all__ = ["penalties", "coarse_bits", "sweep", "sweep_blocks", "correct", "set_bits", "CHUNKS", "BLOCK", "COARSE"]
 
 CHUNKS = 64        # parallel work items; the result does not depend on it
 SENDER_BATCH = 1024  # senders whose friends are found together
@@ -253,16 +254,20 @@ def _records(i0, i1, j, W, cls, M, B, fr, keep, at, rec):
             j += 1
 
 
-@njit(parallel=True, cache=CACHE)
 def sweep(n, d0, W, cls, cols, P, B, M, T, D, wrong, first, last):
     """Everyone's window, block by block of 2**B agents, with the penalties of the table's lists (``P``, what
     :func:`penalties` returns): writes the states ``cols`` and the metric changes ``D`` (per chunk) and sets,
     in the bitmap ``wrong``, every sender whose network acts differ from the table's. Blocks ``first ..
-    last-1`` only (a slice of the window, for progress; the result does not depend on the slicing)."""
+    last-1`` only (a slice of the window, for progress; the result does not depend on the slicing). The
+    chunks run on threads (``engine/threads.py``)."""
     nb = last - first
-    for ch in prange(CHUNKS):
-        _sweep_blocks(np.int64(ch), first + ch * nb // CHUNKS, first + (ch + 1) * nb // CHUNKS, n, d0, W, cls, cols, P, B, M,
-                      D, wrong, T[0].shape[0] > 0)
+    every = T[0].shape[0] > 0
+
+    def chunk(ch):
+        sweep_blocks(np.int64(ch), first + ch * nb // CHUNKS, first + (ch + 1) * nb // CHUNKS, n, d0, W, cls, cols, P,
+                      B, M, D, wrong, every)
+
+    in_threads(chunk, CHUNKS)
 
 
 @njit(inline="always")
@@ -279,8 +284,8 @@ def differs_kept(i, K, mask, d0, W, out, no, M, tmp, bc):
     return lists_differ(tmp, g, out, no)
 
 
-@njit(cache=CACHE)
-def _sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every):
+@njit(cache=CACHE, nogil=True)
+def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every):
     """``sweep``'s blocks b0 .. b1-1 (work item ``ch``); ``every``: check every sender (the table has
     corrected lists: only a verifying sweep's has)."""
     score, last_off, listed_on = cols
@@ -322,21 +327,23 @@ def _sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every):
             score[i], last_off[i], listed_on[i] = s, lo, bl
 
 
-@njit(parallel=True, cache=CACHE)
 def redo(A, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days):
     """Agents ``A`` again from their window's start, with the penalties of the table's lists. ``sgn`` +1: add
     their metric changes and store their states; -1: take back the changes the same run added; 0: only
     their network acts, into ``out_cnt`` and ``out_days``. Returns, per agent, whether its network acts differ
-    from the table's."""
+    from the table's. The chunks run on threads (the compiled function releases the GIL)."""
     m = A.shape[0]
     flag = np.zeros(m, np.bool_)
-    for ch in prange(CHUNKS):
-        _redo_some(np.int64(ch), A[ch * m // CHUNKS:(ch + 1) * m // CHUNKS], ch * m // CHUNKS, sgn, n, d0, W, cls, S, cols,
-                   M, T, fkeys, D, out_cnt, out_days, flag)
+
+    def chunk(ch):
+        _redo_some(np.int64(ch), A[ch * m // CHUNKS:(ch + 1) * m // CHUNKS], ch * m // CHUNKS, sgn, n, d0, W, cls, S,
+                   cols, M, T, fkeys, D, out_cnt, out_days, flag)
+
+    in_threads(chunk, CHUNKS)
     return flag
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days, flag):
     hb = half_bits(n)
     f4 = np.empty(4, np.int64)
