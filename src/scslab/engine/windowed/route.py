@@ -15,7 +15,7 @@ threads.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..bits import set_bit
 from ..threads import in_threads
@@ -23,7 +23,7 @@ from .agent import CACHE, KEY, NEVER, agent, agent_call, crit_count, guess, next
 from .friends import friends4_call, friends_batch, friends_of, half_bits
 from .model import MAX_CRIT
 
-__all__ = ["penalties", "coarse_bits", "sweep", "sweep_blocks", "correct", "set_bits", "CHUNKS", "BLOCK", "COARSE"]
+__all__ = ["penalties", "senders_of", "coarse_bits", "sweep", "sweep_blocks", "correct", "set_bits", "CHUNKS", "BLOCK", "COARSE"]
 
 CHUNKS = 64        # parallel work items; the result does not depend on it
 SENDER_BATCH = 1024  # senders whose friends are found together
@@ -131,7 +131,6 @@ def coarse_bits(n: int, B: int = BLOCK) -> int:
     return CB
 
 
-@njit(parallel=True, cache=CACHE)
 def penalties(n, d0, W, cls, S, M, T, fkeys, B, CB):
     """Every penalty of the table's lists, bucketed by target block (``target >> B``), not sorted within a
     block: the record is ``(target & (2**CB - 1)) << 9 | window day`` (uint32; the sweep reads the target's
@@ -140,43 +139,64 @@ def penalties(n, d0, W, cls, S, M, T, fkeys, B, CB):
 
     The records are scattered into buckets of ``2**CB`` targets, then (when ``CB > B``) each bucket is split
     into its blocks: a scatter into hundreds of thousands of blocks at once (1.4 billion agents) would miss
-    the caches and the TLB on nearly every record."""
+    the caches and the TLB on nearly every record. Each step's work items run on threads
+    (``engine/threads.py``)."""
     nsend = np.zeros(CHUNKS + 1, np.int64)
-    for ch in prange(CHUNKS):
-        for i in range(ch * n // CHUNKS, (ch + 1) * n // CHUNKS):
-            nsend[ch + 1] += crit_count(i, cls[i], M) > 0
+
+    def count(ch):
+        nsend[ch + 1] = _count_senders(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, cls, M)
+
+    in_threads(count, CHUNKS)
     nsend = np.cumsum(nsend)
     fr = np.empty((nsend[-1], 4), np.int32)   # the senders' friends, found once
     keep = np.empty(nsend[-1], np.uint16)     # which of their detected network acts the table keeps
     rank = np.empty((n >> B) + 1, np.int64)   # the senders before each block
     nc = (n >> CB) + 1
     per = np.zeros((CHUNKS, nc), np.int64)
-    for ch in prange(CHUNKS):
-        _senders(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, nsend[ch], n, d0, W, cls, S, M, T, fkeys, B, CB, fr,
+
+    def senders(ch):
+        senders_of(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, nsend[ch], n, d0, W, cls, S, M, T, fkeys, B, CB, fr,
                  keep, rank, per[ch])
+
+    in_threads(senders, CHUNKS)
+    # bucket by bucket, chunk by chunk: each chunk's first place in the bucket, and the buckets' starts
+    flat = per.T.ravel()
+    ends = np.cumsum(flat)
+    per[:] = (ends - flat).reshape(nc, CHUNKS).T
     cstart = np.zeros(nc + 1, np.int64)
-    total = 0
-    for b in range(nc):
-        for ch in range(CHUNKS):
-            x = per[ch, b]
-            per[ch, b] = total
-            total += x
-        cstart[b + 1] = total
+    cstart[1:] = ends[CHUNKS - 1::CHUNKS]
+    total = int(cstart[-1])
     rec = np.empty(total, np.uint32)
-    for ch in prange(CHUNKS):
+
+    def records(ch):
         _records(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, nsend[ch], W, cls, M, CB, fr, keep, per[ch], rec)
+
+    in_threads(records, CHUNKS)
     if CB == B:
         return rec, cstart, keep, rank
     nb = (n >> B) + 1
     start = np.empty(nb + 1, np.int64)
     start[nb] = total
     F = 1 << (CB - B)
-    for c in prange(nc):
-        _split(rec, cstart[c], cstart[c + 1], B, F, c * F, nb, start)
+
+    def split(ch):
+        for c in range(ch * nc // CHUNKS, (ch + 1) * nc // CHUNKS):
+            _split(rec, cstart[c], cstart[c + 1], B, F, c * F, nb, start)
+
+    in_threads(split, CHUNKS)
     return rec, start, keep, rank
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
+def _count_senders(i0, i1, cls, M):
+    """The senders (agents with a detected network act in the window) among agents ``i0 .. i1-1``."""
+    k = 0
+    for i in range(i0, i1):
+        k += crit_count(i, cls[i], M) > 0
+    return k
+
+
+@njit(cache=CACHE, nogil=True)
 def _split(rec, r0, r1, B, F, b0, nb, start):
     """Order the records ``rec[r0:r1]`` of one bucket by their ``F`` blocks (a counting sort), and write the
     blocks' starts from ``start[b0]`` on (blocks from ``nb`` on do not exist)."""
@@ -196,8 +216,8 @@ def _split(rec, r0, r1, B, F, b0, nb, start):
     rec[r0:r1] = tmp
 
 
-@njit(cache=CACHE)
-def _senders(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, per):
+@njit(cache=CACHE, nogil=True)
+def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, per):
     """Senders i0 .. i1-1 (the first is the j-th): their friends (``SENDER_BATCH`` senders at a time), which
     network acts the table keeps, the rank of each block's first sender, and the penalties per bucket of
     ``2**CB`` targets."""
@@ -234,7 +254,7 @@ def _senders(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, pe
             j += 1
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def _records(i0, i1, j, W, cls, M, B, fr, keep, at, rec):
     """The penalty records of senders i0 .. i1-1 (the first is the j-th), written from ``at[block]`` on."""
     bc = np.empty(6, np.uint64)
