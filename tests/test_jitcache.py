@@ -11,8 +11,8 @@ def test_drivers_are_stamped_with_their_import_closure():
     from scslab.engine.windowed import agent, driver, friends, route
 
     for driver_ in (dense.dense_pass, dense.init_pass, sparse.sparse_pass, sparse.tie_targets, lazy.lazy_pass,
-                    lazy.build_bitmaps, lazy.settle, route.sweep_blocks, route.senders_of, agent.agent_call, driver._start,
-                    friends.friends_of):
+                    lazy.build_bitmaps, lazy.settle, route.sweep_blocks, route.senders_of, agent.agent_call, driver.start_chunk,
+                    friends.friends_batch):
         locator = driver_._cache._impl.locator
         assert getattr(locator, "_scslab", False)
         assert locator.get_source_stamp() == jitcache.closure_digest(str(Path(locator._py_file).resolve()))

@@ -147,7 +147,7 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
     each is split into its blocks: the same records per block, in the same order, and the same run."""
     from scslab.engine.windowed import route
     from scslab.engine.windowed.agent import KEY, crit_count, tables
-    from scslab.engine.windowed.driver import _start
+    from scslab.engine.windowed.driver import start_state
     from scslab.engine.windowed.model import MAX_CRIT, SC, model_of
     from scslab.rng import Stream, stream_key
 
@@ -162,7 +162,7 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
     m, n = model_of(plan), plan.size
     cls, cols = np.empty(n, np.uint8), tuple(np.empty(n, np.int16) for _ in range(3))
     base, low, high = m.scalars[SC.BASE], m.scalars[SC.LOW], m.scalars[SC.HIGH]
-    _start(n, np.uint64(stream_key(5, Stream.CLASS, 0)), plan.class_cum, base, cls, *cols, True)
+    start_state(n, np.uint64(stream_key(5, Stream.CLASS, 0)), plan.class_cum, base, cls, *cols, True)
     keys = np.array([stream_key(5, Stream.WINDOW + j, 0) for j in KEY], np.uint64)
     M = tables(m, 300, keys, np.zeros(high - low + 1, np.int64), np.array([385], np.int64))
     S = (True, *cols, base)

@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ...compile import CONS, FLAG, SE, P, Plan
 from ...rng import GOLDEN, Stream, stream_key
 from ..histogram import run_snapshot_days, score_bins
+from ..threads import in_threads
 from ..budget import check_capacity
 from ..state import Columns, RawRun
 from ..stories import pick_story_agents
@@ -42,24 +43,33 @@ def window_length(m, days: int) -> int:
     return W
 
 
-@njit(parallel=True, cache=CACHE)
-def _start(n, key, class_cum, base, cls, score, last_off, listed_on, fresh):
+def start_state(n, key, class_cum, base, cls, score, last_off, listed_on, fresh):
     """Everyone's class (hashed from the id as the day engines do: stream CLASS) and, when ``fresh``, start
-    state; returns the people per class."""
+    state; returns the people per class. The chunks run on threads (``engine/threads.py``)."""
     per = np.zeros((CHUNKS, class_cum.shape[0]), np.int64)
-    for ch in prange(CHUNKS):
-        for i in range(ch * n // CHUNKS, (ch + 1) * n // CHUNKS):
-            u = mix(key + np.uint64(i) * GOLDEN) >> np.uint64(32)
-            c = 0
-            while u >= class_cum[c]:
-                c += 1
-            cls[i] = c
-            per[ch, c] += 1
-            if fresh:
-                score[i] = base
-                last_off[i] = NEVER
-                listed_on[i] = NEVER
+
+    def chunk(ch):
+        start_chunk(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, key, class_cum, base, cls, score, last_off, listed_on,
+                    fresh, per[ch])
+
+    in_threads(chunk, CHUNKS)
     return per.sum(axis=0)
+
+
+@njit(cache=CACHE, nogil=True)
+def start_chunk(i0, i1, key, class_cum, base, cls, score, last_off, listed_on, fresh, per):
+    """:func:`start_state` for agents ``i0 .. i1-1``, counting them per class into ``per``."""
+    for i in range(i0, i1):
+        u = mix(key + np.uint64(i) * GOLDEN) >> np.uint64(32)
+        c = 0
+        while u >= class_cum[c]:
+            c += 1
+        cls[i] = c
+        per[c] += 1
+        if fresh:
+            score[i] = base
+            last_off[i] = NEVER
+            listed_on[i] = NEVER
 
 
 @njit(cache=CACHE)
@@ -131,7 +141,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     # score, last offence, listed (a checkpoint's are used in place: a national run holds them once)
     cols = (tuple(np.empty(n, np.int16) for _ in range(3)) if state is None else
             tuple(np.ascontiguousarray(c, np.int16) for c in state.cols))
-    people = _start(n, np.uint64(stream_key(seed, Stream.CLASS, 0)), plan.class_cum, base, cls, *cols, state is None)
+    people = start_state(n, np.uint64(stream_key(seed, Stream.CLASS, 0)), plan.class_cum, base, cls, *cols, state is None)
     flags = np.broadcast_to(np.uint8(FLAG.ADULT), (n,))  # no households, no accounts: everyone an adult
     story = [a for a, _ in pick_story_agents(plan, cls, flags, plan.scenario.run.story_agents)]
     no_friends = plan.scenario.population.friends.degree == 0

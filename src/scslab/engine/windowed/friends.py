@@ -20,7 +20,9 @@ Both equal ``population.partner`` agent by agent (tested).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from ..threads import in_threads
 
 from ... import population
 from .agent import CACHE, ONE, mix
@@ -99,7 +101,7 @@ def _walk(val, idx, A, m, rk, b, mask, inverse, out, k):
         A = c
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, nogil=True)
 def friends_batch(ids, n, keys, b, out):
     """The partners of the agents ``ids`` in the 4 matchings over [0, n) into ``out[j, k]`` (-1: unmatched),
     all of their walks at once, matching by matching (:func:`_walk`). ``b``: ``half_bits(n)``."""
@@ -126,12 +128,15 @@ def friends_batch(ids, n, keys, b, out):
         _walk(val, idx, A, m, bw, bb, mask, True, out, k)
 
 
-@njit(parallel=True, cache=CACHE)
 def friends_of(ids, n, fkeys):
-    """The agents ``ids``' partners in the 4 matchings (-1: unmatched)."""
+    """The agents ``ids``' partners in the 4 matchings (-1: unmatched); the chunks run on threads
+    (``engine/threads.py``)."""
     f = np.empty((ids.shape[0], 4), np.int64)
     hb = half_bits(n)
-    for ch in prange(CHUNKS):
+
+    def chunk(ch):
         j0, j1 = ch * ids.shape[0] // CHUNKS, (ch + 1) * ids.shape[0] // CHUNKS
         friends_batch(ids[j0:j1], n, fkeys, hb, f[j0:j1])
+
+    in_threads(chunk, CHUNKS)
     return f
