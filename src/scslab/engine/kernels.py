@@ -484,7 +484,7 @@ def build(jit, call=None):
         return ne
 
     return _Namespace(draw=draw, put=put, tier_of=tier_of, clamp=clamp, init_agent=init_agent, state_code=state_code,
-                      quick=quick, quick_args=quick_args, pack_state=pack_state, levels=levels, applies=applies, 
+                      quick=quick, quick_args=quick_args, pack_state=pack_state, levels=levels, applies=applies,
                       finish=finish, act=act, events=events, next_event=next_event, apply_points=apply_points, partner=partner,
                       household_head=household_head, region_of=region_of, mix=mix)
 

@@ -87,7 +87,7 @@ def ring_bytes(n: int, n_bands: int = MAX_BANDS) -> int:
     return (RING + COARSE + n_bands) * 8 * (-(-n // 64))
 
 
-@njit(nogil=True)  # called once per block and band: inlined, it cost 3.6 s of compilation and no speed
+@njit(nogil=True)  # called once per block and band; inlined, it took 3.6 s more to compile
 def block_candidates(words, b0, b1, key, lq, out):
     """A band's candidates in the block ``[b0, b1)``, in increasing order, as offsets from ``b0`` in ``out``;
     returns their number. Each is ``k ~ Geometric(p)`` members on from the one before (``lq = log(1 - p)``),

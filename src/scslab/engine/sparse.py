@@ -114,9 +114,8 @@ def sparse_pass(rec, targets, cols, prm, starts, hh_head, hh_size, hh_adult, par
                     continue
                 any_listed = False
                 for m in range(head, end):
-                    if hh_adult[m % B] == 1:
-                        if (np.int64(on_lists[m]) & prm[P.CHILD_LISTS]) != 0:
-                            any_listed = True
+                    if hh_adult[m % B] == 1 and (np.int64(on_lists[m]) & prm[P.CHILD_LISTS]) != 0:
+                        any_listed = True
                 for m in range(max(head, t0), min(end, t1)):
                     if hh_adult[m % B] == 0:
                         if any_listed:

@@ -5,8 +5,8 @@ first run; ``docs/performance.md``, "Compilation")."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 import numba
 

@@ -212,10 +212,10 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     if stats is not None:
         stats.update(st)
     coverage = np.array([plan.coverage(d) for d in range(days)], np.float64).reshape(days, len(plan.channel_names))
-    on = cols[2] != NEVER
     columns = Columns(score=cols[0], pending=np.zeros(1, np.int16), last_off=cols[1],
                       listed=cols[2][None, :] if plan.n_dated_lists else np.zeros((0, n), np.int16),
-                      on_lists=on.astype(np.uint8) if plan.list_names else np.zeros(1, np.uint8), traits=cls, flags=flags, inbox=np.zeros(1, np.uint8), acct=np.zeros(1, np.uint8),
+                      on_lists=(cols[2] != NEVER).astype(np.uint8) if plan.list_names else np.zeros(1, np.uint8),
+                      traits=cls, flags=flags, inbox=np.zeros(1, np.uint8), acct=np.zeros(1, np.uint8),
                       strikes=np.zeros(1, np.uint8), outstanding=np.zeros(1, np.int16),
                       acct_since=np.zeros(1, np.int16), state=np.zeros(1, np.uint8))
     return RawRun(out.counts(people), out.story_rows(), np.array(story, np.int64), out.story_scores, columns, coverage,

@@ -22,9 +22,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..threads import in_threads
-
 from ... import population
+from ..threads import in_threads
 from .agent import CACHE, ONE, mix
 
 __all__ = ["friends4", "friends4_call", "friends_batch", "friends_of", "half_bits"]

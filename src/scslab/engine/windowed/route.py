@@ -23,7 +23,8 @@ from .agent import CACHE, KEY, NEVER, agent, agent_call, crit_count, guess, next
 from .friends import friends4_call, friends_batch, friends_of, half_bits
 from .model import MAX_CRIT
 
-__all__ = ["penalties", "senders_of", "coarse_bits", "sweep", "sweep_blocks", "correct", "set_bits", "CHUNKS", "BLOCK", "COARSE"]
+__all__ = ["penalties", "senders_of", "coarse_bits", "sweep", "sweep_blocks", "correct", "set_bits", "CHUNKS", "BLOCK",
+           "COARSE"]
 
 CHUNKS = 64        # parallel work items; the result does not depend on it
 SENDER_BATCH = 1024  # senders whose friends are found together
