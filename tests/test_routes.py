@@ -86,7 +86,6 @@ EXAMPLES = {
     "escalation": lambda: _bench(lambda d: _behaviour(d, "jaywalking").update(repeat_points=[-5, -10])
                                  or d["score"].update(strike_window_days=365)),
     "retention": lambda: _bench(lambda d: d["score"].update(retention_days=100)),
-    "recovery-steps": lambda: _bench(lambda d: d["score"]["recovery"].update(points_per_day=2)),
     "long-runs": lambda: _bench(days=40_000),
     "huge-populations": lambda: _bench(size=3_000_000_000),
     "no-list": lambda: _bench(_no_list),
@@ -129,10 +128,14 @@ def test_windowed_refuses_each_feature_by_name(feature):
 
 
 def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement_tests():
-    """bench-v1 and xiamen-fuzhou-2018 together use every feature the windowed scheduler supports, and go to it:
-    the agreement tests and the pinned digests cover them on that scheduler."""
-    plans = [_bench(), compile_plan(load_scenario("xiamen-fuzhou-2018"), size=1_000, days=30, seed=1)]
-    assert set(uses(plans[0])) | set(uses(plans[1])) == SUPPORTS["windowed"]
+    """bench-v1, xiamen-fuzhou-2018 and the variants ``test_windowed.py`` holds to the day routes together use
+    every feature the windowed scheduler supports, and go to it: the agreement tests and the pinned digests
+    cover them on that scheduler."""
+    from test_windowed import CHURN_STEPS
+
+    xiamen = lambda over: compile_plan(load_scenario("xiamen-fuzhou-2018", over), size=1_000, days=30, seed=1)  # noqa: E731
+    plans = [_bench(), xiamen({}), xiamen(CHURN_STEPS)]
+    assert set().union(*(uses(p) for p in plans)) == SUPPORTS["windowed"]
     assert all(choose_route(p) == "windowed" and refusal(p, "windowed") is None for p in plans)
 
 

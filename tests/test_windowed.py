@@ -44,11 +44,12 @@ def only_network_behaviour():
 
 
 @pytest.mark.parametrize("base", [700, 550, 1040])
-def test_deterministic_runs_are_exact(base):
-    """No acts: recovery from 700 across tiers C, B and A; from 550, listed on day 0 and out after 180 days
-    (sanctioned only by ties: nobody offended); from 1040, nothing. Metrics, snapshots and stories equal the
-    dense engine's, value by value, across two windows (400 days)."""
-    over = {**NO_ACTS, "score.base": base}
+@pytest.mark.parametrize("step", [1, 7])
+def test_deterministic_runs_are_exact(base, step):
+    """No acts: recovery (``step`` points a day) from 700 across tiers C, B and A; from 550, listed on day 0 and
+    out after 180 days (sanctioned only by ties: nobody offended); from 1040, nothing. Metrics, snapshots and
+    stories equal the dense engine's, value by value, across two windows (400 days)."""
+    over = {**NO_ACTS, "score.base": base, "score.recovery.points_per_day": step}
     dense = simulate("bench-v1", population=3_000, days=400, seed=4, overrides=over, engine="dense")
     lazy = simulate("bench-v1", population=3_000, days=400, seed=4, overrides=over, engine="windowed")
     assert lazy.metrics.equals(dense.metrics)
@@ -93,9 +94,11 @@ def test_a_scheme_of_network_behaviours_only_agrees_with_days():
 # line is 650), late bills cost 60 points, and a listed agent below the line waits 20 days before it leaves,
 # during which recovery may lift it back over the line
 CHURN = {"score.recovery.up_to": 800, "lists.perks.min_days": 20, "behaviours.late_bill.points": -60}
+# ... and recovery in steps of 4 points a day
+CHURN_STEPS = {**CHURN, "score.recovery.points_per_day": 4}
 
 
-@pytest.mark.parametrize("overrides", [None, CHURN], ids=["preset", "churn"])
+@pytest.mark.parametrize("overrides", [None, CHURN, CHURN_STEPS], ids=["preset", "churn", "steps"])
 def test_a_red_list_with_rewards_agrees_with_days(overrides):
     """xiamen-fuzhou-2018 (no friends, a red list entered at a good tier and left at a worse one, a reward with
     daily attempts) over two windows: every metric's run summary has the same mean by windows and by days
@@ -307,7 +310,9 @@ def test_red_list_windows_are_their_replays():
     assert {SE.list_enter, SE.list_exit, SE.reward_granted, SE.recovery} <= kinds
 
 
-@pytest.mark.parametrize("scenario, overrides", [("xiamen-fuzhou-2018", CHURN), ("bench-v1", HARSH)])
+@pytest.mark.parametrize("scenario, overrides", [("xiamen-fuzhou-2018", CHURN), ("xiamen-fuzhou-2018", CHURN_STEPS),
+                                                 ("bench-v1", HARSH),
+                                                 ("bench-v1", {**HARSH, "score.recovery.points_per_day": 3})])
 def test_each_agents_list_days_are_its_replays(scenario, overrides):
     """Agent by agent, from random start states (score, last offence, day listed, before the window), the
     kernel's list entry and exit days (its metric writes for that agent alone) are the day-by-day replay's,

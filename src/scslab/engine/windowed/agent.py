@@ -7,7 +7,7 @@
   one draw per act plus one.
 - **Deterrence thins.** On a day that starts below the deterrence line each act drawn at the undeterred
   rate is kept with its behaviour's factor, so the law is the deterred one.
-- **Quiet days are closed form.** Between two days with something happening, recovery (one point a day from
+- **Quiet days are closed form.** Between two days with something happening, recovery (a step a day from
   ``quiet`` days after the last detected offence, up to the cap), the tier crossings it causes, the list exit
   and the score snapshots are computed, not stepped. Level metrics are kept as daily changes, recovery
   steps as range additions.
@@ -197,6 +197,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     ENTER, LEAVE, MIN_DAYS, NET, CRIT, TIES = (sc[SC.ENTER], sc[SC.LEAVE], sc[SC.MIN_DAYS], sc[SC.NET], sc[SC.CRIT],
                                                sc[SC.TIES])
     RED = sc[SC.RED] != 0  # a red list: entered at a score of at least ENTER, left below LEAVE
+    STEP = sc[SC.STEP]     # the points of a recovery step
     tdiff, ent, ext, ties, rec, detc, ndiff, hist, first_pen = D
     r = mix(keys[KEY.COUNTS] + np.uint64(i) * GOLDEN)
     Ko = count_of(k_other[cls], r & U32)
@@ -218,50 +219,51 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
         ef = W
         if c < k_inc:
             e = min(e, inc[c] - d0)
-        ra = max(t, lo + QUIET)  # quiet days t .. e-1: recovery from day ra on, n steps
-        n = min(e - ra, UPTO - s) if s < UPTO and ra < e else 0
+        ra = max(t, lo + QUIET)  # quiet days t .. e-1: recovery from day ra on, n steps, g points
+        n = min(e - ra, steps(UPTO - s, STEP)) if s < UPTO and ra < e and STEP > 0 else 0
+        g = min(n * STEP, UPTO - s) if n > 0 else 0
         if write and n > 0:
             rec[ch, cls, ra] += sgn
             rec[ch, cls, ra + n] -= sgn
-            for b in range(bins[s - LOW] + 1, bins[s + n - LOW] + 1):  # the ramp reaches bin b on day u
-                k = before[ra + edges[b] - s - 1]  # u's snapshot or the first after it
+            for b in range(bins[s - LOW] + 1, bins[s + g - LOW] + 1):  # the ramp reaches bin b on day u
+                k = before[ra + steps(edges[b] - s, STEP) - 1]  # u's snapshot or the first after it
                 hist[ch, k, b - 1] -= sgn
                 hist[ch, k, b] += sgn
         if n > 0:
-            while tier > 0 and s + n >= mins[tier - 1]:
+            while tier > 0 and s + g >= mins[tier - 1]:
                 if write:
-                    u = ra + (mins[tier - 1] - s) - 1
+                    u = ra + steps(mins[tier - 1] - s, STEP) - 1
                     tdiff[ch, cls, u, tier] -= sgn
                     tdiff[ch, cls, u, tier - 1] += sgn
                 tier -= 1
         if RED:  # recovery only raises the score: a red list may be left (before the ramp lifts the score) and entered
             if bl != NOT and s < LEAVE:
                 u = first_exit(bl, t, MIN_DAYS, 1, W)  # the exit condition holds until the ramp reaches the line
-                if u < e and (s + n < LEAVE or u < ra + steps(LEAVE - s, 1) - 1):
+                if u < e and (s + g < LEAVE or u < ra + steps(LEAVE - s, STEP) - 1):
                     if write:
                         ext[ch, cls, u] += sgn
                         if TIES and not own:
                             ties[ch, cls, u] -= sgn
                     bl = NOT
-            if bl == NOT and s + n >= ENTER:  # listed at the end of the day the ramp reaches the listing line
-                u = ra + steps(ENTER - s, 1) - 1 if s < ENTER else t
+            if bl == NOT and s + g >= ENTER:  # listed at the end of the day the ramp reaches the listing line
+                u = ra + steps(ENTER - s, STEP) - 1 if s < ENTER else t
                 if u < e:
                     if write:
                         ent[ch, cls, u] += sgn
                         if TIES and not own:
                             ties[ch, cls, u] += sgn
                     bl = u
-            s += n
+            s += g
         elif n > 0:
-            if bl != NOT and s + n >= LEAVE:  # the exit condition holds from the day the ramp reaches the line
-                u = first_exit(bl, ra + steps(LEAVE - s, 1) - 1 if s < LEAVE else t, MIN_DAYS, 1, W)
+            if bl != NOT and s + g >= LEAVE:  # the exit condition holds from the day the ramp reaches the line
+                u = first_exit(bl, ra + steps(LEAVE - s, STEP) - 1 if s < LEAVE else t, MIN_DAYS, 1, W)
                 if u < e:
                     if write:
                         ext[ch, cls, u] += sgn
                         if TIES and not own:
                             ties[ch, cls, u] -= sgn
                     bl = NOT
-            s += n
+            s += g
         elif bl != NOT and s >= LEAVE:
             u = first_exit(bl, t, MIN_DAYS, 1, W)
             if u < e:
@@ -324,8 +326,8 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 if write and TIES and bl != NOT:
                     ties[ch, cls, e] -= sgn
         s = min(max(s + delta, LOW), HIGH)
-        if recovers(s, e - lo, QUIET, 1, UPTO):
-            s = recovery_step(s, 1, UPTO)
+        if recovers(s, e - lo, QUIET, STEP, UPTO):
+            s = recovery_step(s, STEP, UPTO)
             if write:
                 rec[ch, cls, e] += sgn
                 rec[ch, cls, e + 1] -= sgn
@@ -356,7 +358,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
 
 
 # the same function compiled once as a callee, where a call costs less than its code inlined again
-agent_call = njit(cache=CACHE)(getattr(agent, "py_func", agent))  # (a plain function uncompiled)
+agent_call = njit(cache=CACHE, error_model="numpy")(getattr(agent, "py_func", agent))  # (see route.sweep_blocks)
 # one draw, compiled once and cached, for Python callers (the replay): an inline function called from Python
 # would be compiled again in every process
 d32_call = njit(cache=CACHE)(getattr(d32, "py_func", d32))

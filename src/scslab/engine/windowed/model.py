@@ -25,13 +25,14 @@ MAX_W = 384         # days of a window: an agent's act days fit a bitmap of 6 wo
 MAX_CRIT = 15       # network acts of one agent in a window (the window is cut so that more is below 1e-12)
 
 
-SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER ENTER LEAVE MIN_DAYS NET CRIT TIES RED", start=0)
+SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER ENTER LEAVE MIN_DAYS NET CRIT TIES RED STEP", start=0)
 SC.__doc__ = ("Slots of ``Model.scalars`` (and of the route's tables' ``sc``): base score, lowest and highest "
               "score, quiet days before recovery, recovery cap, deterrence line, listing line and leaving line (the "
               "list's entry and exit conditions as scores: ending a day below the listing line is ending it in "
               "the entry tier or worse, at least the leaving line in the exit tier or better), minimum listed "
               "days, network points, the network behaviour, 1 when the list carries a sanction, 1 for a red list "
-              "(entered at a score of at least the listing line, left below the leaving line).")
+              "(entered at a score of at least the listing line, left below the leaving line), and the points of "
+              "a recovery step.")
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Model:
     low, high bounds, quiet days before recovery, recovery cap, deterrence line (a day starting below it is
     deterred), listing line (ending a day below it lists; at least it for a red list), leaving line (at least
     it; below it for a red list), minimum listed days, network points, ``crit``, 1 when the list carries a
-    sanction (``sanctioned_by_ties`` counts), and 1 for a red list. ``mins``: the floors of every tier but the last, descending."""
+    sanction (``sanctioned_by_ties`` counts), 1 for a red list, and the points of a recovery step. ``mins``: the floors of every tier but the last, descending."""
 
     q: np.ndarray
     keep: np.ndarray
@@ -93,7 +94,7 @@ def model_of(plan: Plan) -> Model:
     sanction = bool(np.any(e.cons[:, CONS.REWARD] == 0)) if len(e.cons) else False
     scalars = (int(prm[P.BASE]), int(prm[P.LO]), int(prm[P.HI]), int(prm[P.REC_QUIET]), int(prm[P.REC_UPTO]),
                deter, enter, leave, int(L[LIST.MIN_DAYS]), int(beh[crit, BEH.NET_FR]) if crit >= 0 else 0, crit,
-               int(sanction), red)
+               int(sanction), red, int(prm[P.REC_PTS]))
     return Model(q=q0.copy(), keep=keep, und=np.stack([und[:, 1], und[:, first * 8 + 1] if first < NT else und[:, 1]],
                  axis=1), points=beh[:, BEH.POINTS].astype(np.int64), other=other, crit=crit, mins=mins[:-1].copy(),
                  scalars=scalars, deter_tier=first)

@@ -54,7 +54,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
     keep, other, mins, sc = M.keep, M.other, M.mins, M.sc
     LOW, HIGH, QUIET, UPTO, DETER = (int(sc[k]) for k in (SC.LOW, SC.HIGH, SC.QUIET, SC.UPTO, SC.DETER))
     ENTER, LEAVE, MIN_DAYS, NET, CRIT = (int(sc[k]) for k in (SC.ENTER, SC.LEAVE, SC.MIN_DAYS, SC.NET, SC.CRIT))
-    red = bool(sc[SC.RED])
+    red, STEP = bool(sc[SC.RED]), int(sc[SC.STEP])
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
         r = int(mix64(np.uint64(keys[KEY.COUNTS]) + np.uint64(i) * GOLDEN))
     Ko, Kc = _count_of(k_other[cls], np.uint64(r) & U32), _count_of(k_crit[cls], np.uint64(r) >> S32)
@@ -106,9 +106,10 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
         if offended:
             lo = day
         s = min(max(s + delta, LOW), HIGH)
-        if R.recovers(s, day - lo, QUIET, 1, UPTO):  # lo: -32768 when never (quiet for ever)
-            s = R.recovery_step(s, 1, UPTO)
-            rows.append((EVENT.STORY, i, day, SE.recovery, -1, 1))
+        if R.recovers(s, day - lo, QUIET, STEP, UPTO):  # lo: -32768 when never (quiet for ever)
+            s1 = R.recovery_step(s, STEP, UPTO)
+            rows.append((EVENT.STORY, i, day, SE.recovery, -1, s1 - s))
+            s = s1
         if tier_of(s) != tier_of(s0):
             rows.append((EVENT.STORY, i, day, SE.tier_change, tier_of(s), s - s0))
         if bl == NEVER and (s >= ENTER if red else s < ENTER):
