@@ -58,6 +58,41 @@ def test_deterministic_runs_are_exact(base, step):
         assert lazy.series("sanctioned_by_ties").iloc[0] == 3_000 and lazy.series("exited:blacklist").sum() == 3_000
 
 
+def tiered(overrides=None, attempts=(0.01, 0.02)):
+    """bench-v1 (with ``overrides``) and two consequences that follow tiers, with daily ``attempts``: a loan
+    denial on tiers C and D, and a reward on tier AAA."""
+    d = load_scenario("bench-v1", overrides or {}).model_dump(mode="json", exclude_none=True)
+    d["consequences"]["loan_denial"] = {"on": ["tiers.C", "tiers.D"], "attempts_per_day": attempts[0]}
+    d["consequences"]["green_channel"] = {"kind": "reward", "on": ["tiers.AAA"], "attempts_per_day": attempts[1]}
+    return load_scenario(d)
+
+
+@pytest.mark.parametrize("base", [550, 700])
+def test_tier_sanctions_are_exact(base):
+    """No acts, sanctions on tiers C and D beside the list's: from 550 (tier D, listed on day 0) or 700 (tier C),
+    recovery lifts everyone out of the sanctioned tiers, and those sanctioned only through ties (nobody
+    offended) are counted on every day as the dense engine counts them, value by value."""
+    s = tiered({**NO_ACTS, "score.base": base}, attempts=(0.0, 0.0))
+    dense = simulate(s, population=3_000, days=400, seed=4, engine="dense")
+    windowed = simulate(s, population=3_000, days=400, seed=4, engine="windowed")
+    assert windowed.metrics.equals(dense.metrics) and windowed.stories.equals(dense.stories)
+    ties, denied = windowed.series("sanctioned_by_ties"), windowed.series("sanctioned:loan_denial")
+    assert ties.iloc[0] == denied.iloc[0] == 3_000 and ties.iloc[-1] == denied.iloc[-1] == 0
+
+
+def test_tier_sanctions_and_rewards_agree_with_days():
+    """Harsh bench-v1 from a score of 1040 with a sanction on tiers C and D and a reward on AAA, both with daily
+    attempts, over two windows: every metric's run summary has the same mean by windows and by days (10 seeds
+    each), and the tiers' sanctions, rewards and attempts are reached."""
+    names, z, days, windows = _z(None, 4_000, 420, range(1, 11), scenario=tiered({**HARSH, "score.base": 1040}))
+    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
+    assert not bad, f"metrics that differ between the routes: {bad}"
+    reached = dict(zip(names, windows))
+    assert reached["sanctioned:loan_denial"] > 500 and reached["rewarded:green_channel"] > 50
+    assert reached["blocked:loan_denial"] > 1_000 and reached["granted:green_channel"] > 500
+    assert reached["sanctioned_by_ties"] > 50
+
+
 def _z(overrides, n, days, seeds, scenario="bench-v1"):
     runs = {True: [], False: []}
     plan = None

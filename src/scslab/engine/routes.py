@@ -24,7 +24,8 @@ __all__ = ["SCHEDULERS", "ENGINES", "DEFAULT_ENGINE", "SUPPORTS", "CAPABILITIES"
 _ALL = frozenset(f.name for f in FEATURES)
 SUPPORTS: dict[str, frozenset[str]] = {
     "windowed": frozenset({"scores", "deterrence", "recovery", "stories", "one-list", "list-sanctions", "friends",
-                           "network-penalty", "no-friends", "red-list", "rewards", "attempts", "recovery-steps"}),
+                           "network-penalty", "no-friends", "red-list", "rewards", "attempts", "recovery-steps",
+                           "tier-sanctions"}),
     "lazy": _ALL,
     "dense": _ALL,
 }

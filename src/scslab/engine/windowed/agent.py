@@ -181,6 +181,13 @@ def next_day(bits, W):
 
 
 @njit(inline="always")
+def sanctioned(on_list, tier, ties, stiers):
+    """Whether an agent on the list or not (``on_list``) in ``tier`` is under a sanction: the list's
+    (``ties``: the list carries one) or its tier's (``stiers``: bit t for tier t)."""
+    return (ties != 0 and on_list) or ((stiers >> tier) & 1) != 0
+
+
+@njit(inline="always")
 def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, bc):
     """Agent i's days d0 .. d0+W-1 from its state (score ``s``, day of the last detected offence ``lo``, day
     listed ``bl``; -32768: never), with network penalties coming in on the days ``inc[:k_inc]`` (sorted).
@@ -197,6 +204,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     ENTER, LEAVE, MIN_DAYS, NET, CRIT, TIES = (sc[SC.ENTER], sc[SC.LEAVE], sc[SC.MIN_DAYS], sc[SC.NET], sc[SC.CRIT],
                                                sc[SC.TIES])
     RED = sc[SC.RED] != 0  # a red list: entered at a score of at least ENTER, left below LEAVE
+    STIERS = sc[SC.STIERS]  # the tiers that carry a sanction (bit t: tier t)
     STEP = sc[SC.STEP]     # the points of a recovery step
     tdiff, ent, ext, ties, rec, detc, ndiff, hist, first_pen = D
     r = mix(keys[KEY.COUNTS] + np.uint64(i) * GOLDEN)
@@ -229,49 +237,43 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 k = before[ra + steps(edges[b] - s, STEP) - 1]  # u's snapshot or the first after it
                 hist[ch, k, b - 1] -= sgn
                 hist[ch, k, b] += sgn
+        # the list across the quiet days: a day it is left (u_out) and a day it is entered (u_in), NOT for none
+        listed0, u_out, u_in = bl != NOT, NOT, NOT
+        if RED:  # recovery only raises the score: a red list may be left (before the ramp lifts the score) and entered
+            if bl != NOT and s < LEAVE:
+                u = first_exit(bl, t, MIN_DAYS, 1, W)  # the exit condition holds until the ramp reaches the line
+                if u < e and (s + g < LEAVE or u < ra + steps(LEAVE - s, STEP) - 1):
+                    u_out, bl = u, NOT
+            if bl == NOT and s + g >= ENTER:  # listed at the end of the day the ramp reaches the listing line
+                u = ra + steps(ENTER - s, STEP) - 1 if s < ENTER else t
+                if u < e:
+                    u_in, bl = u, u
+        elif bl != NOT and (s + g >= LEAVE if n > 0 else s >= LEAVE):  # the exit condition holds from the day
+            u = first_exit(bl, ra + steps(LEAVE - s, STEP) - 1 if s < LEAVE else t, MIN_DAYS, 1, W)  # the ramp
+            if u < e:                                                                                  # reaches it
+                u_out, bl = u, NOT
+        if write:
+            if u_out != NOT:
+                ext[ch, cls, u_out] += sgn
+            if u_in != NOT:
+                ent[ch, cls, u_in] += sgn
+            if not own and TIES:  # sanctioned only through ties: the list's changes count unless the tier sanctions
+                if u_out != NOT and not sanctioned(False, tiers[s + min(g, STEP * max(0, u_out - ra + 1)) - LOW], 0, STIERS):
+                    ties[ch, cls, u_out] -= sgn
+                if u_in != NOT and not sanctioned(False, tiers[s + min(g, STEP * max(0, u_in - ra + 1)) - LOW], 0, STIERS):
+                    ties[ch, cls, u_in] += sgn
         if n > 0:
             while tier > 0 and s + g >= mins[tier - 1]:
                 if write:
                     u = ra + steps(mins[tier - 1] - s, STEP) - 1
                     tdiff[ch, cls, u, tier] -= sgn
                     tdiff[ch, cls, u, tier - 1] += sgn
+                    if not own and STIERS != 0:  # ... and the tiers' sanctions, on the list as it is that day
+                        on = listed0 and (u_out == NOT or u < u_out) or u_in != NOT and u >= u_in
+                        ties[ch, cls, u] += sgn * (np.int64(sanctioned(on, tier - 1, TIES, STIERS))
+                                                   - np.int64(sanctioned(on, tier, TIES, STIERS)))
                 tier -= 1
-        if RED:  # recovery only raises the score: a red list may be left (before the ramp lifts the score) and entered
-            if bl != NOT and s < LEAVE:
-                u = first_exit(bl, t, MIN_DAYS, 1, W)  # the exit condition holds until the ramp reaches the line
-                if u < e and (s + g < LEAVE or u < ra + steps(LEAVE - s, STEP) - 1):
-                    if write:
-                        ext[ch, cls, u] += sgn
-                        if TIES and not own:
-                            ties[ch, cls, u] -= sgn
-                    bl = NOT
-            if bl == NOT and s + g >= ENTER:  # listed at the end of the day the ramp reaches the listing line
-                u = ra + steps(ENTER - s, STEP) - 1 if s < ENTER else t
-                if u < e:
-                    if write:
-                        ent[ch, cls, u] += sgn
-                        if TIES and not own:
-                            ties[ch, cls, u] += sgn
-                    bl = u
-            s += g
-        elif n > 0:
-            if bl != NOT and s + g >= LEAVE:  # the exit condition holds from the day the ramp reaches the line
-                u = first_exit(bl, ra + steps(LEAVE - s, STEP) - 1 if s < LEAVE else t, MIN_DAYS, 1, W)
-                if u < e:
-                    if write:
-                        ext[ch, cls, u] += sgn
-                        if TIES and not own:
-                            ties[ch, cls, u] -= sgn
-                    bl = NOT
-            s += g
-        elif bl != NOT and s >= LEAVE:
-            u = first_exit(bl, t, MIN_DAYS, 1, W)
-            if u < e:
-                if write:
-                    ext[ch, cls, u] += sgn
-                    if TIES and not own:
-                        ties[ch, cls, u] -= sgn
-                bl = NOT
+        s += g
         if e >= W or (not write and ec >= W):
             break
         deterred = s < DETER
@@ -279,6 +281,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
         if deterred and fd == W:
             fd = e
         delta, offended, s_day = 0, False, s
+        by_ties = write and not own and sanctioned(bl != NOT, tier, TIES, STIERS)  # at the start of the day
         if eo == e:  # the day's other detected acts
             u = d32(keys[KEY.FIRST_ACT], i, ko)
             a = guide[cls, u >> S24]
@@ -323,8 +326,6 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 own = True
                 if write:
                     first_pen[ch, cls, e] += sgn  # the agent's first deduction ever (newly_penalised)
-                if write and TIES and bl != NOT:
-                    ties[ch, cls, e] -= sgn
         s = min(max(s + delta, LOW), HIGH)
         if recovers(s, e - lo, QUIET, STEP, UPTO):
             s = recovery_step(s, STEP, UPTO)
@@ -335,16 +336,14 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
             bl = e
             if write:
                 ent[ch, cls, e] += sgn
-                if TIES and not own:
-                    ties[ch, cls, e] += sgn
         elif bl != NOT and leaves(True, s < LEAVE if RED else s >= LEAVE, e - bl, MIN_DAYS, False, -1, 0):
             bl = NOT
             if write:
                 ext[ch, cls, e] += sgn
-                if TIES and not own:
-                    ties[ch, cls, e] -= sgn
         new = tiers[s - LOW]
         if write:
+            if by_ties != (not own and sanctioned(bl != NOT, new, TIES, STIERS)):
+                ties[ch, cls, e] += -sgn if by_ties else sgn
             if new != tier:
                 tdiff[ch, cls, e, tier] -= sgn
                 tdiff[ch, cls, e, new] += sgn

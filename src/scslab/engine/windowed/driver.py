@@ -147,8 +147,8 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     no_friends = plan.scenario.population.friends.degree == 0
     fkeys = plan.friend_keys if not no_friends else np.zeros((4, ROUNDS), np.uint64)  # never walked: no senders
     cons = plan.epochs[0].cons
-    attempts = [(k, int(cons[k, CONS.ATTEMPT]), SE.reward_granted if cons[k, CONS.REWARD] else SE.attempt_blocked)
-                for k in range(len(cons)) if cons[k, CONS.ATTEMPT] > 0]
+    attempts = [(k, int(cons[k, CONS.ATTEMPT]), SE.reward_granted if cons[k, CONS.REWARD] else SE.attempt_blocked,
+                 int(cons[k, CONS.LISTS] & 1), int(cons[k, CONS.TIERS])) for k in range(len(cons)) if cons[k, CONS.ATTEMPT] > 0]
     blo, width, n_bins = score_bins(plan)
     bins = (np.arange(low, m.scalars[SC.HIGH] + 1, dtype=np.int64) - blo) // width
     snap_days = run_snapshot_days(plan)
@@ -233,7 +233,7 @@ class _Totals:
     """The run's metrics, added up window by window, and the story agents' logs."""
 
     ARRAYS = ("tdiff", "ent", "ext", "ties", "rec", "net", "detc", "hist", "first", "story_scores", "story_det",
-              "story_group", "story_und", "story_listed", "story_att")
+              "story_group", "story_und", "story_applies", "story_att")
 
     def __init__(self, plan: Plan, m, story: list[int]):
         days, NT, NB, C = plan.days, len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
@@ -248,8 +248,9 @@ class _Totals:
         self.story_det = np.zeros((C, 2, days, NB), np.int64)    # story agents' detected acts
         self.story_group = np.zeros((C, 2, days), np.int64)      # story agents per class and deterred, by day
         self.story_und = np.zeros((C, 2, days, NB), np.int64)    # their undetected acts
-        self.story_listed = np.zeros((C, days), np.int64)        # story agents ending a day listed
-        self.story_att = np.zeros((C, days, max(len(plan.consequence_names), 1)), np.int64)  # and their attempts
+        NC = max(len(plan.consequence_names), 1)
+        self.story_applies = np.zeros((C, days, NC), np.int64)    # story agents ending a day under a consequence
+        self.story_att = np.zeros((C, days, NC), np.int64)        # and their attempts
 
     def saved(self) -> dict:
         """The totals as named arrays (a checkpoint's)."""
@@ -283,7 +284,8 @@ class _Totals:
             self.story_group[c, int(det), d0 + d] += 1
             for b in acts:
                 self.story_det[c, int(det), d0 + d, b] += 1
-        self.story_listed[c, d0:d0 + W] += np.array(r["listed"], np.int64)
+        NC = len(self.plan.consequence_names)
+        self.story_applies[c, d0:d0 + W, :NC] += self._applies(np.array(r["listed"], bool), np.array(r["scores"]))
         for row in r["rows"]:
             if row[3] == SE.act_undetected:
                 day = row[2]
@@ -309,10 +311,13 @@ class _Totals:
         out[:, prm[P.M_LISTED]] = listed.T
         out[:, prm[P.M_ENTERED]] = self.ent[:, :days].T
         out[:, prm[P.M_EXITED]] = self.ext[:, :days].T
-        for k in range(prm[P.NC]):
-            out[:, prm[P.M_SANCT] + k] = listed.T
-        out[:, prm[P.M_ATTEMPT]:prm[P.M_ATTEMPT] + prm[P.NC]] = self._attempts(listed).transpose(1, 2, 0)
-        out[:, prm[P.M_TIES]] = np.cumsum(self.ties, axis=1)[:, :days].T
+        under = self._under(listed, tiers)                        # [class, day, consequence]
+        out[:, prm[P.M_SANCT]:prm[P.M_SANCT] + prm[P.NC]] = under.transpose(1, 2, 0)
+        out[:, prm[P.M_ATTEMPT]:prm[P.M_ATTEMPT] + prm[P.NC]] = self._attempts(under).transpose(1, 2, 0)
+        # sanctioned only through ties: changes, from everyone at the start (nobody has offended) in the base
+        # tier, sanctioned there when it carries a sanction
+        by_tier = (m.scalars[SC.STIERS] >> t0) & 1
+        out[:, prm[P.M_TIES]] = (np.cumsum(self.ties, axis=1)[:, :days] + by_tier * people[:, None]).T
         out[:, prm[P.M_RECOVERED]] = np.cumsum(self.rec, axis=1)[:, :days].T
         out[:, prm[P.M_NET]] = self.net[:, :days].T
         out[:, prm[P.M_PENALISED]] = self.first[:, :days].T
@@ -322,18 +327,34 @@ class _Totals:
         out[:, prm[P.M_ACTS]:prm[P.M_ACTS] + len(plan.behaviour_names)] = acts.transpose(1, 2, 0)
         return out
 
-    def _attempts(self, listed: np.ndarray) -> np.ndarray:
-        """Attempts under the list's consequences [class, day, consequence]: the story agents' own, and
-        Binomial(the others ending the day listed, the daily chance) for everyone else (``engine/attempts.py``
-        counts the lazy scheduler's attempts by tier the same way)."""
+    def _under(self, listed: np.ndarray, tiers: np.ndarray) -> np.ndarray:
+        """The people under each consequence at the end of each day [class, day, consequence]: those on the list
+        for one that follows it, those in its tiers for one that follows tiers (``tiers``: [class, day, tier];
+        the route runs no consequence that follows both)."""
+        cons = self.plan.epochs[0].cons
+        on_tiers = (cons[:, CONS.TIERS][:, None] >> np.arange(tiers.shape[2])[None, :]) & 1      # [k, tier]
+        return np.where((cons[:, CONS.LISTS] & 1)[None, None, :] != 0, listed[..., None], tiers @ on_tiers.T)
+
+    def _applies(self, listed: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """Whether each consequence applies to one agent at the end of each day [day, consequence], from
+        whether it is listed and its score on each day."""
+        cons = self.plan.epochs[0].cons
+        tier = (scores[:, None] < self.m.mins[None, :]).sum(axis=1)
+        return ((cons[:, CONS.LISTS] & 1)[None, :] != 0) & listed[:, None] | (
+            (cons[:, CONS.TIERS][None, :] >> tier[:, None]) & 1 != 0)
+
+    def _attempts(self, under: np.ndarray) -> np.ndarray:
+        """Attempts under the consequences [class, day, consequence]: the story agents' own, and Binomial(the
+        others ending the day under it, the daily chance) for everyone else (``engine/attempts.py`` counts the
+        lazy scheduler's attempts by tier the same way)."""
         plan = self.plan
         NC = len(plan.consequence_names)
         p = plan.epochs[0].cons[:, CONS.ATTEMPT] / 2.0**32 if NC else np.zeros(0)
         if not np.any(p > 0):
-            return np.zeros((listed.shape[0], plan.days, NC), np.int64)
-        others = np.maximum(listed - self.story_listed, 0)                 # [class, day]
+            return np.zeros((under.shape[0], plan.days, NC), np.int64)
+        others = np.maximum(under - self.story_applies[:, :, :NC], 0)      # [class, day, consequence]
         gen = np.random.Generator(np.random.Philox(key=int(stream_key(plan.seed, Stream.ATTEMPT_COUNT, 0))))
-        return gen.binomial(others[..., None], p[None, None, :]) + self.story_att[:, :, :NC]
+        return gen.binomial(others, p[None, None, :]) + self.story_att[:, :, :NC]
 
     def _undetected(self, tiers: np.ndarray, people: np.ndarray) -> np.ndarray:
         """Undetected acts [class, day, b]: the story agents' own, and Binomial(others without a detected act

@@ -3,7 +3,7 @@
 The windowed route (``engine/windowed``) runs each agent's window of days at once. It can do that when an
 agent's days depend only on its own draws, its score and the penalties its friends send it: points, one
 deterrence line, recovery, tiers, one list entered and left by tier (a black list, or a red list of the
-well scored), sanctions and rewards that only follow the list with their daily attempts, friends or none,
+well scored), sanctions and rewards that follow the list or tiers with their daily attempts, friends or none,
 and at most one behaviour whose detection costs friends points (``engine.routes.SUPPORTS``). Everything is
 read from the compiled plan (``compile.Plan``), so the law is the day engines' by construction.
 """
@@ -19,20 +19,20 @@ from ...compile import BEH, CONS, ENTER, LIST, P, Plan
 from ...rng import threshold
 from ..features import MAX_DAYS, MAX_N, MAX_OTHER, deterred_from, rates_on_day_0
 
-__all__ = ["Model", "SC", "why_not", "model_of", "windowed_bytes", "MAX_W", "MAX_CRIT", "MAX_OTHER", "MAX_DAYS", "MAX_N"]
+__all__ = ["Model", "SC", "why_not", "model_of", "sanctions", "windowed_bytes", "MAX_W", "MAX_CRIT", "MAX_OTHER", "MAX_DAYS", "MAX_N"]
 
 MAX_W = 384         # days of a window: an agent's act days fit a bitmap of 6 words
 MAX_CRIT = 15       # network acts of one agent in a window (the window is cut so that more is below 1e-12)
 
 
-SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER ENTER LEAVE MIN_DAYS NET CRIT TIES RED STEP", start=0)
+SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER ENTER LEAVE MIN_DAYS NET CRIT TIES RED STEP STIERS", start=0)
 SC.__doc__ = ("Slots of ``Model.scalars`` (and of the route's tables' ``sc``): base score, lowest and highest "
               "score, quiet days before recovery, recovery cap, deterrence line, listing line and leaving line (the "
               "list's entry and exit conditions as scores: ending a day below the listing line is ending it in "
               "the entry tier or worse, at least the leaving line in the exit tier or better), minimum listed "
               "days, network points, the network behaviour, 1 when the list carries a sanction, 1 for a red list "
-              "(entered at a score of at least the listing line, left below the leaving line), and the points of "
-              "a recovery step.")
+              "(entered at a score of at least the listing line, left below the leaving line), the points of "
+              "a recovery step, and the mask of the tiers that carry a sanction (bit t: tier t).")
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ class Model:
     low, high bounds, quiet days before recovery, recovery cap, deterrence line (a day starting below it is
     deterred), listing line (ending a day below it lists; at least it for a red list), leaving line (at least
     it; below it for a red list), minimum listed days, network points, ``crit``, 1 when the list carries a
-    sanction (``sanctioned_by_ties`` counts), 1 for a red list, and the points of a recovery step. ``mins``: the floors of every tier but the last, descending."""
+    sanction (``sanctioned_by_ties`` counts), 1 for a red list, the points of a recovery step, and the mask
+    of the tiers that carry a sanction. ``mins``: the floors of every tier but the last, descending."""
 
     q: np.ndarray
     keep: np.ndarray
@@ -65,6 +66,13 @@ def why_not(plan: Plan) -> str | None:
     from ..routes import refusal
 
     return refusal(plan, "windowed")
+
+
+def sanctions(cons: np.ndarray) -> tuple[bool, int]:
+    """Whether the list carries a sanction, and the mask of the tiers that do (bit t: tier t), from the epoch's
+    consequences (``CONS``): a reward sanctions nobody; the route runs no consequence passed to children."""
+    own = [r for r in cons if r[CONS.REWARD] == 0 and r[CONS.CHILDREN] == 0]
+    return any(r[CONS.LISTS] & 1 for r in own), int(np.bitwise_or.reduce([int(r[CONS.TIERS]) for r in own] or [0]))
 
 
 def model_of(plan: Plan) -> Model:
@@ -91,10 +99,10 @@ def model_of(plan: Plan) -> Model:
     else:  # entered at tier >= the entry tier (a score below the floor of the tier above), left at tier <= the exit tier
         enter = int(mins[L[LIST.ENTER_ARG] - 1]) if L[LIST.ENTER_ARG] > 0 else (1 << 20)
         leave = int(mins[L[LIST.EXIT_ARG]]) if L[LIST.EXIT_ARG] < NT - 1 else -(1 << 20)
-    sanction = bool(np.any(e.cons[:, CONS.REWARD] == 0)) if len(e.cons) else False
+    sanction, tiers = sanctions(e.cons)
     scalars = (int(prm[P.BASE]), int(prm[P.LO]), int(prm[P.HI]), int(prm[P.REC_QUIET]), int(prm[P.REC_UPTO]),
                deter, enter, leave, int(L[LIST.MIN_DAYS]), int(beh[crit, BEH.NET_FR]) if crit >= 0 else 0, crit,
-               int(sanction), red, int(prm[P.REC_PTS]))
+               int(sanction), red, int(prm[P.REC_PTS]), tiers)
     return Model(q=q0.copy(), keep=keep, und=np.stack([und[:, 1], und[:, first * 8 + 1] if first < NT else und[:, 1]],
                  axis=1), points=beh[:, BEH.POINTS].astype(np.int64), other=other, crit=crit, mins=mins[:-1].copy(),
                  scalars=scalars, deter_tier=first)

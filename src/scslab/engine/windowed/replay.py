@@ -47,9 +47,10 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
     acts kept, the story rows, the end-of-day scores, and per day whether it started deterred and which
     behaviours had a detected act. ``senders``: the friend each of ``inc`` comes from, for the story rows (the
     day engines' packing: ``CRIT + 256 + 512 * (friend + 1)``; unknown without it). ``attempts``: the list's
-    consequences with daily attempts, as (consequence, uint32 threshold, story event); a listed agent's attempt
-    on a day is drawn as the day engines draw it, from the day's stream ``ATTEMPT + consequence`` (``akeys``:
-    :func:`day_stream_keys`). Also returns per day whether the agent ends it listed."""
+    consequences with daily attempts, as (consequence, uint32 threshold, story event, 1 when it follows the
+    list, mask of the tiers it follows); the attempt of an agent it applies to on a day is drawn as the day
+    engines draw it, from the day's stream ``ATTEMPT + consequence`` (``akeys``: :func:`day_stream_keys`).
+    Also returns per day whether the agent ends it listed."""
     keys, first, tail, k_other, k_crit, pts = M.keys, M.first, M.tail, M.k_other, M.k_crit, M.points
     keep, other, mins, sc = M.keep, M.other, M.mins, M.sc
     LOW, HIGH, QUIET, UPTO, DETER = (int(sc[k]) for k in (SC.LOW, SC.HIGH, SC.QUIET, SC.UPTO, SC.DETER))
@@ -118,8 +119,8 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
         elif bl != NEVER and R.leaves(True, s < LEAVE if red else s >= LEAVE, day - bl, MIN_DAYS, False, -1, 0):
             rows.append((EVENT.STORY, i, day, SE.list_exit, 0, 0))  # its days: metrics.stories_table
             bl = NEVER
-        if bl != NEVER:  # the list's consequences: attempts drawn as the day engines draw them
-            for k, thr, code in attempts:
+        for k, thr, code, on_list, on_tiers in attempts:  # attempts drawn as the day engines draw them
+            if on_list and bl != NEVER or (on_tiers >> tier_of(s)) & 1:
                 if attempt_u[d][k] < thr:
                     rows.append((EVENT.STORY, i, day, code, k, 0))
         listed_on.append(bl != NEVER)
