@@ -92,7 +92,6 @@ EXAMPLES = {
     "several-lists": lambda: _bench(lambda d: d["lists"].update(second=dict(d["lists"]["blacklist"]))),
     "list-rules": lambda: _bench(lambda d: d["lists"]["blacklist"].update(exit={"tier_at_least": "D"})),
     "list-terms": lambda: _bench(lambda d: d["lists"]["blacklist"].update(max_days=365)),
-    "publication": lambda: _bench(lambda d: d["lists"]["blacklist"].update(publish_every_days=7)),
     "mixed-sanctions": lambda: _bench(lambda d: d["consequences"]["flight_ban"].update(on=["lists.blacklist",
                                                                                            "tiers.C"])),
     "account-sanctions": lambda: compile_plan(load_scenario("jinan-dog-points"), size=1_000, days=30, seed=1),
@@ -133,10 +132,11 @@ def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement
     """bench-v1, xiamen-fuzhou-2018 and the variants ``test_windowed.py`` holds to the day routes together use
     every feature the windowed scheduler supports, and go to it: the agreement tests and the pinned digests
     cover them on that scheduler."""
-    from test_windowed import CHURN_STEPS, tiered
+    from test_windowed import CHURN_PUBLISHED, CHURN_STEPS, tiered
 
     xiamen = lambda over: compile_plan(load_scenario("xiamen-fuzhou-2018", over), size=1_000, days=30, seed=1)  # noqa: E731
-    plans = [_bench(), xiamen({}), xiamen(CHURN_STEPS), compile_plan(tiered(), size=1_000, days=30, seed=1)]
+    plans = [_bench(), xiamen({}), xiamen(CHURN_STEPS), xiamen(CHURN_PUBLISHED),
+             compile_plan(tiered(), size=1_000, days=30, seed=1)]
     assert set().union(*(uses(p) for p in plans)) == SUPPORTS["windowed"]
     assert all(choose_route(p) == "windowed" and refusal(p, "windowed") is None for p in plans)
 

@@ -44,12 +44,14 @@ def only_network_behaviour():
 
 
 @pytest.mark.parametrize("base", [700, 550, 1040])
-@pytest.mark.parametrize("step", [1, 7])
-def test_deterministic_runs_are_exact(base, step):
+@pytest.mark.parametrize("step, every", [(1, 1), (7, 1), (3, 30)])
+def test_deterministic_runs_are_exact(base, step, every):
     """No acts: recovery (``step`` points a day) from 700 across tiers C, B and A; from 550, listed on day 0 and
-    out after 180 days (sanctioned only by ties: nobody offended); from 1040, nothing. Metrics, snapshots and
-    stories equal the dense engine's, value by value, across two windows (400 days)."""
-    over = {**NO_ACTS, "score.base": base, "score.recovery.points_per_day": step}
+    out after 180 days (sanctioned only by ties: nobody offended), on a publication day when the list is
+    published ``every`` 30 days; from 1040, nothing. Metrics, snapshots and stories equal the dense engine's,
+    value by value, across two windows (400 days)."""
+    over = {**NO_ACTS, "score.base": base, "score.recovery.points_per_day": step,
+            "lists.blacklist.publish_every_days": every}
     dense = simulate("bench-v1", population=3_000, days=400, seed=4, overrides=over, engine="dense")
     lazy = simulate("bench-v1", population=3_000, days=400, seed=4, overrides=over, engine="windowed")
     assert lazy.metrics.equals(dense.metrics)
@@ -105,10 +107,13 @@ def _z(overrides, n, days, seeds, scenario="bench-v1"):
     return plan.metric_names, z, A.mean(0), B.mean(0)
 
 
-def test_harsh_windows_agree_with_days():
-    """Harsh bench-v1 over two windows: every metric's run summary has the same mean by windows and by days
-    (Welch-type z over 10 seeds each, the lazy test's tolerance), and the rules it is there for are reached."""
-    names, z, days, windows = _z(HARSH, 4_000, 420, range(1, 11))
+@pytest.mark.parametrize("overrides", [HARSH, {**HARSH, "lists.blacklist.publish_every_days": 7}],
+                         ids=["harsh", "published"])
+def test_harsh_windows_agree_with_days(overrides):
+    """Harsh bench-v1 over two windows, its list published every day or every 7 days: every metric's run
+    summary has the same mean by windows and by days (Welch-type z over 10 seeds each, the lazy test's
+    tolerance), and the rules it is there for are reached."""
+    names, z, days, windows = _z(overrides, 4_000, 420, range(1, 11))
     bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
     assert not bad, f"metrics that differ between the routes: {bad}"
     reached = dict(zip(names, windows))
@@ -131,9 +136,12 @@ def test_a_scheme_of_network_behaviours_only_agrees_with_days():
 CHURN = {"score.recovery.up_to": 800, "lists.perks.min_days": 20, "behaviours.late_bill.points": -60}
 # ... and recovery in steps of 4 points a day
 CHURN_STEPS = {**CHURN, "score.recovery.points_per_day": 4}
+# ... and a list published every 30 days
+CHURN_PUBLISHED = {**CHURN, "lists.perks.publish_every_days": 30}
 
 
-@pytest.mark.parametrize("overrides", [None, CHURN, CHURN_STEPS], ids=["preset", "churn", "steps"])
+@pytest.mark.parametrize("overrides", [None, CHURN, CHURN_STEPS, CHURN_PUBLISHED],
+                         ids=["preset", "churn", "steps", "published"])
 def test_a_red_list_with_rewards_agrees_with_days(overrides):
     """xiamen-fuzhou-2018 (no friends, a red list entered at a good tier and left at a worse one, a reward with
     daily attempts) over two windows: every metric's run summary has the same mean by windows and by days
@@ -345,13 +353,16 @@ def test_red_list_windows_are_their_replays():
     assert {SE.list_enter, SE.list_exit, SE.reward_granted, SE.recovery} <= kinds
 
 
-@pytest.mark.parametrize("scenario, overrides", [("xiamen-fuzhou-2018", CHURN), ("xiamen-fuzhou-2018", CHURN_STEPS),
-                                                 ("bench-v1", HARSH),
-                                                 ("bench-v1", {**HARSH, "score.recovery.points_per_day": 3})])
-def test_each_agents_list_days_are_its_replays(scenario, overrides):
-    """Agent by agent, from random start states (score, last offence, day listed, before the window), the
-    kernel's list entry and exit days (its metric writes for that agent alone) are the day-by-day replay's,
-    and so is its end state: the closed forms across quiet days put each entry and exit on the right day."""
+@pytest.mark.parametrize("scenario, overrides, d0", [
+    ("xiamen-fuzhou-2018", CHURN, 0), ("xiamen-fuzhou-2018", CHURN_STEPS, 0),
+    ("xiamen-fuzhou-2018", CHURN_PUBLISHED, 17),
+    ("bench-v1", HARSH, 0), ("bench-v1", {**HARSH, "score.recovery.points_per_day": 3}, 0),
+    ("bench-v1", {**HARSH, "lists.blacklist.publish_every_days": 7, "lists.blacklist.min_days": 20}, 5)])
+def test_each_agents_list_days_are_its_replays(scenario, overrides, d0):
+    """Agent by agent, from random start states (score, last offence, day listed, before the window from day
+    ``d0``), the kernel's list entry and exit days (its metric writes for that agent alone) are the day-by-day
+    replay's, and so is its end state: the closed forms across quiet days put each entry and exit on the right
+    day, a publication day where the list is published every so many days."""
     from scslab.compile import SE
     from scslab.engine.windowed.agent import KEY, MAX_W, NEVER, agent_call, tables
     from scslab.engine.windowed.driver import _window_arrays
@@ -368,24 +379,24 @@ def test_each_agents_list_days_are_its_replays(scenario, overrides):
     keys = np.array([stream_key(seed, Stream.WINDOW + j, 0) for j in KEY], np.uint64)
     M = tables(m, W, keys, bins, np.array([MAX_W + 1], np.int64))
     NT, NB, C = len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
-    ukeys = undetected_keys(seed, 0, W, NB)
+    ukeys = undetected_keys(seed, d0, W, NB)
     rng = np.random.default_rng(7)
     lines = sorted({m.scalars[SC.ENTER], m.scalars[SC.LEAVE]} & set(range(low, high + 1)))
     moved = 0
     for i in rng.choice(plan.size, 300, replace=False):
         cls = int(rng.integers(C))
         s0 = int(np.clip(rng.choice(lines) + rng.integers(-60, 40), low, high))  # near the list's lines
-        lo0 = int(-rng.integers(0, 60)) if rng.random() < 0.7 else NEVER
-        bl0 = int(-rng.integers(0, 40)) if rng.random() < 0.5 else NEVER
+        lo0 = d0 - int(rng.integers(0, 60)) if rng.random() < 0.7 else NEVER
+        bl0 = d0 - int(rng.integers(1, 40)) if rng.random() < 0.5 else NEVER
         D = _window_arrays(C, W, NT, NB, 0, n_bins)
         out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
-        got = agent_call(int(i), 0, W, cls, s0, lo0, bl0, np.zeros(1, np.int64), np.int64(0), M, True, np.int64(1),
+        got = agent_call(int(i), d0, W, cls, s0, lo0, bl0, np.zeros(1, np.int64), np.int64(0), M, True, np.int64(1),
                          D, np.int64(0), out, bo, bc)
         with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
-            r = replay(int(i), 0, W, cls, s0, lo0, bl0, [], M, m.und[cls], ukeys)
+            r = replay(int(i), d0, W, cls, s0, lo0, bl0, [], M, m.und[cls], ukeys)
         assert r["state"] == (got[2], got[3], got[4]), (i, s0, lo0, bl0)
         days = {k: [row[2] for row in r["rows"] if row[3] == k] for k in (SE.list_enter, SE.list_exit)}
         for k, writes in ((SE.list_enter, D[1][0, cls]), (SE.list_exit, D[2][0, cls])):
-            assert np.flatnonzero(writes).tolist() == days[k] and set(writes[writes != 0].tolist()) <= {1}, (i, k)
+            assert (np.flatnonzero(writes) + d0).tolist() == days[k] and set(writes[writes != 0].tolist()) <= {1}, (i, k)
         moved += len(days[SE.list_enter]) + len(days[SE.list_exit])
     assert moved > 50  # entries and exits were tested, not only agents that never move

@@ -58,6 +58,17 @@ def test_first_exit_is_the_list_rule_stepped_day_by_day(since, met_from, min_day
     assert day == min(expected, 10**6)
 
 
+@given(u=st.integers(-400, 400), every=st.integers(1, 31))
+def test_published_is_the_entry_rule_stepped_day_by_day(u, every):
+    """An agent that meets a list's entry condition on every day from ``u`` on (and is not on it) enters it on
+    the first day the rule lets it, a publication day (``leaves`` and ``enters`` take it as ``day % every ==
+    0``, the drivers' phase): the day ``published`` gives."""
+    day = u
+    while day % every != 0:  # the day engines enter on publication days only (kernels.finish)
+        day += 1
+    assert R.published(u, every) == day
+
+
 @settings(deadline=None)
 @given(tier=st.integers(0, 7), arg=st.integers(0, 7), confiscated=st.booleans(), debt=st.booleans())
 def test_list_conditions(tier, arg, confiscated, debt):

@@ -20,6 +20,8 @@ has been listed at least the minimum term (a repaid debt needs no minimum term),
 maximum term (plus its random extra days) is over.
 
 - :func:`enters`, :func:`exit_met` and :func:`leaves` are the rule, one day at a time.
+- Closed form: an agent not on a list that meets its entry condition on every day from ``u`` on enters it
+  on :func:`published` ``(u, every)``, the first publication day from ``u`` on.
 - Closed form: a listed agent that meets the exit condition on every day from ``met_from`` on leaves on
   :func:`first_exit` (listed since ``since``, publication on the days that are multiples of ``every``,
   maximum term over on ``term_end``).
@@ -100,6 +102,14 @@ def make(jit) -> SimpleNamespace:
         return max_days >= 0 and dur >= max_days + extra
 
     @jit
+    def published(u, every):
+        """The first publication day (a multiple of ``every``) from day ``u`` on: an agent that meets a list's
+        entry condition on every day from ``u`` on enters it that day."""
+        if every > 1:
+            return -(-u // every) * every
+        return u
+
+    @jit
     def first_exit(since, met_from, min_days, every, term_end):
         """The day a listed agent leaves when it meets the exit condition on every day from ``met_from`` on and
         on none before: the first publication day (a multiple of ``every``) from the end of its minimum term
@@ -107,10 +117,8 @@ def make(jit) -> SimpleNamespace:
         term is over, ``term_end`` (``since`` + maximum term + extra days; a day past the window when it has
         none), if earlier. Exits begin the day after the listing: ``met_from`` is at least ``since + 1``, and
         a term of 0 days ends on ``since + 1``."""
-        u = max(since + min_days, met_from)
-        if every > 1:
-            u = -(-u // every) * every
-        return min(u, max(term_end, since + 1))
+        return min(published(max(since + min_days, met_from), every), max(term_end, since + 1))
 
     return SimpleNamespace(recovers=recovers, recovery_step=recovery_step, steps=steps, recovered=recovered,
-                           enters=enters, exit_met=exit_met, leaves=leaves, first_exit=first_exit)
+                           enters=enters, exit_met=exit_met, leaves=leaves, published=published,
+                           first_exit=first_exit)

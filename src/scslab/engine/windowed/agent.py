@@ -49,7 +49,7 @@ CACHE = engine_cache()
 mix = njit(mix64)
 R = rules.make(njit(inline="always"))  # the model's rules (engine/rules.py): recovery, lists, closed forms
 recovers, recovery_step, steps = R.recovers, R.recovery_step, R.steps
-leaves, first_exit = R.leaves, R.first_exit
+leaves, first_exit, published = R.leaves, R.first_exit, R.published
 C2 = np.uint64(0x632BE59BD9B4E019)
 U32, S32, S24, ONE = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(24), np.uint64(1)
 NOT = -(1 << 30)   # "never" for window-relative days
@@ -205,6 +205,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                                                sc[SC.TIES])
     RED = sc[SC.RED] != 0  # a red list: entered at a score of at least ENTER, left below LEAVE
     STIERS = sc[SC.STIERS]  # the tiers that carry a sanction (bit t: tier t)
+    EVERY = sc[SC.EVERY]    # the list's publication period
     STEP = sc[SC.STEP]     # the points of a recovery step
     tdiff, ent, ext, ties, rec, detc, ndiff, hist, first_pen = D
     r = mix(keys[KEY.COUNTS] + np.uint64(i) * GOLDEN)
@@ -237,31 +238,39 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 k = before[ra + steps(edges[b] - s, STEP) - 1]  # u's snapshot or the first after it
                 hist[ch, k, b - 1] -= sgn
                 hist[ch, k, b] += sgn
-        # the list across the quiet days: a day it is left (u_out) and a day it is entered (u_in), NOT for none
+        # the list across the quiet days: a day it is left (u_out) and a day it is entered (u_in), NOT for none;
+        # entries and exits fall on publication days (absolute days that are multiples of EVERY)
         listed0, u_out, u_in = bl != NOT, NOT, NOT
-        if RED:  # recovery only raises the score: a red list may be left (before the ramp lifts the score) and entered
-            if bl != NOT and s < LEAVE:
-                u = first_exit(bl, t, MIN_DAYS, 1, W)  # the exit condition holds until the ramp reaches the line
-                if u < e and (s + g < LEAVE or u < ra + steps(LEAVE - s, STEP) - 1):
-                    u_out, bl = u, NOT
-            if bl == NOT and s + g >= ENTER:  # listed at the end of the day the ramp reaches the listing line
-                u = ra + steps(ENTER - s, STEP) - 1 if s < ENTER else t
-                if u < e:
-                    u_in, bl = u, u
-        elif bl != NOT and (s + g >= LEAVE if n > 0 else s >= LEAVE):  # the exit condition holds from the day
-            u = first_exit(bl, ra + steps(LEAVE - s, STEP) - 1 if s < LEAVE else t, MIN_DAYS, 1, W)  # the ramp
-            if u < e:                                                                                  # reaches it
-                u_out, bl = u, NOT
-        if write:
-            if u_out != NOT:
-                ext[ch, cls, u_out] += sgn
-            if u_in != NOT:
-                ent[ch, cls, u_in] += sgn
-            if not own and TIES:  # sanctioned only through ties: the list's changes count unless the tier sanctions
-                if u_out != NOT and not sanctioned(False, tiers[s + min(g, STEP * max(0, u_out - ra + 1)) - LOW], 0, STIERS):
-                    ties[ch, cls, u_out] -= sgn
-                if u_in != NOT and not sanctioned(False, tiers[s + min(g, STEP * max(0, u_in - ra + 1)) - LOW], 0, STIERS):
-                    ties[ch, cls, u_in] += sgn
+        if bl != NOT or (s + g >= ENTER if RED else s < ENTER):  # else the list cannot change on a quiet day
+            if RED:  # recovery only raises the score: a red list may be left (before the ramp lifts the score) and entered
+                if bl != NOT and s < LEAVE:
+                    u = first_exit(bl + d0, t + d0, MIN_DAYS, EVERY, W + d0) - d0  # the exit condition holds until the
+                    if u < e and (s + g < LEAVE or u < ra + steps(LEAVE - s, STEP) - 1):  # ramp reaches the line
+                        u_out, bl = u, NOT
+                if bl == NOT and s + g >= ENTER:  # listed on the first publication day the score is at the line
+                    u = published((ra + steps(ENTER - s, STEP) - 1 if s < ENTER else t) + d0, EVERY) - d0
+                    if u < e:
+                        u_in, bl = u, u
+            else:  # a black list: entered while the ramp has not lifted the score to the line, then perhaps left
+                if bl == NOT and s < ENTER:  # (between publication days only: a day with events lists otherwise)
+                    u = published(t + d0, EVERY) - d0
+                    if u < e and (s + g < ENTER or u < ra + steps(ENTER - s, STEP) - 1):
+                        u_in, bl = u, u
+                if bl != NOT and (s + g >= LEAVE if n > 0 else s >= LEAVE):  # the exit condition holds from the day
+                    u = first_exit(bl + d0, (ra + steps(LEAVE - s, STEP) - 1 if s < LEAVE else t) + d0, MIN_DAYS,
+                                   EVERY, W + d0) - d0  # the ramp reaches the line on
+                    if u < e:
+                        u_out, bl = u, NOT
+            if write:
+                if u_out != NOT:
+                    ext[ch, cls, u_out] += sgn
+                if u_in != NOT:
+                    ent[ch, cls, u_in] += sgn
+                if not own and TIES:  # sanctioned only through ties: the list's changes count unless the tier sanctions
+                    if u_out != NOT and not sanctioned(False, tiers[s + min(g, STEP * max(0, u_out - ra + 1)) - LOW], 0, STIERS):
+                        ties[ch, cls, u_out] -= sgn
+                    if u_in != NOT and not sanctioned(False, tiers[s + min(g, STEP * max(0, u_in - ra + 1)) - LOW], 0, STIERS):
+                        ties[ch, cls, u_in] += sgn
         if n > 0:
             while tier > 0 and s + g >= mins[tier - 1]:
                 if write:
@@ -269,7 +278,8 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                     tdiff[ch, cls, u, tier] -= sgn
                     tdiff[ch, cls, u, tier - 1] += sgn
                     if not own and STIERS != 0:  # ... and the tiers' sanctions, on the list as it is that day
-                        on = listed0 and (u_out == NOT or u < u_out) or u_in != NOT and u >= u_in
+                        on = (listed0 and (u_out == NOT or u < u_out)
+                              or u_in != NOT and u >= u_in and (u_out == NOT or u_out < u_in or u < u_out))
                         ties[ch, cls, u] += sgn * (np.int64(sanctioned(on, tier - 1, TIES, STIERS))
                                                    - np.int64(sanctioned(on, tier, TIES, STIERS)))
                 tier -= 1
@@ -332,11 +342,13 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
             if write:
                 rec[ch, cls, e] += sgn
                 rec[ch, cls, e + 1] -= sgn
-        if bl == NOT and (s >= ENTER if RED else s < ENTER):
-            bl = e
-            if write:
-                ent[ch, cls, e] += sgn
-        elif bl != NOT and leaves(True, s < LEAVE if RED else s >= LEAVE, e - bl, MIN_DAYS, False, -1, 0):
+        if bl == NOT:
+            if (s >= ENTER if RED else s < ENTER) and (EVERY == 1 or (d0 + e) % EVERY == 0):  # a publication day
+                bl = e
+                if write:
+                    ent[ch, cls, e] += sgn
+        elif leaves(EVERY == 1 or (d0 + e) % EVERY == 0, s < LEAVE if RED else s >= LEAVE, e - bl, MIN_DAYS, False,
+                    -1, 0):
             bl = NOT
             if write:
                 ext[ch, cls, e] += sgn

@@ -25,14 +25,15 @@ MAX_W = 384         # days of a window: an agent's act days fit a bitmap of 6 wo
 MAX_CRIT = 15       # network acts of one agent in a window (the window is cut so that more is below 1e-12)
 
 
-SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER ENTER LEAVE MIN_DAYS NET CRIT TIES RED STEP STIERS", start=0)
+SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER ENTER LEAVE MIN_DAYS NET CRIT TIES RED STEP STIERS EVERY", start=0)
 SC.__doc__ = ("Slots of ``Model.scalars`` (and of the route's tables' ``sc``): base score, lowest and highest "
               "score, quiet days before recovery, recovery cap, deterrence line, listing line and leaving line (the "
               "list's entry and exit conditions as scores: ending a day below the listing line is ending it in "
               "the entry tier or worse, at least the leaving line in the exit tier or better), minimum listed "
               "days, network points, the network behaviour, 1 when the list carries a sanction, 1 for a red list "
               "(entered at a score of at least the listing line, left below the leaving line), the points of "
-              "a recovery step, and the mask of the tiers that carry a sanction (bit t: tier t).")
+              "a recovery step, the mask of the tiers that carry a sanction (bit t: tier t), and the list's "
+              "publication period in days (entries and exits on the days that are its multiples).")
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,8 @@ class Model:
     low, high bounds, quiet days before recovery, recovery cap, deterrence line (a day starting below it is
     deterred), listing line (ending a day below it lists; at least it for a red list), leaving line (at least
     it; below it for a red list), minimum listed days, network points, ``crit``, 1 when the list carries a
-    sanction (``sanctioned_by_ties`` counts), 1 for a red list, the points of a recovery step, and the mask
-    of the tiers that carry a sanction. ``mins``: the floors of every tier but the last, descending."""
+    sanction (``sanctioned_by_ties`` counts), 1 for a red list, the points of a recovery step, the mask
+    of the tiers that carry a sanction, and the list's publication period. ``mins``: the floors of every tier but the last, descending."""
 
     q: np.ndarray
     keep: np.ndarray
@@ -102,7 +103,7 @@ def model_of(plan: Plan) -> Model:
     sanction, tiers = sanctions(e.cons)
     scalars = (int(prm[P.BASE]), int(prm[P.LO]), int(prm[P.HI]), int(prm[P.REC_QUIET]), int(prm[P.REC_UPTO]),
                deter, enter, leave, int(L[LIST.MIN_DAYS]), int(beh[crit, BEH.NET_FR]) if crit >= 0 else 0, crit,
-               int(sanction), red, int(prm[P.REC_PTS]), tiers)
+               int(sanction), red, int(prm[P.REC_PTS]), tiers, max(int(L[LIST.PUBLISH]), 1))
     return Model(q=q0.copy(), keep=keep, und=np.stack([und[:, 1], und[:, first * 8 + 1] if first < NT else und[:, 1]],
                  axis=1), points=beh[:, BEH.POINTS].astype(np.int64), other=other, crit=crit, mins=mins[:-1].copy(),
                  scalars=scalars, deter_tier=first)

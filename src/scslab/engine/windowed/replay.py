@@ -55,7 +55,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
     keep, other, mins, sc = M.keep, M.other, M.mins, M.sc
     LOW, HIGH, QUIET, UPTO, DETER = (int(sc[k]) for k in (SC.LOW, SC.HIGH, SC.QUIET, SC.UPTO, SC.DETER))
     ENTER, LEAVE, MIN_DAYS, NET, CRIT = (int(sc[k]) for k in (SC.ENTER, SC.LEAVE, SC.MIN_DAYS, SC.NET, SC.CRIT))
-    red, STEP = bool(sc[SC.RED]), int(sc[SC.STEP])
+    red, STEP, EVERY = bool(sc[SC.RED]), int(sc[SC.STEP]), int(sc[SC.EVERY])
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
         r = int(mix64(np.uint64(keys[KEY.COUNTS]) + np.uint64(i) * GOLDEN))
     Ko, Kc = _count_of(k_other[cls], np.uint64(r) & U32), _count_of(k_crit[cls], np.uint64(r) >> S32)
@@ -113,10 +113,11 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
             s = s1
         if tier_of(s) != tier_of(s0):
             rows.append((EVENT.STORY, i, day, SE.tier_change, tier_of(s), s - s0))
-        if bl == NEVER and (s >= ENTER if red else s < ENTER):
+        publish = day % EVERY == 0  # entries and exits on publication days only
+        if bl == NEVER and publish and (s >= ENTER if red else s < ENTER):
             bl = day
             rows.append((EVENT.STORY, i, day, SE.list_enter, 0, 0))
-        elif bl != NEVER and R.leaves(True, s < LEAVE if red else s >= LEAVE, day - bl, MIN_DAYS, False, -1, 0):
+        elif bl != NEVER and R.leaves(publish, s < LEAVE if red else s >= LEAVE, day - bl, MIN_DAYS, False, -1, 0):
             rows.append((EVENT.STORY, i, day, SE.list_exit, 0, 0))  # its days: metrics.stories_table
             bl = NEVER
         for k, thr, code, on_list, on_tiers in attempts:  # attempts drawn as the day engines draw them
