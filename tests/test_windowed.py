@@ -107,10 +107,11 @@ def _z(overrides, n, days, seeds, scenario="bench-v1"):
     return plan.metric_names, z, A.mean(0), B.mean(0)
 
 
-@pytest.mark.parametrize("overrides", [HARSH, {**HARSH, "lists.blacklist.publish_every_days": 7}],
-                         ids=["harsh", "published"])
+@pytest.mark.parametrize("overrides", [HARSH, {**HARSH, "lists.blacklist.publish_every_days": 7},
+                                       {**HARSH, "lists.blacklist.exit": "never"}],
+                         ids=["harsh", "published", "never-left"])
 def test_harsh_windows_agree_with_days(overrides):
-    """Harsh bench-v1 over two windows, its list published every day or every 7 days: every metric's run
+    """Harsh bench-v1 over two windows, its list published every day or every 7 days, or never left: every metric's run
     summary has the same mean by windows and by days (Welch-type z over 10 seeds each, the lazy test's
     tolerance), and the rules it is there for are reached."""
     names, z, days, windows = _z(overrides, 4_000, 420, range(1, 11))
@@ -318,6 +319,7 @@ def test_windowed_runs_resume_at_window_ends(tmp_path):
 
 @pytest.mark.parametrize("scenario, overrides", [
     ("bench-v1", {}), ("bench-v1", {"lists.blacklist.enter.tier_at_most": "C", "lists.blacklist.exit.tier_at_least": "A"}),
+    ("bench-v1", {"lists.blacklist.exit": "never"}), ("xiamen-fuzhou-2018", {"lists.perks.exit": "never"}),
     ("xiamen-fuzhou-2018", {}), ("xiamen-fuzhou-2018", {"lists.perks.enter.tier_at_least": "excellent",
                                                         "lists.perks.exit.tier_at_most": "low"})])
 def test_the_list_lines_are_the_tier_conditions(scenario, overrides):
@@ -355,7 +357,7 @@ def test_red_list_windows_are_their_replays():
 
 @pytest.mark.parametrize("scenario, overrides, d0", [
     ("xiamen-fuzhou-2018", CHURN, 0), ("xiamen-fuzhou-2018", CHURN_STEPS, 0),
-    ("xiamen-fuzhou-2018", CHURN_PUBLISHED, 17),
+    ("xiamen-fuzhou-2018", CHURN_PUBLISHED, 17), ("xiamen-fuzhou-2018", {**CHURN, "lists.perks.exit": "never"}, 0),
     ("bench-v1", HARSH, 0), ("bench-v1", {**HARSH, "score.recovery.points_per_day": 3}, 0),
     ("bench-v1", {**HARSH, "lists.blacklist.publish_every_days": 7, "lists.blacklist.min_days": 20}, 5)])
 def test_each_agents_list_days_are_its_replays(scenario, overrides, d0):

@@ -88,6 +88,11 @@ def _black(L) -> bool:
     return L[LIST.ENTER] == ENTER.TIER_AT_MOST and L[LIST.EXIT] == EXIT.TIER_AT_LEAST and L[LIST.EXIT_ARG] < L[LIST.ENTER_ARG]
 
 
+def _never_left(L) -> bool:
+    """A list entered at a tier (or worse, or better) and never left."""
+    return L[LIST.ENTER] in (ENTER.TIER_AT_MOST, ENTER.TIER_AT_LEAST) and L[LIST.EXIT] == EXIT.NEVER
+
+
 def _red(L) -> bool:
     """A list entered at a tier or better and left at a worse tier."""
     return L[LIST.ENTER] == ENTER.TIER_AT_LEAST and L[LIST.EXIT] == EXIT.TIER_AT_MOST and L[LIST.EXIT_ARG] > L[LIST.ENTER_ARG]
@@ -131,8 +136,10 @@ FEATURES: tuple[Feature, ...] = (
     Feature("several-lists", "more than one list", lambda p: _any(p, lambda e: e.lists.shape[0] > 1)),
     Feature("red-list", "a list of the well scored: entered at a tier or better, left at a worse tier",
             lambda p: _any(p, lambda e: any(_red(L) for L in e.lists))),
+    Feature("never-left", "a list entered at a tier and never left (only a maximum term ends a listing)",
+            lambda p: _any(p, lambda e: any(_never_left(L) for L in e.lists))),
     Feature("list-rules", "a list entered or left other than by tier, or left at a tier not beyond its entry",
-            lambda p: _any(p, lambda e: any(not (_black(L) or _red(L)) for L in e.lists))),
+            lambda p: _any(p, lambda e: any(not (_black(L) or _red(L) or _never_left(L)) for L in e.lists))),
     Feature("list-terms", "a list with a maximum term or a random extra term",
             lambda p: _any(p, lambda e: any(L[LIST.MAX_DAYS] >= 0 or L[LIST.EXTRA_MAX] != 0 for L in e.lists))),
     Feature("publication", "lists published every few days, entries and exits on publication days only",
@@ -200,7 +207,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "lists.*.enter.tier_at_least": ("red-list", "list-rules"), "lists.*.exit.tier_at_most": ("red-list", "list-rules"),
     "lists.*.enter.account_zero": ("list-rules", "accounts"), "lists.*.exit.account_restored": ("list-rules", "accounts"),
     "lists.*.enter.debt": ("list-rules", "court-debt"), "lists.*.exit.repaid": ("list-rules", "court-debt"),
-    "lists.*.min_days": ("one-list",), "lists.*.max_days": ("list-terms",), "lists.*.extra_days_max": ("list-terms",),
+    "lists.*.exit": ("never-left",), "lists.*.min_days": ("one-list",), "lists.*.max_days": ("list-terms",), "lists.*.extra_days_max": ("list-terms",),
     "lists.*.publish_every_days": ("publication",),
     "consequences.*.kind": ("list-sanctions", "rewards"),
     "consequences.*.on": ("list-sanctions", "tier-sanctions", "mixed-sanctions", "account-sanctions"),

@@ -15,7 +15,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from ...compile import BEH, CONS, ENTER, LIST, P, Plan
+from ...compile import BEH, CONS, ENTER, EXIT, LIST, P, Plan
 from ...rng import threshold
 from ..features import MAX_DAYS, MAX_N, MAX_OTHER, deterred_from, rates_on_day_0
 
@@ -100,6 +100,8 @@ def model_of(plan: Plan) -> Model:
     else:  # entered at tier >= the entry tier (a score below the floor of the tier above), left at tier <= the exit tier
         enter = int(mins[L[LIST.ENTER_ARG] - 1]) if L[LIST.ENTER_ARG] > 0 else (1 << 20)
         leave = int(mins[L[LIST.EXIT_ARG]]) if L[LIST.EXIT_ARG] < NT - 1 else -(1 << 20)
+    if L[LIST.EXIT] == EXIT.NEVER:  # a list never left: a leaving line no score reaches
+        leave = -(1 << 20) if red else (1 << 20)
     sanction, tiers = sanctions(e.cons)
     scalars = (int(prm[P.BASE]), int(prm[P.LO]), int(prm[P.HI]), int(prm[P.REC_QUIET]), int(prm[P.REC_UPTO]),
                deter, enter, leave, int(L[LIST.MIN_DAYS]), int(beh[crit, BEH.NET_FR]) if crit >= 0 else 0, crit,
