@@ -250,21 +250,21 @@ def test_progress_reaches_the_last_day():
 
 @pytest.mark.parametrize("n", [2, 3, 1001, 20_000, 21_700_000])
 def test_finds_populations_friends(n):
-    """The route's Feistel matchings, all walks of a batch at once (``friends_batch``) and four in lockstep
-    (``friends4``), are ``population``'s, agent by agent (unmatched: -1)."""
+    """The route's Feistel matchings, all walks of a batch at once (``friends_batch``, by chunks on threads or
+    for one agent at a time), are ``population``'s, agent by agent (unmatched: -1)."""
     from scslab.engine.compiled import K
     partner = K.partner
-    from scslab.engine.windowed.friends import friends4_call, friends_of, half_bits
+    from scslab.engine.windowed.friends import friends_batch, friends_of, half_bits
 
     keys = population.feistel_keys(7, 4)
     ids = np.unique(np.linspace(0, n - 1, min(n, 3000)).astype(np.int64))
     expected = np.array([[partner(i, k, 0, n, keys) for k in range(4)] for i in ids])
     assert (friends_of(ids, n, keys) == expected).all()
     assert (friends_of(ids[:3], n, keys) == expected[:3]).all()  # fewer agents than the chunks
-    four = np.empty(4, np.int64)
+    four = np.empty((1, 4), np.int64)
     for i, row in zip(ids[::7], expected[::7]):
-        friends4_call(i, n, keys, half_bits(n), four)
-        assert (four == row).all()
+        friends_batch(np.full(1, i, np.int64), n, keys, half_bits(n), four)
+        assert (four[0] == row).all()
     if len(ids) == n:  # everyone: each matching leaves one agent out when n is odd
         assert ((expected < 0).sum(axis=0) == n % 2).all()
 

@@ -24,7 +24,7 @@ from ..stories import pick_story_agents
 from .agent import CACHE, KEY, MAX_W, NEVER, crit_tail, mix, tables
 from .model import MAX_CRIT, SC, model_of
 from .replay import day_stream_keys, replay, undetected_keys
-from .friends import ROUNDS, friends4_call
+from .friends import ROUNDS, friends_batch
 from .route import BLOCK, CHUNKS, coarse_bits, correct, half_bits, listed_call, no_metrics, penalties, set_bits, sweep
 from .route import verify as verify_window
 
@@ -77,13 +77,13 @@ def _incoming(a, n, d0, W, cls, S, M, T, fkeys):
     """The network penalties agent a receives in the window, from its friends' final lists: (days, the friend
     each comes from), sorted by day and friend (the day engines' order: records by agent)."""
     inc, bo, bc, z1 = np.empty(256, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64), np.zeros(1, np.int64)
-    f4, src = np.empty(4, np.int64), np.empty(256, np.int64)
-    friends4_call(a, n, fkeys, half_bits(n), f4)
+    f4, src = np.empty((1, 4), np.int64), np.empty(256, np.int64)
+    friends_batch(np.full(1, a, np.int64), n, fkeys, half_bits(n), f4)
     k = np.int64(0)  # typed, not a literal: one compiled signature of listed_call serves every caller
     for x in range(4):
-        if f4[x] >= 0:
-            k2 = listed_call(f4[x], d0, W, cls, S, M, T, inc, k, bo, bc, z1, no_metrics())
-            src[k:k2] = f4[x]
+        if f4[0, x] >= 0:
+            k2 = listed_call(f4[0, x], d0, W, cls, S, M, T, inc, k, bo, bc, z1, no_metrics())
+            src[k:k2] = f4[0, x]
             k = k2
     order = np.argsort(inc[:k] * (n + 1) + src[:k])
     return inc[:k][order], src[:k][order]

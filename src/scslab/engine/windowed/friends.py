@@ -5,16 +5,13 @@ a 4-round Feistel network on a domain of ``2**(2b)`` ids walked in cycles until 
 walks are the cost: for n = 21.7 M or 1.4 billion only about a third of the domain is inside, so a
 permutation takes three Feistel evaluations on average, and the longest of several lanes far more.
 
-- :func:`friends4`, one agent's four partners, runs the four matchings in lockstep (independent chains the
-  core overlaps); every lane is evaluated until the last one lands (the corrections use it, for a few
-  agents).
-- :func:`friends_batch`, the partners of many agents, walks all of their permutations at once, one network
+- :func:`friends_batch`, the partners of many agents (or of one: the corrections and the story agents), walks all of their permutations at once, one network
   evaluation per pass on every walk still outside (a loop without branches, compiled to SIMD), and moves
   the ones still outside to the front of the arrays, so no evaluation is wasted on a walk already inside.
   An inverse permutation is the forward network with its round keys reversed between two swaps of the
   halves, so both directions run the same loop.
 
-Both equal ``population.partner`` agent by agent (tested).
+It equals ``population.partner`` agent by agent (tested).
 """
 
 from __future__ import annotations
@@ -26,7 +23,7 @@ from ... import population
 from ..threads import in_threads
 from .agent import CACHE, ONE, mix
 
-__all__ = ["friends4", "friends4_call", "friends_batch", "friends_of", "half_bits"]
+__all__ = ["friends_batch", "friends_of", "half_bits"]
 
 ROUNDS = population.ROUNDS
 CHUNKS = 64        # parallel work items of friends_of
@@ -37,43 +34,6 @@ _half_bits, forward, swap, feistel = population.make_feistel(njit(inline="always
 @njit(cache=CACHE)
 def half_bits(m):
     return _half_bits(m)
-
-
-@njit(inline="always")
-def _permute4(x0, x1, x2, x3, m, keys, b, mask, inverse):
-    """The 4 matchings' permutations in lockstep, cycle walking into [0, m) until every lane is inside."""
-    a0, a1 = feistel(x0, keys, 0, b, mask, inverse), feistel(x1, keys, 1, b, mask, inverse)
-    a2, a3 = feistel(x2, keys, 2, b, mask, inverse), feistel(x3, keys, 3, b, mask, inverse)
-    while a0 >= m or a1 >= m or a2 >= m or a3 >= m:
-        n0, n1 = feistel(a0, keys, 0, b, mask, inverse), feistel(a1, keys, 1, b, mask, inverse)
-        n2, n3 = feistel(a2, keys, 2, b, mask, inverse), feistel(a3, keys, 3, b, mask, inverse)
-        a0, a1 = n0 if a0 >= m else a0, n1 if a1 >= m else a1
-        a2, a3 = n2 if a2 >= m else a2, n3 if a3 >= m else a3
-    return a0, a1, a2, a3
-
-
-@njit(inline="always")
-def friends4(i, n, keys, b, out):
-    """Agent i's partners in the 4 matchings over [0, n) into ``out`` (-1: unmatched). ``b``: ``half_bits(n)``."""
-    if n < 2:
-        out[:] = -1
-        return
-    m, bb = np.uint64(n), np.uint64(b)
-    mask = (ONE << bb) - ONE
-    x = np.uint64(i)
-    q0, q1, q2, q3 = _permute4(x, x, x, x, m, keys, bb, mask, False)
-    q0, q1, q2, q3 = q0 ^ ONE, q1 ^ ONE, q2 ^ ONE, q3 ^ ONE
-    z = np.uint64(0)
-    p0, p1, p2, p3 = _permute4(q0 if q0 < m else z, q1 if q1 < m else z, q2 if q2 < m else z, q3 if q3 < m else z,
-                               m, keys, bb, mask, True)
-    out[0] = np.int64(p0) if q0 < m else -1
-    out[1] = np.int64(p1) if q1 < m else -1
-    out[2] = np.int64(p2) if q2 < m else -1
-    out[3] = np.int64(p3) if q3 < m else -1
-
-
-# compiled once as a callee, for the corrections' few agents
-friends4_call = njit(cache=CACHE)(getattr(friends4, "py_func", friends4))
 
 
 @njit(inline="always")

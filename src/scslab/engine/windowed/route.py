@@ -20,7 +20,7 @@ from numba import njit
 from ..bits import set_bit
 from ..threads import in_threads
 from .agent import CACHE, KEY, NEVER, agent, agent_call, crit_count, guess, next_day, pick_days
-from .friends import friends4_call, friends_batch, friends_of, half_bits
+from .friends import friends_batch, friends_of, half_bits
 from .model import MAX_CRIT
 
 __all__ = ["penalties", "senders_of", "coarse_bits", "sweep", "sweep_blocks", "correct", "set_bits", "CHUNKS", "BLOCK",
@@ -111,14 +111,15 @@ differs_call = njit(cache=CACHE)(getattr(differs, "py_func", differs))
 
 
 @njit(inline="always")
-def incoming(a, n, hb, d0, W, cls, S, M, T, fkeys, f4, inc, bo, bc, z1, D0):
+def incoming(a, n, hb, d0, W, cls, S, M, T, fkeys, one, f4, inc, bo, bc, z1, D0):
     """The days of the network penalties agent a receives in the window from its friends' lists in the table
     (or their guesses), sorted into ``inc``; returns their number."""
-    friends4_call(a, n, fkeys, hb, f4)
+    one[0] = a  # (``one``: int64[1], ``f4``: int64[1, 4]: friends_batch's signature, compiled once)
+    friends_batch(one, n, fkeys, hb, f4)
     k = np.int64(0)
     for x in range(4):
-        if f4[x] >= 0:
-            k = listed_call(f4[x], d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0)
+        if f4[0, x] >= 0:
+            k = listed_call(f4[0, x], d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0)
     sort_small(inc, k)
     return k
 
@@ -369,13 +370,13 @@ def redo(A, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days):
 @njit(cache=CACHE, nogil=True)
 def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days, flag):
     hb = half_bits(n)
-    f4 = np.empty(4, np.int64)
+    one, f4 = np.empty(1, np.int64), np.empty((1, 4), np.int64)
     bo, bc = np.empty(6, np.uint64), np.empty(6, np.uint64)
     out, inc, tmp = np.empty(64, np.int64), np.empty(256, np.int64), np.empty(64, np.int64)
     z1, D0 = np.zeros(1, np.int64), no_metrics()
     for jj in range(A.shape[0]):
         a, j = A[jj], j0 + jj
-        k = incoming(a, n, hb, d0, W, cls, S, M, T, fkeys, f4, inc, bo, bc, z1, D0)
+        k = incoming(a, n, hb, d0, W, cls, S, M, T, fkeys, one, f4, inc, bo, bc, z1, D0)
         cl = cls[a]
         s0, lo0, bl0 = start_of(a, S)
         no, K, s, lo, bl, _, _ = agent_call(a, d0, W, cl, s0, lo0, bl0, inc, k, M, sgn != 0, sgn, D, ch,
