@@ -25,7 +25,7 @@ from .agent import CACHE, KEY, MAX_W, NEVER, crit_tail, mix, tables
 from .model import MAX_CRIT, SC, model_of
 from .replay import day_stream_keys, replay, undetected_keys
 from .friends import ROUNDS, friends_batch
-from .route import BLOCK, CHUNKS, coarse_bits, correct, half_bits, listed_call, no_metrics, penalties, set_bits, sweep
+from .route import BLOCK, CHUNKS, coarse_bits, correct, half_bits, listed_call, penalties, set_bits, sweep
 from .route import verify as verify_window
 
 __all__ = ["run_windowed", "window_length", "WindowState", "SLICES"]
@@ -72,21 +72,27 @@ def start_chunk(i0, i1, key, class_cum, base, cls, score, last_off, listed_on, f
             listed_on[i] = NEVER
 
 
-@njit(cache=CACHE)
+# the dimensions of route.no_metrics()'s arrays: a run that writes nothing is given these
+_NO_METRICS = (4, 3, 3, 3, 3, 5, 3, 3, 3)
+
+
 def _incoming(a, n, d0, W, cls, S, M, T, fkeys):
     """The network penalties agent a receives in the window, from its friends' final lists: (days, the friend
-    each comes from), sorted by day and friend (the day engines' order: records by agent)."""
+    each comes from), sorted by day and friend (the day engines' order: records by agent). Plain Python over
+    the route's compiled functions, called with the types they are compiled for (a story agent at a time)."""
     inc, bo, bc, z1 = np.empty(256, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64), np.zeros(1, np.int64)
-    f4, src = np.empty((1, 4), np.int64), np.empty(256, np.int64)
+    D0 = tuple(np.zeros((1,) * k, np.int64) for k in _NO_METRICS)
+    f4 = np.empty((1, 4), np.int64)
     friends_batch(np.full(1, a, np.int64), n, fkeys, half_bits(n), f4)
-    k = np.int64(0)  # typed, not a literal: one compiled signature of listed_call serves every caller
-    for x in range(4):
-        if f4[0, x] >= 0:
-            k2 = listed_call(f4[0, x], d0, W, cls, S, M, T, inc, k, bo, bc, z1, no_metrics())
-            src[k:k2] = f4[0, x]
+    k, src = np.int64(0), []
+    for f in f4[0]:
+        if f >= 0:
+            k2 = listed_call(f, d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0)
+            src += [int(f)] * int(k2 - k)
             k = k2
-    order = np.argsort(inc[:k] * (n + 1) + src[:k])
-    return inc[:k][order], src[:k][order]
+    src = np.array(src, np.int64)
+    order = np.argsort(inc[:k] * (n + 1) + src)
+    return inc[:k][order], src[order]
 
 
 def _window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int) -> tuple:
