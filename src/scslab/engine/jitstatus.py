@@ -24,7 +24,7 @@ ROUTE_DRIVERS = {
 # CPU seconds a first run spends on an empty cache, measured on a 2-core machine (README.md, "The first
 # run"): bench-v1 (windowed), press-2018 (the lazy scheduler, day by day) and bench-v1 with --engine dense
 # (23 s once the lazy scheduler is compiled)
-COMPILE_SECONDS = {"windowed": 40, "lazy": 55, "dense": 35}
+COMPILE_SECONDS = {"windowed": 30, "lazy": 55, "dense": 35}
 
 
 def ready(dispatcher) -> bool | None:
