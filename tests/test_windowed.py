@@ -69,17 +69,27 @@ def tiered(overrides=None, attempts=(0.01, 0.02)):
     return load_scenario(d)
 
 
-@pytest.mark.parametrize("base", [550, 700])
+@pytest.mark.parametrize("base", [550, 700, 1060])
 def test_tier_sanctions_are_exact(base):
-    """No acts, sanctions on tiers C and D beside the list's: from 550 (tier D, listed on day 0) or 700 (tier C),
-    recovery lifts everyone out of the sanctioned tiers, and those sanctioned only through ties (nobody
-    offended) are counted on every day as the dense engine counts them, value by value."""
-    s = tiered({**NO_ACTS, "score.base": base}, attempts=(0.0, 0.0))
+    """No acts, sanctions on tiers C and D beside the list's and a reward on AAA: from 550 (tier D, listed on day
+    0) or 700 (tier C), recovery lifts everyone out of the sanctioned tiers; from 1060 everyone stays in AAA.
+    Every metric but the attempts (counted in aggregate, as Binomial draws over the people under a
+    consequence) equals the dense engine's, value by value, those sanctioned only through ties (nobody
+    offended) included; the story agents' stories, their attempts included (drawn as the day engines draw
+    them), are the dense engine's."""
+    s = tiered({**NO_ACTS, "score.base": base, "run.story_agents": 200})
     dense = simulate(s, population=3_000, days=400, seed=4, engine="dense")
     windowed = simulate(s, population=3_000, days=400, seed=4, engine="windowed")
-    assert windowed.metrics.equals(dense.metrics) and windowed.stories.equals(dense.stories)
+    assert windowed.stories.equals(dense.stories)
+    kept = ~windowed.metrics["metric"].str.startswith(("blocked:", "granted:"))
+    assert windowed.metrics[kept].equals(dense.metrics[kept])
+    events = set(windowed.stories["event"])
+    assert ("reward_granted" if base == 1060 else "attempt_blocked") in events
     ties, denied = windowed.series("sanctioned_by_ties"), windowed.series("sanctioned:loan_denial")
-    assert ties.iloc[0] == denied.iloc[0] == 3_000 and ties.iloc[-1] == denied.iloc[-1] == 0
+    if base == 1060:
+        assert ties.sum() == denied.sum() == 0 and (windowed.series("rewarded:green_channel") == 3_000).all()
+    else:
+        assert ties.iloc[0] == denied.iloc[0] == 3_000 and ties.iloc[-1] == denied.iloc[-1] == 0
 
 
 def test_tier_sanctions_and_rewards_agree_with_days():
