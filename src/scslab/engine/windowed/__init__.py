@@ -1,8 +1,9 @@
 """The windowed scheduler: each agent's window of days at once, then the next agent.
 
 The day-by-day engines go over the population once a day. For the scenarios :func:`why_not` accepts (points,
-one deterrence line, recovery, tiers, one list, sanctions that follow it, and at most one behaviour whose
-detection costs the actor's friends points: bench-v1 and its kin), this scheduler turns the loops around.
+one deterrence line, recovery, tiers, one list, published every day or every few days, sanctions that follow it
+or tiers, and at most one behaviour whose detection costs the actor's friends points: bench-v1 and its kin,
+xiamen-fuzhou-2018; ``engine.routes.SUPPORTS``), this scheduler turns the loops around.
 A window of up to a year is run agent by agent with the agent's state in registers (``agent.py``). Agents
 interact only through the network penalties, which are resolved in three steps (``route.py``):
 
