@@ -48,7 +48,7 @@ __all__ = ["Tables", "KEY", "tables", "agent", "agent_call", "crit_count", "gues
 CACHE = engine_cache()
 mix = njit(mix64)
 R = rules.make(njit(inline="always"))  # the model's rules (engine/rules.py): recovery, lists, closed forms
-recovers, recovery_step, steps = R.recovers, R.recovery_step, R.steps
+recovers, recovery_step, steps, recovered = R.recovers, R.recovery_step, R.steps, R.recovered
 leaves, first_exit, published = R.leaves, R.first_exit, R.published
 C2 = np.uint64(0x632BE59BD9B4E019)
 U32, S32, S24, ONE = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(24), np.uint64(1)
@@ -266,10 +266,11 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                     ext[ch, cls, u_out] += sgn
                 if u_in != NOT:
                     ent[ch, cls, u_in] += sgn
-                if not own and TIES:  # sanctioned only through ties: the list's changes count unless the tier sanctions
-                    if u_out != NOT and not sanctioned(False, tiers[s + min(g, STEP * max(0, u_out - ra + 1)) - LOW], 0, STIERS):
+                if not own and TIES:  # sanctioned only through ties: the list's changes count unless the tier
+                    # sanctions (the tier of the ramp's score at the end of that day: rules.recovered, up to s + g)
+                    if u_out != NOT and not sanctioned(False, tiers[recovered(s, ra, u_out, STEP, s + g) - LOW], 0, STIERS):
                         ties[ch, cls, u_out] -= sgn
-                    if u_in != NOT and not sanctioned(False, tiers[s + min(g, STEP * max(0, u_in - ra + 1)) - LOW], 0, STIERS):
+                    if u_in != NOT and not sanctioned(False, tiers[recovered(s, ra, u_in, STEP, s + g) - LOW], 0, STIERS):
                         ties[ch, cls, u_in] += sgn
         if n > 0:
             while tier > 0 and s + g >= mins[tier - 1]:

@@ -72,16 +72,13 @@ def start_chunk(i0, i1, key, class_cum, base, cls, score, last_off, listed_on, f
             listed_on[i] = NEVER
 
 
-# the dimensions of route.no_metrics()'s arrays: a run that writes nothing is given these
-_NO_METRICS = (4, 3, 3, 3, 3, 5, 3, 3, 3)
-
-
-def _incoming(a, n, d0, W, cls, S, M, T, fkeys):
+def _incoming(a, n, d0, W, cls, S, M, T, fkeys, D):
     """The network penalties agent a receives in the window, from its friends' final lists: (days, the friend
     each comes from), sorted by day and friend (the day engines' order: records by agent). Plain Python over
-    the route's compiled functions, called with the types they are compiled for (a story agent at a time)."""
+    the route's compiled functions, called with the types they are compiled for (a story agent at a time):
+    metric arrays that are not written are typed as the window's ``D``, as ``route.no_metrics`` makes them."""
     inc, bo, bc, z1 = np.empty(256, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64), np.zeros(1, np.int64)
-    D0 = tuple(np.zeros((1,) * k, np.int64) for k in _NO_METRICS)
+    D0 = tuple(np.zeros((1,) * d.ndim, d.dtype) for d in D)
     f4 = np.empty((1, 4), np.int64)
     friends_batch(np.full(1, a, np.int64), n, fkeys, half_bits(n), f4)
     k, src = np.int64(0), []
@@ -195,7 +192,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         akeys = day_stream_keys(seed, d0, W, Stream.ATTEMPT, len(cons)) if story and attempts else None
         for a in story:
             inc, senders = ((np.zeros(0, np.int64), np.zeros(0, np.int64)) if no_friends else
-                            _incoming(a, n, d0, W, cls, S, M, T, fkeys))
+                            _incoming(a, n, d0, W, cls, S, M, T, fkeys, D))
             s0 = (base, NEVER, NEVER) if S[0] else tuple(int(c[a]) for c in S[1:4])
             with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
                 r = replay(a, d0, W, int(cls[a]), *s0, inc, M, m.und[cls[a]], ukeys, senders=senders,
@@ -256,6 +253,7 @@ class _Totals:
         self.story_und = np.zeros((C, 2, days, NB), np.int64)    # their undetected acts
         NC = max(len(plan.consequence_names), 1)
         self.story_applies = np.zeros((C, days, NC), np.int64)    # story agents ending a day under a consequence
+                                                                 # with attempts
         self.story_att = np.zeros((C, days, NC), np.int64)        # and their attempts
 
     def saved(self) -> dict:
@@ -290,8 +288,9 @@ class _Totals:
             self.story_group[c, int(det), d0 + d] += 1
             for b in acts:
                 self.story_det[c, int(det), d0 + d, b] += 1
-        NC = len(self.plan.consequence_names)
-        self.story_applies[c, d0:d0 + W, :NC] += self._applies(np.array(r["listed"], bool), np.array(r["scores"]))
+        for d, ks in enumerate(r["applies"]):
+            for k in ks:
+                self.story_applies[c, d0 + d, k] += 1
         for row in r["rows"]:
             if row[3] == SE.act_undetected:
                 day = row[2]
@@ -340,14 +339,6 @@ class _Totals:
         cons = self.plan.epochs[0].cons
         on_tiers = (cons[:, CONS.TIERS][:, None] >> np.arange(tiers.shape[2])[None, :]) & 1      # [k, tier]
         return np.where((cons[:, CONS.LISTS] & 1)[None, None, :] != 0, listed[..., None], tiers @ on_tiers.T)
-
-    def _applies(self, listed: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        """Whether each consequence applies to one agent at the end of each day [day, consequence], from
-        whether it is listed and its score on each day."""
-        cons = self.plan.epochs[0].cons
-        tier = (scores[:, None] < self.m.mins[None, :]).sum(axis=1)
-        return ((cons[:, CONS.LISTS] & 1)[None, :] != 0) & listed[:, None] | (
-            (cons[:, CONS.TIERS][None, :] >> tier[:, None]) & 1 != 0)
 
     def _attempts(self, under: np.ndarray) -> np.ndarray:
         """Attempts under the consequences [class, day, consequence]: the story agents' own, and Binomial(the

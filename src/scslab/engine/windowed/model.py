@@ -72,8 +72,9 @@ def why_not(plan: Plan) -> str | None:
 def sanctions(cons: np.ndarray) -> tuple[bool, int]:
     """Whether the list carries a sanction, and the mask of the tiers that do (bit t: tier t), from the epoch's
     consequences (``CONS``): a reward sanctions nobody; the route runs no consequence passed to children."""
-    own = [r for r in cons if r[CONS.REWARD] == 0 and r[CONS.CHILDREN] == 0]
-    return any(r[CONS.LISTS] & 1 for r in own), int(np.bitwise_or.reduce([int(r[CONS.TIERS]) for r in own] or [0]))
+    sanctioning = [r for r in cons if r[CONS.REWARD] == 0 and r[CONS.CHILDREN] == 0]
+    return (any(r[CONS.LISTS] & 1 for r in sanctioning),
+            int(np.bitwise_or.reduce([int(r[CONS.TIERS]) for r in sanctioning] or [0])))
 
 
 def model_of(plan: Plan) -> Model:

@@ -50,7 +50,8 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
     consequences with daily attempts, as (consequence, uint32 threshold, story event, 1 when it follows the
     list, mask of the tiers it follows); the attempt of an agent it applies to on a day is drawn as the day
     engines draw it, from the day's stream ``ATTEMPT + consequence`` (``akeys``: :func:`day_stream_keys`).
-    Also returns per day whether the agent ends it listed."""
+    Also returns per day whether the agent ends it listed, and the consequences with attempts that apply to it
+    at its end."""
     keys, first, tail, k_other, k_crit, pts = M.keys, M.first, M.tail, M.k_other, M.k_crit, M.points
     keep, other, mins, sc = M.keep, M.other, M.mins, M.sc
     LOW, HIGH, QUIET, UPTO, DETER = (int(sc[k]) for k in (SC.LOW, SC.HIGH, SC.QUIET, SC.UPTO, SC.DETER))
@@ -68,7 +69,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
     thresholds = threshold(und).tolist()
     undetected_u = (mix64(ukeys + np.uint64(i) * GOLDEN) >> S32).tolist()  # [day][b], as draw32 draws them
     attempt_u = (mix64(akeys + np.uint64(i) * GOLDEN) >> S32).tolist() if attempts else None  # [day][consequence]
-    rows, scores, deterred_on, detected_on, kept, listed_on = [], [], [], [], [], []
+    rows, scores, deterred_on, detected_on, kept, listed_on, applies = [], [], [], [], [], [], []
     NO = len(other)
     for d in range(W):
         day = d0 + d
@@ -120,8 +121,10 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
         elif bl != NEVER and R.leaves(publish, s < LEAVE if red else s >= LEAVE, day - bl, MIN_DAYS, False, -1, 0):
             rows.append((EVENT.STORY, i, day, SE.list_exit, 0, 0))  # its days: metrics.stories_table
             bl = NEVER
+        applies.append([])
         for k, thr, code, on_list, on_tiers in attempts:  # attempts drawn as the day engines draw them
             if on_list and bl != NEVER or (on_tiers >> tier_of(s)) & 1:
+                applies[-1].append(k)
                 if attempt_u[d][k] < thr:
                     rows.append((EVENT.STORY, i, day, code, k, 0))
         listed_on.append(bl != NEVER)
@@ -129,4 +132,4 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
         deterred_on.append(deterred)
         detected_on.append(detected)
     return {"state": (s, lo, bl), "kept": kept, "rows": rows, "scores": scores, "deterred": deterred_on,
-            "detected": detected_on, "listed": listed_on}
+            "detected": detected_on, "listed": listed_on, "applies": applies}
