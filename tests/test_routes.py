@@ -134,7 +134,9 @@ def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement
     cover them on that scheduler."""
     from test_windowed import CHURN_PUBLISHED, CHURN_STEPS, tiered
 
-    xiamen = lambda over: compile_plan(load_scenario("xiamen-fuzhou-2018", over), size=1_000, days=30, seed=1)  # noqa: E731
+    def xiamen(over):
+        return compile_plan(load_scenario("xiamen-fuzhou-2018", over), size=1_000, days=30, seed=1)
+
     plans = [_bench(), xiamen({}), xiamen(CHURN_STEPS), xiamen(CHURN_PUBLISHED), xiamen({"lists.perks.exit": "never"}),
              compile_plan(tiered(), size=1_000, days=30, seed=1)]
     assert set().union(*(uses(p) for p in plans)) == SUPPORTS["windowed"]
