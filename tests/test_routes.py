@@ -85,11 +85,15 @@ EXAMPLES = {
     "accounts": lambda: compile_plan(load_scenario("jinan-dog-points"), size=1_000, days=30, seed=1),
     "escalation": lambda: _bench(lambda d: _behaviour(d, "jaywalking").update(repeat_points=[-5, -10])
                                  or d["score"].update(strike_window_days=365)),
-    "retention": lambda: _bench(lambda d: d["score"].update(retention_days=100)),
+    "retention": lambda: _bench(lambda d: d["score"].update(retention_days=20)),
     "long-runs": lambda: _bench(days=40_000),
     "huge-populations": lambda: _bench(size=3_000_000_000),
-    "no-list": lambda: _bench(_no_list),
-    "several-lists": lambda: _bench(lambda d: d["lists"].update(second=dict(d["lists"]["blacklist"]))),
+    "many-lists": lambda: _bench(lambda d: d["lists"].update({f"more_{k}": dict(d["lists"]["blacklist"]) for k in range(3)})),
+    "several-sanctioning-lists": lambda: _bench(lambda d: d["lists"].update(second=dict(d["lists"]["blacklist"]))
+                                                or d["consequences"].update(second_ban={"on": ["lists.second"]})),
+    "multi-list-consequences": lambda: _bench(lambda d: d["lists"].update(second=dict(d["lists"]["blacklist"]))
+                                              or d["consequences"].update(perk={"kind": "reward", "on": [
+                                                  "lists.blacklist", "lists.second"]})),
     "list-rules": lambda: _bench(lambda d: d["lists"]["blacklist"].update(exit={"tier_at_least": "D"})),
     "list-terms": lambda: _bench(lambda d: d["lists"]["blacklist"].update(max_days=365)),
     "mixed-sanctions": lambda: _bench(lambda d: d["consequences"]["flight_ban"].update(on=["lists.blacklist",
@@ -129,16 +133,17 @@ def test_windowed_refuses_each_feature_by_name(feature):
 
 
 def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement_tests():
-    """bench-v1, xiamen-fuzhou-2018 and the variants ``test_windowed.py`` holds to the day routes together use
+    """bench-v1, xiamen-fuzhou-2018, rongcheng-2018 and the variants ``test_windowed.py`` holds to the day routes together use
     every feature the windowed scheduler supports, and go to it: the agreement tests and the pinned digests
     cover them on that scheduler."""
-    from test_windowed import CHURN_PUBLISHED, CHURN_STEPS, tiered
+    from test_windowed import CHURN_PUBLISHED, CHURN_STEPS, three_lists, tiered
 
     def xiamen(over):
         return compile_plan(load_scenario("xiamen-fuzhou-2018", over), size=1_000, days=30, seed=1)
 
     plans = [_bench(), xiamen({}), xiamen(CHURN_STEPS), xiamen(CHURN_PUBLISHED), xiamen({"lists.perks.exit": "never"}),
-             compile_plan(tiered(), size=1_000, days=30, seed=1)]
+             compile_plan(tiered(), size=1_000, days=30, seed=1), compile_plan(three_lists(), size=1_000, days=30, seed=1),
+             compile_plan(load_scenario("rongcheng-2018"), size=1_000, days=30, seed=1), _bench(_no_list)]
     assert set().union(*(uses(p) for p in plans)) == SUPPORTS["windowed"]
     assert all(choose_route(p) == "windowed" and refusal(p, "windowed") is None for p in plans)
 

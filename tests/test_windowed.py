@@ -217,7 +217,7 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
     assert (one.score_hist == two.score_hist).all()
 
     m, n = model_of(plan), plan.size
-    cls, cols = np.empty(n, np.uint8), tuple(np.empty(n, np.int16) for _ in range(3))
+    cls, cols = np.empty(n, np.uint8), (np.empty(n, np.int16), np.empty(n, np.int16), np.empty((1, n), np.int16))
     base, low, high = m.scalars[SC.BASE], m.scalars[SC.LOW], m.scalars[SC.HIGH]
     start_state(n, np.uint64(stream_key(5, Stream.CLASS, 0)), plan.class_cum, base, cls, *cols, True)
     keys = np.array([stream_key(5, Stream.WINDOW + j, 0) for j in KEY], np.uint64)
@@ -296,22 +296,26 @@ def test_checkpoints_do_not_change_the_route(tmp_path):
 
 
 def test_windowed_runs_resume_at_window_ends(tmp_path):
-    """800 days go in windows of 365: checkpoints asked for every 100 days are written at the window ends (days
+    """Harsh bench-v1 with three lists (``three_lists``), 800 days in windows of 365: checkpoints asked for every 100 days are written at the window ends (days
     365 and 730). A crash after the first, another after the second, and Ctrl-C: each resumes from the newest
-    window end, and the run ends with the bytes of a run never stopped (which wrote no checkpoint)."""
+    window end (no checkpoint skipped as unreadable), and the run ends with the bytes of a run never stopped
+    (which wrote no checkpoint)."""
     import os
     import signal
+    import warnings
 
     from scslab import RunInterrupted, resume, run
     from scslab.output.checkpoint import list_checkpoints
     from test_resume import OUTPUTS, Crash, crash_on, hashes
 
-    kw = dict(population=3_000, days=800, seed=6, overrides=HARSH)
-    whole = run("bench-v1", tmp_path / "whole", **kw)
-    assert whole.manifest["route"] == "windowed" and whole.series("listed:blacklist").max() > 0
+    scheme = three_lists(HARSH)
+    kw = dict(population=3_000, days=800, seed=6)
+    warnings.simplefilter("error", RuntimeWarning)  # a checkpoint skipped would start the run again
+    whole = run(scheme, tmp_path / "whole", **kw)
+    assert whole.manifest["route"] == "windowed" and whole.series("listed:watch").max() > 0
     out = tmp_path / "run"
     with pytest.raises(Crash):
-        run("bench-v1", out, checkpoint_every=100, progress=crash_on(500), **kw)
+        run(scheme, out, checkpoint_every=100, progress=crash_on(500), **kw)
     assert [p.name for p in list_checkpoints(out)] == ["pass-000365.npz"]
     with pytest.raises(Crash):
         resume(out, progress=crash_on(760))
@@ -321,7 +325,7 @@ def test_windowed_runs_resume_at_window_ends(tmp_path):
 
     stopped = tmp_path / "stopped"  # Ctrl-C on day 100: the run stops at the end of its window
     with pytest.raises(RunInterrupted):
-        run("bench-v1", stopped, progress=lambda d: d == 100 and os.kill(os.getpid(), signal.SIGINT), **kw)
+        run(scheme, stopped, progress=lambda d: d == 100 and os.kill(os.getpid(), signal.SIGINT), **kw)
     assert [p.name for p in list_checkpoints(stopped)] == ["pass-000365.npz"]
     resume(stopped)
     assert all((stopped / name).exists() for name in OUTPUTS) and hashes(stopped) == hashes(tmp_path / "whole")
@@ -331,26 +335,29 @@ def test_windowed_runs_resume_at_window_ends(tmp_path):
     ("bench-v1", {}), ("bench-v1", {"lists.blacklist.enter.tier_at_most": "C", "lists.blacklist.exit.tier_at_least": "A"}),
     ("bench-v1", {"lists.blacklist.exit": "never"}), ("xiamen-fuzhou-2018", {"lists.perks.exit": "never"}),
     ("xiamen-fuzhou-2018", {}), ("xiamen-fuzhou-2018", {"lists.perks.enter.tier_at_least": "excellent",
-                                                        "lists.perks.exit.tier_at_most": "low"})])
+                                                        "lists.perks.exit.tier_at_most": "low"}),
+    ("rongcheng-2018", {})])
 def test_the_list_lines_are_the_tier_conditions(scenario, overrides):
-    """The windowed scheduler tests a list's entry and exit conditions on the score (``SC.ENTER``, ``SC.LEAVE``;
-    turned around for a red list, ``SC.RED``): for every score they equal the rules' conditions on its tier
-    (``engine/rules.py``)."""
-    from scslab.compile import LIST
+    """The windowed scheduler tests a list's entry and exit conditions on the score (``LS.ENTER``, ``LS.LEAVE``;
+    turned around for a red list, ``LS.RED``): for every score they equal the rules' conditions on its tier
+    (``engine/rules.py``), for each list of the scheme (``rongcheng-2018``: a red list and a black list)."""
+    from scslab.compile import ENTER, LIST
     from scslab.engine.rules import make
-    from scslab.engine.windowed.model import SC, model_of
+    from scslab.engine.windowed.model import LS, SC, model_of
 
     R = make(lambda f: f)
     plan = _plan(1_000, 30, 1, overrides, scenario)
-    m, L = model_of(plan), plan.epochs[0].lists[0]
-    red = bool(m.scalars[SC.RED])
-    assert red == (scenario != "bench-v1")
-    for s in range(m.scalars[SC.LOW], m.scalars[SC.HIGH] + 1):
-        tier = int((s < m.mins).sum())
-        enters = s >= m.scalars[SC.ENTER] if red else s < m.scalars[SC.ENTER]
-        leaves = s < m.scalars[SC.LEAVE] if red else s >= m.scalars[SC.LEAVE]
-        assert enters == R.enters(L[LIST.ENTER], L[LIST.ENTER_ARG], tier, False, False), s
-        assert leaves == R.exit_met(L[LIST.EXIT], L[LIST.EXIT_ARG], tier, False, False), s
+    m = model_of(plan)
+    assert len(m.lists) == len(plan.list_names) > 0
+    for row, L in zip(m.lists, plan.epochs[0].lists):
+        red = bool(row[LS.RED])
+        assert red == (L[LIST.ENTER] == ENTER.TIER_AT_LEAST)
+        for s in range(m.scalars[SC.LOW], m.scalars[SC.HIGH] + 1):
+            tier = int((s < m.mins).sum())
+            enters = s >= row[LS.ENTER] if red else s < row[LS.ENTER]
+            leaves = s < row[LS.LEAVE] if red else s >= row[LS.LEAVE]
+            assert enters == R.enters(L[LIST.ENTER], L[LIST.ENTER_ARG], tier, False, False), s
+            assert leaves == R.exit_met(L[LIST.EXIT], L[LIST.EXIT_ARG], tier, False, False), s
 
 
 def test_red_list_windows_are_their_replays():
@@ -365,26 +372,109 @@ def test_red_list_windows_are_their_replays():
     assert {SE.list_enter, SE.list_exit, SE.reward_granted, SE.recovery} <= kinds
 
 
+def three_lists(overrides=None, every=30):
+    """bench-v1 (with ``overrides``) and two more lists: honours, a red list entered at tier B or better and left
+    at tier C or worse after 20 days, published every ``every`` days, with a reward with daily attempts; and
+    watch, a black list entered at tier C or worse and never left, published every 7 days. Only the blacklist
+    carries a sanction."""
+    d = load_scenario("bench-v1", overrides or {}).model_dump(mode="json", exclude_none=True)
+    d["lists"]["honours"] = {"kind": "red", "enter": {"tier_at_least": "B"}, "exit": {"tier_at_most": "C"},
+                             "min_days": 20, "publish_every_days": every}
+    d["lists"]["watch"] = {"enter": {"tier_at_most": "C"}, "exit": "never", "publish_every_days": 7}
+    d["consequences"]["honour_perk"] = {"kind": "reward", "on": ["lists.honours"], "attempts_per_day": 0.02}
+    return load_scenario(d)
+
+
+@pytest.mark.parametrize("base", [550, 700, 1040])
+def test_three_lists_are_exact(base):
+    """No acts, three lists (``three_lists``, the red list published every 30 days): from 550 everyone is on the
+    blacklist and the watch list on day 0, recovers past the blacklist's exit line and, from tier B on, joins
+    the honours on a publication day; from 700 (tier C) the watch list on day 0 and the honours later; from
+    1040 the honours on day 0, for good. Every metric but the attempts (counted in aggregate) and every story
+    equals the dense engine's, value by value, across two windows."""
+    s = three_lists({**NO_ACTS, "score.base": base, "run.story_agents": 100})
+    dense = simulate(s, population=3_000, days=400, seed=4, engine="dense")
+    windowed = simulate(s, population=3_000, days=400, seed=4, engine="windowed")
+    assert windowed.stories.equals(dense.stories)
+    kept = ~windowed.metrics["metric"].str.startswith(("blocked:", "granted:"))
+    assert windowed.metrics[kept].equals(dense.metrics[kept])
+    honours, watch = windowed.series("listed:honours"), windowed.series("listed:watch")
+    assert honours.iloc[-1] == 3_000 and watch.iloc[-1] == (0 if base == 1040 else 3_000)
+    assert (windowed.series("exited:blacklist").sum() == 3_000) == (base == 550)
+
+
+def test_three_lists_agree_with_days():
+    """Harsh bench-v1 with three lists (``three_lists``, the red list published every 7 days), over two windows:
+    every metric's run summary has the same mean by windows and by days (10 seeds each), and each list, its
+    exits and the reward's attempts are reached."""
+    names, z, days, windows = _z(None, 4_000, 420, range(1, 11), scenario=three_lists(HARSH, every=7))
+    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
+    assert not bad, f"metrics that differ between the routes: {bad}"
+    reached = dict(zip(names, windows))
+    assert reached["listed:blacklist"] > 50 and reached["listed:watch"] > 50 and reached["exited:honours"] > 5
+    assert reached["granted:honour_perk"] > 50 and reached["sanctioned_by_ties"] > 5
+
+
+def test_rongcheng_agrees_with_days():
+    """rongcheng-2018 (a red list and a black list published monthly, rewards on the red list and on tiers, a
+    sanction on the black list, no friends), with community work worth 40 points, traffic violations -40 and
+    drunk driving -700 so that both lists fill and the red list churns: the same means by windows and by days
+    (10 seeds each)."""
+    over = {"behaviours.community_work.points": 40, "behaviours.traffic_violation.points": -40,
+            "behaviours.drunk_driving.points": -700, "behaviours.drunk_driving.rate.average": 0.002}
+    names, z, days, windows = _z(over, 5_000, 400, range(1, 11), scenario="rongcheng-2018")
+    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
+    assert not bad, f"metrics that differ between the routes: {bad}"
+    reached = dict(zip(names, windows))
+    assert reached["listed:redlist"] > 20 and reached["exited:redlist"] > 2 and reached["entered:blacklist"] > 100
+    assert reached["granted:heating_discount"] > 5 and reached["blocked:loss_of_subsidies"] > 20
+
+
+def no_list(overrides=None):
+    """bench-v1 (with ``overrides``) without its list and the sanction on it."""
+    from test_routes import _no_list
+
+    d = load_scenario("bench-v1", overrides or {}).model_dump(mode="json", exclude_none=True)
+    _no_list(d)
+    return load_scenario(d)
+
+
+def test_a_scheme_without_lists_is_exact_and_agrees_with_days():
+    """bench-v1 without a list: with no acts from 550 (recovery to 1000), every metric and story equals the dense
+    engine's; harsh, the same means by windows and by days (10 seeds each)."""
+    s = no_list({**NO_ACTS, "score.base": 550, "run.story_agents": 50})
+    dense = simulate(s, population=2_000, days=400, seed=3, engine="dense")
+    windowed = simulate(s, population=2_000, days=400, seed=3, engine="windowed")
+    assert windowed.manifest["route"] == "windowed" and not windowed.metrics["metric"].str.startswith("listed:").any()
+    assert windowed.metrics.equals(dense.metrics) and windowed.stories.equals(dense.stories)
+    names, z, days, windows = _z(None, 3_000, 420, range(1, 11), scenario=no_list(HARSH))
+    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
+    assert not bad, f"metrics that differ between the routes: {bad}"
+    assert dict(zip(names, windows))["tier:D"] > 50
+
+
 @pytest.mark.parametrize("scenario, overrides, d0", [
     ("xiamen-fuzhou-2018", CHURN, 0), ("xiamen-fuzhou-2018", CHURN_STEPS, 0),
     ("xiamen-fuzhou-2018", CHURN_PUBLISHED, 17), ("xiamen-fuzhou-2018", {**CHURN, "lists.perks.exit": "never"}, 0),
     ("bench-v1", HARSH, 0), ("bench-v1", {**HARSH, "score.recovery.points_per_day": 3}, 0),
-    ("bench-v1", {**HARSH, "lists.blacklist.publish_every_days": 7, "lists.blacklist.min_days": 20}, 5)])
+    ("bench-v1", {**HARSH, "lists.blacklist.publish_every_days": 7, "lists.blacklist.min_days": 20}, 5),
+    ("three-lists", HARSH, 11), ("rongcheng-2018", {"behaviours.community_work.points": 40}, 0)])
 def test_each_agents_list_days_are_its_replays(scenario, overrides, d0):
-    """Agent by agent, from random start states (score, last offence, day listed, before the window from day
-    ``d0``), the kernel's list entry and exit days (its metric writes for that agent alone) are the day-by-day
-    replay's, and so is its end state: the closed forms across quiet days put each entry and exit on the right
-    day, a publication day where the list is published every so many days."""
+    """Agent by agent, from random start states (score, last offence, day listed on each list, before the window
+    from day ``d0``), the kernel's entry and exit days on each list (its metric writes for that agent alone)
+    are the day-by-day replay's, and so is its end state: the closed forms across quiet days put each entry
+    and exit on the right day, a publication day where a list is published every so many days."""
     from scslab.compile import SE
-    from scslab.engine.windowed.agent import KEY, MAX_W, NEVER, agent_call, tables
+    from scslab.engine.windowed.agent import KEY, MAX_W, NEVER, agent_call, listed_day, tables, with_listed
     from scslab.engine.windowed.driver import _window_arrays
-    from scslab.engine.windowed.model import SC, model_of
+    from scslab.engine.windowed.model import LS, SC, model_of
     from scslab.engine.windowed.replay import replay, undetected_keys
     from scslab.rng import Stream, stream_key
 
     W, seed = 200, 4
-    plan = _plan(5_000, W, seed, overrides, scenario)
+    plan = _plan(5_000, W, seed, overrides, three_lists() if scenario == "three-lists" else scenario)
     m = model_of(plan)
+    NL = len(m.lists)
     low, high = m.scalars[SC.LOW], m.scalars[SC.HIGH]
     blo, width, n_bins = score_bins(plan)
     bins = (np.arange(low, high + 1, dtype=np.int64) - blo) // width
@@ -393,22 +483,28 @@ def test_each_agents_list_days_are_its_replays(scenario, overrides, d0):
     NT, NB, C = len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
     ukeys = undetected_keys(seed, d0, W, NB)
     rng = np.random.default_rng(7)
-    lines = sorted({m.scalars[SC.ENTER], m.scalars[SC.LEAVE]} & set(range(low, high + 1)))
-    moved = 0
+    lines = sorted(set(m.lists[:, [LS.ENTER, LS.LEAVE]].ravel().tolist()) & set(range(low, high + 1)))
+    moved = np.zeros(NL, np.int64)
     for i in rng.choice(plan.size, 300, replace=False):
         cls = int(rng.integers(C))
-        s0 = int(np.clip(rng.choice(lines) + rng.integers(-60, 40), low, high))  # near the list's lines
+        s0 = int(np.clip(rng.choice(lines) + rng.integers(-60, 40), low, high))  # near the lists' lines
         lo0 = d0 - int(rng.integers(0, 60)) if rng.random() < 0.7 else NEVER
-        bl0 = d0 - int(rng.integers(1, 40)) if rng.random() < 0.5 else NEVER
-        D = _window_arrays(C, W, NT, NB, 0, n_bins)
+        bl0 = tuple(d0 - int(rng.integers(1, 40)) if rng.random() < 0.5 else NEVER for _ in range(NL))
+        packed = 0
+        for L, day in enumerate(bl0):
+            packed = with_listed(packed, L, day)
+        assert tuple(listed_day(packed, L) for L in range(NL)) == bl0
+        D = _window_arrays(C, W, NT, NB, 0, n_bins, NL)
         out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
-        got = agent_call(int(i), d0, W, cls, s0, lo0, bl0, np.zeros(1, np.int64), np.int64(0), M, True, np.int64(1),
-                         D, np.int64(0), out, bo, bc)
+        got = agent_call(int(i), d0, W, cls, s0, lo0, np.int64(packed), np.zeros(1, np.int64), np.int64(0), M, True,
+                         np.int64(1), D, np.int64(0), out, bo, bc)
         with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
             r = replay(int(i), d0, W, cls, s0, lo0, bl0, [], M, m.und[cls], ukeys)
-        assert r["state"] == (got[2], got[3], got[4]), (i, s0, lo0, bl0)
-        days = {k: [row[2] for row in r["rows"] if row[3] == k] for k in (SE.list_enter, SE.list_exit)}
-        for k, writes in ((SE.list_enter, D[1][0, cls]), (SE.list_exit, D[2][0, cls])):
-            assert (np.flatnonzero(writes) + d0).tolist() == days[k] and set(writes[writes != 0].tolist()) <= {1}, (i, k)
-        moved += len(days[SE.list_enter]) + len(days[SE.list_exit])
-    assert moved > 50  # entries and exits were tested, not only agents that never move
+        assert r["state"] == (got[2], got[3], tuple(listed_day(got[4], L) for L in range(NL))), (i, s0, lo0, bl0)
+        for L in range(NL):
+            days = {k: [row[2] for row in r["rows"] if row[3] == k and row[4] == L] for k in (SE.list_enter, SE.list_exit)}
+            for k, writes in ((SE.list_enter, D[1][0, cls, L]), (SE.list_exit, D[2][0, cls, L])):
+                assert (np.flatnonzero(writes) + d0).tolist() == days[k], (i, L, k)
+                assert set(writes[writes != 0].tolist()) <= {1}, (i, L, k)
+            moved[L] += len(days[SE.list_enter]) + len(days[SE.list_exit])
+    assert (moved > 30).all(), moved  # entries and exits were tested on every list, not only agents that never move

@@ -20,11 +20,12 @@ import numpy as np
 from ..compile import BEH, CONS, LIST, ENTER, EXIT, P, Plan, cached
 
 __all__ = ["Feature", "FEATURES", "FIELDS", "uses", "feature_words", "field_features", "deterred_from",
-           "rates_on_day_0", "MAX_DAYS", "MAX_N", "MAX_OTHER"]
+           "rates_on_day_0", "MAX_DAYS", "MAX_N", "MAX_OTHER", "MAX_LISTS"]
 
 MAX_DAYS = 32767    # the windowed route keeps days in int16 columns
 MAX_N = 2**31 - 1   # ... and friends as int32
 MAX_OTHER = 16      # ... and draw counters as act-day * 16 + behaviour
+MAX_LISTS = 3       # ... and an agent's days listed as 16-bit fields of one integer
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,11 @@ def _black(L) -> bool:
     return L[LIST.ENTER] == ENTER.TIER_AT_MOST and L[LIST.EXIT] == EXIT.TIER_AT_LEAST and L[LIST.EXIT_ARG] < L[LIST.ENTER_ARG]
 
 
+def _sanctioning_lists(cons) -> int:
+    """The lists that carry a sanction, as a mask (bit l: list l): a reward sanctions nobody."""
+    return int(np.bitwise_or.reduce([int(r[CONS.LISTS]) for r in cons if r[CONS.REWARD] == 0] or [0]))
+
+
 def _never_left(L) -> bool:
     """A list entered at a tier (or worse, or better) and never left."""
     return L[LIST.ENTER] in (ENTER.TIER_AT_MOST, ENTER.TIER_AT_LEAST) and L[LIST.EXIT] == EXIT.NEVER
@@ -127,13 +133,18 @@ FEATURES: tuple[Feature, ...] = (
             lambda p: _any(p, lambda e: bool(_s(p).accounts) or e.prm[P.HAS_ACCT] != 0 or bool(np.any(e.beh[:, BEH.ACCOUNT] >= 0)))),
     Feature("escalation", "escalating points for repeated acts",
             lambda p: _any(p, lambda e: e.prm[P.HAS_STRIKES] != 0 or bool(np.any(e.beh[:, BEH.N_REPEAT] != 0)))),
-    Feature("retention", "records kept for a retention period",
-            lambda p: _any(p, lambda e: e.prm[P.HAS_OUTSTANDING] != 0 or e.prm[P.RETENTION] >= 0)),
+    Feature("retention", "records kept for a retention period that can end within the run",
+            lambda p: _any(p, lambda e: 0 <= e.prm[P.RETENTION] < p.days)),
     Feature("recovery-steps", "recovery of other than 1 point a day", lambda p: _any(p, lambda e: e.prm[P.REC_PTS] != 1)),
     Feature("long-runs", f"more than {MAX_DAYS:,} days", lambda p: p.days > MAX_DAYS),
     Feature("huge-populations", f"more than {MAX_N:,} agents", lambda p: p.size > MAX_N),
     Feature("no-list", "no list", lambda p: _any(p, lambda e: e.lists.shape[0] == 0)),
     Feature("several-lists", "more than one list", lambda p: _any(p, lambda e: e.lists.shape[0] > 1)),
+    Feature("many-lists", f"more than {MAX_LISTS} lists", lambda p: _any(p, lambda e: e.lists.shape[0] > MAX_LISTS)),
+    Feature("several-sanctioning-lists", "sanctions on more than one list",
+            lambda p: _any(p, lambda e: _sanctioning_lists(e.cons).bit_count() > 1)),
+    Feature("multi-list-consequences", "a sanction or reward that follows more than one list",
+            lambda p: _any(p, lambda e: any(int(r[CONS.LISTS]).bit_count() > 1 for r in e.cons))),
     Feature("red-list", "a list of the well scored: entered at a tier or better, left at a worse tier",
             lambda p: _any(p, lambda e: any(_red(L) for L in e.lists))),
     Feature("never-left", "a list entered at a tier and never left (only a maximum term ends a listing)",
@@ -201,7 +212,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "score.recovery.*": ("recovery", "recovery-steps"),
     "score.retention_days": ("retention",), "score.strike_window_days": ("escalation",),
     "accounts.*": ("accounts", "deterrence-by-state"),
-    "lists.*.kind": ("one-list", "several-lists", "no-list"),
+    "lists.*.kind": ("one-list", "several-lists", "no-list", "many-lists", "several-sanctioning-lists"),
     "lists.*.description": ("one-list",),
     "lists.*.enter.tier_at_most": ("one-list",), "lists.*.exit.tier_at_least": ("one-list",),
     "lists.*.enter.tier_at_least": ("red-list", "list-rules"), "lists.*.exit.tier_at_most": ("red-list", "list-rules"),
@@ -210,7 +221,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "lists.*.exit": ("never-left",), "lists.*.min_days": ("one-list",), "lists.*.max_days": ("list-terms",), "lists.*.extra_days_max": ("list-terms",),
     "lists.*.publish_every_days": ("publication",),
     "consequences.*.kind": ("list-sanctions", "rewards"),
-    "consequences.*.on": ("list-sanctions", "tier-sanctions", "mixed-sanctions", "account-sanctions"),
+    "consequences.*.on": ("list-sanctions", "tier-sanctions", "mixed-sanctions", "account-sanctions",
+                          "several-sanctioning-lists", "multi-list-consequences"),
     "consequences.*.attempts_per_day": ("attempts",), "consequences.*.applies_to": ("children-sanctions",),
     "consequences.*.agency": ("list-sanctions",), "consequences.*.description": ("list-sanctions",),
     "debt.*": ("court-debt",), "redress.*": ("redress",), "timeline.*": ("timeline",),

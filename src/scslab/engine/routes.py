@@ -25,7 +25,8 @@ _ALL = frozenset(f.name for f in FEATURES)
 SUPPORTS: dict[str, frozenset[str]] = {
     "windowed": frozenset({"scores", "deterrence", "recovery", "stories", "one-list", "list-sanctions", "friends",
                            "network-penalty", "no-friends", "red-list", "rewards", "attempts", "recovery-steps",
-                           "tier-sanctions", "publication", "never-left"}),
+                           "tier-sanctions", "publication", "never-left", "several-lists",
+                           "no-list"}),
     "lazy": _ALL,
     "dense": _ALL,
 }

@@ -119,8 +119,8 @@ def check_window_state(plan: Plan, state) -> None:
     n, days = plan.size, plan.days
     if not 0 < state.day < days:
         raise ValueError(f"the checkpoint's day {state.day} lies outside the run's 1 to {days - 1}")
-    score, last_off, listed = (_array(f"column {name}", a, (n,), np.int16)
-                               for name, a in zip(("score", "last_off", "listed"), state.cols))
+    score, last_off, listed = (_array(f"column {name}", a, shape, np.int16) for name, a, shape in
+                               zip(("score", "last_off", "listed"), state.cols, ((n,), (n,), (len(plan.list_names), n))))
     lo, hi = plan.scenario.score.bounds
     _within("column score", score, lo, hi)
     _within("column last_off", last_off, -days - 1, days + 1, never=True)

@@ -38,10 +38,10 @@ from ...rng import GOLDEN, mix64, threshold
 from .. import rules
 from ..bits import lowest
 from ..jitcache import engine_cache
-from .model import MAX_CRIT, MAX_OTHER, MAX_W, SC, Model
+from .model import LS, MAX_CRIT, MAX_LISTS, MAX_OTHER, MAX_W, SC, Model
 
 __all__ = ["Tables", "KEY", "tables", "agent", "agent_call", "crit_count", "guess", "d32", "d32_call", "pick_days", "days_of",
-           "next_day", "count_of",
+           "next_day", "count_of", "listed_day", "with_listed", "packed_lists",
            "NEVER", "NOT", "CACHE"]
 
 # numba's disk cache of the scheduler's compiled functions, stamped with their modules' import closures
@@ -54,6 +54,13 @@ C2 = np.uint64(0x632BE59BD9B4E019)
 U32, S32, S24, ONE = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(24), np.uint64(1)
 NOT = -(1 << 30)   # "never" for window-relative days
 NEVER = -32768     # "never" in the int16 columns
+# the columns of a list's row as plain integers (a tuple is indexed by integers, not by IntEnum members)
+LS_ENTER, LS_LEAVE, LS_MIN_DAYS, LS_RED, LS_EVERY = (int(c) for c in LS)
+UNLISTED = sum((NEVER & 0xFFFF) << (16 * L) for L in range(MAX_LISTS))  # days listed: on no list
+# the row of a scheme without lists: a black list no score enters (the kernel's loops over lists are unrolled
+# over a tuple of rows, which cannot be empty)
+NO_LIST = (-(1 << 20), 1 << 20, 0, 0, 1)
+assert len(NO_LIST) == len(LS)
 
 
 KEY = IntEnum("KEY", "COUNTS OTHER_DAYS CRIT_DAYS FIRST_ACT KEEP NEXT_ACT DROP", start=0)
@@ -77,6 +84,7 @@ class Tables(NamedTuple):
     other: np.ndarray     # the behaviours without a network penalty, in plan order
     mins: np.ndarray      # the floors of every tier but the last, descending
     sc: np.ndarray        # the model's scalars, by ``SC``
+    lists: tuple          # the model's lists, a tuple of ints each, by ``LS`` (``NO_LIST`` when it has none)
     bins: np.ndarray      # the snapshot bin of each score [score - low]
     edges: np.ndarray     # each bin's lowest score
     before: np.ndarray    # the number of snapshot days before each window day
@@ -141,6 +149,7 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
                                  max(NO - 1, 0)) for f in first], np.int64).reshape(C, 256)
     return Tables(keys=keys, first=first, tail=tail, k_other=k_other, k_crit=k_crit, points=m.points,
                   loss=guess_loss(m), keep=m.keep, other=m.other, mins=m.mins, sc=np.array(m.scalars, np.int64),
+                  lists=tuple(tuple(int(v) for v in row) for row in m.lists) or (NO_LIST,),
                   bins=bins, edges=edges, before=before, tiers=tiers, guide=guide)
 
 
@@ -181,16 +190,47 @@ def next_day(bits, W):
 
 
 @njit(inline="always")
-def sanctioned(on_list, tier, ties, stiers):
-    """Whether an agent on the list or not (``on_list``) in ``tier`` is under a sanction: the list's
-    (``ties``: the list carries one) or its tier's (``stiers``: bit t for tier t)."""
-    return (ties != 0 and on_list) or ((stiers >> tier) & 1) != 0
+def listed_day(bl, L):
+    """The day an agent was put on list L (``NEVER``: it is not on it), from its days listed ``bl``: one 16-bit
+    field per list, list L's from bit 16 L on (``MAX_LISTS`` fields keep ``bl`` positive)."""
+    v = (bl >> (16 * L)) & 0xFFFF
+    return v - 65536 if v >= 32768 else v
+
+
+@njit(inline="always")
+def with_listed(bl, L, day):
+    """``bl`` with the day listed on list L set to ``day`` (``NEVER``: not on it)."""
+    return (bl & ~(0xFFFF << (16 * L))) | ((day & 0xFFFF) << (16 * L))
+
+
+@njit(inline="always")
+def packed_lists(col, i):
+    """Agent i's days listed as one integer (:func:`listed_day`), from the column ``col[list, agent]``."""
+    bl = np.int64(UNLISTED)
+    for L in range(col.shape[0]):
+        bl = with_listed(bl, L, np.int64(col[L, i]))
+    return bl
+
+
+@njit(inline="always")
+def on_list(bl, L):
+    """Whether ``bl`` has the agent on list L (none for L < 0)."""
+    if L < 0:
+        return False
+    return listed_day(bl, L) != NEVER
+
+
+@njit(inline="always")
+def sanctioned(on_sl, tier, stiers):
+    """Whether an agent on the sanctioning list or not (``on_sl``) in ``tier`` is under a sanction: the list's or
+    its tier's (``stiers``: bit t for tier t)."""
+    return on_sl or ((stiers >> tier) & 1) != 0
 
 
 @njit(inline="always")
 def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, bc):
-    """Agent i's days d0 .. d0+W-1 from its state (score ``s``, day of the last detected offence ``lo``, day
-    listed ``bl``; -32768: never), with network penalties coming in on the days ``inc[:k_inc]`` (sorted).
+    """Agent i's days d0 .. d0+W-1 from its state (score ``s``, day of the last detected offence ``lo``, days
+    listed ``bl``, a 16-bit field per list: :func:`listed_day`; -32768: never), with network penalties coming in on the days ``inc[:k_inc]`` (sorted).
     ``write``: add ``sgn`` times its metric changes to ``D[...][ch]``; otherwise stop after the last network
     act day. Returns the number of its network acts kept (their days in ``out``), of its detected network
     acts, its end state, the last day a network act is dropped if deterred, and the first day deterred
@@ -201,12 +241,12 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     keep, other, mins, bins, edges, before, tiers, guide = M.keep, M.other, M.mins, M.bins, M.edges, M.before, M.tiers, M.guide
     sc = M.sc
     LOW, HIGH, QUIET, UPTO, DETER = sc[SC.LOW], sc[SC.HIGH], sc[SC.QUIET], sc[SC.UPTO], sc[SC.DETER]
-    ENTER, LEAVE, MIN_DAYS, NET, CRIT, TIES = (sc[SC.ENTER], sc[SC.LEAVE], sc[SC.MIN_DAYS], sc[SC.NET], sc[SC.CRIT],
-                                               sc[SC.TIES])
-    RED = sc[SC.RED] != 0  # a red list: entered at a score of at least ENTER, left below LEAVE
+    NET, CRIT = sc[SC.NET], sc[SC.CRIT]
+    SL = sc[SC.SLIST]       # the list that carries a sanction (-1: none)
     STIERS = sc[SC.STIERS]  # the tiers that carry a sanction (bit t: tier t)
-    EVERY = sc[SC.EVERY]    # the list's publication period
     STEP = sc[SC.STEP]     # the points of a recovery step
+    lists = M.lists
+    NL = len(lists)
     tdiff, ent, ext, ties, rec, detc, ndiff, hist, first_pen = D
     r = mix(keys[KEY.COUNTS] + np.uint64(i) * GOLDEN)
     Ko = count_of(k_other[cls], r & U32)
@@ -215,13 +255,15 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     pick_days(keys[KEY.CRIT_DAYS], i, Kc, W, bc)
     own = lo != NEVER
     lo = lo - d0
-    bl = bl - d0 if bl != NEVER else NOT
     tier = tiers[s - LOW]
     if write:
         hist[ch, 0, bins[s - LOW]] += sgn
     t, no, c, ko, unc, fd = 0, 0, 0, 0, NOT, W
     eo, ec = next_day(bo, W), next_day(bc, W)
-    ef = 0 if bl == NOT and (s >= ENTER if RED else s < ENTER) else W  # a base score that lists: day 0
+    ef = W
+    for L in range(NL):  # a start score that lists: day 0
+        if listed_day(bl, L) == NEVER and (s >= lists[L][LS_ENTER] if lists[L][LS_RED] else s < lists[L][LS_ENTER]):
+            ef = 0
     NO = other.shape[0]
     while True:
         e = min(eo, ec, ef)
@@ -238,40 +280,51 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 k = before[ra + steps(edges[b] - s, STEP) - 1]  # u's snapshot or the first after it
                 hist[ch, k, b - 1] -= sgn
                 hist[ch, k, b] += sgn
-        # the list across the quiet days: a day it is left (u_out) and a day it is entered (u_in), NOT for none;
+        # each list across the quiet days: a day it is left (u_out) and a day it is entered (u_in), NOT for none;
         # entries and exits fall on publication days (absolute days that are multiples of EVERY)
-        listed0, u_out, u_in = bl != NOT, NOT, NOT
-        if bl != NOT or (s + g >= ENTER if RED else s < ENTER):  # else the list cannot change on a quiet day
+        sl0, sl_out, sl_in = False, NOT, NOT  # the sanctioning list's, for the tiers' sanctions below
+        for L in range(NL):
+            ENTER, RED = lists[L][LS_ENTER], lists[L][LS_RED] != 0  # red: entered at a score of at least ENTER
+            b = listed_day(bl, L)
+            if b == NEVER and not (s + g >= ENTER if RED else s < ENTER):
+                continue  # the list cannot change on a quiet day
+            LEAVE, MIN_DAYS, EVERY = lists[L][LS_LEAVE], lists[L][LS_MIN_DAYS], lists[L][LS_EVERY]
+            b = b - d0 if b != NEVER else NOT
+            listed0, u_out, u_in = b != NOT, NOT, NOT
             if RED:  # recovery only raises the score: a red list may be left (before the ramp lifts the score) and entered
-                if bl != NOT and s < LEAVE:
-                    u = first_exit(bl + d0, t + d0, MIN_DAYS, EVERY, W + d0) - d0  # the exit condition holds until the
+                if b != NOT and s < LEAVE:
+                    u = first_exit(b + d0, t + d0, MIN_DAYS, EVERY, W + d0) - d0  # the exit condition holds until the
                     if u < e and (s + g < LEAVE or u < ra + steps(LEAVE - s, STEP) - 1):  # ramp reaches the line
-                        u_out, bl = u, NOT
-                if bl == NOT and s + g >= ENTER:  # listed on the first publication day the score is at the line
+                        u_out, b = u, NOT
+                if b == NOT and s + g >= ENTER:  # listed on the first publication day the score is at the line
                     u = published((ra + steps(ENTER - s, STEP) - 1 if s < ENTER else t) + d0, EVERY) - d0
                     if u < e:
-                        u_in, bl = u, u
+                        u_in, b = u, u
             else:  # a black list: entered while the ramp has not lifted the score to the line, then perhaps left
-                if bl == NOT and s < ENTER:  # (between publication days only: a day with events lists otherwise)
+                if b == NOT and s < ENTER:  # (between publication days only: a day with events lists otherwise)
                     u = published(t + d0, EVERY) - d0
                     if u < e and (s + g < ENTER or u < ra + steps(ENTER - s, STEP) - 1):
-                        u_in, bl = u, u
-                if bl != NOT and (s + g >= LEAVE if n > 0 else s >= LEAVE):  # the exit condition holds from the day
-                    u = first_exit(bl + d0, (ra + steps(LEAVE - s, STEP) - 1 if s < LEAVE else t) + d0, MIN_DAYS,
+                        u_in, b = u, u
+                if b != NOT and (s + g >= LEAVE if n > 0 else s >= LEAVE):  # the exit condition holds from the day
+                    u = first_exit(b + d0, (ra + steps(LEAVE - s, STEP) - 1 if s < LEAVE else t) + d0, MIN_DAYS,
                                    EVERY, W + d0) - d0  # the ramp reaches the line on
                     if u < e:
-                        u_out, bl = u, NOT
+                        u_out, b = u, NOT
+            if u_out != NOT or u_in != NOT:
+                bl = with_listed(bl, L, b + d0 if b != NOT else NEVER)
             if write:
                 if u_out != NOT:
-                    ext[ch, cls, u_out] += sgn
+                    ext[ch, cls, L, u_out] += sgn
                 if u_in != NOT:
-                    ent[ch, cls, u_in] += sgn
-                if not own and TIES:  # sanctioned only through ties: the list's changes count unless the tier
+                    ent[ch, cls, L, u_in] += sgn
+                if not own and L == SL:  # sanctioned only through ties: the list's changes count unless the tier
                     # sanctions (the tier of the ramp's score at the end of that day: rules.recovered, up to s + g)
-                    if u_out != NOT and not sanctioned(False, tiers[recovered(s, ra, u_out, STEP, s + g) - LOW], 0, STIERS):
+                    if u_out != NOT and not sanctioned(False, tiers[recovered(s, ra, u_out, STEP, s + g) - LOW], STIERS):
                         ties[ch, cls, u_out] -= sgn
-                    if u_in != NOT and not sanctioned(False, tiers[recovered(s, ra, u_in, STEP, s + g) - LOW], 0, STIERS):
+                    if u_in != NOT and not sanctioned(False, tiers[recovered(s, ra, u_in, STEP, s + g) - LOW], STIERS):
                         ties[ch, cls, u_in] += sgn
+            if L == SL:
+                sl0, sl_out, sl_in = listed0, u_out, u_in
         if n > 0:
             while tier > 0 and s + g >= mins[tier - 1]:
                 if write:
@@ -279,10 +332,10 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                     tdiff[ch, cls, u, tier] -= sgn
                     tdiff[ch, cls, u, tier - 1] += sgn
                     if not own and STIERS != 0:  # ... and the tiers' sanctions, on the list as it is that day
-                        on = (listed0 and (u_out == NOT or u < u_out)
-                              or u_in != NOT and u >= u_in and (u_out == NOT or u_out < u_in or u < u_out))
-                        ties[ch, cls, u] += sgn * (np.int64(sanctioned(on, tier - 1, TIES, STIERS))
-                                                   - np.int64(sanctioned(on, tier, TIES, STIERS)))
+                        on = (sl0 and (sl_out == NOT or u < sl_out)
+                              or sl_in != NOT and u >= sl_in and (sl_out == NOT or sl_out < sl_in or u < sl_out))
+                        ties[ch, cls, u] += sgn * (np.int64(sanctioned(on, tier - 1, STIERS))
+                                                   - np.int64(sanctioned(on, tier, STIERS)))
                 tier -= 1
         s += g
         if e >= W or (not write and ec >= W):
@@ -292,7 +345,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
         if deterred and fd == W:
             fd = e
         delta, offended, s_day = 0, False, s
-        by_ties = write and not own and sanctioned(bl != NOT, tier, TIES, STIERS)  # at the start of the day
+        by_ties = write and not own and sanctioned(on_list(bl, SL), tier, STIERS)  # at the start of the day
         if eo == e:  # the day's other detected acts
             u = d32(keys[KEY.FIRST_ACT], i, ko)
             a = guide[cls, u >> S24]
@@ -343,19 +396,25 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
             if write:
                 rec[ch, cls, e] += sgn
                 rec[ch, cls, e + 1] -= sgn
-        if bl == NOT:
-            if (s >= ENTER if RED else s < ENTER) and (EVERY == 1 or (d0 + e) % EVERY == 0):  # a publication day
-                bl = e
-                if write:
-                    ent[ch, cls, e] += sgn
-        elif leaves(EVERY == 1 or (d0 + e) % EVERY == 0, s < LEAVE if RED else s >= LEAVE, e - bl, MIN_DAYS, False,
-                    -1, 0):
-            bl = NOT
-            if write:
-                ext[ch, cls, e] += sgn
+        for L in range(NL):  # the lists, on their publication days (the conditions first: most days meet none)
+            b, RED = listed_day(bl, L), lists[L][LS_RED] != 0
+            if b == NEVER:
+                ENTER, EVERY = lists[L][LS_ENTER], lists[L][LS_EVERY]
+                if (s >= ENTER if RED else s < ENTER) and (EVERY == 1 or (d0 + e) % EVERY == 0):
+                    bl = with_listed(bl, L, d0 + e)
+                    if write:
+                        ent[ch, cls, L, e] += sgn
+            else:
+                LEAVE, EVERY = lists[L][LS_LEAVE], lists[L][LS_EVERY]
+                met = s < LEAVE if RED else s >= LEAVE  # leaves: no exit unless the condition is met
+                if met and leaves(EVERY == 1 or (d0 + e) % EVERY == 0, met, d0 + e - b, lists[L][LS_MIN_DAYS], False,
+                                  -1, 0):
+                    bl = with_listed(bl, L, NEVER)
+                    if write:
+                        ext[ch, cls, L, e] += sgn
         new = tiers[s - LOW]
         if write:
-            if by_ties != (not own and sanctioned(bl != NOT, new, TIES, STIERS)):
+            if by_ties != (not own and sanctioned(on_list(bl, SL), new, STIERS)):
                 ties[ch, cls, e] += -sgn if by_ties else sgn
             if new != tier:
                 tdiff[ch, cls, e, tier] -= sgn
@@ -366,7 +425,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 hist[ch, before[e], b1] += sgn
         tier = new
         t = e + 1
-    return no, Kc, s, max(lo + d0, NEVER), (bl + d0 if bl != NOT else NEVER), d0 + unc, d0 + fd
+    return no, Kc, s, max(lo + d0, NEVER), bl, d0 + unc, d0 + fd
 
 
 # the same function compiled once as a callee, where a call costs less than its code inlined again
@@ -422,4 +481,4 @@ def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0):
     zero = np.int64(0)
     return agent_call(i, d0, W, cls, s, lo, bl, z1, zero, M, np.bool_(False), zero, D0, zero, out, bo, bc)[:2]
 
-assert MAX_W <= 6 * 64
+assert MAX_W <= 6 * 64 and MAX_LISTS * 16 < 63

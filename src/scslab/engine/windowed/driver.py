@@ -2,9 +2,9 @@
 
 Per window of W days (``d0 .. d0+W-1``): the route's tables (``agent.tables``, keyed by ``Stream.WINDOW`` and
 the window's first day), guess, sweep and correct (``route``), the story agents replayed (``replay``), and the
-window's metric changes added into the run's. Memory: 7 bytes per agent (class, score, last offence, day
-listed), the window's start state when a window follows another (6 more), and 4 bytes per penalty and about
-18 per sender while a window's penalties are written.
+window's metric changes added into the run's. Memory: 5 bytes per agent and 2 per list (class, score, last
+offence, day listed on each list), the window's start state when a window follows another (as many more but
+the class), and 4 bytes per penalty and about 18 per sender while a window's penalties are written.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ...compile import CONS, FLAG, SE, P, Plan
+from ...compile import CONS, FLAG, LIST, SE, P, Plan
 from ...rng import GOLDEN, Stream, stream_key
 from ..histogram import run_snapshot_days, score_bins
 from ..threads import in_threads
@@ -69,7 +69,8 @@ def start_chunk(i0, i1, key, class_cum, base, cls, score, last_off, listed_on, f
         if fresh:
             score[i] = base
             last_off[i] = NEVER
-            listed_on[i] = NEVER
+            for L in range(listed_on.shape[0]):
+                listed_on[L, i] = NEVER
 
 
 def _incoming(a, n, d0, W, cls, S, M, T, fkeys, D):
@@ -92,11 +93,11 @@ def _incoming(a, n, d0, W, cls, S, M, T, fkeys, D):
     return inc[:k][order], src[order]
 
 
-def _window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int) -> tuple:
-    """A window's metric changes per chunk: (tiers, entries, exits, by ties, recovery marks, detected, network
-    penalties, snapshots, first deductions)."""
+def _window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int, NL: int = 1) -> tuple:
+    """A window's metric changes per chunk: (tiers, entries and exits per list, by ties, recovery marks,
+    detected, network penalties, snapshots, first deductions)."""
     z = lambda *shape: np.zeros(shape, np.int64)  # noqa: E731
-    return (z(CHUNKS, C, W + 1, NT), z(CHUNKS, C, W + 1), z(CHUNKS, C, W + 1), z(CHUNKS, C, W + 1),
+    return (z(CHUNKS, C, W + 1, NT), z(CHUNKS, C, NL, W + 1), z(CHUNKS, C, NL, W + 1), z(CHUNKS, C, W + 1),
             z(CHUNKS, C, W + 1), z(CHUNKS, C, 2, W + 1, NB), z(CHUNKS, C, W + 1), z(CHUNKS, n_snaps + 1, n_bins),
             z(CHUNKS, C, W + 1))
 
@@ -104,7 +105,8 @@ def _window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int) 
 @dataclass
 class WindowState:
     """Everything a windowed run carries from one window to the next, enough to resume it bit for bit (a
-    checkpoint): ``day``, the first day of the next window; the columns (score, last offence, day listed);
+    checkpoint): ``day``, the first day of the next window; the columns (score, last offence, day listed
+    [list, agent]);
     the metrics and story logs so far (``_Totals.ARRAYS``, and ``rows``)."""
 
     day: int
@@ -117,6 +119,9 @@ class WindowState:
 
     @classmethod
     def from_arrays(cls, day: int, z) -> "WindowState":
+        if z["win_listed"].ndim != 2:
+            raise ValueError("a windowed checkpoint's days listed are not kept per list: it was written by an "
+                             "older scslab")
         cols = (z["win_score"], z["win_last_off"], z["win_listed"])
         return cls(day, cols, {k: z[f"win_{k}"] for k in (*_Totals.ARRAYS, "rows")})
 
@@ -137,12 +142,14 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     NT, NB, C = len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
     base, low = m.scalars[SC.BASE], m.scalars[SC.LOW]
     Wmax = window_length(m, days)
-    if state is not None and (state.day % Wmax or not 0 < state.day < days or state.cols[0].shape != (n,)):
+    NL = len(m.lists)
+    if state is not None and (state.day % Wmax or not 0 < state.day < days or state.cols[0].shape != (n,)
+                              or state.cols[2].shape != (NL, n)):
         raise ValueError(f"a windowed run of {n:,} agents x {days} days in windows of {Wmax} days cannot "
                          f"resume at day {state.day} with {state.cols[0].shape[0]:,} agents")
     cls = np.empty(n, np.uint8)
-    # score, last offence, listed (a checkpoint's are used in place: a national run holds them once)
-    cols = (tuple(np.empty(n, np.int16) for _ in range(3)) if state is None else
+    # score, last offence, day listed [list, agent] (a checkpoint's are used in place: a national run holds them once)
+    cols = ((np.empty(n, np.int16), np.empty(n, np.int16), np.empty((NL, n), np.int16)) if state is None else
             tuple(np.ascontiguousarray(c, np.int16) for c in state.cols))
     people = start_state(n, np.uint64(stream_key(seed, Stream.CLASS, 0)), plan.class_cum, base, cls, *cols, state is None)
     flags = np.broadcast_to(np.uint8(FLAG.ADULT), (n,))  # no households, no accounts: everyone an adult
@@ -151,7 +158,8 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     fkeys = plan.friend_keys if not no_friends else np.zeros((4, ROUNDS), np.uint64)  # never walked: no senders
     cons = plan.epochs[0].cons
     attempts = [(k, int(cons[k, CONS.ATTEMPT]), SE.reward_granted if cons[k, CONS.REWARD] else SE.attempt_blocked,
-                 int(cons[k, CONS.LISTS] & 1), int(cons[k, CONS.TIERS])) for k in range(len(cons)) if cons[k, CONS.ATTEMPT] > 0]
+                 int(cons[k, CONS.LISTS]).bit_length() - 1, int(cons[k, CONS.TIERS])) for k in range(len(cons))
+                if cons[k, CONS.ATTEMPT] > 0]
     blo, width, n_bins = score_bins(plan)
     bins = (np.arange(low, m.scalars[SC.HIGH] + 1, dtype=np.int64) - blo) // width
     snap_days = run_snapshot_days(plan)
@@ -171,7 +179,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         M = tables(m, W, keys, bins, snaps)
         S = (True, *cols, base) if d0 == 0 else (False, *(c.copy() for c in cols), base)
         T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, MAX_CRIT), np.int64))
-        D = _window_arrays(C, W, NT, NB, len(mine), n_bins)
+        D = _window_arrays(C, W, NT, NB, len(mine), n_bins, NL)
         t0 = time.perf_counter()
         pen = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n))
         t1 = time.perf_counter()
@@ -193,13 +201,13 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         for a in story:
             inc, senders = ((np.zeros(0, np.int64), np.zeros(0, np.int64)) if no_friends else
                             _incoming(a, n, d0, W, cls, S, M, T, fkeys, D))
-            s0 = (base, NEVER, NEVER) if S[0] else tuple(int(c[a]) for c in S[1:4])
+            s0 = (base, NEVER, (NEVER,) * NL) if S[0] else _state_of(a, S[1:4])
             with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
                 r = replay(a, d0, W, int(cls[a]), *s0, inc, M, m.und[cls[a]], ukeys, senders=senders,
                            attempts=attempts, akeys=akeys)
-            if r["state"] != tuple(int(c[a]) for c in cols):
+            if r["state"] != _state_of(a, cols):
                 raise RuntimeError(f"windowed route: agent {a}'s replay ends in {r['state']}, the sweep in "
-                                   f"{tuple(int(c[a]) for c in cols)} (window from day {d0})")
+                                   f"{_state_of(a, cols)} (window from day {d0})")
             out.add_story(a, d0, r, int(cls[a]))
         out.add_window(d0, W, D, np.searchsorted(snap_days, mine))
         st["stories"] += time.perf_counter() - t3
@@ -215,14 +223,24 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     if stats is not None:
         stats.update(st)
     coverage = np.array([plan.coverage(d) for d in range(days)], np.float64).reshape(days, len(plan.channel_names))
+    rows = plan.epochs[0].lists[:, LIST.ROW]  # the lists that keep their days listed, in their rows' order
+    dated = np.argsort(np.where(rows >= 0, rows, NL), kind="stable")[:plan.n_dated_lists]
+    on_lists = (cols[2][0] != NEVER).astype(np.uint8) if NL else np.zeros(1, np.uint8)
+    for L in range(1, NL):
+        on_lists |= (cols[2][L] != NEVER).astype(np.uint8) << np.uint8(L)
     columns = Columns(score=cols[0], pending=np.zeros(1, np.int16), last_off=cols[1],
-                      listed=cols[2][None, :] if plan.n_dated_lists else np.zeros((0, n), np.int16),
-                      on_lists=(cols[2] != NEVER).astype(np.uint8) if plan.list_names else np.zeros(1, np.uint8),
+                      listed=cols[2][:len(dated)] if (dated == np.arange(len(dated))).all() else cols[2][dated],
+                      on_lists=on_lists,
                       traits=cls, flags=flags, inbox=np.zeros(1, np.uint8), acct=np.zeros(1, np.uint8),
                       strikes=np.zeros(1, np.uint8), outstanding=np.zeros(1, np.int16),
                       acct_since=np.zeros(1, np.int16), state=np.zeros(1, np.uint8))
     return RawRun(out.counts(people), out.story_rows(), np.array(story, np.int64), out.story_scores, columns, coverage,
                   out.hist, {})
+
+
+def _state_of(a: int, cols: tuple) -> tuple:
+    """Agent a's (score, last offence, (day listed on each list)) in the columns ``cols``."""
+    return int(cols[0][a]), int(cols[1][a]), tuple(int(v) for v in cols[2][:, a])
 
 
 def _report(progress, done: int, day: int) -> int:
@@ -242,8 +260,9 @@ class _Totals:
         days, NT, NB, C = plan.days, len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
         self.plan, self.m, self.story = plan, m, story
         self.tdiff = np.zeros((C, days + 1, NT), np.int64)
-        self.ent, self.ext, self.ties, self.rec, self.net, self.first = (np.zeros((C, days + 1), np.int64)
-                                                                         for _ in range(6))
+        NL = len(m.lists)
+        self.ent, self.ext = np.zeros((C, NL, days + 1), np.int64), np.zeros((C, NL, days + 1), np.int64)
+        self.ties, self.rec, self.net, self.first = (np.zeros((C, days + 1), np.int64) for _ in range(4))
         self.detc = np.zeros((C, 2, days + 1, NB), np.int64)
         self.hist = np.zeros((len(run_snapshot_days(plan)), score_bins(plan)[2]), np.int64)
         self.rows: list = []
@@ -275,7 +294,7 @@ class _Totals:
         self.tdiff[:, d0:d0 + W + 1] += tdiff
         for total, part in ((self.ent, ent), (self.ext, ext), (self.ties, ties), (self.rec, rec), (self.net, net),
                              (self.first, first)):
-            total[:, d0:d0 + W + 1] += part
+            total[..., d0:d0 + W + 1] += part
         self.detc[:, :, d0:d0 + W + 1] += detc
         self.hist[snap_index] += np.cumsum(hist, axis=0)[:len(snap_index)]
 
@@ -312,10 +331,11 @@ class _Totals:
         tiers = np.cumsum(self.tdiff, axis=1)[:, :days]          # [class, day, tier]
         tiers[:, :, t0] += people[:, None]
         out[:, prm[P.M_TIER]:prm[P.M_TIER] + NT] = tiers.transpose(1, 2, 0)
-        listed = np.cumsum(self.ent - self.ext, axis=1)[:, :days]
-        out[:, prm[P.M_LISTED]] = listed.T
-        out[:, prm[P.M_ENTERED]] = self.ent[:, :days].T
-        out[:, prm[P.M_EXITED]] = self.ext[:, :days].T
+        NL = len(m.lists)
+        listed = np.cumsum(self.ent - self.ext, axis=2)[:, :, :days]  # [class, list, day]
+        out[:, prm[P.M_LISTED]:prm[P.M_LISTED] + NL] = listed.transpose(2, 1, 0)
+        out[:, prm[P.M_ENTERED]:prm[P.M_ENTERED] + NL] = self.ent[:, :, :days].transpose(2, 1, 0)
+        out[:, prm[P.M_EXITED]:prm[P.M_EXITED] + NL] = self.ext[:, :, :days].transpose(2, 1, 0)
         under = self._under(listed, tiers)                        # [class, day, consequence]
         out[:, prm[P.M_SANCT]:prm[P.M_SANCT] + prm[P.NC]] = under.transpose(1, 2, 0)
         out[:, prm[P.M_ATTEMPT]:prm[P.M_ATTEMPT] + prm[P.NC]] = self._attempts(under).transpose(1, 2, 0)
@@ -333,12 +353,16 @@ class _Totals:
         return out
 
     def _under(self, listed: np.ndarray, tiers: np.ndarray) -> np.ndarray:
-        """The people under each consequence at the end of each day [class, day, consequence]: those on the list
-        for one that follows it, those in its tiers for one that follows tiers (``tiers``: [class, day, tier];
-        the route runs no consequence that follows both)."""
+        """The people under each consequence at the end of each day [class, day, consequence]: those on its list
+        for one that follows a list (``listed``: [class, list, day]), those in its tiers for one that follows
+        tiers (``tiers``: [class, day, tier]; the route runs no consequence that follows both, or two lists)."""
         cons = self.plan.epochs[0].cons
         on_tiers = (cons[:, CONS.TIERS][:, None] >> np.arange(tiers.shape[2])[None, :]) & 1      # [k, tier]
-        return np.where((cons[:, CONS.LISTS] & 1)[None, None, :] != 0, listed[..., None], tiers @ on_tiers.T)
+        under = tiers @ on_tiers.T
+        for k in range(len(cons)):
+            if cons[k, CONS.LISTS] != 0:
+                under[:, :, k] = listed[:, int(cons[k, CONS.LISTS]).bit_length() - 1]
+        return under
 
     def _attempts(self, under: np.ndarray) -> np.ndarray:
         """Attempts under the consequences [class, day, consequence]: the story agents' own, and Binomial(the

@@ -2,9 +2,10 @@
 
 The windowed route (``engine/windowed``) runs each agent's window of days at once. It can do that when an
 agent's days depend only on its own draws, its score and the penalties its friends send it: points, one
-deterrence line, recovery, tiers, one list entered and left by tier (a black list, or a red list of the
-well scored), sanctions and rewards that follow the list or tiers with their daily attempts, friends or none,
-and at most one behaviour whose detection costs friends points (``engine.routes.SUPPORTS``). Everything is
+deterrence line, recovery, tiers, up to ``MAX_LISTS`` lists entered and left by tier (black lists, or red
+lists of the well scored), sanctions on at most one of them, sanctions and rewards that follow a list or
+tiers with their daily attempts, friends or none, and at most one behaviour whose detection costs friends
+points (``engine.routes.SUPPORTS``). Everything is
 read from the compiled plan (``compile.Plan``), so the law is the day engines' by construction.
 """
 
@@ -17,23 +18,27 @@ import numpy as np
 
 from ...compile import BEH, CONS, ENTER, EXIT, LIST, P, Plan
 from ...rng import threshold
-from ..features import MAX_DAYS, MAX_N, MAX_OTHER, deterred_from, rates_on_day_0
+from ..features import MAX_DAYS, MAX_LISTS, MAX_N, MAX_OTHER, deterred_from, rates_on_day_0
 
-__all__ = ["Model", "SC", "why_not", "model_of", "sanctions", "windowed_bytes", "MAX_W", "MAX_CRIT", "MAX_OTHER", "MAX_DAYS", "MAX_N"]
+__all__ = ["Model", "SC", "LS", "why_not", "model_of", "sanctions", "windowed_bytes", "MAX_W", "MAX_CRIT", "MAX_OTHER", "MAX_DAYS", "MAX_N",
+           "MAX_LISTS"]
 
 MAX_W = 384         # days of a window: an agent's act days fit a bitmap of 6 words
 MAX_CRIT = 15       # network acts of one agent in a window (the window is cut so that more is below 1e-12)
 
 
-SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER ENTER LEAVE MIN_DAYS NET CRIT TIES RED STEP STIERS EVERY", start=0)
+SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER NET CRIT SLIST STEP STIERS", start=0)
 SC.__doc__ = ("Slots of ``Model.scalars`` (and of the route's tables' ``sc``): base score, lowest and highest "
-              "score, quiet days before recovery, recovery cap, deterrence line, listing line and leaving line (the "
-              "list's entry and exit conditions as scores: ending a day below the listing line is ending it in "
-              "the entry tier or worse, at least the leaving line in the exit tier or better), minimum listed "
-              "days, network points, the network behaviour, 1 when the list carries a sanction, 1 for a red list "
-              "(entered at a score of at least the listing line, left below the leaving line), the points of "
-              "a recovery step, the mask of the tiers that carry a sanction (bit t: tier t), and the list's "
-              "publication period in days (entries and exits on the days that are its multiples).")
+              "score, quiet days before recovery, recovery cap, deterrence line, network points, the network "
+              "behaviour, the list that carries a sanction (-1: none; ``sanctioned_by_ties`` follows it), the "
+              "points of a recovery step, and the mask of the tiers that carry a sanction (bit t: tier t).")
+
+LS = IntEnum("LS", "ENTER LEAVE MIN_DAYS RED EVERY", start=0)
+LS.__doc__ = ("Columns of ``Model.lists`` (a row per list): the listing line and the leaving line (the list's entry "
+              "and exit conditions as scores: ending a day below the listing line is ending it in the entry tier "
+              "or worse, at least the leaving line in the exit tier or better), the minimum listed days, 1 for a "
+              "red list (entered at a score of at least the listing line, left below the leaving line), and the "
+              "list's publication period in days (entries and exits on the days that are its multiples).")
 
 
 @dataclass(frozen=True)
@@ -45,10 +50,9 @@ class Model:
     under which a deterred day keeps it (``factor * 2**32``); ``und[c, deterred, b]``: the chance of an
     undetected act of b given none detected (``engine/detected.py``). ``scalars``, by the slots ``SC``: base,
     low, high bounds, quiet days before recovery, recovery cap, deterrence line (a day starting below it is
-    deterred), listing line (ending a day below it lists; at least it for a red list), leaving line (at least
-    it; below it for a red list), minimum listed days, network points, ``crit``, 1 when the list carries a
-    sanction (``sanctioned_by_ties`` counts), 1 for a red list, the points of a recovery step, the mask
-    of the tiers that carry a sanction, and the list's publication period. ``mins``: the floors of every tier but the last, descending."""
+    deterred), network points, ``crit``, the list that carries a sanction (-1: none; ``sanctioned_by_ties``
+    follows it), the points of a recovery step and the mask of the tiers that carry a sanction. ``lists``:
+    a row per list, by the columns ``LS``. ``mins``: the floors of every tier but the last, descending."""
 
     q: np.ndarray
     keep: np.ndarray
@@ -58,6 +62,7 @@ class Model:
     crit: int
     mins: np.ndarray
     scalars: tuple
+    lists: np.ndarray   # int64[list, LS]
     deter_tier: int     # first deterred tier
 
 
@@ -69,18 +74,34 @@ def why_not(plan: Plan) -> str | None:
     return refusal(plan, "windowed")
 
 
-def sanctions(cons: np.ndarray) -> tuple[bool, int]:
-    """Whether the list carries a sanction, and the mask of the tiers that do (bit t: tier t), from the epoch's
-    consequences (``CONS``): a reward sanctions nobody; the route runs no consequence passed to children."""
+def sanctions(cons: np.ndarray) -> tuple[int, int]:
+    """The list that carries a sanction (-1: none), and the mask of the tiers that do (bit t: tier t), from the
+    epoch's consequences (``CONS``): a reward sanctions nobody; the route runs no consequence passed to
+    children, and sanctions on one list at most (``features``: several-sanctioning-lists)."""
     sanctioning = [r for r in cons if r[CONS.REWARD] == 0 and r[CONS.CHILDREN] == 0]
-    return (any(r[CONS.LISTS] & 1 for r in sanctioning),
-            int(np.bitwise_or.reduce([int(r[CONS.TIERS]) for r in sanctioning] or [0])))
+    on = int(np.bitwise_or.reduce([int(r[CONS.LISTS]) for r in sanctioning] or [0]))
+    return (on.bit_length() - 1, int(np.bitwise_or.reduce([int(r[CONS.TIERS]) for r in sanctioning] or [0])))
+
+
+def list_row(L: np.ndarray, mins: np.ndarray, NT: int) -> tuple:
+    """A list's row of ``Model.lists`` (``LS``) from its row of the plan (``LIST``) and the tier floors
+    ``mins`` (descending, every tier's)."""
+    red = int(L[LIST.ENTER] == ENTER.TIER_AT_LEAST)
+    if red:  # entered at tier <= the entry tier (a score of at least its floor), left at tier >= the exit tier
+        enter = int(mins[L[LIST.ENTER_ARG]]) if L[LIST.ENTER_ARG] < NT - 1 else -(1 << 20)
+        leave = int(mins[L[LIST.EXIT_ARG] - 1]) if L[LIST.EXIT_ARG] > 0 else (1 << 20)
+    else:  # entered at tier >= the entry tier (a score below the floor of the tier above), left at tier <= the exit tier
+        enter = int(mins[L[LIST.ENTER_ARG] - 1]) if L[LIST.ENTER_ARG] > 0 else (1 << 20)
+        leave = int(mins[L[LIST.EXIT_ARG]]) if L[LIST.EXIT_ARG] < NT - 1 else -(1 << 20)
+    if L[LIST.EXIT] == EXIT.NEVER:  # a list never left: a leaving line no score reaches
+        leave = -(1 << 20) if red else (1 << 20)
+    return enter, leave, int(L[LIST.MIN_DAYS]), red, max(int(L[LIST.PUBLISH]), 1)
 
 
 def model_of(plan: Plan) -> Model:
     """The route's numbers for ``plan`` (which :func:`why_not` accepts)."""
     e = plan.epochs[0]
-    prm, beh, L = e.prm, e.beh, e.lists[0]
+    prm, beh = e.prm, e.beh
     q, und, _ = rates_on_day_0(plan)
     NT = len(plan.tier_names)
     first = deterred_from(plan)
@@ -94,27 +115,18 @@ def model_of(plan: Plan) -> Model:
     crit = int(net[0]) if len(net) and plan.scenario.population.friends.degree > 0 else -1  # no friends: no ties' penalties
     other = np.array([b for b in range(len(plan.behaviour_names)) if b != crit], np.int64)
     deter = int(mins[first - 1]) if first < NT else -(1 << 20)    # a day starting below it is deterred
-    red = int(L[LIST.ENTER] == ENTER.TIER_AT_LEAST)
-    if red:  # entered at tier <= the entry tier (a score of at least its floor), left at tier >= the exit tier
-        enter = int(mins[L[LIST.ENTER_ARG]]) if L[LIST.ENTER_ARG] < NT - 1 else -(1 << 20)
-        leave = int(mins[L[LIST.EXIT_ARG] - 1]) if L[LIST.EXIT_ARG] > 0 else (1 << 20)
-    else:  # entered at tier >= the entry tier (a score below the floor of the tier above), left at tier <= the exit tier
-        enter = int(mins[L[LIST.ENTER_ARG] - 1]) if L[LIST.ENTER_ARG] > 0 else (1 << 20)
-        leave = int(mins[L[LIST.EXIT_ARG]]) if L[LIST.EXIT_ARG] < NT - 1 else -(1 << 20)
-    if L[LIST.EXIT] == EXIT.NEVER:  # a list never left: a leaving line no score reaches
-        leave = -(1 << 20) if red else (1 << 20)
-    sanction, tiers = sanctions(e.cons)
+    lists = np.array([list_row(L, mins, NT) for L in e.lists], np.int64).reshape(len(e.lists), len(LS))
+    slist, tiers = sanctions(e.cons)
     scalars = (int(prm[P.BASE]), int(prm[P.LO]), int(prm[P.HI]), int(prm[P.REC_QUIET]), int(prm[P.REC_UPTO]),
-               deter, enter, leave, int(L[LIST.MIN_DAYS]), int(beh[crit, BEH.NET_FR]) if crit >= 0 else 0, crit,
-               int(sanction), red, int(prm[P.REC_PTS]), tiers, max(int(L[LIST.PUBLISH]), 1))
+               deter, int(beh[crit, BEH.NET_FR]) if crit >= 0 else 0, crit, slist, int(prm[P.REC_PTS]), tiers)
     return Model(q=q0.copy(), keep=keep, und=np.stack([und[:, 1], und[:, first * 8 + 1] if first < NT else und[:, 1]],
                  axis=1), points=beh[:, BEH.POINTS].astype(np.int64), other=other, crit=crit, mins=mins[:-1].copy(),
-                 scalars=scalars, deter_tier=first)
+                 scalars=scalars, lists=lists, deter_tier=first)
 
 
 def windowed_bytes(plan: Plan) -> int:
-    """What a windowed run holds beyond the base and the count tables: 7 bytes per agent, 6 more for a window's
-    start state when there is more than one window, and while a window's penalties are written 4 bytes per
+    """What a windowed run holds beyond the base and the count tables: 5 bytes per agent and 2 per list, as
+    many more but the class for a window's start state when there is more than one window, and while a window's penalties are written 4 bytes per
     penalty and 18 per sender (their friends and lists), at the expected numbers with a margin of 10 %."""
     m = model_of(plan)
     W = min(plan.days, 365)
@@ -122,5 +134,5 @@ def windowed_bytes(plan: Plan) -> int:
     q = m.q[:, m.crit] if m.crit >= 0 else np.zeros(len(shares))
     senders = plan.size * float(np.sum(shares * (1.0 - (1.0 - q) ** W)))
     penalties = 4 * plan.size * float(np.sum(shares * q)) * W
-    per_agent = 7 + (6 if plan.days > W else 0)
+    per_agent = 5 + 2 * len(m.lists) + ((4 + 2 * len(m.lists)) if plan.days > W else 0)
     return int(plan.size * per_agent + 1.1 * (4 * penalties + 18 * senders))

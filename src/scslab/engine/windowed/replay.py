@@ -17,7 +17,7 @@ from ...rng import Stream, day_keys, mix64, threshold
 from .agent import GOLDEN, KEY, MAX_OTHER, NEVER, S32, U32, days_of
 from .agent import d32_call as d32
 from .. import rules
-from .model import SC
+from .model import LS, SC
 
 R = rules.make(lambda f: f)  # the model's rules (engine/rules.py), uncompiled
 
@@ -39,24 +39,25 @@ def undetected_keys(seed: int, d0: int, W: int, NB: int) -> np.ndarray:
     return day_stream_keys(seed, d0, W, Stream.UNDETECTED, NB)
 
 
-def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, und, ukeys, senders=None,
+def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M, und, ukeys, senders=None,
            attempts=(), akeys=None) -> dict:
-    """Agent i's days d0 .. d0+W-1 from (score, last offence, listed; -32768: never) with network penalties on
+    """Agent i's days d0 .. d0+W-1 from (score, last offence, day listed on each list; -32768: never) with network penalties on
     the days ``inc``. ``und[deterred, b]``: the chance of an undetected act given none detected, drawn from the
     day's stream ``UNDETECTED + b`` (``ukeys``: :func:`undetected_keys`). Returns the end state, the network
     acts kept, the story rows, the end-of-day scores, and per day whether it started deterred and which
     behaviours had a detected act. ``senders``: the friend each of ``inc`` comes from, for the story rows (the
     day engines' packing: ``CRIT + 256 + 512 * (friend + 1)``; unknown without it). ``attempts``: the list's
-    consequences with daily attempts, as (consequence, uint32 threshold, story event, 1 when it follows the
-    list, mask of the tiers it follows); the attempt of an agent it applies to on a day is drawn as the day
+    consequences with daily attempts, as (consequence, uint32 threshold, story event, the list it follows or
+    -1, mask of the tiers it follows); the attempt of an agent it applies to on a day is drawn as the day
     engines draw it, from the day's stream ``ATTEMPT + consequence`` (``akeys``: :func:`day_stream_keys`).
-    Also returns per day whether the agent ends it listed, and the consequences with attempts that apply to it
-    at its end."""
+    Also returns per day the lists the agent ends it on, and the consequences with attempts that apply to it at
+    its end."""
     keys, first, tail, k_other, k_crit, pts = M.keys, M.first, M.tail, M.k_other, M.k_crit, M.points
     keep, other, mins, sc = M.keep, M.other, M.mins, M.sc
     LOW, HIGH, QUIET, UPTO, DETER = (int(sc[k]) for k in (SC.LOW, SC.HIGH, SC.QUIET, SC.UPTO, SC.DETER))
-    ENTER, LEAVE, MIN_DAYS, NET, CRIT = (int(sc[k]) for k in (SC.ENTER, SC.LEAVE, SC.MIN_DAYS, SC.NET, SC.CRIT))
-    red, STEP, EVERY = bool(sc[SC.RED]), int(sc[SC.STEP]), int(sc[SC.EVERY])
+    NET, CRIT, STEP = (int(sc[k]) for k in (SC.NET, SC.CRIT, SC.STEP))
+    bl = list(bl)  # (a scheme without lists has none, and the kernel's inert row ``agent.NO_LIST``)
+    lists = [{k.name: int(v) for k, v in zip(LS, row)} for row in M.lists[:len(bl)]]
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
         r = int(mix64(np.uint64(keys[KEY.COUNTS]) + np.uint64(i) * GOLDEN))
     Ko, Kc = _count_of(k_other[cls], np.uint64(r) & U32), _count_of(k_crit[cls], np.uint64(r) >> S32)
@@ -114,22 +115,25 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: int, inc, M, 
             s = s1
         if tier_of(s) != tier_of(s0):
             rows.append((EVENT.STORY, i, day, SE.tier_change, tier_of(s), s - s0))
-        publish = day % EVERY == 0  # entries and exits on publication days only
-        if bl == NEVER and publish and (s >= ENTER if red else s < ENTER):
-            bl = day
-            rows.append((EVENT.STORY, i, day, SE.list_enter, 0, 0))
-        elif bl != NEVER and R.leaves(publish, s < LEAVE if red else s >= LEAVE, day - bl, MIN_DAYS, False, -1, 0):
-            rows.append((EVENT.STORY, i, day, SE.list_exit, 0, 0))  # its days: metrics.stories_table
-            bl = NEVER
+        for L, li in enumerate(lists):
+            publish = day % li["EVERY"] == 0  # entries and exits on publication days only
+            red, enter, leave = li["RED"], li["ENTER"], li["LEAVE"]
+            if bl[L] == NEVER and publish and (s >= enter if red else s < enter):
+                bl[L] = day
+                rows.append((EVENT.STORY, i, day, SE.list_enter, L, 0))
+            elif bl[L] != NEVER and R.leaves(publish, s < leave if red else s >= leave, day - bl[L], li["MIN_DAYS"],
+                                             False, -1, 0):
+                rows.append((EVENT.STORY, i, day, SE.list_exit, L, 0))  # its days: metrics.stories_table
+                bl[L] = NEVER
         applies.append([])
         for k, thr, code, on_list, on_tiers in attempts:  # attempts drawn as the day engines draw them
-            if on_list and bl != NEVER or (on_tiers >> tier_of(s)) & 1:
+            if on_list >= 0 and bl[on_list] != NEVER or (on_tiers >> tier_of(s)) & 1:
                 applies[-1].append(k)
                 if attempt_u[d][k] < thr:
                     rows.append((EVENT.STORY, i, day, code, k, 0))
-        listed_on.append(bl != NEVER)
+        listed_on.append(tuple(L for L in range(len(bl)) if bl[L] != NEVER))
         scores.append(s)
         deterred_on.append(deterred)
         detected_on.append(detected)
-    return {"state": (s, lo, bl), "kept": kept, "rows": rows, "scores": scores, "deterred": deterred_on,
+    return {"state": (s, lo, tuple(bl)), "kept": kept, "rows": rows, "scores": scores, "deterred": deterred_on,
             "detected": detected_on, "listed": listed_on, "applies": applies}

@@ -19,7 +19,8 @@ from numba import njit
 
 from ..bits import set_bit
 from ..threads import in_threads
-from .agent import CACHE, KEY, NEVER, agent, agent_call, crit_count, guess, next_day, pick_days
+from .agent import (CACHE, KEY, NEVER, UNLISTED, agent, agent_call, crit_count, guess, listed_day, next_day,
+                    packed_lists, pick_days)
 from .friends import friends_batch, friends_of, half_bits
 from .model import MAX_CRIT
 
@@ -35,7 +36,7 @@ BLOCK = 12         # the sweep's blocks of 2**BLOCK agents; a penalty record: ta
 @njit(inline="always")
 def no_metrics():
     """Metric arrays of the right types that a run which writes nothing is given."""
-    return (np.zeros((1, 1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64),
+    return (np.zeros((1, 1, 1, 1), np.int64), np.zeros((1, 1, 1, 1), np.int64), np.zeros((1, 1, 1, 1), np.int64),
             np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1, 1, 1), np.int64),
             np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64))
 
@@ -49,11 +50,12 @@ def corrected(i, T):
 
 @njit(inline="always")
 def start_of(i, S):
-    """Agent i's state at the window's start; ``S`` = (fresh, score, last offence, listed, base score): a fresh
-    start has everyone at the base score, with no offence and no listing."""
+    """Agent i's state at the window's start (score, last offence, days listed as ``agent.listed_day`` reads
+    them); ``S`` = (fresh, score, last offence, listed [list, agent], base score): a fresh start has everyone
+    at the base score, with no offence and on no list."""
     if S[0]:
-        return np.int64(S[4]), np.int64(NEVER), np.int64(NEVER)
-    return np.int64(S[1][i]), np.int64(S[2][i]), np.int64(S[3][i])
+        return np.int64(S[4]), np.int64(NEVER), np.int64(UNLISTED)
+    return np.int64(S[1][i]), np.int64(S[2][i]), packed_lists(S[3], i)
 
 
 @njit(inline="always")
@@ -91,6 +93,13 @@ def differs(i, d0, W, cls, s, lo, bl, out, no, M, T, tmp, bo, bc, z1, D0):
     else:
         g = guess(i, d0, W, cls, s, lo, bl, M, tmp, bo, bc, z1, D0)[0]
     return lists_differ(tmp, g, out, no)
+
+
+@njit(inline="always")
+def unpack_lists(bl, col, i):
+    """Store agent i's days listed ``bl`` (``agent.listed_day``) into the column ``col[list, agent]``."""
+    for L in range(col.shape[0]):
+        col[L, i] = listed_day(bl, L)
 
 
 @njit(inline="always")
@@ -340,7 +349,7 @@ def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every):
                 c += 1
             sort_small(inc, k)
             cl = cls[i]
-            s0, lo0, bl0 = np.int64(score[i]), np.int64(last_off[i]), np.int64(listed_on[i])
+            s0, lo0, bl0 = np.int64(score[i]), np.int64(last_off[i]), packed_lists(listed_on, i)
             no, K, s, lo, bl, unc, fd = agent(i, d0, W, cl, s0, lo0, bl0, inc, k, M, True, 1, D, ch, out, bo, bc)
             if K > 0:
                 # checked only when its run may differ from the guess (see ``agent``'s last two results)
@@ -348,7 +357,8 @@ def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every):
                 if may and differs_kept(i, K, keep[j], d0, W, out, no, M, tmp, bc):
                     set_bit(wrong, i)
                 j += 1
-            score[i], last_off[i], listed_on[i] = s, lo, bl
+            score[i], last_off[i] = s, lo
+            unpack_lists(bl, listed_on, i)
 
 
 def redo(A, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days):
@@ -382,7 +392,8 @@ def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, 
         no, K, s, lo, bl, _, _ = agent_call(a, d0, W, cl, s0, lo0, bl0, inc, k, M, sgn != 0, sgn, D, ch,
                                             out, bo, bc)
         if sgn > 0:
-            cols[0][a], cols[1][a], cols[2][a] = s, lo, bl
+            cols[0][a], cols[1][a] = s, lo
+            unpack_lists(bl, cols[2], a)
         if sgn == 0:
             out_cnt[j] = no
             out_days[j, :no] = out[:no]
@@ -421,7 +432,7 @@ def verify(n, d0, W, cls, S, cols, M, T, fkeys, D):
     """The number of values (metrics of the window, end states) in which the corrected run differs from one
     plain sweep from the window's start with the final table's penalties, plus the senders that sweep finds
     wrong. 0 when the corrections reached the fixed point."""
-    plain = (tuple(np.full(n, v, np.int16) for v in (S[4], NEVER, NEVER)) if S[0] else
+    plain = ((np.full(n, S[4], np.int16), np.full(n, NEVER, np.int16), np.full_like(S[3], NEVER)) if S[0] else
              tuple(c.copy() for c in S[1:4]))
     D2 = tuple(np.zeros_like(d) for d in D)
     pen = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n))
