@@ -78,7 +78,7 @@ EXAMPLES = {
                                                                          "west": {"share": 0.5}})),
     "groups": lambda: _bench(lambda d: d["population"].update(groups={"a": {"share": 0.5}, "b": {"share": 0.5}})),
     "households": lambda: _bench(lambda d: d["population"].update(households={"sizes": {"1": 0.5, "3": 0.5}})),
-    "friends-degree": lambda: _bench(lambda d: d["population"]["friends"].update(degree=2)),
+    "friends-degree": lambda: _bench(lambda d: d["population"]["friends"].update(degree=5)),
     "court-debt": lambda: _bench(lambda d: _behaviour(d, "late_payment").update(creates_debt=True)
                                  or d.update(debt={"repay_per_day": 0.01})),
     "redress": lambda: _bench(lambda d: d.update(redress={"contest_probability": 0.5, "delay_days": 10})),

@@ -20,12 +20,14 @@ import numpy as np
 from ..compile import BEH, CONS, LIST, ENTER, EXIT, P, Plan, cached
 
 __all__ = ["Feature", "FEATURES", "FIELDS", "uses", "feature_words", "field_features", "deterred_from",
-           "rates_on_day_0", "MAX_DAYS", "MAX_N", "MAX_OTHER", "MAX_LISTS"]
+           "rates_on_day_0", "MAX_DAYS", "MAX_N", "MAX_OTHER", "MAX_LISTS",
+           "MAX_FRIENDS"]
 
 MAX_DAYS = 32767    # the windowed route keeps days in int16 columns
 MAX_N = 2**31 - 1   # ... and friends as int32
 MAX_OTHER = 16      # ... and draw counters as act-day * 16 + behaviour
 MAX_LISTS = 3       # ... and an agent's days listed as 16-bit fields of one integer
+MAX_FRIENDS = 4     # ... and a sender's friends in 4 columns
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("groups", "more than one group", lambda p: len(p.group_names) > 1),
     Feature("households", "households with children, and what passes within them",
             lambda p: _s(p).population.households is not None),
-    Feature("friends-degree", "a number of friends other than 4",
-            lambda p: _s(p).population.friends.degree not in (0, 4)),
+    Feature("friends-degree", f"more than {MAX_FRIENDS} friends",
+            lambda p: _s(p).population.friends.degree > MAX_FRIENDS),
     Feature("no-friends", "no friends", lambda p: _s(p).population.friends.degree == 0),
     Feature("court-debt", "court debts and their repayment",
             lambda p: _any(p, lambda e: _s(p).debt is not None or bool(np.any(e.beh[:, BEH.DEBT] != 0)))),

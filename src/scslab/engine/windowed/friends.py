@@ -62,17 +62,18 @@ def _walk(val, idx, A, m, rk, b, mask, inverse, out, k):
 
 @njit(cache=CACHE, nogil=True)
 def friends_batch(ids, n, keys, b, out):
-    """The partners of the agents ``ids`` in the 4 matchings over [0, n) into ``out[j, k]`` (-1: unmatched),
-    all of their walks at once, matching by matching (:func:`_walk`). ``b``: ``half_bits(n)``."""
+    """The partners of the agents ``ids`` in the matchings over [0, n) into ``out[j, k]`` (-1: unmatched), all
+    of their walks at once, matching by matching (:func:`_walk`): a matching per row of round ``keys`` (a
+    friend per matching, at most ``out.shape[1]``; the columns past them are -1). ``b``: ``half_bits(n)``."""
+    out[:] = -1
     if n < 2:
-        out[:] = -1
         return
     cnt = ids.shape[0]
     m, bb = np.uint64(n), np.uint64(b)
     mask = (ONE << bb) - ONE
     val, idx = np.empty(cnt, np.uint64), np.empty(cnt, np.int64)
     fw, bw = np.empty(ROUNDS, np.uint64), np.empty(ROUNDS, np.uint64)
-    for k in range(4):
+    for k in range(min(keys.shape[0], out.shape[1])):
         for r in range(ROUNDS):
             fw[r], bw[r] = keys[k, r], keys[k, ROUNDS - 1 - r]
         for j in range(cnt):
@@ -88,8 +89,8 @@ def friends_batch(ids, n, keys, b, out):
 
 
 def friends_of(ids, n, fkeys):
-    """The agents ``ids``' partners in the 4 matchings (-1: unmatched); the chunks run on threads
-    (``engine/threads.py``)."""
+    """The agents ``ids``' partners in the matchings of ``fkeys`` (a row each, at most 4; -1: unmatched, and for
+    the matchings past them); the chunks run on threads (``engine/threads.py``)."""
     f = np.empty((ids.shape[0], 4), np.int64)
     hb = half_bits(n)
 

@@ -20,8 +20,8 @@ from ...compile import BEH, CONS, ENTER, EXIT, LIST, P, Plan
 from ...rng import threshold
 from ..features import MAX_DAYS, MAX_LISTS, MAX_N, MAX_OTHER, deterred_from, rates_on_day_0
 
-__all__ = ["Model", "SC", "LS", "why_not", "model_of", "sanctions", "windowed_bytes", "MAX_W", "MAX_CRIT", "MAX_OTHER", "MAX_DAYS", "MAX_N",
-           "MAX_LISTS"]
+__all__ = ["LS", "MAX_CRIT", "MAX_DAYS", "MAX_LISTS", "MAX_N", "MAX_OTHER", "MAX_W", "SC", "Model", "model_of",
+           "sanctions", "why_not", "windowed_bytes"]
 
 MAX_W = 384         # days of a window: an agent's act days fit a bitmap of 6 words
 MAX_CRIT = 15       # network acts of one agent in a window (the window is cut so that more is below 1e-12)
