@@ -74,9 +74,8 @@ EXAMPLES = {
     "timeline": lambda: _bench(lambda d: d.update(timeline=[{"day": 10, "set": {"score.recovery.up_to": 990}}])),
     "coverage-over-time": lambda: _bench(lambda d: d["channels"]["records"].update(coverage=[[0, 0.5], [20, 1.0]])),
     "entity-types": lambda: compile_plan(load_scenario("beijing-2020"), size=1_000, days=30, seed=1),
-    "regions": lambda: _bench(lambda d: d["population"].update(regions={"east": {"share": 0.5},
-                                                                         "west": {"share": 0.5}})),
-    "groups": lambda: _bench(lambda d: d["population"].update(groups={"a": {"share": 0.5}, "b": {"share": 0.5}})),
+    "many-cells": lambda: _bench(lambda d: d["population"].update(
+        regions={f"r{k}": {"share": 0.1} for k in range(10)}, groups={f"g{k}": {"share": 0.1} for k in range(10)})),
     "households": lambda: _bench(lambda d: d["population"].update(households={"sizes": {"1": 0.5, "3": 0.5}})),
     "friends-degree": lambda: _bench(lambda d: d["population"]["friends"].update(degree=5)),
     "court-debt": lambda: _bench(lambda d: _behaviour(d, "late_payment").update(creates_debt=True)
@@ -136,14 +135,15 @@ def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement
     """bench-v1, xiamen-fuzhou-2018, rongcheng-2018 and the variants ``test_windowed.py`` holds to the day routes together use
     every feature the windowed scheduler supports, and go to it: the agreement tests and the pinned digests
     cover them on that scheduler."""
-    from test_windowed import CHURN_PUBLISHED, CHURN_STEPS, three_lists, tiered
+    from test_windowed import CELLS, CHURN_PUBLISHED, CHURN_STEPS, three_lists, tiered
 
     def xiamen(over):
         return compile_plan(load_scenario("xiamen-fuzhou-2018", over), size=1_000, days=30, seed=1)
 
     plans = [_bench(), xiamen({}), xiamen(CHURN_STEPS), xiamen(CHURN_PUBLISHED), xiamen({"lists.perks.exit": "never"}),
              compile_plan(tiered(), size=1_000, days=30, seed=1), compile_plan(three_lists(), size=1_000, days=30, seed=1),
-             compile_plan(load_scenario("rongcheng-2018"), size=1_000, days=30, seed=1), _bench(_no_list)]
+             compile_plan(load_scenario("rongcheng-2018"), size=1_000, days=30, seed=1), _bench(_no_list),
+             compile_plan(load_scenario("bench-v1", CELLS), size=1_000, days=30, seed=1)]
     assert set().union(*(uses(p) for p in plans)) == SUPPORTS["windowed"]
     assert all(choose_route(p) == "windowed" and refusal(p, "windowed") is None for p in plans)
 

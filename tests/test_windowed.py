@@ -9,6 +9,8 @@ threads and the friends (``test_routes.py``: the scenarios it must refuse, by fe
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numba
 import numpy as np
 import pytest
@@ -105,16 +107,23 @@ def test_tier_sanctions_and_rewards_agree_with_days():
     assert reached["sanctioned_by_ties"] > 50
 
 
-def _z(overrides, n, days, seeds, scenario="bench-v1"):
+def _z(overrides, n, days, seeds, scenario="bench-v1", by_cell=False):
+    """Welch-type z of each metric's run summary, by days (lazy) against by windows, over ``seeds``: of the
+    metrics summed over the cells, or of each metric in each cell (``by_cell``; named ``metric@cell``)."""
     runs = {True: [], False: []}
     plan = None
     for seed in seeds:
         plan = _plan(n, days, seed, overrides, scenario)
         for windowed in runs:
-            runs[windowed].append(run_cpu(plan, engine="windowed" if windowed else "lazy").counts.sum(axis=2))
-    A, B = summaries(plan, runs[False]), summaries(plan, runs[True])
+            counts = run_cpu(plan, engine="windowed" if windowed else "lazy").counts
+            runs[windowed].append(counts.reshape(days, -1) if by_cell else counts.sum(axis=2))
+    names, shape = plan.metric_names, plan
+    if by_cell:
+        names = [f"{m}@{c}" for m in plan.metric_names for c in range(plan.n_cells)]
+        shape = SimpleNamespace(days=plan.days, is_level=np.repeat(plan.is_level, plan.n_cells))
+    A, B = summaries(shape, runs[False]), summaries(shape, runs[True])
     z = np.abs(A.mean(0) - B.mean(0)) / np.sqrt(A.var(0, ddof=1) / len(A) + B.var(0, ddof=1) / len(B) + 1.0)
-    return plan.metric_names, z, A.mean(0), B.mean(0)
+    return names, z, A.mean(0), B.mean(0)
 
 
 @pytest.mark.parametrize("overrides", [HARSH, {**HARSH, "lists.blacklist.publish_every_days": 7},
@@ -215,6 +224,7 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
     from scslab.engine.windowed import route
     from scslab.engine.windowed.agent import KEY, crit_count, tables
     from scslab.engine.windowed.driver import start_state
+    from scslab.engine.windowed.friends import friends_spec
     from scslab.engine.windowed.model import MAX_CRIT, SC, model_of
     from scslab.rng import Stream, stream_key
 
@@ -229,13 +239,14 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
     m, n = model_of(plan), plan.size
     cls, cols = np.empty(n, np.uint8), (np.empty(n, np.int16), np.empty(n, np.int16), np.empty((1, n), np.int16))
     base, low, high = m.scalars[SC.BASE], m.scalars[SC.LOW], m.scalars[SC.HIGH]
-    start_state(n, np.uint64(stream_key(5, Stream.CLASS, 0)), plan.class_cum, base, cls, *cols, True)
+    start_state(plan, base, cls, *cols, True)
     keys = np.array([stream_key(5, Stream.WINDOW + j, 0) for j in KEY], np.uint64)
     M = tables(m, 300, keys, np.zeros(high - low + 1, np.int64), np.array([385], np.int64))
     S = (True, *cols, base)
     T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, MAX_CRIT), np.int64))
-    r1, s1, k1, q1 = route.penalties(n, 0, 300, cls, S, M, T, plan.friend_keys, 12, 12)
-    r2, s2, k2, q2 = route.penalties(n, 0, 300, cls, S, M, T, plan.friend_keys, 12, 14)
+    F = friends_spec(plan)
+    r1, s1, k1, q1 = route.penalties(n, 0, 300, cls, S, M, T, F, 12, 12)
+    r2, s2, k2, q2 = route.penalties(n, 0, 300, cls, S, M, T, F, 12, 14)
     assert len(r1) > 1_000 and (s1 == s2).all() and ((r1 & 0x1FFFFF) == (r2 & 0x1FFFFF)).all()  # 12 + 9 bits
     assert (k1 == k2).all() and (q1 == q2).all()
     senders = np.array([crit_count(i, cls[i], M) > 0 for i in range(n)])  # the senders before each block
@@ -268,27 +279,36 @@ def test_progress_reaches_the_last_day():
     assert seen == list(range(400))
 
 
-@pytest.mark.parametrize("n, degree", [(2, 4), (3, 4), (1001, 4), (20_000, 4), (21_700_000, 4), (1001, 1),
-                                       (20_000, 2), (20_000, 3)])
-def test_finds_populations_friends(n, degree):
+@pytest.mark.parametrize("n, degree, regions, local", [
+    (2, 4, 1, 0), (3, 4, 1, 0), (1001, 4, 1, 0), (20_000, 4, 1, 0), (21_700_000, 4, 1, 0), (1001, 1, 1, 0),
+    (20_000, 2, 1, 0), (20_000, 3, 1, 0), (20_000, 4, 3, 3), (20_001, 2, 2, 2), (5, 4, 3, 4)])
+def test_finds_populations_friends(n, degree, regions, local):
     """The route's Feistel matchings, all walks of a batch at once (``friends_batch``, by chunks on threads or
     for one agent at a time), are ``population``'s, agent by agent (unmatched, or past the ``degree``
-    matchings: -1)."""
+    matchings: -1), the first ``local`` of them within each of ``regions`` id blocks."""
     from scslab.engine.compiled import K
     partner = K.partner
-    from scslab.engine.windowed.friends import friends_batch, friends_of, half_bits
+    from scslab.engine.windowed.friends import friends_batch, friends_of
 
     keys = population.feistel_keys(7, degree)
+    starts = population.region_starts(n, [1 / regions] * regions)
+    F = (keys, starts, np.int64(local))
     ids = np.unique(np.linspace(0, n - 1, min(n, 3000)).astype(np.int64))
-    expected = np.array([[partner(i, k, 0, n, keys) if k < degree else -1 for k in range(4)] for i in ids])
-    assert (friends_of(ids, n, keys) == expected).all()
-    assert (friends_of(ids[:3], n, keys) == expected[:3]).all()  # fewer agents than the chunks
+    region = np.searchsorted(starts, ids, side="right") - 1
+    expected = np.array([[partner(i, k, *((starts[r], starts[r + 1]) if k < local else (0, n)), keys)
+                          if k < degree else -1 for k in range(4)] for i, r in zip(ids, region)])
+    assert (friends_of(ids, n, F) == expected).all()
+    assert (friends_of(ids[:3], n, F) == expected[:3]).all()  # fewer agents than the chunks
     four = np.empty((1, 4), np.int64)
     for i, row in zip(ids[::7], expected[::7]):
-        friends_batch(np.full(1, i, np.int64), n, keys, half_bits(n), four)
+        friends_batch(np.full(1, i, np.int64), n, F, four)
         assert (four[0] == row).all()
-    if len(ids) == n:  # everyone: each matching leaves one agent out when n is odd
+    if len(ids) == n and regions == 1:  # everyone: each matching leaves one agent out when n is odd
         assert ((expected[:, :degree] < 0).sum(axis=0) == n % 2).all()
+    if local:  # local friends are in the agent's region
+        friends = expected[:, :min(local, degree)]
+        assert (np.where(friends >= 0, np.searchsorted(starts, friends, side="right") - 1, region[:, None])
+                == region[:, None]).all()
 
 
 def test_checkpoints_do_not_change_the_route(tmp_path):
@@ -384,6 +404,41 @@ def test_red_list_windows_are_their_replays():
     from scslab.compile import SE
 
     assert {SE.list_enter, SE.list_exit, SE.reward_granted, SE.recovery} <= kinds
+
+
+# two regions (records less complete in the west) and two groups (the second detected half as often); friends
+# within the region (the default, ``friends.same_region = 1``)
+CELLS = {"population.regions": {"east": {"share": 0.55}, "west": {"share": 0.45, "data_completeness": 0.6}},
+         "population.groups": {"majority": {"share": 0.7}, "minority": {"share": 0.3, "detect_factor": 0.5}}}
+
+
+def test_regions_and_groups_are_exact():
+    """No acts, two regions and two groups (12 cells), from 550 (listed on day 0, recovering): every metric of
+    every cell and every story equals the dense engine's, value by value: each agent is in the day engines'
+    cell."""
+    s = load_scenario("bench-v1", {**NO_ACTS, **CELLS, "score.base": 550, "run.story_agents": 60})
+    dense = simulate(s, population=3_000, days=400, seed=4, engine="dense")
+    windowed = simulate(s, population=3_000, days=400, seed=4, engine="windowed")
+    assert windowed.manifest["route"] == "windowed"
+    assert windowed.metrics.equals(dense.metrics) and windowed.stories.equals(dense.stories)
+    assert {"region:east", "region:west", "group:majority", "group:minority"} <= set(windowed.metrics["group"])
+
+
+@pytest.mark.parametrize("same_region", [1.0, 0.5, 0.0])
+def test_regions_and_groups_agree_with_days_cell_by_cell(same_region):
+    """Harsh bench-v1 in two regions and two groups (``CELLS``), with all, half or none of the 4 friends in the
+    agent's region, over two windows: each metric in each of the 12 cells has the same mean by windows and by
+    days (10 seeds each), and the cells differ as their detection does (the minority, detected half as
+    often, has fewer detected acts per person)."""
+    over = {**HARSH, **CELLS, "population.friends.same_region": same_region}
+    names, z, days, windows = _z(over, 6_000, 420, range(1, 11), by_cell=True)
+    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
+    assert not bad, f"metrics that differ between the routes: {bad}"
+    reached = dict(zip(names, windows))
+    # cells: region-major, then class, then group (3 classes x 2 groups per region): compliant, east
+    majority, minority = reached["detected:jaywalking@0"], reached["detected:jaywalking@1"]
+    assert majority > 3 * minority > 0  # 70 % against 30 % of people, detected half as often
+    assert sum(v for k, v in reached.items() if k.startswith("sanctioned_by_ties@")) > 5
 
 
 def three_lists(overrides=None, every=30):

@@ -21,13 +21,14 @@ from ..compile import BEH, CONS, LIST, ENTER, EXIT, P, Plan, cached
 
 __all__ = ["Feature", "FEATURES", "FIELDS", "uses", "feature_words", "field_features", "deterred_from",
            "rates_on_day_0", "MAX_DAYS", "MAX_N", "MAX_OTHER", "MAX_LISTS",
-           "MAX_FRIENDS"]
+           "MAX_FRIENDS", "MAX_CELLS"]
 
 MAX_DAYS = 32767    # the windowed route keeps days in int16 columns
 MAX_N = 2**31 - 1   # ... and friends as int32
 MAX_OTHER = 16      # ... and draw counters as act-day * 16 + behaviour
 MAX_LISTS = 3       # ... and an agent's days listed as 16-bit fields of one integer
 MAX_FRIENDS = 4     # ... and a sender's friends in 4 columns
+MAX_CELLS = 256     # ... and an agent's cell in a uint8
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,10 @@ FEATURES: tuple[Feature, ...] = (
     Feature("entity-types", "entity types, such as firms and authorities, run beside the persons", lambda p: bool(p.entities)),
     Feature("regions", "more than one region", lambda p: len(p.region_names) > 1),
     Feature("groups", "more than one group", lambda p: len(p.group_names) > 1),
+    Feature("regional-friends", "friends drawn within their region (friends.same_region above 0) in several regions",
+            lambda p: len(p.region_names) > 1 and round(_s(p).population.friends.degree
+                                                        * _s(p).population.friends.same_region) > 0),
+    Feature("many-cells", f"more than {MAX_CELLS} cells (regions x classes x groups)", lambda p: p.n_cells > MAX_CELLS),
     Feature("households", "households with children, and what passes within them",
             lambda p: _s(p).population.households is not None),
     Feature("friends-degree", f"more than {MAX_FRIENDS} friends",
@@ -190,13 +195,13 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "meta.*": ("scores",), "provenance": ("scores",),
     "run.days": ("scores", "long-runs"), "run.seed": ("scores",),
     "run.story_agents": ("stories",), "run.score_every_days": ("stories",),
-    "population.size": ("scores", "huge-populations"), "population.classes": ("scores",),
-    "population.regions.*": ("regions", "scores"), "population.groups.*.share": ("groups",),
+    "population.size": ("scores", "huge-populations"), "population.classes": ("scores", "many-cells"),
+    "population.regions.*": ("regions", "scores", "many-cells"), "population.groups.*.share": ("groups", "many-cells"),
     "population.groups.*.detect_factor": ("groups",),
     "population.groups.*.false_match_factor": ("groups", "false-attribution"),
     "population.households.*": ("households",),
     "population.friends.degree": ("friends", "friends-degree", "no-friends"),
-    "population.friends.same_region": ("friends", "regions"),
+    "population.friends.same_region": ("friends", "regions", "regional-friends"),
     "channels.*.kind": ("scores",), "channels.*.detect": ("scores",), "channels.*.description": ("scores",),
     "channels.*.coverage": ("scores", "coverage-over-time"), "channels.*.interpolate": ("coverage-over-time",),
     "channels.*.false_match": ("false-attribution",),

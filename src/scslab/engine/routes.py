@@ -26,7 +26,7 @@ SUPPORTS: dict[str, frozenset[str]] = {
     "windowed": frozenset({"scores", "deterrence", "recovery", "stories", "one-list", "list-sanctions", "friends",
                            "network-penalty", "no-friends", "red-list", "rewards", "attempts", "recovery-steps",
                            "tier-sanctions", "publication", "never-left", "several-lists",
-                           "no-list"}),
+                           "no-list", "groups", "regions", "regional-friends"}),
     "lazy": _ALL,
     "dense": _ALL,
 }

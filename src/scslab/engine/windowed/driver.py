@@ -24,8 +24,8 @@ from ..stories import pick_story_agents
 from .agent import CACHE, KEY, MAX_W, NEVER, crit_tail, mix, tables
 from .model import MAX_CRIT, SC, model_of
 from .replay import day_stream_keys, replay, undetected_keys
-from .friends import ROUNDS, friends_batch
-from .route import BLOCK, CHUNKS, coarse_bits, correct, half_bits, listed_call, penalties, set_bits, sweep
+from .friends import friends_batch, friends_spec
+from .route import BLOCK, CHUNKS, coarse_bits, correct, listed_call, penalties, set_bits, sweep
 from .route import verify as verify_window
 
 __all__ = ["run_windowed", "window_length", "WindowState", "SLICES"]
@@ -43,29 +43,42 @@ def window_length(m, days: int) -> int:
     return W
 
 
-def start_state(n, key, class_cum, base, cls, score, last_off, listed_on, fresh):
-    """Everyone's class (hashed from the id as the day engines do: stream CLASS) and, when ``fresh``, start
-    state; returns the people per class. The chunks run on threads (``engine/threads.py``)."""
-    per = np.zeros((CHUNKS, class_cum.shape[0]), np.int64)
+def start_state(plan: Plan, base, cls, score, last_off, listed_on, fresh):
+    """Everyone's cell (``compile``'s order: region, class, group; the class and group hashed from the id as the
+    day engines hash them, streams CLASS and GROUP, the region the id's block) into ``cls``, and when
+    ``fresh`` the start state; returns the people per cell. The chunks run on threads (``engine/threads.py``)."""
+    n = plan.size
+    keys = np.array([stream_key(plan.seed, Stream.CLASS, 0), stream_key(plan.seed, Stream.GROUP, 0)], np.uint64)
+    per = np.zeros((CHUNKS, plan.n_cells), np.int64)
 
     def chunk(ch):
-        start_chunk(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, key, class_cum, base, cls, score, last_off, listed_on,
-                    fresh, per[ch])
+        start_chunk(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, keys, plan.class_cum, plan.group_cum,
+                    plan.region_starts, base, cls, score, last_off, listed_on, fresh, per[ch])
 
     in_threads(chunk, CHUNKS)
     return per.sum(axis=0)
 
 
 @njit(cache=CACHE, nogil=True)
-def start_chunk(i0, i1, key, class_cum, base, cls, score, last_off, listed_on, fresh, per):
-    """:func:`start_state` for agents ``i0 .. i1-1``, counting them per class into ``per``."""
+def start_chunk(i0, i1, keys, class_cum, group_cum, starts, base, cls, score, last_off, listed_on, fresh, per):
+    """:func:`start_state` for agents ``i0 .. i1-1``, counting them per cell into ``per``."""
+    C, G = class_cum.shape[0], group_cum.shape[0]
+    r = 0
     for i in range(i0, i1):
-        u = mix(key + np.uint64(i) * GOLDEN) >> np.uint64(32)
+        while i >= starts[r + 1]:
+            r += 1
+        u = mix(keys[0] + np.uint64(i) * GOLDEN) >> np.uint64(32)
         c = 0
         while u >= class_cum[c]:
             c += 1
-        cls[i] = c
-        per[c] += 1
+        g = 0
+        if G > 1:
+            u = mix(keys[1] + np.uint64(i) * GOLDEN) >> np.uint64(32)
+            while u >= group_cum[g]:
+                g += 1
+        cell = (r * C + c) * G + g
+        cls[i] = cell
+        per[cell] += 1
         if fresh:
             score[i] = base
             last_off[i] = NEVER
@@ -81,7 +94,7 @@ def _incoming(a, n, d0, W, cls, S, M, T, fkeys, D):
     inc, bo, bc, z1 = np.empty(256, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64), np.zeros(1, np.int64)
     D0 = tuple(np.zeros((1,) * d.ndim, d.dtype) for d in D)
     f4 = np.empty((1, 4), np.int64)
-    friends_batch(np.full(1, a, np.int64), n, fkeys, half_bits(n), f4)
+    friends_batch(np.full(1, a, np.int64), n, fkeys, f4)
     k, src = np.int64(0), []
     for f in f4[0]:
         if f >= 0:
@@ -139,7 +152,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     check_capacity(plan, engine="windowed")
     m = model_of(plan)
     n, days, seed = plan.size, plan.days, plan.seed
-    NT, NB, C = len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
+    NT, NB, C = len(plan.tier_names), len(plan.behaviour_names), plan.n_cells  # C: cells, as the model's rates
     base, low = m.scalars[SC.BASE], m.scalars[SC.LOW]
     Wmax = window_length(m, days)
     NL = len(m.lists)
@@ -151,11 +164,13 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     # score, last offence, day listed [list, agent] (a checkpoint's are used in place: a national run holds them once)
     cols = ((np.empty(n, np.int16), np.empty(n, np.int16), np.empty((NL, n), np.int16)) if state is None else
             tuple(np.ascontiguousarray(c, np.int16) for c in state.cols))
-    people = start_state(n, np.uint64(stream_key(seed, Stream.CLASS, 0)), plan.class_cum, base, cls, *cols, state is None)
+    people = start_state(plan, base, cls, *cols, state is None)
+    # traits: class and group (the cell without its region: the region is the id's block)
+    traits = cls if len(plan.region_names) == 1 else (cls % (len(plan.class_names) * len(plan.group_names))).astype(np.uint8)
     flags = np.broadcast_to(np.uint8(FLAG.ADULT), (n,))  # no households, no accounts: everyone an adult
-    story = [a for a, _ in pick_story_agents(plan, cls, flags, plan.scenario.run.story_agents)]
+    story = [a for a, _ in pick_story_agents(plan, traits, flags, plan.scenario.run.story_agents)]
     no_friends = plan.scenario.population.friends.degree == 0
-    fkeys = plan.friend_keys if not no_friends else np.zeros((4, ROUNDS), np.uint64)  # never walked: no senders
+    fkeys = friends_spec(plan)  # the friend matchings (without friends never walked: nobody sends)
     cons = plan.epochs[0].cons
     attempts = [(k, int(cons[k, CONS.ATTEMPT]), SE.reward_granted if cons[k, CONS.REWARD] else SE.attempt_blocked,
                  int(cons[k, CONS.LISTS]).bit_length() - 1, int(cons[k, CONS.TIERS])) for k in range(len(cons))
@@ -231,7 +246,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     columns = Columns(score=cols[0], pending=np.zeros(1, np.int16), last_off=cols[1],
                       listed=cols[2][:len(dated)] if (dated == np.arange(len(dated))).all() else cols[2][dated],
                       on_lists=on_lists,
-                      traits=cls, flags=flags, inbox=np.zeros(1, np.uint8), acct=np.zeros(1, np.uint8),
+                      traits=traits, flags=flags, inbox=np.zeros(1, np.uint8), acct=np.zeros(1, np.uint8),
                       strikes=np.zeros(1, np.uint8), outstanding=np.zeros(1, np.int16),
                       acct_since=np.zeros(1, np.int16), state=np.zeros(1, np.uint8))
     return RawRun(out.counts(people), out.story_rows(), np.array(story, np.int64), out.story_scores, columns, coverage,
@@ -257,7 +272,7 @@ class _Totals:
               "story_group", "story_und", "story_applies", "story_att")
 
     def __init__(self, plan: Plan, m, story: list[int]):
-        days, NT, NB, C = plan.days, len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
+        days, NT, NB, C = plan.days, len(plan.tier_names), len(plan.behaviour_names), plan.n_cells
         self.plan, self.m, self.story = plan, m, story
         self.tdiff = np.zeros((C, days + 1, NT), np.int64)
         NL = len(m.lists)
@@ -268,7 +283,7 @@ class _Totals:
         self.rows: list = []
         self.story_scores = np.zeros((days, len(story)), np.int16)
         self.story_det = np.zeros((C, 2, days, NB), np.int64)    # story agents' detected acts
-        self.story_group = np.zeros((C, 2, days), np.int64)      # story agents per class and deterred, by day
+        self.story_group = np.zeros((C, 2, days), np.int64)      # story agents per cell and deterred, by day
         self.story_und = np.zeros((C, 2, days, NB), np.int64)    # their undetected acts
         NC = max(len(plan.consequence_names), 1)
         self.story_applies = np.zeros((C, days, NC), np.int64)    # story agents ending a day under a consequence
@@ -321,22 +336,21 @@ class _Totals:
         return np.array(self.rows, np.int64).reshape(-1, 6)
 
     def counts(self, people: np.ndarray) -> np.ndarray:
-        """counts[day, metric, cell] as the day engines give them (levels summed up); ``people`` per class."""
+        """counts[day, metric, cell] as the day engines give them (levels summed up); ``people`` per cell."""
         plan, m = self.plan, self.m
         days, NT = plan.days, len(plan.tier_names)
         prm = plan.epochs[0].prm
-        C = len(plan.class_names)
-        out = np.zeros((days, len(plan.metric_names), C), np.int64)
+        out = np.zeros((days, len(plan.metric_names), plan.n_cells), np.int64)
         t0 = int(np.sum(m.scalars[SC.BASE] < m.mins))
-        tiers = np.cumsum(self.tdiff, axis=1)[:, :days]          # [class, day, tier]
+        tiers = np.cumsum(self.tdiff, axis=1)[:, :days]          # [cell, day, tier]
         tiers[:, :, t0] += people[:, None]
         out[:, prm[P.M_TIER]:prm[P.M_TIER] + NT] = tiers.transpose(1, 2, 0)
         NL = len(m.lists)
-        listed = np.cumsum(self.ent - self.ext, axis=2)[:, :, :days]  # [class, list, day]
+        listed = np.cumsum(self.ent - self.ext, axis=2)[:, :, :days]  # [cell, list, day]
         out[:, prm[P.M_LISTED]:prm[P.M_LISTED] + NL] = listed.transpose(2, 1, 0)
         out[:, prm[P.M_ENTERED]:prm[P.M_ENTERED] + NL] = self.ent[:, :, :days].transpose(2, 1, 0)
         out[:, prm[P.M_EXITED]:prm[P.M_EXITED] + NL] = self.ext[:, :, :days].transpose(2, 1, 0)
-        under = self._under(listed, tiers)                        # [class, day, consequence]
+        under = self._under(listed, tiers)                        # [cell, day, consequence]
         out[:, prm[P.M_SANCT]:prm[P.M_SANCT] + prm[P.NC]] = under.transpose(1, 2, 0)
         out[:, prm[P.M_ATTEMPT]:prm[P.M_ATTEMPT] + prm[P.NC]] = self._attempts(under).transpose(1, 2, 0)
         # sanctioned only through ties: changes, from everyone at the start (nobody has offended) in the base
@@ -346,16 +360,16 @@ class _Totals:
         out[:, prm[P.M_RECOVERED]] = np.cumsum(self.rec, axis=1)[:, :days].T
         out[:, prm[P.M_NET]] = self.net[:, :days].T
         out[:, prm[P.M_PENALISED]] = self.first[:, :days].T
-        detected = self.detc[:, :, :days].sum(axis=1)            # [class, day, b]
+        detected = self.detc[:, :, :days].sum(axis=1)            # [cell, day, b]
         out[:, prm[P.M_DETECTED]:prm[P.M_DETECTED] + len(plan.behaviour_names)] = detected.transpose(1, 2, 0)
         acts = detected + self._undetected(tiers, people)
         out[:, prm[P.M_ACTS]:prm[P.M_ACTS] + len(plan.behaviour_names)] = acts.transpose(1, 2, 0)
         return out
 
     def _under(self, listed: np.ndarray, tiers: np.ndarray) -> np.ndarray:
-        """The people under each consequence at the end of each day [class, day, consequence]: those on its list
-        for one that follows a list (``listed``: [class, list, day]), those in its tiers for one that follows
-        tiers (``tiers``: [class, day, tier]; the route runs no consequence that follows both, or two lists)."""
+        """The people under each consequence at the end of each day [cell, day, consequence]: those on its list
+        for one that follows a list (``listed``: [cell, list, day]), those in its tiers for one that follows
+        tiers (``tiers``: [cell, day, tier]; the route runs no consequence that follows both, or two lists)."""
         cons = self.plan.epochs[0].cons
         on_tiers = (cons[:, CONS.TIERS][:, None] >> np.arange(tiers.shape[2])[None, :]) & 1      # [k, tier]
         under = tiers @ on_tiers.T
@@ -365,7 +379,7 @@ class _Totals:
         return under
 
     def _attempts(self, under: np.ndarray) -> np.ndarray:
-        """Attempts under the consequences [class, day, consequence]: the story agents' own, and Binomial(the
+        """Attempts under the consequences [cell, day, consequence]: the story agents' own, and Binomial(the
         others ending the day under it, the daily chance) for everyone else (``engine/attempts.py`` counts the
         lazy scheduler's attempts by tier the same way)."""
         plan = self.plan
@@ -373,7 +387,7 @@ class _Totals:
         p = plan.epochs[0].cons[:, CONS.ATTEMPT] / 2.0**32 if NC else np.zeros(0)
         if not np.any(p > 0):
             return np.zeros((under.shape[0], plan.days, NC), np.int64)
-        others = np.maximum(under - self.story_applies[:, :, :NC], 0)      # [class, day, consequence]
+        others = np.maximum(under - self.story_applies[:, :, :NC], 0)      # [cell, day, consequence]
         gen = np.random.Generator(np.random.Philox(key=int(stream_key(plan.seed, Stream.ATTEMPT_COUNT, 0))))
         return gen.binomial(others, p[None, None, :]) + self.story_att[:, :, :NC]
 

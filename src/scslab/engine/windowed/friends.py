@@ -23,7 +23,7 @@ from ... import population
 from ..threads import in_threads
 from .agent import CACHE, ONE, mix
 
-__all__ = ["friends_batch", "friends_of", "half_bits"]
+__all__ = ["friends_batch", "friends_of", "friends_spec", "half_bits"]
 
 ROUNDS = population.ROUNDS
 CHUNKS = 64        # parallel work items of friends_of
@@ -60,43 +60,77 @@ def _walk(val, idx, A, m, rk, b, mask, inverse, out, k):
         A = c
 
 
-@njit(cache=CACHE, nogil=True)
-def friends_batch(ids, n, keys, b, out):
-    """The partners of the agents ``ids`` in the matchings over [0, n) into ``out[j, k]`` (-1: unmatched), all
-    of their walks at once, matching by matching (:func:`_walk`): a matching per row of round ``keys`` (a
-    friend per matching, at most ``out.shape[1]``; the columns past them are -1). ``b``: ``half_bits(n)``."""
-    out[:] = -1
-    if n < 2:
+@njit(inline="always")
+def _match(ids, j0, j1, lo, m, fw, bw, val, idx, out, k):
+    """The partners of ``ids[j0:j1]`` (all in the id block [lo, lo + m)) in the matching over that block whose
+    round keys are ``fw`` (``bw``: reversed), into ``out[j, k]`` (-1: unmatched)."""
+    if m < 2:
         return
+    b = np.uint64(_half_bits(m))
+    mask, mm = (ONE << b) - ONE, np.uint64(m)
+    A = j1 - j0
+    for j in range(A):
+        val[j], idx[j] = np.uint64(ids[j0 + j] - lo), j0 + j
+    _walk(val, idx, A, mm, fw, b, mask, False, out, k)
+    A = 0
+    for j in range(j0, j1):  # the partner's position, walked back by the inverse permutation (if inside)
+        q = np.uint64(out[j, k]) ^ ONE
+        out[j, k] = -1
+        idx[A], val[A] = j, swap(q, b, mask)
+        A += q < mm
+    _walk(val, idx, A, mm, bw, b, mask, True, out, k)
+    for j in range(j0, j1):
+        if out[j, k] >= 0:
+            out[j, k] += lo
+
+
+@njit(cache=CACHE, nogil=True)
+def friends_batch(ids, n, F, out):
+    """The partners of the agents ``ids`` in the population's matchings into ``out[j, k]`` (-1: unmatched), all
+    of their walks at once, matching by matching (:func:`_walk`). ``F`` = (round keys, a row per matching;
+    the regions' first ids and ``n``; the number of local matchings): matching k pairs agents within their
+    region's id block for k below the local matchings (``friends.same_region``), over [0, n) otherwise
+    (``population.partner``). A friend per matching, at most ``out.shape[1]``; the columns past them are -1."""
+    keys, starts, k_local = F
+    out[:] = -1
     cnt = ids.shape[0]
-    m, bb = np.uint64(n), np.uint64(b)
-    mask = (ONE << bb) - ONE
     val, idx = np.empty(cnt, np.uint64), np.empty(cnt, np.int64)
     fw, bw = np.empty(ROUNDS, np.uint64), np.empty(ROUNDS, np.uint64)
     for k in range(min(keys.shape[0], out.shape[1])):
         for r in range(ROUNDS):
             fw[r], bw[r] = keys[k, r], keys[k, ROUNDS - 1 - r]
-        for j in range(cnt):
-            val[j], idx[j] = np.uint64(ids[j]), j
-        _walk(val, idx, cnt, m, fw, bb, mask, False, out, k)
-        A = 0
-        for j in range(cnt):  # the partner's position, walked back by the inverse permutation (if inside)
-            q = np.uint64(out[j, k]) ^ ONE
-            out[j, k] = -1
-            idx[A], val[A] = j, swap(q, bb, mask)
-            A += q < m
-        _walk(val, idx, A, m, bw, bb, mask, True, out, k)
+        if k >= k_local:
+            _match(ids, 0, cnt, 0, n, fw, bw, val, idx, out, k)
+            continue
+        j0 = 0
+        while j0 < cnt:  # runs of ids in one region's block
+            r = 0
+            while ids[j0] >= starts[r + 1]:
+                r += 1
+            j1 = j0 + 1
+            while j1 < cnt and starts[r] <= ids[j1] < starts[r + 1]:
+                j1 += 1
+            _match(ids, j0, j1, starts[r], starts[r + 1] - starts[r], fw, bw, val, idx, out, k)
+            j0 = j1
 
 
-def friends_of(ids, n, fkeys):
-    """The agents ``ids``' partners in the matchings of ``fkeys`` (a row each, at most 4; -1: unmatched, and for
-    the matchings past them); the chunks run on threads (``engine/threads.py``)."""
+def friends_spec(plan) -> tuple:
+    """``F`` for :func:`friends_batch`: the plan's round keys (4 rows of zeros without friends: never walked,
+    nobody sends), region starts and local matchings."""
+    from ...compile import P
+
+    keys = plan.friend_keys if plan.scenario.population.friends.degree > 0 else np.zeros((4, ROUNDS), np.uint64)
+    return keys, plan.region_starts.astype(np.int64), np.int64(plan.epochs[0].prm[P.K_LOCAL])
+
+
+def friends_of(ids, n, F):
+    """The agents ``ids``' partners in the matchings of ``F`` (:func:`friends_batch`; at most 4; -1: unmatched,
+    and for the matchings past them); the chunks run on threads (``engine/threads.py``)."""
     f = np.empty((ids.shape[0], 4), np.int64)
-    hb = half_bits(n)
 
     def chunk(ch):
         j0, j1 = ch * ids.shape[0] // CHUNKS, (ch + 1) * ids.shape[0] // CHUNKS
-        friends_batch(ids[j0:j1], n, fkeys, hb, f[j0:j1])
+        friends_batch(ids[j0:j1], n, F, f[j0:j1])
 
     in_threads(chunk, CHUNKS)
     return f

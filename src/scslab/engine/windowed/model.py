@@ -43,7 +43,8 @@ LS.__doc__ = ("Columns of ``Model.lists`` (a row per list): the listing line and
 
 @dataclass(frozen=True)
 class Model:
-    """The numbers of a windowed run, per class ``c`` and behaviour ``b`` (``other``: the behaviours without a
+    """The numbers of a windowed run, per cell ``c`` (region, class and group in ``compile``'s order: the route's
+    tables say "class" for it) and behaviour ``b`` (``other``: the behaviours without a
     network penalty, in plan order; ``crit``: the one with it, or -1 when there is none or no friends).
 
     ``q[c, b]``: the chance of a detected act of b on an undeterred day; ``keep[b]``: the uint32 threshold
@@ -130,7 +131,9 @@ def windowed_bytes(plan: Plan) -> int:
     penalty and 18 per sender (their friends and lists), at the expected numbers with a margin of 10 %."""
     m = model_of(plan)
     W = min(plan.days, 365)
-    shares = np.array([plan.scenario.population.classes[c] for c in plan.class_names])
+    pop = plan.scenario.population
+    shares = np.einsum("r,c,g->rcg", np.diff(plan.region_starts) / max(plan.size, 1),  # per cell, in compile's order
+                       [pop.classes[c] for c in plan.class_names], [pop.groups[g].share for g in plan.group_names]).ravel()
     q = m.q[:, m.crit] if m.crit >= 0 else np.zeros(len(shares))
     senders = plan.size * float(np.sum(shares * (1.0 - (1.0 - q) ** W)))
     penalties = 4 * plan.size * float(np.sum(shares * q)) * W

@@ -21,7 +21,7 @@ from ..bits import set_bit
 from ..threads import in_threads
 from .agent import (CACHE, KEY, NEVER, UNLISTED, agent, agent_call, crit_count, guess, listed_day, next_day,
                     packed_lists, pick_days)
-from .friends import friends_batch, friends_of, half_bits
+from .friends import friends_batch, friends_of
 from .model import MAX_CRIT
 
 __all__ = ["penalties", "senders_of", "coarse_bits", "sweep", "sweep_blocks", "correct", "set_bits", "CHUNKS", "BLOCK",
@@ -120,11 +120,11 @@ differs_call = njit(cache=CACHE)(getattr(differs, "py_func", differs))
 
 
 @njit(inline="always")
-def incoming(a, n, hb, d0, W, cls, S, M, T, fkeys, one, f4, inc, bo, bc, z1, D0):
+def incoming(a, n, d0, W, cls, S, M, T, fkeys, one, f4, inc, bo, bc, z1, D0):
     """The days of the network penalties agent a receives in the window from its friends' lists in the table
     (or their guesses), sorted into ``inc``; returns their number."""
     one[0] = a  # (``one``: int64[1], ``f4``: int64[1, 4]: friends_batch's signature, compiled once)
-    friends_batch(one, n, fkeys, hb, f4)
+    friends_batch(one, n, fkeys, f4)
     k = np.int64(0)
     for x in range(4):
         if f4[0, x] >= 0:
@@ -232,7 +232,6 @@ def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, 
     """Senders i0 .. i1-1 (the first is the j-th): their friends (``SENDER_BATCH`` senders at a time), which
     network acts the table keeps, the rank of each block's first sender, and the penalties per bucket of
     ``2**CB`` targets."""
-    hb = half_bits(n)
     ids, days = np.empty(SENDER_BATCH, np.int64), np.empty(MAX_CRIT, np.int64)
     bo, bc = np.empty(6, np.uint64), np.empty(6, np.uint64)
     z1, D0 = np.zeros(1, np.int64), no_metrics()
@@ -246,7 +245,7 @@ def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, 
             ids[cnt] = i
             cnt += crit_count(i, cls[i], M) > 0
             i += 1
-        friends_batch(ids[:cnt], n, fkeys, hb, f64[:cnt])  # into int64, as friends_of: one compiled signature
+        friends_batch(ids[:cnt], n, fkeys, f64[:cnt])  # into int64, as friends_of: one compiled signature
         fr[j:j + cnt] = f64[:cnt]
         for q in range(cnt):
             a = ids[q]
@@ -379,14 +378,13 @@ def redo(A, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days):
 
 @njit(cache=CACHE, nogil=True)
 def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days, flag):
-    hb = half_bits(n)
     one, f4 = np.empty(1, np.int64), np.empty((1, 4), np.int64)
     bo, bc = np.empty(6, np.uint64), np.empty(6, np.uint64)
     out, inc, tmp = np.empty(64, np.int64), np.empty(256, np.int64), np.empty(64, np.int64)
     z1, D0 = np.zeros(1, np.int64), no_metrics()
     for jj in range(A.shape[0]):
         a, j = A[jj], j0 + jj
-        k = incoming(a, n, hb, d0, W, cls, S, M, T, fkeys, one, f4, inc, bo, bc, z1, D0)
+        k = incoming(a, n, d0, W, cls, S, M, T, fkeys, one, f4, inc, bo, bc, z1, D0)
         cl = cls[a]
         s0, lo0, bl0 = start_of(a, S)
         no, K, s, lo, bl, _, _ = agent_call(a, d0, W, cl, s0, lo0, bl0, inc, k, M, sgn != 0, sgn, D, ch,
