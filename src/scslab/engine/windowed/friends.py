@@ -99,18 +99,17 @@ def friends_batch(ids, n, F, out):
     for k in range(min(keys.shape[0], out.shape[1])):
         for r in range(ROUNDS):
             fw[r], bw[r] = keys[k, r], keys[k, ROUNDS - 1 - r]
-        if k >= k_local:
-            _match(ids, 0, cnt, 0, n, fw, bw, val, idx, out, k)
-            continue
         j0 = 0
-        while j0 < cnt:  # runs of ids in one region's block
-            r = 0
-            while ids[j0] >= starts[r + 1]:
-                r += 1
-            j1 = j0 + 1
-            while j1 < cnt and starts[r] <= ids[j1] < starts[r + 1]:
-                j1 += 1
-            _match(ids, j0, j1, starts[r], starts[r + 1] - starts[r], fw, bw, val, idx, out, k)
+        while j0 < cnt:  # the whole batch over [0, n), or runs of ids in one region's block
+            lo, hi, j1 = np.int64(0), np.int64(n), cnt
+            if k < k_local:
+                r = 0
+                while ids[j0] >= starts[r + 1]:
+                    r += 1
+                lo, hi, j1 = starts[r], starts[r + 1], j0 + 1
+                while j1 < cnt and lo <= ids[j1] < hi:
+                    j1 += 1
+            _match(ids, j0, j1, lo, hi - lo, fw, bw, val, idx, out, k)  # (one call: its walks inlined once)
             j0 = j1
 
 

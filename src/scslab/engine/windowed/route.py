@@ -224,7 +224,8 @@ def _split(rec, r0, r1, B, F, b0, nb, start):
         f = (rec[r] >> (9 + B)) & (F - 1)
         tmp[at[f]] = rec[r]
         at[f] += 1
-    rec[r0:r1] = tmp
+    for r in range(r0, r1):  # (element by element: a slice assigned from an array compiles numba's error
+        rec[r] = tmp[r - r0]  # message for mismatched shapes, seconds of a first run's compiling)
 
 
 @njit(cache=CACHE, nogil=True)
@@ -246,7 +247,9 @@ def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, 
             cnt += crit_count(i, cls[i], M) > 0
             i += 1
         friends_batch(ids[:cnt], n, fkeys, f64[:cnt])  # into int64, as friends_of: one compiled signature
-        fr[j:j + cnt] = f64[:cnt]
+        for q in range(cnt):  # (element by element: see _split)
+            for x in range(4):
+                fr[j + q, x] = f64[q, x]
         for q in range(cnt):
             a = ids[q]
             K = crit_count(a, cls[a], M)
@@ -394,7 +397,8 @@ def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, 
             unpack_lists(bl, cols[2], a)
         if sgn == 0:
             out_cnt[j] = no
-            out_days[j, :no] = out[:no]
+            for q in range(no):  # (element by element: see _split)
+                out_days[j, q] = out[q]
         flag[j] = K > 0 and differs_call(a, d0, W, cl, s0, lo0, bl0, out, no, M, T, tmp, bo, bc, z1, D0)
 
 
