@@ -80,11 +80,7 @@ def test_tier_sanctions_are_exact(base):
     offended) included; the story agents' stories, their attempts included (drawn as the day engines draw
     them), are the dense engine's."""
     s = tiered({**NO_ACTS, "score.base": base, "run.story_agents": 200})
-    dense = simulate(s, population=3_000, days=400, seed=4, engine="dense")
-    windowed = simulate(s, population=3_000, days=400, seed=4, engine="windowed")
-    assert windowed.stories.equals(dense.stories)
-    kept = ~windowed.metrics["metric"].str.startswith(("blocked:", "granted:"))
-    assert windowed.metrics[kept].equals(dense.metrics[kept])
+    windowed = _exact_but_attempts(s)
     events = set(windowed.stories["event"])
     assert ("reward_granted" if base == 1060 else "attempt_blocked") in events
     ties, denied = windowed.series("sanctioned_by_ties"), windowed.series("sanctioned:loan_denial")
@@ -99,9 +95,7 @@ def test_tier_sanctions_and_rewards_agree_with_days():
     attempts, over two windows: every metric's run summary has the same mean by windows and by days (10 seeds
     each), and the tiers' sanctions, rewards and attempts are reached."""
     names, z, days, windows = _z(None, 4_000, 420, range(1, 11), scenario=tiered({**HARSH, "score.base": 1040}))
-    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
-    assert not bad, f"metrics that differ between the routes: {bad}"
-    reached = dict(zip(names, windows))
+    reached = _agreeing(names, z, days, windows)
     assert reached["sanctioned:loan_denial"] > 500 and reached["rewarded:green_channel"] > 50
     assert reached["blocked:loan_denial"] > 1_000 and reached["granted:green_channel"] > 500
     assert reached["sanctioned_by_ties"] > 50
@@ -126,6 +120,25 @@ def _z(overrides, n, days, seeds, scenario="bench-v1", by_cell=False):
     return names, z, A.mean(0), B.mean(0)
 
 
+def _agreeing(names, z, days, windows) -> dict:
+    """Assert that no metric's z (``_z``) exceeds the agreement tests' tolerance; the means by windows, by name."""
+    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
+    assert not bad, f"metrics that differ between the routes: {bad}"
+    return dict(zip(names, windows))
+
+
+def _exact_but_attempts(scheme):
+    """``scheme`` run by the dense engine and the windowed scheduler (3,000 agents, 400 days, seed 4): the
+    stories, and every metric but the attempts (counted in aggregate), are equal value by value. Returns the
+    windowed run."""
+    dense = simulate(scheme, population=3_000, days=400, seed=4, engine="dense")
+    windowed = simulate(scheme, population=3_000, days=400, seed=4, engine="windowed")
+    assert windowed.stories.equals(dense.stories)
+    kept = ~windowed.metrics["metric"].str.startswith(("blocked:", "granted:"))
+    assert windowed.metrics[kept].equals(dense.metrics[kept])
+    return windowed
+
+
 @pytest.mark.parametrize("overrides", [HARSH, {**HARSH, "lists.blacklist.publish_every_days": 7},
                                        {**HARSH, "lists.blacklist.exit": "never"}],
                          ids=["harsh", "published", "never-left"])
@@ -134,9 +147,7 @@ def test_harsh_windows_agree_with_days(overrides):
     summary has the same mean by windows and by days (Welch-type z over 10 seeds each, the lazy test's
     tolerance), and the rules it is there for are reached."""
     names, z, days, windows = _z(overrides, 4_000, 420, range(1, 11))
-    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
-    assert not bad, f"metrics that differ between the routes: {bad}"
-    reached = dict(zip(names, windows))
+    reached = _agreeing(names, z, days, windows)
     assert reached["listed:blacklist"] > 50 and reached["sanctioned_by_ties"] > 5 and reached["tier:D"] > 50
 
 
@@ -144,9 +155,7 @@ def test_two_friends_each_agree_with_days():
     """Harsh bench-v1 with 2 friends each (2 matchings) over two windows: the same means by windows and by days
     (10 seeds each), and penalties through ties are reached."""
     names, z, days, windows = _z({**HARSH, "population.friends.degree": 2}, 4_000, 420, range(1, 11))
-    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
-    assert not bad, f"metrics that differ between the routes: {bad}"
-    reached = dict(zip(names, windows))
+    reached = _agreeing(names, z, days, windows)
     assert reached["network_penalties"] > 100 and reached["sanctioned_by_ties"] > 5
 
 
@@ -154,9 +163,7 @@ def test_a_scheme_of_network_behaviours_only_agrees_with_days():
     """Every behaviour costs friends points, so no act is drawn from the other behaviours' tables (they are
     empty): the windowed route runs it, in law as the day route does, and reaches the list through ties."""
     names, z, days, windows = _z(None, 3_000, 200, range(1, 11), scenario=only_network_behaviour())
-    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
-    assert not bad, f"metrics that differ between the routes: {bad}"
-    reached = dict(zip(names, windows))
+    reached = _agreeing(names, z, days, windows)
     assert reached["network_penalties"] > 100 and reached["sanctioned_by_ties"] > 5
 
 
@@ -177,9 +184,7 @@ def test_a_red_list_with_rewards_agrees_with_days(overrides):
     daily attempts) over two windows: every metric's run summary has the same mean by windows and by days
     (10 seeds each), and the list, its exits and the attempts are reached."""
     names, z, days, windows = _z(overrides, 5_000, 400, range(1, 11), scenario="xiamen-fuzhou-2018")
-    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
-    assert not bad, f"metrics that differ between the routes: {bad}"
-    reached = dict(zip(names, windows))
+    reached = _agreeing(names, z, days, windows)
     assert reached["entered:perks"] > 100 and reached["exited:perks"] > 5 and reached["granted:free_rentals"] > 50
 
 
@@ -432,9 +437,7 @@ def test_regions_and_groups_agree_with_days_cell_by_cell(same_region):
     often, has fewer detected acts per person)."""
     over = {**HARSH, **CELLS, "population.friends.same_region": same_region}
     names, z, days, windows = _z(over, 6_000, 420, range(1, 11), by_cell=True)
-    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
-    assert not bad, f"metrics that differ between the routes: {bad}"
-    reached = dict(zip(names, windows))
+    reached = _agreeing(names, z, days, windows)
     # cells: region-major, then class, then group (3 classes x 2 groups per region): compliant, east
     majority, minority = reached["detected:jaywalking@0"], reached["detected:jaywalking@1"]
     assert majority > 3 * minority > 0  # 70 % against 30 % of people, detected half as often
@@ -462,11 +465,7 @@ def test_three_lists_are_exact(base):
     1040 the honours on day 0, for good. Every metric but the attempts (counted in aggregate) and every story
     equals the dense engine's, value by value, across two windows."""
     s = three_lists({**NO_ACTS, "score.base": base, "run.story_agents": 100})
-    dense = simulate(s, population=3_000, days=400, seed=4, engine="dense")
-    windowed = simulate(s, population=3_000, days=400, seed=4, engine="windowed")
-    assert windowed.stories.equals(dense.stories)
-    kept = ~windowed.metrics["metric"].str.startswith(("blocked:", "granted:"))
-    assert windowed.metrics[kept].equals(dense.metrics[kept])
+    windowed = _exact_but_attempts(s)
     honours, watch = windowed.series("listed:honours"), windowed.series("listed:watch")
     assert honours.iloc[-1] == 3_000 and watch.iloc[-1] == (0 if base == 1040 else 3_000)
     assert (windowed.series("exited:blacklist").sum() == 3_000) == (base == 550)
@@ -477,9 +476,7 @@ def test_three_lists_agree_with_days():
     every metric's run summary has the same mean by windows and by days (10 seeds each), and each list, its
     exits and the reward's attempts are reached."""
     names, z, days, windows = _z(None, 4_000, 420, range(1, 11), scenario=three_lists(HARSH, every=7))
-    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
-    assert not bad, f"metrics that differ between the routes: {bad}"
-    reached = dict(zip(names, windows))
+    reached = _agreeing(names, z, days, windows)
     assert reached["listed:blacklist"] > 50 and reached["listed:watch"] > 50 and reached["exited:honours"] > 5
     assert reached["granted:honour_perk"] > 50 and reached["sanctioned_by_ties"] > 5
 
@@ -492,9 +489,7 @@ def test_rongcheng_agrees_with_days():
     over = {"behaviours.community_work.points": 40, "behaviours.traffic_violation.points": -40,
             "behaviours.drunk_driving.points": -700, "behaviours.drunk_driving.rate.average": 0.002}
     names, z, days, windows = _z(over, 5_000, 400, range(1, 11), scenario="rongcheng-2018")
-    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
-    assert not bad, f"metrics that differ between the routes: {bad}"
-    reached = dict(zip(names, windows))
+    reached = _agreeing(names, z, days, windows)
     assert reached["listed:redlist"] > 20 and reached["exited:redlist"] > 2 and reached["entered:blacklist"] > 100
     assert reached["granted:heating_discount"] > 5 and reached["blocked:loss_of_subsidies"] > 20
 
@@ -516,10 +511,7 @@ def test_a_scheme_without_lists_is_exact_and_agrees_with_days():
     windowed = simulate(s, population=2_000, days=400, seed=3, engine="windowed")
     assert windowed.manifest["route"] == "windowed" and not windowed.metrics["metric"].str.startswith("listed:").any()
     assert windowed.metrics.equals(dense.metrics) and windowed.stories.equals(dense.stories)
-    names, z, days, windows = _z(None, 3_000, 420, range(1, 11), scenario=no_list(HARSH))
-    bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, days, windows) if zz > Z_MAX]
-    assert not bad, f"metrics that differ between the routes: {bad}"
-    assert dict(zip(names, windows))["tier:D"] > 50
+    assert _agreeing(*_z(None, 3_000, 420, range(1, 11), scenario=no_list(HARSH)))["tier:D"] > 50
 
 
 @pytest.mark.parametrize("scenario, overrides, d0", [
