@@ -90,6 +90,42 @@ def test_tier_sanctions_are_exact(base):
         assert ties.iloc[0] == denied.iloc[0] == 3_000 and ties.iloc[-1] == denied.iloc[-1] == 0
 
 
+def _same_day_scheme(red: bool):
+    """bench-v1 without acts whose list changes on the day recovery lifts an agent out of a sanctioned tier: the
+    blacklist left after 5 days once the score is back at C (its floor, 600, is the exit line), with a sanction
+    on tier D, from 590; or a sanctioned red list entered at tier B (850), with a sanction on tier C, from 800."""
+    d = load_scenario("bench-v1", {**NO_ACTS, "score.base": 800 if red else 590, "run.story_agents": 50}).model_dump(
+        mode="json", exclude_none=True)
+    d["provenance"] = {k: v for k, v in d["provenance"].items() if not k.startswith(("lists", "consequences"))}
+    if red:
+        d["lists"] = {"elite": {"kind": "red", "enter": {"tier_at_least": "B"}, "exit": {"tier_at_most": "C"}}}
+        d["consequences"] = {"watched": {"on": ["lists.elite"]}, "loan_denial": {"on": ["tiers.C"]}}
+    else:
+        d["lists"]["blacklist"]["min_days"] = 5
+        d["consequences"]["loan_denial"] = {"on": ["tiers.D"]}
+    return load_scenario(d)
+
+
+@pytest.mark.parametrize("red", [False, True], ids=["black", "red"])
+def test_a_list_change_on_a_tier_change_day_is_exact(red):
+    """A list change and a tier change at the end of the same quiet day, each moving a sanction: the people
+    sanctioned only through their ties (nobody offended) change once, as the dense engine counts them, value by
+    value: all of them until that day, none after (black), or all of them throughout (red)."""
+    windowed = _exact_but_attempts(_same_day_scheme(red))
+    ties = windowed.series("sanctioned_by_ties")
+    assert ties.iloc[0] == 3_000 and ties.iloc[-1] == (3_000 if red else 0) and ties.min() >= 0
+
+
+def test_a_cell_that_detects_nothing_leaves_deterrence_alone():
+    """A region without records (data completeness 0) detects nothing: the deterrence factors the windowed
+    scheduler keeps are those of the other cells (a scheme without that region's zero), not 1."""
+    from scslab.engine.windowed.model import model_of
+
+    cells = {**CELLS, "population.regions": {"east": {"share": 0.55}, "west": {"share": 0.45, "data_completeness": 0.0}}}
+    plain = model_of(_plan(1_000, 30, 1, {**CELLS, "population.regions": {"east": {"share": 1.0}}}))
+    assert (model_of(_plan(1_000, 30, 1, cells)).keep == plain.keep).all() and (plain.keep < 2**32).any()
+
+
 def test_tier_sanctions_and_rewards_agree_with_days():
     """Harsh bench-v1 from a score of 1040 with a sanction on tiers C and D and a reward on AAA, both with daily
     attempts, over two windows: every metric's run summary has the same mean by windows and by days (10 seeds

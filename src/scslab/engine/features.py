@@ -28,7 +28,7 @@ MAX_N = 2**31 - 1   # ... and friends as int32
 MAX_OTHER = 16      # ... and draw counters as act-day * 16 + behaviour
 MAX_LISTS = 3       # ... and an agent's days listed as 16-bit fields of one integer
 MAX_FRIENDS = 4     # ... and a sender's friends in 4 columns
-MAX_CELLS = 256     # ... and an agent's cell in a uint8
+MAX_CELLS = 64      # ... and a window's metric changes per cell and work item (an agent's cell in a uint8)
 
 
 @dataclass(frozen=True)
@@ -193,14 +193,14 @@ BY_NAME = {f.name: f for f in FEATURES}
 # scheduler must support for a scenario that sets it to anything but its default.
 FIELDS: dict[str, tuple[str, ...]] = {
     "meta.*": ("scores",), "provenance": ("scores",),
-    "run.days": ("scores", "long-runs"), "run.seed": ("scores",),
+    "run.days": ("scores", "long-runs", "retention"), "run.seed": ("scores",),
     "run.story_agents": ("stories",), "run.score_every_days": ("stories",),
     "population.size": ("scores", "huge-populations"), "population.classes": ("scores", "many-cells"),
-    "population.regions.*": ("regions", "scores", "many-cells"), "population.groups.*.share": ("groups", "many-cells"),
+    "population.regions.*": ("regions", "scores", "many-cells", "regional-friends"), "population.groups.*.share": ("groups", "many-cells"),
     "population.groups.*.detect_factor": ("groups",),
     "population.groups.*.false_match_factor": ("groups", "false-attribution"),
     "population.households.*": ("households",),
-    "population.friends.degree": ("friends", "friends-degree", "no-friends"),
+    "population.friends.degree": ("friends", "friends-degree", "no-friends", "regional-friends"),
     "population.friends.same_region": ("friends", "regions", "regional-friends"),
     "channels.*.kind": ("scores",), "channels.*.detect": ("scores",), "channels.*.description": ("scores",),
     "channels.*.coverage": ("scores", "coverage-over-time"), "channels.*.interpolate": ("coverage-over-time",),

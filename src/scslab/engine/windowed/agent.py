@@ -331,9 +331,10 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                     u = ra + steps(mins[tier - 1] - s, STEP) - 1
                     tdiff[ch, cls, u, tier] -= sgn
                     tdiff[ch, cls, u, tier - 1] += sgn
-                    if not own and STIERS != 0:  # ... and the tiers' sanctions, on the list as it is that day
-                        on = (sl0 and (sl_out == NOT or u < sl_out)
-                              or sl_in != NOT and u >= sl_in and (sl_out == NOT or sl_out < sl_in or u < sl_out))
+                    if not own and STIERS != 0:  # ... and the tiers' sanctions, on the list as it was before day u's
+                        # change (the list's change above is counted at the tier after it: together, the change)
+                        on = (sl0 and (sl_out == NOT or u <= sl_out)
+                              or sl_in != NOT and u > sl_in and (sl_out == NOT or sl_out < sl_in or u <= sl_out))
                         ties[ch, cls, u] += sgn * (np.int64(sanctioned(on, tier - 1, STIERS))
                                                    - np.int64(sanctioned(on, tier, STIERS)))
                 tier -= 1

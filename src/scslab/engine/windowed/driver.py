@@ -48,11 +48,11 @@ def start_state(plan: Plan, base, cls, score, last_off, listed_on, fresh):
     day engines hash them, streams CLASS and GROUP, the region the id's block) into ``cls``, and when
     ``fresh`` the start state; returns the people per cell. The chunks run on threads (``engine/threads.py``)."""
     n = plan.size
-    keys = np.array([stream_key(plan.seed, Stream.CLASS, 0), stream_key(plan.seed, Stream.GROUP, 0)], np.uint64)
+    ckey, gkey = np.uint64(stream_key(plan.seed, Stream.CLASS, 0)), np.uint64(stream_key(plan.seed, Stream.GROUP, 0))
     per = np.zeros((CHUNKS, plan.n_cells), np.int64)
 
     def chunk(ch):
-        start_chunk(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, keys, plan.class_cum, plan.group_cum,
+        start_chunk(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, ckey, gkey, plan.class_cum, plan.group_cum,
                     plan.region_starts, base, cls, score, last_off, listed_on, fresh, per[ch])
 
     in_threads(chunk, CHUNKS)
@@ -60,20 +60,20 @@ def start_state(plan: Plan, base, cls, score, last_off, listed_on, fresh):
 
 
 @njit(cache=CACHE, nogil=True)
-def start_chunk(i0, i1, keys, class_cum, group_cum, starts, base, cls, score, last_off, listed_on, fresh, per):
+def start_chunk(i0, i1, ckey, gkey, class_cum, group_cum, starts, base, cls, score, last_off, listed_on, fresh, per):
     """:func:`start_state` for agents ``i0 .. i1-1``, counting them per cell into ``per``."""
     C, G = class_cum.shape[0], group_cum.shape[0]
     r = 0
     for i in range(i0, i1):
         while i >= starts[r + 1]:
             r += 1
-        u = mix(keys[0] + np.uint64(i) * GOLDEN) >> np.uint64(32)
+        u = mix(ckey + np.uint64(i) * GOLDEN) >> np.uint64(32)
         c = 0
         while u >= class_cum[c]:
             c += 1
         g = 0
         if G > 1:
-            u = mix(keys[1] + np.uint64(i) * GOLDEN) >> np.uint64(32)
+            u = mix(gkey + np.uint64(i) * GOLDEN) >> np.uint64(32)
             while u >= group_cum[g]:
                 g += 1
         cell = (r * C + c) * G + g
@@ -158,8 +158,9 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     NL = len(m.lists)
     if state is not None and (state.day % Wmax or not 0 < state.day < days or state.cols[0].shape != (n,)
                               or state.cols[2].shape != (NL, n)):
-        raise ValueError(f"a windowed run of {n:,} agents x {days} days in windows of {Wmax} days cannot "
-                         f"resume at day {state.day} with {state.cols[0].shape[0]:,} agents")
+        raise ValueError(f"a windowed run of {n:,} agents x {days} days in windows of {Wmax} days and {NL} lists "
+                         f"cannot resume at day {state.day} with {state.cols[0].shape[0]:,} agents and days listed "
+                         f"of shape {state.cols[2].shape}")
     cls = np.empty(n, np.uint8)
     # score, last offence, day listed [list, agent] (a checkpoint's are used in place: a national run holds them once)
     cols = ((np.empty(n, np.int16), np.empty(n, np.int16), np.empty((NL, n), np.int16)) if state is None else

@@ -11,6 +11,7 @@ read from the compiled plan (``compile.Plan``), so the law is the day engines' b
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -20,11 +21,13 @@ from ...compile import BEH, CONS, ENTER, EXIT, LIST, P, Plan
 from ...rng import threshold
 from ..features import MAX_DAYS, MAX_LISTS, MAX_N, MAX_OTHER, deterred_from, rates_on_day_0
 
-__all__ = ["LS", "MAX_CRIT", "MAX_DAYS", "MAX_LISTS", "MAX_N", "MAX_OTHER", "MAX_W", "SC", "Model", "model_of",
+__all__ = ["CHUNKS", "LS", "MAX_CRIT", "MAX_DAYS", "MAX_LISTS", "MAX_N", "MAX_OTHER", "MAX_W", "SC", "Model", "model_of",
            "sanctions", "why_not", "windowed_bytes"]
 
 MAX_W = 384         # days of a window: an agent's act days fit a bitmap of 6 words
 MAX_CRIT = 15       # network acts of one agent in a window (the window is cut so that more is below 1e-12)
+CHUNKS = 64         # a window's parallel work items (route.py), each with its metric changes; the result does not
+                    # depend on it
 
 
 SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER NET CRIT SLIST STEP STIERS", start=0)
@@ -108,8 +111,10 @@ def model_of(plan: Plan) -> Model:
     first = deterred_from(plan)
     q0 = q[:, 1]                                          # [class, b]: tier 0, undeterred
     qd = q[:, first * 8 + 1] if first < NT else q0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        factor = np.where(q0 > 0, qd / np.where(q0 > 0, q0, 1.0), 1.0).max(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a behaviour no cell detects: factor 1, never drawn
+        # over the cells that detect b (a cell that never does, such as a region without records, says nothing)
+        factor = np.nan_to_num(np.nanmax(np.where(q0 > 0, qd / np.where(q0 > 0, q0, 1.0), np.nan), axis=0), nan=1.0)
     keep = threshold(factor)
     mins = e.tier_mins.astype(np.int64)
     net = np.flatnonzero(beh[:, BEH.NET_FR] != 0)
@@ -127,7 +132,8 @@ def model_of(plan: Plan) -> Model:
 
 def windowed_bytes(plan: Plan) -> int:
     """What a windowed run holds beyond the base and the count tables: 5 bytes per agent and 2 per list, as
-    many more but the class for a window's start state when there is more than one window, and while a window's penalties are written 4 bytes per
+    many more but the class for a window's start state when there is more than one window, 1 for the traits
+    (class and group) with several regions, a window's metric changes per work item and cell, and while a window's penalties are written 4 bytes per
     penalty and 18 per sender (their friends and lists), at the expected numbers with a margin of 10 %."""
     m = model_of(plan)
     W = min(plan.days, 365)
@@ -137,5 +143,7 @@ def windowed_bytes(plan: Plan) -> int:
     q = m.q[:, m.crit] if m.crit >= 0 else np.zeros(len(shares))
     senders = plan.size * float(np.sum(shares * (1.0 - (1.0 - q) ** W)))
     penalties = 4 * plan.size * float(np.sum(shares * q)) * W
-    per_agent = 5 + 2 * len(m.lists) + ((4 + 2 * len(m.lists)) if plan.days > W else 0)
-    return int(plan.size * per_agent + 1.1 * (4 * penalties + 18 * senders))
+    NL, NT, NB = len(m.lists), len(plan.tier_names), len(plan.behaviour_names)
+    per_agent = 5 + 2 * NL + ((4 + 2 * NL) if plan.days > W else 0) + (1 if len(plan.region_names) > 1 else 0)
+    window = 8 * CHUNKS * plan.n_cells * (W + 1) * (NT + 2 * NL + 4 + 2 * NB)  # metric changes per work item
+    return int(plan.size * per_agent + 1.1 * (4 * penalties + 18 * senders) + window)

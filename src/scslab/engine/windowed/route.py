@@ -22,12 +22,11 @@ from ..threads import in_threads
 from .agent import (CACHE, KEY, NEVER, UNLISTED, agent, agent_call, crit_count, guess, listed_day, next_day,
                     packed_lists, pick_days)
 from .friends import friends_batch, friends_of
-from .model import MAX_CRIT
+from .model import CHUNKS, MAX_CRIT
 
 __all__ = ["penalties", "senders_of", "coarse_bits", "sweep", "sweep_blocks", "correct", "set_bits", "CHUNKS", "BLOCK",
            "COARSE"]
 
-CHUNKS = 64        # parallel work items; the result does not depend on it
 SENDER_BATCH = 1024  # senders whose friends are found together
 COARSE = 8192      # at most this many buckets in the penalties' scatter (more: two passes)
 BLOCK = 12         # the sweep's blocks of 2**BLOCK agents; a penalty record: target in its block << 9 | window day
