@@ -413,11 +413,12 @@ def test_windowed_runs_resume_at_window_ends(tmp_path):
                                                         "lists.perks.exit.tier_at_most": "low"}),
     ("rongcheng-2018", {})])
 def test_the_list_lines_are_the_tier_conditions(scenario, overrides):
-    """The windowed scheduler tests a list's entry and exit conditions on the score (``LS.ENTER``, ``LS.LEAVE``;
-    turned around for a red list, ``LS.RED``): for every score they equal the rules' conditions on its tier
+    """The windowed scheduler tests a list's entry and exit conditions on the score (``agent.enters_at`` and
+    ``leaves_at`` with ``LS.ENTER``, ``LS.LEAVE``, ``LS.RED``): for every score they equal the rules' conditions on its tier
     (``engine/rules.py``), for each list of the scheme (``rongcheng-2018``: a red list and a black list)."""
     from scslab.compile import ENTER, LIST
     from scslab.engine.rules import make
+    from scslab.engine.windowed.agent import enters_at, leaves_at
     from scslab.engine.windowed.model import LS, SC, model_of
 
     R = make(lambda f: f)
@@ -429,8 +430,7 @@ def test_the_list_lines_are_the_tier_conditions(scenario, overrides):
         assert red == (L[LIST.ENTER] == ENTER.TIER_AT_LEAST)
         for s in range(m.scalars[SC.LOW], m.scalars[SC.HIGH] + 1):
             tier = int((s < m.mins).sum())
-            enters = s >= row[LS.ENTER] if red else s < row[LS.ENTER]
-            leaves = s < row[LS.LEAVE] if red else s >= row[LS.LEAVE]
+            enters, leaves = enters_at(s, row[LS.ENTER], red), leaves_at(s, row[LS.LEAVE], red)
             assert enters == R.enters(L[LIST.ENTER], L[LIST.ENTER_ARG], tier, False, False), s
             assert leaves == R.exit_met(L[LIST.EXIT], L[LIST.EXIT_ARG], tier, False, False), s
 

@@ -41,7 +41,7 @@ from ..jitcache import engine_cache
 from .model import LS, MAX_CRIT, MAX_LISTS, MAX_OTHER, MAX_W, SC, Model
 
 __all__ = ["Tables", "KEY", "tables", "agent", "agent_call", "crit_count", "guess", "d32", "d32_call", "pick_days", "days_of",
-           "next_day", "count_of", "listed_day", "with_listed", "packed_lists",
+           "next_day", "count_of", "listed_day", "with_listed", "packed_lists", "enters_at", "leaves_at",
            "NEVER", "NOT", "CACHE"]
 
 # numba's disk cache of the scheduler's compiled functions, stamped with their modules' import closures
@@ -213,6 +213,20 @@ def packed_lists(col, i):
 
 
 @njit(inline="always")
+def enters_at(s, enter, red):
+    """Whether a score ``s`` meets a list's entry condition, as a score: below the listing line ``enter`` (a
+    black list), or at least it (``red``: a red list). ``model.list_row`` draws the lines from the tiers."""
+    return s >= enter if red else s < enter
+
+
+@njit(inline="always")
+def leaves_at(s, leave, red):
+    """Whether a score ``s`` meets a list's exit condition, as a score: at least the leaving line ``leave``, or
+    below it (``red``)."""
+    return s < leave if red else s >= leave
+
+
+@njit(inline="always")
 def on_list(bl, L):
     """Whether ``bl`` has the agent on list L (none for L < 0)."""
     if L < 0:
@@ -262,7 +276,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     eo, ec = next_day(bo, W), next_day(bc, W)
     ef = W
     for L in range(NL):  # a start score that lists: day 0
-        if listed_day(bl, L) == NEVER and (s >= lists[L][LS_ENTER] if lists[L][LS_RED] else s < lists[L][LS_ENTER]):
+        if listed_day(bl, L) == NEVER and enters_at(s, lists[L][LS_ENTER], lists[L][LS_RED] != 0):
             ef = 0
     NO = other.shape[0]
     while True:
@@ -401,14 +415,14 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
             b, RED = listed_day(bl, L), lists[L][LS_RED] != 0
             if b == NEVER:
                 ENTER, EVERY = lists[L][LS_ENTER], lists[L][LS_EVERY]
-                if (s >= ENTER if RED else s < ENTER) and (EVERY == 1 or (d0 + e) % EVERY == 0):
+                if enters_at(s, ENTER, RED) and published(d0 + e, EVERY) == d0 + e:  # a publication day
                     bl = with_listed(bl, L, d0 + e)
                     if write:
                         ent[ch, cls, L, e] += sgn
             else:
                 LEAVE, EVERY = lists[L][LS_LEAVE], lists[L][LS_EVERY]
-                met = s < LEAVE if RED else s >= LEAVE  # leaves: no exit unless the condition is met
-                if met and leaves(EVERY == 1 or (d0 + e) % EVERY == 0, met, d0 + e - b, lists[L][LS_MIN_DAYS], False,
+                met = leaves_at(s, LEAVE, RED)  # leaves: no exit unless the condition is met
+                if met and leaves(published(d0 + e, EVERY) == d0 + e, met, d0 + e - b, lists[L][LS_MIN_DAYS], False,
                                   -1, 0):
                     bl = with_listed(bl, L, NEVER)
                     if write:

@@ -22,7 +22,7 @@ from ..budget import check_capacity
 from ..state import Columns, RawRun
 from ..stories import pick_story_agents
 from .agent import CACHE, KEY, MAX_W, NEVER, crit_tail, mix, tables
-from .model import MAX_CRIT, SC, model_of
+from .model import MAX_CRIT, SC, followed_list, model_of
 from .replay import day_stream_keys, replay, undetected_keys
 from .friends import friends_batch, friends_spec
 from .route import BLOCK, CHUNKS, coarse_bits, correct, listed_call, penalties, set_bits, sweep
@@ -174,7 +174,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     fkeys = friends_spec(plan)  # the friend matchings (without friends never walked: nobody sends)
     cons = plan.epochs[0].cons
     attempts = [(k, int(cons[k, CONS.ATTEMPT]), SE.reward_granted if cons[k, CONS.REWARD] else SE.attempt_blocked,
-                 int(cons[k, CONS.LISTS]).bit_length() - 1, int(cons[k, CONS.TIERS])) for k in range(len(cons))
+                 followed_list(cons[k, CONS.LISTS]), int(cons[k, CONS.TIERS])) for k in range(len(cons))
                 if cons[k, CONS.ATTEMPT] > 0]
     blo, width, n_bins = score_bins(plan)
     bins = (np.arange(low, m.scalars[SC.HIGH] + 1, dtype=np.int64) - blo) // width
@@ -376,7 +376,7 @@ class _Totals:
         under = tiers @ on_tiers.T
         for k in range(len(cons)):
             if cons[k, CONS.LISTS] != 0:
-                under[:, :, k] = listed[:, int(cons[k, CONS.LISTS]).bit_length() - 1]
+                under[:, :, k] = listed[:, followed_list(cons[k, CONS.LISTS])]
         return under
 
     def _attempts(self, under: np.ndarray) -> np.ndarray:

@@ -22,11 +22,11 @@ from numba import njit
 from ... import population
 from ..threads import in_threads
 from .agent import CACHE, ONE, mix
+from .model import CHUNKS
 
 __all__ = ["friends_batch", "friends_of", "friends_spec", "half_bits"]
 
 ROUNDS = population.ROUNDS
-CHUNKS = 64        # parallel work items of friends_of
 # population's Feistel network, inlined here: one network for every engine
 _half_bits, forward, swap, feistel = population.make_feistel(njit(inline="always"), mix)
 

@@ -21,8 +21,8 @@ from ...compile import BEH, CONS, ENTER, EXIT, LIST, P, Plan
 from ...rng import threshold
 from ..features import MAX_DAYS, MAX_LISTS, MAX_N, MAX_OTHER, deterred_from, rates_on_day_0
 
-__all__ = ["CHUNKS", "LS", "MAX_CRIT", "MAX_DAYS", "MAX_LISTS", "MAX_N", "MAX_OTHER", "MAX_W", "SC", "Model", "model_of",
-           "sanctions", "why_not", "windowed_bytes"]
+__all__ = ["CHUNKS", "LS", "MAX_CRIT", "MAX_DAYS", "MAX_LISTS", "MAX_N", "MAX_OTHER", "MAX_W", "SC", "Model",
+           "followed_list", "model_of", "sanctions", "why_not", "windowed_bytes"]
 
 MAX_W = 384         # days of a window: an agent's act days fit a bitmap of 6 words
 MAX_CRIT = 15       # network acts of one agent in a window (the window is cut so that more is below 1e-12)
@@ -78,13 +78,19 @@ def why_not(plan: Plan) -> str | None:
     return refusal(plan, "windowed")
 
 
+def followed_list(mask: int) -> int:
+    """The list a consequence or a set of them follows, from its mask of lists (``CONS.LISTS``, bit l: list l):
+    its only list (the route runs no consequence on two lists, and sanctions on one list at most), -1 none."""
+    return int(mask).bit_length() - 1
+
+
 def sanctions(cons: np.ndarray) -> tuple[int, int]:
     """The list that carries a sanction (-1: none), and the mask of the tiers that do (bit t: tier t), from the
     epoch's consequences (``CONS``): a reward sanctions nobody; the route runs no consequence passed to
     children, and sanctions on one list at most (``features``: several-sanctioning-lists)."""
     sanctioning = [r for r in cons if r[CONS.REWARD] == 0 and r[CONS.CHILDREN] == 0]
     on = int(np.bitwise_or.reduce([int(r[CONS.LISTS]) for r in sanctioning] or [0]))
-    return (on.bit_length() - 1, int(np.bitwise_or.reduce([int(r[CONS.TIERS]) for r in sanctioning] or [0])))
+    return (followed_list(on), int(np.bitwise_or.reduce([int(r[CONS.TIERS]) for r in sanctioning] or [0])))
 
 
 def list_row(L: np.ndarray, mins: np.ndarray, NT: int) -> tuple:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ...compile import EVENT, SE
 from ...rng import Stream, day_keys, mix64, threshold
-from .agent import GOLDEN, KEY, MAX_OTHER, NEVER, S32, U32, days_of
+from .agent import GOLDEN, KEY, MAX_OTHER, NEVER, S32, U32, days_of, enters_at, leaves_at
 from .agent import d32_call as d32
 from .. import rules
 from .model import LS, SC
@@ -50,8 +50,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     consequences with daily attempts, as (consequence, uint32 threshold, story event, the list it follows or
     -1, mask of the tiers it follows); the attempt of an agent it applies to on a day is drawn as the day
     engines draw it, from the day's stream ``ATTEMPT + consequence`` (``akeys``: :func:`day_stream_keys`).
-    Also returns per day the lists the agent ends it on, and the consequences with attempts that apply to it at
-    its end."""
+    Also returns per day the consequences with attempts that apply to the agent at its end."""
     keys, first, tail, k_other, k_crit, pts = M.keys, M.first, M.tail, M.k_other, M.k_crit, M.points
     keep, other, mins, sc = M.keep, M.other, M.mins, M.sc
     LOW, HIGH, QUIET, UPTO, DETER = (int(sc[k]) for k in (SC.LOW, SC.HIGH, SC.QUIET, SC.UPTO, SC.DETER))
@@ -70,7 +69,8 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     thresholds = threshold(und).tolist()
     undetected_u = (mix64(ukeys + np.uint64(i) * GOLDEN) >> S32).tolist()  # [day][b], as draw32 draws them
     attempt_u = (mix64(akeys + np.uint64(i) * GOLDEN) >> S32).tolist() if attempts else None  # [day][consequence]
-    rows, scores, deterred_on, detected_on, kept, listed_on, applies = [], [], [], [], [], [], []
+    rows, scores, deterred_on, detected_on, kept, applies = [], [], [], [], [], []
+    enters_at_, leaves_at_ = (getattr(f, "py_func", f) for f in (enters_at, leaves_at))  # plain Python
     NO = len(other)
     for d in range(W):
         day = d0 + d
@@ -116,12 +116,12 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
         if tier_of(s) != tier_of(s0):
             rows.append((EVENT.STORY, i, day, SE.tier_change, tier_of(s), s - s0))
         for L, li in enumerate(lists):
-            publish = day % li["EVERY"] == 0  # entries and exits on publication days only
-            red, enter, leave = li["RED"], li["ENTER"], li["LEAVE"]
-            if bl[L] == NEVER and publish and (s >= enter if red else s < enter):
+            publish = R.published(day, li["EVERY"]) == day  # entries and exits on publication days only
+            red = li["RED"] != 0
+            if bl[L] == NEVER and publish and enters_at_(s, li["ENTER"], red):
                 bl[L] = day
                 rows.append((EVENT.STORY, i, day, SE.list_enter, L, 0))
-            elif bl[L] != NEVER and R.leaves(publish, s < leave if red else s >= leave, day - bl[L], li["MIN_DAYS"],
+            elif bl[L] != NEVER and R.leaves(publish, leaves_at_(s, li["LEAVE"], red), day - bl[L], li["MIN_DAYS"],
                                              False, -1, 0):
                 rows.append((EVENT.STORY, i, day, SE.list_exit, L, 0))  # its days: metrics.stories_table
                 bl[L] = NEVER
@@ -131,9 +131,8 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
                 applies[-1].append(k)
                 if attempt_u[d][k] < thr:
                     rows.append((EVENT.STORY, i, day, code, k, 0))
-        listed_on.append(tuple(L for L in range(len(bl)) if bl[L] != NEVER))
         scores.append(s)
         deterred_on.append(deterred)
         detected_on.append(detected)
     return {"state": (s, lo, tuple(bl)), "kept": kept, "rows": rows, "scores": scores, "deterred": deterred_on,
-            "detected": detected_on, "listed": listed_on, "applies": applies}
+            "detected": detected_on, "applies": applies}
