@@ -105,7 +105,7 @@ EXAMPLES = {
     "network-penalties": lambda: _bench(lambda d: _behaviour(d, "jaywalking").update(network={"friends": -1})),
     "network-rewards": lambda: _bench(lambda d: _behaviour(d, "volunteering").update(network={"friends": 1})),
     "many-behaviours": lambda: _bench(_seventeen),
-    "false-attribution": lambda: _bench(lambda d: d["channels"]["records"].update(false_match=0.001)),
+    "false-network-attribution": lambda: _bench(lambda d: d["channels"]["records"].update(false_match=0.001)),
     "several-deterrence-lines": lambda: _bench(lambda d: _behaviour(d, "jaywalking")["deterrence"].update(
         below_tier="C")),
     "deterrence-by-state": lambda: _bench(lambda d: _behaviour(d, "jaywalking")["deterrence"].update(
@@ -132,10 +132,12 @@ def test_windowed_refuses_each_feature_by_name(feature):
 
 
 def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement_tests():
-    """bench-v1, xiamen-fuzhou-2018, rongcheng-2018 and the variants ``test_windowed.py`` holds to the day routes together use
+    """bench-v1, xiamen-fuzhou-2018, rongcheng-2018 and the variants ``test_windowed.py`` and
+    ``test_windowed_false.py`` hold to the day routes together use
     every feature the windowed scheduler supports, and go to it: the agreement tests and the pinned digests
     cover them on that scheduler."""
     from test_windowed import CELLS, CHURN_PUBLISHED, CHURN_STEPS, three_lists, tiered
+    from test_windowed_false import false_scheme
 
     def xiamen(over):
         return compile_plan(load_scenario("xiamen-fuzhou-2018", over), size=1_000, days=30, seed=1)
@@ -143,7 +145,8 @@ def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement
     plans = [_bench(), xiamen({}), xiamen(CHURN_STEPS), xiamen(CHURN_PUBLISHED), xiamen({"lists.perks.exit": "never"}),
              compile_plan(tiered(), size=1_000, days=30, seed=1), compile_plan(three_lists(), size=1_000, days=30, seed=1),
              compile_plan(load_scenario("rongcheng-2018"), size=1_000, days=30, seed=1), _bench(_no_list),
-             compile_plan(load_scenario("bench-v1", CELLS), size=1_000, days=30, seed=1)]
+             compile_plan(load_scenario("bench-v1", CELLS), size=1_000, days=30, seed=1),
+             compile_plan(false_scheme(), size=1_000, days=30, seed=1)]
     assert set().union(*(uses(p) for p in plans)) == SUPPORTS["windowed"]
     assert all(choose_route(p) == "windowed" and refusal(p, "windowed") is None for p in plans)
 

@@ -25,7 +25,7 @@ __all__ = ["Feature", "FEATURES", "FIELDS", "uses", "feature_words", "field_feat
 
 MAX_DAYS = 32767    # the windowed route keeps days in int16 columns
 MAX_N = 2**31 - 1   # ... and friends as int32
-MAX_OTHER = 16      # ... and draw counters as act-day * 16 + behaviour
+MAX_OTHER = 16      # ... and draw counters as act-day * 16 + the day's event (an act or a false attribution)
 MAX_LISTS = 3       # ... and an agent's days listed as 16-bit fields of one integer
 MAX_FRIENDS = 4     # ... and a sender's friends in 4 columns
 MAX_CELLS = 64      # ... and a window's metric changes per cell and work item (an agent's cell in a uint8)
@@ -68,6 +68,24 @@ def _rates_by_state(plan: Plan) -> bool:
 
 def _false(plan: Plan) -> bool:
     return bool(np.any(rates_on_day_0(plan)[2] > 0))
+
+
+def _false_behaviours(plan: Plan) -> np.ndarray:
+    """Per behaviour, whether some cell attributes its acts falsely."""
+    return np.any(rates_on_day_0(plan)[2] > 0, axis=(0, 1))
+
+
+def _false_network(plan: Plan) -> bool:
+    """False attributions of a behaviour whose detection costs friends points (with friends to pay them)."""
+    net = plan.epochs[0].beh[:, BEH.NET_FR] != 0
+    return _s(plan).population.friends.degree > 0 and bool(np.any(net & _false_behaviours(plan)))
+
+
+def _day_events(plan: Plan, e) -> int:
+    """The kinds of event of a day that the windowed scheduler draws together: detected acts of each behaviour
+    without a network penalty, and false attributions of each of them that has some."""
+    quiet = e.beh[:, BEH.NET_FR] == 0
+    return int(np.sum(quiet)) + int(np.sum(quiet & _false_behaviours(plan)))
 
 
 def rates_on_day_0(plan: Plan):
@@ -179,9 +197,11 @@ FEATURES: tuple[Feature, ...] = (
             lambda p: _any(p, lambda e: int(np.sum(e.beh[:, BEH.NET_FR] < 0)) > 1)),
     Feature("network-rewards", "a behaviour whose detection gives friends points",
             lambda p: _any(p, lambda e: bool(np.any(e.beh[:, BEH.NET_FR] > 0)))),
-    Feature("many-behaviours", f"more than {MAX_OTHER} behaviours without a network penalty",
-            lambda p: _any(p, lambda e: int(np.sum(e.beh[:, BEH.NET_FR] == 0)) > MAX_OTHER)),
+    Feature("many-behaviours", f"more than {MAX_OTHER} behaviours without a network penalty (each with false "
+            "attributions counted twice)", lambda p: _any(p, lambda e: _day_events(p, e) > MAX_OTHER)),
     Feature("false-attribution", "acts attributed to the wrong person", _false),
+    Feature("false-network-attribution", "false attributions of a behaviour whose detection costs friends points",
+            _false_network),
     Feature("several-deterrence-lines", "behaviours deterred below different tiers",
             lambda p: deterred_from(p) is None),
     Feature("deterrence-by-state", "act rates that depend on sanctions or on holding an account",
@@ -198,13 +218,13 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "population.size": ("scores", "huge-populations"), "population.classes": ("scores", "many-cells"),
     "population.regions.*": ("regions", "scores", "many-cells", "regional-friends"), "population.groups.*.share": ("groups", "many-cells"),
     "population.groups.*.detect_factor": ("groups",),
-    "population.groups.*.false_match_factor": ("groups", "false-attribution"),
+    "population.groups.*.false_match_factor": ("groups", "false-attribution", "false-network-attribution"),
     "population.households.*": ("households",),
     "population.friends.degree": ("friends", "friends-degree", "no-friends", "regional-friends"),
     "population.friends.same_region": ("friends", "regions", "regional-friends"),
     "channels.*.kind": ("scores",), "channels.*.detect": ("scores",), "channels.*.description": ("scores",),
     "channels.*.coverage": ("scores", "coverage-over-time"), "channels.*.interpolate": ("coverage-over-time",),
-    "channels.*.false_match": ("false-attribution",),
+    "channels.*.false_match": ("false-attribution", "false-network-attribution", "many-behaviours"),
     "behaviours.*.rate": ("scores",), "behaviours.*.channels": ("scores",), "behaviours.*.detect": ("scores",),
     "behaviours.*.points": ("scores",), "behaviours.*.description": ("scores",),
     "behaviours.*.repeat_points": ("escalation",), "behaviours.*.account": ("accounts",),

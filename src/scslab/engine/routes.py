@@ -26,7 +26,7 @@ SUPPORTS: dict[str, frozenset[str]] = {
     "windowed": frozenset({"scores", "deterrence", "recovery", "stories", "one-list", "list-sanctions", "friends",
                            "network-penalty", "no-friends", "red-list", "rewards", "attempts", "recovery-steps",
                            "tier-sanctions", "publication", "never-left", "several-lists",
-                           "no-list", "groups", "regions", "regional-friends"}),
+                           "no-list", "groups", "regions", "regional-friends", "false-attribution"}),
     "lazy": _ALL,
     "dense": _ALL,
 }

@@ -7,6 +7,10 @@
   one draw per act plus one.
 - **Deterrence thins.** On a day that starts below the deterrence line each act drawn at the undeterred
   rate is kept with its behaviour's factor, so the law is the deterred one.
+- **False attributions are a day's events too.** A false attribution of b is drawn with the detected acts, as
+  one more event after them (``Tables.other``: the events' behaviours; ``SC.NACT`` of them are acts), never
+  thinned by deterrence; it takes b's points and marks the agent as carrying a false record (``MARKED``), for
+  good (the route runs no redress).
 - **Quiet days are closed form.** Between two days with something happening, recovery (a step a day from
   ``quiet`` days after the last detected offence, up to the cap), the tier crossings it causes, the list exit
   and the score snapshots are computed, not stepped. Level metrics are kept as daily changes, recovery
@@ -23,7 +27,9 @@ list entries and exits, ``sanctioned_by_ties`` changes, recovery-step range mark
 [ch, c, deterred, day, b], network penalties received, and snapshots [ch, k, bin] as changes over the
 window's snapshots k: an agent adds one in its start bin at k = 0 and, when its score changes bin, minus one
 in the old bin and one in the new from the first snapshot after the change on. Its score is written only
-where its bin changes, not at every snapshot (16-18 % of the sweep's time at 4 M agents).
+where its bin changes, not at every snapshot (16-18 % of the sweep's time at 4 M agents). Then the people
+newly carrying a false record, and the changes of the innocent listed (on list L with a false record)
+[ch, c, L, day]. Detected acts of b are column b, false attributions column NB + b.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from .model import LS, MAX_CRIT, MAX_LISTS, MAX_OTHER, MAX_W, SC, Model
 
 __all__ = ["Tables", "KEY", "tables", "agent", "agent_call", "crit_count", "guess", "d32", "d32_call", "pick_days", "days_of",
            "next_day", "count_of", "listed_day", "with_listed", "packed_lists", "enters_at", "leaves_at",
-           "NEVER", "NOT", "CACHE"]
+           "NEVER", "NOT", "CACHE", "MARKED"]
 
 # numba's disk cache of the scheduler's compiled functions, stamped with their modules' import closures
 CACHE = engine_cache()
@@ -57,6 +63,8 @@ NEVER = -32768     # "never" in the int16 columns
 # the columns of a list's row as plain integers (a tuple is indexed by integers, not by IntEnum members)
 LS_ENTER, LS_LEAVE, LS_MIN_DAYS, LS_RED, LS_EVERY = (int(c) for c in LS)
 UNLISTED = sum((NEVER & 0xFFFF) << (16 * L) for L in range(MAX_LISTS))  # days listed: on no list
+MARK_BIT = 62      # the bit of an agent's days listed that says it carries a false record (above the lists' fields)
+MARKED = 1 << MARK_BIT
 # the row of a scheme without lists: a black list no score enters (the kernel's loops over lists are unrolled
 # over a tuple of rows, which cannot be empty)
 NO_LIST = (-(1 << 20), 1 << 20, 0, 0, 1)
@@ -81,7 +89,10 @@ class Tables(NamedTuple):
     points: np.ndarray    # points per behaviour
     loss: int             # the points ``guess`` takes for each day with other acts (``guess_loss``)
     keep: np.ndarray      # uint32 threshold under which a deterred day keeps an act of b
-    other: np.ndarray     # the behaviours without a network penalty, in plan order
+    kept: np.ndarray      # ... keeps a day's event a (2**32 for a false attribution: never thinned)
+    column: np.ndarray    # the column of a day's event a in the detected acts' changes (b, or NB + b when false)
+    other: np.ndarray     # the behaviour of each of a day's events: the detected acts of the behaviours
+                          # without a network penalty, in plan order (``SC.NACT``), then the false attributions
     mins: np.ndarray      # the floors of every tier but the last, descending
     sc: np.ndarray        # the model's scalars, by ``SC``
     lists: tuple          # the model's lists, a tuple of ints each, by ``LS`` (``NO_LIST`` when it has none)
@@ -127,7 +138,7 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
     scores, the window's snapshot days ``snaps`` (window days, ascending, then a day past the window) as the
     number of them before each day, each score's tier, and per class where the search for a day's first act
     starts, by the top 8 bits of its draw."""
-    qo = m.q[:, m.other]
+    qo = np.concatenate([m.q[:, m.other], m.false[:, m.fb]], axis=1)  # a day's events (``Tables.other``)
     C, NO = qo.shape
     G = 1.0 - np.prod(1.0 - qo, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -147,8 +158,11 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
     tiers = (scores[:, None] < m.mins[None, :]).sum(axis=1).astype(np.int64)  # floors descending
     guide = np.array([np.minimum(np.searchsorted(f, np.arange(256, dtype=np.uint64) << np.uint64(24), side="right"),
                                  max(NO - 1, 0)) for f in first], np.int64).reshape(C, 256)
+    NB = len(m.points)
     return Tables(keys=keys, first=first, tail=tail, k_other=k_other, k_crit=k_crit, points=m.points,
-                  loss=guess_loss(m), keep=m.keep, other=m.other, mins=m.mins, sc=np.array(m.scalars, np.int64),
+                  loss=guess_loss(m), keep=m.keep, kept=np.r_[m.keep[m.other], np.full(len(m.fb), 1 << 32)].astype(
+                      np.uint64), column=np.r_[m.other, NB + m.fb].astype(np.int64),
+                  other=np.concatenate([m.other, m.fb]), mins=m.mins, sc=np.array(m.scalars, np.int64),
                   lists=tuple(tuple(int(v) for v in row) for row in m.lists) or (NO_LIST,),
                   bins=bins, edges=edges, before=before, tiers=tiers, guide=guide)
 
@@ -204,12 +218,14 @@ def with_listed(bl, L, day):
 
 
 @njit(inline="always")
-def packed_lists(col, i):
-    """Agent i's days listed as one integer (:func:`listed_day`), from the column ``col[list, agent]``."""
+def packed_lists(col, marks, i):
+    """Agent i's days listed as one integer (:func:`listed_day`, and ``MARKED``), from the columns
+    ``col[list, agent]`` and ``marks[agent]`` (a scheme without false attributions keeps one, never marked)."""
     bl = np.int64(UNLISTED)
     for L in range(col.shape[0]):
         bl = with_listed(bl, L, np.int64(col[L, i]))
-    return bl
+    # read without a branch (a branch on the read here made the whole sweep twice as slow: bench-v1 at 4 M)
+    return bl | (np.int64(marks[min(i, marks.shape[0] - 1)]) << MARK_BIT)
 
 
 @njit(inline="always")
@@ -244,7 +260,8 @@ def sanctioned(on_sl, tier, stiers):
 @njit(inline="always")
 def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, bc):
     """Agent i's days d0 .. d0+W-1 from its state (score ``s``, day of the last detected offence ``lo``, days
-    listed ``bl``, a 16-bit field per list: :func:`listed_day`; -32768: never), with network penalties coming in on the days ``inc[:k_inc]`` (sorted).
+    listed ``bl``, a 16-bit field per list: :func:`listed_day`, -32768: never; and ``MARKED``: a false record
+    carried), with network penalties coming in on the days ``inc[:k_inc]`` (sorted).
     ``write``: add ``sgn`` times its metric changes to ``D[...][ch]``; otherwise stop after the last network
     act day. Returns the number of its network acts kept (their days in ``out``), of its detected network
     acts, its end state, the last day a network act is dropped if deterred, and the first day deterred
@@ -253,21 +270,24 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     without would not be either: penalties only take points)."""
     keys, first, tail, k_other, k_crit, pts = M.keys, M.first, M.tail, M.k_other, M.k_crit, M.points
     keep, other, mins, bins, edges, before, tiers, guide = M.keep, M.other, M.mins, M.bins, M.edges, M.before, M.tiers, M.guide
+    kept, column = M.kept, M.column
     sc = M.sc
     LOW, HIGH, QUIET, UPTO, DETER = sc[SC.LOW], sc[SC.HIGH], sc[SC.QUIET], sc[SC.UPTO], sc[SC.DETER]
     NET, CRIT = sc[SC.NET], sc[SC.CRIT]
     SL = sc[SC.SLIST]       # the list that carries a sanction (-1: none)
     STIERS = sc[SC.STIERS]  # the tiers that carry a sanction (bit t: tier t)
     STEP = sc[SC.STEP]     # the points of a recovery step
+    NACT = sc[SC.NACT]     # a day's events from NACT on are false attributions
     lists = M.lists
     NL = len(lists)
-    tdiff, ent, ext, ties, rec, detc, ndiff, hist, first_pen = D
+    tdiff, ent, ext, ties, rec, detc, ndiff, hist, first_pen, marked, inn = D
     r = mix(keys[KEY.COUNTS] + np.uint64(i) * GOLDEN)
     Ko = count_of(k_other[cls], r & U32)
     Kc = count_of(k_crit[cls], r >> S32)
     pick_days(keys[KEY.OTHER_DAYS], i, Ko, W, bo)
     pick_days(keys[KEY.CRIT_DAYS], i, Kc, W, bc)
     own = lo != NEVER
+    mk = (bl & MARKED) != 0  # carries a false record
     lo = lo - d0
     tier = tiers[s - LOW]
     if write:
@@ -331,6 +351,11 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                     ext[ch, cls, L, u_out] += sgn
                 if u_in != NOT:
                     ent[ch, cls, L, u_in] += sgn
+                if mk:  # the innocent listed: on the list with a false record (which no quiet day changes)
+                    if u_out != NOT:
+                        inn[ch, cls, L, u_out] -= sgn
+                    if u_in != NOT:
+                        inn[ch, cls, L, u_in] += sgn
                 if not own and L == SL:  # sanctioned only through ties: the list's changes count unless the tier
                     # sanctions (the tier of the ramp's score at the end of that day: rules.recovered, up to s + g)
                     if u_out != NOT and not sanctioned(False, tiers[recovered(s, ra, u_out, STEP, s + g) - LOW], STIERS):
@@ -359,7 +384,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
         dt = 1 if deterred else 0
         if deterred and fd == W:
             fd = e
-        delta, offended, s_day = 0, False, s
+        delta, offended, s_day, marks = 0, False, s, False
         by_ties = write and not own and sanctioned(on_list(bl, SL), tier, STIERS)  # at the start of the day
         if eo == e:  # the day's other detected acts
             u = d32(keys[KEY.FIRST_ACT], i, ko)
@@ -368,11 +393,11 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 a += 1
             while True:
                 b = other[a]
-                if not deterred or d32(keys[KEY.KEEP], i, ko * MAX_OTHER + a) < keep[b]:
+                if not deterred or d32(keys[KEY.KEEP], i, ko * MAX_OTHER + a) < kept[a]:
                     delta += pts[b]
                     offended |= pts[b] < 0
                     if write:
-                        detc[ch, cls, dt, e, b] += sgn
+                        detc[ch, cls, dt, e, column[a]] += sgn
                 u = d32(keys[KEY.NEXT_ACT], i, ko * MAX_OTHER + a)
                 if u >= tail[cls, a, NO - 1]:
                     break
@@ -380,6 +405,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 a += 1
                 while u >= tail[cls, a0, a]:
                     a += 1
+            marks = a >= NACT  # the day's last event is a false attribution when it has any (they come last)
             ko += 1
             eo = next_day(bo, W)
         if ec == e:  # a detected network act: kept unless deterred and its draw falls in the dropped part
@@ -419,6 +445,8 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                     bl = with_listed(bl, L, d0 + e)
                     if write:
                         ent[ch, cls, L, e] += sgn
+                        if mk:  # the innocent listed, of an agent that carried a false record before the day
+                            inn[ch, cls, L, e] += sgn
             else:
                 LEAVE, EVERY = lists[L][LS_LEAVE], lists[L][LS_EVERY]
                 met = leaves_at(s, LEAVE, RED)  # leaves: no exit unless the condition is met
@@ -427,6 +455,16 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                     bl = with_listed(bl, L, NEVER)
                     if write:
                         ext[ch, cls, L, e] += sgn
+                        if mk:
+                            inn[ch, cls, L, e] -= sgn
+        if marks and not mk:  # the day's false attribution is the agent's first false record
+            mk = True
+            bl |= MARKED
+            if write:
+                marked[ch, cls, e] += sgn
+                for L in range(NL):  # ... and it is innocent on each list it is on at the day's end
+                    if on_list(bl, L):
+                        inn[ch, cls, L, e] += sgn
         new = tiers[s - LOW]
         if write:
             if by_ties != (not own and sanctioned(on_list(bl, SL), new, STIERS)):

@@ -3,7 +3,7 @@
 Per window of W days (``d0 .. d0+W-1``): the route's tables (``agent.tables``, keyed by ``Stream.WINDOW`` and
 the window's first day), guess, sweep and correct (``route``), the story agents replayed (``replay``), and the
 window's metric changes added into the run's. Memory: 5 bytes per agent and 2 per list (class, score, last
-offence, day listed on each list), the window's start state when a window follows another (as many more but
+offence, day listed on each list), 1 more with false attributions (a false record carried), the window's start state when a window follows another (as many more but
 the class), and 4 bytes per penalty and about 18 per sender while a window's penalties are written.
 """
 
@@ -106,20 +106,24 @@ def _incoming(a, n, d0, W, cls, S, M, T, fkeys, D):
     return inc[:k][order], src[order]
 
 
-def _window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int, NL: int = 1) -> tuple:
+def _window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int, NL: int = 1,
+                   false: bool = False) -> tuple:
     """A window's metric changes per chunk: (tiers, entries and exits per list, by ties, recovery marks,
-    detected, network penalties, snapshots, first deductions)."""
+    detected acts (and, with ``false`` attributions, false ones), network penalties, snapshots, first
+    deductions, new false records, innocent listed per list)."""
     z = lambda *shape: np.zeros(shape, np.int64)  # noqa: E731
+    F = 1 if false else 0
     return (z(CHUNKS, C, W + 1, NT), z(CHUNKS, C, NL, W + 1), z(CHUNKS, C, NL, W + 1), z(CHUNKS, C, W + 1),
-            z(CHUNKS, C, W + 1), z(CHUNKS, C, 2, W + 1, NB), z(CHUNKS, C, W + 1), z(CHUNKS, n_snaps + 1, n_bins),
-            z(CHUNKS, C, W + 1))
+            z(CHUNKS, C, W + 1), z(CHUNKS, C, 2, W + 1, NB * (1 + F)), z(CHUNKS, C, W + 1),
+            z(CHUNKS, n_snaps + 1, n_bins), z(CHUNKS, C, W + 1), z(CHUNKS, C, (W + 1) * F),
+            z(CHUNKS, C, NL * F, W + 1))
 
 
 @dataclass
 class WindowState:
     """Everything a windowed run carries from one window to the next, enough to resume it bit for bit (a
     checkpoint): ``day``, the first day of the next window; the columns (score, last offence, day listed
-    [list, agent]);
+    [list, agent], false record carried: one entry, never set, in a scheme without false attributions);
     the metrics and story logs so far (``_Totals.ARRAYS``, and ``rows``)."""
 
     day: int
@@ -128,6 +132,7 @@ class WindowState:
 
     def arrays(self) -> dict:
         return {"win_score": self.cols[0], "win_last_off": self.cols[1], "win_listed": self.cols[2],
+                "win_marks": self.cols[3],
                 **{f"win_{k}": v for k, v in self.totals.items()}}
 
     @classmethod
@@ -135,7 +140,9 @@ class WindowState:
         if z["win_listed"].ndim != 2:
             raise ValueError("a windowed checkpoint's days listed are not kept per list: it was written by an "
                              "older scslab")
-        cols = (z["win_score"], z["win_last_off"], z["win_listed"])
+        if "win_marks" not in z:
+            raise ValueError("a windowed checkpoint without false records: it was written by an older scslab")
+        cols = (z["win_score"], z["win_last_off"], z["win_listed"], z["win_marks"])
         return cls(day, cols, {k: z[f"win_{k}"] for k in (*_Totals.ARRAYS, "rows")})
 
 
@@ -156,19 +163,24 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     base, low = m.scalars[SC.BASE], m.scalars[SC.LOW]
     Wmax = window_length(m, days)
     NL = len(m.lists)
+    NM = n if len(m.fb) else 1  # false records kept (one entry, never set, without false attributions)
     if state is not None and (state.day % Wmax or not 0 < state.day < days or state.cols[0].shape != (n,)
-                              or state.cols[2].shape != (NL, n)):
-        raise ValueError(f"a windowed run of {n:,} agents x {days} days in windows of {Wmax} days and {NL} lists "
-                         f"cannot resume at day {state.day} with {state.cols[0].shape[0]:,} agents and days listed "
-                         f"of shape {state.cols[2].shape}")
+                              or state.cols[2].shape != (NL, n) or state.cols[3].shape != (NM,)):
+        raise ValueError(f"a windowed run of {n:,} agents x {days} days in windows of {Wmax} days, {NL} lists and "
+                         f"{NM:,} false records cannot resume at day {state.day} with {state.cols[0].shape[0]:,} "
+                         f"agents, days listed of shape {state.cols[2].shape} and {state.cols[3].shape[0]:,} "
+                         "false records")
     cls = np.empty(n, np.uint8)
-    # score, last offence, day listed [list, agent] (a checkpoint's are used in place: a national run holds them once)
-    cols = ((np.empty(n, np.int16), np.empty(n, np.int16), np.empty((NL, n), np.int16)) if state is None else
-            tuple(np.ascontiguousarray(c, np.int16) for c in state.cols))
-    people = start_state(plan, base, cls, *cols, state is None)
+    # score, last offence, day listed [list, agent], false record (a checkpoint's are used in place: a national
+    # run holds them once)
+    cols = ((np.empty(n, np.int16), np.empty(n, np.int16), np.empty((NL, n), np.int16), np.zeros(NM, np.uint8))
+            if state is None else (*(np.ascontiguousarray(c, np.int16) for c in state.cols[:3]),
+                                   np.ascontiguousarray(state.cols[3], np.uint8)))
+    people = start_state(plan, base, cls, *cols[:3], state is None)
     # traits: class and group (the cell without its region: the region is the id's block)
     traits = cls if len(plan.region_names) == 1 else (cls % (len(plan.class_names) * len(plan.group_names))).astype(np.uint8)
     flags = np.broadcast_to(np.uint8(FLAG.ADULT), (n,))  # no households, no accounts: everyone an adult
+    false = len(m.fb) > 0
     story = [a for a, _ in pick_story_agents(plan, traits, flags, plan.scenario.run.story_agents)]
     no_friends = plan.scenario.population.friends.degree == 0
     fkeys = friends_spec(plan)  # the friend matchings (without friends never walked: nobody sends)
@@ -195,7 +207,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         M = tables(m, W, keys, bins, snaps)
         S = (True, *cols, base) if d0 == 0 else (False, *(c.copy() for c in cols), base)
         T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, MAX_CRIT), np.int64))
-        D = _window_arrays(C, W, NT, NB, len(mine), n_bins, NL)
+        D = _window_arrays(C, W, NT, NB, len(mine), n_bins, NL, false)
         t0 = time.perf_counter()
         pen = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n))
         t1 = time.perf_counter()
@@ -217,11 +229,11 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         for a in story:
             inc, senders = ((np.zeros(0, np.int64), np.zeros(0, np.int64)) if no_friends else
                             _incoming(a, n, d0, W, cls, S, M, T, fkeys, D))
-            s0 = (base, NEVER, (NEVER,) * NL) if S[0] else _state_of(a, S[1:4])
+            s0 = (base, NEVER, (NEVER,) * NL, False) if S[0] else _state_of(a, S[1:5])
             with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
-                r = replay(a, d0, W, int(cls[a]), *s0, inc, M, m.und[cls[a]], ukeys, senders=senders,
-                           attempts=attempts, akeys=akeys)
-            if r["state"] != _state_of(a, cols):
+                r = replay(a, d0, W, int(cls[a]), *s0[:3], inc, M, m.und[cls[a]], ukeys, senders=senders,
+                           attempts=attempts, akeys=akeys, marked=s0[3])
+            if (*r["state"], r["marked"]) != _state_of(a, cols):
                 raise RuntimeError(f"windowed route: agent {a}'s replay ends in {r['state']}, the sweep in "
                                    f"{_state_of(a, cols)} (window from day {d0})")
             out.add_story(a, d0, r, int(cls[a]))
@@ -241,6 +253,8 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     coverage = np.array([plan.coverage(d) for d in range(days)], np.float64).reshape(days, len(plan.channel_names))
     rows = plan.epochs[0].lists[:, LIST.ROW]  # the lists that keep their days listed, in their rows' order
     dated = np.argsort(np.where(rows >= 0, rows, NL), kind="stable")[:plan.n_dated_lists]
+    if false:  # everyone an adult, some carrying a false record
+        flags = np.uint8(FLAG.ADULT) | np.where(cols[3] != 0, np.uint8(FLAG.FALSE_MARK), np.uint8(0))
     on_lists = (cols[2][0] != NEVER).astype(np.uint8) if NL else np.zeros(1, np.uint8)
     for L in range(1, NL):
         on_lists |= (cols[2][L] != NEVER).astype(np.uint8) << np.uint8(L)
@@ -255,8 +269,10 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
 
 
 def _state_of(a: int, cols: tuple) -> tuple:
-    """Agent a's (score, last offence, (day listed on each list)) in the columns ``cols``."""
-    return int(cols[0][a]), int(cols[1][a]), tuple(int(v) for v in cols[2][:, a])
+    """Agent a's (score, last offence, (day listed on each list), whether it carries a false record) in the
+    columns ``cols``."""
+    return (int(cols[0][a]), int(cols[1][a]), tuple(int(v) for v in cols[2][:, a]),
+            bool(a < len(cols[3]) and cols[3][a]))
 
 
 def _report(progress, done: int, day: int) -> int:
@@ -269,8 +285,8 @@ def _report(progress, done: int, day: int) -> int:
 class _Totals:
     """The run's metrics, added up window by window, and the story agents' logs."""
 
-    ARRAYS = ("tdiff", "ent", "ext", "ties", "rec", "net", "detc", "hist", "first", "story_scores", "story_det",
-              "story_group", "story_und", "story_applies", "story_att")
+    ARRAYS = ("tdiff", "ent", "ext", "ties", "rec", "net", "detc", "hist", "first", "marked", "innocent",
+              "story_scores", "story_det", "story_group", "story_und", "story_applies", "story_att")
 
     def __init__(self, plan: Plan, m, story: list[int]):
         days, NT, NB, C = plan.days, len(plan.tier_names), len(plan.behaviour_names), plan.n_cells
@@ -279,7 +295,10 @@ class _Totals:
         NL = len(m.lists)
         self.ent, self.ext = np.zeros((C, NL, days + 1), np.int64), np.zeros((C, NL, days + 1), np.int64)
         self.ties, self.rec, self.net, self.first = (np.zeros((C, days + 1), np.int64) for _ in range(4))
-        self.detc = np.zeros((C, 2, days + 1, NB), np.int64)
+        F = 1 if len(m.fb) else 0  # false attributions: columns NB + b of the acts, records carried, innocent listed
+        self.detc = np.zeros((C, 2, days + 1, NB * (1 + F)), np.int64)
+        self.marked = np.zeros((C, (days + 1) * F), np.int64)
+        self.innocent = np.zeros((C, NL * F, days + 1), np.int64)
         self.hist = np.zeros((len(run_snapshot_days(plan)), score_bins(plan)[2]), np.int64)
         self.rows: list = []
         self.story_scores = np.zeros((days, len(story)), np.int16)
@@ -306,10 +325,10 @@ class _Totals:
         self.rows = [tuple(int(v) for v in row) for row in arrays["rows"]]
 
     def add_window(self, d0: int, W: int, D: tuple, snap_index: np.ndarray) -> None:
-        tdiff, ent, ext, ties, rec, detc, net, hist, first = (d.sum(axis=0) for d in D)
+        tdiff, ent, ext, ties, rec, detc, net, hist, first, marked, innocent = (d.sum(axis=0) for d in D)
         self.tdiff[:, d0:d0 + W + 1] += tdiff
         for total, part in ((self.ent, ent), (self.ext, ext), (self.ties, ties), (self.rec, rec), (self.net, net),
-                             (self.first, first)):
+                             (self.first, first), (self.marked, marked), (self.innocent, innocent)):
             total[..., d0:d0 + W + 1] += part
         self.detc[:, :, d0:d0 + W + 1] += detc
         self.hist[snap_index] += np.cumsum(hist, axis=0)[:len(snap_index)]
@@ -361,8 +380,14 @@ class _Totals:
         out[:, prm[P.M_RECOVERED]] = np.cumsum(self.rec, axis=1)[:, :days].T
         out[:, prm[P.M_NET]] = self.net[:, :days].T
         out[:, prm[P.M_PENALISED]] = self.first[:, :days].T
-        detected = self.detc[:, :, :days].sum(axis=1)            # [cell, day, b]
-        out[:, prm[P.M_DETECTED]:prm[P.M_DETECTED] + len(plan.behaviour_names)] = detected.transpose(1, 2, 0)
+        NB = len(plan.behaviour_names)
+        detected = self.detc[:, :, :days, :NB].sum(axis=1)       # [cell, day, b]
+        out[:, prm[P.M_DETECTED]:prm[P.M_DETECTED] + NB] = detected.transpose(1, 2, 0)
+        if len(m.fb):  # false attributions, the people carrying a false record, and the innocent listed
+            out[:, prm[P.M_FALSE]:prm[P.M_FALSE] + NB] = self.detc[:, :, :days, NB:].sum(axis=1).transpose(1, 2, 0)
+            out[:, prm[P.M_FALSE_MARKED]] = np.cumsum(self.marked, axis=1)[:, :days].T
+            out[:, prm[P.M_INNOCENT]:prm[P.M_INNOCENT] + NL] = (
+                np.cumsum(self.innocent, axis=2)[:, :, :days].transpose(2, 1, 0))
         acts = detected + self._undetected(tiers, people)
         out[:, prm[P.M_ACTS]:prm[P.M_ACTS] + len(plan.behaviour_names)] = acts.transpose(1, 2, 0)
         return out
@@ -401,7 +426,8 @@ class _Totals:
         start[:, 0, int(np.sum(m.scalars[SC.BASE] < m.mins))] = people
         deterred = start[:, :, m.deter_tier:].sum(axis=2)               # [class, day] at the start of the day
         group = np.stack([start.sum(axis=2) - deterred, deterred], axis=1) - self.story_group   # [c, g, day]
-        others = group[..., None] - (self.detc[:, :, :days] - self.story_det)                  # [c, g, day, b]
+        NB = len(plan.behaviour_names)
+        others = group[..., None] - (self.detc[:, :, :days, :NB] - self.story_det)             # [c, g, day, b]
         gen = np.random.Generator(np.random.Philox(key=int(stream_key(plan.seed, Stream.UNDETECTED_COUNT, 0))))
         drawn = gen.binomial(np.maximum(others, 0), m.und[:, :, None, :])
         return (drawn + self.story_und).sum(axis=1)

@@ -2,7 +2,8 @@
 
 The windowed route (``engine/windowed``) runs each agent's window of days at once. It can do that when an
 agent's days depend only on its own draws, its score and the penalties its friends send it: points, one
-deterrence line, recovery, tiers, up to ``MAX_LISTS`` lists entered and left by tier (black lists, or red
+deterrence line, recovery, tiers, false attributions (of behaviours that cost no friend points), up to
+``MAX_LISTS`` lists entered and left by tier (black lists, or red
 lists of the well scored), sanctions on at most one of them, sanctions and rewards that follow a list or
 tiers with their daily attempts, friends or none, and at most one behaviour whose detection costs friends
 points (``engine.routes.SUPPORTS``). Everything is
@@ -30,11 +31,13 @@ CHUNKS = 64         # a window's parallel work items (route.py), each with its m
                     # depend on it
 
 
-SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER NET CRIT SLIST STEP STIERS", start=0)
+SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER NET CRIT SLIST STEP STIERS NACT", start=0)
 SC.__doc__ = ("Slots of ``Model.scalars`` (and of the route's tables' ``sc``): base score, lowest and highest "
               "score, quiet days before recovery, recovery cap, deterrence line, network points, the network "
               "behaviour, the list that carries a sanction (-1: none; ``sanctioned_by_ties`` follows it), the "
-              "points of a recovery step, and the mask of the tiers that carry a sanction (bit t: tier t).")
+              "points of a recovery step, the mask of the tiers that carry a sanction (bit t: tier t), and the "
+              "number of a day's events that are detected acts (``other``'s length; the events after them are "
+              "false attributions).")
 
 LS = IntEnum("LS", "ENTER LEAVE MIN_DAYS RED EVERY", start=0)
 LS.__doc__ = ("Columns of ``Model.lists`` (a row per list): the listing line and the leaving line (the list's entry "
@@ -52,10 +55,13 @@ class Model:
 
     ``q[c, b]``: the chance of a detected act of b on an undeterred day; ``keep[b]``: the uint32 threshold
     under which a deterred day keeps it (``factor * 2**32``); ``und[c, deterred, b]``: the chance of an
-    undetected act of b given none detected (``engine/detected.py``). ``scalars``, by the slots ``SC``: base,
+    undetected act of b given none detected (``engine/detected.py``); ``false[c, b]``: the chance of a false
+    attribution of b on a day (deterrence does not change it), for the behaviours ``fb`` (in plan order, never
+    ``crit``). ``scalars``, by the slots ``SC``: base,
     low, high bounds, quiet days before recovery, recovery cap, deterrence line (a day starting below it is
     deterred), network points, ``crit``, the list that carries a sanction (-1: none; ``sanctioned_by_ties``
-    follows it), the points of a recovery step and the mask of the tiers that carry a sanction. ``lists``:
+    follows it), the points of a recovery step, the mask of the tiers that carry a sanction and the number of
+    ``other``. ``lists``:
     a row per list, by the columns ``LS``. ``mins``: the floors of every tier but the last, descending."""
 
     q: np.ndarray
@@ -68,6 +74,8 @@ class Model:
     scalars: tuple
     lists: np.ndarray   # int64[list, LS]
     deter_tier: int     # first deterred tier
+    false: np.ndarray   # [cell, b]
+    fb: np.ndarray      # the behaviours with false attributions
 
 
 def why_not(plan: Plan) -> str | None:
@@ -112,7 +120,7 @@ def model_of(plan: Plan) -> Model:
     """The route's numbers for ``plan`` (which :func:`why_not` accepts)."""
     e = plan.epochs[0]
     prm, beh = e.prm, e.beh
-    q, und, _ = rates_on_day_0(plan)
+    q, und, fa = rates_on_day_0(plan)
     NT = len(plan.tier_names)
     first = deterred_from(plan)
     q0 = q[:, 1]                                          # [class, b]: tier 0, undeterred
@@ -126,18 +134,21 @@ def model_of(plan: Plan) -> Model:
     net = np.flatnonzero(beh[:, BEH.NET_FR] != 0)
     crit = int(net[0]) if len(net) and plan.scenario.population.friends.degree > 0 else -1  # no friends: no ties' penalties
     other = np.array([b for b in range(len(plan.behaviour_names)) if b != crit], np.int64)
+    false = fa[:, 1].copy()                               # [class, b]: adults (false attributions are not deterred)
+    fb = np.array([b for b in other if (false[:, b] > 0).any()], np.int64)
     deter = int(mins[first - 1]) if first < NT else -(1 << 20)    # a day starting below it is deterred
     lists = np.array([list_row(L, mins, NT) for L in e.lists], np.int64).reshape(len(e.lists), len(LS))
     slist, tiers = sanctions(e.cons)
     scalars = (int(prm[P.BASE]), int(prm[P.LO]), int(prm[P.HI]), int(prm[P.REC_QUIET]), int(prm[P.REC_UPTO]),
-               deter, int(beh[crit, BEH.NET_FR]) if crit >= 0 else 0, crit, slist, int(prm[P.REC_PTS]), tiers)
+               deter, int(beh[crit, BEH.NET_FR]) if crit >= 0 else 0, crit, slist, int(prm[P.REC_PTS]), tiers, len(other))
     return Model(q=q0.copy(), keep=keep, und=np.stack([und[:, 1], und[:, first * 8 + 1] if first < NT else und[:, 1]],
                  axis=1), points=beh[:, BEH.POINTS].astype(np.int64), other=other, crit=crit, mins=mins[:-1].copy(),
-                 scalars=scalars, lists=lists, deter_tier=first)
+                 scalars=scalars, lists=lists, deter_tier=first, false=false, fb=fb)
 
 
 def windowed_bytes(plan: Plan) -> int:
-    """What a windowed run holds beyond the base and the count tables: 5 bytes per agent and 2 per list, as
+    """What a windowed run holds beyond the base and the count tables: 5 bytes per agent and 2 per list (and 1
+    for a false record carried, with false attributions), as
     many more but the class for a window's start state when there is more than one window, 1 for the traits
     (class and group) with several regions, a window's metric changes per work item and cell, and while a window's penalties are written 4 bytes per
     penalty and 18 per sender (their friends and lists), at the expected numbers with a margin of 10 %."""
@@ -150,6 +161,8 @@ def windowed_bytes(plan: Plan) -> int:
     senders = plan.size * float(np.sum(shares * (1.0 - (1.0 - q) ** W)))
     penalties = 4 * plan.size * float(np.sum(shares * q)) * W
     NL, NT, NB = len(m.lists), len(plan.tier_names), len(plan.behaviour_names)
-    per_agent = 5 + 2 * NL + ((4 + 2 * NL) if plan.days > W else 0) + (1 if len(plan.region_names) > 1 else 0)
-    window = 8 * CHUNKS * plan.n_cells * (W + 1) * (NT + 2 * NL + 4 + 2 * NB)  # metric changes per work item
+    F = 1 if len(m.fb) else 0
+    per_agent = 5 + 2 * NL + F + ((4 + 2 * NL + F) if plan.days > W else 0) + (1 if len(plan.region_names) > 1 else 0)
+    window = 8 * CHUNKS * plan.n_cells * (W + 1) * (NT + 2 * NL + 4 + 2 * NB * (1 + F) + F * (1 + NL))  # metric
+    # changes per work item
     return int(plan.size * per_agent + 1.1 * (4 * penalties + 18 * senders) + window)

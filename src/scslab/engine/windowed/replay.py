@@ -40,7 +40,7 @@ def undetected_keys(seed: int, d0: int, W: int, NB: int) -> np.ndarray:
 
 
 def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M, und, ukeys, senders=None,
-           attempts=(), akeys=None) -> dict:
+           attempts=(), akeys=None, marked=False) -> dict:
     """Agent i's days d0 .. d0+W-1 from (score, last offence, day listed on each list; -32768: never) with network penalties on
     the days ``inc``. ``und[deterred, b]``: the chance of an undetected act given none detected, drawn from the
     day's stream ``UNDETECTED + b`` (``ukeys``: :func:`undetected_keys`). Returns the end state, the network
@@ -50,11 +50,12 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     consequences with daily attempts, as (consequence, uint32 threshold, story event, the list it follows or
     -1, mask of the tiers it follows); the attempt of an agent it applies to on a day is drawn as the day
     engines draw it, from the day's stream ``ATTEMPT + consequence`` (``akeys``: :func:`day_stream_keys`).
-    Also returns per day the consequences with attempts that apply to the agent at its end."""
+    Also returns per day the consequences with attempts that apply to the agent at its end, and whether the
+    agent ends the window carrying a false record (``marked``: whether it starts with one)."""
     keys, first, tail, k_other, k_crit, pts = M.keys, M.first, M.tail, M.k_other, M.k_crit, M.points
     keep, other, mins, sc = M.keep, M.other, M.mins, M.sc
     LOW, HIGH, QUIET, UPTO, DETER = (int(sc[k]) for k in (SC.LOW, SC.HIGH, SC.QUIET, SC.UPTO, SC.DETER))
-    NET, CRIT, STEP = (int(sc[k]) for k in (SC.NET, SC.CRIT, SC.STEP))
+    NET, CRIT, STEP, NACT = (int(sc[k]) for k in (SC.NET, SC.CRIT, SC.STEP, SC.NACT))
     bl = list(bl)  # (a scheme without lists has none, and the kernel's inert row ``agent.NO_LIST``)
     lists = [{k.name: int(v) for k, v in zip(LS, row)} for row in M.lists[:len(bl)]]
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
@@ -75,7 +76,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     for d in range(W):
         day = d0 + d
         deterred = s < DETER
-        s0, delta, offended, detected = s, 0, False, set()
+        s0, delta, offended, detected, false = s, 0, False, set(), set()
         if d in act_days:  # the day's other detected acts, drawn as the kernel draws them
             ko = act_days[d]
             u, a = d32(keys[KEY.FIRST_ACT], i, ko), 0
@@ -83,7 +84,11 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
                 a += 1
             while True:
                 b = int(other[a])
-                if not deterred or d32(keys[KEY.KEEP], i, ko * MAX_OTHER + a) < keep[b]:
+                if a >= NACT:  # a false attribution of b (never deterred)
+                    delta += int(pts[b])
+                    offended |= pts[b] < 0
+                    false.add(b)
+                elif not deterred or d32(keys[KEY.KEEP], i, ko * MAX_OTHER + a) < keep[b]:
                     delta += int(pts[b])
                     offended |= pts[b] < 0
                     detected.add(b)
@@ -103,6 +108,9 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
                 rows.append((EVENT.STORY, i, day, SE.act_detected, b + 256, int(pts[b])))
             elif undetected_u[d][b] < thresholds[int(deterred)][b]:
                 rows.append((EVENT.STORY, i, day, SE.act_undetected, b, 0))
+            if b in false:  # (the day engines' order: each behaviour's act, then its false attribution)
+                rows.append((EVENT.STORY, i, day, SE.false_attribution, b, int(pts[b])))
+        marked = marked or bool(false)
         for f in (f for d_in, f in zip(incoming, sources) if d_in == d):
             delta += NET
             rows.append((EVENT.STORY, i, day, SE.network_penalty, CRIT if f < 0 else CRIT + 256 + 512 * (f + 1), NET))
@@ -134,5 +142,5 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
         scores.append(s)
         deterred_on.append(deterred)
         detected_on.append(detected)
-    return {"state": (s, lo, tuple(bl)), "kept": kept, "rows": rows, "scores": scores, "deterred": deterred_on,
+    return {"state": (s, lo, tuple(bl)), "marked": marked, "kept": kept, "rows": rows, "scores": scores, "deterred": deterred_on,
             "detected": detected_on, "applies": applies}

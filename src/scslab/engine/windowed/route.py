@@ -19,8 +19,8 @@ from numba import njit
 
 from ..bits import set_bit
 from ..threads import in_threads
-from .agent import (CACHE, KEY, NEVER, UNLISTED, agent, agent_call, crit_count, guess, listed_day, next_day,
-                    packed_lists, pick_days)
+from .agent import (CACHE, KEY, MARKED, NEVER, UNLISTED, agent, agent_call, crit_count, guess, listed_day,
+                    next_day, packed_lists, pick_days)
 from .friends import friends_batch, friends_of
 from .model import CHUNKS, MAX_CRIT
 
@@ -37,7 +37,8 @@ def no_metrics():
     """Metric arrays of the right types that a run which writes nothing is given."""
     return (np.zeros((1, 1, 1, 1), np.int64), np.zeros((1, 1, 1, 1), np.int64), np.zeros((1, 1, 1, 1), np.int64),
             np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1, 1, 1), np.int64),
-            np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64))
+            np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64),
+            np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1, 1), np.int64))
 
 
 @njit(inline="always")
@@ -49,12 +50,12 @@ def corrected(i, T):
 
 @njit(inline="always")
 def start_of(i, S):
-    """Agent i's state at the window's start (score, last offence, days listed as ``agent.listed_day`` reads
-    them); ``S`` = (fresh, score, last offence, listed [list, agent], base score): a fresh start has everyone
-    at the base score, with no offence and on no list."""
+    """Agent i's state at the window's start (score, last offence, days listed and false record as
+    ``agent.packed_lists`` packs them); ``S`` = (fresh, score, last offence, listed [list, agent], false records,
+    base score): a fresh start has everyone at the base score, with no offence, on no list and no false record."""
     if S[0]:
-        return np.int64(S[4]), np.int64(NEVER), np.int64(UNLISTED)
-    return np.int64(S[1][i]), np.int64(S[2][i]), packed_lists(S[3], i)
+        return np.int64(S[5]), np.int64(NEVER), np.int64(UNLISTED)
+    return np.int64(S[1][i]), np.int64(S[2][i]), packed_lists(S[3], S[4], i)
 
 
 @njit(inline="always")
@@ -95,10 +96,13 @@ def differs(i, d0, W, cls, s, lo, bl, out, no, M, T, tmp, bo, bc, z1, D0):
 
 
 @njit(inline="always")
-def unpack_lists(bl, col, i):
-    """Store agent i's days listed ``bl`` (``agent.listed_day``) into the column ``col[list, agent]``."""
+def unpack_lists(bl, col, marks, i):
+    """Store agent i's days listed ``bl`` (``agent.packed_lists``) into the columns ``col[list, agent]`` and
+    ``marks[agent]`` (one entry, never marked, in a scheme without false attributions)."""
     for L in range(col.shape[0]):
         col[L, i] = listed_day(bl, L)
+    if i < marks.shape[0]:
+        marks[i] = 1 if (bl & MARKED) != 0 else 0
 
 
 @njit(inline="always")
@@ -322,7 +326,7 @@ def differs_kept(i, K, mask, d0, W, out, no, M, tmp, bc):
 def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every):
     """``sweep``'s blocks b0 .. b1-1 (work item ``ch``); ``every``: check every sender (the table has
     corrected lists: only a verifying sweep's has)."""
-    score, last_off, listed_on = cols
+    score, last_off, listed_on, marks = cols
     rec, start, keep, rank = P
     size = 1 << B
     bo, bc = np.empty(6, np.uint64), np.empty(6, np.uint64)
@@ -350,7 +354,7 @@ def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every):
                 c += 1
             sort_small(inc, k)
             cl = cls[i]
-            s0, lo0, bl0 = np.int64(score[i]), np.int64(last_off[i]), packed_lists(listed_on, i)
+            s0, lo0, bl0 = np.int64(score[i]), np.int64(last_off[i]), packed_lists(listed_on, marks, i)
             no, K, s, lo, bl, unc, fd = agent(i, d0, W, cl, s0, lo0, bl0, inc, k, M, True, 1, D, ch, out, bo, bc)
             if K > 0:
                 # checked only when its run may differ from the guess (see ``agent``'s last two results)
@@ -359,7 +363,7 @@ def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every):
                     set_bit(wrong, i)
                 j += 1
             score[i], last_off[i] = s, lo
-            unpack_lists(bl, listed_on, i)
+            unpack_lists(bl, listed_on, marks, i)
 
 
 def redo(A, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days):
@@ -393,7 +397,7 @@ def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, 
                                             out, bo, bc)
         if sgn > 0:
             cols[0][a], cols[1][a] = s, lo
-            unpack_lists(bl, cols[2], a)
+            unpack_lists(bl, cols[2], cols[3], a)
         if sgn == 0:
             out_cnt[j] = no
             for q in range(no):  # (element by element: see _split)
@@ -433,8 +437,8 @@ def verify(n, d0, W, cls, S, cols, M, T, fkeys, D):
     """The number of values (metrics of the window, end states) in which the corrected run differs from one
     plain sweep from the window's start with the final table's penalties, plus the senders that sweep finds
     wrong. 0 when the corrections reached the fixed point."""
-    plain = ((np.full(n, S[4], np.int16), np.full(n, NEVER, np.int16), np.full_like(S[3], NEVER)) if S[0] else
-             tuple(c.copy() for c in S[1:4]))
+    plain = ((np.full(n, S[5], np.int16), np.full(n, NEVER, np.int16), np.full_like(S[3], NEVER),
+              np.zeros_like(S[4])) if S[0] else tuple(c.copy() for c in S[1:5]))
     D2 = tuple(np.zeros_like(d) for d in D)
     pen = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n))
     wrong = np.zeros((n >> 6) + 1, np.uint64)
