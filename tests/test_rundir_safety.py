@@ -318,3 +318,27 @@ def test_ctrl_c_while_starting_prints_no_traceback(tmp_path, delay):
         assert (out / "checkpoints").is_dir() and f"scslab resume {out}" in stderr, stderr  # it stops resumable
     else:
         assert "nothing to resume" in stderr, stderr
+
+
+def test_a_ctrl_c_that_pydantic_reports_as_its_own_error_is_a_ctrl_c(tmp_path, monkeypatch):
+    """A Ctrl-C that lands while pydantic-core builds the scenario schema (on its first import) comes out as a
+    SchemaError that names the KeyboardInterrupt: ``scslab run`` ends as for any Ctrl-C while starting (exit
+    130, "stopped", no traceback, nothing written). Any other SchemaError is still raised."""
+    import pydantic_core
+    from typer.testing import CliRunner
+
+    import scslab.scenarios
+    from scslab.cli import app
+
+    def raises(message):
+        def load(*args, **kwargs):
+            raise pydantic_core.SchemaError(message)
+        return load
+
+    out = tmp_path / "r"
+    monkeypatch.setattr(scslab.scenarios, "load_scenario", raises('Error building "literal" validator:\n  KeyboardInterrupt: '))
+    res = CliRunner().invoke(app, ["run", "bench-v1", "-o", str(out)])
+    assert res.exit_code == 130 and "stopped" in res.output and not out.exists(), res.output
+    monkeypatch.setattr(scslab.scenarios, "load_scenario", raises("Error building a validator"))
+    res = CliRunner().invoke(app, ["run", "bench-v1", "-o", str(out)])
+    assert res.exit_code == 1 and isinstance(res.exception, pydantic_core.SchemaError)

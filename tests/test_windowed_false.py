@@ -59,7 +59,16 @@ def test_each_agents_false_records_are_its_replays(d0):
     record change."""
     from scslab.compile import SE
     from scslab.engine.histogram import score_bins
-    from scslab.engine.windowed.agent import KEY, MARKED, MAX_W, NEVER, agent_call, listed_day, tables, with_listed
+    from scslab.engine.windowed.agent import (
+        KEY,
+        MARKED,
+        MAX_W,
+        NEVER,
+        agent_call,
+        listed_day,
+        tables,
+        with_listed,
+    )
     from scslab.engine.windowed.driver import _window_arrays
     from scslab.engine.windowed.model import LS, SC, model_of
     from scslab.engine.windowed.replay import replay, undetected_keys
@@ -126,7 +135,7 @@ def test_false_records_resume_bit_for_bit(tmp_path):
     from scslab.output.checkpoint import list_checkpoints
 
     scheme = false_scheme(HARSH)
-    kw = dict(population=3_000, days=800, seed=6)
+    kw = {"population": 3_000, "days": 800, "seed": 6}
     warnings.simplefilter("error", RuntimeWarning)  # a checkpoint skipped would start the run again
     whole = run(scheme, tmp_path / "whole", **kw)
     carrying = whole.series("carrying_false_record")

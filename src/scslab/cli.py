@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from .cli_common import aborted, console, day_callback, emit, err, fail, progress_bar, say, warn_scenario
+from .cli_common import aborted, console, ctrl_c, day_callback, emit, err, fail, progress_bar, say, warn_scenario
 from .engine import DEFAULT_ENGINE, ENGINES
 from .errors import BackendError, ScenarioWarning, ScslabError
 
@@ -197,6 +197,10 @@ def run(
         fail(exc)
     except KeyboardInterrupt:
         aborted(out)
+    except Exception as exc:
+        if not ctrl_c(exc):
+            raise
+        aborted(out)  # a Ctrl-C while the scenario schema was being built
     _print_summary(result, result.path)
 
 

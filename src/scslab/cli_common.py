@@ -56,6 +56,13 @@ def warn_scenario(s) -> None:
         say(err, "warning:", "bold yellow", text)
 
 
+def ctrl_c(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Ctrl-C that a library reported as an error of its own: pydantic-core, when one lands
+    while it builds a validator (the scenario schema is built on its first import), raises a SchemaError that
+    names the KeyboardInterrupt instead of letting it through."""
+    return type(exc).__name__ == "SchemaError" and "KeyboardInterrupt" in str(exc)
+
+
 def aborted(out: Optional[Path]) -> None:
     """A Ctrl-C that ended a command at once (while starting, or a second Ctrl-C): say what is left, exit 130."""
     left = False
