@@ -551,6 +551,35 @@ def test_a_scheme_without_lists_is_exact_and_agrees_with_days():
     assert _agreeing(*_z(None, 3_000, 420, range(1, 11), scenario=no_list(HARSH)))["tier:D"] > 50
 
 
+def one_agent(plan, W, seed):
+    """The windowed model of ``plan``, the tables of a window of W days (the first window's keys, no snapshot
+    day), and ``run(i, d0, cls, s0, lo0, packed)``: agent i's window from day d0 run alone by the kernel from a
+    start state (``packed``: its days listed, ``agent.packed_lists``), returning the kernel's results and its
+    metric changes (work item 0 of ``driver._window_arrays``)."""
+    from scslab.engine.windowed.agent import KEY, MAX_W, agent_call, tables
+    from scslab.engine.windowed.driver import _window_arrays
+    from scslab.engine.windowed.model import SC, model_of
+    from scslab.rng import Stream, stream_key
+
+    m = model_of(plan)
+    low, high = m.scalars[SC.LOW], m.scalars[SC.HIGH]
+    blo, width, n_bins = score_bins(plan)
+    bins = (np.arange(low, high + 1, dtype=np.int64) - blo) // width
+    keys = np.array([stream_key(seed, Stream.WINDOW + j, 0) for j in KEY], np.uint64)
+    M = tables(m, W, keys, bins, np.array([MAX_W + 1], np.int64))
+    shape = (len(plan.class_names), W, len(plan.tier_names), len(plan.behaviour_names), 0, n_bins, len(m.lists),
+             len(m.fb) > 0)
+
+    def run(i, d0, cls, s0, lo0, packed):
+        D = _window_arrays(*shape)
+        out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
+        got = agent_call(int(i), d0, W, cls, s0, lo0, np.int64(packed), np.zeros(1, np.int64), np.int64(0), M, True,
+                         np.int64(1), D, np.int64(0), out, bo, bc)
+        return got, D
+
+    return m, M, run
+
+
 @pytest.mark.parametrize("scenario, overrides, d0", [
     ("xiamen-fuzhou-2018", CHURN, 0), ("xiamen-fuzhou-2018", CHURN_STEPS, 0),
     ("xiamen-fuzhou-2018", CHURN_PUBLISHED, 17), ("xiamen-fuzhou-2018", {**CHURN, "lists.perks.exit": "never"}, 0),
@@ -563,31 +592,16 @@ def test_each_agents_list_days_are_its_replays(scenario, overrides, d0):
     are the day-by-day replay's, and so is its end state: the closed forms across quiet days put each entry
     and exit on the right day, a publication day where a list is published every so many days."""
     from scslab.compile import SE
-    from scslab.engine.windowed.agent import (
-        KEY,
-        MAX_W,
-        NEVER,
-        agent_call,
-        listed_day,
-        tables,
-        with_listed,
-    )
-    from scslab.engine.windowed.driver import _window_arrays
-    from scslab.engine.windowed.model import LS, SC, model_of
+    from scslab.engine.windowed.agent import NEVER, listed_day, with_listed
+    from scslab.engine.windowed.model import LS, SC
     from scslab.engine.windowed.replay import replay, undetected_keys
-    from scslab.rng import Stream, stream_key
 
     W, seed = 200, 4
     plan = _plan(5_000, W, seed, overrides, three_lists() if scenario == "three-lists" else scenario)
-    m = model_of(plan)
-    NL = len(m.lists)
+    m, M, run = one_agent(plan, W, seed)
+    NL, C = len(m.lists), len(plan.class_names)
     low, high = m.scalars[SC.LOW], m.scalars[SC.HIGH]
-    blo, width, n_bins = score_bins(plan)
-    bins = (np.arange(low, high + 1, dtype=np.int64) - blo) // width
-    keys = np.array([stream_key(seed, Stream.WINDOW + j, 0) for j in KEY], np.uint64)
-    M = tables(m, W, keys, bins, np.array([MAX_W + 1], np.int64))
-    NT, NB, C = len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
-    ukeys = undetected_keys(seed, d0, W, NB)
+    ukeys = undetected_keys(seed, d0, W, len(plan.behaviour_names))
     rng = np.random.default_rng(7)
     lines = sorted(set(m.lists[:, [LS.ENTER, LS.LEAVE]].ravel().tolist()) & set(range(low, high + 1)))
     moved = np.zeros(NL, np.int64)
@@ -600,10 +614,7 @@ def test_each_agents_list_days_are_its_replays(scenario, overrides, d0):
         for L, day in enumerate(bl0):
             packed = with_listed(packed, L, day)
         assert tuple(listed_day(packed, L) for L in range(NL)) == bl0
-        D = _window_arrays(C, W, NT, NB, 0, n_bins, NL)
-        out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
-        got = agent_call(int(i), d0, W, cls, s0, lo0, np.int64(packed), np.zeros(1, np.int64), np.int64(0), M, True,
-                         np.int64(1), D, np.int64(0), out, bo, bc)
+        got, D = run(i, d0, cls, s0, lo0, packed)
         with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
             r = replay(int(i), d0, W, cls, s0, lo0, bl0, [], M, m.und[cls], ukeys)
         assert r["state"] == (got[2], got[3], tuple(listed_day(got[4], L) for L in range(NL))), (i, s0, lo0, bl0)

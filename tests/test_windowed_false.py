@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_windowed import CELLS, HARSH, _agreeing, _plan, _z
+from test_windowed import CELLS, HARSH, _agreeing, _plan, _z, one_agent
 
 from scslab.scenarios import load_scenario
 
@@ -58,32 +58,16 @@ def test_each_agents_false_records_are_its_replays(d0):
     and the innocent listed (on the list with a false record) changing on the days the replay's list and
     record change."""
     from scslab.compile import SE
-    from scslab.engine.histogram import score_bins
-    from scslab.engine.windowed.agent import (
-        KEY,
-        MARKED,
-        MAX_W,
-        NEVER,
-        agent_call,
-        listed_day,
-        tables,
-        with_listed,
-    )
-    from scslab.engine.windowed.driver import _window_arrays
-    from scslab.engine.windowed.model import LS, SC, model_of
+    from scslab.engine.windowed.agent import MARKED, NEVER, listed_day, with_listed
+    from scslab.engine.windowed.model import LS, SC
     from scslab.engine.windowed.replay import replay, undetected_keys
-    from scslab.rng import Stream, stream_key
 
     W, seed = 200, 4
     plan = _plan(5_000, W, seed, scenario=false_scheme(HARSH, false_match=0.05))
-    m = model_of(plan)
+    m, M, run = one_agent(plan, W, seed)
     assert len(m.fb) == m.scalars[SC.NACT] == 7  # every behaviour but criticism (on records), volunteering too
-    NL, NT, NB, C = len(m.lists), len(plan.tier_names), len(plan.behaviour_names), len(plan.class_names)
+    NB, C = len(plan.behaviour_names), len(plan.class_names)
     low, high = m.scalars[SC.LOW], m.scalars[SC.HIGH]
-    blo, width, n_bins = score_bins(plan)
-    bins = (np.arange(low, high + 1, dtype=np.int64) - blo) // width
-    keys = np.array([stream_key(seed, Stream.WINDOW + j, 0) for j in KEY], np.uint64)
-    M = tables(m, W, keys, bins, np.array([MAX_W + 1], np.int64))
     ukeys = undetected_keys(seed, d0, W, NB)
     rng = np.random.default_rng(11)
     seen = {"false": 0, "marked": 0, "innocent": 0}
@@ -95,10 +79,7 @@ def test_each_agents_false_records_are_its_replays(d0):
         on0 = d0 - int(rng.integers(1, 200)) if rng.random() < 0.5 else NEVER
         mk0 = bool(rng.random() < 0.3)
         packed = with_listed(0, 0, on0) | (MARKED if mk0 else 0)
-        D = _window_arrays(C, W, NT, NB, 0, n_bins, NL, True)
-        out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
-        got = agent_call(int(i), d0, W, cls, s0, lo0, np.int64(packed), np.zeros(1, np.int64), np.int64(0), M, True,
-                         np.int64(1), D, np.int64(0), out, bo, bc)
+        got, D = run(i, d0, cls, s0, lo0, packed)
         with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
             r = replay(int(i), d0, W, cls, s0, lo0, (on0,), [], M, m.und[cls], ukeys, marked=mk0)
         assert r["state"] == (got[2], got[3], (listed_day(got[4], 0),)), (i, s0, lo0, on0, mk0)

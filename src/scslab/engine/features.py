@@ -66,13 +66,13 @@ def _rates_by_state(plan: Plan) -> bool:
     return False
 
 
-def _false(plan: Plan) -> bool:
-    return bool(np.any(rates_on_day_0(plan)[2] > 0))
-
-
 def _false_behaviours(plan: Plan) -> np.ndarray:
     """Per behaviour, whether some cell attributes its acts falsely."""
     return np.any(rates_on_day_0(plan)[2] > 0, axis=(0, 1))
+
+
+def _false(plan: Plan) -> bool:
+    return bool(_false_behaviours(plan).any())
 
 
 def _false_network(plan: Plan) -> bool:

@@ -125,9 +125,9 @@ def check_window_state(plan: Plan, state) -> None:
     _within("column score", score, lo, hi)
     _within("column last_off", last_off, -days - 1, days + 1, never=True)
     _within("column listed", listed, -days - 1, days + 1, never=True)
-    from ..engine.features import uses
+    from ..engine.windowed.model import marks_length, model_of
 
-    marks = _array("column marks", state.cols[3], (n if "false-attribution" in uses(plan) else 1,), np.uint8)
+    marks = _array("column marks", state.cols[3], (marks_length(model_of(plan), n),), np.uint8)
     _within("column marks", marks, 0, 1)  # a false record carried, or not
     for key, value in state.totals.items():
         if key != "rows" and (not isinstance(value, np.ndarray) or value.dtype.kind != "i"):

@@ -22,7 +22,7 @@ from ..budget import check_capacity
 from ..state import Columns, RawRun
 from ..stories import pick_story_agents
 from .agent import CACHE, KEY, MAX_W, NEVER, crit_tail, mix, tables
-from .model import MAX_CRIT, SC, followed_list, model_of
+from .model import MAX_CRIT, SC, followed_list, marks_length, model_of
 from .replay import day_stream_keys, replay, undetected_keys
 from .friends import friends_batch, friends_spec
 from .route import BLOCK, CHUNKS, coarse_bits, correct, listed_call, penalties, set_bits, sweep
@@ -163,7 +163,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     base, low = m.scalars[SC.BASE], m.scalars[SC.LOW]
     Wmax = window_length(m, days)
     NL = len(m.lists)
-    NM = n if len(m.fb) else 1  # false records kept (one entry, never set, without false attributions)
+    NM = marks_length(m, n)  # false records kept (one entry, never set, without false attributions)
     if state is not None and (state.day % Wmax or not 0 < state.day < days or state.cols[0].shape != (n,)
                               or state.cols[2].shape != (NL, n) or state.cols[3].shape != (NM,)):
         raise ValueError(f"a windowed run of {n:,} agents x {days} days in windows of {Wmax} days, {NL} lists and "

@@ -23,7 +23,7 @@ from ...rng import threshold
 from ..features import MAX_DAYS, MAX_LISTS, MAX_N, MAX_OTHER, deterred_from, rates_on_day_0
 
 __all__ = ["CHUNKS", "LS", "MAX_CRIT", "MAX_DAYS", "MAX_LISTS", "MAX_N", "MAX_OTHER", "MAX_W", "SC", "Model",
-           "followed_list", "model_of", "sanctions", "why_not", "windowed_bytes"]
+           "followed_list", "marks_length", "model_of", "sanctions", "why_not", "windowed_bytes"]
 
 MAX_W = 384         # days of a window: an agent's act days fit a bitmap of 6 words
 MAX_CRIT = 15       # network acts of one agent in a window (the window is cut so that more is below 1e-12)
@@ -144,6 +144,12 @@ def model_of(plan: Plan) -> Model:
     return Model(q=q0.copy(), keep=keep, und=np.stack([und[:, 1], und[:, first * 8 + 1] if first < NT else und[:, 1]],
                  axis=1), points=beh[:, BEH.POINTS].astype(np.int64), other=other, crit=crit, mins=mins[:-1].copy(),
                  scalars=scalars, lists=lists, deter_tier=first, false=false, fb=fb)
+
+
+def marks_length(m: Model, n: int) -> int:
+    """The length of the false-record column of a windowed run of n agents: one entry per agent when the scheme
+    has false attributions, else one, never set."""
+    return n if len(m.fb) else 1
 
 
 def windowed_bytes(plan: Plan) -> int:
