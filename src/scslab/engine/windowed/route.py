@@ -14,31 +14,60 @@ threads.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from ..bits import set_bit
+from ..borrow import borrowed
 from ..threads import in_threads
 from .agent import (CACHE, KEY, MARKED, NEVER, UNLISTED, agent, agent_call, crit_count, guess, listed_day,
                     next_day, packed_lists, pick_days)
 from .friends import friends_batch, friends_of
 from .model import CHUNKS, MAX_CRIT
 
-__all__ = ["penalties", "senders_of", "coarse_bits", "sweep", "sweep_blocks", "correct", "set_bits", "CHUNKS", "BLOCK",
-           "COARSE"]
+__all__ = ["penalties", "senders_of", "coarse_bits", "sweep", "sweep_blocks", "correct", "set_bits", "Scratch",
+           "scratch", "CHUNKS", "BLOCK", "COARSE"]
 
 SENDER_BATCH = 1024  # senders whose friends are found together
 COARSE = 8192      # at most this many buckets in the penalties' scatter (more: two passes)
+REDO_AGENTS = 64   # a correction's work items run at least this many agents each (at most CHUNKS items)
 BLOCK = 12         # the sweep's blocks of 2**BLOCK agents; a penalty record: target in its block << 9 | window day
 
 
-@njit(inline="always")
-def no_metrics():
+def no_metrics() -> tuple:
     """Metric arrays of the right types that a run which writes nothing is given."""
     return (np.zeros((1, 1, 1, 1), np.int64), np.zeros((1, 1, 1, 1), np.int64), np.zeros((1, 1, 1, 1), np.int64),
             np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1, 1, 1), np.int64),
             np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64),
             np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1, 1), np.int64))
+
+
+class Scratch(NamedTuple):
+    """A work item's scratch arrays. Its caller allocates them (:func:`scratch`), so that the compiled function
+    may borrow them with its other arguments (``engine/borrow.py``: it must not borrow what it allocates)."""
+
+    bo: np.ndarray    # uint64[6]: a bitmap of an agent's days with other acts (``agent.pick_days``)
+    bc: np.ndarray    # ... of its days with network acts
+    out: np.ndarray   # int64[64]: an agent's network act days
+    inc: np.ndarray   # int64[256]: the days of the network penalties it receives
+    tmp: np.ndarray   # int64[64]
+    z1: np.ndarray    # int64[1]: no penalties coming in
+    D0: tuple         # metric arrays that are not written (:func:`no_metrics`)
+    one: np.ndarray   # int64[1]: one agent ...
+    f4: np.ndarray    # int64[1, 4]: ... and its friends (``friends.friends_batch``)
+    ids: np.ndarray   # int64[SENDER_BATCH]: a batch of senders ...
+    f64: np.ndarray   # int64[SENDER_BATCH, 4]: ... and their friends
+
+
+def scratch() -> Scratch:
+    """A work item's :class:`Scratch`."""
+    return Scratch(bo=np.empty(6, np.uint64), bc=np.empty(6, np.uint64), out=np.empty(64, np.int64),
+                   inc=np.empty(256, np.int64), tmp=np.empty(64, np.int64), z1=np.zeros(1, np.int64),
+                   D0=no_metrics(), one=np.empty(1, np.int64), f4=np.empty((1, 4), np.int64),
+                   ids=np.empty(SENDER_BATCH, np.int64), f64=np.empty((SENDER_BATCH, 4), np.int64))
+
 
 
 @njit(inline="always")
@@ -170,7 +199,7 @@ def penalties(n, d0, W, cls, S, M, T, fkeys, B, CB):
 
     def senders(ch):
         senders_of(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, nsend[ch], n, d0, W, cls, S, M, T, fkeys, B, CB, fr,
-                 keep, rank, per[ch])
+                   keep, rank, per[ch], scratch())
 
     in_threads(senders, CHUNKS)
     # bucket by bucket, chunk by chunk: each chunk's first place in the bucket, and the buckets' starts
@@ -232,14 +261,14 @@ def _split(rec, r0, r1, B, F, b0, nb, start):
 
 
 @njit(cache=CACHE, nogil=True)
-def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, per):
+def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, per, work):
     """Senders i0 .. i1-1 (the first is the j-th): their friends (``SENDER_BATCH`` senders at a time), which
     network acts the table keeps, the rank of each block's first sender, and the penalties per bucket of
-    ``2**CB`` targets."""
-    ids, days = np.empty(SENDER_BATCH, np.int64), np.empty(MAX_CRIT, np.int64)
-    bo, bc = np.empty(6, np.uint64), np.empty(6, np.uint64)
-    z1, D0 = np.zeros(1, np.int64), no_metrics()
-    f64 = np.empty((SENDER_BATCH, 4), np.int64)
+    ``2**CB`` targets. ``work``: a :class:`Scratch`."""
+    # every sender that may be deterred runs the agent kernel, a call with some forty arrays: borrowed, they
+    # carry no reference counts to update (engine/borrow.py; half the step's time at 4 M agents)
+    cls, S, M, T, work = borrowed(cls), borrowed(S), borrowed(M), borrowed(T), borrowed(work)
+    ids, days, bo, bc, z1, D0, f64 = work.ids, work.out, work.bo, work.bc, work.z1, work.D0, work.f64
     i = i0
     while i < i1:
         cnt = 0
@@ -326,6 +355,7 @@ def differs_kept(i, K, mask, d0, W, out, no, M, tmp, bc):
 def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every):
     """``sweep``'s blocks b0 .. b1-1 (work item ``ch``); ``every``: check every sender (the table has
     corrected lists: only a verifying sweep's has)."""
+    cls, cols, P, M, D, wrong = borrowed(cls), borrowed(cols), borrowed(P), borrowed(M), borrowed(D), borrowed(wrong)
     score, last_off, listed_on, marks = cols
     rec, start, keep, rank = P
     size = 1 << B
@@ -373,21 +403,22 @@ def redo(A, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days):
     from the table's. The chunks run on threads (the compiled function releases the GIL)."""
     m = A.shape[0]
     flag = np.zeros(m, np.bool_)
+    items = min(CHUNKS, max(1, m // REDO_AGENTS))  # (a work item costs more than running a few agents)
 
     def chunk(ch):
-        _redo_some(np.int64(ch), A[ch * m // CHUNKS:(ch + 1) * m // CHUNKS], ch * m // CHUNKS, sgn, n, d0, W, cls, S,
-                   cols, M, T, fkeys, D, out_cnt, out_days, flag)
+        _redo_some(np.int64(ch), A[ch * m // items:(ch + 1) * m // items], ch * m // items, sgn, n, d0, W, cls, S,
+                   cols, M, T, fkeys, D, out_cnt, out_days, flag, scratch())
 
-    in_threads(chunk, CHUNKS)
+    in_threads(chunk, items)
     return flag
 
 
 @njit(cache=CACHE, nogil=True)
-def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days, flag):
-    one, f4 = np.empty(1, np.int64), np.empty((1, 4), np.int64)
-    bo, bc = np.empty(6, np.uint64), np.empty(6, np.uint64)
-    out, inc, tmp = np.empty(64, np.int64), np.empty(256, np.int64), np.empty(64, np.int64)
-    z1, D0 = np.zeros(1, np.int64), no_metrics()
+def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days, flag, work):
+    cls, S, cols, M, T, D, work = borrowed(cls), borrowed(S), borrowed(cols), borrowed(M), borrowed(T), borrowed(D), \
+        borrowed(work)
+    one, f4, bo, bc, out, inc, tmp, z1, D0 = work.one, work.f4, work.bo, work.bc, work.out, work.inc, work.tmp, \
+        work.z1, work.D0
     for jj in range(A.shape[0]):
         a, j = A[jj], j0 + jj
         k = incoming(a, n, d0, W, cls, S, M, T, fkeys, one, f4, inc, bo, bc, z1, D0)
