@@ -63,6 +63,7 @@ def start_state(plan: Plan, base, cls, score, last_off, listed_on, fresh):
 def start_chunk(i0, i1, ckey, gkey, class_cum, group_cum, starts, base, cls, score, last_off, listed_on, fresh, per):
     """:func:`start_state` for agents ``i0 .. i1-1``, counting them per cell into ``per``."""
     C, G = class_cum.shape[0], group_cum.shape[0]
+    here = np.zeros(per.shape[0], np.int64)  # counted here, not in ``per``: the work items' rows share cache lines
     r = 0
     for i in range(i0, i1):
         while i >= starts[r + 1]:
@@ -78,12 +79,13 @@ def start_chunk(i0, i1, ckey, gkey, class_cum, group_cum, starts, base, cls, sco
                 g += 1
         cell = (r * C + c) * G + g
         cls[i] = cell
-        per[cell] += 1
+        here[cell] += 1
         if fresh:
             score[i] = base
             last_off[i] = NEVER
             for L in range(listed_on.shape[0]):
                 listed_on[L, i] = NEVER
+    per[:] = here
 
 
 def _incoming(a, n, d0, W, cls, S, M, T, fkeys, D):
