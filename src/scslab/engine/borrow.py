@@ -17,7 +17,7 @@ last use, which would be the borrowing, and the view would point into freed memo
 from __future__ import annotations
 
 from numba import types
-from numba.core import cgutils
+from numba.core import cgutils, config
 from numba.extending import intrinsic
 
 __all__ = ["borrowed"]
@@ -43,9 +43,17 @@ def _view(context, builder, typ, value):
 
 
 @intrinsic
-def borrowed(typingctx, x):
-    """``x`` (an array, or a tuple of arrays and other values, nested or named) as borrowed views. Compiled
-    code only; see the module's rule on what may be borrowed."""
+def _borrowed(typingctx, x):
     def codegen(context, builder, signature, args):
         return _view(context, builder, signature.args[0], args[0])
     return x(x), codegen
+
+
+def _itself(x):
+    return x
+
+
+# ``x`` (an array, or a tuple of arrays and other values, nested or named) as borrowed views; see the module's
+# rule on what may be borrowed. In plain Python (``NUMBA_DISABLE_JIT=1``) there is no reference count to
+# skip: ``x`` itself.
+borrowed = _itself if config.DISABLE_JIT else _borrowed
