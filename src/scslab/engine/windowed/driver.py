@@ -85,7 +85,8 @@ def start_chunk(i0, i1, ckey, gkey, class_cum, group_cum, starts, base, cls, sco
             last_off[i] = NEVER
             for L in range(listed_on.shape[0]):
                 listed_on[L, i] = NEVER
-    per[:] = here
+    for cell in range(per.shape[0]):  # (element by element: an array assigned to a slice compiles numba's
+        per[cell] = here[cell]          # message for mismatched shapes, seconds of a first run's compiling)
 
 
 def _incoming(a, n, d0, W, cls, S, M, T, fkeys, D):
