@@ -37,9 +37,10 @@ def test_the_names_cover_the_tables_the_plan_builds():
     from scslab.engine.kernels import EMIT_WIDTH
 
     assert EMIT_WIDTH == len(REC) == 6
-    from scslab.engine.windowed.agent import KEY, Tables, tables
-    from scslab.engine.windowed.model import SC, model_of
     import numpy as np
+
+    from scslab.engine.windowed.model import SC, model_of
+    from scslab.engine.windowed.tables import KEY, Tables, tables
 
     plan = compile_plan(load_scenario("bench-v1"), size=1_000, days=30, seed=1)
     m = model_of(plan)

@@ -263,10 +263,11 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
     """With more blocks than ``COARSE`` (1.4 billion agents), the penalties are scattered into wider buckets and
     each is split into its blocks: the same records per block, in the same order, and the same run."""
     from scslab.engine.windowed import route
-    from scslab.engine.windowed.agent import KEY, crit_count, tables
+    from scslab.engine.windowed.agent import crit_count
     from scslab.engine.windowed.driver import start_state
     from scslab.engine.windowed.friends import friends_spec
     from scslab.engine.windowed.model import MAX_CRIT, SC, model_of
+    from scslab.engine.windowed.tables import KEY, tables
     from scslab.rng import Stream, stream_key
 
     plan = _plan(20_000, 300, 5, HARSH)
@@ -556,9 +557,10 @@ def one_agent(plan, W, seed):
     day), and ``run(i, d0, cls, s0, lo0, packed)``: agent i's window from day d0 run alone by the kernel from a
     start state (``packed``: its days listed, ``agent.packed_lists``), returning the kernel's results and its
     metric changes (work item 0 of ``driver._window_arrays``)."""
-    from scslab.engine.windowed.agent import KEY, MAX_W, agent_call, tables
+    from scslab.engine.windowed.agent import MAX_W, agent_call
     from scslab.engine.windowed.driver import _window_arrays
     from scslab.engine.windowed.model import SC, model_of
+    from scslab.engine.windowed.tables import KEY, tables
     from scslab.rng import Stream, stream_key
 
     m = model_of(plan)

@@ -21,12 +21,13 @@ from ..threads import in_threads
 from ..budget import check_capacity
 from ..state import Columns, RawRun
 from ..stories import pick_story_agents
-from .agent import CACHE, KEY, MAX_W, NEVER, crit_tail, mix, tables
+from .agent import CACHE, MAX_W, NEVER, mix
 from .model import MAX_CRIT, SC, followed_list, marks_length, model_of
 from .replay import day_stream_keys, replay, undetected_keys
 from .friends import friends_batch, friends_spec
 from .route import BLOCK, CHUNKS, coarse_bits, correct, listed_call, penalties, set_bits, sweep
 from .route import verify as verify_window
+from .tables import KEY, crit_tail, tables
 
 __all__ = ["run_windowed", "window_length", "WindowState", "SLICES"]
 

@@ -14,8 +14,9 @@ import numpy as np
 
 from ...compile import EVENT, SE
 from ...rng import Stream, day_keys, mix64, threshold
-from .agent import GOLDEN, KEY, MAX_OTHER, NEVER, S32, U32, days_of, enters_at, leaves_at
+from .agent import GOLDEN, MAX_OTHER, NEVER, S32, U32, days_of, enters_at, leaves_at
 from .agent import d32_call as d32
+from .tables import KEY
 from .. import rules
 from .model import LS, SC
 

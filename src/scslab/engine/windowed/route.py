@@ -22,10 +22,11 @@ from numba import njit
 from ..bits import set_bit
 from ..borrow import borrowed
 from ..threads import in_threads
-from .agent import (CACHE, KEY, MARKED, NEVER, UNLISTED, agent, agent_call, crit_count, guess, listed_day,
+from .agent import (CACHE, MARKED, NEVER, UNLISTED, agent, agent_call, crit_count, guess, listed_day,
                     next_day, packed_lists, pick_days)
 from .friends import friends_batch, friends_of
 from .model import CHUNKS, MAX_CRIT
+from .tables import KEY
 
 __all__ = ["penalties", "senders_of", "coarse_bits", "sweep", "sweep_blocks", "correct", "set_bits", "Scratch",
            "scratch", "CHUNKS", "BLOCK", "COARSE"]

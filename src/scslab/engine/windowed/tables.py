@@ -1,0 +1,120 @@
+"""What a window's run reads (``M``, a :class:`Tables`), built once per window from the model: the thresholds
+of the day's draws, the model's numbers, and the window's stream keys (``KEY``).
+
+The kernel (``agent.py``) reads the fields by name; ``guess_loss`` and ``crit_tail`` are the two numbers the
+route derives from the model besides (a guess's points per act day, and the chance that a window is too long
+for ``MAX_CRIT`` network acts).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import NamedTuple
+
+import numpy as np
+
+from ...rng import threshold
+from .model import LS, MAX_CRIT, SC, Model
+
+__all__ = ["KEY", "NO_LIST", "Tables", "crit_tail", "guess_loss", "tables"]
+
+# the row of a scheme without lists: a black list no score enters (the kernel's loops over lists are unrolled
+# over a tuple of rows, which cannot be empty)
+NO_LIST = (-(1 << 20), 1 << 20, 0, 0, 1)
+assert len(NO_LIST) == len(LS)
+
+
+KEY = IntEnum("KEY", "COUNTS OTHER_DAYS CRIT_DAYS FIRST_ACT KEEP NEXT_ACT DROP", start=0)
+KEY.__doc__ = ("The window's streams (``Stream.WINDOW + KEY``): an agent's numbers of act days and network act days, "
+               "the days of its other acts, the days of its network acts, a day's first other act, whether a "
+               "deterred day keeps an act, the next act after one, and whether a deterred day drops a network "
+               "act.")
+
+
+class Tables(NamedTuple):
+    """``M``: what a window's run reads, built by :func:`tables` (numba reads the fields by name)."""
+
+    keys: np.ndarray      # uint64[KEY]: the window's stream keys
+    first: np.ndarray     # uint32 thresholds of a day's first other act [class, a] (over ``other``)
+    tail: np.ndarray      # ... of the next act after act a [class, a, b]
+    k_other: np.ndarray   # ... of the number of days with other acts [class, k]
+    k_crit: np.ndarray    # ... of the number of days with a network act [class, k]
+    points: np.ndarray    # points per behaviour
+    loss: int             # the points ``guess`` takes for each day with other acts (``guess_loss``)
+    keep: np.ndarray      # uint32 threshold under which a deterred day keeps an act of b
+    kept: np.ndarray      # ... keeps a day's event a (2**32 for a false attribution: never thinned)
+    column: np.ndarray    # the column of a day's event a in the detected acts' changes (b, or NB + b when false)
+    other: np.ndarray     # the behaviour of each of a day's events: the detected acts of the behaviours
+                          # without a network penalty, in plan order (``SC.NACT``), then the false attributions
+    mins: np.ndarray      # the floors of every tier but the last, descending
+    sc: np.ndarray        # the model's scalars, by ``SC``
+    lists: tuple          # the model's lists, a tuple of ints each, by ``LS`` (``NO_LIST`` when it has none)
+    bins: np.ndarray      # the snapshot bin of each score [score - low]
+    edges: np.ndarray     # each bin's lowest score
+    before: np.ndarray    # the number of snapshot days before each window day
+    tiers: np.ndarray     # the tier of each score [score - low]
+    guide: np.ndarray     # per class, where the search for a day's first act drawn u starts [c, u >> 24]
+
+
+def _binomial_cdf(W: int, p: float, size: int) -> np.ndarray:
+    pmf = np.zeros(size)
+    pmf[0] = (1.0 - p) ** W
+    for k in range(size - 1):
+        pmf[k + 1] = pmf[k] * (W - k) / (k + 1) * p / (1.0 - p) if k < W and p < 1 else 0.0
+    cdf = threshold(np.cumsum(pmf))
+    cdf[-1] = 1 << 32
+    return cdf
+
+
+def crit_tail(m: Model, W: int) -> float:
+    """The chance that some agent's class draws more than ``MAX_CRIT`` network acts in a window of W days."""
+    if m.crit < 0:
+        return 0.0
+    worst = float(m.q[:, m.crit].max())
+    pmf = np.zeros(MAX_CRIT + 1)
+    pmf[0] = (1.0 - worst) ** W
+    for k in range(MAX_CRIT):
+        pmf[k + 1] = pmf[k] * (W - k) / (k + 1) * worst / (1.0 - worst) if k < W and worst < 1 else 0.0
+    return max(0.0, 1.0 - float(pmf.sum()))
+
+
+def guess_loss(m: Model) -> int:
+    """The points ``guess`` takes for each day with other acts: the largest loss of one other act. Any value
+    gives the same result (a wrong guess is corrected), only more or fewer corrections or window runs."""
+    return int(max(0, -int(m.points[m.other].min()))) if len(m.other) else 0
+
+
+def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarray) -> Tables:
+    """``M`` for a window of W days: the uint32 thresholds of the first act of a day (``first[c, a]``, over
+    ``other``), of the next one after act a (``tail[c, a, b]``), and of the numbers of act days and network
+    act days (``k_other``, ``k_crit``), with the model's numbers, ``bins[score - low]``, the bins' lowest
+    scores, the window's snapshot days ``snaps`` (window days, ascending, then a day past the window) as the
+    number of them before each day, each score's tier, and per class where the search for a day's first act
+    starts, by the top 8 bits of its draw."""
+    qo = np.concatenate([m.q[:, m.other], m.false[:, m.fb]], axis=1)  # a day's events (``Tables.other``)
+    C, NO = qo.shape
+    G = 1.0 - np.prod(1.0 - qo, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        first = threshold(np.nan_to_num((1.0 - np.cumprod(1.0 - qo, axis=1)) / G[:, None]))
+    if NO:  # a scheme whose every behaviour costs friends points has no other acts (G = 0: never drawn)
+        first[:, -1] = 1 << 32
+    tail = np.zeros((C, NO, NO), np.uint64)
+    for c in range(C):
+        for a in range(NO):
+            tail[c, a, a + 1:] = threshold(1.0 - np.cumprod(1.0 - qo[c, a + 1:]))
+    k_other = np.array([_binomial_cdf(W, g, W + 2) for g in G])
+    qc = m.q[:, m.crit] if m.crit >= 0 else np.zeros(C)
+    k_crit = np.array([_binomial_cdf(W, g, MAX_CRIT + 1) for g in qc])
+    before = np.searchsorted(snaps[:-1], np.arange(W + 2), side="left").astype(np.int64)
+    edges = np.searchsorted(bins, np.arange(bins[-1] + 1), side="left").astype(np.int64) + m.scalars[SC.LOW]
+    scores = np.arange(m.scalars[SC.LOW], m.scalars[SC.HIGH] + 1)
+    tiers = (scores[:, None] < m.mins[None, :]).sum(axis=1).astype(np.int64)  # floors descending
+    guide = np.array([np.minimum(np.searchsorted(f, np.arange(256, dtype=np.uint64) << np.uint64(24), side="right"),
+                                 max(NO - 1, 0)) for f in first], np.int64).reshape(C, 256)
+    NB = len(m.points)
+    return Tables(keys=keys, first=first, tail=tail, k_other=k_other, k_crit=k_crit, points=m.points,
+                  loss=guess_loss(m), keep=m.keep, kept=np.r_[m.keep[m.other], np.full(len(m.fb), 1 << 32)].astype(
+                      np.uint64), column=np.r_[m.other, NB + m.fb].astype(np.int64),
+                  other=np.concatenate([m.other, m.fb]), mins=m.mins, sc=np.array(m.scalars, np.int64),
+                  lists=tuple(tuple(int(v) for v in row) for row in m.lists) or (NO_LIST,),
+                  bins=bins, edges=edges, before=before, tiers=tiers, guide=guide)
