@@ -342,3 +342,30 @@ def test_a_ctrl_c_that_pydantic_reports_as_its_own_error_is_a_ctrl_c(tmp_path, m
     monkeypatch.setattr(scslab.scenarios, "load_scenario", raises("Error building a validator"))
     res = CliRunner().invoke(app, ["run", "bench-v1", "-o", str(out)])
     assert res.exit_code == 1 and isinstance(res.exception, pydantic_core.SchemaError)
+
+
+def test_resume_takes_a_ctrl_c_that_pydantic_reports_as_its_own_error_as_a_ctrl_c(tmp_path, monkeypatch):
+    """``scslab resume`` ends as ``scslab run`` does when a Ctrl-C comes out as pydantic-core's SchemaError
+    (exit 130, "stopped", the run folder left as it was); any other SchemaError is still raised."""
+    import pydantic_core
+    from typer.testing import CliRunner
+
+    import scslab.output.rundir
+    from scslab.cli import app
+
+    def raises(message):
+        def read(*args, **kwargs):
+            raise pydantic_core.SchemaError(message)
+        return read
+
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "kept.txt").write_text("mine")
+    monkeypatch.setattr(scslab.output.rundir, "read_manifest",
+                        raises('Error building "literal" validator:\n  KeyboardInterrupt: '))
+    res = CliRunner().invoke(app, ["resume", str(out)])
+    assert res.exit_code == 130 and "stopped" in res.output, res.output
+    assert sorted(p.name for p in out.iterdir()) == ["kept.txt"]
+    monkeypatch.setattr(scslab.output.rundir, "read_manifest", raises("Error building a validator"))
+    res = CliRunner().invoke(app, ["resume", str(out)])
+    assert res.exit_code == 1 and isinstance(res.exception, pydantic_core.SchemaError)

@@ -292,6 +292,10 @@ def resume(
         fail(exc)
     except KeyboardInterrupt:
         aborted(run_dir)
+    except Exception as exc:
+        if not ctrl_c(exc):
+            raise
+        aborted(run_dir)  # a Ctrl-C while the scenario schema was being built
     _print_summary(result, run_dir)
 
 
