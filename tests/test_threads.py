@@ -26,3 +26,53 @@ def test_an_items_exception_is_raised():
 
     with pytest.raises(ValueError, match="bad item 5"):
         in_threads(item, 8)
+
+
+def test_callers_with_different_thread_counts_run_side_by_side(monkeypatch):
+    """Two callers on their own threads, one with 2 threads and one with 3 (numba's count is per thread; here
+    it is stood in for, as this machine may have fewer cores), each get every item once while the other
+    runs: a pool is never replaced under a caller."""
+    import threading
+
+    import scslab.engine.threads as threads_module
+
+    mine = threading.local()
+    monkeypatch.setattr(threads_module.numba, "get_num_threads", lambda: mine.count)
+    seen, errors = {2: [], 3: []}, []
+
+    def caller(count):
+        mine.count = count
+        try:
+            for _ in range(50):
+                got = []
+                in_threads(got.append, 32)
+                seen[count].append(sorted(got) == list(range(32)))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    callers = [threading.Thread(target=caller, args=(c,)) for c in (2, 3)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join()
+    assert not errors, errors
+    assert seen[2] == seen[3] == [True] * 50
+
+
+def test_a_forked_child_runs_its_items(monkeypatch):
+    """A process forked after the pools exist (a sweep's worker, say) runs its items on pools of its own: the
+    parent's worker threads do not exist in it."""
+    import multiprocessing
+
+    import scslab.engine.threads as threads_module
+
+    monkeypatch.setattr(threads_module.numba, "get_num_threads", lambda: 2)  # a pool, on any machine
+    in_threads(lambda k: None, 8)  # the parent's pool exists
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_items_in_child).get(timeout=60) == list(range(16))
+
+
+def _items_in_child():
+    got = []
+    in_threads(got.append, 16)
+    return sorted(got)

@@ -5,6 +5,7 @@ first run; ``docs/performance.md``, "Compilation")."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,20 +15,20 @@ import numba
 __all__ = ["in_threads"]
 
 
-_pool: ThreadPoolExecutor | None = None  # kept between calls (a new pool per call cost 1.4 ms: 64 items, 2 threads)
-_pool_size = 0
-_pool_lock = threading.Lock()
+# one pool per thread count, kept between calls (a new pool per call cost 1.4 ms: 64 items, 2 threads); never
+# shut down while the process runs, so that callers on other threads with another count keep theirs
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+# a forked child has none of its parent's worker threads: it starts its own pools
+os.register_at_fork(after_in_child=_pools.clear)
 
 
 def _workers(threads: int) -> ThreadPoolExecutor:
-    """The pool of ``threads`` workers, made on first use and again when numba's thread count changes."""
-    global _pool, _pool_size
-    with _pool_lock:
-        if _pool is None or _pool_size != threads:
-            if _pool is not None:
-                _pool.shutdown(wait=False)  # its threads end once their items are done
-            _pool, _pool_size = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scslab"), threads
-        return _pool
+    """The pool of ``threads`` workers, made on first use."""
+    with _pools_lock:
+        if threads not in _pools:
+            _pools[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"scslab-{threads}")
+        return _pools[threads]
 
 
 def in_threads(item: Callable[[int], object], count: int) -> None:
