@@ -369,3 +369,35 @@ def test_resume_takes_a_ctrl_c_that_pydantic_reports_as_its_own_error_as_a_ctrl_
     monkeypatch.setattr(scslab.output.rundir, "read_manifest", raises("Error building a validator"))
     res = CliRunner().invoke(app, ["resume", str(out)])
     assert res.exit_code == 1 and isinstance(res.exception, pydantic_core.SchemaError)
+
+
+@pytest.mark.parametrize("command, module, name", [
+    (["sweep", "SWEEP", "-o", "OUT"], "scslab.sweep", "load_sweep"),
+    (["calibrate", "court-defaulters-national", "--trials", "2"], "scslab.calibrate", "load_calibration"),
+    (["validate-targets", "court-defaulters-calibrated"], "scslab.calibrate.validate", "validate_targets"),
+])
+def test_other_commands_take_a_ctrl_c_that_pydantic_reports_as_its_own_error_as_a_ctrl_c(
+        tmp_path, monkeypatch, command, module, name):
+    """sweep, calibrate and validate-targets end with exit 130 and "stopped" when a Ctrl-C comes out as
+    pydantic-core's SchemaError, as on a plain Ctrl-C; any other SchemaError is still raised."""
+    import importlib
+
+    import pydantic_core
+    from typer.testing import CliRunner
+
+    from scslab.cli import app
+
+    def raises(message):
+        def call(*args, **kwargs):
+            raise pydantic_core.SchemaError(message)
+        return call
+
+    args = [str(tmp_path / "s.toml") if a == "SWEEP" else str(tmp_path / "out") if a == "OUT" else a for a in command]
+    (tmp_path / "s.toml").write_text("")
+    target = importlib.import_module(module)
+    monkeypatch.setattr(target, name, raises('Error building "literal" validator:\n  KeyboardInterrupt: '))
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 130 and "stopped" in res.output, res.output
+    monkeypatch.setattr(target, name, raises("Error building a validator"))
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 1 and isinstance(res.exception, pydantic_core.SchemaError), res.output

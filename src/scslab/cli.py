@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from .cli_common import aborted, console, ctrl_c, day_callback, emit, err, fail, progress_bar, say, warn_scenario
+from .cli_common import aborted, console, day_callback, emit, err, fail, interrupted, progress_bar, say, warn_scenario
 from .engine import DEFAULT_ENGINE, ENGINES
 from .errors import BackendError, ScenarioWarning, ScslabError
 
@@ -195,12 +195,10 @@ def run(
                 progress.stop()
     except ScslabError as exc:
         fail(exc)
-    except KeyboardInterrupt:
-        aborted(out)
-    except Exception as exc:
-        if not ctrl_c(exc):
+    except (KeyboardInterrupt, Exception) as exc:  # a Ctrl-C, also one a library reported as its own error
+        if not interrupted(exc):
             raise
-        aborted(out)  # a Ctrl-C while the scenario schema was being built
+        aborted(out)
     _print_summary(result, result.path)
 
 
@@ -290,12 +288,10 @@ def resume(
             say(err, "warning:", "bold yellow", w.message)
     except ScslabError as exc:
         fail(exc)
-    except KeyboardInterrupt:
-        aborted(run_dir)
-    except Exception as exc:
-        if not ctrl_c(exc):
+    except (KeyboardInterrupt, Exception) as exc:  # a Ctrl-C, also one a library reported as its own error
+        if not interrupted(exc):
             raise
-        aborted(run_dir)  # a Ctrl-C while the scenario schema was being built
+        aborted(run_dir)
     _print_summary(result, run_dir)
 
 

@@ -63,6 +63,12 @@ def ctrl_c(exc: BaseException) -> bool:
     return type(exc).__name__ == "SchemaError" and "KeyboardInterrupt" in str(exc)
 
 
+def interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Ctrl-C: a KeyboardInterrupt, or one a library reported as its own error
+    (:func:`ctrl_c`)."""
+    return isinstance(exc, KeyboardInterrupt) or ctrl_c(exc)
+
+
 def aborted(out: Optional[Path]) -> None:
     """A Ctrl-C that ended a command at once (while starting, or a second Ctrl-C): say what is left, exit 130."""
     left = False

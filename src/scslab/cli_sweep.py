@@ -78,7 +78,7 @@ def _estimate(scenario: str, spec, base: dict, trials: int, threads: int | None)
 
 def register(app: typer.Typer) -> None:
     """Add the commands to ``app``."""
-    from .cli_common import console, err, fail, say
+    from .cli_common import console, err, fail, interrupted, say
 
     @app.command()
     def sweep(
@@ -122,14 +122,16 @@ def register(app: typer.Typer) -> None:
                 ds = open_sweep(out).to_xarray()
                 ds.to_netcdf(out / "sweep.nc.tmp", engine="h5netcdf")
                 (out / "sweep.nc.tmp").replace(out / "sweep.nc")
-        except KeyboardInterrupt:
-            say(err, "stopped:", "bold yellow", f"finished runs are in {out}/catalog.duckdb; run the same command "
-                                                 "again to resume")
-            raise typer.Exit(code=130)
         except ScslabError as exc:
             fail(exc)
         except ImportError as exc:  # a package of the extra that failed only when used
             _need("sweep", exc)
+        except (KeyboardInterrupt, Exception) as exc:  # a Ctrl-C, also one a library reported as its own error
+            if not interrupted(exc):
+                raise
+            say(err, "stopped:", "bold yellow", f"finished runs are in {out}/catalog.duckdb; run the same command "
+                                                 "again to resume")
+            raise typer.Exit(code=130) from None
         console.print(f"{stats.total} runs: {stats.skipped} done before, {stats.done} done now, {stats.failed} "
                       f"failed, in {stats.elapsed_s:.1f} s. Catalogue: {out / 'catalog.duckdb'}", highlight=False,
                       soft_wrap=True)
@@ -227,9 +229,11 @@ def register(app: typer.Typer) -> None:
             fail(exc)
         except ImportError as exc:
             _need("calibrate", exc)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Exception) as exc:  # a Ctrl-C, also one a library reported as its own error
+            if not interrupted(exc):
+                raise
             say(err, "stopped:", "bold yellow", "calibration interrupted; nothing was written")
-            raise typer.Exit(code=130)
+            raise typer.Exit(code=130) from None
         from .cli_targets import documented_against_the_model, target_rows
 
         window = (str(spec.calibrate.start), str(spec.calibrate.end))

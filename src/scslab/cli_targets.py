@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
         Targets are the bundled calibration files (`scslab calibrate`), each citing its source
         (`scslab sources ID`). Model figures are scaled to the record as the calibration file says.
         """
-        from .cli_common import err, fail, say
+        from .cli_common import err, fail, interrupted, say
         from .calibrate.validate import targets_for, validate_targets as run, validation_markdown
         from .errors import OptionError, ScslabError
         from .scenarios.load import preset_names
@@ -69,9 +69,11 @@ def register(app: typer.Typer) -> None:
                 results.append(run(name, seeds=seeds, threads=threads))
         except ScslabError as exc:
             fail(exc)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Exception) as exc:  # a Ctrl-C, also one a library reported as its own error
+            if not interrupted(exc):
+                raise
             say(err, "stopped:", "bold yellow", "nothing was printed")
-            raise typer.Exit(code=130)
+            raise typer.Exit(code=130) from None
         if markdown:
             without = [n for n in names if n not in with_targets]
             print(validation_markdown(results, without))
