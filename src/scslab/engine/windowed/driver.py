@@ -25,7 +25,7 @@ from .agent import CACHE, MAX_W, NEVER, mix
 from .model import MAX_CRIT, SC, followed_list, marks_length, model_of
 from .replay import day_stream_keys, replay, undetected_keys
 from .friends import friends_batch, friends_spec
-from .route import BLOCK, CHUNKS, coarse_bits, correct, listed_call, penalties, set_bits, sweep
+from .route import BLOCK, CHUNKS, coarse_bits, correct, listed_call, penalties, scratch, set_bits, sweep
 from .route import verify as verify_window
 from .tables import KEY, crit_tail, tables
 
@@ -90,24 +90,23 @@ def start_chunk(i0, i1, ckey, gkey, class_cum, group_cum, starts, base, cls, sco
         per[cell] = here[cell]          # message for mismatched shapes, seconds of a first run's compiling)
 
 
-def _incoming(a, n, d0, W, cls, S, M, T, fkeys, D):
+def _incoming(a, n, d0, W, cls, S, M, T, fkeys):
     """The network penalties agent a receives in the window, from its friends' final lists: (days, the friend
     each comes from), sorted by day and friend (the day engines' order: records by agent). Plain Python over
-    the route's compiled functions, called with the types they are compiled for (a story agent at a time):
-    metric arrays that are not written are typed as the window's ``D``, as ``route.no_metrics`` makes them."""
-    inc, bo, bc, z1 = np.empty(256, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64), np.zeros(1, np.int64)
-    D0 = tuple(np.zeros((1,) * d.ndim, d.dtype) for d in D)
-    f4 = np.empty((1, 4), np.int64)
-    friends_batch(np.full(1, a, np.int64), n, fkeys, f4)
+    the route's compiled functions, called with the types they are compiled for (a story agent at a time),
+    on a work item's scratch arrays (``route.scratch``)."""
+    w = scratch()
+    w.one[0] = a
+    friends_batch(w.one, n, fkeys, w.f4)
     k, src = np.int64(0), []
-    for f in f4[0]:
+    for f in w.f4[0]:
         if f >= 0:
-            k2 = listed_call(f, d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0)
+            k2 = listed_call(f, d0, W, cls, S, M, T, w.inc, k, w.bo, w.bc, w.z1, w.D0)
             src += [int(f)] * int(k2 - k)
             k = k2
     src = np.array(src, np.int64)
-    order = np.argsort(inc[:k] * (n + 1) + src)
-    return inc[:k][order], src[order]
+    order = np.argsort(w.inc[:k] * (n + 1) + src)
+    return w.inc[:k][order], src[order]
 
 
 def _window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int, NL: int = 1,
@@ -232,7 +231,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         akeys = day_stream_keys(seed, d0, W, Stream.ATTEMPT, len(cons)) if story and attempts else None
         for a in story:
             inc, senders = ((np.zeros(0, np.int64), np.zeros(0, np.int64)) if no_friends else
-                            _incoming(a, n, d0, W, cls, S, M, T, fkeys, D))
+                            _incoming(a, n, d0, W, cls, S, M, T, fkeys))
             s0 = (base, NEVER, (NEVER,) * NL, False) if S[0] else _state_of(a, S[1:5])
             with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
                 r = replay(a, d0, W, int(cls[a]), *s0[:3], inc, M, m.und[cls[a]], ukeys, senders=senders,

@@ -70,7 +70,6 @@ def scratch() -> Scratch:
                    ids=np.empty(SENDER_BATCH, np.int64), f64=np.empty((SENDER_BATCH, 4), np.int64))
 
 
-
 @njit(inline="always")
 def corrected(i, T):
     """Where sender i's corrected list is in the table ``T`` = (ids, counts, days), -1 if it has none."""
