@@ -65,3 +65,34 @@ def test_numba_cache_dir_is_honoured(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}).stdout.split()
     assert out[0].startswith(str(tmp_path)) and out[1] == "True"
+
+
+def test_files_written_by_other_sources_are_never_opened(tmp_path):
+    """The cache's file names carry the closure's stamp: an index left by other sources (here one naming a type
+    that no longer exists, as one written before a type moved between modules does) under the name numba alone
+    would give it is not opened, and the compiled function loads and runs."""
+    import os
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import numpy as np
+import numba
+from scslab.engine.jitcache import closure_digest
+from scslab.engine.windowed import agent
+impl = agent.days_of._cache._impl
+assert impl.filename_base.split(".py")[0].endswith(closure_digest(agent.__file__)[:12]), impl.filename_base
+lineno = impl.locator.get_disambiguator().split("-")[0]
+old = f"agent.days_of-{lineno}.py{sys.version_info[0]}{sys.version_info[1]}{getattr(sys, 'abiflags', '')}.nbi"
+import os, pickle
+with open(os.path.join(impl.locator.get_cache_path(), old), "wb") as f:
+    pickle.dump(numba.__version__, f)
+    f.write(b"cscslab.engine.windowed.agent\\nNoSuchType\\n.")
+print(" ".join(str(d) for d in agent.days_of(np.uint64(7), 3, 4, 30)))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    days = [int(d) for d in out.stdout.split()]
+    assert len(days) == 4 and days == sorted(set(days)) and all(0 <= d < 30 for d in days)

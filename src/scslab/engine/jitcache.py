@@ -140,6 +140,12 @@ def _register() -> bool:
         def get_source_stamp(self):
             return closure_digest(str(Path(self._py_file).resolve()))
 
+        def get_disambiguator(self):
+            # the stamp goes into the file names too, so that files written by other sources are never opened:
+            # numba unpickles an index before it compares the stamps, and a type named in the index that has
+            # moved to another module since (the windowed route's tables did) fails to unpickle
+            return f"{super().get_disambiguator()}-{self.get_source_stamp()[:12]}"
+
         @classmethod
         def from_function(cls, py_func, py_file):
             try:
