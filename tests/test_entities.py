@@ -12,6 +12,7 @@ import scslab
 from scslab import ScenarioError, resume, run
 from scslab.cli import app
 from scslab.compile import compile_plan
+from scslab.engine.features import uses
 from scslab.scenarios import load_scenario
 from scslab.scenarios.entities import employer, entity_scenario, entity_seed, linked_persons
 from scslab.scenarios.load import preset_path
@@ -212,6 +213,62 @@ def test_entity_engine_agrees_with_reference(name):
     names, z, e, r = compare(s, size=(1500, 120) if name == "firms" else (1000, 120))
     worst = int(np.argmax(z))
     assert z[worst] < Z_MAX, f"{name}: {names[worst]} engine {e[worst]:.1f} vs reference {r[worst]:.1f}"
+
+
+def bench_with_firms():
+    """bench-v1 with beijing-2020's firms beside its persons: a scheme the windowed scheduler runs."""
+    bench = load_scenario("bench-v1").model_dump(mode="json", exclude_none=True)
+    beijing = load_scenario("beijing-2020").model_dump(mode="json", exclude_none=True)
+    bench["entities"] = beijing["entities"]
+    bench["provenance"].update({k: v for k, v in beijing["provenance"].items() if k.startswith("entities")})
+    return load_scenario(bench, {"entities.firms.population.size": 4_000})
+
+
+def test_the_windowed_route_runs_entity_types_after_the_persons_on_their_own_routes():
+    """Persons by windows, then each entity type on the fastest scheduler that runs it: the persons' rows are
+    those of the scheme without firms, the firms' raw counts those of their own plan run alone."""
+    from scslab.engine.cpu import run_cpu
+    from scslab.engine.routes import choose_route, entity_route
+
+    s = bench_with_firms()
+    plan = compile_plan(s, size=3_000, days=120, seed=2)
+    firms = plan.entities["firms"]
+    assert "entity-types" in uses(plan) and choose_route(plan) == "windowed"
+    assert entity_route(firms, "windowed") == "windowed" and entity_route(firms, "lazy") == "lazy"
+    raw = run_cpu(plan, engine="auto")
+    alone = run_cpu(firms, engine="windowed")
+    assert np.array_equal(raw.entities["firms"].counts, alone.counts)
+    assert np.array_equal(raw.entities["firms"].stories, alone.stories)
+    with_firms = scslab.simulate(s, population=3_000, days=120, seed=2)
+    persons = scslab.simulate(_without_entities_of(s), population=3_000, days=120, seed=2)
+    assert with_firms.manifest["route"] == "windowed" and with_firms.manifest["entities"]["firms"]["route"] == "windowed"
+    assert _persons_only(with_firms.metrics).equals(persons.metrics)
+    assert with_firms.series("firms.detected:tax_arrears").sum() > 0
+
+
+def _without_entities_of(s):
+    data = s.model_dump(mode="python")
+    data["entities"] = {}
+    data["provenance"] = {k: v for k, v in data["provenance"].items() if not k.startswith("entities")}
+    return data
+
+
+def test_a_windowed_run_with_entity_types_resumes_bit_for_bit(tmp_path):
+    """Checkpoints come at the persons' window ends; a resumed run runs the entity types again from day 0."""
+    s = bench_with_firms()
+    kw = dict(population=3_000, days=400, seed=4)
+    run(s, tmp_path / "whole", **kw)
+
+    def crash(d):
+        if d == 380:  # in the second window, after the first window's checkpoint
+            raise Crash
+
+    with pytest.raises(Crash):
+        run(s, tmp_path / "cut", checkpoint_every=100, progress=crash, **kw)
+    result = resume(tmp_path / "cut")
+    assert result.manifest["route"] == "windowed" and result.manifest["sessions"][0]["from_day"] == 0
+    assert result.manifest["sessions"][1]["from_day"] > 300
+    assert _hashes(tmp_path / "cut") == _hashes(tmp_path / "whole")
 
 
 # ---------------------------------------------------------------------------------------- on disk, CLI, report

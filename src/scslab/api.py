@@ -253,6 +253,7 @@ def make_result(plan, raw, manifest: dict, elapsed: float) -> Result:
     """Tables from the raw counts, and the manifest completed with times and story agents. Entity types'
     rows follow the persons' (``populations``: prefixed metrics, linked persons, joint punishment)."""
     from .metrics import metrics_table, stories_table
+    from .engine.routes import entity_route
     from .populations import agency_table, linked_counts, metric_kinds, prefixed
 
     metrics = [metrics_table(plan, raw.counts, raw.coverage, raw.score_hist)]
@@ -265,7 +266,8 @@ def make_result(plan, raw, manifest: dict, elapsed: float) -> Result:
         counted[name] = (sub_plan, counts)
         metrics.append(prefixed(metrics_table(sub_plan, counts, r.coverage, r.score_hist), name))
         stories.append(stories_table(sub, r.stories, r.story_ids, r.story_scores, population=name))
-        entities[name] = {"population": sub.size, "seed": sub.seed, "story_agents": [int(a) for a in r.story_ids],
+        entities[name] = {"population": sub.size, "seed": sub.seed, "route": entity_route(sub, manifest["route"]),
+                          "story_agents": [int(a) for a in r.story_ids],
                           "story_roles": _story_roles(sub, r, plan.scenario.entities[name].kind),
                           "story_links": _story_links(plan, name, r.story_ids)}
     joint = agency_table(counted)

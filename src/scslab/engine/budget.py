@@ -107,11 +107,15 @@ def estimate_bytes(plan: Plan, chunk: int = 1 << 16, engine: str = "dense") -> i
 
     NM = len(plan.metric_names)
     extra = table_cache_bytes(plan, engine) + story_bytes(plan)
-    if engine == "windowed":  # the lazy engine's windowed route (engine/windowed): no columns but its own
+    if engine == "windowed":  # the lazy engine's windowed route (engine/windowed): no columns but its own;
+        # entity types run after the persons' windows, on their own routes, while the persons' columns are held
+        from .routes import entity_route
         from .windowed.model import windowed_bytes
 
+        entities = max((estimate_bytes(p, chunk, entity_route(p, engine)) - BASE_BYTES
+                        for p in plan.entities.values()), default=0)
         return (BASE_BYTES + windowed_bytes(plan) + 3 * count_bytes(plan) + metric_rows(plan) * ROW_BYTES
-                + extra)
+                + extra + entities)
     if engine == "lazy":
         buffers = lazy_bytes(plan)
     else:

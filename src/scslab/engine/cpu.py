@@ -27,7 +27,7 @@ def run_cpu(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUN
     consistent (to write checkpoints, or to stop by raising), so it needs a day-by-day scheduler;
     ``after_window(state)`` is called after every window of a windowed run, for the same purposes.
     """
-    from .routes import choose_route
+    from .routes import choose_route, entity_route
 
     if loop is not None:
         engine = "windowed" if not isinstance(loop, Loop) else ("dense" if loop.lazy is None else "lazy")
@@ -40,7 +40,12 @@ def run_cpu(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUN
         if engine == "windowed":
             from .windowed import run_windowed
 
-            return run_windowed(plan, progress=progress, state=loop, after_window=after_window)
+            raw = run_windowed(plan, progress=progress, state=loop, after_window=after_window)
+            # entity types after the persons' windows, each on its own route (routes.entity_route); a resumed
+            # run runs them again from their start, as they were never checkpointed
+            raw.entities.update({name: run_cpu(sub, engine=entity_route(sub, engine))
+                                 for name, sub in plan.entities.items()})
+            return raw
         loop = start(plan, chunk=chunk, engine=engine) if loop is None else loop
         advance(plan, loop, chunk=chunk, progress=progress, initial_emit=initial_emit, after_pass=after_pass)
         return finish_run(plan, loop)

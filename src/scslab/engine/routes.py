@@ -19,14 +19,15 @@ from . import DEFAULT_ENGINE, ENGINES, SCHEDULERS
 from .features import FEATURES, feature_words, uses
 
 __all__ = ["SCHEDULERS", "ENGINES", "DEFAULT_ENGINE", "SUPPORTS", "CAPABILITIES", "NEEDS", "missing",
-           "choose_route", "refusal"]
+           "choose_route", "refusal", "entity_route"]
 
 _ALL = frozenset(f.name for f in FEATURES)
 SUPPORTS: dict[str, frozenset[str]] = {
     "windowed": frozenset({"scores", "deterrence", "recovery", "stories", "one-list", "list-sanctions", "friends",
                            "network-penalty", "no-friends", "red-list", "rewards", "attempts", "recovery-steps",
                            "tier-sanctions", "publication", "never-left", "several-lists",
-                           "no-list", "groups", "regions", "regional-friends", "false-attribution"}),
+                           "no-list", "groups", "regions", "regional-friends", "false-attribution",
+                           "entity-types"}),
     "lazy": _ALL,
     "dense": _ALL,
 }
@@ -81,3 +82,11 @@ def choose_route(plan, engine: str = DEFAULT_ENGINE, needs=()) -> str:
         raise OptionError("--engine", engine, f"the {engine} scheduler cannot run {plan.scenario.meta.name!r}: "
                           f"{why}; use auto, or one of: {', '.join(able)}")
     return engine
+
+
+def entity_route(sub, route: str) -> str:
+    """The scheduler that runs an entity type's plan ``sub`` beside persons run by ``route``: the day
+    schedulers run every population in lockstep, day by day, so the persons' own; the windowed scheduler
+    runs the entity types after the persons' windows (nothing passes from one population to another while a
+    run goes on), each on the fastest scheduler that can run it."""
+    return choose_route(sub) if route == "windowed" else route

@@ -1,9 +1,9 @@
 """Entity types beside the persons: firms and local authorities as scenarios of their own.
 
 An entity type (``[entities.NAME]``) has the tables of a scenario: population, channels, behaviours, score,
-lists, consequences. It runs as that scenario (:func:`entity_scenario`), by the same engine, in lockstep
-with the persons, with its own seed derived from the run's (:func:`entity_seed`). What crosses from an
-entity to persons is carried by *links*: each entity has ``per_entity`` persons linked to it (a firm's legal
+lists, consequences. It runs as that scenario (:func:`entity_scenario`), with its own seed derived from the
+run's (:func:`entity_seed`): in lockstep with the persons on the day schedulers, after the persons' windows on
+the windowed scheduler (``engine.routes.entity_route``). What crosses from an entity to persons is carried by *links*: each entity has ``per_entity`` persons linked to it (a firm's legal
 representative, an authority's officials), drawn procedurally from the entity's id (:func:`linked_persons`),
 so nothing is stored. A consequence with ``applies_to = "links.NAME"`` is in force for those persons while
 the entity is under it.
