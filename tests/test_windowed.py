@@ -282,7 +282,7 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
     cls = np.empty(n, np.uint8)
     cols = (np.empty(n, np.int16), np.empty(n, np.int16), np.empty((1, n), np.int16), np.zeros(1, np.uint8))
     base, low, high = m.scalars[SC.BASE], m.scalars[SC.LOW], m.scalars[SC.HIGH]
-    start_state(plan, base, cls, *cols[:3], True)
+    start_state(plan, base, cls, *cols[:3], True, m.adult)
     keys = np.array([stream_key(5, Stream.WINDOW + j, 0) for j in KEY], np.uint64)
     M = tables(m, 300, keys, np.zeros(high - low + 1, np.int64), np.array([385], np.int64))
     S = (True, *cols, base)

@@ -44,7 +44,7 @@ from ..jitcache import engine_cache
 from .model import LS, MAX_LISTS, MAX_OTHER, MAX_W, SC
 from .tables import KEY
 
-__all__ = ["agent", "agent_call", "crit_count", "guess", "d32", "d32_call", "pick_days", "days_of",
+__all__ = ["agent", "agent_call", "act_counts", "crit_count", "is_child", "guess", "d32", "d32_call", "pick_days", "days_of",
            "next_day", "count_of", "listed_day", "with_listed", "packed_lists", "enters_at", "leaves_at",
            "NEVER", "NOT", "CACHE", "MARKED"]
 
@@ -166,7 +166,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     (``d0 + W``: never). The network acts of a run with penalties coming in are those of a run without when
     no penalty comes before the last such day, or when the agent is not deterred until after it (the run
     without would not be either: penalties only take points)."""
-    keys, first, tail, k_other, k_crit, pts = M.keys, M.first, M.tail, M.k_other, M.k_crit, M.points
+    keys, first, tail, pts = M.keys, M.first, M.tail, M.points
     keep, other, mins, bins, edges, before, tiers, guide = M.keep, M.other, M.mins, M.bins, M.edges, M.before, M.tiers, M.guide
     kept, column = M.kept, M.column
     sc = M.sc
@@ -179,9 +179,9 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     lists = M.lists
     NL = len(lists)
     tdiff, ent, ext, ties, rec, detc, ndiff, hist, first_pen, marked, inn = D
-    r = mix(keys[KEY.COUNTS] + np.uint64(i) * GOLDEN)
-    Ko = count_of(k_other[cls], r & U32)
-    Kc = count_of(k_crit[cls], r >> S32)
+    Ko, Kc = act_counts(i, cls, M)
+    if is_child(i, M):  # children are not scored: a tie who is a child loses nothing
+        k_inc = 0
     pick_days(keys[KEY.OTHER_DAYS], i, Ko, W, bo)
     pick_days(keys[KEY.CRIT_DAYS], i, Kc, W, bc)
     own = lo != NEVER
@@ -397,9 +397,25 @@ def days_of(key, i, K, W):
 
 
 @njit(inline="always")
+def is_child(i, M):
+    """Whether agent i is a child (``Tables.adult``: the household block's pattern, ``population``)."""
+    return M.adult[i & (M.adult.shape[0] - 1)] == 0
+
+
+@njit(inline="always")
+def act_counts(i, cls, M):
+    """The numbers of days with other detected acts and with detected network acts in agent i's window: none
+    for a child (children do not act)."""
+    if is_child(i, M):
+        return 0, 0
+    r = mix(M.keys[KEY.COUNTS] + np.uint64(i) * GOLDEN)
+    return count_of(M.k_other[cls], r & U32), count_of(M.k_crit[cls], r >> S32)
+
+
+@njit(inline="always")
 def crit_count(i, cls, M):
     """The number of days with a detected network act in agent i's window."""
-    return count_of(M.k_crit[cls], mix(M.keys[KEY.COUNTS] + np.uint64(i) * GOLDEN) >> S32)
+    return act_counts(i, cls, M)[1]
 
 
 @njit(inline="always")
@@ -410,8 +426,7 @@ def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0):
     its points, nothing recovered), else those of its window run from its start state with no penalty coming
     in. Deterministic: the same guess wherever it is made. ``z1``: an empty int64 array; ``D0``: metric arrays
     that are not written."""
-    r = mix(M.keys[KEY.COUNTS] + np.uint64(i) * GOLDEN)
-    Ko, K = count_of(M.k_other[cls], r & U32), count_of(M.k_crit[cls], r >> S32)
+    Ko, K = act_counts(i, cls, M)
     pick_days(M.keys[KEY.CRIT_DAYS], i, K, W, bc)
     crit, deter = M.sc[SC.CRIT], M.sc[SC.DETER]
     last, before = -1, 0  # the last act a deterred day would drop, and the network acts before it

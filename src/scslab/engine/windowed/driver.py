@@ -44,27 +44,31 @@ def window_length(m, days: int) -> int:
     return W
 
 
-def start_state(plan: Plan, base, cls, score, last_off, listed_on, fresh):
+def start_state(plan: Plan, base, cls, score, last_off, listed_on, fresh, adult):
     """Everyone's cell (``compile``'s order: region, class, group; the class and group hashed from the id as the
     day engines hash them, streams CLASS and GROUP, the region the id's block) into ``cls``, and when
-    ``fresh`` the start state; returns the people per cell. The chunks run on threads (``engine/threads.py``)."""
+    ``fresh`` the start state; returns the people and the children per cell (``adult``: ``Model.adult``). The
+    chunks run on threads (``engine/threads.py``)."""
     n = plan.size
     ckey, gkey = np.uint64(stream_key(plan.seed, Stream.CLASS, 0)), np.uint64(stream_key(plan.seed, Stream.GROUP, 0))
-    per = np.zeros((CHUNKS, plan.n_cells), np.int64)
+    per = np.zeros((CHUNKS, 2, plan.n_cells), np.int64)
 
     def chunk(ch):
         start_chunk(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, ckey, gkey, plan.class_cum, plan.group_cum,
-                    plan.region_starts, base, cls, score, last_off, listed_on, fresh, per[ch])
+                    plan.region_starts, base, cls, score, last_off, listed_on, fresh, adult, per[ch])
 
     in_threads(chunk, CHUNKS)
     return per.sum(axis=0)
 
 
 @njit(cache=CACHE, nogil=True)
-def start_chunk(i0, i1, ckey, gkey, class_cum, group_cum, starts, base, cls, score, last_off, listed_on, fresh, per):
-    """:func:`start_state` for agents ``i0 .. i1-1``, counting them per cell into ``per``."""
+def start_chunk(i0, i1, ckey, gkey, class_cum, group_cum, starts, base, cls, score, last_off, listed_on, fresh, adult,
+                per):
+    """:func:`start_state` for agents ``i0 .. i1-1``, counting them per cell into ``per[0]``, and the children
+    among them into ``per[1]``."""
     C, G = class_cum.shape[0], group_cum.shape[0]
-    here = np.zeros(per.shape[0], np.int64)  # counted here, not in ``per``: the work items' rows share cache lines
+    here = np.zeros(per.shape, np.int64)  # counted here, not in ``per``: the work items' rows share cache lines
+    hh = adult.shape[0] - 1
     r = 0
     for i in range(i0, i1):
         while i >= starts[r + 1]:
@@ -80,14 +84,16 @@ def start_chunk(i0, i1, ckey, gkey, class_cum, group_cum, starts, base, cls, sco
                 g += 1
         cell = (r * C + c) * G + g
         cls[i] = cell
-        here[cell] += 1
+        here[0, cell] += 1
+        here[1, cell] += adult[i & hh] == 0
         if fresh:
             score[i] = base
             last_off[i] = NEVER
             for L in range(listed_on.shape[0]):
                 listed_on[L, i] = NEVER
-    for cell in range(per.shape[0]):  # (element by element: an array assigned to a slice compiles numba's
-        per[cell] = here[cell]          # message for mismatched shapes, seconds of a first run's compiling)
+    for cell in range(per.shape[1]):  # (element by element: an array assigned to a slice compiles numba's
+        per[0, cell] = here[0, cell]    # message for mismatched shapes, seconds of a first run's compiling)
+        per[1, cell] = here[1, cell]
 
 
 def _incoming(a, n, d0, W, cls, S, M, T, fkeys):
@@ -179,10 +185,12 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     cols = ((np.empty(n, np.int16), np.empty(n, np.int16), np.empty((NL, n), np.int16), np.zeros(NM, np.uint8))
             if state is None else (*(np.ascontiguousarray(c, np.int16) for c in state.cols[:3]),
                                    np.ascontiguousarray(state.cols[3], np.uint8)))
-    people = start_state(plan, base, cls, *cols[:3], state is None)
+    people, kids = start_state(plan, base, cls, *cols[:3], state is None, m.adult)
     # traits: class and group (the cell without its region: the region is the id's block)
     traits = cls if len(plan.region_names) == 1 else (cls % (len(plan.class_names) * len(plan.group_names))).astype(np.uint8)
-    flags = np.broadcast_to(np.uint8(FLAG.ADULT), (n,))  # no households, no accounts: everyone an adult
+    # no accounts: the adults (everyone without households) flagged adult
+    flags = (np.broadcast_to(np.uint8(FLAG.ADULT), (n,)) if len(m.adult) == 1
+             else np.resize(m.adult * np.uint8(FLAG.ADULT), n))
     false = len(m.fb) > 0
     story = [a for a, _ in pick_story_agents(plan, traits, flags, plan.scenario.run.story_agents)]
     no_friends = plan.scenario.population.friends.degree == 0
@@ -194,7 +202,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     blo, width, n_bins = score_bins(plan)
     bins = (np.arange(low, m.scalars[SC.HIGH] + 1, dtype=np.int64) - blo) // width
     snap_days = run_snapshot_days(plan)
-    out = _Totals(plan, m, story)
+    out = _Totals(plan, m, story, cls[story] if story else np.zeros(0, np.int64))
     first = 0
     if state is not None:
         out.restore(state.totals)
@@ -256,8 +264,8 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     coverage = np.array([plan.coverage(d) for d in range(days)], np.float64).reshape(days, len(plan.channel_names))
     rows = plan.epochs[0].lists[:, LIST.ROW]  # the lists that keep their days listed, in their rows' order
     dated = np.argsort(np.where(rows >= 0, rows, NL), kind="stable")[:plan.n_dated_lists]
-    if false:  # everyone an adult, some carrying a false record
-        flags = np.uint8(FLAG.ADULT) | np.where(cols[3] != 0, np.uint8(FLAG.FALSE_MARK), np.uint8(0))
+    if false:  # some carrying a false record
+        flags = flags | np.where(cols[3] != 0, np.uint8(FLAG.FALSE_MARK), np.uint8(0))
     on_lists = (cols[2][0] != NEVER).astype(np.uint8) if NL else np.zeros(1, np.uint8)
     for L in range(1, NL):
         on_lists |= (cols[2][L] != NEVER).astype(np.uint8) << np.uint8(L)
@@ -267,7 +275,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
                       traits=traits, flags=flags, inbox=np.zeros(1, np.uint8), acct=np.zeros(1, np.uint8),
                       strikes=np.zeros(1, np.uint8), outstanding=np.zeros(1, np.int16),
                       acct_since=np.zeros(1, np.int16), state=np.zeros(1, np.uint8))
-    return RawRun(out.counts(people), out.story_rows(), np.array(story, np.int64), out.story_scores, columns, coverage,
+    return RawRun(out.counts(people, kids), out.story_rows(), np.array(story, np.int64), out.story_scores, columns, coverage,
                   out.hist, {})
 
 
@@ -291,9 +299,10 @@ class _Totals:
     ARRAYS = ("tdiff", "ent", "ext", "ties", "rec", "net", "detc", "hist", "first", "marked", "innocent",
               "story_scores", "story_det", "story_group", "story_und", "story_applies", "story_att")
 
-    def __init__(self, plan: Plan, m, story: list[int]):
+    def __init__(self, plan: Plan, m, story: list[int], cells: np.ndarray):
         days, NT, NB, C = plan.days, len(plan.tier_names), len(plan.behaviour_names), plan.n_cells
         self.plan, self.m, self.story = plan, m, story
+        self.cells = dict(zip(story, (int(c) for c in cells)))  # the story agents' cells
         self.tdiff = np.zeros((C, days + 1, NT), np.int64)
         NL = len(m.lists)
         self.ent, self.ext = np.zeros((C, NL, days + 1), np.int64), np.zeros((C, NL, days + 1), np.int64)
@@ -358,8 +367,9 @@ class _Totals:
     def story_rows(self) -> np.ndarray:
         return np.array(self.rows, np.int64).reshape(-1, 6)
 
-    def counts(self, people: np.ndarray) -> np.ndarray:
-        """counts[day, metric, cell] as the day engines give them (levels summed up); ``people`` per cell."""
+    def counts(self, people: np.ndarray, kids: np.ndarray) -> np.ndarray:
+        """counts[day, metric, cell] as the day engines give them (levels summed up); ``people`` and the
+        children among them (``kids``) per cell."""
         plan, m = self.plan, self.m
         days, NT = plan.days, len(plan.tier_names)
         prm = plan.epochs[0].prm
@@ -391,7 +401,7 @@ class _Totals:
             out[:, prm[P.M_FALSE_MARKED]] = np.cumsum(self.marked, axis=1)[:, :days].T
             out[:, prm[P.M_INNOCENT]:prm[P.M_INNOCENT] + NL] = (
                 np.cumsum(self.innocent, axis=2)[:, :, :days].transpose(2, 1, 0))
-        acts = detected + self._undetected(tiers, people)
+        acts = detected + self._undetected(tiers, people, kids)
         out[:, prm[P.M_ACTS]:prm[P.M_ACTS] + len(plan.behaviour_names)] = acts.transpose(1, 2, 0)
         return out
 
@@ -420,15 +430,22 @@ class _Totals:
         gen = np.random.Generator(np.random.Philox(key=int(stream_key(plan.seed, Stream.ATTEMPT_COUNT, 0))))
         return gen.binomial(others, p[None, None, :]) + self.story_att[:, :, :NC]
 
-    def _undetected(self, tiers: np.ndarray, people: np.ndarray) -> np.ndarray:
+    def _undetected(self, tiers: np.ndarray, people: np.ndarray, kids: np.ndarray) -> np.ndarray:
         """Undetected acts [class, day, b]: the story agents' own, and Binomial(others without a detected act
-        of b, r_b) for everyone else of a class and side of the deterrence line (``engine/detected.py``)."""
+        of b, r_b) for every other adult of a class and side of the deterrence line (``engine/detected.py``;
+        children do not act, and stay at the base score: on its side of the line)."""
         plan, m = self.plan, self.m
         days = plan.days
+        t0 = int(np.sum(m.scalars[SC.BASE] < m.mins))
         start = np.concatenate([np.zeros((tiers.shape[0], 1, tiers.shape[2]), np.int64), tiers[:, :-1]], axis=1)
-        start[:, 0, int(np.sum(m.scalars[SC.BASE] < m.mins))] = people
+        start[:, 0, t0] = people
         deterred = start[:, :, m.deter_tier:].sum(axis=2)               # [class, day] at the start of the day
         group = np.stack([start.sum(axis=2) - deterred, deterred], axis=1) - self.story_group   # [c, g, day]
+        story_kids = np.zeros_like(kids)  # the children among the story agents (counted in story_group)
+        for a in self.story:
+            if m.adult[a & (len(m.adult) - 1)] == 0:
+                story_kids[self.cells[a]] += 1
+        group[:, int(t0 >= m.deter_tier)] -= (kids - story_kids)[:, None]
         NB = len(plan.behaviour_names)
         others = group[..., None] - (self.detc[:, :, :days, :NB] - self.story_det)             # [c, g, day, b]
         gen = np.random.Generator(np.random.Philox(key=int(stream_key(plan.seed, Stream.UNDETECTED_COUNT, 0))))

@@ -2,7 +2,8 @@
 
 The windowed route (``engine/windowed``) runs each agent's window of days at once. It can do that when an
 agent's days depend only on its own draws, its score and the penalties its friends send it: points, one
-deterrence line, recovery, tiers, false attributions (of behaviours that cost no friend points), up to
+deterrence line, recovery, tiers, false attributions (of behaviours that cost no friend points), households
+whose children neither act nor lose points, up to
 ``MAX_LISTS`` lists entered and left by tier (black lists, or red
 lists of the well scored), sanctions on at most one of them, sanctions and rewards that follow a list or
 tiers with their daily attempts, friends or none, and at most one behaviour whose detection costs friends
@@ -76,6 +77,7 @@ class Model:
     deter_tier: int     # first deterred tier
     false: np.ndarray   # [cell, b]
     fb: np.ndarray      # the behaviours with false attributions
+    adult: np.ndarray   # uint8: the household block's adults (``compile.Plan.hh_adult``; [1] without households)
 
 
 def why_not(plan: Plan) -> str | None:
@@ -143,7 +145,15 @@ def model_of(plan: Plan) -> Model:
                deter, int(beh[crit, BEH.NET_FR]) if crit >= 0 else 0, crit, slist, int(prm[P.REC_PTS]), tiers, len(other))
     return Model(q=q0.copy(), keep=keep, und=np.stack([und[:, 1], und[:, first * 8 + 1] if first < NT else und[:, 1]],
                  axis=1), points=beh[:, BEH.POINTS].astype(np.int64), other=other, crit=crit, mins=mins[:-1].copy(),
-                 scalars=scalars, lists=lists, deter_tier=first, false=false, fb=fb)
+                 scalars=scalars, lists=lists, deter_tier=first, false=false, fb=fb, adult=adult_pattern(plan))
+
+
+def adult_pattern(plan: Plan) -> np.ndarray:
+    """The household block's adults (``Model.adult``), a power of two long: agent i's is ``i & (len - 1)``."""
+    adult = np.ascontiguousarray(plan.hh_adult, np.uint8)
+    if len(adult) & (len(adult) - 1):
+        raise ValueError(f"a household block of {len(adult)} agents: the windowed route needs a power of two")
+    return adult
 
 
 def marks_length(m: Model, n: int) -> int:
@@ -154,7 +164,7 @@ def marks_length(m: Model, n: int) -> int:
 
 def windowed_bytes(plan: Plan) -> int:
     """What a windowed run holds beyond the base and the count tables: 5 bytes per agent and 2 per list (and 1
-    for a false record carried, with false attributions), as
+    for a false record carried, with false attributions, and 1 for the adult flags, with households), as
     many more but the class for a window's start state when there is more than one window, 1 for the traits
     (class and group) with several regions, a window's metric changes per work item and cell, and while a window's penalties are written 4 bytes per
     penalty and 18 per sender (their friends and lists), at the expected numbers with a margin of 10 %."""
@@ -168,7 +178,9 @@ def windowed_bytes(plan: Plan) -> int:
     penalties = 4 * plan.size * float(np.sum(shares * q)) * W
     NL, NT, NB = len(m.lists), len(plan.tier_names), len(plan.behaviour_names)
     F = 1 if len(m.fb) else 0
-    per_agent = 5 + 2 * NL + F + ((4 + 2 * NL + F) if plan.days > W else 0) + (1 if len(plan.region_names) > 1 else 0)
+    H = 1 if len(m.adult) > 1 else 0  # with households: the adult flags of the run's columns
+    per_agent = (5 + 2 * NL + F + H + ((4 + 2 * NL + F) if plan.days > W else 0)
+                 + (1 if len(plan.region_names) > 1 else 0))
     window = 8 * CHUNKS * plan.n_cells * (W + 1) * (NT + 2 * NL + 4 + 2 * NB * (1 + F) + F * (1 + NL))  # metric
     # changes per work item
     return int(plan.size * per_agent + 1.1 * (4 * penalties + 18 * senders) + window)

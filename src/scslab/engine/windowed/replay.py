@@ -52,7 +52,8 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     -1, mask of the tiers it follows); the attempt of an agent it applies to on a day is drawn as the day
     engines draw it, from the day's stream ``ATTEMPT + consequence`` (``akeys``: :func:`day_stream_keys`).
     Also returns per day the consequences with attempts that apply to the agent at its end, and whether the
-    agent ends the window carrying a false record (``marked``: whether it starts with one)."""
+    agent ends the window carrying a false record (``marked``: whether it starts with one). A child
+    (``Tables.adult``) does nothing and loses nothing: no acts, no penalties from ``inc``."""
     keys, first, tail, k_other, k_crit, pts = M.keys, M.first, M.tail, M.k_other, M.k_crit, M.points
     keep, other, mins, sc = M.keep, M.other, M.mins, M.sc
     LOW, HIGH, QUIET, UPTO, DETER = (int(sc[k]) for k in (SC.LOW, SC.HIGH, SC.QUIET, SC.UPTO, SC.DETER))
@@ -62,6 +63,9 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
         r = int(mix64(np.uint64(keys[KEY.COUNTS]) + np.uint64(i) * GOLDEN))
     Ko, Kc = _count_of(k_other[cls], np.uint64(r) & U32), _count_of(k_crit[cls], np.uint64(r) >> S32)
+    child = M.adult[i & (len(M.adult) - 1)] == 0
+    if child:  # children neither act nor lose points (a tie who is a child loses nothing)
+        Ko, Kc, inc = 0, 0, ()
     act_days = {int(d): k for k, d in enumerate(days_of(keys[KEY.OTHER_DAYS], i, Ko, W))}
     crit_days = {int(d) for d in days_of(keys[KEY.CRIT_DAYS], i, Kc, W)}
     incoming = [d - d0 for d in inc]
@@ -107,7 +111,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
         for b in range(und.shape[1]):
             if b in detected:
                 rows.append((EVENT.STORY, i, day, SE.act_detected, b + 256, int(pts[b])))
-            elif undetected_u[d][b] < thresholds[int(deterred)][b]:
+            elif not child and undetected_u[d][b] < thresholds[int(deterred)][b]:
                 rows.append((EVENT.STORY, i, day, SE.act_undetected, b, 0))
             if b in false:  # (the day engines' order: each behaviour's act, then its false attribution)
                 rows.append((EVENT.STORY, i, day, SE.false_attribution, b, int(pts[b])))
