@@ -414,8 +414,11 @@ def act_counts(i, cls, M):
 
 @njit(inline="always")
 def crit_count(i, cls, M):
-    """The number of days with a detected network act in agent i's window."""
-    return act_counts(i, cls, M)[1]
+    """The number of days with a detected network act in agent i's window (:func:`act_counts`' second, without
+    the search for its first: every agent's is asked for)."""
+    if is_child(i, M):
+        return 0
+    return count_of(M.k_crit[cls], mix(M.keys[KEY.COUNTS] + np.uint64(i) * GOLDEN) >> S32)
 
 
 @njit(inline="always")

@@ -233,6 +233,9 @@ def penalties(n, d0, W, cls, S, M, T, fkeys, B, CB):
 @njit(cache=CACHE, nogil=True)
 def _count_senders(i0, i1, cls, M):
     """The senders (agents with a detected network act in the window) among agents ``i0 .. i1-1``."""
+    # borrowed: an inlined function's branches would otherwise update M's reference counts for every agent
+    # (engine/borrow.py; six times this step's time)
+    cls, M = borrowed(cls), borrowed(M)
     k = 0
     for i in range(i0, i1):
         k += crit_count(i, cls[i], M) > 0
@@ -302,6 +305,7 @@ def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, 
 @njit(cache=CACHE, nogil=True)
 def _records(i0, i1, j, W, cls, M, B, fr, keep, at, rec):
     """The penalty records of senders i0 .. i1-1 (the first is the j-th), written from ``at[block]`` on."""
+    cls, M, fr, keep, at, rec = borrowed(cls), borrowed(M), borrowed(fr), borrowed(keep), borrowed(at), borrowed(rec)
     bc = np.empty(6, np.uint64)
     low = (1 << B) - 1
     for i in range(i0, i1):
