@@ -14,7 +14,7 @@ import numpy as np
 
 from ...compile import EVENT, SE
 from ...rng import Stream, day_keys, mix64, threshold
-from .agent import GOLDEN, MAX_OTHER, NEVER, S32, U32, days_of, enters_at, leaves_at
+from .agent import GOLDEN, MAX_OTHER, NEVER, S32, U32, child_of, days_of, enters_at, leaves_at
 from .agent import d32_call as d32
 from .tables import KEY
 from .. import rules
@@ -63,7 +63,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
         r = int(mix64(np.uint64(keys[KEY.COUNTS]) + np.uint64(i) * GOLDEN))
     Ko, Kc = _count_of(k_other[cls], np.uint64(r) & U32), _count_of(k_crit[cls], np.uint64(r) >> S32)
-    child = M.adult[i & (len(M.adult) - 1)] == 0
+    child = child_of(i, M.adult)
     if child:  # children neither act nor lose points (a tie who is a child loses nothing)
         Ko, Kc, inc = 0, 0, ()
     act_days = {int(d): k for k, d in enumerate(days_of(keys[KEY.OTHER_DAYS], i, Ko, W))}

@@ -54,8 +54,8 @@ class Tables(NamedTuple):
     before: np.ndarray    # the number of snapshot days before each window day
     tiers: np.ndarray     # the tier of each score [score - low]
     guide: np.ndarray     # per class, where the search for a day's first act drawn u starts [c, u >> 24]
-    adult: np.ndarray     # uint8[2**k]: 1 for an adult, 0 for a child, by slot of a household block (agent i's:
-                          # i & (2**k - 1); ``population``), [1] without households
+    adult: np.ndarray | None  # uint8[2**k]: 1 for an adult, 0 for a child, by slot of a household block (agent
+                              # i's: i & (2**k - 1); ``population``), None without households (``agent.child_of``)
 
 
 def _binomial_cdf(W: int, p: float, size: int) -> np.ndarray:
@@ -119,4 +119,5 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
                       np.uint64), column=np.r_[m.other, NB + m.fb].astype(np.int64),
                   other=np.concatenate([m.other, m.fb]), mins=m.mins, sc=np.array(m.scalars, np.int64),
                   lists=tuple(tuple(int(v) for v in row) for row in m.lists) or (NO_LIST,),
-                  bins=bins, edges=edges, before=before, tiers=tiers, guide=guide, adult=m.adult)
+                  bins=bins, edges=edges, before=before, tiers=tiers, guide=guide,
+                  adult=m.adult if len(m.adult) > 1 else None)
