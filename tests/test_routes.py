@@ -72,7 +72,6 @@ def _no_list(d):
 # For every feature the windowed scheduler lacks: a plan that uses it (bench-v1 changed as little as can be)
 EXAMPLES = {
     "timeline": lambda: _bench(lambda d: d.update(timeline=[{"day": 10, "set": {"score.recovery.up_to": 990}}])),
-    "coverage-over-time": lambda: _bench(lambda d: d["channels"]["records"].update(coverage=[[0, 0.5], [20, 1.0]])),
     "many-cells": lambda: _bench(lambda d: d["population"].update(
         regions={f"r{k}": {"share": 0.1} for k in range(10)}, groups={f"g{k}": {"share": 0.1} for k in range(10)})),
     "friends-degree": lambda: _bench(lambda d: d["population"]["friends"].update(degree=5)),
@@ -132,7 +131,7 @@ def test_windowed_refuses_each_feature_by_name(feature):
 def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement_tests():
     """bench-v1, xiamen-fuzhou-2018, rongcheng-2018 and the variants ``test_windowed.py`` and
     ``test_windowed_false.py`` hold to the day routes (and bench-v1 with firms, ``test_entities.py``, and with
-    households, ``test_windowed_households.py``) together use
+    households, ``test_windowed_households.py``, and with a coverage ramp, ``test_windowed_coverage.py``) together use
     every feature the windowed scheduler supports, and go to it: the agreement tests and the pinned digests
     cover them on that scheduler."""
     from test_windowed import CELLS, CHURN_PUBLISHED, CHURN_STEPS, three_lists, tiered
@@ -148,7 +147,8 @@ def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement
              compile_plan(load_scenario("bench-v1", CELLS), size=1_000, days=30, seed=1),
              compile_plan(false_scheme(), size=1_000, days=30, seed=1),
              compile_plan(bench_with_firms(), size=1_000, days=30, seed=1),
-             _bench(lambda d: d["population"].update(households={"sizes": {"1": 0.5, "3": 0.5}}))]
+             _bench(lambda d: d["population"].update(households={"sizes": {"1": 0.5, "3": 0.5}})),
+             _bench(lambda d: d["channels"]["records"].update(coverage=[[0, 0.5], [20, 1.0]]))]
     assert set().union(*(uses(p) for p in plans)) == SUPPORTS["windowed"]
     assert all(choose_route(p) == "windowed" and refusal(p, "windowed") is None for p in plans)
 

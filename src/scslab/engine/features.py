@@ -67,8 +67,18 @@ def _rates_by_state(plan: Plan) -> bool:
 
 
 def _false_behaviours(plan: Plan) -> np.ndarray:
-    """Per behaviour, whether some cell attributes its acts falsely."""
-    return np.any(rates_on_day_0(plan)[2] > 0, axis=(0, 1))
+    """Per behaviour, whether some cell attributes its acts falsely on some day: on day 0, the last day, or a day
+    where a channel's coverage has a point of its own (a false attribution's rate follows coverage
+    linearly, so it is positive on some day only if it is on one of these)."""
+    def make():
+        from .detected import detected_rates
+
+        days = {0, plan.days - 1} | {int(d) for c in _s(plan).channels.values() if isinstance(c.coverage, list)
+                                     for d, _ in c.coverage if 0 < d < plan.days}
+        rates = [rates_on_day_0(plan)[2]] + [detected_rates(plan, d)[2] for d in sorted(days - {0})]
+        return np.any([np.any(r > 0, axis=(0, 1)) for r in rates], axis=0)
+
+    return cached(plan, ("false_behaviours",), make)
 
 
 def _false(plan: Plan) -> bool:

@@ -56,6 +56,7 @@ R = rules.make(njit(inline="always"))  # the model's rules (engine/rules.py): re
 recovers, recovery_step, steps, recovered = R.recovers, R.recovery_step, R.steps, R.recovered
 leaves, first_exit, published = R.leaves, R.first_exit, R.published
 C2 = np.uint64(0x632BE59BD9B4E019)
+FULL = np.uint64(1 << 32)  # a threshold that keeps without a draw
 U32, S32, S24, ONE = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(24), np.uint64(1)
 NOT = -(1 << 30)   # "never" for window-relative days
 NEVER = -32768     # "never" in the int16 columns
@@ -292,9 +293,11 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 a += 1
             while True:
                 b = other[a]
-                if not deterred or d32(keys[KEY.KEEP], i, ko * MAX_OTHER + a) < kept[a]:
+                thr = event_threshold(M.vary, cls, e, a, dt, kept[a])
+                if thr >= FULL or d32(keys[KEY.KEEP], i, ko * MAX_OTHER + a) < thr:
                     delta += pts[b]
                     offended |= pts[b] < 0
+                    marks |= a >= NACT  # a false attribution (they come after the acts)
                     if write:
                         detc[ch, cls, dt, e, column[a]] += sgn
                 u = d32(keys[KEY.NEXT_ACT], i, ko * MAX_OTHER + a)
@@ -304,14 +307,14 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 a += 1
                 while u >= tail[cls, a0, a]:
                     a += 1
-            marks = a >= NACT  # the day's last event is a false attribution when it has any (they come last)
             ko += 1
             eo = next_day(bo, W)
-        if ec == e:  # a detected network act: kept unless deterred and its draw falls in the dropped part
-            drop = d32(keys[KEY.DROP], i, e) >= keep[CRIT]
-            if drop:
+        if ec == e:  # a detected network act: kept unless its draw falls in the day's dropped part
+            u = d32(keys[KEY.DROP], i, e)
+            thr_u, thr_d = crit_thresholds(M.vary, cls, e, keep[CRIT])
+            if u >= thr_d:  # dropped if deterred
                 unc = e
-            if not deterred or not drop:
+            if u < (thr_d if deterred else thr_u):
                 delta += pts[CRIT]
                 offended |= pts[CRIT] < 0
                 out[no] = d0 + e
@@ -412,6 +415,38 @@ def _child_of(i, adult):
     return lambda i, adult: adult[i & (adult.shape[0] - 1)] == 0
 
 
+def event_threshold(vary, cls, e, a, dt, kept_a):
+    """The threshold under which a drawn event a of window day e is kept by an agent of class ``cls`` whose day
+    starts deterred (``dt``: 1) or not: ``FULL`` keeps it without a draw. ``vary``: ``Tables.vary`` (coverage
+    over time), or None: then a deterred day keeps an act with its behaviour's factor (``kept_a``,
+    ``Tables.kept``) and any other day keeps everything."""
+    if vary is None:
+        return kept_a if dt else FULL
+    return vary[cls, e, a, dt]
+
+
+@overload(event_threshold, inline="always")
+def _event_threshold(vary, cls, e, a, dt, kept_a):
+    if isinstance(vary, types.NoneType):
+        return lambda vary, cls, e, a, dt, kept_a: kept_a if dt else FULL
+    return lambda vary, cls, e, a, dt, kept_a: vary[cls, e, a, dt]
+
+
+def crit_thresholds(vary, cls, e, keep_crit):
+    """The thresholds under which a drawn network act of window day e is kept on a day that starts undeterred
+    and on one that starts deterred (``event_threshold``'s, for the network act: ``vary``'s last event)."""
+    if vary is None:
+        return FULL, keep_crit
+    return vary[cls, e, vary.shape[2] - 1, 0], vary[cls, e, vary.shape[2] - 1, 1]
+
+
+@overload(crit_thresholds, inline="always")
+def _crit_thresholds(vary, cls, e, keep_crit):
+    if isinstance(vary, types.NoneType):
+        return lambda vary, cls, e, keep_crit: (FULL, keep_crit)
+    return lambda vary, cls, e, keep_crit: (vary[cls, e, vary.shape[2] - 1, 0], vary[cls, e, vary.shape[2] - 1, 1])
+
+
 @njit(inline="always")
 def is_child(i, M):
     """Whether agent i is a child (:func:`child_of` of ``Tables.adult``)."""
@@ -449,19 +484,25 @@ def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0):
     pick_days(M.keys[KEY.CRIT_DAYS], i, K, W, bc)
     crit, deter = M.sc[SC.CRIT], M.sc[SC.DETER]
     last, before = -1, 0  # the last act a deterred day would drop, and the network acts before it
+    g = 0  # the acts a day may keep (with coverage over time a day may drop one whatever its state)
     for q in range(K):
         e = next_day(bc, W)
-        out[q] = d0 + e
-        if d32(M.keys[KEY.DROP], i, e) >= M.keep[crit]:
-            last, before = e, q
+        u = d32(M.keys[KEY.DROP], i, e)
+        thr_u, thr_d = crit_thresholds(M.vary, cls, e, M.keep[crit])
+        if u >= thr_u:
+            continue
+        out[g] = d0 + e
+        if u >= thr_d:
+            last, before = e, g
+        g += 1
     if last < 0:
-        return K, K
+        return g, K
     pick_days(M.keys[KEY.OTHER_DAYS], i, Ko, W, bo)
     other = 0  # the days with other acts before it
     while other < Ko and next_day(bo, W) < last:
         other += 1
     if s + min(M.points[crit], 0) * before - M.loss * other >= deter:
-        return K, K
+        return g, K
     # typed zeros and False, not literals: the one signature _redo_some compiles serves here too
     zero = np.int64(0)
     return agent_call(i, d0, W, cls, s, lo, bl, z1, zero, M, np.bool_(False), zero, D0, zero, out, bo, bc)[:2]

@@ -215,7 +215,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         keys = np.array([stream_key(seed, Stream.WINDOW + j, d0) for j in KEY], np.uint64)
         mine = snap_days[(snap_days >= d0) & (snap_days < d0 + W)]
         snaps = np.r_[mine - d0, MAX_W + 1].astype(np.int64)
-        M = tables(m, W, keys, bins, snaps)
+        M = tables(m, W, keys, bins, snaps, d0)
         S = (True, *cols, base) if d0 == 0 else (False, *(c.copy() for c in cols), base)
         T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, MAX_CRIT), np.int64))
         D = _window_arrays(C, W, NT, NB, len(mine), n_bins, NL, false)
@@ -242,7 +242,8 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
                             _incoming(a, n, d0, W, cls, S, M, T, fkeys))
             s0 = (base, NEVER, (NEVER,) * NL, False) if S[0] else _state_of(a, S[1:5])
             with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
-                r = replay(a, d0, W, int(cls[a]), *s0[:3], inc, M, m.und[cls[a]], ukeys, senders=senders,
+                und = m.und[cls[a]] if m.by_day is None else m.by_day.und[d0:d0 + W, cls[a]]
+                r = replay(a, d0, W, int(cls[a]), *s0[:3], inc, M, und, ukeys, senders=senders,
                            attempts=attempts, akeys=akeys, marked=s0[3])
             if (*r["state"], r["marked"]) != _state_of(a, cols):
                 raise RuntimeError(f"windowed route: agent {a}'s replay ends in {r['state']}, the sweep in "
@@ -449,5 +450,6 @@ class _Totals:
         NB = len(plan.behaviour_names)
         others = group[..., None] - (self.detc[:, :, :days, :NB] - self.story_det)             # [c, g, day, b]
         gen = np.random.Generator(np.random.Philox(key=int(stream_key(plan.seed, Stream.UNDETECTED_COUNT, 0))))
-        drawn = gen.binomial(np.maximum(others, 0), m.und[:, :, None, :])
+        und = m.und[:, :, None, :] if m.by_day is None else m.by_day.und.transpose(1, 2, 0, 3)  # [c, g, day, b]
+        drawn = gen.binomial(np.maximum(others, 0), und)
         return (drawn + self.story_und).sum(axis=1)

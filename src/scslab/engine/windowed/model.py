@@ -16,6 +16,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -63,7 +64,10 @@ class Model:
     deterred), network points, ``crit``, the list that carries a sanction (-1: none; ``sanctioned_by_ties``
     follows it), the points of a recovery step, the mask of the tiers that carry a sanction and the number of
     ``other``. ``lists``:
-    a row per list, by the columns ``LS``. ``mins``: the floors of every tier but the last, descending."""
+    a row per list, by the columns ``LS``. ``mins``: the floors of every tier but the last, descending.
+    ``adult``: per slot of a household block, 1 for an adult and 0 for a child (children neither act nor lose
+    points, and keep the base score). ``by_day``: with coverage that changes over time, the rates of every
+    day (:class:`DayRates`); ``q`` and ``false`` are then their highest over the run, the other rates day 0's."""
 
     q: np.ndarray
     keep: np.ndarray
@@ -78,6 +82,17 @@ class Model:
     false: np.ndarray   # [cell, b]
     fb: np.ndarray      # the behaviours with false attributions
     adult: np.ndarray   # uint8: the household block's adults (``compile.Plan.hh_adult``; [1] without households)
+    by_day: "DayRates | None" = None  # with coverage over time: the rates of every day of the run
+
+
+class DayRates(NamedTuple):
+    """The rates of each day of a run whose coverage changes: detected acts undeterred and deterred, false
+    attributions, [day, cell, b], and undetected acts given none detected [day, cell, deterred, b]."""
+
+    q: np.ndarray
+    qd: np.ndarray
+    false: np.ndarray
+    und: np.ndarray
 
 
 def why_not(plan: Plan) -> str | None:
@@ -118,15 +133,34 @@ def list_row(L: np.ndarray, mins: np.ndarray, NT: int) -> tuple:
     return enter, leave, int(L[LIST.MIN_DAYS]), red, max(int(L[LIST.PUBLISH]), 1)
 
 
+def day_rates(plan: Plan, q, und, fa) -> tuple:
+    """(q, qd, false, und) of one day from its ``detected.detected_rates``: the adults' rates [cell, b] of a
+    detected act undeterred and deterred (below the plan's one deterrence line), of a false attribution (never
+    deterred), and of an undetected act given none detected [cell, deterred, b]."""
+    NT, first = len(plan.tier_names), deterred_from(plan)
+    q0 = q[:, 1]                                          # [class, b]: tier 0, undeterred, adult
+    qd = q[:, first * 8 + 1] if first < NT else q0
+    u = np.stack([und[:, 1], und[:, first * 8 + 1] if first < NT else und[:, 1]], axis=1)
+    return q0, qd, fa[:, 1], u
+
+
+def rates_by_day(plan: Plan) -> DayRates | None:
+    """:class:`DayRates` of every day of a plan whose coverage changes over time, else None."""
+    if not any(isinstance(c.coverage, list) for c in plan.scenario.channels.values()):
+        return None
+    from ..detected import detected_rates
+
+    days = [day_rates(plan, *detected_rates(plan, d)) for d in range(plan.days)]
+    return DayRates(*(np.ascontiguousarray(np.stack(x)) for x in zip(*days)))
+
+
 def model_of(plan: Plan) -> Model:
     """The route's numbers for ``plan`` (which :func:`why_not` accepts)."""
     e = plan.epochs[0]
     prm, beh = e.prm, e.beh
-    q, und, fa = rates_on_day_0(plan)
     NT = len(plan.tier_names)
     first = deterred_from(plan)
-    q0 = q[:, 1]                                          # [class, b]: tier 0, undeterred
-    qd = q[:, first * 8 + 1] if first < NT else q0
+    q0, qd, false, und2 = day_rates(plan, *rates_on_day_0(plan))
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a behaviour no cell detects: factor 1, never drawn
         # over the cells that detect b (a cell that never does, such as a region without records, says nothing)
@@ -136,16 +170,19 @@ def model_of(plan: Plan) -> Model:
     net = np.flatnonzero(beh[:, BEH.NET_FR] != 0)
     crit = int(net[0]) if len(net) and plan.scenario.population.friends.degree > 0 else -1  # no friends: no ties' penalties
     other = np.array([b for b in range(len(plan.behaviour_names)) if b != crit], np.int64)
-    false = fa[:, 1].copy()                               # [class, b]: adults (false attributions are not deterred)
+    by_day = rates_by_day(plan)
+    if by_day is not None:  # the highest rates of the run (each window draws at its own highest, then thins)
+        q0, false = by_day.q.max(axis=0), by_day.false.max(axis=0)
+    false = false.copy()                                  # [class, b]: adults (false attributions are not deterred)
     fb = np.array([b for b in other if (false[:, b] > 0).any()], np.int64)
     deter = int(mins[first - 1]) if first < NT else -(1 << 20)    # a day starting below it is deterred
     lists = np.array([list_row(L, mins, NT) for L in e.lists], np.int64).reshape(len(e.lists), len(LS))
     slist, tiers = sanctions(e.cons)
     scalars = (int(prm[P.BASE]), int(prm[P.LO]), int(prm[P.HI]), int(prm[P.REC_QUIET]), int(prm[P.REC_UPTO]),
                deter, int(beh[crit, BEH.NET_FR]) if crit >= 0 else 0, crit, slist, int(prm[P.REC_PTS]), tiers, len(other))
-    return Model(q=q0.copy(), keep=keep, und=np.stack([und[:, 1], und[:, first * 8 + 1] if first < NT else und[:, 1]],
-                 axis=1), points=beh[:, BEH.POINTS].astype(np.int64), other=other, crit=crit, mins=mins[:-1].copy(),
-                 scalars=scalars, lists=lists, deter_tier=first, false=false, fb=fb, adult=adult_pattern(plan))
+    return Model(q=q0.copy(), keep=keep, und=und2, points=beh[:, BEH.POINTS].astype(np.int64), other=other, crit=crit,
+                 mins=mins[:-1].copy(), scalars=scalars, lists=lists, deter_tier=first, false=false, fb=fb,
+                 adult=adult_pattern(plan), by_day=by_day)
 
 
 def adult_pattern(plan: Plan) -> np.ndarray:

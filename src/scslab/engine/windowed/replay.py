@@ -14,7 +14,8 @@ import numpy as np
 
 from ...compile import EVENT, SE
 from ...rng import Stream, day_keys, mix64, threshold
-from .agent import GOLDEN, MAX_OTHER, NEVER, S32, U32, child_of, days_of, enters_at, leaves_at
+from .agent import (FULL, GOLDEN, MAX_OTHER, NEVER, S32, U32, child_of, crit_thresholds, days_of, enters_at,
+                    event_threshold, leaves_at)
 from .agent import d32_call as d32
 from .tables import KEY
 from .. import rules
@@ -43,8 +44,8 @@ def undetected_keys(seed: int, d0: int, W: int, NB: int) -> np.ndarray:
 def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M, und, ukeys, senders=None,
            attempts=(), akeys=None, marked=False) -> dict:
     """Agent i's days d0 .. d0+W-1 from (score, last offence, day listed on each list; -32768: never) with network penalties on
-    the days ``inc``. ``und[deterred, b]``: the chance of an undetected act given none detected, drawn from the
-    day's stream ``UNDETECTED + b`` (``ukeys``: :func:`undetected_keys`). Returns the end state, the network
+    the days ``inc``. ``und[deterred, b]`` (or ``und[day, deterred, b]``, with coverage over time): the chance of
+    an undetected act given none detected, drawn from the day's stream ``UNDETECTED + b`` (``ukeys``: :func:`undetected_keys`). Returns the end state, the network
     acts kept, the story rows, the end-of-day scores, and per day whether it started deterred and which
     behaviours had a detected act. ``senders``: the friend each of ``inc`` comes from, for the story rows (the
     day engines' packing: ``CRIT + 256 + 512 * (friend + 1)``; unknown without it). ``attempts``: the list's
@@ -72,7 +73,8 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     sources = [-1] * len(incoming) if senders is None else [int(f) for f in senders]
     floors = [int(v) for v in mins]
     tier_of = lambda v: sum(v < f for f in floors)  # noqa: E731 - floors descending: the tiers above v's
-    thresholds = threshold(und).tolist()
+    und = np.asarray(und)
+    thresholds = threshold(und if und.ndim == 3 else np.broadcast_to(und, (W,) + und.shape)).tolist()  # [day][det][b]
     undetected_u = (mix64(ukeys + np.uint64(i) * GOLDEN) >> S32).tolist()  # [day][b], as draw32 draws them
     attempt_u = (mix64(akeys + np.uint64(i) * GOLDEN) >> S32).tolist() if attempts else None  # [day][consequence]
     rows, scores, deterred_on, detected_on, kept, applies = [], [], [], [], [], []
@@ -89,29 +91,26 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
                 a += 1
             while True:
                 b = int(other[a])
-                if a >= NACT:  # a false attribution of b (never deterred)
+                thr = int(event_threshold(M.vary, cls, d, a, int(deterred), M.kept[a]))
+                if thr >= FULL or d32(keys[KEY.KEEP], i, ko * MAX_OTHER + a) < thr:
                     delta += int(pts[b])
                     offended |= pts[b] < 0
-                    false.add(b)
-                elif not deterred or d32(keys[KEY.KEEP], i, ko * MAX_OTHER + a) < keep[b]:
-                    delta += int(pts[b])
-                    offended |= pts[b] < 0
-                    detected.add(b)
+                    (false if a >= NACT else detected).add(b)  # false attributions come after the acts
                 u = d32(keys[KEY.NEXT_ACT], i, ko * MAX_OTHER + a)
                 if u >= tail[cls, a, NO - 1]:
                     break
                 a0, a = a, a + 1
                 while u >= tail[cls, a0, a]:
                     a += 1
-        if d in crit_days and (not deterred or d32(keys[KEY.DROP], i, d) < keep[CRIT]):
+        if d in crit_days and d32(keys[KEY.DROP], i, d) < crit_thresholds(M.vary, cls, d, keep[CRIT])[int(deterred)]:
             delta += int(pts[CRIT])
             offended |= pts[CRIT] < 0
             detected.add(CRIT)
             kept.append(day)
-        for b in range(und.shape[1]):
+        for b in range(und.shape[-1]):
             if b in detected:
                 rows.append((EVENT.STORY, i, day, SE.act_detected, b + 256, int(pts[b])))
-            elif not child and undetected_u[d][b] < thresholds[int(deterred)][b]:
+            elif not child and undetected_u[d][b] < thresholds[d][int(deterred)][b]:
                 rows.append((EVENT.STORY, i, day, SE.act_undetected, b, 0))
             if b in false:  # (the day engines' order: each behaviour's act, then its false attribution)
                 rows.append((EVENT.STORY, i, day, SE.false_attribution, b, int(pts[b])))

@@ -54,6 +54,9 @@ class Tables(NamedTuple):
     before: np.ndarray    # the number of snapshot days before each window day
     tiers: np.ndarray     # the tier of each score [score - low]
     guide: np.ndarray     # per class, where the search for a day's first act drawn u starts [c, u >> 24]
+    vary: np.ndarray | None   # with coverage over time, the uint32 thresholds under which a day's drawn event is
+                              # kept [class, day, a, deterred] (the last a: the network act), else None
+                              # (``agent.event_threshold``)
     adult: np.ndarray | None  # uint8[2**k]: 1 for an adult, 0 for a child, by slot of a household block (agent
                               # i's: i & (2**k - 1); ``population``), None without households (``agent.child_of``)
 
@@ -86,14 +89,43 @@ def guess_loss(m: Model) -> int:
     return int(max(0, -int(m.points[m.other].min()))) if len(m.other) else 0
 
 
-def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarray) -> Tables:
+def thinning(m: Model, d0: int, W: int) -> tuple:
+    """(q, false, vary) of the window of W days from d0 of a run whose coverage changes: the window's highest
+    rates [class, b] of a detected act and of a false attribution, at which its days draw their events, and
+    the thresholds ``vary[class, day, a, deterred]`` under which a drawn event a (``Tables.other``'s order;
+    the last a: the network act) of a window day is kept: its rate that day over the one it was drawn at.
+    Thinning independent events each with its own chance gives each the day's rate exactly."""
+    r = m.by_day
+    q, qd, fa = (x[d0:d0 + W] for x in (r.q, r.qd, r.false))    # [day, class, b]
+    qmax, fmax = q.max(axis=0), fa.max(axis=0)
+    crit = [m.crit] if m.crit >= 0 else []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        def ratio(x, top):  # never drawn where the highest is 0
+            return np.where(top > 0, x / np.where(top > 0, top, 1.0), 0.0)
+        undeterred = np.concatenate([ratio(q[:, :, m.other], qmax[:, m.other]), ratio(fa[:, :, m.fb], fmax[:, m.fb]),
+                                     ratio(q[:, :, crit], qmax[:, crit]) if crit else np.zeros(q.shape[:2] + (1,))],
+                                    axis=2)
+        deterred = np.concatenate([ratio(qd[:, :, m.other], qmax[:, m.other]), ratio(fa[:, :, m.fb], fmax[:, m.fb]),
+                                   ratio(qd[:, :, crit], qmax[:, crit]) if crit else np.zeros(q.shape[:2] + (1,))],
+                                  axis=2)
+    vary = np.ascontiguousarray(threshold(np.stack([undeterred, deterred], axis=3)).transpose(1, 0, 2, 3))
+    return qmax, fmax, vary
+
+
+def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarray, d0: int = 0) -> Tables:
     """``M`` for a window of W days: the uint32 thresholds of the first act of a day (``first[c, a]``, over
     ``other``), of the next one after act a (``tail[c, a, b]``), and of the numbers of act days and network
     act days (``k_other``, ``k_crit``), with the model's numbers, ``bins[score - low]``, the bins' lowest
     scores, the window's snapshot days ``snaps`` (window days, ascending, then a day past the window) as the
     number of them before each day, each score's tier, and per class where the search for a day's first act
-    starts, by the top 8 bits of its draw."""
-    qo = np.concatenate([m.q[:, m.other], m.false[:, m.fb]], axis=1)  # a day's events (``Tables.other``)
+    starts, by the top 8 bits of its draw.
+
+    With coverage over time (``Model.by_day``) the days of the window from ``d0`` on draw their events at the
+    window's highest rates, and ``vary`` thins them to each day's (:func:`thinning`)."""
+    q, false, vary = m.q, m.false, None
+    if m.by_day is not None:
+        q, false, vary = thinning(m, d0, W)
+    qo = np.concatenate([q[:, m.other], false[:, m.fb]], axis=1)  # a day's events (``Tables.other``)
     C, NO = qo.shape
     G = 1.0 - np.prod(1.0 - qo, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -105,7 +137,7 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
         for a in range(NO):
             tail[c, a, a + 1:] = threshold(1.0 - np.cumprod(1.0 - qo[c, a + 1:]))
     k_other = np.array([_binomial_cdf(W, g, W + 2) for g in G])
-    qc = m.q[:, m.crit] if m.crit >= 0 else np.zeros(C)
+    qc = q[:, m.crit] if m.crit >= 0 else np.zeros(C)
     k_crit = np.array([_binomial_cdf(W, g, MAX_CRIT + 1) for g in qc])
     before = np.searchsorted(snaps[:-1], np.arange(W + 2), side="left").astype(np.int64)
     edges = np.searchsorted(bins, np.arange(bins[-1] + 1), side="left").astype(np.int64) + m.scalars[SC.LOW]
@@ -119,5 +151,5 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
                       np.uint64), column=np.r_[m.other, NB + m.fb].astype(np.int64),
                   other=np.concatenate([m.other, m.fb]), mins=m.mins, sc=np.array(m.scalars, np.int64),
                   lists=tuple(tuple(int(v) for v in row) for row in m.lists) or (NO_LIST,),
-                  bins=bins, edges=edges, before=before, tiers=tiers, guide=guide,
+                  bins=bins, edges=edges, before=before, tiers=tiers, guide=guide, vary=vary,
                   adult=m.adult if len(m.adult) > 1 else None)
