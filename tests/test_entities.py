@@ -297,7 +297,7 @@ def test_checkpoints_hold_entity_types_and_resume_bit_for_bit(tmp_path):
 def test_cli_run_story_and_report_cover_firms(tmp_path):
     out = tmp_path / "bj"
     cli = CliRunner()
-    res = cli.invoke(app, ["run", "beijing-2020", "--population", "20000", "--days", "90", "--out", str(out)])
+    res = cli.invoke(app, ["run", "beijing-2020", "--population", "20000", "--days", "180", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "and 921 firms" in res.output and "agency:aviation" in res.output
     res = cli.invoke(app, ["story", str(out), "--population", "firms"])

@@ -77,7 +77,6 @@ EXAMPLES = {
     "friends-degree": lambda: _bench(lambda d: d["population"]["friends"].update(degree=5)),
     "court-debt": lambda: _bench(lambda d: _behaviour(d, "late_payment").update(creates_debt=True)
                                  or d.update(debt={"repay_per_day": 0.01})),
-    "redress": lambda: _bench(lambda d: d.update(redress={"contest_probability": 0.5, "delay_days": 10})),
     "accounts": lambda: compile_plan(load_scenario("jinan-dog-points"), size=1_000, days=30, seed=1),
     "escalation": lambda: _bench(lambda d: _behaviour(d, "jaywalking").update(repeat_points=[-5, -10])
                                  or d["score"].update(strike_window_days=365)),
@@ -131,12 +130,14 @@ def test_windowed_refuses_each_feature_by_name(feature):
 def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement_tests():
     """bench-v1, xiamen-fuzhou-2018, rongcheng-2018 and the variants ``test_windowed.py`` and
     ``test_windowed_false.py`` hold to the day routes (and bench-v1 with firms, ``test_entities.py``, and with
-    households, ``test_windowed_households.py``, and with a coverage ramp, ``test_windowed_coverage.py``) together use
+    households, ``test_windowed_households.py``, with a coverage ramp, ``test_windowed_coverage.py``, and with
+    redress, ``test_windowed_redress.py``) together use
     every feature the windowed scheduler supports, and go to it: the agreement tests and the pinned digests
     cover them on that scheduler."""
     from test_windowed import CELLS, CHURN_PUBLISHED, CHURN_STEPS, three_lists, tiered
     from test_entities import bench_with_firms
     from test_windowed_false import false_scheme
+    from test_windowed_redress import redress_scheme
 
     def xiamen(over):
         return compile_plan(load_scenario("xiamen-fuzhou-2018", over), size=1_000, days=30, seed=1)
@@ -148,7 +149,8 @@ def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement
              compile_plan(false_scheme(), size=1_000, days=30, seed=1),
              compile_plan(bench_with_firms(), size=1_000, days=30, seed=1),
              _bench(lambda d: d["population"].update(households={"sizes": {"1": 0.5, "3": 0.5}})),
-             _bench(lambda d: d["channels"]["records"].update(coverage=[[0, 0.5], [20, 1.0]]))]
+             _bench(lambda d: d["channels"]["records"].update(coverage=[[0, 0.5], [20, 1.0]])),
+             compile_plan(redress_scheme(), size=1_000, days=30, seed=1)]
     assert set().union(*(uses(p) for p in plans)) == SUPPORTS["windowed"]
     assert all(choose_route(p) == "windowed" and refusal(p, "windowed") is None for p in plans)
 

@@ -576,7 +576,7 @@ def one_agent(plan, W, seed):
         D = _window_arrays(*shape)
         out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
         got = agent_call(int(i), d0, W, cls, s0, lo0, np.int64(packed), np.zeros(1, np.int64), np.int64(0), M, True,
-                         np.int64(1), D, np.int64(0), out, bo, bc)
+                         np.int64(1), D, np.int64(0), out, bo, bc, None)
         return got, D
 
     return m, M, run

@@ -60,7 +60,7 @@ def test_a_child_does_nothing_and_loses_nothing():
                            score_bins(plan)[2], len(m.lists), False)
         out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
         no, K, s, lo, bl, _, _ = agent_call(int(i), 0, W, 2, base, NEVER, UNLISTED, inc, np.int64(W), M, True,
-                                            np.int64(1), D, np.int64(0), out, bo, bc)
+                                            np.int64(1), D, np.int64(0), out, bo, bc, None)
         if child[i]:
             assert (no, K, s, lo, bl) == (0, 0, base, NEVER, UNLISTED)
             assert all(d.sum() == 0 for k, d in enumerate(D) if k != 7) and D[7].sum() == 1  # 7: the snapshots

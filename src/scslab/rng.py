@@ -52,7 +52,7 @@ class Stream(IntEnum):
     UNDETECTED = 312   # lazy engine: + behaviour: undetected acts of the agents it visits (engine/detected.py)
     UNDETECTED_COUNT = 345  # lazy engine: undetected acts of everyone else, counted in aggregate
     ATTEMPT_COUNT = 346  # lazy engine: attempts by tier of everyone but the story agents (engine/attempts.py)
-    WINDOW = 350       # lazy engine's windowed route: + 0..6, keyed by the window's first day (engine/windowed)
+    WINDOW = 350       # lazy engine's windowed route: + 0..7, keyed by the window's first day (engine/windowed)
     # population (day-independent; use day = 0)
     CLASS = 400
     GROUP = 401

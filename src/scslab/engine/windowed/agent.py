@@ -10,7 +10,7 @@
 - **False attributions are a day's events too.** A false attribution of b is drawn with the detected acts, as
   one more event after them (``Tables.other``: the events' behaviours; ``SC.NACT`` of them are acts), never
   thinned by deterrence; it takes b's points and marks the agent as carrying a false record (``MARKED``), for
-  good (the route runs no redress).
+  good, or until a contested record is removed (``redress.py``).
 - **Quiet days are closed form.** Between two days with something happening, recovery (a step a day from
   ``quiet`` days after the last detected offence, up to the cap), the tier crossings it causes, the list exit
   and the score snapshots are computed, not stepped. Level metrics are kept as daily changes, recovery
@@ -41,6 +41,7 @@ from numba.extending import overload
 from ...rng import GOLDEN, mix64
 from .. import rules
 from ..bits import lowest
+from ..borrow import borrowed
 from ..jitcache import engine_cache
 from .model import LS, MAX_LISTS, MAX_OTHER, MAX_W, SC
 from .tables import KEY
@@ -158,18 +159,20 @@ def sanctioned(on_sl, tier, stiers):
 
 
 @njit(inline="always")
-def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, bc):
+def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, bc, redress):
     """Agent i's days d0 .. d0+W-1 from its state (score ``s``, day of the last detected offence ``lo``, days
     listed ``bl``, a 16-bit field per list: :func:`listed_day`, -32768: never; and ``MARKED``: a false record
-    carried), with network penalties coming in on the days ``inc[:k_inc]`` (sorted).
+    carried), with network penalties coming in on the days ``inc[:k_inc]`` (sorted), and with redress
+    (``redress``: ``redress.Redress``, or None for a scheme without; its code is then not compiled) its refunds
+    carried into the window and those of its own contested false attributions.
     ``write``: add ``sgn`` times its metric changes to ``D[...][ch]``; otherwise stop after the last network
     act day. Returns the number of its network acts kept (their days in ``out``), of its detected network
     acts, its end state, the last day a network act is dropped if deterred, and the first day deterred
     (``d0 + W``: never). The network acts of a run with penalties coming in are those of a run without when
     no penalty comes before the last such day, or when the agent is not deterred until after it (the run
     without would not be either: penalties only take points)."""
-    keys, first, tail, pts = M.keys, M.first, M.tail, M.points
-    keep, other, mins, bins, edges, before, tiers, guide = M.keep, M.other, M.mins, M.bins, M.edges, M.before, M.tiers, M.guide
+    keys, pts = M.keys, M.points
+    keep, other, mins, bins, edges, before, tiers = M.keep, M.other, M.mins, M.bins, M.edges, M.before, M.tiers
     kept, column = M.kept, M.column
     sc = M.sc
     LOW, HIGH, QUIET, UPTO, DETER = sc[SC.LOW], sc[SC.HIGH], sc[SC.QUIET], sc[SC.UPTO], sc[SC.DETER]
@@ -188,6 +191,14 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     pick_days(keys[KEY.CRIT_DAYS], i, Kc, W, bc)
     own = lo != NEVER
     mk = (bl & MARKED) != 0  # carries a false record
+    # redress: its table of carried refunds is read from rd, borrowed (no reference counts, engine/borrow.py: every
+    # agent looks itself up); the queue and the metric are read and written through redress itself (writes through
+    # a view made here were lost: seen with numba 0.68). The checks are on redress itself, so that numba prunes the
+    # code when it is None (before typing: on the caller's argument only)
+    rd = borrowed(redress)
+    nq, qc, cc, c1 = 0, 0, 0, 0  # refunds queued within the window and the next of them; the next carried in
+    if redress is not None:
+        cc, c1 = carried(i, rd)  # rd.days[cc:c1]
     lo = lo - d0
     tier = tiers[s - LOW]
     if write:
@@ -204,6 +215,11 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
         ef = W
         if c < k_inc:
             e = min(e, inc[c] - d0)
+        if redress is not None:
+            if cc < c1:
+                e = min(e, rd.days[cc] - d0)
+            if qc < nq:
+                e = min(e, redress.qday[qc])
         ra = max(t, lo + QUIET)  # quiet days t .. e-1: recovery from day ra on, n steps, g points
         n = min(e - ra, steps(UPTO - s, STEP)) if s < UPTO and ra < e and STEP > 0 else 0
         g = min(n * STEP, UPTO - s) if n > 0 else 0
@@ -287,11 +303,8 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
         delta, offended, s_day, marks = 0, False, s, False
         by_ties = write and not own and sanctioned(on_list(bl, SL), tier, STIERS)  # at the start of the day
         if eo == e:  # the day's other detected acts
-            u = d32(keys[KEY.FIRST_ACT], i, ko)
-            a = guide[cls, u >> S24]
-            while u >= first[cls, a]:
-                a += 1
-            while True:
+            a = first_event(i, cls, ko, M)
+            while a < NO:
                 b = other[a]
                 thr = event_threshold(M.vary, cls, e, a, dt, kept[a])
                 if thr >= FULL or d32(keys[KEY.KEEP], i, ko * MAX_OTHER + a) < thr:
@@ -300,13 +313,12 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                     marks |= a >= NACT  # a false attribution (they come after the acts)
                     if write:
                         detc[ch, cls, dt, e, column[a]] += sgn
-                u = d32(keys[KEY.NEXT_ACT], i, ko * MAX_OTHER + a)
-                if u >= tail[cls, a, NO - 1]:
-                    break
-                a0 = a
-                a += 1
-                while u >= tail[cls, a0, a]:
-                    a += 1
+                    if redress is not None and a >= NACT and e + rd.delay < W:  # (a refund after the window: carried)
+                        if d32(keys[KEY.CONTEST], i, ko * MAX_OTHER + a) < rd.thr:  # contested: refunded
+                            redress.qday[nq] = e + rd.delay  # (in order: the days come in order, the delay is one)
+                            redress.qb[nq] = b
+                            nq += 1
+                a = next_event(i, cls, ko, a, M)
             ko += 1
             eo = next_day(bo, W)
         if ec == e:  # a detected network act: kept unless its draw falls in the day's dropped part
@@ -327,6 +339,20 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
             c += 1
             if write:
                 ndiff[ch, cls, e] += sgn
+        refunded = False
+        if redress is not None:  # refunds: points back, not an offence
+            while cc < c1 and rd.days[cc] - d0 == e:
+                delta -= pts[rd.beh[cc]]
+                cc += 1
+                refunded = True
+                if write:
+                    redress.red[ch, cls, e] += sgn
+            while qc < nq and redress.qday[qc] == e:
+                delta -= pts[redress.qb[qc]]
+                qc += 1
+                refunded = True
+                if write:
+                    redress.red[ch, cls, e] += sgn
         if offended:
             lo = e
             if not own:
@@ -359,6 +385,14 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                         ext[ch, cls, L, e] += sgn
                         if mk:
                             inn[ch, cls, L, e] -= sgn
+        if refunded and mk and not marks:  # a record removed: the mark goes (the day engines clear it whole), unless
+            mk = False                    # a false attribution comes the same day
+            bl &= ~MARKED
+            if write:
+                marked[ch, cls, e] -= sgn
+                for L in range(NL):  # ... and it is no longer innocent on the lists it is on at the day's end
+                    if on_list(bl, L):
+                        inn[ch, cls, L, e] -= sgn
         if marks and not mk:  # the day's false attribution is the agent's first false record
             mk = True
             bl |= MARKED
@@ -448,6 +482,38 @@ def _crit_thresholds(vary, cls, e, keep_crit):
 
 
 @njit(inline="always")
+def first_event(i, cls, ko, M):
+    """The first event (``Tables.other``'s index) of agent i's ko-th day with other events, by inverse CDF."""
+    u = d32(M.keys[KEY.FIRST_ACT], i, ko)
+    a = M.guide[cls, u >> S24]
+    while u >= M.first[cls, a]:
+        a += 1
+    return a
+
+
+@njit(inline="always")
+def next_event(i, cls, ko, a, M):
+    """The event after event a of that day, ``len(Tables.other)`` when there is none (one draw per event)."""
+    NO = M.other.shape[0]
+    u = d32(M.keys[KEY.NEXT_ACT], i, ko * MAX_OTHER + a)
+    if u >= M.tail[cls, a, NO - 1]:
+        return NO
+    a0 = a
+    a += 1
+    while u >= M.tail[cls, a0, a]:
+        a += 1
+    return a
+
+
+@njit(inline="always")
+def carried(i, R):
+    """Where agent i's refunds carried into the window are in ``R``'s table (``redress.Redress``): ``R.days[a:b]``."""
+    if (R.bits[i >> 6] >> np.uint64(i & 63)) & ONE == 0:
+        return 0, 0
+    return np.searchsorted(R.agents, i), np.searchsorted(R.agents, i, side="right")
+
+
+@njit(inline="always")
 def is_child(i, M):
     """Whether agent i is a child (:func:`child_of` of ``Tables.adult``)."""
     return child_of(i, M.adult)
@@ -473,7 +539,7 @@ def crit_count(i, cls, M):
 
 
 @njit(inline="always")
-def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0):
+def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0, redress):
     """The guess of agent i's network acts (days in ``out``) and how many it has detected: all of them when
     no deterrence draw would drop one, or when its score cannot cross the deterrence line before the last
     act such a draw would drop (every earlier act day losing ``guess_loss`` points, every earlier network act
@@ -505,6 +571,6 @@ def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0):
         return g, K
     # typed zeros and False, not literals: the one signature _redo_some compiles serves here too
     zero = np.int64(0)
-    return agent_call(i, d0, W, cls, s, lo, bl, z1, zero, M, np.bool_(False), zero, D0, zero, out, bo, bc)[:2]
+    return agent_call(i, d0, W, cls, s, lo, bl, z1, zero, M, np.bool_(False), zero, D0, zero, out, bo, bc, redress)[:2]
 
 assert MAX_W <= 6 * 64 and MAX_LISTS * 16 < 63

@@ -23,6 +23,7 @@ from ..state import Columns, RawRun
 from ..stories import pick_story_agents
 from .agent import CACHE, MAX_W, NEVER, mix
 from .model import MAX_CRIT, SC, followed_list, marks_length, model_of
+from .redress import carry, for_work_item, no_refunds, redress_of
 from .replay import day_stream_keys, replay, undetected_keys
 from .friends import friends_batch, friends_spec
 from .route import BLOCK, CHUNKS, coarse_bits, correct, listed_call, penalties, scratch, set_bits, sweep
@@ -96,7 +97,7 @@ def start_chunk(i0, i1, ckey, gkey, class_cum, group_cum, starts, base, cls, sco
         per[1, cell] = here[1, cell]
 
 
-def _incoming(a, n, d0, W, cls, S, M, T, fkeys):
+def _incoming(a, n, d0, W, cls, S, M, T, fkeys, R=None):
     """The network penalties agent a receives in the window, from its friends' final lists: (days, the friend
     each comes from), sorted by day and friend (the day engines' order: records by agent). Plain Python over
     the route's compiled functions, called with the types they are compiled for (a story agent at a time),
@@ -107,7 +108,7 @@ def _incoming(a, n, d0, W, cls, S, M, T, fkeys):
     k, src = np.int64(0), []
     for f in w.f4[0]:
         if f >= 0:
-            k2 = listed_call(f, d0, W, cls, S, M, T, w.inc, k, w.bo, w.bc, w.z1, w.D0)
+            k2 = listed_call(f, d0, W, cls, S, M, T, w.inc, k, w.bo, w.bc, w.z1, w.D0, for_work_item(R))
             src += [int(f)] * int(k2 - k)
             k = k2
     src = np.array(src, np.int64)
@@ -132,16 +133,19 @@ def _window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int, 
 class WindowState:
     """Everything a windowed run carries from one window to the next, enough to resume it bit for bit (a
     checkpoint): ``day``, the first day of the next window; the columns (score, last offence, day listed
-    [list, agent], false record carried: one entry, never set, in a scheme without false attributions);
+    [list, agent], false record carried: one entry, never set, in a scheme without false attributions); the
+    refunds of contested false records carried into the next window (``redress.py``: none without redress);
     the metrics and story logs so far (``_Totals.ARRAYS``, and ``rows``)."""
 
     day: int
     cols: tuple
     totals: dict
+    refunds: tuple = no_refunds()  # carried into the next window: (agents, days, behaviours), ``redress.py``
 
     def arrays(self) -> dict:
         return {"win_score": self.cols[0], "win_last_off": self.cols[1], "win_listed": self.cols[2],
-                "win_marks": self.cols[3],
+                "win_marks": self.cols[3], "win_refund_agents": self.refunds[0], "win_refund_days": self.refunds[1],
+                "win_refund_beh": self.refunds[2],
                 **{f"win_{k}": v for k, v in self.totals.items()}}
 
     @classmethod
@@ -151,8 +155,11 @@ class WindowState:
                              "older scslab")
         if "win_marks" not in z:
             raise ValueError("a windowed checkpoint without false records: it was written by an older scslab")
+        if "win_refund_agents" not in z:
+            raise ValueError("a windowed checkpoint without refunds carried: it was written by an older scslab")
         cols = (z["win_score"], z["win_last_off"], z["win_listed"], z["win_marks"])
-        return cls(day, cols, {k: z[f"win_{k}"] for k in (*_Totals.ARRAYS, "rows")})
+        refunds = tuple(np.asarray(z[f"win_refund_{k}"], np.int64) for k in ("agents", "days", "beh"))
+        return cls(day, cols, {k: z[f"win_{k}"] for k in (*_Totals.ARRAYS, "rows")}, refunds)
 
 
 def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify: bool = False,
@@ -204,9 +211,14 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     snap_days = run_snapshot_days(plan)
     out = _Totals(plan, m, story, cls[story] if story else np.zeros(0, np.int64))
     first = 0
+    refunds = no_refunds()  # the refunds carried into the next window (redress.py)
     if state is not None:
         out.restore(state.totals)
         first = state.day
+        refunds = state.refunds
+    # redress: contested false records refunded after a delay (None: a scheme without, or without false records)
+    prm = plan.epochs[0].prm
+    contest = (int(prm[P.CONTEST_T]), int(prm[P.REDRESS_DELAY])) if false and prm[P.CONTEST_T] > 0 else None
     st = {"penalties": 0.0, "sweep": 0.0, "corrections": 0.0, "stories": 0.0, "corrected": [], "redone": [],
           "verify_diff": 0}
     done = first - 1  # the last day reported to ``progress``
@@ -219,37 +231,40 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         S = (True, *cols, base) if d0 == 0 else (False, *(c.copy() for c in cols), base)
         T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, MAX_CRIT), np.int64))
         D = _window_arrays(C, W, NT, NB, len(mine), n_bins, NL, false)
+        R = None if contest is None else redress_of(*contest, n, C, W, refunds)
         t0 = time.perf_counter()
-        pen = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n))
+        pen = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n), R)
         t1 = time.perf_counter()
         wrong = np.zeros((n >> 6) + 1, np.uint64)
         nb = pen[1].shape[0] - 1
         slices = max(1, min(SLICES, n // SLICE_AGENTS))
         for k in range(slices):
-            sweep(n, d0, W, cls, cols, pen, BLOCK, M, T, D, wrong, k * nb // slices, (k + 1) * nb // slices)
+            sweep(n, d0, W, cls, cols, pen, BLOCK, M, T, D, wrong, k * nb // slices, (k + 1) * nb // slices, R)
             if progress is not None:  # the days are reported as the share of the window's agents swept
                 done = _report(progress, done, d0 + (k + 1) * W // slices - 1)
         del pen
         t2 = time.perf_counter()
-        T, counts = correct(set_bits(wrong), n, d0, W, cls, S, cols, M, T, fkeys, D)
+        T, counts = correct(set_bits(wrong), n, d0, W, cls, S, cols, M, T, fkeys, D, R)
+        if R is not None:
+            refunds = carry(n, d0, W, cls, M, R)
         t3 = time.perf_counter()
         if verify:
-            st["verify_diff"] += verify_window(n, d0, W, cls, S, cols, M, T, fkeys, D)
+            st["verify_diff"] += verify_window(n, d0, W, cls, S, cols, M, T, fkeys, D, R)
         ukeys = undetected_keys(seed, d0, W, NB) if story else None
         akeys = day_stream_keys(seed, d0, W, Stream.ATTEMPT, len(cons)) if story and attempts else None
         for a in story:
             inc, senders = ((np.zeros(0, np.int64), np.zeros(0, np.int64)) if no_friends else
-                            _incoming(a, n, d0, W, cls, S, M, T, fkeys))
+                            _incoming(a, n, d0, W, cls, S, M, T, fkeys, R))
             s0 = (base, NEVER, (NEVER,) * NL, False) if S[0] else _state_of(a, S[1:5])
             with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
                 und = m.und[cls[a]] if m.by_day is None else m.by_day.und[d0:d0 + W, cls[a]]
                 r = replay(a, d0, W, int(cls[a]), *s0[:3], inc, M, und, ukeys, senders=senders,
-                           attempts=attempts, akeys=akeys, marked=s0[3])
+                           attempts=attempts, akeys=akeys, marked=s0[3], redress=R)
             if (*r["state"], r["marked"]) != _state_of(a, cols):
                 raise RuntimeError(f"windowed route: agent {a}'s replay ends in {r['state']}, the sweep in "
                                    f"{_state_of(a, cols)} (window from day {d0})")
             out.add_story(a, d0, r, int(cls[a]))
-        out.add_window(d0, W, D, np.searchsorted(snap_days, mine))
+        out.add_window(d0, W, D, np.searchsorted(snap_days, mine), None if R is None else R.red)
         st["stories"] += time.perf_counter() - t3
         st["corrected"].append(counts[0])
         st["redone"].append(counts[1])
@@ -259,7 +274,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         if progress is not None:
             done = _report(progress, done, d0 + W - 1)
         if after_window is not None:
-            after_window(WindowState(d0 + W, cols, out.saved()))
+            after_window(WindowState(d0 + W, cols, out.saved(), refunds))
     if stats is not None:
         stats.update(st)
     coverage = np.array([plan.coverage(d) for d in range(days)], np.float64).reshape(days, len(plan.channel_names))
@@ -297,7 +312,7 @@ def _report(progress, done: int, day: int) -> int:
 class _Totals:
     """The run's metrics, added up window by window, and the story agents' logs."""
 
-    ARRAYS = ("tdiff", "ent", "ext", "ties", "rec", "net", "detc", "hist", "first", "marked", "innocent",
+    ARRAYS = ("tdiff", "ent", "ext", "ties", "rec", "net", "detc", "hist", "first", "marked", "innocent", "red",
               "story_scores", "story_det", "story_group", "story_und", "story_applies", "story_att")
 
     def __init__(self, plan: Plan, m, story: list[int], cells: np.ndarray):
@@ -307,7 +322,7 @@ class _Totals:
         self.tdiff = np.zeros((C, days + 1, NT), np.int64)
         NL = len(m.lists)
         self.ent, self.ext = np.zeros((C, NL, days + 1), np.int64), np.zeros((C, NL, days + 1), np.int64)
-        self.ties, self.rec, self.net, self.first = (np.zeros((C, days + 1), np.int64) for _ in range(4))
+        self.ties, self.rec, self.net, self.first, self.red = (np.zeros((C, days + 1), np.int64) for _ in range(5))
         F = 1 if len(m.fb) else 0  # false attributions: columns NB + b of the acts, records carried, innocent listed
         self.detc = np.zeros((C, 2, days + 1, NB * (1 + F)), np.int64)
         self.marked = np.zeros((C, (days + 1) * F), np.int64)
@@ -337,8 +352,11 @@ class _Totals:
             getattr(self, k)[...] = arrays[k]
         self.rows = [tuple(int(v) for v in row) for row in arrays["rows"]]
 
-    def add_window(self, d0: int, W: int, D: tuple, snap_index: np.ndarray) -> None:
+    def add_window(self, d0: int, W: int, D: tuple, snap_index: np.ndarray, red=None) -> None:
+        """Add a window's metric changes ``D`` (and the records removed per day, ``red``, with redress)."""
         tdiff, ent, ext, ties, rec, detc, net, hist, first, marked, innocent = (d.sum(axis=0) for d in D)
+        if red is not None:
+            self.red[:, d0:d0 + W + 1] += red.sum(axis=0)
         self.tdiff[:, d0:d0 + W + 1] += tdiff
         for total, part in ((self.ent, ent), (self.ext, ext), (self.ties, ties), (self.rec, rec), (self.net, net),
                              (self.first, first), (self.marked, marked), (self.innocent, innocent)):
@@ -394,6 +412,7 @@ class _Totals:
         out[:, prm[P.M_RECOVERED]] = np.cumsum(self.rec, axis=1)[:, :days].T
         out[:, prm[P.M_NET]] = self.net[:, :days].T
         out[:, prm[P.M_PENALISED]] = self.first[:, :days].T
+        out[:, prm[P.M_REDRESSED]] = self.red[:, :days].T
         NB = len(plan.behaviour_names)
         detected = self.detc[:, :, :days, :NB].sum(axis=1)       # [cell, day, b]
         out[:, prm[P.M_DETECTED]:prm[P.M_DETECTED] + NB] = detected.transpose(1, 2, 0)

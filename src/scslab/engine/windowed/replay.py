@@ -42,7 +42,7 @@ def undetected_keys(seed: int, d0: int, W: int, NB: int) -> np.ndarray:
 
 
 def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M, und, ukeys, senders=None,
-           attempts=(), akeys=None, marked=False) -> dict:
+           attempts=(), akeys=None, marked=False, redress=None) -> dict:
     """Agent i's days d0 .. d0+W-1 from (score, last offence, day listed on each list; -32768: never) with network penalties on
     the days ``inc``. ``und[deterred, b]`` (or ``und[day, deterred, b]``, with coverage over time): the chance of
     an undetected act given none detected, drawn from the day's stream ``UNDETECTED + b`` (``ukeys``: :func:`undetected_keys`). Returns the end state, the network
@@ -54,7 +54,10 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     engines draw it, from the day's stream ``ATTEMPT + consequence`` (``akeys``: :func:`day_stream_keys`).
     Also returns per day the consequences with attempts that apply to the agent at its end, and whether the
     agent ends the window carrying a false record (``marked``: whether it starts with one). A child
-    (``Tables.adult``) does nothing and loses nothing: no acts, no penalties from ``inc``."""
+    (``Tables.adult``) does nothing and loses nothing: no acts, no penalties from ``inc``. ``redress``: the
+    window's ``redress.Redress`` (None without redress): the agent's refunds carried into the window, and its
+    contested false attributions refunded ``delay`` days later within it (a row ``SE.redress`` each, the false
+    record cleared that day unless another comes)."""
     keys, first, tail, k_other, k_crit, pts = M.keys, M.first, M.tail, M.k_other, M.k_crit, M.points
     keep, other, mins, sc = M.keep, M.other, M.mins, M.sc
     LOW, HIGH, QUIET, UPTO, DETER = (int(sc[k]) for k in (SC.LOW, SC.HIGH, SC.QUIET, SC.UPTO, SC.DETER))
@@ -71,6 +74,10 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     crit_days = {int(d) for d in days_of(keys[KEY.CRIT_DAYS], i, Kc, W)}
     incoming = [d - d0 for d in inc]
     sources = [-1] * len(incoming) if senders is None else [int(f) for f in senders]
+    refunds: dict = {}  # window day -> the behaviours whose points come back that day
+    if redress is not None:
+        for x in range(np.searchsorted(redress.agents, i), np.searchsorted(redress.agents, i, side="right")):
+            refunds.setdefault(int(redress.days[x]) - d0, []).append(int(redress.beh[x]))
     floors = [int(v) for v in mins]
     tier_of = lambda v: sum(v < f for f in floors)  # noqa: E731 - floors descending: the tiers above v's
     und = np.asarray(und)
@@ -96,6 +103,9 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
                     delta += int(pts[b])
                     offended |= pts[b] < 0
                     (false if a >= NACT else detected).add(b)  # false attributions come after the acts
+                    if (redress is not None and a >= NACT and d + redress.delay < W
+                            and d32(keys[KEY.CONTEST], i, ko * MAX_OTHER + a) < redress.thr):  # contested
+                        refunds.setdefault(d + redress.delay, []).append(b)
                 u = d32(keys[KEY.NEXT_ACT], i, ko * MAX_OTHER + a)
                 if u >= tail[cls, a, NO - 1]:
                     break
@@ -114,10 +124,14 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
                 rows.append((EVENT.STORY, i, day, SE.act_undetected, b, 0))
             if b in false:  # (the day engines' order: each behaviour's act, then its false attribution)
                 rows.append((EVENT.STORY, i, day, SE.false_attribution, b, int(pts[b])))
-        marked = marked or bool(false)
         for f in (f for d_in, f in zip(incoming, sources) if d_in == d):
             delta += NET
             rows.append((EVENT.STORY, i, day, SE.network_penalty, CRIT if f < 0 else CRIT + 256 + 512 * (f + 1), NET))
+        back = refunds.pop(d, [])  # refunds: points back (not an offence), the false record cleared
+        for b in back:
+            delta -= int(pts[b])
+            rows.append((EVENT.STORY, i, day, SE.redress, b, -int(pts[b])))
+        marked = bool(false) if back else (marked or bool(false))
         if offended:
             lo = day
         s = min(max(s + delta, LOW), HIGH)

@@ -26,6 +26,7 @@ from .agent import (CACHE, MARKED, NEVER, UNLISTED, agent, agent_call, crit_coun
                     next_day, packed_lists, pick_days)
 from .friends import friends_batch, friends_of
 from .model import CHUNKS, MAX_CRIT
+from .redress import for_work_item
 from .tables import KEY
 
 __all__ = ["penalties", "senders_of", "coarse_bits", "sweep", "sweep_blocks", "correct", "set_bits", "Scratch",
@@ -88,7 +89,7 @@ def start_of(i, S):
 
 
 @njit(inline="always")
-def listed(f, d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0):
+def listed(f, d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0, R):
     """Append sender f's network acts as the table has them to ``inc[k:]``: its corrected list if it has one,
     else the guess. Returns the new length."""
     p = corrected(f, T)
@@ -97,7 +98,7 @@ def listed(f, d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0):
             inc[k + q] = T[2][p, q]
         return k + T[1][p]
     s, lo, bl = start_of(f, S)
-    return k + guess(f, d0, W, cls[f], s, lo, bl, M, inc[k:], bo, bc, z1, D0)[0]
+    return k + guess(f, d0, W, cls[f], s, lo, bl, M, inc[k:], bo, bc, z1, D0, R)[0]
 
 
 @njit(inline="always")
@@ -112,7 +113,7 @@ def lists_differ(a, g, b, no):
 
 
 @njit(inline="always")
-def differs(i, d0, W, cls, s, lo, bl, out, no, M, T, tmp, bo, bc, z1, D0):
+def differs(i, d0, W, cls, s, lo, bl, out, no, M, T, tmp, bo, bc, z1, D0, R):
     """Whether sender i's network acts ``out[:no]`` differ from the table's (``s, lo, bl``: its start state)."""
     p = corrected(i, T)
     if p >= 0:
@@ -120,7 +121,7 @@ def differs(i, d0, W, cls, s, lo, bl, out, no, M, T, tmp, bo, bc, z1, D0):
         for q in range(g):
             tmp[q] = T[2][p, q]
     else:
-        g = guess(i, d0, W, cls, s, lo, bl, M, tmp, bo, bc, z1, D0)[0]
+        g = guess(i, d0, W, cls, s, lo, bl, M, tmp, bo, bc, z1, D0, R)[0]
     return lists_differ(tmp, g, out, no)
 
 
@@ -152,7 +153,7 @@ differs_call = njit(cache=CACHE)(getattr(differs, "py_func", differs))
 
 
 @njit(inline="always")
-def incoming(a, n, d0, W, cls, S, M, T, fkeys, one, f4, inc, bo, bc, z1, D0):
+def incoming(a, n, d0, W, cls, S, M, T, fkeys, one, f4, inc, bo, bc, z1, D0, R):
     """The days of the network penalties agent a receives in the window from its friends' lists in the table
     (or their guesses), sorted into ``inc``; returns their number."""
     one[0] = a  # (``one``: int64[1], ``f4``: int64[1, 4]: friends_batch's signature, compiled once)
@@ -160,7 +161,7 @@ def incoming(a, n, d0, W, cls, S, M, T, fkeys, one, f4, inc, bo, bc, z1, D0):
     k = np.int64(0)
     for x in range(4):
         if f4[0, x] >= 0:
-            k = listed_call(f4[0, x], d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0)
+            k = listed_call(f4[0, x], d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0, R)
     sort_small(inc, k)
     return k
 
@@ -174,7 +175,7 @@ def coarse_bits(n: int, B: int = BLOCK) -> int:
     return CB
 
 
-def penalties(n, d0, W, cls, S, M, T, fkeys, B, CB):
+def penalties(n, d0, W, cls, S, M, T, fkeys, B, CB, R=None):
     """Every penalty of the table's lists, bucketed by target block (``target >> B``), not sorted within a
     block: the record is ``(target & (2**CB - 1)) << 9 | window day`` (uint32; the sweep reads the target's
     place in its block from the low B of those bits). Returns (records, block starts, the senders' kept acts
@@ -199,7 +200,7 @@ def penalties(n, d0, W, cls, S, M, T, fkeys, B, CB):
 
     def senders(ch):
         senders_of(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, nsend[ch], n, d0, W, cls, S, M, T, fkeys, B, CB, fr,
-                   keep, rank, per[ch], scratch())
+                   keep, rank, per[ch], scratch(), for_work_item(R))
 
     in_threads(senders, CHUNKS)
     # bucket by bucket, chunk by chunk: each chunk's first place in the bucket, and the buckets' starts
@@ -264,7 +265,7 @@ def _split(rec, r0, r1, B, F, b0, nb, start):
 
 
 @njit(cache=CACHE, nogil=True)
-def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, per, work):
+def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, per, work, R):
     """Senders i0 .. i1-1 (the first is the j-th): their friends (``SENDER_BATCH`` senders at a time), which
     network acts the table keeps, the rank of each block's first sender, and the penalties per bucket of
     ``2**CB`` targets. ``work``: a :class:`Scratch`."""
@@ -288,7 +289,7 @@ def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, 
         for q in range(cnt):
             a = ids[q]
             K = crit_count(a, cls[a], M)
-            k = listed(a, d0, W, cls, S, M, T, days, np.int64(0), bo, bc, z1, D0)
+            k = listed(a, d0, W, cls, S, M, T, days, np.int64(0), bo, bc, z1, D0, R)
             pick_days(M.keys[KEY.CRIT_DAYS], a, K, W, bc)
             mask, c = 0, 0
             for x in range(K):
@@ -323,7 +324,7 @@ def _records(i0, i1, j, W, cls, M, B, fr, keep, at, rec):
             j += 1
 
 
-def sweep(n, d0, W, cls, cols, P, B, M, T, D, wrong, first, last):
+def sweep(n, d0, W, cls, cols, P, B, M, T, D, wrong, first, last, R=None):
     """Everyone's window, block by block of 2**B agents, with the penalties of the table's lists (``P``, what
     :func:`penalties` returns): writes the states ``cols`` and the metric changes ``D`` (per chunk) and sets,
     in the bitmap ``wrong``, every sender whose network acts differ from the table's. Blocks ``first ..
@@ -334,7 +335,7 @@ def sweep(n, d0, W, cls, cols, P, B, M, T, D, wrong, first, last):
 
     def chunk(ch):
         sweep_blocks(np.int64(ch), first + ch * nb // CHUNKS, first + (ch + 1) * nb // CHUNKS, n, d0, W, cls, cols, P,
-                      B, M, D, wrong, every)
+                      B, M, D, wrong, every, for_work_item(R))
 
     in_threads(chunk, CHUNKS)
 
@@ -356,7 +357,7 @@ def differs_kept(i, K, mask, d0, W, out, no, M, tmp, bc):
 # error_model="numpy": the recovery steps' division (rules.steps) raises nothing, and the exception path a
 # division would otherwise carry slowed the whole agent kernel by 1.4x (bench-v1 at 4 M agents)
 @njit(cache=CACHE, nogil=True, error_model="numpy")
-def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every):
+def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every, R):
     """``sweep``'s blocks b0 .. b1-1 (work item ``ch``); ``every``: check every sender (the table has
     corrected lists: only a verifying sweep's has)."""
     cls, cols, P, M, D, wrong = borrowed(cls), borrowed(cols), borrowed(P), borrowed(M), borrowed(D), borrowed(wrong)
@@ -389,7 +390,7 @@ def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every):
             sort_small(inc, k)
             cl = cls[i]
             s0, lo0, bl0 = np.int64(score[i]), np.int64(last_off[i]), packed_lists(listed_on, marks, i)
-            no, K, s, lo, bl, unc, fd = agent(i, d0, W, cl, s0, lo0, bl0, inc, k, M, True, 1, D, ch, out, bo, bc)
+            no, K, s, lo, bl, unc, fd = agent(i, d0, W, cl, s0, lo0, bl0, inc, k, M, True, 1, D, ch, out, bo, bc, R)
             if K > 0:
                 # checked only when its run may differ from the guess (see ``agent``'s last two results)
                 may = every or no != K or (k > 0 and inc[0] < unc and fd <= unc)
@@ -400,7 +401,7 @@ def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every):
             unpack_lists(bl, listed_on, marks, i)
 
 
-def redo(A, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days):
+def redo(A, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days, R=None):
     """Agents ``A`` again from their window's start, with the penalties of the table's lists. ``sgn`` +1: add
     their metric changes and store their states; -1: take back the changes the same run added; 0: only
     their network acts, into ``out_cnt`` and ``out_days``. Returns, per agent, whether its network acts differ
@@ -411,25 +412,25 @@ def redo(A, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days):
 
     def chunk(ch):
         _redo_some(np.int64(ch), A[ch * m // items:(ch + 1) * m // items], ch * m // items, sgn, n, d0, W, cls, S,
-                   cols, M, T, fkeys, D, out_cnt, out_days, flag, scratch())
+                   cols, M, T, fkeys, D, out_cnt, out_days, flag, scratch(), for_work_item(R))
 
     in_threads(chunk, items)
     return flag
 
 
 @njit(cache=CACHE, nogil=True)
-def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days, flag, work):
+def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days, flag, work, R):
     cls, S, cols, M, T, D, work = borrowed(cls), borrowed(S), borrowed(cols), borrowed(M), borrowed(T), borrowed(D), \
         borrowed(work)
     one, f4, bo, bc, out, inc, tmp, z1, D0 = work.one, work.f4, work.bo, work.bc, work.out, work.inc, work.tmp, \
         work.z1, work.D0
     for jj in range(A.shape[0]):
         a, j = A[jj], j0 + jj
-        k = incoming(a, n, d0, W, cls, S, M, T, fkeys, one, f4, inc, bo, bc, z1, D0)
+        k = incoming(a, n, d0, W, cls, S, M, T, fkeys, one, f4, inc, bo, bc, z1, D0, R)
         cl = cls[a]
         s0, lo0, bl0 = start_of(a, S)
         no, K, s, lo, bl, _, _ = agent_call(a, d0, W, cl, s0, lo0, bl0, inc, k, M, sgn != 0, sgn, D, ch,
-                                            out, bo, bc)
+                                            out, bo, bc, R)
         if sgn > 0:
             cols[0][a], cols[1][a] = s, lo
             unpack_lists(bl, cols[2], cols[3], a)
@@ -437,7 +438,7 @@ def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, 
             out_cnt[j] = no
             for q in range(no):  # (element by element: see _split)
                 out_days[j, q] = out[q]
-        flag[j] = K > 0 and differs_call(a, d0, W, cl, s0, lo0, bl0, out, no, M, T, tmp, bo, bc, z1, D0)
+        flag[j] = K > 0 and differs_call(a, d0, W, cl, s0, lo0, bl0, out, no, M, T, tmp, bo, bc, z1, D0, R)
 
 
 def set_bits(words: np.ndarray) -> np.ndarray:
@@ -448,35 +449,37 @@ def set_bits(words: np.ndarray) -> np.ndarray:
     return (nz[:, None] * 64 + np.arange(64))[bits]
 
 
-def correct(wrong, n, d0, W, cls, S, cols, M, T, fkeys, D):
+def correct(wrong, n, d0, W, cls, S, cols, M, T, fkeys, D, R=None):
     """Step 3: while some senders' runs differ from the table, their lists go into it and their friends are
     run again. Returns the final table and (senders corrected, agents run again)."""
     n_wrong, n_redone = 0, 0
     while len(wrong):
         cnt, days = np.zeros(len(wrong), np.int64), np.zeros((len(wrong), MAX_CRIT), np.int64)
-        redo(wrong, 0, n, d0, W, cls, S, cols, M, T, fkeys, D, cnt, days)
+        redo(wrong, 0, n, d0, W, cls, S, cols, M, T, fkeys, D, cnt, days, R)
         A = friends_of(wrong, n, fkeys).ravel()
         A = np.unique(A[A >= 0])
-        redo(A, -1, n, d0, W, cls, S, cols, M, T, fkeys, D, cnt, days)
+        redo(A, -1, n, d0, W, cls, S, cols, M, T, fkeys, D, cnt, days, R)
         keep = ~np.isin(T[0], wrong)
         ids = np.concatenate([T[0][keep], wrong])
         order = np.argsort(ids, kind="stable")
         T = (ids[order], np.concatenate([T[1][keep], cnt])[order], np.concatenate([T[2][keep], days])[order])
-        flag = redo(A, 1, n, d0, W, cls, S, cols, M, T, fkeys, D, cnt, days)
+        flag = redo(A, 1, n, d0, W, cls, S, cols, M, T, fkeys, D, cnt, days, R)
         n_wrong, n_redone = n_wrong + len(wrong), n_redone + len(A)
         wrong = A[flag]
     return T, (n_wrong, n_redone)
 
 
-def verify(n, d0, W, cls, S, cols, M, T, fkeys, D):
+def verify(n, d0, W, cls, S, cols, M, T, fkeys, D, R=None):
     """The number of values (metrics of the window, end states) in which the corrected run differs from one
     plain sweep from the window's start with the final table's penalties, plus the senders that sweep finds
     wrong. 0 when the corrections reached the fixed point."""
     plain = ((np.full(n, S[5], np.int16), np.full(n, NEVER, np.int16), np.full_like(S[3], NEVER),
               np.zeros_like(S[4])) if S[0] else tuple(c.copy() for c in S[1:5]))
     D2 = tuple(np.zeros_like(d) for d in D)
-    pen = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n))
+    R2 = None if R is None else R._replace(red=np.zeros_like(R.red))
+    pen = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n), R2)
     wrong = np.zeros((n >> 6) + 1, np.uint64)
-    sweep(n, d0, W, cls, plain, pen, BLOCK, M, T, D2, wrong, 0, pen[1].shape[0] - 1)
+    sweep(n, d0, W, cls, plain, pen, BLOCK, M, T, D2, wrong, 0, pen[1].shape[0] - 1, R2)
     bad = len(set_bits(wrong)) + sum(int((a != b).sum()) for a, b in zip(cols, plain))
+    bad += 0 if R is None else int((R.red.sum(axis=0) != R2.red.sum(axis=0)).sum())
     return bad + sum(int((a.sum(axis=0) != b.sum(axis=0)).sum()) for a, b in zip(D, D2))

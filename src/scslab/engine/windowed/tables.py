@@ -24,11 +24,11 @@ NO_LIST = (-(1 << 20), 1 << 20, 0, 0, 1)
 assert len(NO_LIST) == len(LS)
 
 
-KEY = IntEnum("KEY", "COUNTS OTHER_DAYS CRIT_DAYS FIRST_ACT KEEP NEXT_ACT DROP", start=0)
+KEY = IntEnum("KEY", "COUNTS OTHER_DAYS CRIT_DAYS FIRST_ACT KEEP NEXT_ACT DROP CONTEST", start=0)
 KEY.__doc__ = ("The window's streams (``Stream.WINDOW + KEY``): an agent's numbers of act days and network act days, "
                "the days of its other acts, the days of its network acts, a day's first other act, whether a "
-               "deterred day keeps an act, the next act after one, and whether a deterred day drops a network "
-               "act.")
+               "deterred day keeps an act, the next act after one, whether a deterred day drops a network "
+               "act, and whether a false attribution is contested (``redress.py``).")
 
 
 class Tables(NamedTuple):
