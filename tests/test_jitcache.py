@@ -80,16 +80,16 @@ import sys
 import numpy as np
 import numba
 from scslab.engine.jitcache import closure_digest
-from scslab.engine.windowed import agent
-impl = agent.days_of._cache._impl
-assert impl.filename_base.split(".py")[0].endswith(closure_digest(agent.__file__)[:12]), impl.filename_base
+from scslab.engine.windowed import draws
+impl = draws.days_of._cache._impl
+assert impl.filename_base.split(".py")[0].endswith(closure_digest(draws.__file__)[:12]), impl.filename_base
 lineno = impl.locator.get_disambiguator().split("-")[0]
-old = f"agent.days_of-{lineno}.py{sys.version_info[0]}{sys.version_info[1]}{getattr(sys, 'abiflags', '')}.nbi"
+old = f"draws.days_of-{lineno}.py{sys.version_info[0]}{sys.version_info[1]}{getattr(sys, 'abiflags', '')}.nbi"
 import os, pickle
 with open(os.path.join(impl.locator.get_cache_path(), old), "wb") as f:
     pickle.dump(numba.__version__, f)
-    f.write(b"cscslab.engine.windowed.agent\\nNoSuchType\\n.")
-print(" ".join(str(d) for d in agent.days_of(np.uint64(7), 3, 4, 30)))
+    f.write(b"cscslab.engine.windowed.draws\\nNoSuchType\\n.")
+print(" ".join(str(d) for d in draws.days_of(np.uint64(7), 3, 4, 30)))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})

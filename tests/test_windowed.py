@@ -263,7 +263,7 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
     """With more blocks than ``COARSE`` (1.4 billion agents), the penalties are scattered into wider buckets and
     each is split into its blocks: the same records per block, in the same order, and the same run."""
     from scslab.engine.windowed import route
-    from scslab.engine.windowed.agent import crit_count
+    from scslab.engine.windowed.draws import crit_count
     from scslab.engine.windowed.driver import start_state
     from scslab.engine.windowed.friends import friends_spec
     from scslab.engine.windowed.model import MAX_CRIT, SC, model_of

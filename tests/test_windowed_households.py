@@ -12,7 +12,8 @@ from test_windowed import HARSH, NO_ACTS, _agreeing, _plan, _z, one_agent
 from scslab import simulate
 from scslab.engine.histogram import score_bins
 from scslab.engine.routes import choose_route
-from scslab.engine.windowed.agent import NEVER, UNLISTED, agent_call, is_child
+from scslab.engine.windowed.agent import NEVER, UNLISTED, agent_call
+from scslab.engine.windowed.draws import is_child
 from scslab.engine.windowed.driver import _window_arrays
 from scslab.engine.windowed.model import SC
 

@@ -35,30 +35,21 @@ newly carrying a false record, and the changes of the innocent listed (on list L
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
-from numba.extending import overload
+from numba import njit
 
-from ...rng import GOLDEN, mix64
 from .. import rules
-from ..bits import lowest
 from ..borrow import borrowed
-from ..jitcache import engine_cache
+from .draws import (CACHE, FULL, act_counts, carried, crit_thresholds, d32, event_threshold,
+                    first_event, is_child, next_day, next_event, pick_days)
 from .model import LS, MAX_LISTS, MAX_OTHER, MAX_W, SC
 from .tables import KEY
 
-__all__ = ["agent", "agent_call", "act_counts", "crit_count", "child_of", "is_child", "guess", "d32", "d32_call", "pick_days", "days_of",
-           "next_day", "count_of", "listed_day", "with_listed", "packed_lists", "enters_at", "leaves_at",
-           "NEVER", "NOT", "CACHE", "MARKED"]
+__all__ = ["agent", "agent_call", "guess", "listed_day", "with_listed", "packed_lists", "enters_at", "leaves_at",
+           "NEVER", "NOT", "MARKED", "UNLISTED"]
 
-# numba's disk cache of the scheduler's compiled functions, stamped with their modules' import closures
-CACHE = engine_cache()
-mix = njit(mix64)
 R = rules.make(njit(inline="always"))  # the model's rules (engine/rules.py): recovery, lists, closed forms
 recovers, recovery_step, steps, recovered = R.recovers, R.recovery_step, R.steps, R.recovered
 leaves, first_exit, published = R.leaves, R.first_exit, R.published
-C2 = np.uint64(0x632BE59BD9B4E019)
-FULL = np.uint64(1 << 32)  # a threshold that keeps without a draw
-U32, S32, S24, ONE = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(24), np.uint64(1)
 NOT = -(1 << 30)   # "never" for window-relative days
 NEVER = -32768     # "never" in the int16 columns
 # the columns of a list's row as plain integers (a tuple is indexed by integers, not by IntEnum members)
@@ -66,42 +57,6 @@ LS_ENTER, LS_LEAVE, LS_MIN_DAYS, LS_RED, LS_EVERY = (int(c) for c in LS)
 UNLISTED = sum((NEVER & 0xFFFF) << (16 * L) for L in range(MAX_LISTS))  # days listed: on no list
 MARK_BIT = 62      # the bit of an agent's days listed that says it carries a false record (above the lists' fields)
 MARKED = 1 << MARK_BIT
-
-
-@njit(inline="always")
-def d32(key, i, c):
-    return mix(key + np.uint64(i) * GOLDEN + np.uint64(c) * C2) >> S32
-
-
-@njit(inline="always")
-def count_of(cdf, u):
-    k = 0
-    while u >= cdf[k]:
-        k += 1
-    return k
-
-
-@njit(inline="always")
-def pick_days(key, i, K, W, bits):
-    """K distinct days of [0, W) into the bitmap ``bits`` (Floyd's sampler)."""
-    for w in range(6):
-        bits[w] = 0
-    for j in range(W - K, W):
-        t = np.int64((d32(key, i, j) * np.uint64(j + 1)) >> S32)
-        if (bits[t >> 6] >> np.uint64(t & 63)) & ONE:
-            t = j
-        bits[t >> 6] |= ONE << np.uint64(t & 63)
-
-
-@njit(inline="always")
-def next_day(bits, W):
-    """Take the earliest day out of the bitmap (W when it is empty)."""
-    for w in range(6):
-        if bits[w] != 0:
-            t = np.int64(lowest(bits[w]))
-            bits[w] &= bits[w] - ONE
-            return w * 64 + t
-    return W
 
 
 @njit(inline="always")
@@ -419,125 +374,6 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
 
 # the same function compiled once as a callee, where a call costs less than its code inlined again
 agent_call = njit(cache=CACHE, error_model="numpy")(getattr(agent, "py_func", agent))  # (see route.sweep_blocks)
-# one draw, compiled once and cached, for Python callers (the replay): an inline function called from Python
-# would be compiled again in every process
-d32_call = njit(cache=CACHE)(getattr(d32, "py_func", d32))
-
-
-@njit(cache=CACHE)
-def days_of(key, i, K, W):
-    """The K days :func:`pick_days` draws, in order (for Python callers: the replay)."""
-    bits, out = np.empty(6, np.uint64), np.empty(K, np.int64)
-    pick_days(key, i, K, W, bits)
-    for q in range(K):
-        out[q] = next_day(bits, W)
-    return out
-
-
-def child_of(i, adult):
-    """Whether agent i is a child: ``adult`` is the household block's pattern (``Tables.adult``, agent i's slot
-    ``i & (len - 1)``), or None in a scheme without households."""
-    return adult is not None and adult[i & (len(adult) - 1)] == 0
-
-
-@overload(child_of, inline="always")
-def _child_of(i, adult):
-    """:func:`child_of` compiled: False, a constant the compiler folds away, in a scheme without households (the
-    check in every agent's window cost bench-v1's sweep 5-20 %)."""
-    if isinstance(adult, types.NoneType):
-        return lambda i, adult: False
-    return lambda i, adult: adult[i & (adult.shape[0] - 1)] == 0
-
-
-def event_threshold(vary, cls, e, a, dt, kept_a):
-    """The threshold under which a drawn event a of window day e is kept by an agent of class ``cls`` whose day
-    starts deterred (``dt``: 1) or not: ``FULL`` keeps it without a draw. ``vary``: ``Tables.vary`` (coverage
-    over time), or None: then a deterred day keeps an act with its behaviour's factor (``kept_a``,
-    ``Tables.kept``) and any other day keeps everything."""
-    if vary is None:
-        return kept_a if dt else FULL
-    return vary[cls, e, a, dt]
-
-
-@overload(event_threshold, inline="always")
-def _event_threshold(vary, cls, e, a, dt, kept_a):
-    if isinstance(vary, types.NoneType):
-        return lambda vary, cls, e, a, dt, kept_a: kept_a if dt else FULL
-    return lambda vary, cls, e, a, dt, kept_a: vary[cls, e, a, dt]
-
-
-def crit_thresholds(vary, cls, e, keep_crit):
-    """The thresholds under which a drawn network act of window day e is kept on a day that starts undeterred
-    and on one that starts deterred (``event_threshold``'s, for the network act: ``vary``'s last event)."""
-    if vary is None:
-        return FULL, keep_crit
-    return vary[cls, e, vary.shape[2] - 1, 0], vary[cls, e, vary.shape[2] - 1, 1]
-
-
-@overload(crit_thresholds, inline="always")
-def _crit_thresholds(vary, cls, e, keep_crit):
-    if isinstance(vary, types.NoneType):
-        return lambda vary, cls, e, keep_crit: (FULL, keep_crit)
-    return lambda vary, cls, e, keep_crit: (vary[cls, e, vary.shape[2] - 1, 0], vary[cls, e, vary.shape[2] - 1, 1])
-
-
-@njit(inline="always")
-def first_event(i, cls, ko, M):
-    """The first event (``Tables.other``'s index) of agent i's ko-th day with other events, by inverse CDF."""
-    u = d32(M.keys[KEY.FIRST_ACT], i, ko)
-    a = M.guide[cls, u >> S24]
-    while u >= M.first[cls, a]:
-        a += 1
-    return a
-
-
-@njit(inline="always")
-def next_event(i, cls, ko, a, M):
-    """The event after event a of that day, ``len(Tables.other)`` when there is none (one draw per event)."""
-    NO = M.other.shape[0]
-    u = d32(M.keys[KEY.NEXT_ACT], i, ko * MAX_OTHER + a)
-    if u >= M.tail[cls, a, NO - 1]:
-        return NO
-    a0 = a
-    a += 1
-    while u >= M.tail[cls, a0, a]:
-        a += 1
-    return a
-
-
-@njit(inline="always")
-def carried(i, R):
-    """Where agent i's refunds carried into the window are in ``R``'s table (``redress.Redress``): ``R.days[a:b]``."""
-    if (R.bits[i >> 6] >> np.uint64(i & 63)) & ONE == 0:
-        return 0, 0
-    return np.searchsorted(R.agents, i), np.searchsorted(R.agents, i, side="right")
-
-
-@njit(inline="always")
-def is_child(i, M):
-    """Whether agent i is a child (:func:`child_of` of ``Tables.adult``)."""
-    return child_of(i, M.adult)
-
-
-@njit(inline="always")
-def act_counts(i, cls, M):
-    """The numbers of days with other detected acts and with detected network acts in agent i's window: none
-    for a child (children do not act)."""
-    if is_child(i, M):
-        return 0, 0
-    r = mix(M.keys[KEY.COUNTS] + np.uint64(i) * GOLDEN)
-    return count_of(M.k_other[cls], r & U32), count_of(M.k_crit[cls], r >> S32)
-
-
-@njit(inline="always")
-def crit_count(i, cls, M):
-    """The number of days with a detected network act in agent i's window (:func:`act_counts`' second, without
-    the search for its first: every agent's is asked for)."""
-    if is_child(i, M):
-        return 0
-    return count_of(M.k_crit[cls], mix(M.keys[KEY.COUNTS] + np.uint64(i) * GOLDEN) >> S32)
-
-
 @njit(inline="always")
 def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0, redress):
     """The guess of agent i's network acts (days in ``out``) and how many it has detected: all of them when

@@ -21,7 +21,8 @@ from ..threads import in_threads
 from ..budget import check_capacity
 from ..state import Columns, RawRun
 from ..stories import pick_story_agents
-from .agent import CACHE, MAX_W, NEVER, mix
+from .agent import MAX_W, NEVER
+from .draws import CACHE, mix
 from .model import MAX_CRIT, SC, followed_list, marks_length, model_of
 from .redress import carry, for_work_item, no_refunds, redress_of
 from .replay import day_stream_keys, replay, undetected_keys

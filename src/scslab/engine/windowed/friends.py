@@ -21,7 +21,7 @@ from numba import njit
 
 from ... import population
 from ..threads import in_threads
-from .agent import CACHE, ONE, mix
+from .draws import CACHE, ONE, mix
 from .model import CHUNKS
 
 __all__ = ["friends_batch", "friends_of", "friends_spec", "half_bits"]

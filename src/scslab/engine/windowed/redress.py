@@ -26,7 +26,7 @@ from numba import njit
 
 from ..borrow import borrowed
 from ..threads import in_threads
-from .agent import CACHE, FULL, act_counts, d32, event_threshold, first_event, next_day, next_event, pick_days
+from .draws import CACHE, FULL, act_counts, d32, event_threshold, first_event, next_day, next_event, pick_days
 from .model import CHUNKS, MAX_OTHER, MAX_W, SC
 from .tables import KEY
 

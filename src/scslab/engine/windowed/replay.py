@@ -13,10 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from ...compile import EVENT, SE
-from ...rng import Stream, day_keys, mix64, threshold
-from .agent import (FULL, GOLDEN, MAX_OTHER, NEVER, S32, U32, child_of, crit_thresholds, days_of, enters_at,
-                    event_threshold, leaves_at)
-from .agent import d32_call as d32
+from ...rng import GOLDEN, Stream, day_keys, mix64, threshold
+from .agent import NEVER, enters_at, leaves_at
+from .draws import FULL, S32, U32, child_of, crit_thresholds, days_of, event_threshold
+from .draws import d32_call as d32
+from .model import MAX_OTHER
 from .tables import KEY
 from .. import rules
 from .model import LS, SC
@@ -27,7 +28,7 @@ __all__ = ["replay", "undetected_keys", "day_stream_keys"]
 
 
 def _count_of(cdf, u) -> int:
-    """The first k with ``u < cdf[k]`` (``agent.count_of``)."""
+    """The first k with ``u < cdf[k]`` (``draws.count_of``)."""
     return int(np.searchsorted(cdf, u, side="right"))
 
 

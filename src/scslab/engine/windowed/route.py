@@ -22,8 +22,8 @@ from numba import njit
 from ..bits import set_bit
 from ..borrow import borrowed
 from ..threads import in_threads
-from .agent import (CACHE, MARKED, NEVER, UNLISTED, agent, agent_call, crit_count, guess, listed_day,
-                    next_day, packed_lists, pick_days)
+from .agent import MARKED, NEVER, UNLISTED, agent, agent_call, guess, listed_day, packed_lists
+from .draws import CACHE, crit_count, next_day, pick_days
 from .friends import friends_batch, friends_of
 from .model import CHUNKS, MAX_CRIT
 from .redress import for_work_item
@@ -50,7 +50,7 @@ class Scratch(NamedTuple):
     """A work item's scratch arrays. Its caller allocates them (:func:`scratch`), so that the compiled function
     may borrow them with its other arguments (``engine/borrow.py``: it must not borrow what it allocates)."""
 
-    bo: np.ndarray    # uint64[6]: a bitmap of an agent's days with other acts (``agent.pick_days``)
+    bo: np.ndarray    # uint64[6]: a bitmap of an agent's days with other acts (``draws.pick_days``)
     bc: np.ndarray    # ... of its days with network acts
     out: np.ndarray   # int64[64]: an agent's network act days
     inc: np.ndarray   # int64[256]: the days of the network penalties it receives

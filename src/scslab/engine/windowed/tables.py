@@ -56,9 +56,9 @@ class Tables(NamedTuple):
     guide: np.ndarray     # per class, where the search for a day's first act drawn u starts [c, u >> 24]
     vary: np.ndarray | None   # with coverage over time, the uint32 thresholds under which a day's drawn event is
                               # kept [class, day, a, deterred] (the last a: the network act), else None
-                              # (``agent.event_threshold``)
+                              # (``draws.event_threshold``)
     adult: np.ndarray | None  # uint8[2**k]: 1 for an adult, 0 for a child, by slot of a household block (agent
-                              # i's: i & (2**k - 1); ``population``), None without households (``agent.child_of``)
+                              # i's: i & (2**k - 1); ``population``), None without households (``draws.child_of``)
 
 
 def _binomial_cdf(W: int, p: float, size: int) -> np.ndarray:

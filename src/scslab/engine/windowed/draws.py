@@ -1,0 +1,192 @@
+"""An agent's draws in a window (the windowed route): its days with events, a day's events, and which it keeps.
+
+Every draw is SplitMix64 of (window key, agent, counter) (:func:`d32`; the window's keys by ``tables.KEY``), so
+an agent's draws depend on nothing else. The kernel (``agent.py``), the senders' passes (``route.py``), the
+refunds carried (``redress.py``) and the replay (``replay.py``) draw through these functions:
+
+- :func:`act_counts`: the numbers of an agent's days with other detected events and with detected network
+  acts (none for a child: :func:`child_of`), whose days :func:`pick_days` places uniformly (Floyd's sampler
+  into a bitmap, read in order by :func:`next_day`);
+- :func:`first_event` and :func:`next_event`: a day's events, by inverse CDF, one draw per event plus one;
+- :func:`event_threshold` and :func:`crit_thresholds`: whether a drawn event is kept (deterrence, and a
+  coverage ramp's thinning); numba overloads that fold to constants where a scheme has no ramp;
+- :func:`carried`: where an agent's refunds carried into the window are (redress).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+
+from ...rng import GOLDEN, mix64
+from ..bits import lowest
+from ..jitcache import engine_cache
+from .model import MAX_OTHER
+from .tables import KEY
+
+__all__ = ["CACHE", "mix", "d32", "d32_call", "count_of", "pick_days", "next_day", "days_of", "child_of",
+           "is_child", "act_counts", "crit_count", "event_threshold", "crit_thresholds", "first_event",
+           "next_event", "carried", "FULL", "ONE", "U32", "S32", "S24"]
+
+# numba's disk cache of the scheduler's compiled functions, stamped with their modules' import closures
+CACHE = engine_cache()
+mix = njit(mix64)
+C2 = np.uint64(0x632BE59BD9B4E019)
+FULL = np.uint64(1 << 32)  # a threshold that keeps without a draw
+U32, S32, S24, ONE = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(24), np.uint64(1)
+
+
+@njit(inline="always")
+def d32(key, i, c):
+    return mix(key + np.uint64(i) * GOLDEN + np.uint64(c) * C2) >> S32
+
+
+@njit(inline="always")
+def count_of(cdf, u):
+    k = 0
+    while u >= cdf[k]:
+        k += 1
+    return k
+
+
+@njit(inline="always")
+def pick_days(key, i, K, W, bits):
+    """K distinct days of [0, W) into the bitmap ``bits`` (Floyd's sampler)."""
+    for w in range(6):
+        bits[w] = 0
+    for j in range(W - K, W):
+        t = np.int64((d32(key, i, j) * np.uint64(j + 1)) >> S32)
+        if (bits[t >> 6] >> np.uint64(t & 63)) & ONE:
+            t = j
+        bits[t >> 6] |= ONE << np.uint64(t & 63)
+
+
+@njit(inline="always")
+def next_day(bits, W):
+    """Take the earliest day out of the bitmap (W when it is empty)."""
+    for w in range(6):
+        if bits[w] != 0:
+            t = np.int64(lowest(bits[w]))
+            bits[w] &= bits[w] - ONE
+            return w * 64 + t
+    return W
+
+
+# one draw, compiled once and cached, for Python callers (the replay): an inline function called from Python
+# would be compiled again in every process
+d32_call = njit(cache=CACHE)(getattr(d32, "py_func", d32))
+
+
+@njit(cache=CACHE)
+def days_of(key, i, K, W):
+    """The K days :func:`pick_days` draws, in order (for Python callers: the replay)."""
+    bits, out = np.empty(6, np.uint64), np.empty(K, np.int64)
+    pick_days(key, i, K, W, bits)
+    for q in range(K):
+        out[q] = next_day(bits, W)
+    return out
+
+
+def child_of(i, adult):
+    """Whether agent i is a child: ``adult`` is the household block's pattern (``Tables.adult``, agent i's slot
+    ``i & (len - 1)``), or None in a scheme without households."""
+    return adult is not None and adult[i & (len(adult) - 1)] == 0
+
+
+@overload(child_of, inline="always")
+def _child_of(i, adult):
+    """:func:`child_of` compiled: False, a constant the compiler folds away, in a scheme without households (the
+    check in every agent's window cost bench-v1's sweep 5-20 %)."""
+    if isinstance(adult, types.NoneType):
+        return lambda i, adult: False
+    return lambda i, adult: adult[i & (adult.shape[0] - 1)] == 0
+
+
+def event_threshold(vary, cls, e, a, dt, kept_a):
+    """The threshold under which a drawn event a of window day e is kept by an agent of class ``cls`` whose day
+    starts deterred (``dt``: 1) or not: ``FULL`` keeps it without a draw. ``vary``: ``Tables.vary`` (coverage
+    over time), or None: then a deterred day keeps an act with its behaviour's factor (``kept_a``,
+    ``Tables.kept``) and any other day keeps everything."""
+    if vary is None:
+        return kept_a if dt else FULL
+    return vary[cls, e, a, dt]
+
+
+@overload(event_threshold, inline="always")
+def _event_threshold(vary, cls, e, a, dt, kept_a):
+    if isinstance(vary, types.NoneType):
+        return lambda vary, cls, e, a, dt, kept_a: kept_a if dt else FULL
+    return lambda vary, cls, e, a, dt, kept_a: vary[cls, e, a, dt]
+
+
+def crit_thresholds(vary, cls, e, keep_crit):
+    """The thresholds under which a drawn network act of window day e is kept on a day that starts undeterred
+    and on one that starts deterred (``event_threshold``'s, for the network act: ``vary``'s last event)."""
+    if vary is None:
+        return FULL, keep_crit
+    return vary[cls, e, vary.shape[2] - 1, 0], vary[cls, e, vary.shape[2] - 1, 1]
+
+
+@overload(crit_thresholds, inline="always")
+def _crit_thresholds(vary, cls, e, keep_crit):
+    if isinstance(vary, types.NoneType):
+        return lambda vary, cls, e, keep_crit: (FULL, keep_crit)
+    return lambda vary, cls, e, keep_crit: (vary[cls, e, vary.shape[2] - 1, 0], vary[cls, e, vary.shape[2] - 1, 1])
+
+
+@njit(inline="always")
+def first_event(i, cls, ko, M):
+    """The first event (``Tables.other``'s index) of agent i's ko-th day with other events, by inverse CDF."""
+    u = d32(M.keys[KEY.FIRST_ACT], i, ko)
+    a = M.guide[cls, u >> S24]
+    while u >= M.first[cls, a]:
+        a += 1
+    return a
+
+
+@njit(inline="always")
+def next_event(i, cls, ko, a, M):
+    """The event after event a of that day, ``len(Tables.other)`` when there is none (one draw per event)."""
+    NO = M.other.shape[0]
+    u = d32(M.keys[KEY.NEXT_ACT], i, ko * MAX_OTHER + a)
+    if u >= M.tail[cls, a, NO - 1]:
+        return NO
+    a0 = a
+    a += 1
+    while u >= M.tail[cls, a0, a]:
+        a += 1
+    return a
+
+
+@njit(inline="always")
+def carried(i, R):
+    """Where agent i's refunds carried into the window are in ``R``'s table (``redress.Redress``): ``R.days[a:b]``."""
+    if (R.bits[i >> 6] >> np.uint64(i & 63)) & ONE == 0:
+        return 0, 0
+    return np.searchsorted(R.agents, i), np.searchsorted(R.agents, i, side="right")
+
+
+@njit(inline="always")
+def is_child(i, M):
+    """Whether agent i is a child (:func:`child_of` of ``Tables.adult``)."""
+    return child_of(i, M.adult)
+
+
+@njit(inline="always")
+def act_counts(i, cls, M):
+    """The numbers of days with other detected acts and with detected network acts in agent i's window: none
+    for a child (children do not act)."""
+    if is_child(i, M):
+        return 0, 0
+    r = mix(M.keys[KEY.COUNTS] + np.uint64(i) * GOLDEN)
+    return count_of(M.k_other[cls], r & U32), count_of(M.k_crit[cls], r >> S32)
+
+
+@njit(inline="always")
+def crit_count(i, cls, M):
+    """The number of days with a detected network act in agent i's window (:func:`act_counts`' second, without
+    the search for its first: every agent's is asked for)."""
+    if is_child(i, M):
+        return 0
+    return count_of(M.k_crit[cls], mix(M.keys[KEY.COUNTS] + np.uint64(i) * GOLDEN) >> S32)
