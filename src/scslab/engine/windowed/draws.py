@@ -94,8 +94,8 @@ def child_of(i, adult):
     return adult is not None and adult[i & (len(adult) - 1)] == 0
 
 
-@overload(child_of, inline="always")
-def _child_of(i, adult):
+@overload(child_of)  # (not inlined by numba: compiled once per type, the call inlined and folded by LLVM; inlined
+def _child_of(i, adult):  # at every call site by numba, the three overloads cost about 1.3 s of a first run's compile)
     """:func:`child_of` compiled: False, a constant the compiler folds away, in a scheme without households (the
     check in every agent's window cost bench-v1's sweep 5-20 %)."""
     if isinstance(adult, types.NoneType):
@@ -113,7 +113,7 @@ def event_threshold(vary, cls, e, a, dt, kept_a):
     return vary[cls, e, a, dt]
 
 
-@overload(event_threshold, inline="always")
+@overload(event_threshold)
 def _event_threshold(vary, cls, e, a, dt, kept_a):
     if isinstance(vary, types.NoneType):
         return lambda vary, cls, e, a, dt, kept_a: kept_a if dt else FULL
@@ -128,7 +128,7 @@ def crit_thresholds(vary, cls, e, keep_crit):
     return vary[cls, e, vary.shape[2] - 1, 0], vary[cls, e, vary.shape[2] - 1, 1]
 
 
-@overload(crit_thresholds, inline="always")
+@overload(crit_thresholds)
 def _crit_thresholds(vary, cls, e, keep_crit):
     if isinstance(vary, types.NoneType):
         return lambda vary, cls, e, keep_crit: (FULL, keep_crit)
