@@ -312,11 +312,9 @@ def test_ctrl_c_while_starting_prints_no_traceback(tmp_path, delay):
     assert proc.returncode in (130, -signal.SIGINT), stderr  # a shell shows both as 130
     assert "stopped" in stderr or delay < 0.5, stderr  # once scslab's own code runs, it says what is left
     assert "Traceback" not in stderr, stderr
-    if delay < 0.5:
-        assert not out.exists()
-    elif out.exists() and "nothing to resume" not in stderr:  # a warm machine has started the run by then:
-        assert (out / "checkpoints").is_dir() and f"scslab resume {out}" in stderr, stderr  # it stops resumable
-    else:
+    if out.exists():  # the run had started (a warm, fast machine gets there within half a second): resumable
+        assert (out / "checkpoints").is_dir() and f"scslab resume {out}" in stderr, stderr
+    elif delay >= 0.5:  # stopped before its first checkpoint: nothing left behind, and it says so
         assert "nothing to resume" in stderr, stderr
 
 
