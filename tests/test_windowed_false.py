@@ -108,6 +108,15 @@ def test_false_records_resume_bit_for_bit(tmp_path):
     """Harsh bench-v1 with false attributions, 800 days in windows of 365: a run that crashes after the first
     window end resumes from its checkpoint (no checkpoint skipped as unreadable) and ends with the bytes of a
     run never stopped; false records carried from one window into the next are in the checkpoint."""
+    whole = resumes_bit_for_bit(false_scheme(HARSH), tmp_path)
+    carrying = whole.series("carrying_false_record")
+    assert whole.manifest["route"] == "windowed" and carrying.iloc[364] > 10 and carrying.iloc[-1] > carrying.iloc[364]
+
+
+def resumes_bit_for_bit(scheme, tmp_path):
+    """Run ``scheme`` (3,000 agents x 800 days, windows of 365) whole, and again crashing on day 500 after its
+    checkpoint at the first window end (none skipped as unreadable) and resumed: the same bytes. Returns the
+    whole run."""
     import warnings
 
     from test_resume import Crash, crash_on, hashes
@@ -115,15 +124,13 @@ def test_false_records_resume_bit_for_bit(tmp_path):
     from scslab import resume, run
     from scslab.output.checkpoint import list_checkpoints
 
-    scheme = false_scheme(HARSH)
     kw = {"population": 3_000, "days": 800, "seed": 6}
     warnings.simplefilter("error", RuntimeWarning)  # a checkpoint skipped would start the run again
     whole = run(scheme, tmp_path / "whole", **kw)
-    carrying = whole.series("carrying_false_record")
-    assert whole.manifest["route"] == "windowed" and carrying.iloc[364] > 10 and carrying.iloc[-1] > carrying.iloc[364]
     out = tmp_path / "run"
     with pytest.raises(Crash):
         run(scheme, out, checkpoint_every=100, progress=crash_on(500), **kw)
     assert [p.name for p in list_checkpoints(out)] == ["pass-000365.npz"]
     assert resume(out).manifest["status"] == "complete"
     assert hashes(out) == hashes(tmp_path / "whole")
+    return whole

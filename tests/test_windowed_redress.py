@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from test_windowed import HARSH, _agreeing, _plan, _z, one_agent
-from test_windowed_false import false_scheme
+from test_windowed_false import false_scheme, resumes_bit_for_bit
 
 from scslab.compile import P
 from scslab.engine.routes import choose_route
@@ -107,21 +107,5 @@ def test_corrections_reach_the_fixed_point_with_redress():
 def test_refunds_carried_resume_bit_for_bit(tmp_path):
     """A run that crashes after the first window end resumes from its checkpoint, whose refunds carried into
     the next window are in it, and ends with the bytes of a run never stopped."""
-    import warnings
-
-    from test_resume import Crash, crash_on, hashes
-
-    from scslab import resume, run
-    from scslab.output.checkpoint import list_checkpoints
-
-    scheme = redress_scheme(delay=60)
-    kw = {"population": 3_000, "days": 800, "seed": 6}
-    warnings.simplefilter("error", RuntimeWarning)  # a checkpoint skipped would start the run again
-    whole = run(scheme, tmp_path / "whole", **kw)
+    whole = resumes_bit_for_bit(redress_scheme(delay=60), tmp_path)
     assert whole.manifest["route"] == "windowed" and whole.series("redressed").iloc[365:425].sum() > 0
-    out = tmp_path / "run"
-    with pytest.raises(Crash):
-        run(scheme, out, checkpoint_every=100, progress=crash_on(500), **kw)
-    assert [p.name for p in list_checkpoints(out)] == ["pass-000365.npz"]
-    assert resume(out).manifest["status"] == "complete"
-    assert hashes(out) == hashes(tmp_path / "whole")

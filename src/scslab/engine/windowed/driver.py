@@ -22,7 +22,7 @@ from ..budget import check_capacity
 from ..state import Columns, RawRun
 from ..stories import pick_story_agents
 from .agent import MAX_W, NEVER
-from .draws import CACHE, mix
+from .draws import CACHE, child_of, mix
 from .model import MAX_CRIT, SC, followed_list, marks_length, model_of
 from .redress import carry, for_work_item, no_refunds, redress_of
 from .replay import day_stream_keys, replay, undetected_keys
@@ -70,7 +70,6 @@ def start_chunk(i0, i1, ckey, gkey, class_cum, group_cum, starts, base, cls, sco
     among them into ``per[1]``."""
     C, G = class_cum.shape[0], group_cum.shape[0]
     here = np.zeros(per.shape, np.int64)  # counted here, not in ``per``: the work items' rows share cache lines
-    hh = adult.shape[0] - 1
     r = 0
     for i in range(i0, i1):
         while i >= starts[r + 1]:
@@ -87,7 +86,7 @@ def start_chunk(i0, i1, ckey, gkey, class_cum, group_cum, starts, base, cls, sco
         cell = (r * C + c) * G + g
         cls[i] = cell
         here[0, cell] += 1
-        here[1, cell] += adult[i & hh] == 0
+        here[1, cell] += child_of(i, adult)
         if fresh:
             score[i] = base
             last_off[i] = NEVER
@@ -464,7 +463,7 @@ class _Totals:
         group = np.stack([start.sum(axis=2) - deterred, deterred], axis=1) - self.story_group   # [c, g, day]
         story_kids = np.zeros_like(kids)  # the children among the story agents (counted in story_group)
         for a in self.story:
-            if m.adult[a & (len(m.adult) - 1)] == 0:
+            if child_of(a, m.adult):
                 story_kids[self.cells[a]] += 1
         group[:, int(t0 >= m.deter_tier)] -= (kids - story_kids)[:, None]
         NB = len(plan.behaviour_names)
