@@ -64,6 +64,11 @@ def _seventeen(d):
         d["behaviours"][f"extra_{k}"] = {**_behaviour(d, "jaywalking"), "description": ""}
 
 
+def _nine_network(d):
+    for k in range(8):
+        d["behaviours"][f"extra_{k}"] = {**_behaviour(d, "criticize_government"), "description": ""}
+
+
 def _no_list(d):
     d.update(lists={}, consequences={})
     d["provenance"] = {k: v for k, v in d["provenance"].items() if not k.startswith(("lists", "consequences"))}
@@ -96,16 +101,12 @@ EXAMPLES = {
     "account-sanctions": lambda: compile_plan(load_scenario("jinan-dog-points"), size=1_000, days=30, seed=1),
     "children-sanctions": lambda: compile_plan(load_scenario("court-defaulters-calibrated"), size=1_000, days=30,
                                                seed=1),
-    "household-penalties": lambda: _bench(lambda d: d["population"].update(households={"sizes": {"2": 1.0}})
-                                          or _behaviour(d, "jaywalking").update(network={"household": -2})),
-    "network-penalties": lambda: _bench(lambda d: _behaviour(d, "jaywalking").update(network={"friends": -1})),
+    "many-network-behaviours": lambda: _bench(_nine_network),
     "network-rewards": lambda: _bench(lambda d: _behaviour(d, "volunteering").update(network={"friends": 1})),
     "many-behaviours": lambda: _bench(_seventeen),
     "false-network-attribution": lambda: _bench(lambda d: d["channels"]["records"].update(false_match=0.001)),
     "several-deterrence-lines": lambda: _bench(lambda d: _behaviour(d, "jaywalking")["deterrence"].update(
         below_tier="C")),
-    "deterrence-by-state": lambda: _bench(lambda d: _behaviour(d, "jaywalking")["deterrence"].update(
-        when_sanctioned=0.5)),
 }
 
 
@@ -130,14 +131,17 @@ def test_windowed_refuses_each_feature_by_name(feature):
 def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement_tests():
     """bench-v1, xiamen-fuzhou-2018, rongcheng-2018 and the variants ``test_windowed.py`` and
     ``test_windowed_false.py`` hold to the day routes (and bench-v1 with firms, ``test_entities.py``, and with
-    households, ``test_windowed_households.py``, with a coverage ramp, ``test_windowed_coverage.py``, and with
-    redress, ``test_windowed_redress.py``) together use
+    households, ``test_windowed_households.py``, with a coverage ramp, ``test_windowed_coverage.py``, with
+    redress, ``test_windowed_redress.py``, with ties' penalties, ``test_windowed_ties.py``, and with rates by
+    state, ``test_windowed_states.py``) together use
     every feature the windowed scheduler supports, and go to it: the agreement tests and the pinned digests
     cover them on that scheduler."""
     from test_windowed import CELLS, CHURN_PUBLISHED, CHURN_STEPS, three_lists, tiered
     from test_entities import bench_with_firms
     from test_windowed_false import false_scheme
     from test_windowed_redress import redress_scheme
+    from test_windowed_states import STATES
+    from test_windowed_ties import TIES
 
     def xiamen(over):
         return compile_plan(load_scenario("xiamen-fuzhou-2018", over), size=1_000, days=30, seed=1)
@@ -150,7 +154,9 @@ def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement
              compile_plan(bench_with_firms(), size=1_000, days=30, seed=1),
              _bench(lambda d: d["population"].update(households={"sizes": {"1": 0.5, "3": 0.5}})),
              _bench(lambda d: d["channels"]["records"].update(coverage=[[0, 0.5], [20, 1.0]])),
-             compile_plan(redress_scheme(), size=1_000, days=30, seed=1)]
+             compile_plan(redress_scheme(), size=1_000, days=30, seed=1),
+             compile_plan(load_scenario("bench-v1", TIES), size=1_000, days=300, seed=1),
+             compile_plan(load_scenario("bench-v1", STATES), size=1_000, days=30, seed=1)]
     assert set().union(*(uses(p) for p in plans)) == SUPPORTS["windowed"]
     assert all(choose_route(p) == "windowed" and refusal(p, "windowed") is None for p in plans)
 
@@ -170,7 +176,7 @@ def test_the_manifest_names_the_route_that_ran():
     assert simulate("bench-v1", population=1_000, days=20, seed=1, engine="lazy").manifest["route"] == "lazy"
     press = simulate("press-2018", population=1_000, days=20, seed=1)
     assert press.manifest["route"] == "lazy" and press.manifest["engine"] == "auto"
-    with pytest.raises(OptionError, match="does not support timeline"):
+    with pytest.raises(OptionError, match="does not support children-sanctions"):
         simulate("press-2018", population=1_000, days=20, seed=1, engine="windowed")
 
 
@@ -199,4 +205,4 @@ def test_cli_refuses_a_scheduler_by_name_before_anything_runs(tmp_path):
     res = CliRunner().invoke(app, ["run", "press-2018", "-n", "1000", "-d", "10", "--engine", "windowed",
                                    "--out", str(out)])
     assert res.exit_code == 2 and not out.exists()
-    assert "the windowed scheduler cannot run" in res.output and "timeline (rules that change" in res.output
+    assert "the windowed scheduler cannot run" in res.output and "children-sanctions (sanctions passed" in res.output

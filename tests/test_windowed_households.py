@@ -1,7 +1,7 @@
 """Households on the windowed scheduler: children neither act nor lose points (a tie who is a child loses
 nothing), keep the base score, and count in every level metric as the day routes count them
 (``engine/windowed``). Penalties within a household and sanctions passed to children are other features
-(``household-penalties``, ``children-sanctions``), still run day by day."""
+(``household-penalties``: ``test_windowed_ties.py``; ``children-sanctions``, still run day by day)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def test_a_child_does_nothing_and_loses_nothing():
     ids = np.arange(4096)
     child = np.array([is_child(int(i), M) for i in ids])
     assert 0.2 < child.mean() < 0.4 and np.array_equal(child, plan.hh_adult == 0)
-    inc = np.arange(W, dtype=np.int64)  # a penalty on every day
+    inc = (np.arange(W, dtype=np.int64) << 4) | 1  # a friend's penalty on every day (``draws.inc_code``)
     base = m.scalars[SC.BASE]
     for i in ids[:200]:
         D = _window_arrays(len(plan.class_names), W, len(plan.tier_names), len(plan.behaviour_names), 0,

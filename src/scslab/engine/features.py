@@ -12,6 +12,7 @@ the engines run, after timelines, defaults and sizes are applied.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -20,8 +21,8 @@ import numpy as np
 from ..compile import BEH, CONS, LIST, ENTER, EXIT, P, Plan, cached
 
 __all__ = ["Feature", "FEATURES", "FIELDS", "uses", "feature_words", "field_features", "deterred_from",
-           "rates_on_day_0", "MAX_DAYS", "MAX_N", "MAX_OTHER", "MAX_LISTS",
-           "MAX_FRIENDS", "MAX_CELLS"]
+           "rates_on_day_0", "network_behaviours", "MAX_DAYS", "MAX_N", "MAX_OTHER", "MAX_LISTS",
+           "MAX_FRIENDS", "MAX_CELLS", "MAX_NET"]
 
 MAX_DAYS = 32767    # the windowed route keeps days in int16 columns
 MAX_N = 2**31 - 1   # ... and friends as int32
@@ -29,6 +30,7 @@ MAX_OTHER = 16      # ... and draw counters as act-day * 16 + the day's event (a
 MAX_LISTS = 3       # ... and an agent's days listed as 16-bit fields of one integer
 MAX_FRIENDS = 4     # ... and a sender's friends in 4 columns
 MAX_CELLS = 64      # ... and a window's metric changes per cell and work item (an agent's cell in a uint8)
+MAX_NET = 8         # ... and a network act as its day and which of (at most) 8 network behaviours it is, in 3 bits
 
 
 @dataclass(frozen=True)
@@ -85,17 +87,44 @@ def _false(plan: Plan) -> bool:
     return bool(_false_behaviours(plan).any())
 
 
+def network_behaviours(plan: Plan) -> np.ndarray:
+    """The behaviours whose detection costs the actor's ties points on some day of the run (an epoch's
+    friends' points with friends to pay them, or household points with households), in plan order: the
+    *network behaviours*, whose acts the windowed scheduler draws apart from the others."""
+    def make():
+        pop = _s(plan).population
+        net = np.zeros(len(plan.behaviour_names), bool)
+        for e in plan.epochs:
+            if pop.friends.degree > 0:
+                net |= e.beh[:, BEH.NET_FR] != 0
+            if pop.households is not None:
+                net |= e.beh[:, BEH.NET_HH] != 0
+        return np.flatnonzero(net).astype(np.int64)
+
+    return cached(plan, ("network_behaviours",), make)
+
+
 def _false_network(plan: Plan) -> bool:
-    """False attributions of a behaviour whose detection costs friends points (with friends to pay them)."""
-    net = plan.epochs[0].beh[:, BEH.NET_FR] != 0
-    return _s(plan).population.friends.degree > 0 and bool(np.any(net & _false_behaviours(plan)))
+    """False attributions of a network behaviour (:func:`network_behaviours`)."""
+    return bool(np.any(_false_behaviours(plan)[network_behaviours(plan)]))
 
 
-def _day_events(plan: Plan, e) -> int:
+def _day_events(plan: Plan) -> int:
     """The kinds of event of a day that the windowed scheduler draws together: detected acts of each behaviour
-    without a network penalty, and false attributions of each of them that has some."""
-    quiet = e.beh[:, BEH.NET_FR] == 0
+    that is not a network behaviour, and false attributions of each of them that has some."""
+    quiet = np.ones(len(plan.behaviour_names), bool)
+    quiet[network_behaviours(plan)] = False
     return int(np.sum(quiet)) + int(np.sum(quiet & _false_behaviours(plan)))
+
+
+_TIE_POINTS = re.compile(r"^behaviours\.[^.]+\.network\.(friends|household)$")
+
+
+def _timeline_keys(plan: Plan) -> set[str]:
+    """What the timeline changes: "network" for ties' points (``behaviours.*.network.*``), "rules" for anything
+    else."""
+    return {"network" if _TIE_POINTS.match(k) else "rules" for t in _s(plan).timeline if t.day < plan.days
+            for k in t.set}
 
 
 def rates_on_day_0(plan: Plan):
@@ -145,8 +174,10 @@ FEATURES: tuple[Feature, ...] = (
     Feature("friends", "ties to friends", lambda p: _s(p).population.friends.degree > 0),
     Feature("network-penalty", "one behaviour whose detection costs the actor's friends points",
             lambda p: _any(p, lambda e: int(np.sum(e.beh[:, BEH.NET_FR] < 0)) == 1)),
-    Feature("timeline", "rules that change during the run",
-            lambda p: len(p.epochs) > 1 or bool(_s(p).timeline)),
+    Feature("timeline", "rules that change during the run (other than the points ties lose)",
+            lambda p: "rules" in _timeline_keys(p)),
+    Feature("network-timeline", "points that ties lose, changed during the run",
+            lambda p: "network" in _timeline_keys(p)),
     Feature("coverage-over-time", "channel coverage that changes over time",
             lambda p: any(isinstance(c.coverage, list) for c in _s(p).channels.values())),
     Feature("entity-types", "entity types, such as firms and authorities, run beside the persons", lambda p: bool(p.entities)),
@@ -205,10 +236,12 @@ FEATURES: tuple[Feature, ...] = (
             lambda p: _any(p, lambda e: bool(np.any(e.beh[:, BEH.NET_HH] != 0)))),
     Feature("network-penalties", "more than one behaviour whose detection costs friends points",
             lambda p: _any(p, lambda e: int(np.sum(e.beh[:, BEH.NET_FR] < 0)) > 1)),
-    Feature("network-rewards", "a behaviour whose detection gives friends points",
-            lambda p: _any(p, lambda e: bool(np.any(e.beh[:, BEH.NET_FR] > 0)))),
+    Feature("network-rewards", "a behaviour whose detection gives friends or household points",
+            lambda p: _any(p, lambda e: bool(np.any(e.beh[:, BEH.NET_FR] > 0) or np.any(e.beh[:, BEH.NET_HH] > 0)))),
+    Feature("many-network-behaviours", f"more than {MAX_NET} behaviours whose detection costs ties points",
+            lambda p: len(network_behaviours(p)) > MAX_NET),
     Feature("many-behaviours", f"more than {MAX_OTHER} behaviours without a network penalty (each with false "
-            "attributions counted twice)", lambda p: _any(p, lambda e: _day_events(p, e) > MAX_OTHER)),
+            "attributions counted twice)", lambda p: _day_events(p) > MAX_OTHER),
     Feature("false-attribution", "acts attributed to the wrong person", _false),
     Feature("false-network-attribution", "false attributions of a behaviour whose detection costs friends points",
             _false_network),
@@ -238,8 +271,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "behaviours.*.rate": ("scores",), "behaviours.*.channels": ("scores",), "behaviours.*.detect": ("scores",),
     "behaviours.*.points": ("scores",), "behaviours.*.description": ("scores",),
     "behaviours.*.repeat_points": ("escalation",), "behaviours.*.account": ("accounts",),
-    "behaviours.*.network.household": ("household-penalties",),
-    "behaviours.*.network.friends": ("network-penalty", "network-penalties", "network-rewards"),
+    "behaviours.*.network.household": ("household-penalties", "network-rewards", "many-network-behaviours"),
+    "behaviours.*.network.friends": ("network-penalty", "network-penalties", "network-rewards",
+                                     "many-network-behaviours"),
     "behaviours.*.deterrence.below_tier": ("deterrence", "several-deterrence-lines"),
     "behaviours.*.deterrence.factor": ("deterrence",),
     "behaviours.*.deterrence.when_sanctioned": ("deterrence-by-state",),
@@ -262,7 +296,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
                           "several-sanctioning-lists", "multi-list-consequences"),
     "consequences.*.attempts_per_day": ("attempts",), "consequences.*.applies_to": ("children-sanctions",),
     "consequences.*.agency": ("list-sanctions",), "consequences.*.description": ("list-sanctions",),
-    "debt.*": ("court-debt",), "redress.*": ("redress",), "timeline.*": ("timeline",),
+    "debt.*": ("court-debt",), "redress.*": ("redress",), "timeline.*": ("timeline", "network-timeline"),
     "entities.*": ("entity-types",),
 }
 

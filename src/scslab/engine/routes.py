@@ -28,7 +28,8 @@ SUPPORTS: dict[str, frozenset[str]] = {
                            "tier-sanctions", "publication", "never-left", "several-lists",
                            "no-list", "groups", "regions", "regional-friends", "false-attribution",
                            "entity-types", "households", "coverage-over-time",
-                           "redress"}),
+                           "redress", "network-penalties", "household-penalties", "network-timeline",
+                           "deterrence-by-state"}),
     "lazy": _ALL,
     "dense": _ALL,
 }

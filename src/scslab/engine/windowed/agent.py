@@ -3,8 +3,8 @@
 - **Days with a detected act are drawn, not searched for.** Detected acts of the behaviours without a network
   penalty come on Binomial(W, G) days (``G``: the class's chance of at least one, at the undeterred rates),
   placed uniformly without repetition (Floyd's sampler into a bitmap of the window, so they come out in
-  order); the network behaviour has its own days the same way. A day's acts are resolved by inverse CDF,
-  one draw per act plus one.
+  order); the network behaviours (whose detection costs ties points) have their own days the same way. A
+  day's acts of each group are resolved by inverse CDF, one draw per act plus one.
 - **Deterrence thins.** On a day that starts below the deterrence line each act drawn at the undeterred
   rate is kept with its behaviour's factor, so the law is the deterred one.
 - **False attributions are a day's events too.** A false attribution of b is drawn with the detected acts, as
@@ -39,8 +39,9 @@ from numba import njit
 
 from .. import rules
 from ..borrow import borrowed
-from .draws import (CACHE, FULL, act_counts, carried, crit_thresholds, d32, event_threshold,
-                    first_event, is_child, next_day, next_event, pick_days)
+from .draws import (CACHE, FULL, act_code, act_counts, act_day, act_net, carried, crit_thresholds, d32, drop_draw,
+                    event_threshold, first_event, first_net, inc_day, inc_kind, is_child, network_acts, next_day,
+                    next_event, next_net, pick_days)
 from .model import LS, MAX_LISTS, MAX_OTHER, MAX_W, SC
 from .tables import KEY
 
@@ -131,14 +132,17 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     kept, column = M.kept, M.column
     sc = M.sc
     LOW, HIGH, QUIET, UPTO, DETER = sc[SC.LOW], sc[SC.HIGH], sc[SC.QUIET], sc[SC.UPTO], sc[SC.DETER]
-    NET, CRIT = sc[SC.NET], sc[SC.CRIT]
+    nets, tie_pts = M.nets, M.ties
+    NN = nets.shape[0]
     SL = sc[SC.SLIST]       # the list that carries a sanction (-1: none)
     STIERS = sc[SC.STIERS]  # the tiers that carry a sanction (bit t: tier t)
     STEP = sc[SC.STEP]     # the points of a recovery step
     NACT = sc[SC.NACT]     # a day's events from NACT on are false attributions
     lists = M.lists
     NL = len(lists)
-    tdiff, ent, ext, ties, rec, detc, ndiff, hist, first_pen, marked, inn = D
+    tdiff, ent, ext, ties, rec, detc, ndiff, hist, first_pen, marked, inn, sanc = D
+    S4 = M.kept.shape[1] == 4  # sanctions change act rates: a day's state has a sanctioned bit (model.state_codes)
+    DT = sc[SC.DTIER]          # the first deterred tier
     Ko, Kc = act_counts(i, cls, M)
     if is_child(i, M):  # children are not scored: a tie who is a child loses nothing
         k_inc = 0
@@ -158,7 +162,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     tier = tiers[s - LOW]
     if write:
         hist[ch, 0, bins[s - LOW]] += sgn
-    t, no, c, ko, unc, fd = 0, 0, 0, 0, NOT, W
+    t, no, c, ko, kc, kd, unc, fd = 0, 0, 0, 0, 0, 0, NOT, W
     eo, ec = next_day(bo, W), next_day(bc, W)
     ef = W
     for L in range(NL):  # a start score that lists: day 0
@@ -169,7 +173,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
         e = min(eo, ec, ef)
         ef = W
         if c < k_inc:
-            e = min(e, inc[c] - d0)
+            e = min(e, inc_day(inc[c]) - d0)
         if redress is not None:
             if cc < c1:
                 e = min(e, rd.days[cc] - d0)
@@ -233,6 +237,12 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                         ties[ch, cls, u_out] -= sgn
                     if u_in != NOT and not sanctioned(False, tiers[recovered(s, ra, u_in, STEP, s + g) - LOW], STIERS):
                         ties[ch, cls, u_in] += sgn
+                if S4 and L == SL:  # the sanctioned by side of the deterrence line: the same, for everyone
+                    for u, x in ((u_out, -sgn), (u_in, sgn)):
+                        if u != NOT:
+                            tu = tiers[recovered(s, ra, u, STEP, s + g) - LOW]
+                            if not sanctioned(False, tu, STIERS):
+                                sanc[ch, cls, 1 if tu >= DT else 0, u] += x
             if L == SL:
                 sl0, sl_out, sl_in = listed0, u_out, u_in
         if n > 0:
@@ -241,33 +251,40 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                     u = ra + steps(mins[tier - 1] - s, STEP) - 1
                     tdiff[ch, cls, u, tier] -= sgn
                     tdiff[ch, cls, u, tier - 1] += sgn
-                    if not own and STIERS != 0:  # ... and the tiers' sanctions, on the list as it was before day u's
-                        # change (the list's change above is counted at the tier after it: together, the change)
+                    if (not own and STIERS != 0) or S4:  # ... and the tiers' sanctions, on the list as it was before
+                        # day u's change (the list's change above is counted at the tier after it: together, the change)
                         on = (sl0 and (sl_out == NOT or u <= sl_out)
                               or sl_in != NOT and u > sl_in and (sl_out == NOT or sl_out < sl_in or u <= sl_out))
-                        ties[ch, cls, u] += sgn * (np.int64(sanctioned(on, tier - 1, STIERS))
-                                                   - np.int64(sanctioned(on, tier, STIERS)))
+                        a0, a1 = sanctioned(on, tier, STIERS), sanctioned(on, tier - 1, STIERS)
+                        if not own and STIERS != 0:
+                            ties[ch, cls, u] += sgn * (np.int64(a1) - np.int64(a0))
+                        if S4:
+                            if a0:
+                                sanc[ch, cls, 1 if tier >= DT else 0, u] -= sgn
+                            if a1:
+                                sanc[ch, cls, 1 if tier - 1 >= DT else 0, u] += sgn
                 tier -= 1
         s += g
         if e >= W or (not write and ec >= W):
             break
         deterred = s < DETER
-        dt = 1 if deterred else 0
-        if deterred and fd == W:
+        sn = (S4 or (write and not own)) and sanctioned(on_list(bl, SL), tier, STIERS)  # at the start of the day
+        by_ties = write and not own and sn
+        st = (1 if deterred else 0) + (2 if S4 and sn else 0)  # the day's state (model.state_codes)
+        if st != 0 and fd == W:
             fd = e
         delta, offended, s_day, marks = 0, False, s, False
-        by_ties = write and not own and sanctioned(on_list(bl, SL), tier, STIERS)  # at the start of the day
         if eo == e:  # the day's other detected acts
             a = first_event(i, cls, ko, M)
             while a < NO:
                 b = other[a]
-                thr = event_threshold(M.vary, cls, e, a, dt, kept[a])
+                thr = event_threshold(M.vary, cls, e, a, st, kept[a])
                 if thr >= FULL or d32(keys[KEY.KEEP], i, ko * MAX_OTHER + a) < thr:
                     delta += pts[b]
                     offended |= pts[b] < 0
                     marks |= a >= NACT  # a false attribution (they come after the acts)
                     if write:
-                        detc[ch, cls, dt, e, column[a]] += sgn
+                        detc[ch, cls, st, e, column[a]] += sgn
                     if redress is not None and a >= NACT and e + rd.delay < W:  # (a refund after the window: carried)
                         if d32(keys[KEY.CONTEST], i, ko * MAX_OTHER + a) < rd.thr:  # contested: refunded
                             redress.qday[nq] = e + rd.delay  # (in order: the days come in order, the delay is one)
@@ -276,21 +293,27 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 a = next_event(i, cls, ko, a, M)
             ko += 1
             eo = next_day(bo, W)
-        if ec == e:  # a detected network act: kept unless its draw falls in the day's dropped part
-            u = d32(keys[KEY.DROP], i, e)
-            thr_u, thr_d = crit_thresholds(M.vary, cls, e, keep[CRIT])
-            if u >= thr_d:  # dropped if deterred
-                unc = e
-            if u < (thr_d if deterred else thr_u):
-                delta += pts[CRIT]
-                offended |= pts[CRIT] < 0
-                out[no] = d0 + e
-                no += 1
-                if write:
-                    detc[ch, cls, dt, e, CRIT] += sgn
+        if ec == e:  # the day's detected network acts: each kept unless its draw falls in the day's dropped part
+            j = first_net(i, cls, kc, M)
+            while j < NN:
+                b = nets[j]
+                kd += 1
+                u = drop_draw(i, e, j, M)
+                thr, low = crit_thresholds(M.vary, cls, e, NO + j, keep[b], st)
+                if u >= low:  # dropped in some state
+                    unc = e
+                if u < thr:
+                    delta += pts[b]
+                    offended |= pts[b] < 0
+                    out[no] = act_code(d0 + e, j)
+                    no += 1
+                    if write:
+                        detc[ch, cls, st, e, b] += sgn
+                j = next_net(i, cls, kc, j, M)
+            kc += 1
             ec = next_day(bc, W)
-        while c < k_inc and inc[c] - d0 == e:
-            delta += NET
+        while c < k_inc and inc_day(inc[c]) - d0 == e:
+            delta += tie_pts[e, inc_kind(inc[c])]
             c += 1
             if write:
                 ndiff[ch, cls, e] += sgn
@@ -360,6 +383,12 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
         if write:
             if by_ties != (not own and sanctioned(on_list(bl, SL), new, STIERS)):
                 ties[ch, cls, e] += -sgn if by_ties else sgn
+            if S4:  # the sanctioned by side of the deterrence line
+                sn1 = sanctioned(on_list(bl, SL), new, STIERS)
+                if sn:
+                    sanc[ch, cls, 1 if tier >= DT else 0, e] -= sgn
+                if sn1:
+                    sanc[ch, cls, 1 if new >= DT else 0, e] += sgn
             if new != tier:
                 tdiff[ch, cls, e, tier] -= sgn
                 tdiff[ch, cls, e, new] += sgn
@@ -369,41 +398,46 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 hist[ch, before[e], b1] += sgn
         tier = new
         t = e + 1
-    return no, Kc, s, max(lo + d0, NEVER), bl, d0 + unc, d0 + fd
+    return no, kd, s, max(lo + d0, NEVER), bl, d0 + unc, d0 + fd
 
 
 # the same function compiled once as a callee, where a call costs less than its code inlined again
 agent_call = njit(cache=CACHE, error_model="numpy")(getattr(agent, "py_func", agent))  # (see route.sweep_blocks)
 @njit(inline="always")
 def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0, redress):
-    """The guess of agent i's network acts (days in ``out``) and how many it has detected: all of them when
-    no deterrence draw would drop one, or when its score cannot cross the deterrence line before the last
-    act such a draw would drop (every earlier act day losing ``guess_loss`` points, every earlier network act
+    """The guess of agent i's network acts (codes in ``out``) and how many it has detected: all of them when
+    no deterrence draw would drop one, or when its score cannot fall below the guard (``SC.GUARD``: the
+    deterrence line, or where sanctions change act rates, the line below which a day may start sanctioned)
+    before the last act such a draw would drop (every earlier act day losing ``guess_loss`` points, every earlier network act
     its points, nothing recovered), else those of its window run from its start state with no penalty coming
     in. Deterministic: the same guess wherever it is made. ``z1``: an empty int64 array; ``D0``: metric arrays
     that are not written."""
-    Ko, K = act_counts(i, cls, M)
-    pick_days(M.keys[KEY.CRIT_DAYS], i, K, W, bc)
-    crit, deter = M.sc[SC.CRIT], M.sc[SC.DETER]
-    last, before = -1, 0  # the last act a deterred day would drop, and the network acts before it
-    g = 0  # the acts a day may keep (with coverage over time a day may drop one whatever its state)
+    Ko, Kc = act_counts(i, cls, M)
+    pts, nets, NO = M.points, M.nets, M.other.shape[0]
+    K = network_acts(i, cls, Kc, W, M, bc, out)  # window days; rewritten in place below as the kept
+    guard = M.sc[SC.GUARD]  # no day from a score at least this starts in a state that drops acts
+    last, loss = -1, 0  # the last act a deterred day would drop, and the points of the network acts before it
+    g, acc = 0, 0  # the acts a day may keep (with coverage over time a day may drop one whatever its state)
     for q in range(K):
-        e = next_day(bc, W)
-        u = d32(M.keys[KEY.DROP], i, e)
-        thr_u, thr_d = crit_thresholds(M.vary, cls, e, M.keep[crit])
+        e, j = act_day(out[q]), act_net(out[q])
+        b = nets[j]
+        u = drop_draw(i, e, j, M)
+        thr_u, low = crit_thresholds(M.vary, cls, e, NO + j, M.keep[b], 0)
         if u >= thr_u:
             continue
-        out[g] = d0 + e
-        if u >= thr_d:
-            last, before = e, g
+        if u >= low:
+            last, loss = e, acc
+        out[g] = act_code(d0 + e, j)
         g += 1
+        acc += min(pts[b], 0)
     if last < 0:
         return g, K
     pick_days(M.keys[KEY.OTHER_DAYS], i, Ko, W, bo)
     other = 0  # the days with other acts before it
     while other < Ko and next_day(bo, W) < last:
         other += 1
-    if s + min(M.points[crit], 0) * before - M.loss * other >= deter:
+    # (where sanctions change act rates, an agent under one from the start is run: the guard is a score line)
+    if s + loss - M.loss * other >= guard and not (M.kept.shape[1] == 4 and on_list(bl, M.sc[SC.SLIST])):
         return g, K
     # typed zeros and False, not literals: the one signature _redo_some compiles serves here too
     zero = np.int64(0)

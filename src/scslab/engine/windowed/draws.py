@@ -8,8 +8,11 @@ refunds carried (``redress.py``) and the replay (``replay.py``) draw through the
   acts (none for a child: :func:`child_of`), whose days :func:`pick_days` places uniformly (Floyd's sampler
   into a bitmap, read in order by :func:`next_day`);
 - :func:`first_event` and :func:`next_event`: a day's events, by inverse CDF, one draw per event plus one;
+- :func:`first_net` and :func:`next_net`: a network day's acts (of the behaviours ``Tables.nets``), the same way;
+  :func:`network_acts`: all of an agent's detected network acts, as codes (:func:`act_code`);
 - :func:`event_threshold` and :func:`crit_thresholds`: whether a drawn event is kept (deterrence, and a
   coverage ramp's thinning); numba overloads that fold to constants where a scheme has no ramp;
+- :func:`household`: the ids of an agent's household, when household members lose points for its acts;
 - :func:`carried`: where an agent's refunds carried into the window are (redress).
 """
 
@@ -22,12 +25,13 @@ from numba.extending import overload
 from ...rng import GOLDEN, mix64
 from ..bits import lowest
 from ..jitcache import engine_cache
-from .model import MAX_OTHER
+from .model import MAX_NET, MAX_OTHER, MAX_W
 from .tables import KEY
 
 __all__ = ["CACHE", "mix", "d32", "d32_call", "count_of", "pick_days", "next_day", "days_of", "child_of",
            "is_child", "act_counts", "crit_count", "event_threshold", "crit_thresholds", "first_event",
-           "next_event", "carried", "FULL", "ONE", "U32", "S32", "S24"]
+           "next_event", "first_net", "next_net", "drop_draw", "network_acts", "household", "act_code",
+           "act_day", "act_net", "inc_code", "inc_day", "inc_kind", "carried", "FULL", "ONE", "U32", "S32", "S24"]
 
 # numba's disk cache of the scheduler's compiled functions, stamped with their modules' import closures
 CACHE = engine_cache()
@@ -103,36 +107,157 @@ def _child_of(i, adult):  # at every call site by numba, the three overloads cos
     return lambda i, adult: adult[i & (adult.shape[0] - 1)] == 0
 
 
-def event_threshold(vary, cls, e, a, dt, kept_a):
+def event_threshold(vary, cls, e, a, st, kept_a):
     """The threshold under which a drawn event a of window day e is kept by an agent of class ``cls`` whose day
-    starts deterred (``dt``: 1) or not: ``FULL`` keeps it without a draw. ``vary``: ``Tables.vary`` (coverage
-    over time), or None: then a deterred day keeps an act with its behaviour's factor (``kept_a``,
-    ``Tables.kept``) and any other day keeps everything."""
+    starts in state ``st`` (``model.state_codes``: 0 undeterred and unsanctioned): ``FULL`` keeps it without a
+    draw. ``vary``: ``Tables.vary`` (coverage over time), or None: then a day in state st keeps an act with
+    ``kept_a[st]`` (``Tables.kept[a]``) and a day in state 0 keeps everything."""
     if vary is None:
-        return kept_a if dt else FULL
-    return vary[cls, e, a, dt]
+        return kept_a[st] if st else FULL
+    return vary[cls, e, a, st]
 
 
 @overload(event_threshold)
-def _event_threshold(vary, cls, e, a, dt, kept_a):
+def _event_threshold(vary, cls, e, a, st, kept_a):
     if isinstance(vary, types.NoneType):
-        return lambda vary, cls, e, a, dt, kept_a: kept_a if dt else FULL
-    return lambda vary, cls, e, a, dt, kept_a: vary[cls, e, a, dt]
+        return lambda vary, cls, e, a, st, kept_a: kept_a[st] if st else FULL
+    return lambda vary, cls, e, a, st, kept_a: vary[cls, e, a, st]
 
 
-def crit_thresholds(vary, cls, e, keep_crit):
-    """The thresholds under which a drawn network act of window day e is kept on a day that starts undeterred
-    and on one that starts deterred (``event_threshold``'s, for the network act: ``vary``'s last event)."""
+def crit_thresholds(vary, cls, e, a, keep_b, st):
+    """The thresholds under which a drawn network act of window day e is kept on a day that starts in state
+    ``st``, and the lowest over every state (``event_threshold``'s, for the network act: ``vary``'s event a,
+    ``NO + j`` for the behaviour ``nets[j]``; ``keep_b``: its ``Tables.keep`` row)."""
     if vary is None:
-        return FULL, keep_crit
-    return vary[cls, e, vary.shape[2] - 1, 0], vary[cls, e, vary.shape[2] - 1, 1]
+        return (keep_b[st] if st else FULL), min(keep_b[1:])
+    return vary[cls, e, a, st], min(vary[cls, e, a])
 
 
 @overload(crit_thresholds)
-def _crit_thresholds(vary, cls, e, keep_crit):
+def _crit_thresholds(vary, cls, e, a, keep_b, st):
     if isinstance(vary, types.NoneType):
-        return lambda vary, cls, e, keep_crit: (FULL, keep_crit)
-    return lambda vary, cls, e, keep_crit: (vary[cls, e, vary.shape[2] - 1, 0], vary[cls, e, vary.shape[2] - 1, 1])
+        def fixed(vary, cls, e, a, keep_b, st):
+            low = keep_b[1]
+            for x in range(2, keep_b.shape[0]):
+                low = min(low, keep_b[x])
+            return (keep_b[st] if st else FULL), low
+        return fixed
+
+    def ramp(vary, cls, e, a, keep_b, st):
+        low = vary[cls, e, a, 0]
+        for x in range(1, vary.shape[3]):
+            low = min(low, vary[cls, e, a, x])
+        return vary[cls, e, a, st], low
+    return ramp
+
+
+# A network act is coded as ``day << ACT_BITS | j`` (its day, and its behaviour ``nets[j]``), so that codes sort by
+# day and, within a day, in the order of the behaviours; a penalty a tie receives as ``day << INC_BITS | kind``,
+# its kind ``2 j + rel`` (rel 1 from a friend, 0 from a household member: ``Model.ties``' columns).
+ACT_BITS, INC_BITS = 3, 4
+assert MAX_NET <= 1 << ACT_BITS and 2 * MAX_NET <= 1 << INC_BITS
+
+
+@njit(inline="always")
+def act_code(day, j):
+    return (day << ACT_BITS) | j
+
+
+@njit(inline="always")
+def act_day(code):
+    return code >> ACT_BITS
+
+
+@njit(inline="always")
+def act_net(code):
+    return code & ((1 << ACT_BITS) - 1)
+
+
+@njit(inline="always")
+def inc_code(day, kind):
+    return (day << INC_BITS) | kind
+
+
+@njit(inline="always")
+def inc_day(code):
+    return code >> INC_BITS
+
+
+@njit(inline="always")
+def inc_kind(code):
+    return code & ((1 << INC_BITS) - 1)
+
+
+@njit(inline="always")
+def first_net(i, cls, kc, M):
+    """The first network act (j: the behaviour ``Tables.nets[j]``) of agent i's kc-th network day, by inverse
+    CDF; with one network behaviour it is that one, without a draw."""
+    if M.nets.shape[0] == 1:
+        return 0
+    u = d32(M.keys[KEY.FIRST_NET], i, kc)
+    j = 0
+    while u >= M.nfirst[cls, j]:
+        j += 1
+    return j
+
+
+@njit(inline="always")
+def next_net(i, cls, kc, j, M):
+    """The network act after act j of that day, ``len(Tables.nets)`` when there is none (one draw per act)."""
+    NN = M.nets.shape[0]
+    if j == NN - 1:
+        return NN
+    u = d32(M.keys[KEY.NEXT_NET], i, kc * MAX_NET + j)
+    if u >= M.ntail[cls, j, NN - 1]:
+        return NN
+    j2 = j + 1
+    while u >= M.ntail[cls, j, j2]:
+        j2 += 1
+    return j2
+
+
+@njit(inline="always")
+def drop_draw(i, e, j, M):
+    """The draw that decides whether network act j of window day e is kept (against ``crit_thresholds``)."""
+    return d32(M.keys[KEY.DROP], i, e + (MAX_W + 128) * j)
+
+
+@njit(inline="always")
+def network_acts(i, cls, K, W, M, bc, codes):
+    """Agent i's detected network acts (before deterrence or thinning drops any), on its K network days of the
+    window, as codes ``act_code(window day, j)`` in order into ``codes``; returns their number."""
+    pick_days(M.keys[KEY.CRIT_DAYS], i, K, W, bc)
+    NN, g = M.nets.shape[0], 0
+    for kc in range(K):
+        e = next_day(bc, W)
+        j = first_net(i, cls, kc, M)
+        while j < NN:
+            codes[g] = act_code(e, j)
+            g += 1
+            j = next_net(i, cls, kc, j, M)
+    return g
+
+
+def household(i, n, house):
+    """The ids ``lo .. hi-1`` of agent i's household (i among them) in a population of n, from ``house``
+    (``Tables.house``); (0, 0) when no household member loses points (None)."""
+    if house is None:
+        return 0, 0
+    head, size = house
+    lo = i - head[i & (len(head) - 1)]
+    return lo, min(lo + size[i & (len(head) - 1)], n)
+
+
+@overload(household)
+def _household(i, n, house):
+    if isinstance(house, types.NoneType):
+        return lambda i, n, house: (0, 0)
+
+    def impl(i, n, house):
+        head, size = house
+        lo = i - head[i & (head.shape[0] - 1)]
+        return lo, min(lo + size[i & (head.shape[0] - 1)], n)
+    return impl
 
 
 @njit(inline="always")

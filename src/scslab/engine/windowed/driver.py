@@ -22,7 +22,7 @@ from ..budget import check_capacity
 from ..state import Columns, RawRun
 from ..stories import pick_story_agents
 from .agent import MAX_W, NEVER
-from .draws import CACHE, child_of, mix
+from .draws import ACT_BITS, CACHE, INC_BITS, child_of, household, mix
 from .model import MAX_CRIT, SC, followed_list, marks_length, model_of
 from .redress import carry, for_work_item, no_refunds, redress_of
 from .replay import day_stream_keys, replay, undetected_keys
@@ -98,35 +98,41 @@ def start_chunk(i0, i1, ckey, gkey, class_cum, group_cum, starts, base, cls, sco
 
 
 def _incoming(a, n, d0, W, cls, S, M, T, fkeys, R=None):
-    """The network penalties agent a receives in the window, from its friends' final lists: (days, the friend
-    each comes from), sorted by day and friend (the day engines' order: records by agent). Plain Python over
-    the route's compiled functions, called with the types they are compiled for (a story agent at a time),
-    on a work item's scratch arrays (``route.scratch``)."""
+    """The network penalties agent a receives in the window from its ties' final lists: (codes
+    ``draws.inc_code(day, kind)``, the tie each comes from), in the day engines' order: by day, then by the
+    tie's records (by tie, each act's behaviour in order), a household member's penalty before a friend's.
+    Plain Python over the route's compiled functions, called with the types they are compiled for (a story
+    agent at a time), on a work item's scratch arrays (``route.scratch``)."""
     w = scratch()
     w.one[0] = a
     friends_batch(w.one, n, fkeys, w.f4)
-    k, src = np.int64(0), []
-    for f in w.f4[0]:
-        if f >= 0:
-            k2 = listed_call(f, d0, W, cls, S, M, T, w.inc, k, w.bo, w.bc, w.z1, w.D0, for_work_item(R))
-            src += [int(f)] * int(k2 - k)
-            k = k2
-    src = np.array(src, np.int64)
-    order = np.argsort(w.inc[:k] * (n + 1) + src)
-    return w.inc[:k][order], src[order]
+    lo, hi = household(a, n, M.house)
+    ties = [(int(f), 1) for f in w.f4[0] if f >= 0] + [(m, 0) for m in range(lo, hi)
+                                                      if m != a and not child_of(m, M.adult)]
+    got = []
+    for f, rel in ties:
+        k = listed_call(np.int64(f), d0, W, cls, S, M, T, w.inc, np.int64(0), w.bo, w.bc, w.z1, w.D0, for_work_item(R))
+        for code in w.inc[:k]:
+            day, j = int(code) >> ACT_BITS, int(code) & ((1 << ACT_BITS) - 1)
+            if M.ties[day - d0, 2 * j + rel]:
+                got.append((day, f, j, rel))
+    got.sort()
+    return (np.array([(d << INC_BITS) | (2 * j + rel) for d, _, j, rel in got], np.int64),
+            np.array([f for _, f, _, _ in got], np.int64))
 
 
 def _window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int, NL: int = 1,
-                   false: bool = False) -> tuple:
+                   false: bool = False, states: int = 2) -> tuple:
     """A window's metric changes per chunk: (tiers, entries and exits per list, by ties, recovery marks,
-    detected acts (and, with ``false`` attributions, false ones), network penalties, snapshots, first
-    deductions, new false records, innocent listed per list)."""
+    detected acts by state (and, with ``false`` attributions, false ones), network penalties, snapshots, first
+    deductions, new false records, innocent listed per list, and with four ``states`` the sanctioned by side
+    of the deterrence line)."""
     z = lambda *shape: np.zeros(shape, np.int64)  # noqa: E731
     F = 1 if false else 0
     return (z(CHUNKS, C, W + 1, NT), z(CHUNKS, C, NL, W + 1), z(CHUNKS, C, NL, W + 1), z(CHUNKS, C, W + 1),
-            z(CHUNKS, C, W + 1), z(CHUNKS, C, 2, W + 1, NB * (1 + F)), z(CHUNKS, C, W + 1),
+            z(CHUNKS, C, W + 1), z(CHUNKS, C, states, W + 1, NB * (1 + F)), z(CHUNKS, C, W + 1),
             z(CHUNKS, n_snaps + 1, n_bins), z(CHUNKS, C, W + 1), z(CHUNKS, C, (W + 1) * F),
-            z(CHUNKS, C, NL * F, W + 1))
+            z(CHUNKS, C, NL * F, W + 1), z(CHUNKS, C, 2, W + 1) if states == 4 else z(1, 1, 1, 1))
 
 
 @dataclass
@@ -179,6 +185,11 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     base, low = m.scalars[SC.BASE], m.scalars[SC.LOW]
     Wmax = window_length(m, days)
     NL = len(m.lists)
+    NS = m.keep.shape[1]  # the states whose acts are counted apart (model.state_codes)
+    kid = -1  # with four states, a child whose state each day is every child's
+    if NS == 4 and len(m.adult) > 1:
+        kids_at = np.flatnonzero(m.adult == 0)
+        kid = int(kids_at[0]) if len(kids_at) and kids_at[0] < n else -1
     NM = marks_length(m, n)  # false records kept (one entry, never set, without false attributions)
     if state is not None and (state.day % Wmax or not 0 < state.day < days or state.cols[0].shape != (n,)
                               or state.cols[2].shape != (NL, n) or state.cols[3].shape != (NM,)):
@@ -230,7 +241,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         M = tables(m, W, keys, bins, snaps, d0)
         S = (True, *cols, base) if d0 == 0 else (False, *(c.copy() for c in cols), base)
         T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, MAX_CRIT), np.int64))
-        D = _window_arrays(C, W, NT, NB, len(mine), n_bins, NL, false)
+        D = _window_arrays(C, W, NT, NB, len(mine), n_bins, NL, false, NS)
         R = None if contest is None else redress_of(*contest, n, C, W, refunds)
         t0 = time.perf_counter()
         pen = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n), R)
@@ -264,6 +275,11 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
                 raise RuntimeError(f"windowed route: agent {a}'s replay ends in {r['state']}, the sweep in "
                                    f"{_state_of(a, cols)} (window from day {d0})")
             out.add_story(a, d0, r, int(cls[a]))
+        if kid >= 0:  # the children's state each day: a child's (they neither act nor lose points)
+            s0 = (base, NEVER, (NEVER,) * NL, False) if S[0] else _state_of(kid, S[1:5])
+            with np.errstate(over="ignore"):
+                r = replay(kid, d0, W, int(cls[kid]), *s0[:3], (), M, m.und[0], undetected_keys(seed, d0, W, NB))
+            out.kid_state[d0:d0 + W] = r["states"]
         out.add_window(d0, W, D, np.searchsorted(snap_days, mine), None if R is None else R.red)
         st["stories"] += time.perf_counter() - t3
         st["corrected"].append(counts[0])
@@ -312,7 +328,8 @@ def _report(progress, done: int, day: int) -> int:
 class _Totals:
     """The run's metrics, added up window by window, and the story agents' logs."""
 
-    ARRAYS = ("tdiff", "ent", "ext", "ties", "rec", "net", "detc", "hist", "first", "marked", "innocent", "red",
+    ARRAYS = ("tdiff", "ent", "ext", "ties", "rec", "net", "detc", "hist", "first", "marked", "innocent", "red", "sanc",
+              "kid_state",
               "story_scores", "story_det", "story_group", "story_und", "story_applies", "story_att")
 
     def __init__(self, plan: Plan, m, story: list[int], cells: np.ndarray):
@@ -324,15 +341,20 @@ class _Totals:
         self.ent, self.ext = np.zeros((C, NL, days + 1), np.int64), np.zeros((C, NL, days + 1), np.int64)
         self.ties, self.rec, self.net, self.first, self.red = (np.zeros((C, days + 1), np.int64) for _ in range(5))
         F = 1 if len(m.fb) else 0  # false attributions: columns NB + b of the acts, records carried, innocent listed
-        self.detc = np.zeros((C, 2, days + 1, NB * (1 + F)), np.int64)
+        S = m.keep.shape[1]  # the states (model.state_codes)
+        self.detc = np.zeros((C, S, days + 1, NB * (1 + F)), np.int64)
+        self.sanc = np.zeros((C, 2, days + 1) if S == 4 else (1, 1, 1), np.int64)  # the sanctioned by side (changes)
+        # the children's state each day (children neither act nor lose points: all are in one state, a child's)
+        base = m.scalars[SC.BASE]
+        self.kid_state = np.full(days, int(base < m.scalars[SC.DETER]), np.int64)
         self.marked = np.zeros((C, (days + 1) * F), np.int64)
         self.innocent = np.zeros((C, NL * F, days + 1), np.int64)
         self.hist = np.zeros((len(run_snapshot_days(plan)), score_bins(plan)[2]), np.int64)
         self.rows: list = []
         self.story_scores = np.zeros((days, len(story)), np.int16)
-        self.story_det = np.zeros((C, 2, days, NB), np.int64)    # story agents' detected acts
-        self.story_group = np.zeros((C, 2, days), np.int64)      # story agents per cell and deterred, by day
-        self.story_und = np.zeros((C, 2, days, NB), np.int64)    # their undetected acts
+        self.story_det = np.zeros((C, S, days, NB), np.int64)    # story agents' detected acts
+        self.story_group = np.zeros((C, S, days), np.int64)      # story agents per cell and state, by day
+        self.story_und = np.zeros((C, S, days, NB), np.int64)    # their undetected acts
         NC = max(len(plan.consequence_names), 1)
         self.story_applies = np.zeros((C, days, NC), np.int64)    # story agents ending a day under a consequence
                                                                  # with attempts
@@ -354,7 +376,9 @@ class _Totals:
 
     def add_window(self, d0: int, W: int, D: tuple, snap_index: np.ndarray, red=None) -> None:
         """Add a window's metric changes ``D`` (and the records removed per day, ``red``, with redress)."""
-        tdiff, ent, ext, ties, rec, detc, net, hist, first, marked, innocent = (d.sum(axis=0) for d in D)
+        tdiff, ent, ext, ties, rec, detc, net, hist, first, marked, innocent, sanc = (d.sum(axis=0) for d in D)
+        if self.m.keep.shape[1] == 4:
+            self.sanc[:, :, d0:d0 + W + 1] += sanc
         if red is not None:
             self.red[:, d0:d0 + W + 1] += red.sum(axis=0)
         self.tdiff[:, d0:d0 + W + 1] += tdiff
@@ -369,17 +393,17 @@ class _Totals:
         W = len(r["scores"])
         self.rows.extend(r["rows"])
         self.story_scores[d0:d0 + W, k] = r["scores"]
-        for d, (det, acts) in enumerate(zip(r["deterred"], r["detected"])):
-            self.story_group[c, int(det), d0 + d] += 1
+        for d, (st, acts) in enumerate(zip(r["states"], r["detected"])):
+            self.story_group[c, st, d0 + d] += 1
             for b in acts:
-                self.story_det[c, int(det), d0 + d, b] += 1
+                self.story_det[c, st, d0 + d, b] += 1
         for d, ks in enumerate(r["applies"]):
             for k in ks:
                 self.story_applies[c, d0 + d, k] += 1
         for row in r["rows"]:
             if row[3] == SE.act_undetected:
                 day = row[2]
-                self.story_und[c, int(r["deterred"][day - d0]), day, row[4]] += 1
+                self.story_und[c, r["states"][day - d0], day, row[4]] += 1
             elif row[3] in (SE.reward_granted, SE.attempt_blocked):
                 self.story_att[c, row[2], row[4]] += 1
 
@@ -452,23 +476,35 @@ class _Totals:
 
     def _undetected(self, tiers: np.ndarray, people: np.ndarray, kids: np.ndarray) -> np.ndarray:
         """Undetected acts [class, day, b]: the story agents' own, and Binomial(others without a detected act
-        of b, r_b) for every other adult of a class and side of the deterrence line (``engine/detected.py``;
-        children do not act, and stay at the base score: on its side of the line)."""
+        of b, r_b) for every other adult of a class and state at the start of the day (``model.state_codes``:
+        the side of the deterrence line, and where sanctions change act rates whether under one;
+        ``engine/detected.py``; children do not act: all of them are in a child's state, ``kid_state``)."""
         plan, m = self.plan, self.m
         days = plan.days
+        S = m.keep.shape[1]
         t0 = int(np.sum(m.scalars[SC.BASE] < m.mins))
         start = np.concatenate([np.zeros((tiers.shape[0], 1, tiers.shape[2]), np.int64), tiers[:, :-1]], axis=1)
         start[:, 0, t0] = people
         deterred = start[:, :, m.deter_tier:].sum(axis=2)               # [class, day] at the start of the day
-        group = np.stack([start.sum(axis=2) - deterred, deterred], axis=1) - self.story_group   # [c, g, day]
+        group = np.zeros((tiers.shape[0], S, days), np.int64)
+        group[:, 0], group[:, 1] = start.sum(axis=2) - deterred, deterred
+        if S == 4:  # the sanctioned by side at the start of each day: at the end of the day before
+            ends = np.cumsum(self.sanc, axis=2)[:, :, :days]
+            sanct = np.concatenate([np.zeros_like(ends[:, :, :1]), ends[:, :, :-1]], axis=2)
+            sanct[:, int(t0 >= m.deter_tier), 0] = people * ((m.scalars[SC.STIERS] >> t0) & 1)
+            group[:, :2] -= sanct
+            group[:, 2:] = sanct
+        group -= self.story_group
         story_kids = np.zeros_like(kids)  # the children among the story agents (counted in story_group)
         for a in self.story:
             if child_of(a, m.adult):
                 story_kids[self.cells[a]] += 1
-        group[:, int(t0 >= m.deter_tier)] -= (kids - story_kids)[:, None]
+        others = (kids - story_kids)[:, None]
+        for st in range(S):
+            group[:, st] -= others * (self.kid_state == st)[None, :]
         NB = len(plan.behaviour_names)
-        others = group[..., None] - (self.detc[:, :, :days, :NB] - self.story_det)             # [c, g, day, b]
+        others = group[..., None] - (self.detc[:, :, :days, :NB] - self.story_det)             # [c, st, day, b]
         gen = np.random.Generator(np.random.Philox(key=int(stream_key(plan.seed, Stream.UNDETECTED_COUNT, 0))))
-        und = m.und[:, :, None, :] if m.by_day is None else m.by_day.und.transpose(1, 2, 0, 3)  # [c, g, day, b]
+        und = m.und[:, :, None, :] if m.by_day is None else m.by_day.und.transpose(1, 2, 0, 3)  # [c, st, day, b]
         drawn = gen.binomial(np.maximum(others, 0), und)
         return (drawn + self.story_und).sum(axis=1)

@@ -1,13 +1,12 @@
 """Which scenarios the windowed route runs, and the numbers it runs them with.
 
 The windowed route (``engine/windowed``) runs each agent's window of days at once. It can do that when an
-agent's days depend only on its own draws, its score and the penalties its friends send it: points, one
-deterrence line, recovery, tiers, false attributions (of behaviours that cost no friend points), households
-whose children neither act nor lose points, up to
-``MAX_LISTS`` lists entered and left by tier (black lists, or red
-lists of the well scored), sanctions on at most one of them, sanctions and rewards that follow a list or
-tiers with their daily attempts, friends or none, and at most one behaviour whose detection costs friends
-points (``engine.routes.SUPPORTS``). Everything is
+agent's days depend only on its own draws, its score and the penalties its ties send it: points, one
+deterrence line, recovery, tiers, false attributions (of behaviours that cost ties no points), households
+whose children neither act nor lose points, up to ``MAX_LISTS`` lists entered and left by tier (black lists,
+or red lists of the well scored), sanctions on at most one of them, sanctions and rewards that follow a list
+or tiers with their daily attempts, friends or none, and up to ``MAX_NET`` behaviours whose detection costs
+friends or household members points, which a timeline may change (``engine.routes.SUPPORTS``). Everything is
 read from the compiled plan (``compile.Plan``), so the law is the day engines' by construction.
 """
 
@@ -22,10 +21,12 @@ import numpy as np
 
 from ...compile import BEH, CONS, ENTER, EXIT, LIST, P, Plan
 from ...rng import threshold
-from ..features import MAX_DAYS, MAX_LISTS, MAX_N, MAX_OTHER, deterred_from, rates_on_day_0
+from ..features import (MAX_DAYS, MAX_LISTS, MAX_N, MAX_NET, MAX_OTHER, deterred_from, network_behaviours,
+                        rates_on_day_0, uses)
 
-__all__ = ["CHUNKS", "LS", "MAX_CRIT", "MAX_DAYS", "MAX_LISTS", "MAX_N", "MAX_OTHER", "MAX_W", "SC", "Model",
-           "followed_list", "marks_length", "model_of", "sanctions", "why_not", "windowed_bytes"]
+__all__ = ["CHUNKS", "LS", "MAX_CRIT", "MAX_DAYS", "MAX_LISTS", "MAX_N", "MAX_NET", "MAX_OTHER", "MAX_W", "SC",
+           "Model", "followed_list", "marks_length", "model_of", "sanctions", "why_not", "windowed_bytes",
+           "tie_points"]
 
 MAX_W = 384         # days of a window: an agent's act days fit a bitmap of 6 words
 MAX_CRIT = 15       # network acts of one agent in a window (the window is cut so that more is below 1e-12)
@@ -33,13 +34,14 @@ CHUNKS = 64         # a window's parallel work items (route.py), each with its m
                     # depend on it
 
 
-SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER NET CRIT SLIST STEP STIERS NACT", start=0)
+SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER SLIST STEP STIERS NACT DTIER GUARD", start=0)
 SC.__doc__ = ("Slots of ``Model.scalars`` (and of the route's tables' ``sc``): base score, lowest and highest "
-              "score, quiet days before recovery, recovery cap, deterrence line, network points, the network "
-              "behaviour, the list that carries a sanction (-1: none; ``sanctioned_by_ties`` follows it), the "
-              "points of a recovery step, the mask of the tiers that carry a sanction (bit t: tier t), and the "
+              "score, quiet days before recovery, recovery cap, deterrence line, "
+              "the list that carries a sanction (-1: none; ``sanctioned_by_ties`` follows it), the "
+              "points of a recovery step, the mask of the tiers that carry a sanction (bit t: tier t), the "
               "number of a day's events that are detected acts (``other``'s length; the events after them are "
-              "false attributions).")
+              "false attributions), the first deterred tier, and the *guard*: the lowest score from which no "
+              "higher score starts a day in a state that may drop an act (``guess``).")
 
 LS = IntEnum("LS", "ENTER LEAVE MIN_DAYS RED EVERY", start=0)
 LS.__doc__ = ("Columns of ``Model.lists`` (a row per list): the listing line and the leaving line (the list's entry "
@@ -52,18 +54,23 @@ LS.__doc__ = ("Columns of ``Model.lists`` (a row per list): the listing line and
 @dataclass(frozen=True)
 class Model:
     """The numbers of a windowed run, per cell ``c`` (region, class and group in ``compile``'s order: the route's
-    tables say "class" for it) and behaviour ``b`` (``other``: the behaviours without a
-    network penalty, in plan order; ``crit``: the one with it, or -1 when there is none or no friends).
+    tables say "class" for it) and behaviour ``b`` (``nets``: the network behaviours, whose detection costs
+    ties points, ``features.network_behaviours``; ``other``: the others, both in plan order).
 
-    ``q[c, b]``: the chance of a detected act of b on an undeterred day; ``keep[b]``: the uint32 threshold
-    under which a deterred day keeps it (``factor * 2**32``); ``und[c, deterred, b]``: the chance of an
+    A day's *state* st (:func:`state_codes`) is whether it starts deterred (bit 0) and, where sanctions change
+    act rates, whether it starts under a sanction (bit 1). ``q[c, b]``: the chance of a detected act of b on
+    an undeterred day (state 0); ``keep[b, st]``: the uint32 threshold under which a day in state st keeps it
+    (its rate over state 0's, times ``2**32``); ``und[c, st, b]``: the chance of an
     undetected act of b given none detected (``engine/detected.py``); ``false[c, b]``: the chance of a false
     attribution of b on a day (deterrence does not change it), for the behaviours ``fb`` (in plan order, never
-    ``crit``). ``scalars``, by the slots ``SC``: base,
+    ``nets``). ``ties[day, kind]``: the points each tie loses for a network act of the day, by its kind
+    ``2 j + rel`` (j: the act's behaviour ``nets[j]``; rel 1 for a friend, 0 for a household member: 0 points
+    where the scheme has none), every day of the run (a timeline may change them).
+    ``scalars``, by the slots ``SC``: base,
     low, high bounds, quiet days before recovery, recovery cap, deterrence line (a day starting below it is
-    deterred), network points, ``crit``, the list that carries a sanction (-1: none; ``sanctioned_by_ties``
-    follows it), the points of a recovery step, the mask of the tiers that carry a sanction and the number of
-    ``other``. ``lists``:
+    deterred), the list that carries a sanction (-1: none; ``sanctioned_by_ties``
+    follows it), the points of a recovery step, the mask of the tiers that carry a sanction, the number of
+    ``other``, the first deterred tier and the guard (``SC``). ``lists``:
     a row per list, by the columns ``LS``. ``mins``: the floors of every tier but the last, descending.
     ``adult``: per slot of a household block, 1 for an adult and 0 for a child (children neither act nor lose
     points, and keep the base score). ``by_day``: with coverage that changes over time, the rates of every
@@ -74,7 +81,8 @@ class Model:
     und: np.ndarray
     points: np.ndarray
     other: np.ndarray
-    crit: int
+    nets: np.ndarray    # the network behaviours
+    ties: np.ndarray    # int64[day, 2 * len(nets)]: a tie's points per network act, by day and kind
     mins: np.ndarray
     scalars: tuple
     lists: np.ndarray   # int64[list, LS]
@@ -83,16 +91,28 @@ class Model:
     fb: np.ndarray      # the behaviours with false attributions
     adult: np.ndarray   # uint8: the household block's adults (``compile.Plan.hh_adult``; [1] without households)
     by_day: "DayRates | None" = None  # with coverage over time: the rates of every day of the run
+    house: tuple | None = None  # with points lost by household members: (head, size) by slot (``Tables.house``)
 
 
 class DayRates(NamedTuple):
-    """The rates of each day of a run whose coverage changes: detected acts undeterred and deterred, false
-    attributions, [day, cell, b], and undetected acts given none detected [day, cell, deterred, b]."""
+    """The rates of each day of a run whose coverage changes: detected acts by state [day, cell, state, b]
+    (:func:`state_codes`), false attributions [day, cell, b], and undetected acts given none detected
+    [day, cell, state, b]."""
 
     q: np.ndarray
-    qd: np.ndarray
     false: np.ndarray
     und: np.ndarray
+
+
+def state_codes(plan: Plan) -> list[int]:
+    """The state codes (``kernels.state_code``: tier * 8 + sanctioned * 4 + holder * 2 + adult) of an adult's
+    day by its windowed *state* st: bit 0 deterred (starting the day below the deterrence line), bit 1
+    sanctioned (under a sanction at the start of the day). Two states (undeterred, deterred) where the
+    rates do not depend on sanctions (``features``: deterrence-by-state), four where they do."""
+    NT, first = len(plan.tier_names), deterred_from(plan)
+    tier = [0, first if first < NT else 0]
+    S = 4 if "deterrence-by-state" in uses(plan) else 2
+    return [tier[st & 1] * 8 + (st >> 1) * 4 + 1 for st in range(S)]
 
 
 def why_not(plan: Plan) -> str | None:
@@ -134,14 +154,11 @@ def list_row(L: np.ndarray, mins: np.ndarray, NT: int) -> tuple:
 
 
 def day_rates(plan: Plan, q, und, fa) -> tuple:
-    """(q, qd, false, und) of one day from its ``detected.detected_rates``: the adults' rates [cell, b] of a
-    detected act undeterred and deterred (below the plan's one deterrence line), of a false attribution (never
-    deterred), and of an undetected act given none detected [cell, deterred, b]."""
-    NT, first = len(plan.tier_names), deterred_from(plan)
-    q0 = q[:, 1]                                          # [class, b]: tier 0, undeterred, adult
-    qd = q[:, first * 8 + 1] if first < NT else q0
-    u = np.stack([und[:, 1], und[:, first * 8 + 1] if first < NT else und[:, 1]], axis=1)
-    return q0, qd, fa[:, 1], u
+    """(q, false, und) of one day from its ``detected.detected_rates``: the adults' rates of a detected act by
+    state [cell, state, b] (:func:`state_codes`), of a false attribution [cell, b] (never deterred), and of an
+    undetected act given none detected [cell, state, b]."""
+    codes = state_codes(plan)
+    return q[:, codes], fa[:, 1], und[:, codes]
 
 
 def rates_by_day(plan: Plan) -> DayRates | None:
@@ -160,29 +177,87 @@ def model_of(plan: Plan) -> Model:
     prm, beh = e.prm, e.beh
     NT = len(plan.tier_names)
     first = deterred_from(plan)
-    q0, qd, false, und2 = day_rates(plan, *rates_on_day_0(plan))
+    qs, false, und2 = day_rates(plan, *rates_on_day_0(plan))
+    _check_states(plan, qs)
+    q0 = qs[:, 0]
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a behaviour no cell detects: factor 1, never drawn
         # over the cells that detect b (a cell that never does, such as a region without records, says nothing)
-        factor = np.nan_to_num(np.nanmax(np.where(q0 > 0, qd / np.where(q0 > 0, q0, 1.0), np.nan), axis=0), nan=1.0)
-    keep = threshold(factor)
+        ratio = np.where(q0[:, None] > 0, qs / np.where(q0 > 0, q0, 1.0)[:, None], np.nan)   # [cell, state, b]
+        factor = np.nan_to_num(np.nanmax(ratio, axis=0), nan=1.0)                          # [state, b]
+    keep = np.ascontiguousarray(threshold(factor).T)      # [b, state]: state 0 keeps everything (2**32)
     mins = e.tier_mins.astype(np.int64)
-    net = np.flatnonzero(beh[:, BEH.NET_FR] != 0)
-    crit = int(net[0]) if len(net) and plan.scenario.population.friends.degree > 0 else -1  # no friends: no ties' penalties
-    other = np.array([b for b in range(len(plan.behaviour_names)) if b != crit], np.int64)
+    nets = network_behaviours(plan)
+    other = np.array([b for b in range(len(plan.behaviour_names)) if b not in nets], np.int64)
     by_day = rates_by_day(plan)
     if by_day is not None:  # the highest rates of the run (each window draws at its own highest, then thins)
-        q0, false = by_day.q.max(axis=0), by_day.false.max(axis=0)
+        q0, false = by_day.q[:, :, 0].max(axis=0), by_day.false.max(axis=0)
     false = false.copy()                                  # [class, b]: adults (false attributions are not deterred)
     fb = np.array([b for b in other if (false[:, b] > 0).any()], np.int64)
     deter = int(mins[first - 1]) if first < NT else -(1 << 20)    # a day starting below it is deterred
     lists = np.array([list_row(L, mins, NT) for L in e.lists], np.int64).reshape(len(e.lists), len(LS))
     slist, tiers = sanctions(e.cons)
+    by_state = keep.shape[1] == 4
     scalars = (int(prm[P.BASE]), int(prm[P.LO]), int(prm[P.HI]), int(prm[P.REC_QUIET]), int(prm[P.REC_UPTO]),
-               deter, int(beh[crit, BEH.NET_FR]) if crit >= 0 else 0, crit, slist, int(prm[P.REC_PTS]), tiers, len(other))
-    return Model(q=q0.copy(), keep=keep, und=und2, points=beh[:, BEH.POINTS].astype(np.int64), other=other, crit=crit,
+               deter, slist, int(prm[P.REC_PTS]), tiers, len(other), first,
+               _guard(prm, mins, deter, lists, slist, tiers) if by_state else deter)
+    ties = tie_points(plan, nets)
+    return Model(q=q0.copy(), keep=keep, und=und2, points=beh[:, BEH.POINTS].astype(np.int64), other=other, nets=nets,
+                 ties=ties,
                  mins=mins[:-1].copy(), scalars=scalars, lists=lists, deter_tier=first, false=false, fb=fb,
-                 adult=adult_pattern(plan), by_day=by_day)
+                 adult=adult_pattern(plan), by_day=by_day, house=household_pattern(plan, ties))
+
+
+def _check_states(plan: Plan, qs: np.ndarray) -> None:
+    """Hold the rates of every tier to those of its state (:func:`state_codes`): one deterrence line, and
+    sanctions that change rates the same way in every tier (``features`` refuses the schemes where not)."""
+    q = rates_on_day_0(plan)[0]
+    first, S = deterred_from(plan), qs.shape[1]
+    for t in range(len(plan.tier_names)):
+        for st in range(S):
+            if (st & 1) == int(t >= first) and not np.array_equal(q[:, t * 8 + (st >> 1) * 4 + 1], qs[:, st]):
+                raise ValueError(f"the rates of tier {plan.tier_names[t]} in state {st} are not their state's: the "
+                                 "windowed route cannot run this scheme")
+
+
+def _guard(prm, mins, deter: int, lists: np.ndarray, slist: int, stiers: int) -> int:
+    """``SC.GUARD`` where sanctions change act rates: the lowest score from which no higher score is deterred,
+    in a tier that carries a sanction, or entering the list that does."""
+    scores = np.arange(int(prm[P.LO]), int(prm[P.HI]) + 1)
+    tier = (scores[:, None] < mins[None, :-1]).sum(axis=1)
+    bad = (scores < deter) | (((stiers >> tier) & 1) != 0)
+    if slist >= 0:
+        enter, red = lists[slist, LS.ENTER], lists[slist, LS.RED] != 0
+        bad |= (scores >= enter) if red else (scores < enter)
+    return int(scores[bad].max()) + 1 if bad.any() else int(scores[0])
+
+
+def tie_points(plan: Plan, nets: np.ndarray) -> np.ndarray:
+    """``Model.ties``: per day of the run and kind ``2 j + rel``, the points a household member (rel 0) or a friend
+    (rel 1) loses for a network act of behaviour ``nets[j]``, from the day's epoch (0 without households, or
+    without friends)."""
+    pop = plan.scenario.population
+    out = np.zeros((plan.days, 2 * len(nets)), np.int64)
+    starts = [e.start for e in plan.epochs] + [plan.days]
+    for k, e in enumerate(plan.epochs):
+        rows = slice(max(e.start, 0), min(starts[k + 1], plan.days))
+        if pop.households is not None:
+            out[rows, 0::2] = e.beh[nets, BEH.NET_HH]
+        if pop.friends.degree > 0:
+            out[rows, 1::2] = e.beh[nets, BEH.NET_FR]
+    return out
+
+
+def household_pattern(plan: Plan, ties: np.ndarray) -> tuple | None:
+    """``Model.house``: by slot of the household block, the offset of the slot's household's first id and the
+    household's size (``population``), when some household member loses points for a network act (``ties``),
+    else None."""
+    if not np.any(ties[:, 0::2]):
+        return None
+    head, size = np.asarray(plan.hh_head, np.int64), np.asarray(plan.hh_size, np.int64)
+    if len(head) != len(plan.hh_adult):
+        raise ValueError(f"household tables of {len(head)} and {len(plan.hh_adult)} slots")
+    return head, size
 
 
 def adult_pattern(plan: Plan) -> np.ndarray:
@@ -191,6 +266,12 @@ def adult_pattern(plan: Plan) -> np.ndarray:
     if len(adult) & (len(adult) - 1):
         raise ValueError(f"a household block of {len(adult)} agents: the windowed route needs a power of two")
     return adult
+
+
+def _members(plan: Plan) -> float:
+    """The mean number of a person's household members (itself not counted)."""
+    sizes = {int(k): v for k, v in plan.scenario.population.households.sizes.items()}
+    return sum(v * k * (k - 1) for k, v in sizes.items()) / sum(v * k for k, v in sizes.items())
 
 
 def marks_length(m: Model, n: int) -> int:
@@ -210,14 +291,17 @@ def windowed_bytes(plan: Plan) -> int:
     pop = plan.scenario.population
     shares = np.einsum("r,c,g->rcg", np.diff(plan.region_starts) / max(plan.size, 1),  # per cell, in compile's order
                        [pop.classes[c] for c in plan.class_names], [pop.groups[g].share for g in plan.group_names]).ravel()
-    q = m.q[:, m.crit] if m.crit >= 0 else np.zeros(len(shares))
+    q = m.q[:, m.nets].sum(axis=1) if len(m.nets) else np.zeros(len(shares))
     senders = plan.size * float(np.sum(shares * (1.0 - (1.0 - q) ** W)))
-    penalties = 4 * plan.size * float(np.sum(shares * q)) * W
+    ties = (min(pop.friends.degree, 4) + (_members(plan) if np.any(m.ties[:, 0::2]) else 0))  # receivers per act
+    penalties = ties * plan.size * float(np.sum(shares * q)) * W
     NL, NT, NB = len(m.lists), len(plan.tier_names), len(plan.behaviour_names)
     F = 1 if len(m.fb) else 0
     H = 1 if len(m.adult) > 1 else 0  # with households: the adult flags of the run's columns
     per_agent = (5 + 2 * NL + F + H + ((4 + 2 * NL + F) if plan.days > W else 0)
                  + (1 if len(plan.region_names) > 1 else 0))
-    window = 8 * CHUNKS * plan.n_cells * (W + 1) * (NT + 2 * NL + 4 + 2 * NB * (1 + F) + F * (1 + NL))  # metric
+    S = m.keep.shape[1]  # the states whose acts are counted apart (and the sanctioned by side, with four)
+    window = 8 * CHUNKS * plan.n_cells * (W + 1) * (NT + 2 * NL + 4 + S * NB * (1 + F) + F * (1 + NL)
+                                                    + (2 if S == 4 else 0))  # metric
     # changes per work item
     return int(plan.size * per_agent + 1.1 * (4 * penalties + 18 * senders) + window)

@@ -15,9 +15,9 @@ import numpy as np
 from ...compile import EVENT, SE
 from ...rng import GOLDEN, Stream, day_keys, mix64, threshold
 from .agent import NEVER, enters_at, leaves_at
-from .draws import FULL, S32, U32, child_of, crit_thresholds, days_of, event_threshold
+from .draws import ACT_BITS, FULL, INC_BITS, S32, U32, child_of, crit_thresholds, days_of, event_threshold
 from .draws import d32_call as d32
-from .model import MAX_OTHER
+from .model import MAX_NET, MAX_OTHER, MAX_W
 from .tables import KEY
 from .. import rules
 from .model import LS, SC
@@ -44,12 +44,13 @@ def undetected_keys(seed: int, d0: int, W: int, NB: int) -> np.ndarray:
 
 def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M, und, ukeys, senders=None,
            attempts=(), akeys=None, marked=False, redress=None) -> dict:
-    """Agent i's days d0 .. d0+W-1 from (score, last offence, day listed on each list; -32768: never) with network penalties on
-    the days ``inc``. ``und[deterred, b]`` (or ``und[day, deterred, b]``, with coverage over time): the chance of
+    """Agent i's days d0 .. d0+W-1 from (score, last offence, day listed on each list; -32768: never) with the
+    network penalties ``inc`` coming in (codes ``draws.inc_code(day, kind)``: ``Tables.ties[day, kind]`` points). ``und[st, b]`` (or ``und[day, st, b]``, with coverage over time; st the day's state, ``model.state_codes``): the chance of
     an undetected act given none detected, drawn from the day's stream ``UNDETECTED + b`` (``ukeys``: :func:`undetected_keys`). Returns the end state, the network
-    acts kept, the story rows, the end-of-day scores, and per day whether it started deterred and which
-    behaviours had a detected act. ``senders``: the friend each of ``inc`` comes from, for the story rows (the
-    day engines' packing: ``CRIT + 256 + 512 * (friend + 1)``; unknown without it). ``attempts``: the list's
+    acts kept (codes ``draws.act_code(day, j)``), the story rows, the end-of-day scores, and per day whether it
+    started deterred, its state, and which behaviours had a detected act. ``senders``: the tie each of ``inc`` comes from,
+    for the story rows (the day engines' packing: ``b + 256 * rel + 512 * (tie + 1)``, rel 1 for a friend and 0
+    for a household member; -1 for the tie without it). ``attempts``: the list's
     consequences with daily attempts, as (consequence, uint32 threshold, story event, the list it follows or
     -1, mask of the tiers it follows); the attempt of an agent it applies to on a day is drawn as the day
     engines draw it, from the day's stream ``ATTEMPT + consequence`` (``akeys``: :func:`day_stream_keys`).
@@ -62,7 +63,8 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     keys, first, tail, k_other, k_crit, pts = M.keys, M.first, M.tail, M.k_other, M.k_crit, M.points
     keep, other, mins, sc = M.keep, M.other, M.mins, M.sc
     LOW, HIGH, QUIET, UPTO, DETER = (int(sc[k]) for k in (SC.LOW, SC.HIGH, SC.QUIET, SC.UPTO, SC.DETER))
-    NET, CRIT, STEP, NACT = (int(sc[k]) for k in (SC.NET, SC.CRIT, SC.STEP, SC.NACT))
+    STEP, NACT = (int(sc[k]) for k in (SC.STEP, SC.NACT))
+    nets = [int(b) for b in M.nets]
     bl = list(bl)  # (a scheme without lists has none, and the kernel's inert row ``agent.NO_LIST``)
     lists = [{k.name: int(v) for k, v in zip(LS, row)} for row in M.lists[:len(bl)]]
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
@@ -72,8 +74,9 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     if child:  # children neither act nor lose points (a tie who is a child loses nothing)
         Ko, Kc, inc = 0, 0, ()
     act_days = {int(d): k for k, d in enumerate(days_of(keys[KEY.OTHER_DAYS], i, Ko, W))}
-    crit_days = {int(d) for d in days_of(keys[KEY.CRIT_DAYS], i, Kc, W)}
-    incoming = [d - d0 for d in inc]
+    crit_days = {int(d): k for k, d in enumerate(days_of(keys[KEY.CRIT_DAYS], i, Kc, W))}
+    incoming = [(int(c) >> INC_BITS) - d0 for c in inc]
+    kinds = [int(c) & ((1 << INC_BITS) - 1) for c in inc]
     sources = [-1] * len(incoming) if senders is None else [int(f) for f in senders]
     refunds: dict = {}  # window day -> the behaviours whose points come back that day
     if redress is not None:
@@ -85,12 +88,16 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     thresholds = threshold(und if und.ndim == 3 else np.broadcast_to(und, (W,) + und.shape)).tolist()  # [day][det][b]
     undetected_u = (mix64(ukeys + np.uint64(i) * GOLDEN) >> S32).tolist()  # [day][b], as draw32 draws them
     attempt_u = (mix64(akeys + np.uint64(i) * GOLDEN) >> S32).tolist() if attempts else None  # [day][consequence]
-    rows, scores, deterred_on, detected_on, kept, applies = [], [], [], [], [], []
+    rows, scores, deterred_on, states, detected_on, kept, applies = [], [], [], [], [], [], []
+    S4 = M.kept.shape[1] == 4  # sanctions change act rates: a day's state has a sanctioned bit
+    SL, STIERS = int(sc[SC.SLIST]), int(sc[SC.STIERS])
     enters_at_, leaves_at_ = (getattr(f, "py_func", f) for f in (enters_at, leaves_at))  # plain Python
     NO = len(other)
     for d in range(W):
         day = d0 + d
         deterred = s < DETER
+        sanctioned = S4 and (SL >= 0 and bl[SL] != NEVER or (STIERS >> tier_of(s)) & 1 != 0)
+        st = int(deterred) + 2 * int(sanctioned)
         s0, delta, offended, detected, false = s, 0, False, set(), set()
         if d in act_days:  # the day's other detected acts, drawn as the kernel draws them
             ko = act_days[d]
@@ -99,7 +106,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
                 a += 1
             while True:
                 b = int(other[a])
-                thr = int(event_threshold(M.vary, cls, d, a, int(deterred), M.kept[a]))
+                thr = int(event_threshold(M.vary, cls, d, a, st, M.kept[a]))
                 if thr >= FULL or d32(keys[KEY.KEEP], i, ko * MAX_OTHER + a) < thr:
                     delta += int(pts[b])
                     offended |= pts[b] < 0
@@ -113,21 +120,40 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
                 a0, a = a, a + 1
                 while u >= tail[cls, a0, a]:
                     a += 1
-        if d in crit_days and d32(keys[KEY.DROP], i, d) < crit_thresholds(M.vary, cls, d, keep[CRIT])[int(deterred)]:
-            delta += int(pts[CRIT])
-            offended |= pts[CRIT] < 0
-            detected.add(CRIT)
-            kept.append(day)
+        if d in crit_days:  # the day's network acts, drawn as the kernel draws them
+            kc, NN = crit_days[d], len(nets)
+            j = 0
+            if NN > 1:
+                u = d32(keys[KEY.FIRST_NET], i, kc)
+                while u >= M.nfirst[cls, j]:
+                    j += 1
+            while j < NN:
+                b = nets[j]
+                u = d32(keys[KEY.DROP], i, d + (MAX_W + 128) * j)
+                if u < crit_thresholds(M.vary, cls, d, NO + j, keep[b], st)[0]:
+                    delta += int(pts[b])
+                    offended |= pts[b] < 0
+                    detected.add(b)
+                    kept.append((day << ACT_BITS) | j)
+                if j == NN - 1:
+                    break
+                u = d32(keys[KEY.NEXT_NET], i, kc * MAX_NET + j)
+                if u >= M.ntail[cls, j, NN - 1]:
+                    break
+                j0, j = j, j + 1
+                while u >= M.ntail[cls, j0, j]:
+                    j += 1
         for b in range(und.shape[-1]):
             if b in detected:
                 rows.append((EVENT.STORY, i, day, SE.act_detected, b + 256, int(pts[b])))
-            elif not child and undetected_u[d][b] < thresholds[d][int(deterred)][b]:
+            elif not child and undetected_u[d][b] < thresholds[d][st][b]:
                 rows.append((EVENT.STORY, i, day, SE.act_undetected, b, 0))
             if b in false:  # (the day engines' order: each behaviour's act, then its false attribution)
                 rows.append((EVENT.STORY, i, day, SE.false_attribution, b, int(pts[b])))
-        for f in (f for d_in, f in zip(incoming, sources) if d_in == d):
-            delta += NET
-            rows.append((EVENT.STORY, i, day, SE.network_penalty, CRIT if f < 0 else CRIT + 256 + 512 * (f + 1), NET))
+        for f, kind in ((f, kind) for d_in, f, kind in zip(incoming, sources, kinds) if d_in == d):
+            b, rel, p = nets[kind >> 1], kind & 1, int(M.ties[d, kind])
+            delta += p
+            rows.append((EVENT.STORY, i, day, SE.network_penalty, b + 256 * rel + 512 * (f + 1), p))
         back = refunds.pop(d, [])  # refunds: points back (not an offence), the false record cleared
         for b in back:
             delta -= int(pts[b])
@@ -160,6 +186,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
                     rows.append((EVENT.STORY, i, day, code, k, 0))
         scores.append(s)
         deterred_on.append(deterred)
+        states.append(st)
         detected_on.append(detected)
-    return {"state": (s, lo, tuple(bl)), "marked": marked, "kept": kept, "rows": rows, "scores": scores, "deterred": deterred_on,
+    return {"state": (s, lo, tuple(bl)), "marked": marked, "kept": kept, "rows": rows, "scores": scores, "deterred": deterred_on, "states": states,
             "detected": detected_on, "applies": applies}

@@ -4,6 +4,10 @@ of the day's draws, the model's numbers, and the window's stream keys (``KEY``).
 The kernel (``agent.py``) reads the fields by name; ``guess_loss`` and ``crit_tail`` are the two numbers the
 route derives from the model besides (a guess's points per act day, and the chance that a window is too long
 for ``MAX_CRIT`` network acts).
+
+A day's events are drawn in two groups, each by inverse CDF over its behaviours: the *other* events (the
+detected acts of the behaviours that cost ties nothing, then the false attributions) and the *network* acts
+(of the behaviours ``Model.nets``, whose detection costs ties points).
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ NO_LIST = (-(1 << 20), 1 << 20, 0, 0, 1)
 assert len(NO_LIST) == len(LS)
 
 
-KEY = IntEnum("KEY", "COUNTS OTHER_DAYS CRIT_DAYS FIRST_ACT KEEP NEXT_ACT DROP CONTEST", start=0)
+KEY = IntEnum("KEY", "COUNTS OTHER_DAYS CRIT_DAYS FIRST_ACT KEEP NEXT_ACT DROP CONTEST FIRST_NET NEXT_NET", start=0)
 KEY.__doc__ = ("The window's streams (``Stream.WINDOW + KEY``): an agent's numbers of act days and network act days, "
                "the days of its other acts, the days of its network acts, a day's first other act, whether a "
                "deterred day keeps an act, the next act after one, whether a deterred day drops a network "
-               "act, and whether a false attribution is contested (``redress.py``).")
+               "act, whether a false attribution is contested (``redress.py``), and a network day's first "
+               "network act and the next after one.")
 
 
 class Tables(NamedTuple):
@@ -39,10 +44,14 @@ class Tables(NamedTuple):
     tail: np.ndarray      # ... of the next act after act a [class, a, b]
     k_other: np.ndarray   # ... of the number of days with other acts [class, k]
     k_crit: np.ndarray    # ... of the number of days with a network act [class, k]
+    nets: np.ndarray      # the network behaviours (``Model.nets``)
+    nfirst: np.ndarray    # uint32 thresholds of a network day's first act [class, j] (over ``nets``)
+    ntail: np.ndarray     # ... of the next network act after act j [class, j, j2]
+    ties: np.ndarray      # int64[window day, kind]: a tie's points for a network act (``Model.ties``)
     points: np.ndarray    # points per behaviour
     loss: int             # the points ``guess`` takes for each day with other acts (``guess_loss``)
-    keep: np.ndarray      # uint32 threshold under which a deterred day keeps an act of b
-    kept: np.ndarray      # ... keeps a day's event a (2**32 for a false attribution: never thinned)
+    keep: np.ndarray      # uint32 threshold under which a day in state st keeps an act of b [b, st]
+    kept: np.ndarray      # ... keeps a day's event a [a, st] (2**32 for a false attribution: never thinned)
     column: np.ndarray    # the column of a day's event a in the detected acts' changes (b, or NB + b when false)
     other: np.ndarray     # the behaviour of each of a day's events: the detected acts of the behaviours
                           # without a network penalty, in plan order (``SC.NACT``), then the false attributions
@@ -55,32 +64,40 @@ class Tables(NamedTuple):
     tiers: np.ndarray     # the tier of each score [score - low]
     guide: np.ndarray     # per class, where the search for a day's first act drawn u starts [c, u >> 24]
     vary: np.ndarray | None   # with coverage over time, the uint32 thresholds under which a day's drawn event is
-                              # kept [class, day, a, deterred] (the last a: the network act), else None
+                              # kept [class, day, a, state] (from NO on: the network acts), else None
                               # (``draws.event_threshold``)
     adult: np.ndarray | None  # uint8[2**k]: 1 for an adult, 0 for a child, by slot of a household block (agent
                               # i's: i & (2**k - 1); ``population``), None without households (``draws.child_of``)
+    house: tuple | None   # (the household's first id, its size), int64 by slot of the block (agent i's household:
+                          # ids i - head[slot] .. + size[slot] - 1), None when no tie is a household member
+                          # who loses points (``draws.household``)
 
 
 def _binomial_cdf(W: int, p: float, size: int) -> np.ndarray:
-    pmf = np.zeros(size)
-    pmf[0] = (1.0 - p) ** W
-    for k in range(size - 1):
-        pmf[k + 1] = pmf[k] * (W - k) / (k + 1) * p / (1.0 - p) if k < W and p < 1 else 0.0
-    cdf = threshold(np.cumsum(pmf))
+    cdf = threshold(np.cumsum(_binomial_pmf(W, p, size)))
     cdf[-1] = 1 << 32
     return cdf
 
 
+def _binomial_pmf(W: int, p: float, size: int) -> np.ndarray:
+    pmf = np.zeros(size)
+    pmf[0] = (1.0 - p) ** W
+    for k in range(size - 1):
+        pmf[k + 1] = pmf[k] * (W - k) / (k + 1) * p / (1.0 - p) if k < W and p < 1 else 0.0
+    return pmf
+
+
 def crit_tail(m: Model, W: int) -> float:
-    """The chance that some agent's class draws more than ``MAX_CRIT`` network acts in a window of W days."""
-    if m.crit < 0:
-        return 0.0
-    worst = float(m.q[:, m.crit].max())
-    pmf = np.zeros(MAX_CRIT + 1)
-    pmf[0] = (1.0 - worst) ** W
-    for k in range(MAX_CRIT):
-        pmf[k + 1] = pmf[k] * (W - k) / (k + 1) * worst / (1.0 - worst) if k < W and worst < 1 else 0.0
-    return max(0.0, 1.0 - float(pmf.sum()))
+    """The chance that some agent's class draws more than ``MAX_CRIT`` network acts in a window of W days (the
+    sum of its network behaviours' binomial counts)."""
+    worst = 0.0
+    for c in range(m.q.shape[0]):
+        pmf = np.zeros(MAX_CRIT + 1)
+        pmf[0] = 1.0
+        for b in m.nets:
+            pmf = np.convolve(pmf, _binomial_pmf(W, float(m.q[c, b]), MAX_CRIT + 1))[:MAX_CRIT + 1]
+        worst = max(worst, 1.0 - float(pmf.sum()))
+    return max(0.0, worst)
 
 
 def guess_loss(m: Model) -> int:
@@ -92,24 +109,38 @@ def guess_loss(m: Model) -> int:
 def thinning(m: Model, d0: int, W: int) -> tuple:
     """(q, false, vary) of the window of W days from d0 of a run whose coverage changes: the window's highest
     rates [class, b] of a detected act and of a false attribution, at which its days draw their events, and
-    the thresholds ``vary[class, day, a, deterred]`` under which a drawn event a (``Tables.other``'s order;
-    the last a: the network act) of a window day is kept: its rate that day over the one it was drawn at.
-    Thinning independent events each with its own chance gives each the day's rate exactly."""
+    the thresholds ``vary[class, day, a, st]`` under which a drawn event a (``Tables.other``'s order;
+    then the network acts, ``NO + j`` for ``nets[j]``) of a window day is kept by a day in state st
+    (``model.state_codes``): its rate that day over the one it was drawn at.
+    Thinning independent events each with its own chance gives each its day's rate exactly."""
     r = m.by_day
-    q, qd, fa = (x[d0:d0 + W] for x in (r.q, r.qd, r.false))    # [day, class, b]
-    qmax, fmax = q.max(axis=0), fa.max(axis=0)
-    crit = [m.crit] if m.crit >= 0 else []
+    q, fa = r.q[d0:d0 + W], r.false[d0:d0 + W]    # [day, class, state, b], [day, class, b]
+    qmax, fmax = q[:, :, 0].max(axis=0), fa.max(axis=0)
+    nets, S = m.nets, q.shape[2]
     with np.errstate(invalid="ignore", divide="ignore"):
         def ratio(x, top):  # never drawn where the highest is 0
             return np.where(top > 0, x / np.where(top > 0, top, 1.0), 0.0)
-        undeterred = np.concatenate([ratio(q[:, :, m.other], qmax[:, m.other]), ratio(fa[:, :, m.fb], fmax[:, m.fb]),
-                                     ratio(q[:, :, crit], qmax[:, crit]) if crit else np.zeros(q.shape[:2] + (1,))],
-                                    axis=2)
-        deterred = np.concatenate([ratio(qd[:, :, m.other], qmax[:, m.other]), ratio(fa[:, :, m.fb], fmax[:, m.fb]),
-                                   ratio(qd[:, :, crit], qmax[:, crit]) if crit else np.zeros(q.shape[:2] + (1,))],
-                                  axis=2)
-    vary = np.ascontiguousarray(threshold(np.stack([undeterred, deterred], axis=3)).transpose(1, 0, 2, 3))
+        by_state = [np.concatenate([ratio(q[:, :, st, m.other], qmax[:, m.other]), ratio(fa[:, :, m.fb], fmax[:, m.fb]),
+                                    ratio(q[:, :, st, nets], qmax[:, nets])], axis=2) for st in range(S)]
+    vary = np.ascontiguousarray(threshold(np.stack(by_state, axis=3)).transpose(1, 0, 2, 3))
     return qmax, fmax, vary
+
+
+def _events(qo: np.ndarray) -> tuple:
+    """The chance of a day with at least one of independent events [class, a] (chances ``qo``), and the uint32
+    thresholds by which such a day's events are drawn in order by inverse CDF: the first (``first[c, a]``:
+    events before a and a itself, given at least one), and the next after event a (``tail[c, a, a2]``)."""
+    C, NO = qo.shape
+    G = 1.0 - np.prod(1.0 - qo, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        first = threshold(np.nan_to_num((1.0 - np.cumprod(1.0 - qo, axis=1)) / G[:, None]))
+    if NO:  # a group with no chance of an event (G = 0: never drawn)
+        first[:, -1] = 1 << 32
+    tail = np.zeros((C, NO, NO), np.uint64)
+    for c in range(C):
+        for a in range(NO):
+            tail[c, a, a + 1:] = threshold(1.0 - np.cumprod(1.0 - qo[c, a + 1:]))
+    return G, first, tail
 
 
 def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarray, d0: int = 0) -> Tables:
@@ -127,18 +158,10 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
         q, false, vary = thinning(m, d0, W)
     qo = np.concatenate([q[:, m.other], false[:, m.fb]], axis=1)  # a day's events (``Tables.other``)
     C, NO = qo.shape
-    G = 1.0 - np.prod(1.0 - qo, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        first = threshold(np.nan_to_num((1.0 - np.cumprod(1.0 - qo, axis=1)) / G[:, None]))
-    if NO:  # a scheme whose every behaviour costs friends points has no other acts (G = 0: never drawn)
-        first[:, -1] = 1 << 32
-    tail = np.zeros((C, NO, NO), np.uint64)
-    for c in range(C):
-        for a in range(NO):
-            tail[c, a, a + 1:] = threshold(1.0 - np.cumprod(1.0 - qo[c, a + 1:]))
+    G, first, tail = _events(qo)
+    Gn, nfirst, ntail = _events(q[:, m.nets])
     k_other = np.array([_binomial_cdf(W, g, W + 2) for g in G])
-    qc = q[:, m.crit] if m.crit >= 0 else np.zeros(C)
-    k_crit = np.array([_binomial_cdf(W, g, MAX_CRIT + 1) for g in qc])
+    k_crit = np.array([_binomial_cdf(W, g, MAX_CRIT + 1) for g in Gn])
     before = np.searchsorted(snaps[:-1], np.arange(W + 2), side="left").astype(np.int64)
     edges = np.searchsorted(bins, np.arange(bins[-1] + 1), side="left").astype(np.int64) + m.scalars[SC.LOW]
     scores = np.arange(m.scalars[SC.LOW], m.scalars[SC.HIGH] + 1)
@@ -146,10 +169,11 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
     guide = np.array([np.minimum(np.searchsorted(f, np.arange(256, dtype=np.uint64) << np.uint64(24), side="right"),
                                  max(NO - 1, 0)) for f in first], np.int64).reshape(C, 256)
     NB = len(m.points)
-    return Tables(keys=keys, first=first, tail=tail, k_other=k_other, k_crit=k_crit, points=m.points,
-                  loss=guess_loss(m), keep=m.keep, kept=np.r_[m.keep[m.other], np.full(len(m.fb), 1 << 32)].astype(
-                      np.uint64), column=np.r_[m.other, NB + m.fb].astype(np.int64),
+    return Tables(keys=keys, first=first, tail=tail, k_other=k_other, k_crit=k_crit, nets=m.nets, nfirst=nfirst,
+                  ntail=ntail, ties=np.ascontiguousarray(m.ties[d0:d0 + W]), points=m.points,
+                  loss=guess_loss(m), keep=m.keep, kept=np.ascontiguousarray(np.concatenate(
+                      [m.keep[m.other], np.full((len(m.fb), m.keep.shape[1]), 1 << 32)]).astype(np.uint64)), column=np.r_[m.other, NB + m.fb].astype(np.int64),
                   other=np.concatenate([m.other, m.fb]), mins=m.mins, sc=np.array(m.scalars, np.int64),
                   lists=tuple(tuple(int(v) for v in row) for row in m.lists) or (NO_LIST,),
                   bins=bins, edges=edges, before=before, tiers=tiers, guide=guide, vary=vary,
-                  adult=m.adult if len(m.adult) > 1 else None)
+                  adult=m.adult if len(m.adult) > 1 else None, house=m.house)
