@@ -99,8 +99,6 @@ EXAMPLES = {
     "mixed-sanctions": lambda: _bench(lambda d: d["consequences"]["flight_ban"].update(on=["lists.blacklist",
                                                                                            "tiers.C"])),
     "account-sanctions": lambda: compile_plan(load_scenario("jinan-dog-points"), size=1_000, days=30, seed=1),
-    "children-sanctions": lambda: compile_plan(load_scenario("court-defaulters-calibrated"), size=1_000, days=30,
-                                               seed=1),
     "many-network-behaviours": lambda: _bench(_nine_network),
     "network-rewards": lambda: _bench(lambda d: _behaviour(d, "volunteering").update(network={"friends": 1})),
     "many-behaviours": lambda: _bench(_seventeen),
@@ -133,7 +131,8 @@ def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement
     ``test_windowed_false.py`` hold to the day routes (and bench-v1 with firms, ``test_entities.py``, and with
     households, ``test_windowed_households.py``, with a coverage ramp, ``test_windowed_coverage.py``, with
     redress, ``test_windowed_redress.py``, with ties' penalties, ``test_windowed_ties.py``, and with rates by
-    state, ``test_windowed_states.py``) together use
+    state, ``test_windowed_states.py``, and passing sanctions to children, ``test_windowed_children.py``) together
+    use
     every feature the windowed scheduler supports, and go to it: the agreement tests and the pinned digests
     cover them on that scheduler."""
     from test_windowed import CELLS, CHURN_PUBLISHED, CHURN_STEPS, three_lists, tiered
@@ -141,6 +140,7 @@ def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement
     from test_windowed_false import false_scheme
     from test_windowed_redress import redress_scheme
     from test_windowed_states import STATES
+    from test_windowed_children import SCHOOLS
     from test_windowed_ties import TIES
 
     def xiamen(over):
@@ -156,7 +156,8 @@ def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement
              _bench(lambda d: d["channels"]["records"].update(coverage=[[0, 0.5], [20, 1.0]])),
              compile_plan(redress_scheme(), size=1_000, days=30, seed=1),
              compile_plan(load_scenario("bench-v1", TIES), size=1_000, days=300, seed=1),
-             compile_plan(load_scenario("bench-v1", STATES), size=1_000, days=30, seed=1)]
+             compile_plan(load_scenario("bench-v1", STATES), size=1_000, days=30, seed=1),
+             compile_plan(load_scenario("bench-v1", SCHOOLS), size=1_000, days=30, seed=1)]
     assert set().union(*(uses(p) for p in plans)) == SUPPORTS["windowed"]
     assert all(choose_route(p) == "windowed" and refusal(p, "windowed") is None for p in plans)
 
@@ -171,13 +172,27 @@ def test_auto_takes_the_fastest_scheduler_that_can_run_the_plan_and_the_run():
         choose_route(plan, "fast")
 
 
+def test_auto_takes_a_slower_scheduler_where_the_fastest_would_not_fit(monkeypatch):
+    """press-2018 for all of China: the windowed scheduler would hold more than the lazy one, so on a machine
+    with memory for the lazy run only, auto goes day by day; with more memory, by windows."""
+    from scslab.engine import budget
+
+    plan = compile_plan(load_scenario("press-2018"), size=1_400_000_000, days=365, seed=1)
+    need = {s: budget.estimate_bytes(plan, engine=s) for s in ("windowed", "lazy")}
+    assert need["windowed"] > need["lazy"] + 2**30
+    monkeypatch.setattr(budget, "available_memory", lambda: (need["windowed"] + need["lazy"]) // 2)
+    assert choose_route(plan) == "lazy"
+    monkeypatch.setattr(budget, "available_memory", lambda: 2 * need["windowed"])
+    assert choose_route(plan) == "windowed"
+
+
 def test_the_manifest_names_the_route_that_ran():
     assert simulate("bench-v1", population=1_000, days=20, seed=1).manifest["route"] == "windowed"
     assert simulate("bench-v1", population=1_000, days=20, seed=1, engine="lazy").manifest["route"] == "lazy"
-    press = simulate("press-2018", population=1_000, days=20, seed=1)
-    assert press.manifest["route"] == "lazy" and press.manifest["engine"] == "auto"
-    with pytest.raises(OptionError, match="does not support children-sanctions"):
-        simulate("press-2018", population=1_000, days=20, seed=1, engine="windowed")
+    jinan = simulate("jinan-dog-points", population=1_000, days=20, seed=1)
+    assert jinan.manifest["route"] == "lazy" and jinan.manifest["engine"] == "auto"
+    with pytest.raises(OptionError, match="does not support accounts"):
+        simulate("jinan-dog-points", population=1_000, days=20, seed=1, engine="windowed")
 
 
 def test_the_dashboard_manifest_names_the_day_route_it_runs():
@@ -202,7 +217,7 @@ def test_cli_refuses_a_scheduler_by_name_before_anything_runs(tmp_path):
     from scslab.cli import app
 
     out = tmp_path / "run"
-    res = CliRunner().invoke(app, ["run", "press-2018", "-n", "1000", "-d", "10", "--engine", "windowed",
+    res = CliRunner().invoke(app, ["run", "jinan-dog-points", "-n", "1000", "-d", "10", "--engine", "windowed",
                                    "--out", str(out)])
     assert res.exit_code == 2 and not out.exists()
-    assert "the windowed scheduler cannot run" in res.output and "children-sanctions (sanctions passed" in res.output
+    assert "the windowed scheduler cannot run" in res.output and "accounts (a domain account" in res.output

@@ -45,7 +45,7 @@ from .draws import (CACHE, FULL, act_code, act_counts, act_day, act_net, carried
 from .model import LS, MAX_LISTS, MAX_OTHER, MAX_W, SC
 from .tables import KEY
 
-__all__ = ["agent", "agent_call", "guess", "listed_day", "with_listed", "packed_lists", "enters_at", "leaves_at",
+__all__ = ["agent", "agent_call", "guess", "KIDS", "set_days", "watch", "listed_day", "with_listed", "packed_lists", "enters_at", "leaves_at",
            "NEVER", "NOT", "MARKED", "UNLISTED"]
 
 R = rules.make(njit(inline="always"))  # the model's rules (engine/rules.py): recovery, lists, closed forms
@@ -120,7 +120,9 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     listed ``bl``, a 16-bit field per list: :func:`listed_day`, -32768: never; and ``MARKED``: a false record
     carried), with network penalties coming in on the days ``inc[:k_inc]`` (sorted), and with redress
     (``redress``: ``redress.Redress``, or None for a scheme without; its code is then not compiled) its refunds
-    carried into the window and those of its own contested false attributions.
+    carried into the window and those of its own contested false attributions. Where sanctions pass to
+    children, a run that writes also sets ``D[13][ch, :KIDS]`` to the days its household's children would be
+    under them for its sake (:func:`watch`: a bitmap of window days in words 0-5).
     ``write``: add ``sgn`` times its metric changes to ``D[...][ch]``; otherwise stop after the last network
     act day. Returns the number of its network acts kept (their days in ``out``), of its detected network
     acts, its end state, the last day a network act is dropped if deterred, and the first day deterred
@@ -140,7 +142,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     NACT = sc[SC.NACT]     # a day's events from NACT on are false attributions
     lists = M.lists
     NL = len(lists)
-    tdiff, ent, ext, ties, rec, detc, ndiff, hist, first_pen, marked, inn, sanc = D
+    tdiff, ent, ext, ties, rec, detc, ndiff, hist, first_pen, marked, inn, sanc, _, _ = D  # (the last two: route.py)
     S4 = M.kept.shape[1] == 4  # sanctions change act rates: a day's state has a sanctioned bit (model.state_codes)
     DT = sc[SC.DTIER]          # the first deterred tier
     Ko, Kc = act_counts(i, cls, M)
@@ -155,6 +157,15 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     # a view made here were lost: seen with numba 0.68). The checks are on redress itself, so that numba prunes the
     # code when it is None (before typing: on the caller's argument only)
     rd = borrowed(redress)
+    CL = sc[SC.CLISTS]  # the lists whose adults' children are sanctioned (bit L: list L)
+    hb = D[13]  # [ch, :KIDS]: the days for the children (a checked flag, not an argument that may be None: an
+    # inlined kernel with one more argument that may be None lost redress's queue writes, seen with numba 0.68)
+    kids = write and CL != 0
+    if kids:
+        for w in range(6):
+            hb[ch, w] = 0
+        for L in range(NL):  # listed at the start: its children are from the window's first day
+            hb[ch, 6 + L] = -1 if (CL >> L) & 1 and listed_day(bl, L) != NEVER else NOT
     nq, qc, cc, c1 = 0, 0, 0, 0  # refunds queued within the window and the next of them; the next carried in
     if redress is not None:
         cc, c1 = carried(i, rd)  # rd.days[cc:c1]
@@ -221,6 +232,8 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                         u_out, b = u, NOT
             if u_out != NOT or u_in != NOT:
                 bl = with_listed(bl, L, b + d0 if b != NOT else NEVER)
+                if kids and (CL >> L) & 1:
+                    watch(hb, ch, L, u_in, u_out)
             if write:
                 if u_out != NOT:
                     ext[ch, cls, L, u_out] += sgn
@@ -349,6 +362,8 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 ENTER, EVERY = lists[L][LS_ENTER], lists[L][LS_EVERY]
                 if enters_at(s, ENTER, RED) and published(d0 + e, EVERY) == d0 + e:  # a publication day
                     bl = with_listed(bl, L, d0 + e)
+                    if kids and (CL >> L) & 1:
+                        watch(hb, ch, L, e, NOT)
                     if write:
                         ent[ch, cls, L, e] += sgn
                         if mk:  # the innocent listed, of an agent that carried a false record before the day
@@ -359,6 +374,8 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 if met and leaves(published(d0 + e, EVERY) == d0 + e, met, d0 + e - b, lists[L][LS_MIN_DAYS], False,
                                   -1, 0):
                     bl = with_listed(bl, L, NEVER)
+                    if kids and (CL >> L) & 1:
+                        watch(hb, ch, L, NOT, e)
                     if write:
                         ext[ch, cls, L, e] += sgn
                         if mk:
@@ -398,7 +415,38 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
                 hist[ch, before[e], b1] += sgn
         tier = new
         t = e + 1
+    if kids:
+        for L in range(NL):  # still listed at the window's end: its children until then
+            if hb[ch, 6 + L] != NOT:
+                set_days(hb, ch, hb[ch, 6 + L] + 1, W)
     return no, kd, s, max(lo + d0, NEVER), bl, d0 + unc, d0 + fd
+
+
+KIDS = 6 + MAX_LISTS  # a run's days for the children: a bitmap of window days (6 words), and the day listed on
+                      # each list (``D[13][ch]``, then its household's bitmap: ``route.after_member``)
+
+
+@njit(inline="always")
+def set_days(hb, ch, a, b):
+    """Set the days ``a .. b-1`` (window days, from 0 on) of the bitmap ``hb[ch, 0:6]``."""
+    for t in range(max(a, 0), b):
+        hb[ch, t >> 6] |= np.int64(1) << (t & 63)
+
+
+@njit(inline="always")
+def watch(hb, ch, L, u_in, u_out):
+    """An agent enters list L on window day ``u_in`` and leaves it on ``u_out`` (``NOT``: not in the window;
+    both: in the order of the days): its household's children are under the list's sanctions from the day
+    after its entry to the day of its exit (the day engines pass a list change on to children the next day),
+    marked in ``hb[ch]`` (``agent``), with the day listed kept in ``hb[ch, 6 + L]``."""
+    if u_out != NOT and (u_in == NOT or u_out < u_in):
+        set_days(hb, ch, hb[ch, 6 + L] + 1, u_out + 1)
+        hb[ch, 6 + L] = NOT
+    if u_in != NOT:
+        hb[ch, 6 + L] = u_in
+    if u_out != NOT and u_in != NOT and u_in < u_out:
+        set_days(hb, ch, u_in + 1, u_out + 1)
+        hb[ch, 6 + L] = NOT
 
 
 # the same function compiled once as a callee, where a call costs less than its code inlined again

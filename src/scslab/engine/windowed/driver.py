@@ -10,6 +10,7 @@ the class), and 4 bytes per penalty and about 18 per sender while a window's pen
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 from numba import njit
@@ -21,13 +22,13 @@ from ..threads import in_threads
 from ..budget import check_capacity
 from ..state import Columns, RawRun
 from ..stories import pick_story_agents
-from .agent import MAX_W, NEVER
+from .agent import KIDS, MARKED, MAX_W, NEVER, UNLISTED, agent_call
 from .draws import ACT_BITS, CACHE, INC_BITS, child_of, household, mix
 from .model import MAX_CRIT, SC, followed_list, marks_length, model_of
 from .redress import carry, for_work_item, no_refunds, redress_of
 from .replay import day_stream_keys, replay, undetected_keys
 from .friends import friends_batch, friends_spec
-from .route import BLOCK, CHUNKS, coarse_bits, correct, listed_call, penalties, scratch, set_bits, sweep
+from .route import BLOCK, CHUNKS, coarse_bits, correct, listed_call, penalties, scratch, set_bits, sweep, watches
 from .route import verify as verify_window
 from .tables import KEY, crit_tail, tables
 
@@ -121,18 +122,48 @@ def _incoming(a, n, d0, W, cls, S, M, T, fkeys, R=None):
             np.array([f for _, f, _, _ in got], np.int64))
 
 
+def _kid_days(a, n, d0, W, cls, S, M, T, fkeys, D, R=None) -> set:
+    """The window days on which child a is under its household's adults' list sanctions: each adult run again
+    with its final penalties, writing nothing but those days (``sgn`` 0, into ``D[13][0]``: the story agents
+    are replayed after the window's work items). Plain Python over the compiled kernel, called with the types
+    it is compiled for (a story agent at a time)."""
+    w = scratch()
+    lo, hi = household(a, n, M.house)
+    days = 0
+    for m in range(lo, hi):
+        if child_of(m, M.adult):
+            continue
+        inc, _ = _incoming(m, n, d0, W, cls, S, M, T, fkeys, R)
+        if S[0]:
+            s0, lo0, bl0 = S[5], NEVER, UNLISTED
+        else:
+            s0, lo0 = int(S[1][m]), int(S[2][m])
+            bl0 = UNLISTED
+            for L in range(S[3].shape[0]):
+                bl0 = (bl0 & ~(0xFFFF << (16 * L))) | ((int(S[3][L, m]) & 0xFFFF) << (16 * L))
+            bl0 |= MARKED if m < len(S[4]) and S[4][m] else 0
+        agent_call(np.int64(m), np.int64(d0), np.int64(W), cls[m], np.int64(s0), np.int64(lo0), np.int64(bl0),
+                   np.ascontiguousarray(inc, np.int64), np.int64(len(inc)), M, np.bool_(True), np.int64(0), D,
+                   np.int64(0), w.out, w.bo, w.bc, for_work_item(R))
+        for x in range(6):
+            days |= (int(D[13][0, x]) & 0xFFFFFFFFFFFFFFFF) << (64 * x)
+    return {t for t in range(W) if (days >> t) & 1}
+
+
 def _window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int, NL: int = 1,
-                   false: bool = False, states: int = 2) -> tuple:
+                   false: bool = False, states: int = 2, kids: bool = False) -> tuple:
     """A window's metric changes per chunk: (tiers, entries and exits per list, by ties, recovery marks,
     detected acts by state (and, with ``false`` attributions, false ones), network penalties, snapshots, first
-    deductions, new false records, innocent listed per list, and with four ``states`` the sanctioned by side
-    of the deterrence line)."""
+    deductions, new false records, innocent listed per list, with four ``states`` the sanctioned by side
+    of the deterrence line, and where sanctions pass to children (``kids``) the children under them, and
+    each work item's days for its households' children, ``agent.KIDS``)."""
     z = lambda *shape: np.zeros(shape, np.int64)  # noqa: E731
     F = 1 if false else 0
     return (z(CHUNKS, C, W + 1, NT), z(CHUNKS, C, NL, W + 1), z(CHUNKS, C, NL, W + 1), z(CHUNKS, C, W + 1),
             z(CHUNKS, C, W + 1), z(CHUNKS, C, states, W + 1, NB * (1 + F)), z(CHUNKS, C, W + 1),
             z(CHUNKS, n_snaps + 1, n_bins), z(CHUNKS, C, W + 1), z(CHUNKS, C, (W + 1) * F),
-            z(CHUNKS, C, NL * F, W + 1), z(CHUNKS, C, 2, W + 1) if states == 4 else z(1, 1, 1, 1))
+            z(CHUNKS, C, NL * F, W + 1), z(CHUNKS, C, 2, W + 1) if states == 4 else z(1, 1, 1, 1),
+            z(CHUNKS, C, W + 1) if kids else z(1, 1, 1), z(CHUNKS if kids else 1, 2 * KIDS))
 
 
 @dataclass
@@ -186,6 +217,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     Wmax = window_length(m, days)
     NL = len(m.lists)
     NS = m.keep.shape[1]  # the states whose acts are counted apart (model.state_codes)
+    KD = watches(SimpleNamespace(sc=np.array(m.scalars), house=m.house))  # sanctions passed to children
     kid = -1  # with four states, a child whose state each day is every child's
     if NS == 4 and len(m.adult) > 1:
         kids_at = np.flatnonzero(m.adult == 0)
@@ -215,8 +247,9 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     fkeys = friends_spec(plan)  # the friend matchings (without friends never walked: nobody sends)
     cons = plan.epochs[0].cons
     attempts = [(k, int(cons[k, CONS.ATTEMPT]), SE.reward_granted if cons[k, CONS.REWARD] else SE.attempt_blocked,
-                 followed_list(cons[k, CONS.LISTS]), int(cons[k, CONS.TIERS])) for k in range(len(cons))
-                if cons[k, CONS.ATTEMPT] > 0]
+                 -1 if cons[k, CONS.CHILDREN] else followed_list(cons[k, CONS.LISTS]),
+                 0 if cons[k, CONS.CHILDREN] else int(cons[k, CONS.TIERS]), bool(cons[k, CONS.CHILDREN]))
+                for k in range(len(cons)) if cons[k, CONS.ATTEMPT] > 0]
     blo, width, n_bins = score_bins(plan)
     bins = (np.arange(low, m.scalars[SC.HIGH] + 1, dtype=np.int64) - blo) // width
     snap_days = run_snapshot_days(plan)
@@ -241,7 +274,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         M = tables(m, W, keys, bins, snaps, d0)
         S = (True, *cols, base) if d0 == 0 else (False, *(c.copy() for c in cols), base)
         T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, MAX_CRIT), np.int64))
-        D = _window_arrays(C, W, NT, NB, len(mine), n_bins, NL, false, NS)
+        D = _window_arrays(C, W, NT, NB, len(mine), n_bins, NL, false, NS, KD)
         R = None if contest is None else redress_of(*contest, n, C, W, refunds)
         t0 = time.perf_counter()
         pen = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n), R)
@@ -269,8 +302,9 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
             s0 = (base, NEVER, (NEVER,) * NL, False) if S[0] else _state_of(a, S[1:5])
             with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
                 und = m.und[cls[a]] if m.by_day is None else m.by_day.und[d0:d0 + W, cls[a]]
+                kd = (_kid_days(a, n, d0, W, cls, S, M, T, fkeys, D, R) if KD and child_of(a, m.adult) else set())
                 r = replay(a, d0, W, int(cls[a]), *s0[:3], inc, M, und, ukeys, senders=senders,
-                           attempts=attempts, akeys=akeys, marked=s0[3], redress=R)
+                           attempts=attempts, akeys=akeys, marked=s0[3], redress=R, kid_days=kd)
             if (*r["state"], r["marked"]) != _state_of(a, cols):
                 raise RuntimeError(f"windowed route: agent {a}'s replay ends in {r['state']}, the sweep in "
                                    f"{_state_of(a, cols)} (window from day {d0})")
@@ -329,6 +363,7 @@ class _Totals:
     """The run's metrics, added up window by window, and the story agents' logs."""
 
     ARRAYS = ("tdiff", "ent", "ext", "ties", "rec", "net", "detc", "hist", "first", "marked", "innocent", "red", "sanc",
+              "kid",
               "kid_state",
               "story_scores", "story_det", "story_group", "story_und", "story_applies", "story_att")
 
@@ -344,6 +379,7 @@ class _Totals:
         S = m.keep.shape[1]  # the states (model.state_codes)
         self.detc = np.zeros((C, S, days + 1, NB * (1 + F)), np.int64)
         self.sanc = np.zeros((C, 2, days + 1) if S == 4 else (1, 1, 1), np.int64)  # the sanctioned by side (changes)
+        self.kid = np.zeros((C, days + 1), np.int64)  # the children under their adults' list sanctions (changes)
         # the children's state each day (children neither act nor lose points: all are in one state, a child's)
         base = m.scalars[SC.BASE]
         self.kid_state = np.full(days, int(base < m.scalars[SC.DETER]), np.int64)
@@ -376,7 +412,9 @@ class _Totals:
 
     def add_window(self, d0: int, W: int, D: tuple, snap_index: np.ndarray, red=None) -> None:
         """Add a window's metric changes ``D`` (and the records removed per day, ``red``, with redress)."""
-        tdiff, ent, ext, ties, rec, detc, net, hist, first, marked, innocent, sanc = (d.sum(axis=0) for d in D)
+        tdiff, ent, ext, ties, rec, detc, net, hist, first, marked, innocent, sanc, kid = (d.sum(axis=0) for d in D[:13])
+        if kid.shape[1] > 1:
+            self.kid[:, d0:d0 + W + 1] += kid
         if self.m.keep.shape[1] == 4:
             self.sanc[:, :, d0:d0 + W + 1] += sanc
         if red is not None:
@@ -456,8 +494,11 @@ class _Totals:
         cons = self.plan.epochs[0].cons
         on_tiers = (cons[:, CONS.TIERS][:, None] >> np.arange(tiers.shape[2])[None, :]) & 1      # [k, tier]
         under = tiers @ on_tiers.T
+        kids = np.cumsum(self.kid, axis=1)[:, :self.plan.days]
         for k in range(len(cons)):
-            if cons[k, CONS.LISTS] != 0:
+            if cons[k, CONS.CHILDREN] != 0:  # the children of adults on its lists, from the next day on
+                under[:, :, k] = kids
+            elif cons[k, CONS.LISTS] != 0:
                 under[:, :, k] = listed[:, followed_list(cons[k, CONS.LISTS])]
         return under
 

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ...compile import BEH, CONS, ENTER, EXIT, LIST, P, Plan
+from ...compile import BEH, CONS, ENTER, EXIT, LIST, P, Plan, cached
 from ...rng import threshold
 from ..features import (MAX_DAYS, MAX_LISTS, MAX_N, MAX_NET, MAX_OTHER, deterred_from, network_behaviours,
                         rates_on_day_0, uses)
@@ -34,14 +34,15 @@ CHUNKS = 64         # a window's parallel work items (route.py), each with its m
                     # depend on it
 
 
-SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER SLIST STEP STIERS NACT DTIER GUARD", start=0)
+SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER SLIST STEP STIERS NACT DTIER GUARD CLISTS", start=0)
 SC.__doc__ = ("Slots of ``Model.scalars`` (and of the route's tables' ``sc``): base score, lowest and highest "
               "score, quiet days before recovery, recovery cap, deterrence line, "
               "the list that carries a sanction (-1: none; ``sanctioned_by_ties`` follows it), the "
               "points of a recovery step, the mask of the tiers that carry a sanction (bit t: tier t), the "
               "number of a day's events that are detected acts (``other``'s length; the events after them are "
               "false attributions), the first deterred tier, and the *guard*: the lowest score from which no "
-              "higher score starts a day in a state that may drop an act (``guess``).")
+              "higher score starts a day in a state that may drop an act (``guess``), and the lists whose "
+              "adults' children are under sanctions (bit L: list L; ``compile``'s CHILD_LISTS).")
 
 LS = IntEnum("LS", "ENTER LEAVE MIN_DAYS RED EVERY", start=0)
 LS.__doc__ = ("Columns of ``Model.lists`` (a row per list): the listing line and the leaving line (the list's entry "
@@ -172,7 +173,11 @@ def rates_by_day(plan: Plan) -> DayRates | None:
 
 
 def model_of(plan: Plan) -> Model:
-    """The route's numbers for ``plan`` (which :func:`why_not` accepts)."""
+    """The route's numbers for ``plan`` (which :func:`why_not` accepts), worked out once per plan."""
+    return cached(plan, ("windowed_model",), lambda: _model_of(plan))
+
+
+def _model_of(plan: Plan) -> Model:
     e = plan.epochs[0]
     prm, beh = e.prm, e.beh
     NT = len(plan.tier_names)
@@ -200,12 +205,13 @@ def model_of(plan: Plan) -> Model:
     by_state = keep.shape[1] == 4
     scalars = (int(prm[P.BASE]), int(prm[P.LO]), int(prm[P.HI]), int(prm[P.REC_QUIET]), int(prm[P.REC_UPTO]),
                deter, slist, int(prm[P.REC_PTS]), tiers, len(other), first,
-               _guard(prm, mins, deter, lists, slist, tiers) if by_state else deter)
+               _guard(prm, mins, deter, lists, slist, tiers) if by_state else deter, int(prm[P.CHILD_LISTS]))
     ties = tie_points(plan, nets)
     return Model(q=q0.copy(), keep=keep, und=und2, points=beh[:, BEH.POINTS].astype(np.int64), other=other, nets=nets,
                  ties=ties,
                  mins=mins[:-1].copy(), scalars=scalars, lists=lists, deter_tier=first, false=false, fb=fb,
-                 adult=adult_pattern(plan), by_day=by_day, house=household_pattern(plan, ties))
+                 adult=adult_pattern(plan), by_day=by_day,
+                 house=household_pattern(plan, np.any(ties[:, 0::2]) or prm[P.CHILD_LISTS] != 0))
 
 
 def _check_states(plan: Plan, qs: np.ndarray) -> None:
@@ -248,11 +254,11 @@ def tie_points(plan: Plan, nets: np.ndarray) -> np.ndarray:
     return out
 
 
-def household_pattern(plan: Plan, ties: np.ndarray) -> tuple | None:
+def household_pattern(plan: Plan, needed: bool) -> tuple | None:
     """``Model.house``: by slot of the household block, the offset of the slot's household's first id and the
-    household's size (``population``), when some household member loses points for a network act (``ties``),
-    else None."""
-    if not np.any(ties[:, 0::2]):
+    household's size (``population``), when ``needed`` (household members lose points for a network act, or
+    children are sanctioned for their adults' lists) and the scheme has households, else None."""
+    if not needed or plan.scenario.population.households is None:
         return None
     head, size = np.asarray(plan.hh_head, np.int64), np.asarray(plan.hh_size, np.int64)
     if len(head) != len(plan.hh_adult):
@@ -302,6 +308,6 @@ def windowed_bytes(plan: Plan) -> int:
                  + (1 if len(plan.region_names) > 1 else 0))
     S = m.keep.shape[1]  # the states whose acts are counted apart (and the sanctioned by side, with four)
     window = 8 * CHUNKS * plan.n_cells * (W + 1) * (NT + 2 * NL + 4 + S * NB * (1 + F) + F * (1 + NL)
-                                                    + (2 if S == 4 else 0))  # metric
+                                                    + (2 if S == 4 else 0) + (1 if m.scalars[SC.CLISTS] else 0))  # metric
     # changes per work item
     return int(plan.size * per_agent + 1.1 * (4 * penalties + 18 * senders) + window)

@@ -43,7 +43,7 @@ def undetected_keys(seed: int, d0: int, W: int, NB: int) -> np.ndarray:
 
 
 def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M, und, ukeys, senders=None,
-           attempts=(), akeys=None, marked=False, redress=None) -> dict:
+           attempts=(), akeys=None, marked=False, redress=None, kid_days=frozenset()) -> dict:
     """Agent i's days d0 .. d0+W-1 from (score, last offence, day listed on each list; -32768: never) with the
     network penalties ``inc`` coming in (codes ``draws.inc_code(day, kind)``: ``Tables.ties[day, kind]`` points). ``und[st, b]`` (or ``und[day, st, b]``, with coverage over time; st the day's state, ``model.state_codes``): the chance of
     an undetected act given none detected, drawn from the day's stream ``UNDETECTED + b`` (``ukeys``: :func:`undetected_keys`). Returns the end state, the network
@@ -59,7 +59,9 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     (``Tables.adult``) does nothing and loses nothing: no acts, no penalties from ``inc``. ``redress``: the
     window's ``redress.Redress`` (None without redress): the agent's refunds carried into the window, and its
     contested false attributions refunded ``delay`` days later within it (a row ``SE.redress`` each, the false
-    record cleared that day unless another comes)."""
+    record cleared that day unless another comes). ``kid_days``: the window days on which the agent, a child,
+    is under its household's adults' list sanctions (an attempt's 6th field says whether it is passed to
+    children)."""
     keys, first, tail, k_other, k_crit, pts = M.keys, M.first, M.tail, M.k_other, M.k_crit, M.points
     keep, other, mins, sc = M.keep, M.other, M.mins, M.sc
     LOW, HIGH, QUIET, UPTO, DETER = (int(sc[k]) for k in (SC.LOW, SC.HIGH, SC.QUIET, SC.UPTO, SC.DETER))
@@ -179,8 +181,8 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
                 rows.append((EVENT.STORY, i, day, SE.list_exit, L, 0))  # its days: metrics.stories_table
                 bl[L] = NEVER
         applies.append([])
-        for k, thr, code, on_list, on_tiers in attempts:  # attempts drawn as the day engines draw them
-            if on_list >= 0 and bl[on_list] != NEVER or (on_tiers >> tier_of(s)) & 1:
+        for k, thr, code, on_list, on_tiers, children in attempts:  # attempts drawn as the day engines draw them
+            if children and d in kid_days or on_list >= 0 and bl[on_list] != NEVER or (on_tiers >> tier_of(s)) & 1:
                 applies[-1].append(k)
                 if attempt_u[d][k] < thr:
                     rows.append((EVENT.STORY, i, day, code, k, 0))

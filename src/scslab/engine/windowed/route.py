@@ -24,11 +24,11 @@ from numba import njit
 from ..bits import set_bit
 from ..borrow import borrowed
 from ..threads import in_threads
-from .agent import MARKED, NEVER, UNLISTED, agent, agent_call, guess, listed_day, packed_lists
+from .agent import KIDS, MARKED, NEVER, UNLISTED, agent, agent_call, guess, listed_day, packed_lists
 from .draws import (CACHE, act_code, act_day, act_net, child_of, crit_count, household, inc_code, inc_day,
                     network_acts)
 from .friends import friends_batch, friends_of
-from .model import CHUNKS, MAX_CRIT
+from .model import CHUNKS, MAX_CRIT, SC
 from .redress import for_work_item
 
 __all__ = ["penalties", "senders_of", "coarse_bits", "sweep", "sweep_blocks", "correct", "set_bits", "Scratch",
@@ -50,7 +50,8 @@ def no_metrics() -> tuple:
     return (np.zeros((1, 1, 1, 1), np.int64), np.zeros((1, 1, 1, 1), np.int64), np.zeros((1, 1, 1, 1), np.int64),
             np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1, 1, 1), np.int64),
             np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64),
-            np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1, 1), np.int64), np.zeros((1, 1, 1, 1), np.int64))
+            np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1, 1), np.int64), np.zeros((1, 1, 1, 1), np.int64),
+            np.zeros((1, 1, 1), np.int64), np.zeros((1, 2 * KIDS), np.int64))
 
 
 class Scratch(NamedTuple):
@@ -392,7 +393,7 @@ def sweep(n, d0, W, cls, cols, P, B, M, T, D, wrong, first, last, R=None):
 
     def chunk(ch):
         sweep_blocks(np.int64(ch), first + ch * nb // CHUNKS, first + (ch + 1) * nb // CHUNKS, n, d0, W, cls, cols, P,
-                      B, M, D, wrong, every, for_work_item(R))
+                      B, M, D, wrong, every, for_work_item(R), watches(M))
 
     in_threads(chunk, CHUNKS)
 
@@ -408,9 +409,10 @@ def differs_kept(i, cl, mask, d0, W, out, no, M, tmp, bc):
 # error_model="numpy": the recovery steps' division (rules.steps) raises nothing, and the exception path a
 # division would otherwise carry slowed the whole agent kernel by 1.4x (bench-v1 at 4 M agents)
 @njit(cache=CACHE, nogil=True, error_model="numpy")
-def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every, R):
+def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every, R, kids):
     """``sweep``'s blocks b0 .. b1-1 (work item ``ch``); ``every``: check every sender (the table has
-    corrected lists: only a verifying sweep's has)."""
+    corrected lists: only a verifying sweep's has); ``kids``: sanctions pass to children (:func:`watches`; a
+    household lies within one block: its members run one after another)."""
     cls, cols, P, M, D, wrong = borrowed(cls), borrowed(cols), borrowed(P), borrowed(M), borrowed(D), borrowed(wrong)
     score, last_off, listed_on, marks = cols
     rec, start, keep, rank = P
@@ -441,7 +443,11 @@ def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every, R):
             sort_small(inc, k)
             cl = cls[i]
             s0, lo0, bl0 = np.int64(score[i]), np.int64(last_off[i]), packed_lists(listed_on, marks, i)
+            if kids:
+                before_member(i, n, M, D[13], ch)
             no, K, s, lo, bl, unc, fd = agent(i, d0, W, cl, s0, lo0, bl0, inc, k, M, True, 1, D, ch, out, bo, bc, R)
+            if kids:
+                after_member(i, n, W, cls, M, D[13], D[12], ch, 1)
             if K > 0:
                 # checked only when its run may differ from the guess (see ``agent``'s last two results)
                 may = every or no != K or (k > 0 and inc_day(inc[0]) < unc and fd <= unc)
@@ -461,16 +467,22 @@ def redo(A, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days, R=No
     flag = np.zeros(m, np.bool_)
     items = min(CHUNKS, max(1, m // REDO_AGENTS))  # (a work item costs more than running a few agents)
 
+    cut = np.arange(items + 1) * m // items
+    if watches(M):  # whole households in each work item (``correct`` runs whole households)
+        head = A - M.house[0][A & (len(M.house[0]) - 1)]
+        cut = np.searchsorted(A, head[np.minimum(cut, m - 1)])
+        cut[-1] = m
+
     def chunk(ch):
-        _redo_some(np.int64(ch), A[ch * m // items:(ch + 1) * m // items], ch * m // items, sgn, n, d0, W, cls, S,
-                   cols, M, T, fkeys, D, out_cnt, out_days, flag, scratch(), for_work_item(R))
+        _redo_some(np.int64(ch), A[cut[ch]:cut[ch + 1]], cut[ch], sgn, n, d0, W, cls, S,
+                   cols, M, T, fkeys, D, out_cnt, out_days, flag, scratch(), for_work_item(R), watches(M))
 
     in_threads(chunk, items)
     return flag
 
 
 @njit(cache=CACHE, nogil=True)
-def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days, flag, work, R):
+def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days, flag, work, R, kids):
     cls, S, cols, M, T, D, work = borrowed(cls), borrowed(S), borrowed(cols), borrowed(M), borrowed(T), borrowed(D), \
         borrowed(work)
     one, f4, bo, bc, out, inc, tmp, z1, D0 = work.one, work.f4, work.bo, work.bc, work.out, work.inc, work.tmp, \
@@ -480,8 +492,12 @@ def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, 
         k = incoming(a, n, d0, W, cls, S, M, T, fkeys, one, f4, inc, bo, bc, z1, D0, R)
         cl = cls[a]
         s0, lo0, bl0 = start_of(a, S)
+        if kids:
+            before_member(a, n, M, D[13], ch)
         no, K, s, lo, bl, _, _ = agent_call(a, d0, W, cl, s0, lo0, bl0, inc, k, M, sgn != 0, sgn, D, ch,
                                             out, bo, bc, R)
+        if kids and sgn != 0:
+            after_member(a, n, W, cls, M, D[13], D[12], ch, sgn)
         if sgn > 0:
             cols[0][a], cols[1][a] = s, lo
             unpack_lists(bl, cols[2], cols[3], a)
@@ -507,6 +523,61 @@ def receivers_of(ids: np.ndarray, n: int, fkeys, M) -> np.ndarray:
     return np.unique(A[A >= 0])
 
 
+def watches(M) -> bool:
+    """Whether sanctions pass to children: the runs write the days they give their households' children
+    (``agent``, in the window's ``D[13]``: a work item's row, ``KIDS`` int64 for an agent's days, then as many
+    for its household's)."""
+    return bool(M.sc[SC.CLISTS] != 0 and M.house is not None)
+
+
+def households_of(ids: np.ndarray, n: int, M) -> np.ndarray:
+    """Every member of the households of the agents ``ids``, sorted, once each."""
+    head, size = M.house
+    slot = ids & (len(head) - 1)
+    lo = ids - head[slot]
+    A = [lo + o for o in range(int(size.max()))]
+    keep = [(o < size[slot]) & (lo + o < n) for o in range(int(size.max()))]
+    return np.unique(np.concatenate([a[k] for a, k in zip(A, keep)]))
+
+
+@njit(inline="always")
+def before_member(i, n, M, hb, ch):
+    """Before agent i's run: at its household's first member, no day of the household's children yet
+    (``hb[ch, KIDS:]``)."""
+    lo, _ = household(i, n, M.house)
+    if i == lo:
+        for w in range(6):
+            hb[ch, KIDS + w] = 0
+
+
+@njit(inline="always")
+def after_member(i, n, W, cls, M, hb, kid, ch, sgn):
+    """After agent i's run: an adult's days for the children (``hb[ch, :6]``, ``agent``) join its household's; at
+    the household's last member, each child adds ``sgn`` where a stretch of those days begins and takes it
+    back after it ends (``kid[ch, cell, day]``: the children under a list's sanctions, as changes)."""
+    lo, hi = household(i, n, M.house)
+    if not child_of(i, M.adult):
+        for w in range(6):
+            hb[ch, KIDS + w] |= hb[ch, w]
+    if i != hi - 1:
+        return
+    empty = True
+    for w in range(6):
+        empty &= hb[ch, KIDS + w] == 0
+    if empty:
+        return
+    for c in range(lo, hi):
+        if child_of(c, M.adult):
+            cl, was = cls[c], False
+            for t in range(W):
+                on = (hb[ch, KIDS + (t >> 6)] >> (t & 63)) & 1 != 0
+                if on != was:
+                    kid[ch, cl, t] += sgn if on else -sgn
+                    was = on
+            if was:
+                kid[ch, cl, W] -= sgn
+
+
 def set_bits(words: np.ndarray) -> np.ndarray:
     """The positions of the set bits of a uint64 bitmap, in order. Only the non-zero words are unpacked (a
     few thousand of 340,000 at 21.7 M agents: 3 ms instead of 80)."""
@@ -523,6 +594,8 @@ def correct(wrong, n, d0, W, cls, S, cols, M, T, fkeys, D, R=None):
         cnt, days = np.zeros(len(wrong), np.int64), np.zeros((len(wrong), MAX_CRIT), np.int64)
         redo(wrong, 0, n, d0, W, cls, S, cols, M, T, fkeys, D, cnt, days, R)
         A = receivers_of(wrong, n, fkeys, M)
+        if watches(M):  # their households' children's sanctions follow them: whole households
+            A = households_of(A, n, M)
         redo(A, -1, n, d0, W, cls, S, cols, M, T, fkeys, D, cnt, days, R)
         keep = ~np.isin(T[0], wrong)
         ids = np.concatenate([T[0][keep], wrong])
@@ -547,4 +620,4 @@ def verify(n, d0, W, cls, S, cols, M, T, fkeys, D, R=None):
     sweep(n, d0, W, cls, plain, pen, BLOCK, M, T, D2, wrong, 0, pen[1].shape[0] - 1, R2)
     bad = len(set_bits(wrong)) + sum(int((a != b).sum()) for a, b in zip(cols, plain))
     bad += 0 if R is None else int((R.red.sum(axis=0) != R2.red.sum(axis=0)).sum())
-    return bad + sum(int((a.sum(axis=0) != b.sum(axis=0)).sum()) for a, b in zip(D, D2))
+    return bad + sum(int((a.sum(axis=0) != b.sum(axis=0)).sum()) for a, b in zip(D[:13], D2[:13]))  # (D[13]: scratch)
