@@ -121,8 +121,9 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     carried), with network penalties coming in on the days ``inc[:k_inc]`` (sorted), and with redress
     (``redress``: ``redress.Redress``, or None for a scheme without; its code is then not compiled) its refunds
     carried into the window and those of its own contested false attributions. Where sanctions pass to
-    children, a run that writes also sets ``D[13][ch, :KIDS]`` to the days its household's children would be
-    under them for its sake (:func:`watch`: a bitmap of window days in words 0-5).
+    children, an adult's run that writes also adds to ``D[13][ch, :6]`` the days its household's children are
+    under them for its sake (:func:`watch`: a bitmap of window days; ``route.before_member`` clears it at
+    each household's first member).
     ``write``: add ``sgn`` times its metric changes to ``D[...][ch]``; otherwise stop after the last network
     act day. Returns the number of its network acts kept (their days in ``out``), of its detected network
     acts, its end state, the last day a network act is dropped if deterred, and the first day deterred
@@ -158,12 +159,10 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     # code when it is None (before typing: on the caller's argument only)
     rd = borrowed(redress)
     CL = sc[SC.CLISTS]  # the lists whose adults' children are sanctioned (bit L: list L)
-    hb = D[13]  # [ch, :KIDS]: the days for the children (a checked flag, not an argument that may be None: an
-    # inlined kernel with one more argument that may be None lost redress's queue writes, seen with numba 0.68)
-    kids = write and CL != 0
+    hb = D[13]  # [ch]: the days for the household's children (a checked flag, not an argument that may be None:
+    # an inlined kernel with one more argument that may be None lost redress's queue writes, seen with numba 0.68)
+    kids = write and CL != 0 and not is_child(i, M)  # (a child's own listing passes nothing on)
     if kids:
-        for w in range(6):
-            hb[ch, w] = 0
         for L in range(NL):  # listed at the start: its children are from the window's first day
             hb[ch, 6 + L] = -1 if (CL >> L) & 1 and listed_day(bl, L) != NEVER else NOT
     nq, qc, cc, c1 = 0, 0, 0, 0  # refunds queued within the window and the next of them; the next carried in
@@ -422,8 +421,8 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     return no, kd, s, max(lo + d0, NEVER), bl, d0 + unc, d0 + fd
 
 
-KIDS = 6 + MAX_LISTS  # a run's days for the children: a bitmap of window days (6 words), and the day listed on
-                      # each list (``D[13][ch]``, then its household's bitmap: ``route.after_member``)
+KIDS = 6 + MAX_LISTS  # a household's days for its children: a bitmap of window days (6 words), and the day its
+                      # member being run was listed on each list (``D[13][ch]``; ``route.after_member``)
 
 
 @njit(inline="always")

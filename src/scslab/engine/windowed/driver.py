@@ -4,7 +4,7 @@ Per window of W days (``d0 .. d0+W-1``): the route's tables (``agent.tables``, k
 the window's first day), guess, sweep and correct (``route``), the story agents replayed (``replay``), and the
 window's metric changes added into the run's. Memory: 5 bytes per agent and 2 per list (class, score, last
 offence, day listed on each list), 1 more with false attributions (a false record carried), the window's start state when a window follows another (as many more but
-the class), and 4 bytes per penalty and about 18 per sender while a window's penalties are written.
+the class), and 4 bytes per penalty and about 20 per sender while a window's penalties are written.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def _kid_days(a, n, d0, W, cls, S, M, T, fkeys, D, R=None) -> set:
     it is compiled for (a story agent at a time)."""
     w = scratch()
     lo, hi = household(a, n, M.house)
-    days = 0
+    D[13][0, :6] = 0  # the household's days for its children, which its adults' runs mark
     for m in range(lo, hi):
         if child_of(m, M.adult):
             continue
@@ -145,8 +145,7 @@ def _kid_days(a, n, d0, W, cls, S, M, T, fkeys, D, R=None) -> set:
         agent_call(np.int64(m), np.int64(d0), np.int64(W), cls[m], np.int64(s0), np.int64(lo0), np.int64(bl0),
                    np.ascontiguousarray(inc, np.int64), np.int64(len(inc)), M, np.bool_(True), np.int64(0), D,
                    np.int64(0), w.out, w.bo, w.bc, for_work_item(R))
-        for x in range(6):
-            days |= (int(D[13][0, x]) & 0xFFFFFFFFFFFFFFFF) << (64 * x)
+    days = sum((int(D[13][0, x]) & 0xFFFFFFFFFFFFFFFF) << (64 * x) for x in range(6))
     return {t for t in range(W) if (days >> t) & 1}
 
 
@@ -163,7 +162,7 @@ def _window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int, 
             z(CHUNKS, C, W + 1), z(CHUNKS, C, states, W + 1, NB * (1 + F)), z(CHUNKS, C, W + 1),
             z(CHUNKS, n_snaps + 1, n_bins), z(CHUNKS, C, W + 1), z(CHUNKS, C, (W + 1) * F),
             z(CHUNKS, C, NL * F, W + 1), z(CHUNKS, C, 2, W + 1) if states == 4 else z(1, 1, 1, 1),
-            z(CHUNKS, C, W + 1) if kids else z(1, 1, 1), z(CHUNKS if kids else 1, 2 * KIDS))
+            z(CHUNKS, C, W + 1) if kids else z(1, 1, 1), z(CHUNKS if kids else 1, KIDS))
 
 
 @dataclass

@@ -29,7 +29,7 @@ __all__ = ["CHUNKS", "LS", "MAX_CRIT", "MAX_DAYS", "MAX_LISTS", "MAX_N", "MAX_NE
            "tie_points"]
 
 MAX_W = 384         # days of a window: an agent's act days fit a bitmap of 6 words
-MAX_CRIT = 15       # network acts of one agent in a window (the window is cut so that more is below 1e-12)
+MAX_CRIT = 31       # network acts of one agent in a window (the window is cut so that more is below 1e-12)
 CHUNKS = 64         # a window's parallel work items (route.py), each with its metric changes; the result does not
                     # depend on it
 
@@ -291,7 +291,7 @@ def windowed_bytes(plan: Plan) -> int:
     for a false record carried, with false attributions, and 1 for the adult flags, with households), as
     many more but the class for a window's start state when there is more than one window, 1 for the traits
     (class and group) with several regions, a window's metric changes per work item and cell, and while a window's penalties are written 4 bytes per
-    penalty and 18 per sender (their friends and lists), at the expected numbers with a margin of 10 %."""
+    penalty and 20 per sender (their friends and lists), at the expected numbers with a margin of 10 %."""
     m = model_of(plan)
     W = min(plan.days, 365)
     pop = plan.scenario.population
@@ -310,4 +310,4 @@ def windowed_bytes(plan: Plan) -> int:
     window = 8 * CHUNKS * plan.n_cells * (W + 1) * (NT + 2 * NL + 4 + S * NB * (1 + F) + F * (1 + NL)
                                                     + (2 if S == 4 else 0) + (1 if m.scalars[SC.CLISTS] else 0))  # metric
     # changes per work item
-    return int(plan.size * per_agent + 1.1 * (4 * penalties + 18 * senders) + window)
+    return int(plan.size * per_agent + 1.1 * (4 * penalties + 20 * senders) + window)

@@ -51,7 +51,7 @@ def no_metrics() -> tuple:
             np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1, 1, 1), np.int64),
             np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64),
             np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1, 1), np.int64), np.zeros((1, 1, 1, 1), np.int64),
-            np.zeros((1, 1, 1), np.int64), np.zeros((1, 2 * KIDS), np.int64))
+            np.zeros((1, 1, 1), np.int64), np.zeros((1, KIDS), np.int64))
 
 
 class Scratch(NamedTuple):
@@ -248,7 +248,7 @@ def penalties(n, d0, W, cls, S, M, T, fkeys, B, CB, R=None):
     in_threads(count, CHUNKS)
     nsend = np.cumsum(nsend)
     fr = np.empty((nsend[-1], 4), np.int32)   # the senders' friends, found once
-    keep = np.empty(nsend[-1], np.uint16)     # which of their detected network acts the table keeps
+    keep = np.empty(nsend[-1], np.uint32)     # which of their detected network acts the table keeps
     rank = np.empty((n >> B) + 1, np.int64)   # the senders before each block
     nc = (n >> CB) + 1
     per = np.zeros((CHUNKS, nc), np.int64)
@@ -525,8 +525,7 @@ def receivers_of(ids: np.ndarray, n: int, fkeys, M) -> np.ndarray:
 
 def watches(M) -> bool:
     """Whether sanctions pass to children: the runs write the days they give their households' children
-    (``agent``, in the window's ``D[13]``: a work item's row, ``KIDS`` int64 for an agent's days, then as many
-    for its household's)."""
+    (``agent``, in the window's ``D[13]``: a work item's row of ``KIDS`` int64)."""
     return bool(M.sc[SC.CLISTS] != 0 and M.house is not None)
 
 
@@ -543,34 +542,31 @@ def households_of(ids: np.ndarray, n: int, M) -> np.ndarray:
 @njit(inline="always")
 def before_member(i, n, M, hb, ch):
     """Before agent i's run: at its household's first member, no day of the household's children yet
-    (``hb[ch, KIDS:]``)."""
+    (``hb[ch, :6]``)."""
     lo, _ = household(i, n, M.house)
     if i == lo:
         for w in range(6):
-            hb[ch, KIDS + w] = 0
+            hb[ch, w] = 0
 
 
 @njit(inline="always")
 def after_member(i, n, W, cls, M, hb, kid, ch, sgn):
-    """After agent i's run: an adult's days for the children (``hb[ch, :6]``, ``agent``) join its household's; at
-    the household's last member, each child adds ``sgn`` where a stretch of those days begins and takes it
-    back after it ends (``kid[ch, cell, day]``: the children under a list's sanctions, as changes)."""
+    """After agent i's run: at the household's last member, each child adds ``sgn`` where a stretch of the
+    household's days for its children (``hb[ch, :6]``, which its adults' runs marked: ``agent``) begins and
+    takes it back after it ends (``kid[ch, cell, day]``: the children under a list's sanctions, as changes)."""
     lo, hi = household(i, n, M.house)
-    if not child_of(i, M.adult):
-        for w in range(6):
-            hb[ch, KIDS + w] |= hb[ch, w]
     if i != hi - 1:
         return
     empty = True
     for w in range(6):
-        empty &= hb[ch, KIDS + w] == 0
+        empty &= hb[ch, w] == 0
     if empty:
         return
     for c in range(lo, hi):
         if child_of(c, M.adult):
             cl, was = cls[c], False
             for t in range(W):
-                on = (hb[ch, KIDS + (t >> 6)] >> (t & 63)) & 1 != 0
+                on = (hb[ch, t >> 6] >> (t & 63)) & 1 != 0
                 if on != was:
                     kid[ch, cl, t] += sgn if on else -sgn
                     was = on
