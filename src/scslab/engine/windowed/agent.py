@@ -41,7 +41,7 @@ from .. import rules
 from ..borrow import borrowed
 from .draws import (CACHE, FULL, act_code, act_counts, act_day, act_net, carried, crit_thresholds, d32, drop_draw,
                     event_threshold, first_event, first_net, inc_day, inc_kind, is_child, network_acts, next_day,
-                    next_event, next_net, pick_days)
+                    next_event, next_net, pick_days, present)
 from .model import LS, MAX_LISTS, MAX_OTHER, MAX_W, SC
 from .tables import KEY
 
@@ -144,7 +144,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     lists = M.lists
     NL = len(lists)
     tdiff, ent, ext, ties, rec, detc, ndiff, hist, first_pen, marked, inn, sanc, _, _ = D  # (the last two: route.py)
-    S4 = M.kept.shape[1] == 4  # sanctions change act rates: a day's state has a sanctioned bit (model.state_codes)
+    S4 = present(M.by_state)  # sanctions change act rates: a day's state has a sanctioned bit (model.state_codes)
     DT = sc[SC.DTIER]          # the first deterred tier
     Ko, Kc = act_counts(i, cls, M)
     if is_child(i, M):  # children are not scored: a tie who is a child loses nothing
@@ -161,7 +161,7 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
     CL = sc[SC.CLISTS]  # the lists whose adults' children are sanctioned (bit L: list L)
     hb = D[13]  # [ch]: the days for the household's children (a checked flag, not an argument that may be None:
     # an inlined kernel with one more argument that may be None lost redress's queue writes, seen with numba 0.68)
-    kids = write and CL != 0 and not is_child(i, M)  # (a child's own listing passes nothing on)
+    kids = present(M.children) and write and not is_child(i, M)  # (a child's own listing passes nothing on)
     if kids:
         for L in range(NL):  # listed at the start: its children are from the window's first day
             hb[ch, 6 + L] = -1 if (CL >> L) & 1 and listed_day(bl, L) != NEVER else NOT

@@ -30,7 +30,7 @@ from .tables import KEY
 
 __all__ = ["CACHE", "mix", "d32", "d32_call", "count_of", "pick_days", "next_day", "days_of", "child_of",
            "is_child", "act_counts", "crit_count", "event_threshold", "crit_thresholds", "first_event",
-           "next_event", "first_net", "next_net", "drop_draw", "network_acts", "household", "act_code",
+           "next_event", "first_net", "next_net", "present", "drop_draw", "network_acts", "household", "act_code",
            "act_day", "act_net", "inc_code", "inc_day", "inc_kind", "carried", "FULL", "ONE", "U32", "S32", "S24"]
 
 # numba's disk cache of the scheduler's compiled functions, stamped with their modules' import closures
@@ -236,6 +236,19 @@ def network_acts(i, cls, K, W, M, bc, codes):
             g += 1
             j = next_net(i, cls, kc, j, M)
     return g
+
+
+def present(x):
+    """Whether a table of ``Tables`` that a scheme may lack (None) is there: numba compiles it to a constant, so a
+    scheme without the mechanism compiles its code away (``Tables.by_state``, ``Tables.children``)."""
+    return x is not None
+
+
+@overload(present)
+def _present(x):
+    if isinstance(x, types.NoneType):
+        return lambda x: False
+    return lambda x: True
 
 
 def household(i, n, house):

@@ -26,7 +26,7 @@ from ..borrow import borrowed
 from ..threads import in_threads
 from .agent import KIDS, MARKED, NEVER, UNLISTED, agent, agent_call, guess, listed_day, packed_lists
 from .draws import (CACHE, act_code, act_day, act_net, child_of, crit_count, household, inc_code, inc_day,
-                    network_acts)
+                    network_acts, present)
 from .friends import friends_batch, friends_of
 from .model import CHUNKS, MAX_CRIT, SC
 from .redress import for_work_item
@@ -393,7 +393,7 @@ def sweep(n, d0, W, cls, cols, P, B, M, T, D, wrong, first, last, R=None):
 
     def chunk(ch):
         sweep_blocks(np.int64(ch), first + ch * nb // CHUNKS, first + (ch + 1) * nb // CHUNKS, n, d0, W, cls, cols, P,
-                      B, M, D, wrong, every, for_work_item(R), watches(M))
+                      B, M, D, wrong, every, for_work_item(R))
 
     in_threads(chunk, CHUNKS)
 
@@ -409,10 +409,10 @@ def differs_kept(i, cl, mask, d0, W, out, no, M, tmp, bc):
 # error_model="numpy": the recovery steps' division (rules.steps) raises nothing, and the exception path a
 # division would otherwise carry slowed the whole agent kernel by 1.4x (bench-v1 at 4 M agents)
 @njit(cache=CACHE, nogil=True, error_model="numpy")
-def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every, R, kids):
+def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every, R):
     """``sweep``'s blocks b0 .. b1-1 (work item ``ch``); ``every``: check every sender (the table has
-    corrected lists: only a verifying sweep's has); ``kids``: sanctions pass to children (:func:`watches`; a
-    household lies within one block: its members run one after another)."""
+    corrected lists: only a verifying sweep's has). Where sanctions pass to children (``Tables.children``; a
+    household lies within one block) a household's members run one after another."""
     cls, cols, P, M, D, wrong = borrowed(cls), borrowed(cols), borrowed(P), borrowed(M), borrowed(D), borrowed(wrong)
     score, last_off, listed_on, marks = cols
     rec, start, keep, rank = P
@@ -443,10 +443,10 @@ def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every, R, k
             sort_small(inc, k)
             cl = cls[i]
             s0, lo0, bl0 = np.int64(score[i]), np.int64(last_off[i]), packed_lists(listed_on, marks, i)
-            if kids:
+            if present(M.children):
                 before_member(i, n, M, D[13], ch)
             no, K, s, lo, bl, unc, fd = agent(i, d0, W, cl, s0, lo0, bl0, inc, k, M, True, 1, D, ch, out, bo, bc, R)
-            if kids:
+            if present(M.children):
                 after_member(i, n, W, cls, M, D[13], D[12], ch, 1)
             if K > 0:
                 # checked only when its run may differ from the guess (see ``agent``'s last two results)
@@ -475,14 +475,14 @@ def redo(A, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days, R=No
 
     def chunk(ch):
         _redo_some(np.int64(ch), A[cut[ch]:cut[ch + 1]], cut[ch], sgn, n, d0, W, cls, S,
-                   cols, M, T, fkeys, D, out_cnt, out_days, flag, scratch(), for_work_item(R), watches(M))
+                   cols, M, T, fkeys, D, out_cnt, out_days, flag, scratch(), for_work_item(R))
 
     in_threads(chunk, items)
     return flag
 
 
 @njit(cache=CACHE, nogil=True)
-def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days, flag, work, R, kids):
+def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days, flag, work, R):
     cls, S, cols, M, T, D, work = borrowed(cls), borrowed(S), borrowed(cols), borrowed(M), borrowed(T), borrowed(D), \
         borrowed(work)
     one, f4, bo, bc, out, inc, tmp, z1, D0 = work.one, work.f4, work.bo, work.bc, work.out, work.inc, work.tmp, \
@@ -492,11 +492,11 @@ def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, 
         k = incoming(a, n, d0, W, cls, S, M, T, fkeys, one, f4, inc, bo, bc, z1, D0, R)
         cl = cls[a]
         s0, lo0, bl0 = start_of(a, S)
-        if kids:
+        if present(M.children):
             before_member(a, n, M, D[13], ch)
         no, K, s, lo, bl, _, _ = agent_call(a, d0, W, cl, s0, lo0, bl0, inc, k, M, sgn != 0, sgn, D, ch,
                                             out, bo, bc, R)
-        if kids and sgn != 0:
+        if present(M.children) and sgn != 0:
             after_member(a, n, W, cls, M, D[13], D[12], ch, sgn)
         if sgn > 0:
             cols[0][a], cols[1][a] = s, lo
@@ -524,8 +524,8 @@ def receivers_of(ids: np.ndarray, n: int, fkeys, M) -> np.ndarray:
 
 
 def watches(M) -> bool:
-    """Whether sanctions pass to children: the runs write the days they give their households' children
-    (``agent``, in the window's ``D[13]``: a work item's row of ``KIDS`` int64)."""
+    """Whether sanctions pass to children (``Tables.children``): the runs write the days they give their
+    households' children (``agent``, in the window's ``D[13]``: a work item's row of ``KIDS`` int64)."""
     return bool(M.sc[SC.CLISTS] != 0 and M.house is not None)
 
 

@@ -68,6 +68,9 @@ class Tables(NamedTuple):
                               # (``draws.event_threshold``)
     adult: np.ndarray | None  # uint8[2**k]: 1 for an adult, 0 for a child, by slot of a household block (agent
                               # i's: i & (2**k - 1); ``population``), None without households (``draws.child_of``)
+    by_state: np.ndarray | None  # ``keep`` where sanctions change act rates (four states), else None
+    children: np.ndarray | None  # ``[the lists whose adults' children are sanctioned]`` where sanctions pass to
+                                 # children (``route.watches``), else None
     house: tuple | None   # (the household's first id, its size), int64 by slot of the block (agent i's household:
                           # ids i - head[slot] .. + size[slot] - 1), None when no tie is a household member
                           # who loses points (``draws.household``)
@@ -176,4 +179,7 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
                   other=np.concatenate([m.other, m.fb]), mins=m.mins, sc=np.array(m.scalars, np.int64),
                   lists=tuple(tuple(int(v) for v in row) for row in m.lists) or (NO_LIST,),
                   bins=bins, edges=edges, before=before, tiers=tiers, guide=guide, vary=vary,
-                  adult=m.adult if len(m.adult) > 1 else None, house=m.house)
+                  adult=m.adult if len(m.adult) > 1 else None, house=m.house,
+                  by_state=m.keep if m.keep.shape[1] == 4 else None,
+                  children=np.array([m.scalars[SC.CLISTS]], np.int64)
+                  if m.scalars[SC.CLISTS] != 0 and m.house is not None else None)
