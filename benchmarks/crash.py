@@ -37,10 +37,12 @@ def _cli(*args) -> list[str]:
 
 
 def kill_and_resume(preset: str, agents: int, days: int | None = None, every: int = 30, kills: int = 3,
-                    seed: int = 10, work: Path | None = None) -> dict:
-    """Run once whole and once killed ``kills`` times; return what happened and whether the bytes agree."""
+                    seed: int = 10, work: Path | None = None, engine: str = "lazy") -> dict:
+    """Run once whole and once killed ``kills`` times; return what happened and whether the bytes agree. The
+    day route by default: it checkpoints every ``every`` days (the windowed route only between windows)."""
     work = Path(work or tempfile.mkdtemp(prefix="scslab-crash-"))
-    args = [preset, "-n", agents, "-s", 1, "--checkpoint-every", every, "-q"] + (["-d", days] if days else [])
+    args = [preset, "-n", agents, "-s", 1, "--checkpoint-every", every, "-q", "--engine", engine] + (
+        ["-d", days] if days else [])
     whole = work / "whole"
     t0 = time.perf_counter()
     subprocess.run(_cli("run", *args, "-o", whole), check=True, capture_output=True)

@@ -15,7 +15,7 @@ def result():
 def test_repr_is_a_short_line_with_what_the_run_is_and_where_it_lives(result, tmp_path):
     text = repr(result)
     assert len(text) < 200 and "\n" not in text, text
-    for part in ("press_2018", "2,000 agents x 30 days", "seed 1", "engine auto, lazy scheduler", "in memory"):
+    for part in ("press_2018", "2,000 agents x 30 days", "seed 1", "engine auto, windowed scheduler", "in memory"):
         assert part in text, (part, text)
     saved = result.save(tmp_path / "run")
     assert result.path == saved and f"saved in {str(saved)!r}" in repr(result)

@@ -96,7 +96,7 @@ def test_the_progress_display_says_compiling_only_when_it_compiles(monkeypatch, 
 def test_compile_note_rounds_the_measured_seconds():
     from scslab.engine.jitstatus import COMPILE_SECONDS, compile_note
 
-    assert COMPILE_SECONDS["windowed"] == 30 and "about 1 minute)..." in compile_note("windowed")
+    assert COMPILE_SECONDS["windowed"] == 48 and "about 1 minute)..." in compile_note("windowed")
     assert "about 1 minute)..." in compile_note("dense")  # 35 s: at least a minute is said
     COMPILE_SECONDS["slow"] = 110
     try:

@@ -41,12 +41,13 @@ def test_tiny_append_buffers_lose_nothing():
     assert np.array_equal(big.stories, small.stories)
 
 
-@pytest.mark.parametrize("preset,overrides,n,days,route", [("press-2018", {}, 300, 12, "lazy"),
-                                                           ("bench-v1", HARSH, 2000, 100, "windowed")])
+@pytest.mark.parametrize("preset,overrides,n,days,route", [("jinan-dog-points", {}, 300, 12, "lazy"),
+                                                           ("bench-v1", HARSH, 2000, 100, "windowed"),
+                                                           ("press-2018", {}, 300, 12, "windowed")])
 def test_plain_python_matches_compiled(preset, overrides, n, days, route, tmp_path):
-    """The same kernels run uncompiled (NUMBA_DISABLE_JIT=1) give the same bytes, on the day route (press-2018
-    has a timeline) and on the windowed route (harsh bench-v1: its sweep, penalties, friends and corrections
-    in plain Python)."""
+    """The same kernels run uncompiled (NUMBA_DISABLE_JIT=1) give the same bytes, on the day route (Jinan has a
+    domain account) and on the windowed route (harsh bench-v1: its sweep, penalties, friends and corrections
+    in plain Python; press-2018: its ramp, households, ties' kinds, states and children's sanctions)."""
     code = ("import hashlib, scslab; r = scslab.simulate({!r}, population={}, days={}, seed=5, overrides={!r}); "
             "p = r.save(r'{}'); print(r.manifest['route'], hashlib.sha256((p / 'metrics.parquet').read_bytes())"
             ".hexdigest())")

@@ -42,7 +42,7 @@ def crash_on(day):
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
     out = tmp_path_factory.mktemp("whole") / "run"
-    run("press-2018", out, population=20_000, days=45, seed=11)
+    run("press-2018", out, population=20_000, days=45, seed=11, engine="lazy")
     return hashes(out)
 
 
@@ -51,7 +51,7 @@ def test_crash_and_resume_gives_the_same_bytes(tmp_path, uninterrupted, crashes)
     """Crash after one checkpoint, after some, and several times across resumed sessions."""
     out = tmp_path / "run"
     with pytest.raises(Crash):
-        run("press-2018", out, population=20_000, days=45, seed=11, checkpoint_every=7, progress=crash_on(crashes[0]))
+        run("press-2018", out, population=20_000, days=45, seed=11, checkpoint_every=7, progress=crash_on(crashes[0]), engine="lazy")
     assert status(out) == "incomplete" and not (out / "metrics.parquet").exists()
     for day in crashes[1:]:
         with pytest.raises(Crash):
@@ -66,7 +66,7 @@ def test_crash_and_resume_gives_the_same_bytes(tmp_path, uninterrupted, crashes)
 def test_resume_without_any_checkpoint_starts_again(tmp_path, uninterrupted):
     out = tmp_path / "run"
     with pytest.raises(Crash):
-        run("press-2018", out, population=20_000, days=45, seed=11, checkpoint_every=7, progress=crash_on(9))
+        run("press-2018", out, population=20_000, days=45, seed=11, checkpoint_every=7, progress=crash_on(9), engine="lazy")
     for path in list_checkpoints(out):
         path.unlink()  # as after a kill -9 before the first checkpoint
     resume(out)
@@ -93,7 +93,7 @@ def test_stop_request_writes_a_checkpoint_and_says_how_to_resume(tmp_path, unint
 
     monkeypatch.setattr(runs, "_stop_on_signal", fake)
     with pytest.raises(RunInterrupted) as info:
-        run("press-2018", out, population=20_000, days=45, seed=11, progress=progress)
+        run("press-2018", out, population=20_000, days=45, seed=11, progress=progress, engine="lazy")
     assert info.value.days_done == 17 and f"scslab resume {out}" in str(info.value)
     assert [p.name for p in list_checkpoints(out)] == ["pass-000018.npz"]
     monkeypatch.undo()
@@ -130,14 +130,14 @@ def test_ctrl_c_after_the_last_stopping_point_finishes_the_run_and_says_so(tmp_p
         return real(*args)
 
     monkeypatch.setattr(scslab.api, "make_result", ctrl_c_while_writing)
-    days = run("press-2018", tmp_path / "days", population=2_000, days=20, seed=3)
+    days = run("press-2018", tmp_path / "days", population=2_000, days=20, seed=3, engine="lazy")
     assert days.stopped_late and status(tmp_path / "days") == "complete"
 
 
 def test_unreadable_newest_checkpoint_falls_back_to_the_one_before(tmp_path, uninterrupted):
     out = tmp_path / "run"
     with pytest.raises(Crash):
-        run("press-2018", out, population=20_000, days=45, seed=11, checkpoint_every=5, progress=crash_on(33))
+        run("press-2018", out, population=20_000, days=45, seed=11, checkpoint_every=5, progress=crash_on(33), engine="lazy")
     older, newest = list_checkpoints(out)
     assert (older.name, newest.name) == ("pass-000025.npz", "pass-000030.npz")
     data = bytearray(newest.read_bytes())
@@ -209,7 +209,7 @@ def wait_for(predicate, proc, limit=300.0):
         time.sleep(0.01)
 
 
-RUN = ("press-2018", "-n", 400_000, "-d", 150, "-s", 5, "--checkpoint-every", 3, "-q")
+RUN = ("press-2018", "-n", 400_000, "-d", 150, "-s", 5, "--checkpoint-every", 3, "-q", "--engine", "lazy")  # day by day
 
 
 @pytest.fixture(scope="module")

@@ -107,7 +107,7 @@ def _raise(exc):
 
 def test_force_over_a_run_in_progress_is_refused_and_the_first_run_finishes(tmp_path):
     out = tmp_path / "c"
-    first = subprocess.Popen(cli("run", "press-2018", "-n", 200_000, "-d", 365, "-q", "-o", out),
+    first = subprocess.Popen(cli("run", "press-2018", "-n", 200_000, "-d", 365, "-q", "--engine", "lazy", "-o", out),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     t0 = time.monotonic()
     while not (out / "manifest.json").exists():
@@ -222,7 +222,7 @@ def test_damaged_run_directories_give_a_named_error(tmp_path, done_run, damage):
 def test_checkpoints_out_of_range_are_skipped_never_run(tmp_path):
     out = tmp_path / "r"
     with pytest.raises(KeyboardInterrupt):
-        run("press-2018", out, population=2_000, days=12, checkpoint_every=4, progress=lambda d: d == 9 and
+        run("press-2018", out, population=2_000, days=12, checkpoint_every=4, engine="lazy", progress=lambda d: d == 9 and
             _raise(KeyboardInterrupt))
     older, newest = list_checkpoints(out)
     with np.load(newest) as z:
@@ -237,7 +237,7 @@ def test_checkpoints_out_of_range_are_skipped_never_run(tmp_path):
         resume(out)
     assert verify_run(out) == []
     whole = tmp_path / "whole"
-    run("press-2018", whole, population=2_000, days=12)
+    run("press-2018", whole, population=2_000, days=12, engine="lazy")
     assert (out / "metrics.parquet").read_bytes() == (whole / "metrics.parquet").read_bytes()
 
 
@@ -304,7 +304,7 @@ def test_every_preset_default_run_includes_its_timeline_but_the_court_lists_refo
 @pytest.mark.parametrize("delay", [0.1, 0.2, 0.3, 0.45, 0.6])  # the command line built, numba imported, ...
 def test_ctrl_c_while_starting_prints_no_traceback(tmp_path, delay):
     out = tmp_path / "r"
-    proc = subprocess.Popen(cli("run", "press-2018", "-n", 100_000, "-d", 30, "-q", "-o", out),
+    proc = subprocess.Popen(cli("run", "press-2018", "-n", 100_000, "-d", 30, "-q", "--engine", "lazy", "-o", out),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)

@@ -343,10 +343,11 @@ def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population:
     from .compile import compile_plan
     from .engine.cpu import DEFAULT_CHUNK, run_cpu
 
+    from .engine.budget import fits
     from .engine.routes import choose_route
 
     plan = compile_plan(s)
-    route = choose_route(plan, engine)
+    route = choose_route(plan, engine, fits=lambda r: fits(plan, r))
     manifest = run_manifest(s, plan, engine, route, backend, threads, chunk)
     t0 = time.perf_counter()
     raw = run_cpu(plan, threads=threads, chunk=chunk or DEFAULT_CHUNK, progress=progress, engine=route)

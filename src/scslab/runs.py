@@ -83,7 +83,7 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path | N
     from .api import check_args, run_manifest, resolve_scenario, warn_scenario
     from .compile import compile_plan
     from .engine.routes import choose_route
-    from .engine.budget import check_capacity
+    from .engine.budget import check_capacity, fits
     from .output.checkpoint import KEEP, checkpoint_bytes
     from .output.rundir import check_disk, check_target, default_name, open_run
 
@@ -100,7 +100,7 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path | N
     else:
         check_target(out, force)
     plan = compile_plan(s)
-    route = choose_route(plan, engine)
+    route = choose_route(plan, engine, fits=lambda r: fits(plan, r))
     check_capacity(plan, engine=route)
     need = output_bytes(plan) + ((KEEP + 1) * checkpoint_bytes(plan) if checkpoint_every else 0)
     check_disk(out, need, f"a run of {plan.size:,} agents x {plan.days} days"

@@ -10,7 +10,7 @@ from ..compile import Plan
 from ..errors import CapacityError
 from .state import EMIT_ROWS, bytes_per_agent
 
-__all__ = ["estimate_bytes", "check_capacity", "available_memory", "resident_bytes", "count_bytes", "lazy_bytes",
+__all__ = ["estimate_bytes", "check_capacity", "fits", "available_memory", "resident_bytes", "count_bytes", "lazy_bytes",
            "story_bytes", "story_rows_per_day", "BASE_BYTES"]
 
 
@@ -152,6 +152,12 @@ def available_memory() -> int:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
     except (ValueError, OSError, AttributeError):  # pragma: no cover
         return 2**62
+
+
+def fits(plan: Plan, engine: str) -> bool:
+    """Whether a run of ``plan`` on ``engine`` fits in the memory available now (``routes.choose_route``'s
+    ``fits``)."""
+    return estimate_bytes(plan, engine=engine) - min(resident_bytes(), BASE_BYTES) <= available_memory()
 
 
 def check_capacity(plan: Plan, available: int | None = None, engine: str = "dense") -> int:

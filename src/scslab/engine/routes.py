@@ -19,7 +19,7 @@ from . import DEFAULT_ENGINE, ENGINES, SCHEDULERS
 from .features import FEATURES, feature_words, uses
 
 __all__ = ["SCHEDULERS", "ENGINES", "DEFAULT_ENGINE", "SUPPORTS", "CAPABILITIES", "NEEDS", "missing",
-           "choose_route", "refusal", "entity_route", "fits"]
+           "choose_route", "refusal", "entity_route"]
 
 _ALL = frozenset(f.name for f in FEATURES)
 SUPPORTS: dict[str, frozenset[str]] = {
@@ -68,18 +68,11 @@ def refusal(plan, scheduler: str, needs=()) -> str | None:
     return "; ".join(parts)
 
 
-def fits(plan, scheduler: str) -> bool:
-    """Whether a run of ``plan`` on ``scheduler`` fits in the memory available now (``engine.budget``)."""
-    from .budget import BASE_BYTES, available_memory, estimate_bytes, resident_bytes
-
-    return estimate_bytes(plan, engine=scheduler) - min(resident_bytes(), BASE_BYTES) <= available_memory()
-
-
-def choose_route(plan, engine: str = DEFAULT_ENGINE, needs=()) -> str:
-    """The scheduler that runs ``plan``: for ``engine="auto"`` the fastest that can and whose run fits in the
-    memory available (the windowed scheduler holds more per agent than the lazy one where ties' penalties
-    are many: press-2018 at 1.4 billion people goes day by day on a machine of 24 GB), else ``engine`` itself
-    when it can. Raises :class:`~scslab.errors.OptionError` for an unknown engine, or for one that cannot run
+def choose_route(plan, engine: str = DEFAULT_ENGINE, needs=(), fits=None) -> str:
+    """The scheduler that runs ``plan``: for ``engine="auto"`` the fastest that can and, given ``fits``
+    (``fits(scheduler)``: whether its run fits in memory, ``engine.budget.fits``), whose run fits (the
+    windowed scheduler holds more per agent than the lazy one where ties' penalties are many: press-2018 at
+    1.4 billion people goes day by day on a machine of 24 GB), else ``engine`` itself when it can. Raises :class:`~scslab.errors.OptionError` for an unknown engine, or for one that cannot run
     the plan, naming the features it lacks."""
     from ..errors import OptionError
 
@@ -87,7 +80,9 @@ def choose_route(plan, engine: str = DEFAULT_ENGINE, needs=()) -> str:
         raise OptionError("--engine", engine, f"unknown engine; allowed: {', '.join(ENGINES)}")
     if engine == "auto":
         able = [s for s in SCHEDULERS if not missing(plan, s, needs)]
-        return next((s for s in able if fits(plan, s)), able[0])  # (none fits: the fastest, which refuses)
+        if fits is None:
+            return able[0]
+        return next((s for s in able if fits(s)), able[0])  # (none fits: the fastest, which refuses)
     why = refusal(plan, engine, needs)
     if why is not None:
         able = [s for s in SCHEDULERS if not missing(plan, s, needs)]
