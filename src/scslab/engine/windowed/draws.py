@@ -30,7 +30,7 @@ from .tables import KEY
 
 __all__ = ["CACHE", "mix", "d32", "d32_call", "count_of", "pick_days", "next_day", "days_of", "child_of",
            "is_child", "act_counts", "crit_count", "event_threshold", "crit_thresholds", "first_event",
-           "next_event", "first_net", "next_net", "present", "drop_draw", "network_acts", "household", "act_code",
+           "next_event", "first_net", "next_net", "present", "drop_counter", "drop_draw", "network_acts", "household", "act_code",
            "act_day", "act_net", "inc_code", "inc_day", "inc_kind", "carried", "FULL", "ONE", "U32", "S32", "S24"]
 
 # numba's disk cache of the scheduler's compiled functions, stamped with their modules' import closures
@@ -217,9 +217,16 @@ def next_net(i, cls, kc, j, M):
 
 
 @njit(inline="always")
+def drop_counter(e, j):
+    """The counter of the draw that decides whether network act j of window day e is kept (j 0: the day, as
+    with one network behaviour)."""
+    return e + (MAX_W + 128) * j
+
+
+@njit(inline="always")
 def drop_draw(i, e, j, M):
     """The draw that decides whether network act j of window day e is kept (against ``crit_thresholds``)."""
-    return d32(M.keys[KEY.DROP], i, e + (MAX_W + 128) * j)
+    return d32(M.keys[KEY.DROP], i, drop_counter(e, j))
 
 
 @njit(inline="always")

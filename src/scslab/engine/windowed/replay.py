@@ -15,9 +15,10 @@ import numpy as np
 from ...compile import EVENT, SE
 from ...rng import GOLDEN, Stream, day_keys, mix64, threshold
 from .agent import NEVER, enters_at, leaves_at
-from .draws import ACT_BITS, FULL, INC_BITS, S32, U32, child_of, crit_thresholds, days_of, event_threshold
+from .draws import (ACT_BITS, FULL, INC_BITS, S32, U32, child_of, crit_thresholds, days_of, drop_counter,
+                    event_threshold)
 from .draws import d32_call as d32
-from .model import MAX_NET, MAX_OTHER, MAX_W
+from .model import MAX_NET, MAX_OTHER
 from .tables import KEY
 from .. import rules
 from .model import LS, SC
@@ -131,7 +132,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
                     j += 1
             while j < NN:
                 b = nets[j]
-                u = d32(keys[KEY.DROP], i, d + (MAX_W + 128) * j)
+                u = d32(keys[KEY.DROP], i, getattr(drop_counter, "py_func", drop_counter)(d, j))
                 if u < crit_thresholds(M.vary, cls, d, NO + j, keep[b], st)[0]:
                     delta += int(pts[b])
                     offended |= pts[b] < 0
