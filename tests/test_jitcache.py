@@ -11,7 +11,7 @@ def test_drivers_are_stamped_with_their_import_closure():
     from scslab.engine.windowed import agent, driver, friends, route
 
     for driver_ in (dense.dense_pass, dense.init_pass, sparse.sparse_pass, sparse.tie_targets, lazy.lazy_pass,
-                    lazy.build_bitmaps, lazy.settle, route.sweep_blocks, route.senders_of, agent.agent_call, driver.start_chunk,
+                    lazy.build_bitmaps, lazy.settle, route.sweep_blocks, route.senders_of, agent.agent, driver.start_chunk,
                     friends.friends_batch):
         locator = driver_._cache._impl.locator
         assert getattr(locator, "_scslab", False)

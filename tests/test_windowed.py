@@ -557,7 +557,7 @@ def one_agent(plan, W, seed):
     day), and ``run(i, d0, cls, s0, lo0, packed)``: agent i's window from day d0 run alone by the kernel from a
     start state (``packed``: its days listed, ``agent.packed_lists``), returning the kernel's results and its
     metric changes (work item 0 of ``driver._window_arrays``)."""
-    from scslab.engine.windowed.agent import MAX_W, agent_call
+    from scslab.engine.windowed.agent import MAX_W, agent
     from scslab.engine.windowed.driver import _window_arrays
     from scslab.engine.windowed.model import SC, model_of
     from scslab.engine.windowed.tables import KEY, tables
@@ -575,7 +575,7 @@ def one_agent(plan, W, seed):
     def run(i, d0, cls, s0, lo0, packed):
         D = _window_arrays(*shape)
         out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
-        got = agent_call(int(i), d0, W, cls, s0, lo0, np.int64(packed), np.zeros(1, np.int64), np.int64(0), M, True,
+        got = agent(int(i), d0, W, cls, s0, lo0, np.int64(packed), np.zeros(1, np.int64), np.int64(0), M, True,
                          np.int64(1), D, np.int64(0), out, bo, bc, None)
         return got, D
 

@@ -12,7 +12,7 @@ from test_windowed import HARSH, NO_ACTS, _agreeing, _plan, _z, one_agent
 from scslab import simulate
 from scslab.engine.histogram import score_bins
 from scslab.engine.routes import choose_route
-from scslab.engine.windowed.agent import NEVER, UNLISTED, agent_call
+from scslab.engine.windowed.agent import NEVER, UNLISTED, agent
 from scslab.engine.windowed.draws import is_child
 from scslab.engine.windowed.driver import _window_arrays
 from scslab.engine.windowed.model import SC
@@ -60,7 +60,7 @@ def test_a_child_does_nothing_and_loses_nothing():
         D = _window_arrays(len(plan.class_names), W, len(plan.tier_names), len(plan.behaviour_names), 0,
                            score_bins(plan)[2], len(m.lists), False)
         out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
-        no, K, s, lo, bl, _, _ = agent_call(int(i), 0, W, 2, base, NEVER, UNLISTED, inc, np.int64(W), M, True,
+        no, K, s, lo, bl, _, _ = agent(int(i), 0, W, 2, base, NEVER, UNLISTED, inc, np.int64(W), M, True,
                                             np.int64(1), D, np.int64(0), out, bo, bc, None)
         if child[i]:
             assert (no, K, s, lo, bl) == (0, 0, base, NEVER, UNLISTED)

@@ -44,7 +44,7 @@ def test_each_agents_refunds_are_its_replays():
     the window), the kernel's end state, its false record, and the records it removes per day (its writes for
     that agent alone) are the day-by-day replay's."""
     from scslab.compile import SE
-    from scslab.engine.windowed.agent import MARKED, NEVER, agent_call, listed_day, with_listed
+    from scslab.engine.windowed.agent import MARKED, NEVER, agent, listed_day, with_listed
     from scslab.engine.windowed.driver import _window_arrays
     from scslab.engine.windowed.model import LS, SC
     from scslab.engine.windowed.redress import for_work_item, redress_of
@@ -77,7 +77,7 @@ def test_each_agents_refunds_are_its_replays():
         D = _window_arrays(C, W, len(plan.tier_names), NB, 0, score_bins(plan)[2], len(m.lists), True)
         R.red[:] = 0
         out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
-        got = agent_call(int(i), d0, W, cls, s0, lo0, np.int64(packed), np.zeros(1, np.int64), np.int64(0), M, True,
+        got = agent(int(i), d0, W, cls, s0, lo0, np.int64(packed), np.zeros(1, np.int64), np.int64(0), M, True,
                          np.int64(1), D, np.int64(0), out, bo, bc, R)
         with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
             r = replay(int(i), d0, W, cls, s0, lo0, (on0,), [], M, m.und[cls], ukeys, marked=mk0, redress=R)

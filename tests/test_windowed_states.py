@@ -49,7 +49,7 @@ def test_each_agents_window_by_state_is_its_replay():
     """Agent by agent, from random start states around the lines (on the blacklist or not, in the sanctioned
     tiers or not), the kernel's end state, network acts kept, detected acts per day and state, and sanctioned
     people per side of the deterrence line (its changes) are the day-by-day replay's."""
-    from scslab.engine.windowed.agent import NEVER, agent_call, listed_day, with_listed
+    from scslab.engine.windowed.agent import NEVER, agent, listed_day, with_listed
     from scslab.engine.windowed.driver import _window_arrays
     from scslab.engine.histogram import score_bins
     from scslab.engine.windowed.model import LS, SC
@@ -71,7 +71,7 @@ def test_each_agents_window_by_state_is_its_replay():
         on0 = -int(rng.integers(1, 250)) if rng.random() < 0.4 else NEVER
         D = _window_arrays(C, W, len(plan.tier_names), NB, 0, score_bins(plan)[2], len(m.lists), False, 4)
         out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
-        got = agent_call(int(i), 0, W, cls, s0, lo0, np.int64(with_listed(0, 0, on0)), np.zeros(1, np.int64),
+        got = agent(int(i), 0, W, cls, s0, lo0, np.int64(with_listed(0, 0, on0)), np.zeros(1, np.int64),
                          np.int64(0), M, True, np.int64(1), D, np.int64(0), out, bo, bc, None)
         with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
             r = replay(int(i), 0, W, cls, s0, lo0, (on0,), [], M, m.und[cls], ukeys)

@@ -61,7 +61,7 @@ def test_each_agents_window_with_ties_penalties_is_its_replay():
     """Agent by agent, with penalties of every kind coming in on random days (both network behaviours, from a
     friend and from a household member, before and after the timeline's change), the kernel's end state, its
     network acts kept (behaviour and day) and its penalties received are the day-by-day replay's."""
-    from scslab.engine.windowed.agent import NEVER, agent_call, listed_day, with_listed
+    from scslab.engine.windowed.agent import NEVER, agent, listed_day, with_listed
     from scslab.engine.windowed.driver import _window_arrays
     from scslab.engine.windowed.model import LS, SC
     from scslab.engine.windowed.replay import replay, undetected_keys
@@ -87,7 +87,7 @@ def test_each_agents_window_with_ties_penalties_is_its_replay():
         inc = np.sort((rng.integers(0, W, k) << 4) | rng.integers(0, 4, k)).astype(np.int64)
         D = _window_arrays(C, W, len(plan.tier_names), NB, 0, score_bins(plan)[2], len(m.lists), False)
         out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
-        got = agent_call(int(i), 0, W, cls, s0, lo0, np.int64(with_listed(0, 0, on0)), inc, np.int64(k), M, True,
+        got = agent(int(i), 0, W, cls, s0, lo0, np.int64(with_listed(0, 0, on0)), inc, np.int64(k), M, True,
                          np.int64(1), D, np.int64(0), out, bo, bc, None)
         with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
             r = replay(int(i), 0, W, cls, s0, lo0, (on0,), inc, M, m.und[cls], ukeys)

@@ -45,7 +45,7 @@ from .draws import (CACHE, FULL, act_code, act_counts, act_day, act_net, carried
 from .model import LS, MAX_LISTS, MAX_OTHER, MAX_W, SC
 from .tables import KEY
 
-__all__ = ["agent", "agent_call", "guess", "KIDS", "set_days", "watch", "listed_day", "with_listed", "packed_lists", "enters_at", "leaves_at",
+__all__ = ["agent", "guess", "KIDS", "set_days", "watch", "listed_day", "with_listed", "packed_lists", "enters_at", "leaves_at",
            "NEVER", "NOT", "MARKED", "UNLISTED"]
 
 R = rules.make(njit(inline="always"))  # the model's rules (engine/rules.py): recovery, lists, closed forms
@@ -114,7 +114,13 @@ def sanctioned(on_sl, tier, stiers):
     return on_sl or ((stiers >> tier) & 1) != 0
 
 
-@njit(inline="always")
+# forceinline: numba compiles the agent once per table type, and LLVM inlines that code wherever it is called
+# (every call's arguments are then constants and registers again, as if written inline). Inlined by numba
+# instead (``inline="always"``), its code was typed and lowered again in every caller: 45 s of a first
+# bench-v1 run's compile against 25 s, for the same speed. error_model="numpy": the recovery steps' division
+# (rules.steps) raises nothing, and the exception path a division would otherwise carry slowed the whole
+# agent kernel by 1.4x (bench-v1 at 4 M agents)
+@njit(cache=CACHE, error_model="numpy", forceinline=True)
 def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, bc, redress):
     """Agent i's days d0 .. d0+W-1 from its state (score ``s``, day of the last detected offence ``lo``, days
     listed ``bl``, a 16-bit field per list: :func:`listed_day`, -32768: never; and ``MARKED``: a false record
@@ -448,9 +454,7 @@ def watch(hb, ch, L, u_in, u_out):
         hb[ch, 6 + L] = NOT
 
 
-# the same function compiled once as a callee, where a call costs less than its code inlined again
-agent_call = njit(cache=CACHE, error_model="numpy")(getattr(agent, "py_func", agent))  # (see route.sweep_blocks)
-@njit(inline="always")
+@njit(cache=CACHE, error_model="numpy", forceinline=True)  # (compiled once, inlined by LLVM: see ``agent``)
 def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0, redress):
     """The guess of agent i's network acts (codes in ``out``) and how many it has detected: all of them when
     no deterrence draw would drop one, or when its score cannot fall below the guard (``SC.GUARD``: the
@@ -486,8 +490,8 @@ def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0, redress):
     # (where sanctions change act rates, an agent under one from the start is run: the guard is a score line)
     if s + loss - M.loss * other >= guard and not (M.kept.shape[1] == 4 and on_list(bl, M.sc[SC.SLIST])):
         return g, K
-    # typed zeros and False, not literals: the one signature _redo_some compiles serves here too
+    # typed zeros and False, not literals: every caller's arguments have the same types, so one signature
     zero = np.int64(0)
-    return agent_call(i, d0, W, cls, s, lo, bl, z1, zero, M, np.bool_(False), zero, D0, zero, out, bo, bc, redress)[:2]
+    return agent(i, d0, W, cls, s, lo, bl, z1, zero, M, np.bool_(False), zero, D0, zero, out, bo, bc, redress)[:2]
 
 assert MAX_W <= 6 * 64 and MAX_LISTS * 16 < 63

@@ -22,7 +22,7 @@ from ..threads import in_threads
 from ..budget import check_capacity
 from ..state import Columns, RawRun
 from ..stories import pick_story_agents
-from .agent import KIDS, MARKED, MAX_W, NEVER, UNLISTED, agent_call
+from .agent import KIDS, MARKED, MAX_W, NEVER, UNLISTED, agent
 from .draws import ACT_BITS, CACHE, INC_BITS, child_of, household, mix
 from .model import MAX_CRIT, SC, followed_list, marks_length, model_of
 from .redress import carry, for_work_item, no_refunds, redress_of
@@ -142,7 +142,7 @@ def _kid_days(a, n, d0, W, cls, S, M, T, fkeys, D, R=None) -> set:
             for L in range(S[3].shape[0]):
                 bl0 = (bl0 & ~(0xFFFF << (16 * L))) | ((int(S[3][L, m]) & 0xFFFF) << (16 * L))
             bl0 |= MARKED if m < len(S[4]) and S[4][m] else 0
-        agent_call(np.int64(m), np.int64(d0), np.int64(W), cls[m], np.int64(s0), np.int64(lo0), np.int64(bl0),
+        agent(np.int64(m), np.int64(d0), np.int64(W), cls[m], np.int64(s0), np.int64(lo0), np.int64(bl0),
                    np.ascontiguousarray(inc, np.int64), np.int64(len(inc)), M, np.bool_(True), np.int64(0), D,
                    np.int64(0), w.out, w.bo, w.bc, for_work_item(R))
     days = sum((int(D[13][0, x]) & 0xFFFFFFFFFFFFFFFF) << (64 * x) for x in range(6))

@@ -24,7 +24,7 @@ from numba import njit
 from ..bits import set_bit
 from ..borrow import borrowed
 from ..threads import in_threads
-from .agent import KIDS, MARKED, NEVER, UNLISTED, agent, agent_call, guess, listed_day, packed_lists
+from .agent import KIDS, MARKED, NEVER, UNLISTED, agent, guess, listed_day, packed_lists
 from .draws import (CACHE, act_code, act_day, act_net, child_of, crit_count, household, inc_code, inc_day,
                     network_acts, present)
 from .friends import friends_batch, friends_of
@@ -406,9 +406,7 @@ def differs_kept(i, cl, mask, d0, W, out, no, M, tmp, bc):
     return lists_differ(tmp, g, out, no)
 
 
-# error_model="numpy": the recovery steps' division (rules.steps) raises nothing, and the exception path a
-# division would otherwise carry slowed the whole agent kernel by 1.4x (bench-v1 at 4 M agents)
-@njit(cache=CACHE, nogil=True, error_model="numpy")
+@njit(cache=CACHE, nogil=True)
 def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every, R):
     """``sweep``'s blocks b0 .. b1-1 (work item ``ch``); ``every``: check every sender (the table has
     corrected lists: only a verifying sweep's has). Where sanctions pass to children (``Tables.children``; a
@@ -445,7 +443,8 @@ def sweep_blocks(ch, b0, b1, n, d0, W, cls, cols, P, B, M, D, wrong, every, R):
             s0, lo0, bl0 = np.int64(score[i]), np.int64(last_off[i]), packed_lists(listed_on, marks, i)
             if present(M.children):
                 before_member(i, n, M, D[13], ch)
-            no, K, s, lo, bl, unc, fd = agent(i, d0, W, cl, s0, lo0, bl0, inc, k, M, True, 1, D, ch, out, bo, bc, R)
+            no, K, s, lo, bl, unc, fd = agent(i, d0, W, cl, s0, lo0, bl0, inc, k, M, np.bool_(True), np.int64(1), D, ch,
+                                              out, bo, bc, R)
             if present(M.children):
                 after_member(i, n, W, cls, M, D[13], D[12], ch, 1)
             if K > 0:
@@ -494,8 +493,7 @@ def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, 
         s0, lo0, bl0 = start_of(a, S)
         if present(M.children):
             before_member(a, n, M, D[13], ch)
-        no, K, s, lo, bl, _, _ = agent_call(a, d0, W, cl, s0, lo0, bl0, inc, k, M, sgn != 0, sgn, D, ch,
-                                            out, bo, bc, R)
+        no, K, s, lo, bl, _, _ = agent(a, d0, W, cl, s0, lo0, bl0, inc, k, M, sgn != 0, sgn, D, ch, out, bo, bc, R)
         if present(M.children) and sgn != 0:
             after_member(a, n, W, cls, M, D[13], D[12], ch, sgn)
         if sgn > 0:
