@@ -96,3 +96,27 @@ print(" ".join(str(d) for d in draws.days_of(np.uint64(7), 3, 4, 30)))
     assert out.returncode == 0, out.stderr[-2000:]
     days = [int(d) for d in out.stdout.split()]
     assert len(days) == 4 and days == sorted(set(days)) and all(0 <= d < 30 for d in days)
+
+
+def _parsed_imports(text):
+    """The reference: every import statement as Python's parser reads it, as ``import_statements`` gives it."""
+    import ast
+
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            yield from ((a.name, ()) for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            yield "." * node.level + (node.module or ""), tuple(a.name for a in node.names if a.name != "*")
+
+
+def test_the_import_pattern_finds_every_import_the_parser_does():
+    """On every scslab source file, and on the forms the pattern must know (names over several lines, with
+    comments, aliases, a backslash, an import inside a function)."""
+    tricky = ("from .a import (b,  # why\n    c as d,\n    e)\nimport x.y as z, w\nfrom ..p import \\\n    q\n"
+              "def f():\n    from . import r; import s\n")
+    texts = [tricky] + [p.read_text(encoding="utf-8") for p in jitcache.ROOT.rglob("*.py")]
+    for text in texts:
+        found = set(jitcache.import_statements(text))
+        missing = set(_parsed_imports(text)) - found
+        assert not missing, missing
+    assert set(_parsed_imports(tricky)) - set(jitcache.import_statements(tricky)) == set()

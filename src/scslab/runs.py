@@ -157,7 +157,7 @@ def route_of_run(manifest: dict, loop) -> str:
     """The scheduler that continues a run: its checkpoint's, or without one the route its manifest recorded
     (runs written before ``auto`` recorded ``days`` for the day-by-day schedulers, and their engine)."""
     if loop is not None:
-        from .engine.loop import Loop
+        from .engine.state import Loop
 
         return ("dense" if loop.lazy is None else "lazy") if isinstance(loop, Loop) else "windowed"
     route = manifest.get("route", "days")

@@ -8,8 +8,6 @@ sanctions, redress; ``engine/sparse.py``) -> metrics. The dense scheduler visits
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from ..compile import EVENT, FLAG, LIST, REC, STATE, P, Plan
@@ -19,39 +17,11 @@ from .dense import DEFAULT_CHUNK, chunks, dense_days, init_pass
 from .histogram import run_snapshot_days, score_bins, score_histogram
 from .kernels import EMIT_WIDTH
 from .lazy import RING, lazy_days, lazy_start
-from .state import EMIT_ROWS, Columns, RawRun, allocate
+from .state import EMIT_ROWS, Loop, RawRun, allocate
 from .sparse import apply_redress, sparse, sparse_parts
 from .stories import pick_story_agents
 
 __all__ = ["Loop", "start", "advance", "passes", "finish_run", "with_levels"]
-
-
-@dataclass
-class Loop:
-    """Everything the day loop carries from one pass to the next: enough to resume a run bit for bit.
-
-    ``day`` is the next pass to run (0..days); passes ``0..day-1`` are done. Nothing else outlives a pass:
-    chunking, buffer sizes and thread counts do not change the result, so a run may resume with others.
-    """
-
-    day: int
-    cols: Columns
-    counts: np.ndarray          # int64[days, n_metrics, n_cells]; level metrics still as daily changes
-    level0: np.ndarray          # int64[n_metrics, n_cells]: levels before day 0
-    story_ids: np.ndarray       # int64[k]
-    story_scores: np.ndarray    # int16[days, k]
-    coverage: np.ndarray        # float64[days, n_channels]
-    score_hist: np.ndarray      # int64[snapshots, bins]: score distribution on the snapshot days so far
-    stories: list               # story rows so far, in order (int64[n, 6] blocks)
-    redress: np.ndarray         # int64[n, 6]: contested false records waiting for their day
-    lazy: object = None         # engine.lazy.LazyState for the lazy engine, None for the dense engine
-    entities: dict = field(default_factory=dict)  # entity type -> its Loop, always at the same pass
-
-    def story_rows(self) -> np.ndarray:
-        """All story rows so far as one array (and keep them as one block)."""
-        rows = np.concatenate(self.stories) if self.stories else np.zeros((0, EMIT_WIDTH), np.int64)
-        self.stories = [rows]
-        return rows
 
 
 def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK, engine: str = "dense") -> Loop:

@@ -11,7 +11,7 @@ import numpy as np
 from ..compile import P, Plan
 from .kernels import EMIT_WIDTH
 
-__all__ = ["Columns", "column_specs", "bytes_per_agent", "allocate", "EMIT_ROWS", "RawRun", "grow", "records"]
+__all__ = ["Columns", "column_specs", "bytes_per_agent", "allocate", "EMIT_ROWS", "RawRun", "Loop", "grow", "records"]
 
 
 @dataclass(frozen=True)
@@ -118,3 +118,31 @@ def records(emit: np.ndarray, n_emit: np.ndarray) -> np.ndarray:
     if not n_emit.any():
         return np.zeros((0, EMIT_WIDTH), np.int64)
     return np.concatenate([emit[c, : n_emit[c]] for c in range(len(n_emit))])
+
+
+@dataclass
+class Loop:
+    """Everything the day loop carries from one pass to the next: enough to resume a run bit for bit.
+
+    ``day`` is the next pass to run (0..days); passes ``0..day-1`` are done. Nothing else outlives a pass:
+    chunking, buffer sizes and thread counts do not change the result, so a run may resume with others.
+    """
+
+    day: int
+    cols: Columns
+    counts: np.ndarray          # int64[days, n_metrics, n_cells]; level metrics still as daily changes
+    level0: np.ndarray          # int64[n_metrics, n_cells]: levels before day 0
+    story_ids: np.ndarray       # int64[k]
+    story_scores: np.ndarray    # int16[days, k]
+    coverage: np.ndarray        # float64[days, n_channels]
+    score_hist: np.ndarray      # int64[snapshots, bins]: score distribution on the snapshot days so far
+    stories: list               # story rows so far, in order (int64[n, 6] blocks)
+    redress: np.ndarray         # int64[n, 6]: contested false records waiting for their day
+    lazy: object = None         # engine.lazy.LazyState for the lazy engine, None for the dense engine
+    entities: dict = field(default_factory=dict)  # entity type -> its Loop, always at the same pass
+
+    def story_rows(self) -> np.ndarray:
+        """All story rows so far as one array (and keep them as one block)."""
+        rows = np.concatenate(self.stories) if self.stories else np.zeros((0, EMIT_WIDTH), np.int64)
+        self.stories = [rows]
+        return rows

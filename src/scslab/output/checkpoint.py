@@ -26,9 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from ..compile import Plan
-from ..engine.loop import Loop
 from ..engine.jitcache import engine_digest
-from ..engine.state import Columns
+from ..engine.state import Columns, Loop
 from ..errors import RunDirError
 from .rundir import CHECKPOINTS as DIRNAME
 from .sanity import check_loop, check_window_state
