@@ -88,7 +88,8 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     floors = [int(v) for v in mins]
     tier_of = lambda v: sum(v < f for f in floors)  # noqa: E731 - floors descending: the tiers above v's
     und = np.asarray(und)
-    thresholds = threshold(und if und.ndim == 3 else np.broadcast_to(und, (W,) + und.shape)).tolist()  # [day][det][b]
+    rows = threshold(und).tolist()
+    thresholds = rows if und.ndim == 3 else [rows] * W  # [day][state][b] (the same rows every day without a ramp)
     undetected_u = (mix64(ukeys + np.uint64(i) * GOLDEN) >> S32).tolist()  # [day][b], as draw32 draws them
     attempt_u = (mix64(akeys + np.uint64(i) * GOLDEN) >> S32).tolist() if attempts else None  # [day][consequence]
     rows, scores, deterred_on, states, detected_on, kept, applies = [], [], [], [], [], [], []
