@@ -288,8 +288,8 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         del pen
         t2 = time.perf_counter()
         T, counts = correct(set_bits(wrong), n, d0, W, cls, S, cols, M, T, fkeys, D, R)
-        if R is not None:
-            refunds = carry(n, d0, W, cls, M, R)
+        if R is not None:  # (out of the last window they would fall after the run: none are carried)
+            refunds = carry(n, d0, W, cls, M, R) if d0 + W < days else no_refunds()
         t3 = time.perf_counter()
         if verify:
             st["verify_diff"] += verify_window(n, d0, W, cls, S, cols, M, T, fkeys, D, R)
