@@ -10,6 +10,8 @@ log it writes in the day engines' rows (``kernels``: kind, agent, day, event, ar
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import numpy as np
 
 from ...compile import EVENT, SE
@@ -86,7 +88,8 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
         for x in range(np.searchsorted(redress.agents, i), np.searchsorted(redress.agents, i, side="right")):
             refunds.setdefault(int(redress.days[x]) - d0, []).append(int(redress.beh[x]))
     floors = [int(v) for v in mins]
-    tier_of = lambda v: sum(v < f for f in floors)  # noqa: E731 - floors descending: the tiers above v's
+    ascending = sorted(floors)  # (the floors descend: v's tier is the number of floors above v)
+    tier_of = lambda v: len(ascending) - bisect_right(ascending, v)  # noqa: E731
     und = np.asarray(und)
     rows = threshold(und).tolist()
     thresholds = rows if und.ndim == 3 else [rows] * W  # [day][state][b] (the same rows every day without a ramp)
