@@ -88,7 +88,7 @@ def test_the_progress_display_says_compiling_only_when_it_compiles(monkeypatch, 
     finally:
         started.stop()
     if compiling:
-        assert re.fullmatch(r"compiling the engine \(first run only, about \d+(\.5)? minutes?\)\.\.\.", note), note
+        assert re.fullmatch(r"compiling the engine \(first run only, about (half a minute|\d+(\.5)? minutes?)\)\.\.\.", note), note
     else:
         assert note == "starting..."
 
@@ -96,14 +96,20 @@ def test_the_progress_display_says_compiling_only_when_it_compiles(monkeypatch, 
 def test_compile_note_rounds_the_measured_seconds():
     from scslab.engine.jitstatus import COMPILE_SECONDS, compile_note
 
-    assert COMPILE_SECONDS["windowed"] == 48 and "about 1 minute)..." in compile_note("windowed")
-    assert "about 1 minute)..." in compile_note("dense")  # 35 s: at least a minute is said
+    assert COMPILE_SECONDS["windowed"] == 25 and "about half a minute)..." in compile_note("windowed")
+    assert "about half a minute)..." in compile_note("dense")  # 35 s, to the nearest half minute
+    assert "about 1 minute)..." in compile_note("lazy")  # 55 s
+    COMPILE_SECONDS["quick"] = 10  # at least half a minute is said
+    try:
+        assert "about half a minute)..." in compile_note("quick")
+    finally:
+        del COMPILE_SECONDS["quick"]
     COMPILE_SECONDS["slow"] = 110
     try:
         assert "about 2 minutes)..." in compile_note("slow")
     finally:
         del COMPILE_SECONDS["slow"]
-    assert compile_note("no-such-route") == compile_note("windowed")  # the slowest
+    assert compile_note("no-such-route") == compile_note("lazy")  # the slowest
 
 
 # ---------------------------------------------------------------------------- 2. --version, presets show

@@ -25,7 +25,7 @@ ROUTE_DRIVERS = {
 # run"): bench-v1 (windowed; a first press-2018 compiles it again for its own tables, about as long), press-2018
 # --engine lazy (the lazy scheduler, day by day) and bench-v1 with --engine dense
 # (23 s once the lazy scheduler is compiled)
-COMPILE_SECONDS = {"windowed": 48, "lazy": 55, "dense": 35}
+COMPILE_SECONDS = {"windowed": 25, "lazy": 55, "dense": 35}
 
 
 def ready(dispatcher) -> bool | None:
@@ -62,8 +62,11 @@ def will_compile(route: str) -> bool | None:
 
 
 def compile_note(route: str) -> str:
-    """``compiling the engine (first run only, about N minutes)...`` for ``route``."""
+    """``compiling the engine (first run only, about N minutes)...`` for ``route`` (an unknown route: the
+    slowest), to the nearest half minute, at least half a minute."""
     seconds = COMPILE_SECONDS.get(route, max(COMPILE_SECONDS.values()))
-    halves = max(2, int(seconds / 30 + 0.5))  # to the nearest half minute, at least one minute
+    halves = max(1, int(seconds / 30 + 0.5))
+    if halves == 1:
+        return "compiling the engine (first run only, about half a minute)..."
     minutes = f"{halves // 2}" + (".5" if halves % 2 else "")
     return f"compiling the engine (first run only, about {minutes} minute{'s' if halves > 2 else ''})..."
