@@ -438,3 +438,26 @@ def test_calibrate_says_how_long_before_it_starts(monkeypatch, tmp_path):
     assert quick.exit_code == 130 and "2 trials of 2 runs and 5 final runs" in text and "with 1 thread " in text
     bad = runner.invoke(app, ["calibrate", "court-defaulters-national", "-t", "0"])
     assert bad.exit_code == 2 and "invalid option --threads" in bad.output
+
+
+def test_the_command_asks_openblas_for_one_thread_unless_told(monkeypatch):
+    """OpenBLAS's idle threads would spin on the engine's cores; a user's own setting is kept."""
+    import os
+    import subprocess
+    import sys
+
+    from scslab.__main__ import one_blas_thread
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    one_blas_thread()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    one_blas_thread()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
+    # the command itself sets it, before it loads anything that loads NumPy
+    code = ("import os, sys; sys.argv = ['scslab', '--version']; from scslab.__main__ import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(os.environ.get('OPENBLAS_NUM_THREADS'), 'numpy' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "1 False"
