@@ -154,15 +154,21 @@ def available_memory() -> int:
         return 2**62
 
 
+def _need(plan: Plan, engine: str) -> int:
+    """The bytes a run of ``plan`` on ``engine`` adds to this process (its estimate, less what the process
+    already holds)."""
+    return estimate_bytes(plan, engine=engine) - min(resident_bytes(), BASE_BYTES)
+
+
 def fits(plan: Plan, engine: str) -> bool:
     """Whether a run of ``plan`` on ``engine`` fits in the memory available now (``routes.choose_route``'s
     ``fits``)."""
-    return estimate_bytes(plan, engine=engine) - min(resident_bytes(), BASE_BYTES) <= available_memory()
+    return _need(plan, engine) <= available_memory()
 
 
 def check_capacity(plan: Plan, available: int | None = None, engine: str = "dense") -> int:
     """Refuse a run whose estimate exceeds the memory available (less what this process already holds)."""
-    need = estimate_bytes(plan, engine=engine) - min(resident_bytes(), BASE_BYTES)
+    need = _need(plan, engine)
     have = available_memory() if available is None else available
     if need > have:
         raise CapacityError(

@@ -488,7 +488,7 @@ def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0, redress):
     while other < Ko and next_day(bo, W) < last:
         other += 1
     # (where sanctions change act rates, an agent under one from the start is run: the guard is a score line)
-    if s + loss - M.loss * other >= guard and not (M.kept.shape[1] == 4 and on_list(bl, M.sc[SC.SLIST])):
+    if s + loss - M.loss * other >= guard and not (present(M.by_state) and on_list(bl, M.sc[SC.SLIST])):
         return g, K
     # typed zeros and False, not literals: every caller's arguments have the same types, so one signature
     zero = np.int64(0)

@@ -10,7 +10,6 @@ the class), and 4 bytes per penalty and about 20 per sender while a window's pen
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import numpy as np
 from numba import njit
@@ -28,9 +27,9 @@ from .model import MAX_CRIT, SC, followed_list, marks_length, model_of
 from .redress import carry, for_work_item, no_refunds, redress_of
 from .replay import day_stream_keys, replay, undetected_keys
 from .friends import friends_batch, friends_spec
-from .route import BLOCK, CHUNKS, coarse_bits, correct, listed_call, penalties, scratch, set_bits, sweep, watches
+from .route import BLOCK, CHUNKS, coarse_bits, correct, listed_call, penalties, scratch, set_bits, sweep
 from .route import verify as verify_window
-from .tables import KEY, crit_tail, tables
+from .tables import KEY, crit_tail, passes_to_children, tables
 
 __all__ = ["run_windowed", "window_length", "WindowState", "SLICES"]
 
@@ -216,7 +215,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
     Wmax = window_length(m, days)
     NL = len(m.lists)
     NS = m.keep.shape[1]  # the states whose acts are counted apart (model.state_codes)
-    KD = watches(SimpleNamespace(sc=np.array(m.scalars), house=m.house))  # sanctions passed to children
+    KD = passes_to_children(m)
     kid = -1  # with four states, a child whose state each day is every child's
     if NS == 4 and len(m.adult) > 1:
         kids_at = np.flatnonzero(m.adult == 0)

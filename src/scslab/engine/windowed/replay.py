@@ -91,14 +91,14 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     ascending = sorted(floors)  # (the floors descend: v's tier is the number of floors above v)
     tier_of = lambda v: len(ascending) - bisect_right(ascending, v)  # noqa: E731
     und = np.asarray(und)
-    rows = threshold(und).tolist()
-    thresholds = rows if und.ndim == 3 else [rows] * W  # [day][state][b] (the same rows every day without a ramp)
+    und_rows = threshold(und).tolist()
+    thresholds = und_rows if und.ndim == 3 else [und_rows] * W  # [day][state][b] (the same rows every day without a ramp)
     undetected_u = (mix64(ukeys + np.uint64(i) * GOLDEN) >> S32).tolist()  # [day][b], as draw32 draws them
     attempt_u = (mix64(akeys + np.uint64(i) * GOLDEN) >> S32).tolist() if attempts else None  # [day][consequence]
     rows, scores, deterred_on, states, detected_on, kept, applies = [], [], [], [], [], [], []
-    S4 = M.kept.shape[1] == 4  # sanctions change act rates: a day's state has a sanctioned bit
+    S4 = M.by_state is not None  # sanctions change act rates: a day's state has a sanctioned bit
     SL, STIERS = int(sc[SC.SLIST]), int(sc[SC.STIERS])
-    enters_at_, leaves_at_ = (getattr(f, "py_func", f) for f in (enters_at, leaves_at))  # plain Python
+    enters_at_, leaves_at_, drop_counter_ = (getattr(f, "py_func", f) for f in (enters_at, leaves_at, drop_counter))
     NO = len(other)
     for d in range(W):
         day = d0 + d
@@ -136,7 +136,7 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
                     j += 1
             while j < NN:
                 b = nets[j]
-                u = d32(keys[KEY.DROP], i, getattr(drop_counter, "py_func", drop_counter)(d, j))
+                u = d32(keys[KEY.DROP], i, drop_counter_(d, j))
                 if u < crit_thresholds(M.vary, cls, d, NO + j, keep[b], st)[0]:
                     delta += int(pts[b])
                     offended |= pts[b] < 0

@@ -28,7 +28,7 @@ from .agent import KIDS, MARKED, NEVER, UNLISTED, agent, guess, listed_day, pack
 from .draws import (CACHE, act_code, act_day, act_net, child_of, crit_count, household, inc_code, inc_day,
                     network_acts, present)
 from .friends import friends_batch, friends_of
-from .model import CHUNKS, MAX_CRIT, SC
+from .model import CHUNKS, MAX_CRIT
 from .redress import for_work_item
 
 __all__ = ["penalties", "senders_of", "coarse_bits", "sweep", "sweep_blocks", "correct", "set_bits", "Scratch",
@@ -524,7 +524,7 @@ def receivers_of(ids: np.ndarray, n: int, fkeys, M) -> np.ndarray:
 def watches(M) -> bool:
     """Whether sanctions pass to children (``Tables.children``): the runs write the days they give their
     households' children (``agent``, in the window's ``D[13]``: a work item's row of ``KIDS`` int64)."""
-    return bool(M.sc[SC.CLISTS] != 0 and M.house is not None)
+    return M.children is not None
 
 
 def households_of(ids: np.ndarray, n: int, M) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 from ...rng import threshold
 from .model import LS, MAX_CRIT, SC, Model
 
-__all__ = ["KEY", "NO_LIST", "Tables", "crit_tail", "guess_loss", "tables"]
+__all__ = ["KEY", "NO_LIST", "Tables", "crit_tail", "guess_loss", "passes_to_children", "tables"]
 
 # the row of a scheme without lists: a black list no score enters (the kernel's loops over lists are unrolled
 # over a tuple of rows, which cannot be empty)
@@ -70,7 +70,7 @@ class Tables(NamedTuple):
                               # i's: i & (2**k - 1); ``population``), None without households (``draws.child_of``)
     by_state: np.ndarray | None  # ``keep`` where sanctions change act rates (four states), else None
     children: np.ndarray | None  # ``[the lists whose adults' children are sanctioned]`` where sanctions pass to
-                                 # children (``route.watches``), else None
+                                 # children (``passes_to_children``), else None
     house: tuple | None   # (the household's first id, its size), int64 by slot of the block (agent i's household:
                           # ids i - head[slot] .. + size[slot] - 1), None when no tie is a household member
                           # who loses points (``draws.household``)
@@ -88,6 +88,12 @@ def _binomial_pmf(W: int, p: float, size: int) -> np.ndarray:
     for k in range(size - 1):
         pmf[k + 1] = pmf[k] * (W - k) / (k + 1) * p / (1.0 - p) if k < W and p < 1 else 0.0
     return pmf
+
+
+def passes_to_children(m: Model) -> bool:
+    """Whether sanctions pass to children: some list's adults' children are sanctioned and the population
+    lives in households (``Tables.children``)."""
+    return bool(m.scalars[SC.CLISTS] != 0 and m.house is not None)
 
 
 def crit_tail(m: Model, W: int) -> float:
@@ -181,5 +187,4 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
                   bins=bins, edges=edges, before=before, tiers=tiers, guide=guide, vary=vary,
                   adult=m.adult if len(m.adult) > 1 else None, house=m.house,
                   by_state=m.keep if m.keep.shape[1] == 4 else None,
-                  children=np.array([m.scalars[SC.CLISTS]], np.int64)
-                  if m.scalars[SC.CLISTS] != 0 and m.house is not None else None)
+                  children=np.array([m.scalars[SC.CLISTS]], np.int64) if passes_to_children(m) else None)
