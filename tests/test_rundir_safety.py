@@ -304,9 +304,12 @@ def test_every_preset_default_run_includes_its_timeline_but_the_court_lists_refo
 @pytest.mark.parametrize("delay", [0.1, 0.2, 0.3, 0.45, 0.6])  # the command line built, numba imported, ...
 def test_ctrl_c_while_starting_prints_no_traceback(tmp_path, delay):
     out = tmp_path / "r"
-    proc = subprocess.Popen(cli("run", "press-2018", "-n", 100_000, "-d", 30, "-q", "--engine", "lazy", "-o", out),
+    # a run of seconds, so that the Ctrl-C always lands while it goes on, even on a loaded machine where this
+    # process wakes from its sleep late (Popen.send_signal does nothing once the process has ended)
+    proc = subprocess.Popen(cli("run", "press-2018", "-n", 2_000_000, "-d", 365, "-q", "--engine", "lazy", "-o", out),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(delay)
+    assert proc.poll() is None, proc.communicate()[1]
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode in (130, -signal.SIGINT), stderr  # a shell shows both as 130
