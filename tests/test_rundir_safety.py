@@ -321,6 +321,25 @@ def test_ctrl_c_while_starting_prints_no_traceback(tmp_path, delay):
         assert "nothing to resume" in stderr, stderr
 
 
+def test_a_ctrl_c_after_the_folder_is_made_but_before_the_engine_listens_leaves_nothing(tmp_path, monkeypatch):
+    """The run directory exists (its manifest written) a moment before the engine starts turning a Ctrl-C
+    into a stop at the end of the day: a Ctrl-C in that moment removes the folder, as the CLI then says."""
+    import contextlib
+
+    import scslab.runs
+
+    @contextlib.contextmanager
+    def pressed_now(enabled):
+        assert (tmp_path / "r" / "manifest.json").is_file()  # the moment under test: the folder is there
+        raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(scslab.runs, "_stop_on_signal", pressed_now)
+    with pytest.raises(KeyboardInterrupt):
+        run("press-2018", tmp_path / "r", population=200, days=5)
+    assert not (tmp_path / "r").exists()
+
+
 def test_a_ctrl_c_that_pydantic_reports_as_its_own_error_is_a_ctrl_c(tmp_path, monkeypatch):
     """A Ctrl-C that lands while pydantic-core builds the scenario schema (on its first import) comes out as a
     SchemaError that names the KeyboardInterrupt: ``scslab run`` ends as for any Ctrl-C while starting (exit

@@ -84,7 +84,7 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path | N
     from .compile import compile_plan
     from .engine.routes import choose_route
     from .engine.budget import check_capacity, fits
-    from .output.checkpoint import KEEP, checkpoint_bytes
+    from .output.checkpoint import KEEP, checkpoint_bytes, list_checkpoints
     from .output.rundir import check_disk, check_target, default_name, open_run
 
     from .engine import DEFAULT_ENGINE
@@ -108,13 +108,16 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path | N
     manifest = run_manifest(s, plan, engine, route, backend, threads, chunk)
     manifest.update(checkpoint_every=checkpoint_every, sessions=[])
     with open_run(out, manifest, force=force, unique=unique) as lock:
-        if on_start is not None:
-            try:
+        try:
+            if on_start is not None:
                 on_start(plan, route)
-            except BaseException:
-                shutil.rmtree(lock.path, ignore_errors=True)  # nothing ran: leave nothing behind
-                raise
-        return _drive(plan, lock.path, manifest, None, {}, threads, progress, interruptible, fresh=True)
+            return _drive(plan, lock.path, manifest, None, {}, threads, progress, interruptible)
+        except BaseException as exc:
+            # a failure or a Ctrl-C at any moment before the first checkpoint (also before the engine starts
+            # listening for a stop) leaves nothing behind, as a run refused at its checks does
+            if not isinstance(exc, RunInterrupted) and not list_checkpoints(lock.path) and not _complete(lock.path):
+                shutil.rmtree(lock.path, ignore_errors=True)
+            raise
 
 
 def resume(run_dir: str | Path, *, threads: int | None = None, progress: Callable[[int], None] | None = None,
@@ -150,7 +153,7 @@ def resume(run_dir: str | Path, *, threads: int | None = None, progress: Callabl
         manifest = {**manifest, "route": route_of_run(manifest, loop)}
         if on_start is not None:
             on_start(plan, manifest["route"])
-        return _drive(plan, path, manifest, loop, meta, threads, progress, interruptible, fresh=False)
+        return _drive(plan, path, manifest, loop, meta, threads, progress, interruptible)
 
 
 def route_of_run(manifest: dict, loop) -> str:
@@ -164,11 +167,10 @@ def route_of_run(manifest: dict, loop) -> str:
     return manifest.get("engine", "dense") if route == "days" else route
 
 
-def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress, interruptible: bool, *,
-           fresh: bool):
+def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress, interruptible: bool):
     from .api import make_result
     from .engine.cpu import DEFAULT_CHUNK, run_cpu
-    from .output.checkpoint import list_checkpoints, save_checkpoint
+    from .output.checkpoint import save_checkpoint
     from .output.rundir import complete_run, write_manifest, writing
 
     every = manifest.get("checkpoint_every")
@@ -203,18 +205,13 @@ def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress
 
         # A stop asked for after the last stopping point (in the last day or window, or while the files are
         # written) lets the run finish and write its files: the result is then complete, and says so.
-        try:
-            raw = run_cpu(plan, threads=threads, chunk=manifest.get("chunk") or DEFAULT_CHUNK,
-                          progress=progress, loop=loop, after_pass=None if windowed else after, engine=manifest["route"],
-                          after_window=after if windowed else None)
-            elapsed = before + time.perf_counter() - t0
-            session["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
-            result = make_result(plan, raw, manifest, elapsed)
-            result.manifest = complete_run(path, result.metrics_table, result.stories_table, result.manifest)
-        except BaseException as exc:
-            if fresh and not isinstance(exc, RunInterrupted) and not list_checkpoints(path) and not _complete(path):
-                shutil.rmtree(path, ignore_errors=True)  # nothing to resume from: leave nothing behind
-            raise
+        raw = run_cpu(plan, threads=threads, chunk=manifest.get("chunk") or DEFAULT_CHUNK,
+                      progress=progress, loop=loop, after_pass=None if windowed else after, engine=manifest["route"],
+                      after_window=after if windowed else None)
+        elapsed = before + time.perf_counter() - t0
+        session["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
+        result = make_result(plan, raw, manifest, elapsed)
+        result.manifest = complete_run(path, result.metrics_table, result.stories_table, result.manifest)
     result.path = path
     result.stopped_late = stop.requested
     return result
