@@ -178,7 +178,7 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
     guide = np.array([np.minimum(np.searchsorted(f, np.arange(256, dtype=np.uint64) << np.uint64(24), side="right"),
                                  max(NO - 1, 0)) for f in first], np.int64).reshape(C, 256)
     NB = len(m.points)
-    return Tables(keys=keys, first=first, tail=tail, k_other=k_other, k_crit=k_crit, nets=m.nets, nfirst=nfirst,
+    return _contiguous(Tables(keys=keys, first=first, tail=tail, k_other=k_other, k_crit=k_crit, nets=m.nets, nfirst=nfirst,
                   ntail=ntail, ties=np.ascontiguousarray(m.ties[d0:d0 + W]), points=m.points,
                   loss=guess_loss(m), keep=m.keep, kept=np.ascontiguousarray(np.concatenate(
                       [m.keep[m.other], np.full((len(m.fb), m.keep.shape[1]), 1 << 32)]).astype(np.uint64)), column=np.r_[m.other, NB + m.fb].astype(np.int64),
@@ -187,4 +187,16 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
                   bins=bins, edges=edges, before=before, tiers=tiers, guide=guide, vary=vary,
                   adult=m.adult if len(m.adult) > 1 else None, house=m.house,
                   by_state=m.keep if m.keep.shape[1] == 4 else None,
-                  children=np.array([m.scalars[SC.CLISTS]], np.int64) if passes_to_children(m) else None)
+                  children=np.array([m.scalars[SC.CLISTS]], np.int64) if passes_to_children(m) else None))
+
+
+def _contiguous(M: Tables) -> Tables:
+    """``M`` with every array C-contiguous: numba compiles the kernel once per type of ``M``, and an array's
+    layout is part of its type (a class's thresholds ``first`` came out Fortran-ordered for some schemes, and each
+    such scheme compiled the whole kernel again)."""
+    def c(x):
+        if isinstance(x, np.ndarray):
+            return np.ascontiguousarray(x)
+        return tuple(c(v) for v in x) if isinstance(x, tuple) else x
+
+    return Tables(*(c(v) for v in M))
