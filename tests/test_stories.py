@@ -1,5 +1,6 @@
 """Story citizens are chosen by the role a story needs, from the scenario, reproducibly."""
 
+import itertools
 import re
 
 import numpy as np
@@ -87,30 +88,33 @@ def _replay(result):
     mismatches)."""
     score = result.manifest["scenario"]["score"]
     low, high = score["bounds"]
-    st = result.stories
+    st = result.stories.sort_values(["agent", "day"], kind="stable")  # a day's rows stay in the log's order
+    rows = zip(st["agent"].tolist(), st["day"].tolist(), st["event"].tolist(), st["points"].tolist(),
+               st["score_after"].tolist())
     checked, busy, bad = 0, 0, []
-    for agent, own in st.groupby("agent", sort=True):
+    for agent, own in itertools.groupby(rows, key=lambda r: r[0]):
         s = score["base"]
-        for day, rows in own.groupby("day", sort=True):
+        for day, day_rows in itertools.groupby(own, key=lambda r: r[1]):
+            day_rows = list(day_rows)
             owed = 0
-            for row in rows.itertuples():
-                if row.event in SCORE_ROWS:
-                    owed += row.points
-                if row.event in ACT_ROWS:
+            for _, _, event, points, after in day_rows:
+                if event in SCORE_ROWS:
+                    owed += points
+                if event in ACT_ROWS:
                     checked += 1
-                    if row.score_after != min(max(s + owed, low), high):
-                        bad.append((agent, day, row.event, row.score_after, s + owed))
+                    if after != min(max(s + owed, low), high):
+                        bad.append((agent, day, event, after, s + owed))
             s = min(max(s + owed, low), high)
-            for row in rows.itertuples():
-                if row.event == "expiry":
-                    s = min(max(s + row.points, low), high)
-                elif row.event == "recovery":
-                    s += row.points
-                if row.event not in ACT_ROWS and row.event != "expiry":
+            for _, _, event, points, after in day_rows:
+                if event == "expiry":
+                    s = min(max(s + points, low), high)
+                elif event == "recovery":
+                    s += points
+                if event not in ACT_ROWS and event != "expiry":
                     checked += 1
-                    if row.score_after != s:
-                        bad.append((agent, day, row.event, row.score_after, s))
-            busy += int((rows["points"] != 0).sum() >= 2)
+                    if after != s:
+                        bad.append((agent, day, event, after, s))
+            busy += int(sum(r[3] != 0 for r in day_rows) >= 2)
     return checked, busy, bad
 
 
