@@ -101,3 +101,20 @@ def test_each_agents_window_under_a_ramp_is_its_replay(false_match):
         seen["network"] += int(got[0])
         seen["false"] += int(acts[:, NB:].sum())
     assert seen["acts"] > 100 and seen["network"] > 5 and (seen["false"] > 5 or not false_match), seen
+
+
+@pytest.mark.parametrize("days", [30, 700])  # one chunk of days; several, across press-2018's timeline
+def test_the_days_rates_worked_out_together_are_each_days_own(days):
+    """``rates_by_day`` works out the days of an epoch together, a chunk at a time; every day's rates are bit
+    for bit those the day engines work out for that day alone (``detected_rates``)."""
+    from scslab.compile import compile_plan
+    from scslab.engine.detected import detected_rates
+    from scslab.engine.windowed.model import DAYS_AT_ONCE, day_rates, rates_by_day
+
+    plan = compile_plan(load_scenario("press-2018", {"run.days": days}), size=10_000)
+    assert len(plan.epochs) > 1 and (days < DAYS_AT_ONCE or plan.days > 2 * DAYS_AT_ONCE)
+    together = rates_by_day(plan)
+    for d in range(plan.days):
+        alone = day_rates(plan, *detected_rates(plan, d))
+        for name, a, b in zip(together._fields, together, alone):
+            assert a[d].tobytes() == b.tobytes(), (d, name)

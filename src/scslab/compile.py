@@ -126,11 +126,12 @@ def channel_coverage(ch, day: int) -> float:
     return float(pts[-1][1])
 
 
-def _effective(plan: Plan, s: Scenario, cov: tuple, c: str, region: str) -> float:
+def _effective(plan: Plan, s: Scenario, covs: np.ndarray, c: str, region: str) -> np.ndarray:
+    """Channel c's effective coverage in ``region`` on each day whose coverages are the rows of ``covs``."""
     ch = s.channels[c]
     reg = s.population.regions[region]
     factor = reg.camera_coverage if ch.kind == "camera" else reg.data_completeness
-    return min(1.0, cov[plan.channel_names.index(c)] * factor)
+    return np.minimum(1.0, covs[:, plan.channel_names.index(c)] * factor)
 
 
 TABLE_CACHE_ENTRIES = 64
@@ -201,17 +202,25 @@ def _day_tables(plan: Plan, epoch_index: int, cov: tuple):
 def _day_probabilities(plan: Plan, epoch_index: int, cov: tuple):
     """p[cell, state, e]: probability that event e fires for one agent-day; det[region, group, b, j] as in
     :func:`_day_tables`, as probabilities."""
-    return cached(plan, ("p", epoch_index, cov), lambda: _probabilities(plan, epoch_index, cov))
+    def make():
+        p, det = probabilities(plan, epoch_index, np.array([cov], np.float64))
+        return p[0], det[0]
+
+    return cached(plan, ("p", epoch_index, cov), make)
 
 
-def _probabilities(plan: Plan, epoch_index: int, cov: tuple):
+def probabilities(plan: Plan, epoch_index: int, covs: np.ndarray):
+    """(p[day, cell, state, e], det[day, region, group, b, j]) of :func:`_day_probabilities` for the days whose
+    channels' coverages are the rows of ``covs`` [day, channel], all under epoch ``epoch_index`` (each day's
+    numbers are those of that day alone, bit for bit: every operation is element by element)."""
     s = plan.epochs[epoch_index].scenario
     pop = s.population
+    D = len(covs)
     R, G, C, NT, NB = (len(plan.region_names), len(plan.group_names), len(plan.class_names),
                        len(plan.tier_names), len(plan.behaviour_names))
     NE = 2 * NB
-    p = np.zeros((R, C, G, NT, 2, 2, 2, NE))
-    det = np.zeros((R, G, NB, 8))
+    p = np.zeros((D, R, C, G, NT, 2, 2, 2, NE))
+    det = np.zeros((D, R, G, NB, 8))
     class_share = np.array([pop.classes[c] for c in plan.class_names])
     group_share = np.array([pop.groups[g].share for g in plan.group_names])
     ff = np.array([pop.groups[g].false_match_factor for g in plan.group_names])
@@ -229,24 +238,28 @@ def _probabilities(plan: Plan, epoch_index: int, cov: tuple):
         by_sanction = np.array([1.0, b.deterrence.when_sanctioned if negative else 1.0])
         by_holder = np.array([0.0, 1.0]) if b.account != "score" else np.ones(2)
         for ri, rname in enumerate(plan.region_names):
-            eff = [_effective(plan, s, cov, c, rname) for c in b.channels]
-            chill = 1.0 - b.deterrence.surveillance * max(eff) if negative else 1.0
-            # [class, tier, sanctioned, holder], the same for every group
-            acts = (rate[:, None, None, None] * chill * by_tier[None, :, None, None]
-                    * by_sanction[None, None, :, None] * by_holder[None, None, None, :])
-            p[ri, :, :, :, :, :, 1, 2 * bi] = np.clip(acts, 0.0, 1.0)[:, None]
-            false_rate = sum(s.channels[c].false_match * e for c, e in zip(b.channels, eff)) * b.detect * mean_rate
-            false_g = np.minimum(1.0, false_rate * ff / mean_ff)  # [group]
-            p[ri, :, :, :, :, :, 1, 2 * bi + 1] = (false_g[None, :, None, None, None]
-                                                   * by_holder[None, None, None, None, :])
+            eff = [_effective(plan, s, covs, c, rname) for c in b.channels]  # [day] each
+            chill = 1.0 - b.deterrence.surveillance * np.max(eff, axis=0) if negative else np.ones(D)
+            # [day, class, tier, sanctioned, holder], the same for every group
+            acts = (rate[None, :, None, None, None] * chill[:, None, None, None, None]
+                    * by_tier[None, None, :, None, None] * by_sanction[None, None, None, :, None]
+                    * by_holder[None, None, None, None, :])
+            p[:, ri, :, :, :, :, :, 1, 2 * bi] = np.clip(acts, 0.0, 1.0)[:, :, None]
+            false_rate = np.zeros(D)
+            for c, e in zip(b.channels, eff):
+                false_rate = false_rate + s.channels[c].false_match * e
+            false_rate = false_rate * b.detect * mean_rate
+            false_g = np.minimum(1.0, false_rate[:, None] * ff[None, :] / mean_ff)  # [day, group]
+            p[:, ri, :, :, :, :, :, 1, 2 * bi + 1] = (false_g[:, None, :, None, None, None]
+                                                      * by_holder[None, None, None, None, None, :])
             for gi, gname in enumerate(plan.group_names):
                 grp = pop.groups[gname]
-                miss = 1.0
+                miss = np.ones(D)
                 for j, (c, e) in enumerate(zip(b.channels, eff)):
-                    miss *= 1.0 - min(1.0, e * s.channels[c].detect * grp.detect_factor)
-                    det[ri, gi, bi, j] = b.detect * (1.0 - miss)
+                    miss = miss * (1.0 - np.minimum(1.0, e * s.channels[c].detect * grp.detect_factor))
+                    det[:, ri, gi, bi, j] = b.detect * (1.0 - miss)
     # cells are region * (C * G) + class * G + group; states tier * 8 + sanctioned * 4 + holder * 2 + adult
-    return p.reshape(R * C * G, NT * 8, NE), det
+    return p.reshape(D, R * C * G, NT * 8, NE), det
 
 
 def consequence_metrics(kind: str, name: str) -> tuple[str, str]:

@@ -32,7 +32,7 @@ from ..compile import BEH, EVENT, FLAG, INBOX, SE, P, Plan, cached
 from ..rng import S32, Stream, threshold
 from .compiled import K
 
-__all__ = ["detected_rates", "lazy_tables", "rate_groups", "detected_events", "undetected", "count_undetected",
+__all__ = ["detected_rates", "rates_of", "lazy_tables", "rate_groups", "detected_events", "undetected", "count_undetected",
            "KeyedGenerator"]
 
 draw, put, apply_points, next_event = K.draw, K.put, K.apply_points, K.next_event
@@ -43,16 +43,22 @@ def detected_rates(plan: Plan, day: int):
     """(q, und_p, false) float64 [cell, state, behaviour] for ``day``: the chance of a detected act of b
     (``p_b * delta_b``), of an undetected one given none detected (``r_b``), and of a false attribution."""
     e = plan.epoch_at(day)
-    p, det = plan.day_probabilities(day)
+    return rates_of(plan, e, *plan.day_probabilities(day))
+
+
+def rates_of(plan: Plan, e, p: np.ndarray, det: np.ndarray):
+    """:func:`detected_rates` from a day's ``p`` and ``det`` (``compile.probabilities``) under epoch ``e``, or
+    from several days' (a leading day axis on every array in and out)."""
     R, G = len(plan.region_names), len(plan.group_names)
     C, NB = len(plan.class_names), len(plan.behaviour_names)
     nch = e.beh[:, BEH.N_CHANNELS].astype(np.int64)
-    delta = np.where(nch > 0, det[:, :, np.arange(NB), np.maximum(nch - 1, 0)], 0.0)  # [region, group, b]
-    delta = np.broadcast_to(delta[:, None], (R, C, G, NB)).reshape(R * C * G, 1, NB)  # cells as in compile
-    act = p[:, :, 0::2]
+    lead = det.shape[:-4]  # () for one day, (days,) for several
+    delta = np.where(nch > 0, det[..., np.arange(NB), np.maximum(nch - 1, 0)], 0.0)  # [..., region, group, b]
+    delta = np.broadcast_to(delta[..., None, :, :], (*lead, R, C, G, NB)).reshape(*lead, R * C * G, 1, NB)
+    act = p[..., 0::2]
     with np.errstate(invalid="ignore", divide="ignore"):
         und_p = np.nan_to_num(act * (1.0 - delta) / (1.0 - act * delta), nan=0.0, posinf=0.0)
-    return act * delta, und_p, p[:, :, 1::2]
+    return act * delta, und_p, p[..., 1::2]
 
 
 def lazy_tables(plan: Plan, day: int):

@@ -157,19 +157,32 @@ def list_row(L: np.ndarray, mins: np.ndarray, NT: int) -> tuple:
 def day_rates(plan: Plan, q, und, fa) -> tuple:
     """(q, false, und) of one day from its ``detected.detected_rates``: the adults' rates of a detected act by
     state [cell, state, b] (:func:`state_codes`), of a false attribution [cell, b] (never deterred), and of an
-    undetected act given none detected [cell, state, b]."""
+    undetected act given none detected [cell, state, b]; of several days with a leading day axis."""
     codes = state_codes(plan)
-    return q[:, codes], fa[:, 1], und[:, codes]
+    return q[..., codes, :], fa[..., 1, :], und[..., codes, :]
+
+
+DAYS_AT_ONCE = 64  # the days whose rates are worked out together (a chunk's arrays: 64 x a day's)
 
 
 def rates_by_day(plan: Plan) -> DayRates | None:
-    """:class:`DayRates` of every day of a plan whose coverage changes over time, else None."""
+    """:class:`DayRates` of every day of a plan whose coverage changes over time, else None. The days of an
+    epoch are worked out together, a chunk at a time (each day's numbers are its own, bit for bit)."""
     if not any(isinstance(c.coverage, list) for c in plan.scenario.channels.values()):
         return None
-    from ..detected import detected_rates
+    from ...compile import probabilities
+    from ..detected import rates_of
 
-    days = [day_rates(plan, *detected_rates(plan, d)) for d in range(plan.days)]
-    return DayRates(*(np.ascontiguousarray(np.stack(x)) for x in zip(*days)))
+    parts, d0 = [], 0
+    epoch_of = [plan.epochs.index(plan.epoch_at(d)) for d in range(plan.days)]
+    while d0 < plan.days:
+        index, d1 = epoch_of[d0], min(d0 + DAYS_AT_ONCE, plan.days)
+        while epoch_of[d1 - 1] != index:  # one epoch at a time
+            d1 -= 1
+        covs = np.array([plan.coverage(d) for d in range(d0, d1)], np.float64)
+        parts.append(day_rates(plan, *rates_of(plan, plan.epochs[index], *probabilities(plan, index, covs))))
+        d0 = d1
+    return DayRates(*(np.ascontiguousarray(np.concatenate(x)) for x in zip(*parts)))
 
 
 def model_of(plan: Plan) -> Model:
