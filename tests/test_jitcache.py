@@ -98,6 +98,50 @@ print(" ".join(str(d) for d in draws.days_of(np.uint64(7), 3, 4, 30)))
     assert len(days) == 4 and days == sorted(set(days)) and all(0 <= d < 30 for d in days)
 
 
+def test_files_of_other_sources_go_once_a_week_has_passed(tmp_path):
+    """Each edit or upgrade gives the compiled code a new stamp: a module's files under other stamps that nothing
+    has rewritten for a week are removed; its current files, newer ones of other stamps (another checkout in use),
+    other modules' files and anything else are kept."""
+    import os
+    import time
+
+    now = time.time()
+    old, new = now - (jitcache.STALE_AFTER_DAYS + 1) * 86400, now - 3600
+    names = {"route.sweep_blocks-409-aaaaaaaaaaaa.py311.nbi": old,      # another stamp, a week old: goes
+             "route.sweep_blocks-409-aaaaaaaaaaaa.py311.3.nbc": old,    # its data: goes
+             "route.sweep_blocks-409-bbbbbbbbbbbb.py311.nbi": new,      # another stamp, written an hour ago
+             "route.sweep_blocks-409-cccccccccccc.py311.nbi": old,      # the current stamp, however old
+             "routes.pick-12-aaaaaaaaaaaa.py311.nbi": old,              # another module
+             "route.cpython-311.pyc": old,                              # not numba's
+             "route.sweep_blocks-409.py311.nbi": old}                   # no stamp (numba's own naming)
+    for name, mtime in names.items():
+        (tmp_path / name).write_bytes(b"x")
+        os.utime(tmp_path / name, (mtime, mtime))
+    stale = {n for n in names if n.startswith("route.") and "aaaa" in n}
+    gone = jitcache.forget_stale(tmp_path, "route", "cccccccccccc", now=now)
+    assert {p.name for p in gone} == stale and len(stale) == 2
+    assert {p.name for p in tmp_path.iterdir()} == set(names) - stale
+    assert jitcache.forget_stale(tmp_path / "missing", "route", "cccccccccccc") == []
+
+
+def test_a_cached_function_sweeps_its_folder_when_first_used(tmp_path):
+    """The stale files of a module go when one of its compiled functions is first looked up in a process."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from scslab.engine.windowed import draws; print(draws.days_of._cache._impl.locator.get_cache_path())"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    folder = Path(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                 env=env).stdout.split()[0])
+    stale = folder / "draws.days_of-85-0123456789ab.py311.nbi"
+    stale.write_bytes(b"x")
+    week = (jitcache.STALE_AFTER_DAYS + 1) * 86400
+    os.utime(stale, (stale.stat().st_mtime - week, stale.stat().st_mtime - week))
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert not stale.exists()
+
+
 def _parsed_imports(text):
     """The reference: every import statement as Python's parser reads it, as ``import_statements`` gives it."""
     import ast

@@ -8,7 +8,8 @@ imports of ``scslab/__init__.py``, which load on first use of a name, are not fo
 list of files is kept by hand, and an edit to any file a driver can reach recompiles it.
 
 The cache goes where numba's would: ``NUMBA_CACHE_DIR`` when it is set, else ``__pycache__`` beside the
-source. If numba's caching internals ever change shape, :func:`engine_cache` returns False and the drivers
+source. Files that other sources wrote there and that have not been rewritten for a week are removed
+(:func:`forget_stale`), so edits and upgrades do not pile up old machine code. If numba's caching internals ever change shape, :func:`engine_cache` returns False and the drivers
 are simply compiled in each process (correct, slower).
 """
 
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["engine_cache", "engine_digest", "closure", "closure_digest", "import_statements", "ROOT"]
+__all__ = ["engine_cache", "engine_digest", "closure", "closure_digest", "forget_stale", "import_statements", "ROOT",
+           "STALE_AFTER_DAYS"]
 
 ROOT = Path(__file__).resolve().parent.parent  # the scslab package
 
@@ -117,6 +120,35 @@ def engine_digest() -> str:
 
 _REGISTERED: list[bool] = []
 
+STALE_AFTER_DAYS = 7  # a cache file of other sources unwritten this long is removed (an upgrade, an edit)
+_STAMPED = re.compile(r"-([0-9a-f]{12})\.py\d+(\.\d+)?\.nb[ic]$")  # numba's index (.nbi) and data (.nbc) files
+_SWEPT: set = set()  # (folder, module) pairs looked at by this process
+
+
+def forget_stale(folder: Path, module: str, stamp: str, now: float | None = None) -> list[Path]:
+    """Remove the compiled-cache files of ``module`` in ``folder`` that other sources wrote (a stamp other
+    than ``stamp``) and that nothing has rewritten for :data:`STALE_AFTER_DAYS` days; returns them. Each edit
+    or upgrade of scslab's sources gives their compiled code a new stamp, and the old files would otherwise
+    pile up (tens of megabytes each time). Another checkout sharing the folder keeps its files while it is
+    in use; a file that cannot be removed is left."""
+    now = time.time() if now is None else now
+    gone = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return gone
+    for path in entries:
+        found = _STAMPED.search(path.name)
+        if not path.name.startswith(module + ".") or found is None or found.group(1) == stamp:
+            continue
+        try:
+            if now - path.stat().st_mtime > STALE_AFTER_DAYS * 86400:
+                path.unlink()
+                gone.append(path)
+        except OSError:
+            pass
+    return gone
+
 
 def engine_cache() -> bool:
     """Register the stamping locator once; True when scslab's drivers may use ``cache=True``."""
@@ -151,6 +183,13 @@ def _register() -> bool:
             # numba unpickles an index before it compares the stamps, and a type named in the index that has
             # moved to another module since (the windowed route's tables did) fails to unpickle
             return f"{super().get_disambiguator()}-{self.get_source_stamp()[:12]}"
+
+        def ensure_cache_path(self):
+            super().ensure_cache_path()
+            py = Path(self._py_file)
+            if (self.get_cache_path(), py.stem) not in _SWEPT:
+                _SWEPT.add((self.get_cache_path(), py.stem))
+                forget_stale(Path(self.get_cache_path()), py.stem, self.get_source_stamp()[:12])
 
         @classmethod
         def from_function(cls, py_func, py_file):
