@@ -9,8 +9,9 @@ list of files is kept by hand, and an edit to any file a driver can reach recomp
 
 The cache goes where numba's would: ``NUMBA_CACHE_DIR`` when it is set, else ``__pycache__`` beside the
 source. Files that other sources wrote there and that have not been rewritten for a week are removed
-(:func:`forget_stale`), so edits and upgrades do not pile up old machine code. If numba's caching internals ever change shape, :func:`engine_cache` returns False and the drivers
-are simply compiled in each process (correct, slower).
+(:func:`forget_stale`), so edits and upgrades do not pile up old machine code. If numba's caching internals
+ever change shape, :func:`engine_cache` returns False and the drivers are simply compiled in each process
+(correct, slower).
 """
 
 from __future__ import annotations
@@ -186,10 +187,10 @@ def _register() -> bool:
 
         def ensure_cache_path(self):
             super().ensure_cache_path()
-            py = Path(self._py_file)
-            if (self.get_cache_path(), py.stem) not in _SWEPT:
-                _SWEPT.add((self.get_cache_path(), py.stem))
-                forget_stale(Path(self.get_cache_path()), py.stem, self.get_source_stamp()[:12])
+            folder, module = Path(self.get_cache_path()), Path(self._py_file).stem
+            if (folder, module) not in _SWEPT:  # once per folder and module in a process
+                _SWEPT.add((folder, module))
+                forget_stale(folder, module, self.get_source_stamp()[:12])
 
         @classmethod
         def from_function(cls, py_func, py_file):

@@ -178,16 +178,17 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
     guide = np.array([np.minimum(np.searchsorted(f, np.arange(256, dtype=np.uint64) << np.uint64(24), side="right"),
                                  max(NO - 1, 0)) for f in first], np.int64).reshape(C, 256)
     NB = len(m.points)
-    return _contiguous(Tables(keys=keys, first=first, tail=tail, k_other=k_other, k_crit=k_crit, nets=m.nets, nfirst=nfirst,
-                  ntail=ntail, ties=np.ascontiguousarray(m.ties[d0:d0 + W]), points=m.points,
-                  loss=guess_loss(m), keep=m.keep, kept=np.ascontiguousarray(np.concatenate(
-                      [m.keep[m.other], np.full((len(m.fb), m.keep.shape[1]), 1 << 32)]).astype(np.uint64)), column=np.r_[m.other, NB + m.fb].astype(np.int64),
-                  other=np.concatenate([m.other, m.fb]), mins=m.mins, sc=np.array(m.scalars, np.int64),
-                  lists=tuple(tuple(int(v) for v in row) for row in m.lists) or (NO_LIST,),
-                  bins=bins, edges=edges, before=before, tiers=tiers, guide=guide, vary=vary,
-                  adult=m.adult if len(m.adult) > 1 else None, house=m.house,
-                  by_state=m.keep if m.keep.shape[1] == 4 else None,
-                  children=np.array([m.scalars[SC.CLISTS]], np.int64) if passes_to_children(m) else None))
+    kept = np.concatenate([m.keep[m.other], np.full((len(m.fb), m.keep.shape[1]), 1 << 32)]).astype(np.uint64)
+    M = Tables(keys=keys, first=first, tail=tail, k_other=k_other, k_crit=k_crit, nets=m.nets, nfirst=nfirst,
+               ntail=ntail, ties=m.ties[d0:d0 + W], points=m.points, loss=guess_loss(m), keep=m.keep, kept=kept,
+               column=np.r_[m.other, NB + m.fb].astype(np.int64), other=np.concatenate([m.other, m.fb]),
+               mins=m.mins, sc=np.array(m.scalars, np.int64),
+               lists=tuple(tuple(int(v) for v in row) for row in m.lists) or (NO_LIST,),
+               bins=bins, edges=edges, before=before, tiers=tiers, guide=guide, vary=vary,
+               adult=m.adult if len(m.adult) > 1 else None, house=m.house,
+               by_state=m.keep if m.keep.shape[1] == 4 else None,
+               children=np.array([m.scalars[SC.CLISTS]], np.int64) if passes_to_children(m) else None)
+    return _contiguous(M)
 
 
 def _contiguous(M: Tables) -> Tables:
