@@ -440,24 +440,29 @@ def test_calibrate_says_how_long_before_it_starts(monkeypatch, tmp_path):
     assert bad.exit_code == 2 and "invalid option --threads" in bad.output
 
 
-def test_the_command_asks_openblas_for_one_thread_unless_told(monkeypatch):
-    """OpenBLAS's idle threads would spin on the engine's cores; a user's own setting is kept."""
+def test_the_command_sets_its_library_defaults_unless_told(monkeypatch):
+    """One OpenBLAS thread (idle threads would spin on the engine's cores) and no huge pages for NumPy's arrays
+    (slow to fault in on virtual machines); a user's own setting is kept."""
     import os
     import subprocess
     import sys
 
-    from scslab.__main__ import one_blas_thread
+    from scslab.__main__ import PROCESS_DEFAULTS, process_defaults
 
-    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
-    one_blas_thread()
-    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    assert PROCESS_DEFAULTS == {"OPENBLAS_NUM_THREADS": "1", "NUMPY_MADVISE_HUGEPAGE": "0"}
+    for name in PROCESS_DEFAULTS:
+        monkeypatch.delenv(name, raising=False)
+    process_defaults()
+    assert {name: os.environ[name] for name in PROCESS_DEFAULTS} == PROCESS_DEFAULTS
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
-    one_blas_thread()
-    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
-    # the command itself sets it, before it loads anything that loads NumPy
+    monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")
+    process_defaults()
+    assert (os.environ["OPENBLAS_NUM_THREADS"], os.environ["NUMPY_MADVISE_HUGEPAGE"]) == ("4", "1")
+    # the command itself sets them, before it loads anything that loads NumPy
     code = ("import os, sys; sys.argv = ['scslab', '--version']; from scslab.__main__ import main\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print(os.environ.get('OPENBLAS_NUM_THREADS'), 'numpy' in sys.modules)")
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+            "print(os.environ.get('OPENBLAS_NUM_THREADS'), os.environ.get('NUMPY_MADVISE_HUGEPAGE'), "
+            "'numpy' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k not in PROCESS_DEFAULTS}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "1 False"
+    assert out.stdout.strip().splitlines()[-1] == "1 0 False"

@@ -8,12 +8,26 @@ import os
 import sys
 
 
-def one_blas_thread() -> None:
-    """Ask OpenBLAS for one thread, unless the user has said otherwise. A run calls no BLAS routine that
-    needs more, but NumPy's and SciPy's OpenBLAS each start a pool of threads whose idle spinning takes the
-    cores the engine's threads run on: bench-v1 at 21.7 M spent 6 % more CPU with them. Set before NumPy is
-    imported (OpenBLAS reads it when it loads); the command's child processes inherit it."""
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# what the command asks of the libraries it loads, unless the user has set it: read once, when each library
+# loads, so set before NumPy is imported; the command's child processes inherit them
+PROCESS_DEFAULTS = {
+    # A run calls no BLAS routine that needs more than one thread, but NumPy's and SciPy's OpenBLAS each start
+    # a pool of threads whose idle spinning takes the cores the engine's threads run on: bench-v1 at 21.7 M
+    # spent 6 % more CPU with them.
+    "OPENBLAS_NUM_THREADS": "1",
+    # NumPy asks Linux for huge pages (2 MiB) for its large arrays. The engine reads its columns in order, and
+    # gained nothing measurable from them, but a virtual machine that hands freed memory back to its host
+    # makes each huge page's first use slow: here 4.4 ms per MiB against 0.37 ms with small pages, and the
+    # whole press-2018 run at 21.7 M took 0.80 times as long, at 649 MiB instead of 849 MiB at its peak
+    # (docs/performance.md).
+    "NUMPY_MADVISE_HUGEPAGE": "0",
+}
+
+
+def process_defaults() -> None:
+    """Set each of :data:`PROCESS_DEFAULTS` that the environment does not set already."""
+    for name, value in PROCESS_DEFAULTS.items():
+        os.environ.setdefault(name, value)
 
 
 def _stopped_while_starting() -> None:
@@ -22,7 +36,7 @@ def _stopped_while_starting() -> None:
 
 
 def main() -> None:
-    one_blas_thread()
+    process_defaults()
     try:
         from .cli import app
     except KeyboardInterrupt:
