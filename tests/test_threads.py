@@ -76,3 +76,34 @@ def _items_in_child():
     got = []
     in_threads(got.append, 16)
     return sorted(got)
+
+
+def test_items_given_slots_never_share_one_while_running(monkeypatch):
+    """With ``slots``, each running item holds a slot no other running item holds (so it may add into that row
+    of shared arrays), every item runs once, and at most ``slots`` run at once. Four threads are stood in for
+    (numba's count is capped by the cores) with slowed items, so that items overlap."""
+    import threading
+    import time
+
+    import scslab.engine.threads as threads_module
+    from scslab.engine.threads import work_slots
+
+    monkeypatch.setattr(threads_module.numba, "get_num_threads", lambda: 4)
+    assert work_slots() == 4
+    for slots in (4, 2, 1):
+        lock, held, seen, most = threading.Lock(), set(), [], [0]
+
+        def item(k, slot):
+            with lock:
+                assert slot not in held and 0 <= slot < slots, (k, slot, held)
+                held.add(slot)
+                most[0] = max(most[0], len(held))
+            time.sleep(0.002)
+            with lock:
+                held.remove(slot)
+                seen.append(k)
+
+        in_threads(item, 40, slots=slots)
+        assert sorted(seen) == list(range(40))
+        assert 1 <= most[0] <= slots
+        assert most[0] > 1 or slots == 1  # the items did overlap

@@ -6,13 +6,14 @@ first run; ``docs/performance.md``, "Compilation")."""
 from __future__ import annotations
 
 import os
+import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
 
-__all__ = ["in_threads"]
+__all__ = ["in_threads", "work_slots"]
 
 
 # one pool per thread count, kept between calls (a new pool per call cost 1.4 ms: 64 items, 2 threads); never
@@ -31,9 +32,31 @@ def _workers(threads: int) -> ThreadPoolExecutor:
         return _pools[threads]
 
 
-def in_threads(item: Callable[[int], object], count: int) -> None:
-    """Call ``item(k)`` for k in 0 .. count-1 on numba's number of threads; an item's exception is raised."""
-    threads = numba.get_num_threads()
+def work_slots() -> int:
+    """How many work items may run at once: numba's number of threads. A caller that gives each running item a
+    row of its own (metric changes added up afterwards) needs this many rows, not one per item."""
+    return max(1, numba.get_num_threads())
+
+
+def in_threads(item: Callable, count: int, slots: int | None = None) -> None:
+    """Call ``item(k)`` for k in 0 .. count-1 on numba's number of threads; an item's exception is raised.
+
+    With ``slots``, call ``item(k, slot)`` instead, on at most ``slots`` threads: ``slot`` (0 .. slots-1) is
+    held by no other item while this one runs, so items may add into row ``slot`` of shared arrays. Which
+    item gets which slot is up to the threads; a sum over the rows of integers does not depend on it."""
+    threads = numba.get_num_threads() if slots is None else min(numba.get_num_threads(), slots)
+    if slots is not None:
+        free = queue.SimpleQueue()
+        for q in range(slots):
+            free.put(q)
+        plain = item
+
+        def item(k):
+            q = free.get()
+            try:
+                plain(k, q)
+            finally:
+                free.put(q)
     if threads <= 1 or count <= 1:
         for k in range(count):
             item(k)

@@ -21,6 +21,7 @@ import numpy as np
 
 from ...compile import BEH, CONS, ENTER, EXIT, LIST, P, Plan, cached
 from ...rng import threshold
+from ..threads import work_slots
 from ..features import (MAX_DAYS, MAX_LISTS, MAX_N, MAX_NET, MAX_OTHER, deterred_from, network_behaviours,
                         rates_on_day_0, uses)
 
@@ -30,8 +31,7 @@ __all__ = ["CHUNKS", "LS", "MAX_CRIT", "MAX_DAYS", "MAX_LISTS", "MAX_N", "MAX_NE
 
 MAX_W = 384         # days of a window: an agent's act days fit a bitmap of 6 words
 MAX_CRIT = 31       # network acts of one agent in a window (the window is cut so that more is below 1e-12)
-CHUNKS = 64         # a window's parallel work items (route.py), each with its metric changes; the result does not
-                    # depend on it
+CHUNKS = 64         # a window's parallel work items (route.py); the result does not depend on it
 
 
 SC = IntEnum("SC", "BASE LOW HIGH QUIET UPTO DETER SLIST STEP STIERS NACT DTIER GUARD CLISTS", start=0)
@@ -303,8 +303,9 @@ def windowed_bytes(plan: Plan) -> int:
     """What a windowed run holds beyond the base and the count tables: 5 bytes per agent and 2 per list (and 1
     for a false record carried, with false attributions, and 1 for the adult flags, with households), as
     many more but the class for a window's start state when there is more than one window, 1 for the traits
-    (class and group) with several regions, a window's metric changes per work item and cell, and while a window's penalties are written 4 bytes per
-    penalty and 20 per sender (their friends and lists), at the expected numbers with a margin of 10 %."""
+    (class and group) with several regions, a window's metric changes per cell for each work item running
+    at once (``threads.work_slots``), and while a window's penalties are written 4 bytes per penalty and 20
+    per sender (their friends and lists), at the expected numbers with a margin of 10 %."""
     m = model_of(plan)
     W = min(plan.days, 365)
     pop = plan.scenario.population
@@ -320,7 +321,6 @@ def windowed_bytes(plan: Plan) -> int:
     per_agent = (5 + 2 * NL + F + H + ((4 + 2 * NL + F) if plan.days > W else 0)
                  + (1 if len(plan.region_names) > 1 else 0))
     S = m.keep.shape[1]  # the states whose acts are counted apart (and the sanctioned by side, with four)
-    window = 8 * CHUNKS * plan.n_cells * (W + 1) * (NT + 2 * NL + 4 + S * NB * (1 + F) + F * (1 + NL)
-                                                    + (2 if S == 4 else 0) + (1 if m.scalars[SC.CLISTS] else 0))  # metric
-    # changes per work item
+    window = 8 * work_slots() * plan.n_cells * (W + 1) * (NT + 2 * NL + 4 + S * NB * (1 + F) + F * (1 + NL)
+                                                        + (2 if S == 4 else 0) + (1 if m.scalars[SC.CLISTS] else 0))
     return int(plan.size * per_agent + 1.1 * (4 * penalties + 20 * senders) + window)

@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from ..borrow import borrowed
-from ..threads import in_threads
+from ..threads import in_threads, work_slots
 from .draws import CACHE, FULL, act_counts, d32, event_threshold, first_event, next_day, next_event, pick_days
 from .model import CHUNKS, MAX_OTHER, MAX_W, SC
 from .tables import KEY
@@ -46,7 +46,8 @@ class Redress(NamedTuple):
     bits: np.ndarray      # uint64 bitmap of the agents with a carried refund
     qday: np.ndarray      # int64[QUEUE]: a work item's queue of refunds within the window (window days) ...
     qb: np.ndarray        # int64[QUEUE]: ... and their behaviours
-    red: np.ndarray       # int64[CHUNKS, cell, W + 1]: the records removed per window day (``redressed``)
+    red: np.ndarray       # int64[row, cell, W + 1]: the records removed per window day (``redressed``), a row
+    #                       for each work item running at once (``threads.work_slots``), added up
 
 
 def no_refunds() -> tuple:
@@ -62,7 +63,7 @@ def redress_of(thr: int, delay: int, n: int, C: int, W: int, refunds: tuple) -> 
     if len(agents):
         np.bitwise_or.at(bits, agents >> 6, np.uint64(1) << (agents & 63).astype(np.uint64))
     return Redress(thr=np.uint64(thr), delay=int(delay), agents=agents, days=days, beh=beh, bits=bits,
-                   qday=np.zeros(1, np.int64), qb=np.zeros(1, np.int64), red=np.zeros((CHUNKS, C, W + 1), np.int64))
+                   qday=np.zeros(1, np.int64), qb=np.zeros(1, np.int64), red=np.zeros((work_slots(), C, W + 1), np.int64))
 
 
 def for_work_item(R: Redress | None) -> Redress | None:
