@@ -57,3 +57,27 @@ def test_series_of_an_unknown_metric_suggests_the_nearest_names(result):
         result.series("listed:blacklist", "regoin:east")
     assert "no group 'regoin:east'" in str(missing.value) and "'region:east'" in str(missing.value)
     assert result.series("listed:blacklist", "region:east").index[-1] == 29
+
+
+@pytest.mark.parametrize("preset,size", [("press-2018", 2_000), ("beijing-2020", 1_000)])
+def test_the_summary_is_the_final_day_and_the_totals_of_the_metrics(preset, size):
+    """``summary`` (read from the Arrow table) against the same numbers read plainly from ``metrics``: the
+    final day's levels for everyone, the run's totals of attempts by name, network penalties and false
+    attributions, in that order (beijing-2020: its firms' metrics too, prefixed)."""
+    from scslab.populations import split_metric
+
+    r = scslab.simulate(preset, population=size, days=30, seed=3)
+    m = r.metrics[r.metrics["group"] == "all"]
+    levels = ("tier:", "listed:", "innocent_listed:", "sanctioned:", "rewarded:", "linked:", "agency:")
+    last = m[m["day"] == r.metrics["day"].max()]
+    want = {k: int(v) for k, v in zip(last["metric"], last["value"])
+            if split_metric(k)[1].startswith(levels) or split_metric(k)[1] == "sanctioned_by_ties"}
+    totals = m.groupby("metric")["value"].sum()
+    attempts = ("blocked:", "granted:", "linked_blocked:", "linked_granted:", "agency_attempts:")
+    want.update({f"{k} (total)": int(v) for k, v in totals.items() if split_metric(k)[1].startswith(attempts)})
+    want["network_penalties (total)"] = int(totals.get("network_penalties", 0))
+    want["false attributions (total)"] = int(sum(v for k, v in totals.items() if k.startswith("false:")))
+    got = r.summary()
+    assert list(got.items()) == list(want.items())
+    assert any(k.startswith("firms.") for k in got) == (preset == "beijing-2020")
+    assert sum(got[k] for k in got if k.startswith("tier:")) == size

@@ -83,25 +83,29 @@ class Result:
 
     def summary(self) -> dict[str, int]:
         """Final-day headline numbers: tiers, listed, sanctioned, wrongly listed, network penalties; for entity
-        types (prefixed ``firms.``) the same and their linked persons; measures in force per agency."""
+        types (prefixed ``firms.``) the same and their linked persons; measures in force per agency. Read from
+        the Arrow table (a tenth of the time through pandas, which a command's summary would wait for)."""
+        import pyarrow.compute as pc
+
         from .populations import split_metric
 
-        m = self.metrics
-        last = m[(m["day"] == m["day"].max()) & (m["group"] == "all")]
+        t = self.metrics_table
+        everyone = t.filter(pc.equal(t["group"], "all"))
+        last = everyone.filter(pc.equal(everyone["day"], pc.max(t["day"])))
         out = {}
-        for name, value in zip(last["metric"], last["value"]):
+        for name, value in zip(last["metric"].to_pylist(), last["value"].to_pylist()):
             base = split_metric(name)[1]
             if base.startswith(("tier:", "listed:", "innocent_listed:", "sanctioned:", "rewarded:", "linked:",
                                 "agency:")) or base == "sanctioned_by_ties":
                 out[name] = int(value)
-        total = m[(m["group"] == "all")]
-        sums = total.groupby("metric")["value"].sum()
+        sums = everyone.group_by("metric").aggregate([("value", "sum")])
+        sums = dict(sorted(zip(sums["metric"].to_pylist(), sums["value_sum"].to_pylist())))  # by name
         for name, value in sums.items():
             if split_metric(name)[1].startswith(("blocked:", "granted:", "linked_blocked:", "linked_granted:",
                                                  "agency_attempts:")):
                 out[f"{name} (total)"] = int(value)
         out["network_penalties (total)"] = int(sums.get("network_penalties", 0))
-        out["false attributions (total)"] = int(sums[sums.index.str.startswith("false:")].sum())
+        out["false attributions (total)"] = int(sum(v for k, v in sums.items() if k.startswith("false:")))
         return out
 
     def save(self, out: str | Path, *, force: bool = False) -> Path:
