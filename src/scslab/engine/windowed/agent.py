@@ -462,14 +462,15 @@ def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0, redress):
     before the last act such a draw would drop (every earlier act day losing ``guess_loss`` points, every earlier network act
     its points, nothing recovered), else those of its window run from its start state with no penalty coming
     in. Deterministic: the same guess wherever it is made. ``z1``: an empty int64 array; ``D0``: metric arrays
-    that are not written."""
+    that are not written. Returns (the number kept, the number detected, which were kept: bit x for the x-th
+    detected, or -1 when the guess ran the window, whose kept acts are not matched to the detected ones)."""
     Ko, Kc = act_counts(i, cls, M)
     pts, nets, NO = M.points, M.nets, M.other.shape[0]
     K = network_acts(i, cls, Kc, W, M, bc, out)  # window days; rewritten in place below as the kept
     guard = M.sc[SC.GUARD]  # no day from a score at least this starts in a state that drops acts
     last, loss = -1, 0  # the last act a deterred day would drop, and the points of the network acts before it
-    g, acc = 0, 0  # the acts a day may keep (with coverage over time a day may drop one whatever its state)
-    for q in range(K):
+    g, acc, mask = 0, 0, 0  # the acts a day may keep (with coverage over time a day may drop one whatever its
+    for q in range(K):      # state), and which they are
         e, j = act_day(out[q]), act_net(out[q])
         b = nets[j]
         u = drop_draw(i, e, j, M)
@@ -480,18 +481,20 @@ def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0, redress):
             last, loss = e, acc
         out[g] = act_code(d0 + e, j)
         g += 1
+        mask |= 1 << q
         acc += min(pts[b], 0)
     if last < 0:
-        return g, K
+        return g, K, mask
     pick_days(M.keys[KEY.OTHER_DAYS], i, Ko, W, bo)
     other = 0  # the days with other acts before it
     while other < Ko and next_day(bo, W) < last:
         other += 1
     # (where sanctions change act rates, an agent under one from the start is run: the guard is a score line)
     if s + loss - M.loss * other >= guard and not (present(M.by_state) and on_list(bl, M.sc[SC.SLIST])):
-        return g, K
+        return g, K, mask
     # typed zeros and False, not literals: every caller's arguments have the same types, so one signature
     zero = np.int64(0)
-    return agent(i, d0, W, cls, s, lo, bl, z1, zero, M, np.bool_(False), zero, D0, zero, out, bo, bc, redress)[:2]
+    g, K = agent(i, d0, W, cls, s, lo, bl, z1, zero, M, np.bool_(False), zero, D0, zero, out, bo, bc, redress)[:2]
+    return g, K, -1
 
 assert MAX_W <= 6 * 64 and MAX_LISTS * 16 < 63

@@ -344,13 +344,19 @@ def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, 
                 fr[j + q, x] = f64[q, x]
         for q in range(cnt):
             a = ids[q]
-            k = listed(a, d0, W, cls, S, M, T, days, np.int64(0), bo, bc, z1, D0, R)
-            K = network_acts(a, cls[a], crit_count(a, cls[a], M), W, M, bc, tmp)
-            mask, c = 0, 0
-            for x in range(K):
-                if c < k and days[c] == act_code(d0 + act_day(tmp[x]), act_net(tmp[x])):
-                    mask |= 1 << x
-                    c += 1
+            p = corrected(a, T)
+            if p >= 0:  # (listed's two cases, the guess's mask kept)
+                k, mask = listed(a, d0, W, cls, S, M, T, days, np.int64(0), bo, bc, z1, D0, R), -1
+            else:
+                s, lo, bl = start_of(a, S)
+                k, _, mask = guess(a, d0, W, cls[a], s, lo, bl, M, days, bo, bc, z1, D0, R)
+            if mask < 0:  # which detected acts the list keeps, matched one by one
+                K = network_acts(a, cls[a], crit_count(a, cls[a], M), W, M, bc, tmp)
+                mask, c = 0, 0
+                for x in range(K):
+                    if c < k and days[c] == act_code(d0 + act_day(tmp[x]), act_net(tmp[x])):
+                        mask |= 1 << x
+                        c += 1
             keep[j] = mask
             send(a, n, days, k, d0, fr[j], M, CB, per, no_rec)
             j += 1
