@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = (("bench-v1",), ("press-2018", "-n", "1000"))
 
 
-def _copy(rev: str | None, into: Path) -> Path:
+def copy_sources(rev: str | None, into: Path) -> Path:
     """A fresh copy of the sources (this checkout's, or git revision ``rev``'s) under ``into``."""
     if rev is None:
         shutil.copytree(ROOT / "src", into / "src", ignore=shutil.ignore_patterns("__pycache__"))
@@ -44,7 +44,7 @@ def one_try(rev: str | None) -> list[float]:
     """CPU seconds of each command of :data:`COMMANDS` on an empty cache."""
     with tempfile.TemporaryDirectory(prefix="scslab-cold-") as tmp:
         tmp = Path(tmp)
-        src = _copy(rev, tmp)
+        src = copy_sources(rev, tmp)
         env = {**os.environ, "PYTHONPATH": str(src), "NUMBA_CACHE_DIR": str(tmp / "numba")}
         out = []
         for args in COMMANDS:
