@@ -8,10 +8,10 @@ from scslab.engine.compiled import CACHE
 
 def test_drivers_are_stamped_with_their_import_closure():
     assert CACHE, "numba's cache API changed: the engine would compile in every process"
-    from scslab.engine.windowed import agent, driver, friends, route
+    from scslab.engine.windowed import agent, driver, friends, penalties, route
 
     for driver_ in (dense.dense_pass, dense.init_pass, sparse.sparse_pass, sparse.tie_targets, lazy.lazy_pass,
-                    lazy.build_bitmaps, lazy.settle, route.sweep_blocks, route.senders_of, agent.agent, driver.start_chunk,
+                    lazy.build_bitmaps, lazy.settle, route.sweep_blocks, penalties.senders_of, agent.agent, driver.start_chunk,
                     friends.friends_batch):
         locator = driver_._cache._impl.locator
         assert getattr(locator, "_scslab", False)

@@ -262,7 +262,7 @@ def test_score_snapshots_are_the_replayed_scores():
 def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
     """With more blocks than ``COARSE`` (1.4 billion agents), the penalties are scattered into wider buckets and
     each is split into its blocks: the same records per block, in the same order, and the same run."""
-    from scslab.engine.windowed import route
+    from scslab.engine.windowed import penalties
     from scslab.engine.windowed.draws import crit_count
     from scslab.engine.windowed.driver import start_state
     from scslab.engine.windowed.friends import friends_spec
@@ -272,8 +272,8 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
 
     plan = _plan(20_000, 300, 5, HARSH)
     one = run_windowed(plan)
-    monkeypatch.setattr(route, "COARSE", 2)
-    assert route.coarse_bits(20_000) == 14  # 2 buckets of 4 blocks of 4,096 agents
+    monkeypatch.setattr(penalties, "COARSE", 2)
+    assert penalties.coarse_bits(20_000) == 14  # 2 buckets of 4 blocks of 4,096 agents
     two = run_windowed(plan)
     assert (one.counts == two.counts).all() and (one.stories == two.stories).all()
     assert (one.score_hist == two.score_hist).all()
@@ -288,8 +288,8 @@ def test_penalties_bucketed_in_two_passes_equal_one(monkeypatch):
     S = (True, *cols, base)
     T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, MAX_CRIT), np.int64))
     F = friends_spec(plan)
-    r1, s1, k1, q1 = route.penalties(n, 0, 300, cls, S, M, T, F, 12, 12)
-    r2, s2, k2, q2 = route.penalties(n, 0, 300, cls, S, M, T, F, 12, 14)
+    r1, s1, k1, q1 = penalties.penalties(n, 0, 300, cls, S, M, T, F, 12, 12)
+    r2, s2, k2, q2 = penalties.penalties(n, 0, 300, cls, S, M, T, F, 12, 14)
     assert len(r1) > 1_000 and (s1 == s2).all() and ((r1 & 0x1FFFFF) == (r2 & 0x1FFFFF)).all()  # 12 + 9 bits
     assert (k1 == k2).all() and (q1 == q2).all()
     senders = np.array([crit_count(i, cls[i], M) > 0 for i in range(n)])  # the senders before each block
@@ -556,9 +556,9 @@ def one_agent(plan, W, seed):
     """The windowed model of ``plan``, the tables of a window of W days (the first window's keys, no snapshot
     day), and ``run(i, d0, cls, s0, lo0, packed)``: agent i's window from day d0 run alone by the kernel from a
     start state (``packed``: its days listed, ``agent.packed_lists``), returning the kernel's results and its
-    metric changes (work item 0 of ``driver._window_arrays``)."""
+    metric changes (work item 0 of ``totals.window_arrays``)."""
     from scslab.engine.windowed.agent import MAX_W, agent
-    from scslab.engine.windowed.driver import _window_arrays
+    from scslab.engine.windowed.totals import window_arrays
     from scslab.engine.windowed.model import SC, model_of
     from scslab.engine.windowed.tables import KEY, tables
     from scslab.rng import Stream, stream_key
@@ -573,7 +573,7 @@ def one_agent(plan, W, seed):
              len(m.fb) > 0)
 
     def run(i, d0, cls, s0, lo0, packed):
-        D = _window_arrays(*shape)
+        D = window_arrays(*shape)
         out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
         got = agent(int(i), d0, W, cls, s0, lo0, np.int64(packed), np.zeros(1, np.int64), np.int64(0), M, True,
                          np.int64(1), D, np.int64(0), out, bo, bc, None)

@@ -14,7 +14,7 @@ from scslab.engine.histogram import score_bins
 from scslab.engine.routes import choose_route
 from scslab.engine.windowed.agent import NEVER, UNLISTED, agent
 from scslab.engine.windowed.draws import is_child
-from scslab.engine.windowed.driver import _window_arrays
+from scslab.engine.windowed.totals import window_arrays
 from scslab.engine.windowed.model import SC
 
 # a third of the people in households of one, the rest in households of two and four, 30 % children
@@ -57,7 +57,7 @@ def test_a_child_does_nothing_and_loses_nothing():
     inc = (np.arange(W, dtype=np.int64) << 4) | 1  # a friend's penalty on every day (``draws.inc_code``)
     base = m.scalars[SC.BASE]
     for i in ids[:200]:
-        D = _window_arrays(len(plan.class_names), W, len(plan.tier_names), len(plan.behaviour_names), 0,
+        D = window_arrays(len(plan.class_names), W, len(plan.tier_names), len(plan.behaviour_names), 0,
                            score_bins(plan)[2], len(m.lists), False)
         out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
         no, K, s, lo, bl, _, _ = agent(int(i), 0, W, 2, base, NEVER, UNLISTED, inc, np.int64(W), M, True,

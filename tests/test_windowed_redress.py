@@ -45,7 +45,7 @@ def test_each_agents_refunds_are_its_replays():
     that agent alone) are the day-by-day replay's."""
     from scslab.compile import SE
     from scslab.engine.windowed.agent import MARKED, NEVER, agent, listed_day, with_listed
-    from scslab.engine.windowed.driver import _window_arrays
+    from scslab.engine.windowed.totals import window_arrays
     from scslab.engine.windowed.model import LS, SC
     from scslab.engine.windowed.redress import for_work_item, redress_of
     from scslab.engine.windowed.replay import replay, undetected_keys
@@ -74,7 +74,7 @@ def test_each_agents_refunds_are_its_replays():
         on0 = -int(rng.integers(1, 200)) if rng.random() < 0.5 else NEVER
         mk0 = bool(rng.random() < 0.5)
         packed = with_listed(0, 0, on0) | (MARKED if mk0 else 0)
-        D = _window_arrays(C, W, len(plan.tier_names), NB, 0, score_bins(plan)[2], len(m.lists), True)
+        D = window_arrays(C, W, len(plan.tier_names), NB, 0, score_bins(plan)[2], len(m.lists), True)
         R.red[:] = 0
         out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
         got = agent(int(i), d0, W, cls, s0, lo0, np.int64(packed), np.zeros(1, np.int64), np.int64(0), M, True,

@@ -50,7 +50,7 @@ def test_each_agents_window_by_state_is_its_replay():
     tiers or not), the kernel's end state, network acts kept, detected acts per day and state, and sanctioned
     people per side of the deterrence line (its changes) are the day-by-day replay's."""
     from scslab.engine.windowed.agent import NEVER, agent, listed_day, with_listed
-    from scslab.engine.windowed.driver import _window_arrays
+    from scslab.engine.windowed.totals import window_arrays
     from scslab.engine.histogram import score_bins
     from scslab.engine.windowed.model import LS, SC
     from scslab.engine.windowed.replay import replay, undetected_keys
@@ -69,7 +69,7 @@ def test_each_agents_window_by_state_is_its_replay():
         s0 = int(np.clip(rng.choice(lines) + rng.integers(-80, 80), low, high))
         lo0 = -int(rng.integers(0, 60)) if rng.random() < 0.7 else NEVER
         on0 = -int(rng.integers(1, 250)) if rng.random() < 0.4 else NEVER
-        D = _window_arrays(C, W, len(plan.tier_names), NB, 0, score_bins(plan)[2], len(m.lists), False, 4)
+        D = window_arrays(C, W, len(plan.tier_names), NB, 0, score_bins(plan)[2], len(m.lists), False, 4)
         out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
         got = agent(int(i), 0, W, cls, s0, lo0, np.int64(with_listed(0, 0, on0)), np.zeros(1, np.int64),
                          np.int64(0), M, True, np.int64(1), D, np.int64(0), out, bo, bc, None)

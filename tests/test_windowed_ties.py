@@ -62,7 +62,7 @@ def test_each_agents_window_with_ties_penalties_is_its_replay():
     friend and from a household member, before and after the timeline's change), the kernel's end state, its
     network acts kept (behaviour and day) and its penalties received are the day-by-day replay's."""
     from scslab.engine.windowed.agent import NEVER, agent, listed_day, with_listed
-    from scslab.engine.windowed.driver import _window_arrays
+    from scslab.engine.windowed.totals import window_arrays
     from scslab.engine.windowed.model import LS, SC
     from scslab.engine.windowed.replay import replay, undetected_keys
     from scslab.engine.histogram import score_bins
@@ -85,7 +85,7 @@ def test_each_agents_window_with_ties_penalties_is_its_replay():
         on0 = -int(rng.integers(1, 200)) if rng.random() < 0.3 else NEVER
         k = int(rng.integers(0, 12))
         inc = np.sort((rng.integers(0, W, k) << 4) | rng.integers(0, 4, k)).astype(np.int64)
-        D = _window_arrays(C, W, len(plan.tier_names), NB, 0, score_bins(plan)[2], len(m.lists), False)
+        D = window_arrays(C, W, len(plan.tier_names), NB, 0, score_bins(plan)[2], len(m.lists), False)
         out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
         got = agent(int(i), 0, W, cls, s0, lo0, np.int64(with_listed(0, 0, on0)), inc, np.int64(k), M, True,
                          np.int64(1), D, np.int64(0), out, bo, bc, None)

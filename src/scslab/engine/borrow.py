@@ -4,7 +4,7 @@ compiled functions.
 Every array numba passes around points to its reference count, and a call that takes arrays (or tuples of
 them: the windowed route's tables hold 18) adds one reference per array on the way in and takes it back on
 the way out, with atomic instructions. In a loop over millions of agents that costs more than the work:
-the senders' guesses (``windowed/route.senders_of``, one call of the agent kernel per sender that may be
+the senders' guesses (``windowed/penalties.senders_of``, one call of the agent kernel per sender that may be
 deterred) ran 2.2 times as fast on borrowed tables (bench-v1, 4 M agents, one thread). A borrowed view is
 the same array (data, shape, strides) with no reference count, which numba's reference counting skips, as
 it does for the arrays of its own parallel loops.

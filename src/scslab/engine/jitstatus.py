@@ -16,7 +16,7 @@ __all__ = ["ROUTE_DRIVERS", "COMPILE_SECONDS", "ready", "will_compile", "compile
 
 # the drivers a run of each route always calls (module, function): the ones whose compiling takes the time
 ROUTE_DRIVERS = {
-    "windowed": (("scslab.engine.windowed.driver", "start_chunk"), ("scslab.engine.windowed.route", "senders_of"),
+    "windowed": (("scslab.engine.windowed.driver", "start_chunk"), ("scslab.engine.windowed.penalties", "senders_of"),
                  ("scslab.engine.windowed.route", "sweep_blocks")),
     "lazy": (("scslab.engine.dense", "init_pass"), ("scslab.engine.lazy", "lazy_pass")),
     "dense": (("scslab.engine.dense", "init_pass"), ("scslab.engine.dense", "dense_pass")),

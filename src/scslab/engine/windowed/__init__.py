@@ -5,7 +5,8 @@ one deterrence line, recovery, tiers, one list, published every day or every few
 or tiers, and at most one behaviour whose detection costs the actor's friends points: bench-v1 and its kin,
 xiamen-fuzhou-2018; ``engine.routes.SUPPORTS``), this scheduler turns the loops around.
 A window of up to a year is run agent by agent with the agent's state in registers (``agent.py``). Agents
-interact only through the network penalties, which are resolved in three steps (``route.py``):
+interact only through the network penalties, which are resolved in three steps (``penalties.py``, then
+``route.py``; senders' lists read through ``incoming.py``):
 
 1. **guess** every sender's network acts and bucket their penalties by block of targets;
 2. **sweep** everyone's window, block by block, flagging each sender whose run differs from its guess;

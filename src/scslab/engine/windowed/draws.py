@@ -1,8 +1,8 @@
 """An agent's draws in a window (the windowed route): its days with events, a day's events, and which it keeps.
 
 Every draw is SplitMix64 of (window key, agent, counter) (:func:`d32`; the window's keys by ``tables.KEY``), so
-an agent's draws depend on nothing else. The kernel (``agent.py``), the senders' passes (``route.py``), the
-refunds carried (``redress.py``) and the replay (``replay.py``) draw through these functions:
+an agent's draws depend on nothing else. The kernel (``agent.py``), the senders' passes (``penalties.py``,
+``route.py``), the refunds carried (``redress.py``) and the replay (``replay.py``) draw through these functions:
 
 - :func:`act_counts`: the numbers of an agent's days with other detected events and with detected network
   acts (none for a child: :func:`child_of`), whose days :func:`pick_days` places uniformly (Floyd's sampler
