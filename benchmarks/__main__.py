@@ -6,6 +6,8 @@
     crash        kill a run at random moments, resume it, compare the bytes
     agree        statistical agreement of a peer with scslab
     sweep        sweep scaling on a local Dask cluster against the same runs back to back
+    against      the whole `scslab run` of this checkout against an older git revision's, alternating
+    coldstart    the first run's compile on an empty cache (and against an older revision's)
 
 ``python -m benchmarks COMMAND --help`` explains each.
 """
@@ -17,7 +19,7 @@ import sys
 
 COMMANDS = {"run": "benchmarks.compare", "throughput": "benchmarks.throughput", "memory": "benchmarks.memory",
             "crash": "benchmarks.crash", "agree": "benchmarks.peers.agree",
-            "sweep": "benchmarks.sweep"}
+            "sweep": "benchmarks.sweep", "against": "benchmarks.against", "coldstart": "benchmarks.coldstart"}
 
 
 def main(argv: list[str]) -> None:
