@@ -36,7 +36,7 @@ def one_run(src: Path, cache: Path, out: Path, preset: str, population: int) -> 
                              "--force", "-q"], cwd=src.parent, env=env, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.returncode = os.waitstatus_to_exitcode(status)  # (reaped here, for this process's own resource use)
     if proc.returncode != 0:
         raise SystemExit(f"scslab run from {src} failed with exit code {proc.returncode}")
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024

@@ -32,8 +32,8 @@ from ..compile import BEH, EVENT, FLAG, INBOX, SE, P, Plan, cached
 from ..rng import S32, Stream, threshold
 from .compiled import K
 
-__all__ = ["detected_rates", "rates_of", "lazy_tables", "rate_groups", "detected_events", "undetected", "count_undetected",
-           "KeyedGenerator"]
+__all__ = ["detected_rates", "rates_of", "lazy_tables", "rate_groups", "detected_events", "undetected",
+           "count_undetected", "KeyedGenerator"]
 
 draw, put, apply_points, next_event = K.draw, K.put, K.apply_points, K.next_event
 F_DEBT, IN_DEBT = FLAG.DEBT, INBOX.DEBT

@@ -45,21 +45,21 @@ def in_threads(item: Callable, count: int, slots: int | None = None) -> None:
     held by no other item while this one runs, so items may add into row ``slot`` of shared arrays. Which
     item gets which slot is up to the threads; a sum over the rows of integers does not depend on it."""
     threads = numba.get_num_threads() if slots is None else min(numba.get_num_threads(), slots)
+    run = item
     if slots is not None:
         free = queue.SimpleQueue()
         for q in range(slots):
             free.put(q)
-        plain = item
 
-        def item(k):
+        def run(k):
             q = free.get()
             try:
-                plain(k, q)
+                item(k, q)
             finally:
                 free.put(q)
     if threads <= 1 or count <= 1:
         for k in range(count):
-            item(k)
+            run(k)
         return
-    for _ in _workers(threads).map(item, range(count)):
+    for _ in _workers(threads).map(run, range(count)):
         pass

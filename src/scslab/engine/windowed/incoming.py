@@ -18,7 +18,7 @@ from .agent import KIDS, MARKED, NEVER, UNLISTED, guess, listed_day, packed_list
 from .draws import CACHE, act_day, act_net, child_of, household, inc_code
 from .friends import friends_batch
 
-__all__ = ["INC", "SENDER_BATCH", "Scratch", "scratch", "no_metrics", "corrected", "start_of", "listed",
+__all__ = ["INC", "SENDER_BATCH", "Scratch", "scratch", "no_metrics", "corrected", "start_of", "listed", "listed_keeps",
            "lists_differ", "differs", "unpack_lists", "sort_small", "listed_call", "differs_call", "as_received",
            "incoming"]
 
@@ -79,16 +79,25 @@ def start_of(i, S):
 
 
 @njit(inline="always")
-def listed(f, d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0, R):
+def listed_keeps(f, d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0, R):
     """Append sender f's network acts (``draws.act_code``) as the table has them to ``inc[k:]``: its corrected
-    list if it has one, else the guess. Returns the new length."""
+    list if it has one, else the guess. Returns the new length, and which of f's detected network acts the
+    list keeps (bit x: the x-th; -1 where only matching them tells: a corrected list, or a guess that ran the
+    window, ``agent.guess``)."""
     p = corrected(f, T)
     if p >= 0:
         for q in range(T[1][p]):
             inc[k + q] = T[2][p, q]
-        return k + T[1][p]
+        return k + T[1][p], np.int64(-1)
     s, lo, bl = start_of(f, S)
-    return k + guess(f, d0, W, cls[f], s, lo, bl, M, inc[k:], bo, bc, z1, D0, R)[0]
+    g, _, mask = guess(f, d0, W, cls[f], s, lo, bl, M, inc[k:], bo, bc, z1, D0, R)
+    return k + g, mask
+
+
+@njit(inline="always")
+def listed(f, d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0, R):
+    """:func:`listed_keeps`'s new length alone."""
+    return listed_keeps(f, d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0, R)[0]
 
 
 @njit(inline="always")

@@ -2,9 +2,10 @@
 of those lists, bucketed by blocks of ``2**BLOCK`` targets for the sweep (:func:`penalties`).
 
 A sender is an agent with a detected network act in the window. Its friends are found ``SENDER_BATCH`` at
-a time, its list is read from the table (``incoming.listed``), which of its detected acts the list keeps is
-kept as a bitmask (rebuilt later by :func:`kept_acts`), and its penalties are counted into buckets of
-``2**CB`` targets, then written as records ``(target & (2**CB - 1)) << REC_BITS | window day << 4 | kind``.
+a time; its list is read from the table (``incoming.listed_keeps``), and which of its detected acts the list
+keeps is kept as a bitmask (from the guess, or by matching them; rebuilt later by :func:`kept_acts`); its
+penalties are counted into buckets of ``2**CB`` targets, then written as records
+``(target & (2**CB - 1)) << REC_BITS | window day << 4 | kind``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from numba import njit
 
 from ..borrow import borrowed
 from ..threads import in_threads
-from .agent import guess
 from .draws import CACHE, act_code, act_day, act_net, child_of, crit_count, household, network_acts
 from .friends import friends_batch
-from .incoming import SENDER_BATCH, corrected, listed, scratch, start_of
+from .incoming import SENDER_BATCH, listed_keeps, scratch
 from .model import CHUNKS
 from .redress import for_work_item
 
@@ -177,12 +177,7 @@ def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, 
                 fr[j + q, x] = f64[q, x]
         for q in range(cnt):
             a = ids[q]
-            p = corrected(a, T)
-            if p >= 0:  # (listed's two cases, the guess's mask kept)
-                k, mask = listed(a, d0, W, cls, S, M, T, days, np.int64(0), bo, bc, z1, D0, R), -1
-            else:
-                s, lo, bl = start_of(a, S)
-                k, _, mask = guess(a, d0, W, cls[a], s, lo, bl, M, days, bo, bc, z1, D0, R)
+            k, mask = listed_keeps(a, d0, W, cls, S, M, T, days, np.int64(0), bo, bc, z1, D0, R)
             if mask < 0:  # which detected acts the list keeps, matched one by one
                 K = network_acts(a, cls[a], crit_count(a, cls[a], M), W, M, bc, tmp)
                 mask, c = 0, 0

@@ -63,7 +63,8 @@ def redress_of(thr: int, delay: int, n: int, C: int, W: int, refunds: tuple) -> 
     if len(agents):
         np.bitwise_or.at(bits, agents >> 6, np.uint64(1) << (agents & 63).astype(np.uint64))
     return Redress(thr=np.uint64(thr), delay=int(delay), agents=agents, days=days, beh=beh, bits=bits,
-                   qday=np.zeros(1, np.int64), qb=np.zeros(1, np.int64), red=np.zeros((work_slots(), C, W + 1), np.int64))
+                   qday=np.zeros(1, np.int64), qb=np.zeros(1, np.int64),
+                   red=np.zeros((work_slots(), C, W + 1), np.int64))
 
 
 def for_work_item(R: Redress | None) -> Redress | None:
