@@ -466,3 +466,46 @@ def test_the_command_sets_its_library_defaults_unless_told(monkeypatch):
     env = {k: v for k, v in os.environ.items() if k not in PROCESS_DEFAULTS}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip().splitlines()[-1] == "1 0 False"
+
+
+def test_the_command_collects_cycles_rarely_and_not_at_exit():
+    """The command raises the collector's thresholds (a full collection walks every object the libraries
+    made) and freezes what is left when it is done, so the collection at exit has nothing to walk; a real
+    command, run as users run it, collects garbage far fewer times than with Python's thresholds."""
+    import subprocess
+    import sys
+
+    from scslab.__main__ import GC_THRESHOLDS
+
+    count = ("import gc, sys, atexit\n"
+             "runs = []\n"
+             "gc.callbacks.append(lambda phase, info: phase == 'start' and runs.append(info['generation']))\n"
+             "sys.argv = ['scslab', 'presets']\n"
+             "from scslab.__main__ import main\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print(gc.get_threshold(), gc.get_freeze_count() > 0, len(runs), runs.count(2))\n")
+    out = subprocess.run([sys.executable, "-c", count], capture_output=True, text=True, check=True)
+    threshold, frozen, runs, full = out.stdout.strip().splitlines()[-1].rsplit(" ", 3)
+    assert threshold == str(GC_THRESHOLDS) and frozen == "True"
+    default = subprocess.run([sys.executable, "-c", count.replace("main()", "gc.set_threshold(700, 10, 10); "
+                              "main.__globals__['GC_THRESHOLDS'] = (700, 10, 10); main()")],
+                             capture_output=True, text=True, check=True)
+    runs_default = int(default.stdout.strip().splitlines()[-1].rsplit(" ", 3)[2])
+    assert int(runs) * 5 < runs_default, (runs, runs_default)
+
+
+@pytest.mark.parametrize("preset", ["press-2018", "beijing-2020"])
+def test_a_run_does_not_load_pandas(tmp_path, preset):
+    """The command builds, writes and summarises its tables without pandas (scslab.arrow): loading it cost a
+    tenth of a second of every run. ``Result.metrics`` still gives pandas, for those who ask."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            f"sys.argv = ['scslab', 'run', '{preset}', '-n', '3000', '-d', '40', '-o', r'{tmp_path / 'out'}', '-q']\n"
+            "from scslab.__main__ import main\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print('pandas' in sys.modules, 'numba' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False True", out.stdout[-2000:]
+    assert (tmp_path / "out" / "metrics.parquet").stat().st_size > 0

@@ -87,19 +87,26 @@ class Result:
         the Arrow table (a tenth of the time through pandas, which a command's summary would wait for)."""
         import pyarrow.compute as pc
 
+        from .arrow import numbers, strings
         from .populations import split_metric
 
         t = self.metrics_table
-        everyone = t.filter(pc.equal(t["group"], "all"))
-        last = everyone.filter(pc.equal(everyone["day"], pc.max(t["day"])))
+        # (the string "all" as an Arrow scalar, and sums by NumPy: PyArrow converting "all" itself, or its
+        # group-by, would load pandas, a tenth of a second of a command)
+        everyone = t.filter(pc.equal(t["group"], strings(["all"])[0]))
+        day, value = numbers(everyone["day"]), numbers(everyone["value"])
+        metric = everyone["metric"].combine_chunks().dictionary_encode()
+        names, which = metric.dictionary.to_pylist(), numbers(metric.indices)
         out = {}
-        for name, value in zip(last["metric"].to_pylist(), last["value"].to_pylist()):
-            base = split_metric(name)[1]
+        last = day == day.max() if len(day) else np.zeros(0, bool)
+        for k, v in zip(which[last].tolist(), value[last].tolist()):
+            base = split_metric(names[k])[1]
             if base.startswith(("tier:", "listed:", "innocent_listed:", "sanctioned:", "rewarded:", "linked:",
                                 "agency:")) or base == "sanctioned_by_ties":
-                out[name] = int(value)
-        sums = everyone.group_by("metric").aggregate([("value", "sum")])
-        sums = dict(sorted(zip(sums["metric"].to_pylist(), sums["value_sum"].to_pylist())))  # by name
+                out[names[k]] = int(v)
+        totals = np.zeros(len(names), np.int64)
+        np.add.at(totals, which, value)
+        sums = dict(sorted(zip(names, totals.tolist())))  # by name
         for name, value in sums.items():
             if split_metric(name)[1].startswith(("blocked:", "granted:", "linked_blocked:", "linked_granted:",
                                                  "agency_attempts:")):
@@ -324,7 +331,9 @@ def _adult(plan):
 
 def _by_day(table: pa.Table) -> pa.Table:
     """Rows ordered by day, keeping each population's own order within a day (a stable sort)."""
-    return table.take(pa.array(np.argsort(table["day"].to_numpy(), kind="stable")))
+    from .arrow import array, numbers
+
+    return table.take(array(np.argsort(numbers(table["day"]), kind="stable"), pa.int64()))
 
 
 def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population: int | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from .arrow import array, strings
 from .compile import BEH, REC, SE, STORY_EVENTS, P, Plan
 from .engine.histogram import bin_labels, run_snapshot_days, score_bins
 
@@ -77,12 +78,12 @@ def metrics_table(plan: Plan, counts: np.ndarray, coverage: np.ndarray,
         S, B = score_hist.shape
         append(np.repeat(run_snapshot_days(plan), B), np.tile(np.arange(B), S), score_hist.reshape(-1), bin_labels(plan))
     order = np.lexsort((arrays[2], arrays[1], arrays[0]))
-    metric_col = pa.DictionaryArray.from_arrays(pa.array(arrays[1][order], pa.int32()), pa.array(metric_names))
-    group_col = pa.DictionaryArray.from_arrays(pa.array(arrays[2][order], pa.int32()), pa.array(names))
-    return pa.table({"day": pa.array(arrays[0][order], pa.int32()),
+    metric_col = pa.DictionaryArray.from_arrays(array(arrays[1][order], pa.int32()), strings(metric_names))
+    group_col = pa.DictionaryArray.from_arrays(array(arrays[2][order], pa.int32()), strings(names))
+    return pa.table({"day": array(arrays[0][order], pa.int32()),
                      "metric": metric_col.cast(pa.string()),
                      "group": group_col.cast(pa.string()),
-                     "value": pa.array(arrays[3][order], pa.int64())}, schema=METRICS_SCHEMA)
+                     "value": array(arrays[3][order], pa.int64())}, schema=METRICS_SCHEMA)
 
 
 REASONS = {
@@ -202,7 +203,7 @@ def stories_table(plan: Plan, rows: np.ndarray, story_ids: np.ndarray, story_sco
     and restored accounts, whose numbers the reason tells). The words of each distinct (event, argument,
     points) are made once, so a long log costs its columns, not a Python object per row."""
     if len(rows) == 0:
-        return STORIES_SCHEMA.empty_table()
+        return pa.Table.from_batches([], STORIES_SCHEMA)
     order = np.lexsort((rows[:, REC.AGENT], rows[:, REC.DAY]))  # a stable sort: occurrence order within (day, agent)
     day, agent, pts = rows[order, REC.DAY], rows[order, REC.AGENT], rows[order, REC.C]
     code, arg = rows[order, REC.A], rows[order, REC.B]
@@ -210,8 +211,8 @@ def stories_table(plan: Plan, rows: np.ndarray, story_ids: np.ndarray, story_sco
     pts = _list_days(day, agent, code, arg, pts)
     kinds, inverse = np.unique(np.stack([code, arg, pts], axis=1), axis=0, return_inverse=True)
     words = [_story_words(plan, int(c), int(g), int(p)) for c, g, p in kinds.tolist()]
-    inverse = pa.array(inverse.ravel())
-    events, whats, channels, reasons = (pa.array(column, pa.string()).take(inverse) for column in zip(*words))
+    inverse = array(inverse.ravel(), pa.int64())
+    events, whats, channels, reasons = (strings(column).take(inverse) for column in zip(*words))
     ids = np.asarray(story_ids, np.int64)
     sorter = np.argsort(ids, kind="stable")
     at = np.searchsorted(ids, agent, sorter=sorter) if len(ids) else np.zeros(len(agent), np.int64)
@@ -229,11 +230,11 @@ def stories_table(plan: Plan, rows: np.ndarray, story_ids: np.ndarray, story_sco
                                        known[tiers].tolist())]
         mask = np.zeros(len(day), bool)
         mask[tiers] = True
-        reasons = pc.replace_with_mask(reasons, pa.array(mask), pa.array(told, pa.string()))
+        reasons = pc.replace_with_mask(reasons, array(mask, pa.bool_()), strings(told))
     pts = np.where(np.isin(code, _NO_POINTS), 0, pts)
-    return pa.table({"day": pa.array(day, pa.int32()), "agent": pa.array(agent, pa.int64()),
+    return pa.table({"day": array(day, pa.int32()), "agent": array(agent, pa.int64()),
                      "event": events, "behaviour": whats, "channel": channels,
-                     "points": pa.array(pts, pa.int32()), "score_after": pa.array(after, pa.int32(), mask=~known),
-                     "reason": reasons, "population": pa.array(np.broadcast_to(np.array(population, object),
-                                                                               len(rows)), pa.string())},
+                     "points": array(pts, pa.int32()), "score_after": array(after, pa.int32(), valid=known),
+                     "reason": reasons,
+                     "population": strings([population]).take(array(np.zeros(len(rows), np.int64), pa.int64()))},
                     schema=STORIES_SCHEMA)

@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrow import array, strings
 from .compile import Plan, consequence_metrics
 from .rng import Stream, stream_key
 from .scenarios.entities import PERSONS
@@ -118,7 +119,8 @@ def metric_kinds(plan: Plan) -> dict[str, str]:
 
 def prefixed(table: pa.Table, population: str) -> pa.Table:
     """A metrics table with its metric names prefixed with ``population.``."""
-    col = pc.binary_join_element_wise(pa.scalar(f"{population}."), table["metric"], "")
+    prefix, empty = strings([f"{population}.", ""])  # (Arrow scalars: PyArrow converting str loads pandas)
+    col = pc.binary_join_element_wise(prefix, table["metric"], empty)
     return table.set_column(table.schema.get_field_index("metric"), "metric", col)
 
 
@@ -144,5 +146,5 @@ def agency_table(populations: dict[str, tuple[Plan, np.ndarray]]) -> pa.Table | 
     day = np.tile(np.arange(days, dtype=np.int32), len(rows))
     metric = np.repeat([r[0] for r in rows], days)
     value = np.concatenate([r[1] for r in rows]).astype(np.int64)
-    return pa.table({"day": pa.array(day, pa.int32()), "metric": pa.array(metric, pa.string()),
-                     "group": pa.array(["all"] * len(day), pa.string()), "value": pa.array(value, pa.int64())})
+    return pa.table({"day": array(day, pa.int32()), "metric": strings(metric.tolist()),
+                     "group": strings(["all"] * len(day)), "value": array(value, pa.int64())})
