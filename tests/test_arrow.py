@@ -38,6 +38,8 @@ def test_strings_equal_pa_array():
         got = strings(values)
         assert got.equals(pa.array(values, pa.string())), values
         assert got.to_pylist() == values
+    with pytest.raises(TypeError, match="strings only, not None"):
+        strings(["a", None])
 
 
 def test_numbers_read_back_what_to_numpy_gives():

@@ -51,8 +51,12 @@ def array(values, type: pa.DataType, valid: np.ndarray | None = None) -> pa.Arra
 
 
 def strings(values) -> pa.Array:
-    """Python strings as an Arrow array of ``pa.string()``."""
-    encoded = [str(v).encode() for v in values]
+    """Python strings as an Arrow array of ``pa.string()`` (no nulls: anything but a string is refused)."""
+    values = list(values)
+    wrong = next((v for v in values if not isinstance(v, str)), "")
+    if not isinstance(wrong, str):
+        raise TypeError(f"an Arrow string array here holds strings only, not {wrong!r}")
+    encoded = [v.encode() for v in values]
     offsets = np.zeros(len(encoded) + 1, np.int64)
     np.cumsum([len(e) for e in encoded], out=offsets[1:])
     if offsets[-1] >= 2 ** 31:
