@@ -226,7 +226,6 @@ def build(jit, call=None):
         state[i] = st
         return st & ST_CODE
 
-    @call
     def finish(i, d, cell, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
                     prm, mins, lists, cons, kf, ks, cnt, emit, ne):
         """End of day d for agent i; returns (state code for the next day, emit count)."""
@@ -361,6 +360,10 @@ def build(jit, call=None):
             cnt[prm[P.M_CODE] + code, cell] += 1
         return code, ne
 
+    # the end of day, compiled twice from the one rule: called (the dense pass, where it is seldom needed) and
+    # inlined (the lazy pass, which runs it for every woken agent: a debtor every day on the court list)
+    finish_inlined, finish = jit(finish), call(finish)
+
     @jit
     def apply_points(i, d, b, ch, false, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
                     prm, beh, rep, ka, cnt, cell, emit, ne):
@@ -485,7 +488,7 @@ def build(jit, call=None):
 
     return _Namespace(draw=draw, put=put, tier_of=tier_of, clamp=clamp, init_agent=init_agent, state_code=state_code,
                       quick=quick, quick_args=quick_args, pack_state=pack_state, levels=levels, applies=applies,
-                      finish=finish, act=act, events=events, next_event=next_event, apply_points=apply_points, partner=partner,
+                      finish=finish, finish_inlined=finish_inlined, act=act, events=events, next_event=next_event, apply_points=apply_points, partner=partner,
                       household_head=household_head, region_of=region_of, mix=mix)
 
 

@@ -17,7 +17,7 @@ from numba import njit
 from ...compile import CONS, FLAG, LIST, SE, P, Plan
 from ...rng import GOLDEN, Stream, stream_key
 from ..histogram import run_snapshot_days, score_bins
-from ..threads import in_threads
+from ..threads import in_threads, work_slots
 from ..budget import check_capacity
 from ..state import Columns, RawRun
 from ..stories import pick_story_agents
@@ -259,8 +259,9 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         M = tables(m, W, keys, bins, snaps, d0)
         S = (True, *cols, base) if d0 == 0 else (False, *(c.copy() for c in cols), base)
         T = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, MAX_CRIT), np.int64))
-        D = window_arrays(C, W, NT, NB, len(mine), n_bins, NL, false, NS, KD)
-        R = None if contest is None else redress_of(*contest, n, C, W, refunds)
+        slots = work_slots()  # the rows of the window's metric changes: one per work item running at once
+        D = window_arrays(C, W, NT, NB, len(mine), n_bins, NL, false, NS, KD, rows=slots)
+        R = None if contest is None else redress_of(*contest, n, C, W, refunds, rows=slots)
         t0 = time.perf_counter()
         pen = penalties(n, d0, W, cls, S, M, T, fkeys, BLOCK, coarse_bits(n), R)
         t1 = time.perf_counter()

@@ -55,16 +55,17 @@ def no_refunds() -> tuple:
     return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
 
 
-def redress_of(thr: int, delay: int, n: int, C: int, W: int, refunds: tuple) -> Redress:
+def redress_of(thr: int, delay: int, n: int, C: int, W: int, refunds: tuple, rows: int | None = None) -> Redress:
     """The window's ``Redress`` with the carried ``refunds`` (agents, days, behaviours; sorted by agent and
-    day), for ``n`` agents in ``C`` cells; its queue is a work item's own (:func:`for_work_item`)."""
+    day), for ``n`` agents in ``C`` cells; its queue is a work item's own (:func:`for_work_item`). ``red``
+    has ``rows`` rows (by default ``threads.work_slots()``): as many as the window's metric changes."""
     agents, days, beh = (np.ascontiguousarray(x, np.int64) for x in refunds)
     bits = np.zeros((n >> 6) + 1, np.uint64)
     if len(agents):
         np.bitwise_or.at(bits, agents >> 6, np.uint64(1) << (agents & 63).astype(np.uint64))
     return Redress(thr=np.uint64(thr), delay=int(delay), agents=agents, days=days, beh=beh, bits=bits,
                    qday=np.zeros(1, np.int64), qb=np.zeros(1, np.int64),
-                   red=np.zeros((work_slots(), C, W + 1), np.int64))
+                   red=np.zeros((work_slots() if rows is None else rows, C, W + 1), np.int64))
 
 
 def for_work_item(R: Redress | None) -> Redress | None:
