@@ -24,7 +24,7 @@ ROUTE_DRIVERS = {
 # CPU seconds a first run spends on an empty cache, measured on a 2-core machine (README.md, "The first
 # run"): bench-v1 (windowed; a first press-2018 compiles it again for its own tables, about as long), press-2018
 # --engine lazy (the lazy scheduler, day by day) and bench-v1 with --engine dense
-# (23 s once the lazy scheduler is compiled); the lazy scheduler's 55 s were measured again (52 s) when its
+# (15 s once the lazy scheduler is compiled); the lazy scheduler's 55 s were measured again (52 s) when its
 # pass came to inline the end of day
 COMPILE_SECONDS = {"windowed": 25, "lazy": 55, "dense": 35}
 

@@ -44,10 +44,9 @@ def emit_margin(prm) -> int:
 
 
 def build(jit, call=None):
-    """Compile the per-agent functions with ``jit``; returns a namespace of them. ``call`` (default ``jit``)
-    compiles the end of day, ``finish``: on the CPU a plain call instead of its code inlined into every
-    driver, which halves the compile time of the lazy scheduler (117 s of CPU to 74 s for a first
-    press-2018 run) at no measurable cost in speed (it runs for few agents a day)."""
+    """Compile the per-agent functions with ``jit``; returns a namespace of them. The end of day comes twice
+    from its one rule: ``finish_inlined`` compiled with ``jit`` (the lazy pass) and ``finish`` with ``call``
+    (default ``jit``; on the CPU a plain call, for the dense pass, whose compile it keeps short)."""
     call = call or jit
     mix = jit(rng.mix64)
     region_of, partner, household_head = population.make(jit, mix)
@@ -360,8 +359,9 @@ def build(jit, call=None):
             cnt[prm[P.M_CODE] + code, cell] += 1
         return code, ne
 
-    # the end of day, compiled twice from the one rule: called (the dense pass, where it is seldom needed) and
-    # inlined (the lazy pass, which runs it for every woken agent: a debtor every day on the court list)
+    # the end of day, compiled twice from the one rule: called (the dense pass: a shorter compile for an engine
+    # no scheme takes by default) and inlined (the lazy pass, which runs it for every woken agent that
+    # ``quick`` cannot settle: on the court list every debtor, every day)
     finish_inlined, finish = jit(finish), call(finish)
 
     @jit
