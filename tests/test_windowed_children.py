@@ -75,3 +75,19 @@ def test_press_2018_by_windows_agrees_with_days():
     reached = _agreeing(names, z, days, windows)
     assert reached["network_penalties"] > 1_000 and reached["listed:blacklist"] > 1
     assert np.isfinite(list(reached.values())).all()
+
+
+def test_work_items_rows_for_children_share_no_cache_line():
+    """Every agent's run reads and writes its work item's row of the children's days (``D[13]``): two rows
+    in use at once must not share a 64-byte cache line, whatever the array's alignment (the row's words, then
+    at least 56 unused bytes)."""
+    from scslab.engine.windowed.agent import KIDS
+    from scslab.engine.windowed.totals import window_arrays
+
+    rows = window_arrays(C=2, W=10, NT=3, NB=2, n_snaps=1, n_bins=4, NL=2, kids=True, rows=4)[13]
+    assert rows.shape[0] == 4
+    assert rows.strides[0] - KIDS * rows.itemsize >= 56
+    for base in range(0, 64, 8):  # every 8-byte alignment: the lines of row r's words and of row r + 1's
+        used = {(base + rows.strides[0] * r + rows.itemsize * w) // 64 for r in (0, 2) for w in range(KIDS)}
+        other = {(base + rows.strides[0] * r + rows.itemsize * w) // 64 for r in (1, 3) for w in range(KIDS)}
+        assert not used & other, base

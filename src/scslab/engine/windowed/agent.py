@@ -45,7 +45,7 @@ from .draws import (CACHE, FULL, act_code, act_counts, act_day, act_net, carried
 from .model import LS, MAX_LISTS, MAX_OTHER, MAX_W, SC
 from .tables import KEY
 
-__all__ = ["agent", "guess", "KIDS", "set_days", "watch", "listed_day", "with_listed", "packed_lists", "enters_at", "leaves_at",
+__all__ = ["agent", "guess", "KIDS", "KIDS_ROW", "set_days", "watch", "listed_day", "with_listed", "packed_lists", "enters_at", "leaves_at",
            "NEVER", "NOT", "MARKED", "UNLISTED"]
 
 R = rules.make(njit(inline="always"))  # the model's rules (engine/rules.py): recovery, lists, closed forms
@@ -429,6 +429,11 @@ def agent(i, d0, W, cls, s, lo, bl, inc, k_inc, M, write, sgn, D, ch, out, bo, b
 
 KIDS = 6 + MAX_LISTS  # a household's days for its children: a bitmap of window days (6 words), and the day its
                       # member being run was listed on each list (``D[13][ch]``; ``route.after_member``)
+# the length of a work item's row of ``D[13]``: its KIDS words, then at least 56 bytes unused, so that the rows of
+# two work items running at once never share a cache line, whatever the array's alignment (every agent's run
+# reads and writes its row; with rows of KIDS words the two threads' rows shared one, and press-2018's sweep
+# spent about a tenth of its time waiting for it)
+KIDS_ROW = -(-(KIDS + 7) // 8) * 8
 
 
 @njit(inline="always")

@@ -10,7 +10,7 @@ from ...compile import CONS, SE, P, Plan
 from ...rng import Stream, stream_key
 from ..histogram import run_snapshot_days, score_bins
 from ..threads import work_slots
-from .agent import KIDS
+from .agent import KIDS_ROW
 from .draws import child_of
 from .model import SC, followed_list
 
@@ -23,10 +23,10 @@ def window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int, N
     detected acts by state (and, with ``false`` attributions, false ones), network penalties, snapshots, first
     deductions, new false records, innocent listed per list, with four ``states`` the sanctioned by side
     of the deterrence line, and where sanctions pass to children (``kids``) the children under them, and
-    each work item's days for its households' children, ``agent.KIDS``). A row (the first axis) for each work
-    item that may run at once (``rows``, by default ``threads.work_slots``), not one per work item: the rows
-    are added up, and a row per item made press-2018's arrays 348 MB at 21.7 M agents (64 items), each
-    item's rows first touched, and added up, anew."""
+    each work item's days for its households' children, ``agent.KIDS`` in a row of ``agent.KIDS_ROW``). A row
+    (the first axis) for each work item that may run at once (``rows``, by default ``threads.work_slots``), not
+    one per work item: the rows are added up, and a row per item made press-2018's arrays 348 MB at 21.7 M
+    agents (64 items), each item's rows first touched, and added up, anew."""
     R = work_slots() if rows is None else rows
     z = lambda *shape: np.zeros(shape, np.int64)  # noqa: E731
     F = 1 if false else 0
@@ -34,7 +34,7 @@ def window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int, N
             z(R, C, W + 1), z(R, C, states, W + 1, NB * (1 + F)), z(R, C, W + 1),
             z(R, n_snaps + 1, n_bins), z(R, C, W + 1), z(R, C, (W + 1) * F),
             z(R, C, NL * F, W + 1), z(R, C, 2, W + 1) if states == 4 else z(1, 1, 1, 1),
-            z(R, C, W + 1) if kids else z(1, 1, 1), z(R if kids else 1, KIDS))
+            z(R, C, W + 1) if kids else z(1, 1, 1), z(R if kids else 1, KIDS_ROW))
 
 
 class Totals:
