@@ -124,6 +124,10 @@ def test_windowed_refuses_each_feature_by_name(feature):
     assert choose_route(plan) == "lazy"
     with pytest.raises(OptionError, match=f"the windowed scheduler cannot run .*{feature}"):
         choose_route(plan, "windowed")
+    from scslab.engine.windowed import run_windowed
+
+    with pytest.raises(ValueError, match=f"the windowed scheduler cannot run .*{feature}"):  # called directly
+        run_windowed(plan)
 
 
 def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement_tests():

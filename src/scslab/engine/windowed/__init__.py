@@ -30,7 +30,13 @@ __all__ = ["why_not", "run_windowed"]
 
 
 def run_windowed(plan, *, progress=None, stats=None, verify=False, state=None, after_window=None):
-    """Run ``plan`` (which :func:`why_not` accepts) and return the engine's ``RawRun``; see ``driver``."""
+    """Run ``plan`` and return the engine's ``RawRun``; see ``driver``. A plan that :func:`why_not` refuses
+    raises ``ValueError`` naming the features this scheduler lacks (``engine.routes`` picks the route for
+    the command and ``simulate``; this guards a direct call, which would otherwise run a scheme it cannot)."""
     from .driver import run_windowed as run
+
+    why = why_not(plan)
+    if why is not None:
+        raise ValueError(f"the windowed scheduler cannot run {plan.scenario.meta.name!r}: {why}")
 
     return run(plan, progress=progress, stats=stats, verify=verify, state=state, after_window=after_window)
