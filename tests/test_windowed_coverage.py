@@ -70,7 +70,7 @@ def test_each_agents_window_under_a_ramp_is_its_replay(false_match):
     W, seed = 200, 4
     plan = _plan(5_000, W, seed, scenario=ramp_scheme(false_match=false_match))
     m, M, run = one_agent(plan, W, seed)
-    assert M.vary is not None and M.vary.shape[1:] == (W, M.other.shape[0] + 1, 2)
+    assert M.vary is not None and M.vary.shape[1:] == (2, W, M.other.shape[0] + 1)
     NB, C = len(plan.behaviour_names), len(plan.class_names)
     low, high = m.scalars[SC.LOW], m.scalars[SC.HIGH]
     ukeys = undetected_keys(seed, 0, W, NB)

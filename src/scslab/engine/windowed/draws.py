@@ -114,14 +114,14 @@ def event_threshold(vary, cls, e, a, st, kept_a):
     ``kept_a[st]`` (``Tables.kept[a]``) and a day in state 0 keeps everything."""
     if vary is None:
         return kept_a[st] if st else FULL
-    return vary[cls, e, a, st]
+    return vary[cls, st, e, a]
 
 
 @overload(event_threshold)
 def _event_threshold(vary, cls, e, a, st, kept_a):
     if isinstance(vary, types.NoneType):
         return lambda vary, cls, e, a, st, kept_a: kept_a[st] if st else FULL
-    return lambda vary, cls, e, a, st, kept_a: vary[cls, e, a, st]
+    return lambda vary, cls, e, a, st, kept_a: vary[cls, st, e, a]
 
 
 def crit_thresholds(vary, cls, e, a, keep_b, st):
@@ -130,7 +130,7 @@ def crit_thresholds(vary, cls, e, a, keep_b, st):
     ``NO + j`` for the behaviour ``nets[j]``; ``keep_b``: its ``Tables.keep`` row)."""
     if vary is None:
         return (keep_b[st] if st else FULL), min(keep_b[1:])
-    return vary[cls, e, a, st], min(vary[cls, e, a])
+    return vary[cls, st, e, a], min(vary[cls, :, e, a])
 
 
 @overload(crit_thresholds)
@@ -144,10 +144,10 @@ def _crit_thresholds(vary, cls, e, a, keep_b, st):
         return fixed
 
     def ramp(vary, cls, e, a, keep_b, st):
-        low = vary[cls, e, a, 0]
-        for x in range(1, vary.shape[3]):
-            low = min(low, vary[cls, e, a, x])
-        return vary[cls, e, a, st], low
+        low = vary[cls, 0, e, a]
+        for x in range(1, vary.shape[1]):
+            low = min(low, vary[cls, x, e, a])
+        return vary[cls, st, e, a], low
     return ramp
 
 
