@@ -45,8 +45,8 @@ from .draws import (CACHE, FULL, act_code, act_counts, act_day, act_net, carried
 from .model import LS, MAX_LISTS, MAX_OTHER, MAX_W, SC
 from .tables import KEY
 
-__all__ = ["agent", "guess", "KIDS", "KIDS_ROW", "set_days", "watch", "listed_day", "with_listed", "packed_lists", "enters_at", "leaves_at",
-           "NEVER", "NOT", "MARKED", "UNLISTED"]
+__all__ = ["agent", "guess", "KIDS", "KIDS_ROW", "set_days", "watch", "listed_day", "with_listed", "packed_lists",
+           "enters_at", "leaves_at", "NEVER", "NOT", "MARKED", "UNLISTED"]
 
 R = rules.make(njit(inline="always"))  # the model's rules (engine/rules.py): recovery, lists, closed forms
 recovers, recovery_step, steps, recovered = R.recovers, R.recovery_step, R.steps, R.recovered
@@ -466,8 +466,9 @@ def guess(i, d0, W, cls, s, lo, bl, M, out, bo, bc, z1, D0, redress):
     deterrence line, or where sanctions change act rates, the line below which a day may start sanctioned)
     before the last act such a draw would drop (every earlier act day losing ``guess_loss`` points, or where
     that bound fails the points of every event it draws, every earlier network act its points, nothing
-    recovered), else those of its window run from its start state with no penalty coming in. Deterministic: the same guess wherever it is made. ``z1``: an empty int64 array; ``D0``: metric arrays
-    that are not written. Returns (the number kept, the number detected, which were kept: bit x for the x-th
+    recovered), else those of its window run from its start state with no penalty coming in. Deterministic:
+    the same guess wherever it is made. ``z1``: an empty int64 array; ``D0``: metric arrays that are not
+    written. Returns (the number kept, the number detected, which were kept: bit x for the x-th
     detected, or -1 when the guess ran the window, whose kept acts are not matched to the detected ones)."""
     Ko, Kc = act_counts(i, cls, M)
     pts, nets, NO = M.points, M.nets, M.other.shape[0]
