@@ -362,7 +362,8 @@ def build(jit, call=None):
     # the end of day, compiled twice from the one rule: called (the dense pass: a shorter compile for an engine
     # no scheme takes by default) and inlined (the lazy pass, which runs it for every woken agent that
     # ``quick`` cannot settle: on the court list every debtor, every day)
-    finish_inlined, finish = jit(finish), call(finish)
+    finish_inlined = jit(finish)
+    finish = finish_inlined if call is jit else call(finish)  # (one function where both are the same)
 
     @jit
     def apply_points(i, d, b, ch, false, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
@@ -488,7 +489,8 @@ def build(jit, call=None):
 
     return _Namespace(draw=draw, put=put, tier_of=tier_of, clamp=clamp, init_agent=init_agent, state_code=state_code,
                       quick=quick, quick_args=quick_args, pack_state=pack_state, levels=levels, applies=applies,
-                      finish=finish, finish_inlined=finish_inlined, act=act, events=events, next_event=next_event, apply_points=apply_points, partner=partner,
+                      finish=finish, finish_inlined=finish_inlined, act=act, events=events, next_event=next_event,
+                      apply_points=apply_points, partner=partner,
                       household_head=household_head, region_of=region_of, mix=mix)
 
 
