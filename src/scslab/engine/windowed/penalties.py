@@ -159,7 +159,8 @@ def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, 
     ``2**CB`` targets. ``work``: a :class:`Scratch`."""
     # every sender that may be deterred runs the agent kernel, a call with some forty arrays: borrowed, they
     # carry no reference counts to update (engine/borrow.py; half the step's time at 4 M agents)
-    cls, S, M, T, work = borrowed(cls), borrowed(S), borrowed(M), borrowed(T), borrowed(work)
+    cls, S, M, T, work, R = borrowed(cls), borrowed(S), borrowed(M), borrowed(T), borrowed(work), borrowed(R)
+    fr, keep, rank, per = borrowed(fr), borrowed(keep), borrowed(rank), borrowed(per)
     ids, days, bo, bc, z1, D0, f64, tmp = work.ids, work.out, work.bo, work.bc, work.z1, work.D0, work.f64, work.tmp
     no_rec = np.empty(0, np.uint32)
     i = i0

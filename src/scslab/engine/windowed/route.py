@@ -138,6 +138,7 @@ def redo(A, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days, R=No
 def _redo_some(ch, A, j0, sgn, n, d0, W, cls, S, cols, M, T, fkeys, D, out_cnt, out_days, flag, work, R):
     cls, S, cols, M, T, D, work = borrowed(cls), borrowed(S), borrowed(cols), borrowed(M), borrowed(T), borrowed(D), \
         borrowed(work)
+    A, out_cnt, out_days, flag, R = borrowed(A), borrowed(out_cnt), borrowed(out_days), borrowed(flag), borrowed(R)
     one, f4, bo, bc, out, inc, tmp, z1, D0 = work.one, work.f4, work.bo, work.bc, work.out, work.inc, work.tmp, \
         work.z1, work.D0
     for jj in range(A.shape[0]):
