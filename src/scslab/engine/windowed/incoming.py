@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from .agent import KIDS, MARKED, NEVER, UNLISTED, guess, listed_day, packed_lists
-from .draws import CACHE, act_day, act_net, child_of, household, inc_code
+from .draws import CACHE, act_day, act_net, crit_count, household, inc_code
 from .friends import friends_batch
 
 __all__ = ["INC", "SENDER_BATCH", "Scratch", "scratch", "no_metrics", "corrected", "start_of", "listed", "listed_keeps",
@@ -173,13 +173,16 @@ def incoming(a, n, d0, W, cls, S, M, T, fkeys, one, f4, inc, bo, bc, z1, D0, R):
     one[0] = a  # (``one``: int64[1], ``f4``: int64[1, 4]: friends_batch's signature, compiled once)
     friends_batch(one, n, fkeys, f4)
     k = np.int64(0)
+    # only senders send (and only they have corrected lists): the others, five in six of press-2018's ties, are
+    # not called for (a call passes every array of the tables, and cost about as much as the agent's own run)
     for x in range(4):
-        if f4[0, x] >= 0:
-            k1 = listed_call(f4[0, x], d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0, R)
+        f = f4[0, x]
+        if f >= 0 and crit_count(f, cls[f], M) > 0:
+            k1 = listed_call(f, d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0, R)
             k = as_received(inc, k, k1, k, d0, 1, M)
     lo, hi = household(a, n, M.house)
     for m in range(lo, hi):
-        if m != a and not child_of(m, M.adult):
+        if m != a and crit_count(m, cls[m], M) > 0:  # (a child is never a sender)
             k1 = listed_call(np.int64(m), d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0, R)
             k = as_received(inc, k, k1, k, d0, 0, M)
     sort_small(inc, k)
