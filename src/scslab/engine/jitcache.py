@@ -33,6 +33,7 @@ def _module_of(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+@lru_cache(maxsize=None)
 def _file_of(module: str) -> Path | None:
     """The source file of a scslab module (``scslab.engine.cpu``), or None outside scslab or when absent."""
     if module != "scslab" and not module.startswith("scslab."):
