@@ -33,12 +33,18 @@ def _module_of(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-@lru_cache(maxsize=None)
 def _file_of(module: str) -> Path | None:
     """The source file of a scslab module (``scslab.engine.cpu``), or None outside scslab or when absent."""
+    return _file_in(ROOT, module)
+
+
+@lru_cache(maxsize=None)
+def _file_in(root: Path, module: str) -> Path | None:
+    """:func:`_file_of` under the package folder ``root``, looked up once per process (the closures of the
+    drivers ask some 2,600 times for about 200 modules)."""
     if module != "scslab" and not module.startswith("scslab."):
         return None
-    base = ROOT.parent.joinpath(*module.split("."))
+    base = root.parent.joinpath(*module.split("."))
     for path in (base.with_suffix(".py"), base / "__init__.py"):
         if path.is_file():
             return path
