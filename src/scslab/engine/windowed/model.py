@@ -305,7 +305,8 @@ def windowed_bytes(plan: Plan) -> int:
     many more but the class for a window's start state when there is more than one window, 1 for the traits
     (class and group) with several regions, a window's metric changes per cell for each work item running
     at once (``threads.work_slots``), and while a window's penalties are written 4 bytes per penalty and 20
-    per sender (their friends and lists), at the expected numbers with a margin of 10 %."""
+    per sender (their friends and lists), at the expected numbers with a margin of 10 %, and a bit per agent
+    (the senders' bitmap)."""
     m = model_of(plan)
     W = min(plan.days, 365)
     pop = plan.scenario.population
@@ -323,4 +324,4 @@ def windowed_bytes(plan: Plan) -> int:
     S = m.keep.shape[1]  # the states whose acts are counted apart (and the sanctioned by side, with four)
     window = 8 * work_slots() * plan.n_cells * (W + 1) * (NT + 2 * NL + 4 + S * NB * (1 + F) + F * (1 + NL)
                                                         + (2 if S == 4 else 0) + (1 if m.scalars[SC.CLISTS] else 0))
-    return int(plan.size * per_agent + 1.1 * (4 * penalties + 20 * senders) + window)
+    return int(plan.size * per_agent + 1.1 * (4 * penalties + 20 * senders) + plan.size / 8 + window)

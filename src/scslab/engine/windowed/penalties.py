@@ -1,8 +1,9 @@
 """The penalties' step of a window: every sender's guessed list (or its corrected one), and the penalties
 of those lists, bucketed by blocks of ``2**BLOCK`` targets for the sweep (:func:`penalties`).
 
-A sender is an agent with a detected network act in the window. Its friends are found ``SENDER_BATCH`` at
-a time; its list is read from the table (``incoming.listed_keeps``), and which of its detected acts the list
+A sender is an agent with a detected network act in the window. The first pass finds them, a bit each in a
+bitmap that the two passes after it read instead of drawing every agent's count again. Their friends are
+found ``SENDER_BATCH`` at a time; its list is read from the table (``incoming.listed_keeps``), and which of its detected acts the list
 keeps is kept as a bitmask (from the guess, or by matching them; rebuilt later by :func:`kept_acts`); its
 penalties are counted into buckets of ``2**CB`` targets, then written as records
 ``(target & (2**CB - 1)) << REC_BITS | window day << 4 | kind``.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..bits import lowest, popcount
 from ..borrow import borrowed
 from ..threads import in_threads
 from .draws import CACHE, act_code, act_day, act_net, child_of, crit_count, household, network_acts
@@ -74,9 +76,11 @@ def penalties(n, d0, W, cls, S, M, T, fkeys, B, CB, R=None):
     the caches and the TLB on nearly every record. Each step's work items run on threads
     (``engine/threads.py``)."""
     nsend = np.zeros(CHUNKS + 1, np.int64)
+    cut = _cuts(n)
+    sent = np.empty((n >> 6) + 1, np.uint64)  # the senders, a bit each (a chunk starts at a word: cut)
 
     def count(ch):
-        nsend[ch + 1] = _count_senders(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, cls, M)
+        nsend[ch + 1] = _count_senders(cut[ch], cut[ch + 1], cls, M, sent)
 
     in_threads(count, CHUNKS)
     nsend = np.cumsum(nsend)
@@ -87,8 +91,8 @@ def penalties(n, d0, W, cls, S, M, T, fkeys, B, CB, R=None):
     per = np.zeros((CHUNKS, nc), np.int64)
 
     def senders(ch):
-        senders_of(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, nsend[ch], n, d0, W, cls, S, M, T, fkeys, B, CB, fr,
-                   keep, rank, per[ch], scratch(), for_work_item(R))
+        senders_of(cut[ch], cut[ch + 1], nsend[ch], n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, per[ch],
+                   sent, scratch(), for_work_item(R))
 
     in_threads(senders, CHUNKS)
     # bucket by bucket, chunk by chunk: each chunk's first place in the bucket, and the buckets' starts
@@ -101,7 +105,7 @@ def penalties(n, d0, W, cls, S, M, T, fkeys, B, CB, R=None):
     rec = np.empty(total, np.uint32)
 
     def records(ch):
-        _records(ch * n // CHUNKS, (ch + 1) * n // CHUNKS, nsend[ch], n, d0, W, cls, M, CB, fr, keep, per[ch], rec)
+        _records(cut[ch], cut[ch + 1], nsend[ch], n, d0, W, cls, M, CB, fr, keep, per[ch], rec, sent)
 
     in_threads(records, CHUNKS)
     if CB == B:
@@ -119,15 +123,30 @@ def penalties(n, d0, W, cls, S, M, T, fkeys, B, CB, R=None):
     return rec, start, keep, rank
 
 
+def _cuts(n: int) -> np.ndarray:
+    """The first agent of each of the steps' work items (and n): ``ch * n // CHUNKS`` rounded down to a multiple
+    of 64, so that no two work items set bits of one word of the senders' bitmap."""
+    cut = (np.arange(CHUNKS + 1, dtype=np.int64) * n // CHUNKS) & ~np.int64(63)
+    cut[-1] = n
+    return cut
+
+
 @njit(cache=CACHE, nogil=True)
-def _count_senders(i0, i1, cls, M):
-    """The senders (agents with a detected network act in the window) among agents ``i0 .. i1-1``."""
+def _count_senders(i0, i1, cls, M, sent):
+    """The senders (agents with a detected network act in the window) among agents ``i0 .. i1-1`` (i0 a multiple
+    of 64), a bit each into the words of ``sent`` from ``i0 >> 6`` on (a sender is then read there, not
+    drawn again: by the two passes over the senders after this one); returns their number."""
     # borrowed: an inlined function's branches would otherwise update M's reference counts for every agent
     # (engine/borrow.py; six times this step's time)
-    cls, M = borrowed(cls), borrowed(M)
+    cls, M, sent = borrowed(cls), borrowed(M), borrowed(sent)
     k = 0
-    for i in range(i0, i1):
-        k += crit_count(i, cls[i], M) > 0
+    for w in range(i0 >> 6, (i1 + 63) >> 6):
+        word = np.uint64(0)
+        for i in range(w << 6, min((w + 1) << 6, i1)):
+            if crit_count(i, cls[i], M) > 0:
+                word |= np.uint64(1) << np.uint64(i & 63)
+        sent[w] = word
+        k += np.int64(popcount(word))
     return k
 
 
@@ -153,25 +172,31 @@ def _split(rec, r0, r1, B, F, b0, nb, start):
 
 
 @njit(cache=CACHE, nogil=True)
-def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, per, work, R):
-    """Senders i0 .. i1-1 (the first is the j-th): their friends (``SENDER_BATCH`` senders at a time), which
-    network acts the table keeps, the rank of each block's first sender, and the penalties per bucket of
-    ``2**CB`` targets. ``work``: a :class:`Scratch`."""
+def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, per, sent, work, R):
+    """Senders i0 .. i1-1 (i0 a multiple of 64, the first sender the j-th; ``sent``: the senders' bitmap): their
+    friends (``SENDER_BATCH`` senders at a time), which network acts the table keeps, the rank of each block's
+    first sender, and the penalties per bucket of ``2**CB`` targets. ``work``: a :class:`Scratch`."""
     # every sender that may be deterred runs the agent kernel, a call with some forty arrays: borrowed, they
     # carry no reference counts to update (engine/borrow.py; half the step's time at 4 M agents)
     cls, S, M, T, work, R = borrowed(cls), borrowed(S), borrowed(M), borrowed(T), borrowed(work), borrowed(R)
-    fr, keep, rank, per = borrowed(fr), borrowed(keep), borrowed(rank), borrowed(per)
+    fr, keep, rank, per, sent = borrowed(fr), borrowed(keep), borrowed(rank), borrowed(per), borrowed(sent)
     ids, days, bo, bc, z1, D0, f64, tmp = work.ids, work.out, work.bo, work.bc, work.z1, work.D0, work.f64, work.tmp
     no_rec = np.empty(0, np.uint32)
-    i = i0
-    while i < i1:
+    w, w1, word = i0 >> 6, (i1 + 63) >> 6, np.uint64(0)  # the bitmap's word w, its senders not yet taken in word
+    while w < w1 or word != 0:
         cnt = 0
-        while i < i1 and cnt < SENDER_BATCH:
-            if i & ((1 << B) - 1) == 0:
-                rank[i >> B] = j + cnt
-            ids[cnt] = i
-            cnt += crit_count(i, cls[i], M) > 0
-            i += 1
+        while cnt < SENDER_BATCH:
+            if word == 0:
+                if w == w1:
+                    break
+                if ((w << 6) & ((1 << B) - 1)) == 0:  # a block starts at the word (B >= 6)
+                    rank[(w << 6) >> B] = j + cnt
+                word = sent[w]
+                w += 1
+                continue
+            ids[cnt] = ((w - 1) << 6) + np.int64(lowest(word))
+            word &= word - np.uint64(1)
+            cnt += 1
         friends_batch(ids[:cnt], n, fkeys, f64[:cnt])  # into int64, as friends_of: one compiled signature
         for q in range(cnt):  # (element by element: see _split)
             for x in range(4):
@@ -192,14 +217,18 @@ def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, 
 
 
 @njit(cache=CACHE, nogil=True)
-def _records(i0, i1, j, n, d0, W, cls, M, B, fr, keep, at, rec):
-    """The penalty records of senders i0 .. i1-1 (the first is the j-th), written from ``at[block]`` on."""
+def _records(i0, i1, j, n, d0, W, cls, M, B, fr, keep, at, rec, sent):
+    """The penalty records of senders i0 .. i1-1 (i0 a multiple of 64, the first sender the j-th; ``sent``: the
+    senders' bitmap), written from ``at[block]`` on."""
     cls, M, fr, keep, at, rec = borrowed(cls), borrowed(M), borrowed(fr), borrowed(keep), borrowed(at), borrowed(rec)
+    sent = borrowed(sent)
     bc, codes = np.empty(6, np.uint64), np.empty(64, np.int64)
-    for i in range(i0, i1):
-        K = crit_count(i, cls[i], M)
-        if K:
-            k = kept_acts(i, cls[i], K, keep[j], d0, W, M, bc, codes)
+    for w in range(i0 >> 6, (i1 + 63) >> 6):
+        word = sent[w]
+        while word != 0:
+            i = (w << 6) + np.int64(lowest(word))
+            word &= word - np.uint64(1)
+            k = kept_acts(i, cls[i], crit_count(i, cls[i], M), keep[j], d0, W, M, bc, codes)
             send(i, n, codes, k, d0, fr[j], M, B, at, rec)
             j += 1
 
