@@ -1,8 +1,8 @@
 """The per-agent rules compiled as CUDA device functions give the CPU's results (numba's CUDA simulator).
 
 ``kernels.build`` (and the rules it compiles from ``rules.make``) is the one source of an agent's day. Here it
-is built with ``cuda.jit(device=True)`` and run by a CUDA kernel that is the dense scheduler's pass with one
-GPU thread per chunk of agents, under ``NUMBA_ENABLE_CUDASIM=1`` (no GPU needed): the whole run must give the
+is built with ``cuda.jit(device=True)`` and run by a CUDA kernel that runs the dense scheduler's work on a
+chunk (``dense.make_chunk``, built from the same kernels) with one GPU thread per chunk of agents, under ``NUMBA_ENABLE_CUDASIM=1`` (no GPU needed): the whole run must give the
 metrics and stories of the CPU build, value for value. The simulator runs device code as Python, so this checks
 the rules' one source and the CUDA factory's plumbing, not numba's GPU compiler (a GPU machine does that).
 """
@@ -23,13 +23,12 @@ SCRIPT = textwrap.dedent('''
     import scslab.engine.dense as dense
     import scslab.engine.loop as loop
     from scslab import simulate
-    from scslab.compile import P, STATE
+    from scslab.compile import P
     from scslab.engine import kernels
     from scslab.engine.kernels import NONE_DAY
 
     assert config.ENABLE_CUDASIM, "not the simulator"
     K = kernels.build(cuda.jit(device=True))  # every rule a device function: the end of day is called, not inlined
-    ST_CODE = int(STATE.CODE)
 
     @cuda.jit
     def init_kernel(lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holder_t, hh_adult, skeys, cnt):
@@ -45,39 +44,15 @@ SCRIPT = textwrap.dedent('''
             K.levels(cnt[ch], region[ch] * T + np.int64(traits[i]), 1, K.tier_of(score[i], mins, prm[P.NT]), 0,
                      flags[i], last_off[i] != NONE_DAY, prm, cons)
 
+    chunk = dense.make_chunk(K, cuda.jit(device=True))  # the CPU pass's work on a chunk, as a device function
+
     @cuda.jit
     def pass_kernel(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, mins_f, lists_f, cons_f, prm_a,
                     beh, rep, gate, cum, det, kf, ka, ks, cnt_f, cnt_a, emit, n_emit, margin):
-        ch = cuda.grid(1)  # dense.dense_pass's chunk ch, the same body
-        if ch >= lo.shape[0]:
-            return
-        cap = emit.shape[1]
-        T = prm_a[P.T]
-        score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, \\
-            state = cols
-        rec_quiet, rec_pts, rec_upto, s_lo, s_hi, plain, m_rec = K.quick_args(prm_f)
-        ne, r, stop = n_emit[ch], region[ch], hi[ch]
-        cf, ca, em = cnt_f[ch], cnt_a[ch], emit[ch]
-        for i in range(resume[ch], hi[ch]):
-            if ne + margin > cap:
-                stop = i
-                break
-            cell = r * T + np.int64(traits[i])
-            if not do_fin:
-                code = np.int64(state[i]) & ST_CODE
-            else:
-                code = -1 if full else K.quick(i, d - 1, cell, score, pending, last_off, inbox, state, rec_quiet,
-                                               rec_pts, rec_upto, s_lo, s_hi, plain, mins_f, cf, m_rec)
-                if code < 0:
-                    code, ne = K.finish(i, d - 1, cell, score, pending, last_off, listed, on_lists, traits, flags,
-                                        inbox, acct, strikes, outstanding, acct_since, state, prm_f, mins_f, lists_f,
-                                        cons_f, kf, ks, cf, em, ne)
-            if do_act:
-                ne = K.act(i, d, code, cell, r, score, pending, last_off, listed, on_lists, traits, flags, inbox,
-                           acct, strikes, outstanding, acct_since, state, prm_a, beh, rep, gate, cum, det, ka, ca, em,
-                           ne)
-        resume[ch] = stop
-        n_emit[ch] = ne
+        ch = cuda.grid(1)  # dense.dense_pass's chunk ch
+        if ch < lo.shape[0]:
+            chunk(ch, lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, mins_f, lists_f, cons_f, prm_a,
+                  beh, rep, gate, cum, det, kf, ka, ks, cnt_f, cnt_a, emit, n_emit, margin)
 
     launches = []
 

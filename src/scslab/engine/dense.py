@@ -16,12 +16,11 @@ from .compiled import CACHE, K
 from .kernels import EMIT_WIDTH, NONE_DAY, emit_margin
 from .state import grow, records
 
-__all__ = ["init_pass", "dense_pass", "chunks", "dense_days", "DEFAULT_CHUNK"]
+__all__ = ["init_pass", "dense_pass", "make_chunk", "chunks", "dense_days", "DEFAULT_CHUNK"]
 
 DEFAULT_CHUNK = 1 << 16
 ST_CODE = int(STATE.CODE)
-init_agent, finish, act, levels, tier_of = K.init_agent, K.finish, K.act, K.levels, K.tier_of
-quick, quick_args = K.quick, K.quick_args
+init_agent, levels, tier_of = K.init_agent, K.levels, K.tier_of
 
 
 @njit(parallel=True, nogil=True, cache=CACHE)
@@ -37,18 +36,21 @@ def init_pass(lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holde
             levels(c, region[ch] * T + np.int64(traits[i]), 1, tier_of(score[i], mins, prm[P.NT]), 0,
                    flags[i], last_off[i] != NONE_DAY, prm, cons)
 
-@njit(parallel=True, nogil=True, cache=CACHE)
-def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, mins_f, lists_f, cons_f,
-               prm_a, beh, rep, gate, cum, det, kf, ka, ks, cnt_f, cnt_a, emit, n_emit, margin):
-    """Pass d: finish day d-1 (when ``do_fin``) and act on day d (when ``do_act``) for every agent.
+def make_chunk(K, jit):
+    """A pass's work on one chunk of agents, from the per-agent functions ``K`` (``kernels.build``), compiled
+    with ``jit``: ``chunk(ch, lo, hi, ...)`` takes :func:`dense_pass`'s arguments after the chunk's number. The
+    CPU's pass runs it for every chunk in a parallel loop; a GPU kernel can run it with a thread per chunk
+    (``tests/test_rules_cuda.py``)."""
+    quick, quick_args, finish, act = K.quick, K.quick_args, K.finish, K.act
 
-    ``full`` forces the full end of day for everyone (the day after a timeline change, when cached
-    state bytes may be stale)."""
-    cap = emit.shape[1]
-    T = prm_a[P.T]
-    score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, state = cols
-    rec_quiet, rec_pts, rec_upto, s_lo, s_hi, plain, m_rec = quick_args(prm_f)
-    for ch in prange(lo.shape[0]):
+    @jit
+    def chunk(ch, lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, mins_f, lists_f, cons_f, prm_a, beh,
+              rep, gate, cum, det, kf, ka, ks, cnt_f, cnt_a, emit, n_emit, margin):
+        cap = emit.shape[1]
+        T = prm_a[P.T]
+        score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, \
+            state = cols
+        rec_quiet, rec_pts, rec_upto, s_lo, s_hi, plain, m_rec = quick_args(prm_f)
         ne = n_emit[ch]
         r = region[ch]
         stop = hi[ch]
@@ -73,6 +75,24 @@ def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, min
                          ca, em, ne)
         resume[ch] = stop
         n_emit[ch] = ne
+
+    return chunk
+
+
+_chunk = make_chunk(K, njit(inline="always", nogil=True))
+
+
+@njit(parallel=True, nogil=True, cache=CACHE)
+def dense_pass(lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, mins_f, lists_f, cons_f,
+               prm_a, beh, rep, gate, cum, det, kf, ka, ks, cnt_f, cnt_a, emit, n_emit, margin):
+    """Pass d: finish day d-1 (when ``do_fin``) and act on day d (when ``do_act``) for every agent, chunk by
+    chunk (:func:`make_chunk`).
+
+    ``full`` forces the full end of day for everyone (the day after a timeline change, when cached
+    state bytes may be stale)."""
+    for ch in prange(lo.shape[0]):
+        _chunk(ch, lo, hi, region, resume, d, do_fin, do_act, full, cols, prm_f, mins_f, lists_f, cons_f, prm_a, beh,
+               rep, gate, cum, det, kf, ka, ks, cnt_f, cnt_a, emit, n_emit, margin)
 
 
 def chunks(plan: Plan, chunk: int):
