@@ -2,9 +2,10 @@
 
 ``kernels.build`` (and the rules it compiles from ``rules.make``) is the one source of an agent's day. Here it
 is built with ``cuda.jit(device=True)`` and run by a CUDA kernel that runs the dense scheduler's work on a
-chunk (``dense.make_chunk``, built from the same kernels) with one GPU thread per chunk of agents, under ``NUMBA_ENABLE_CUDASIM=1`` (no GPU needed): the whole run must give the
-metrics and stories of the CPU build, value for value. The simulator runs device code as Python, so this checks
-the rules' one source and the CUDA factory's plumbing, not numba's GPU compiler (a GPU machine does that).
+chunk (``dense.make_chunk``, built from the same kernels) with one GPU thread per chunk of agents, under
+``NUMBA_ENABLE_CUDASIM=1`` (no GPU needed): the whole run must give the metrics and stories of the CPU build,
+value for value. The simulator runs device code as Python, so this checks the rules' one source and the CUDA
+factory's plumbing, not numba's GPU compiler (a GPU machine does that).
 """
 
 import os

@@ -3,9 +3,9 @@
 Per window of W days (``d0 .. d0+W-1``): the route's tables (``agent.tables``, keyed by ``Stream.WINDOW`` and
 the window's first day), guess, sweep and correct (``route``), the story agents replayed (``replay``), and the
 window's metric changes added into the run's. Memory: 5 bytes per agent and 2 per list (class, score, last
-offence, day listed on each list), 1 more with false attributions (a false record carried), the window's start state when a window follows another (as many more but
-the class), and 4 bytes per penalty, about 20 per sender and a bit per agent while a window's penalties are
-written.
+offence, day listed on each list), 1 more with false attributions (a false record carried), the window's
+start state when a window follows another (as many more but the class), and 4 bytes per penalty, about 20
+per sender and a bit per agent while a window's penalties are written.
 """
 
 from __future__ import annotations

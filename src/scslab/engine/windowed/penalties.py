@@ -3,10 +3,10 @@ of those lists, bucketed by blocks of ``2**BLOCK`` targets for the sweep (:func:
 
 A sender is an agent with a detected network act in the window. The first pass finds them, a bit each in a
 bitmap that the two passes after it read instead of drawing every agent's count again. Their friends are
-found ``SENDER_BATCH`` at a time; its list is read from the table (``incoming.listed_keeps``), and which of its detected acts the list
-keeps is kept as a bitmask (from the guess, or by matching them; rebuilt later by :func:`kept_acts`); its
-penalties are counted into buckets of ``2**CB`` targets, then written as records
-``(target & (2**CB - 1)) << REC_BITS | window day << 4 | kind``.
+found ``SENDER_BATCH`` at a time; a sender's list is read from the table (``incoming.listed_keeps``), and
+which of its detected acts the list keeps is kept as a bitmask (from the guess, or by matching them; rebuilt
+later by :func:`kept_acts`); its penalties are counted into buckets of ``2**CB`` targets, then written as
+records ``(target & (2**CB - 1)) << REC_BITS | window day << 4 | kind``.
 """
 
 from __future__ import annotations
@@ -182,7 +182,8 @@ def senders_of(i0, i1, j, n, d0, W, cls, S, M, T, fkeys, B, CB, fr, keep, rank, 
     fr, keep, rank, per, sent = borrowed(fr), borrowed(keep), borrowed(rank), borrowed(per), borrowed(sent)
     ids, days, bo, bc, z1, D0, f64, tmp = work.ids, work.out, work.bo, work.bc, work.z1, work.D0, work.f64, work.tmp
     no_rec = np.empty(0, np.uint32)
-    w, w1, word = i0 >> 6, (i1 + 63) >> 6, np.uint64(0)  # the bitmap's word w, its senders not yet taken in word
+    w, w1, word = i0 >> 6, (i1 + 63) >> 6, np.uint64(0)  # the next word of the bitmap to read, the end, and the
+    # senders of the word read last (w - 1) not yet taken
     while w < w1 or word != 0:
         cnt = 0
         while cnt < SENDER_BATCH:
