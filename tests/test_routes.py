@@ -77,6 +77,9 @@ def _no_list(d):
 # For every feature the windowed scheduler lacks: a plan that uses it (bench-v1 changed as little as can be)
 EXAMPLES = {
     "timeline": lambda: _bench(lambda d: d.update(timeline=[{"day": 10, "set": {"score.recovery.up_to": 990}}])),
+    "local-rules": lambda: _bench(lambda d: d["population"].update(regions={"a": {"share": 0.5}, "b": {"share": 0.5}})
+                                  or d.update(timeline=[{"day": 0, "regions": ["a"],
+                                                         "set": {"behaviours.jaywalking.detect": 0.9}}])),
     "many-cells": lambda: _bench(lambda d: d["population"].update(
         regions={f"r{k}": {"share": 0.1} for k in range(10)}, groups={f"g{k}": {"share": 0.1} for k in range(10)})),
     "friends-degree": lambda: _bench(lambda d: d["population"]["friends"].update(degree=5)),

@@ -22,7 +22,7 @@ from .scenarios.schema import Exit, Scenario
 __all__ = ["Plan", "Epoch", "compile_plan", "consequence_metrics", "P", "BEH", "LIST", "CONS", "STATE", "ENTER", "EXIT", "FLAG", "INBOX", "EVENT", "REC", "LEVEL_METRICS",
            "cached", "day_table_bytes", "table_cache_bytes"]
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # epochs are told apart by identity (``plan.epochs.index``)
 class Epoch:
     """Tables for the days from ``start`` until the next epoch."""
 
@@ -34,6 +34,8 @@ class Epoch:
     rep: np.ndarray          # int32[NB, 8]: escalation points for repeat 0, 1, ...
     lists: np.ndarray        # int32[NL, len(LIST)]: columns named by LIST
     cons: np.ndarray         # int64[NC, len(CONS)]: columns named by CONS
+    regional: tuple = ()     # each region's rules (a Scenario per region; ``scenario`` itself where no
+                             # timeline change is local): what the per-cell tables are made of
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,10 @@ class Plan:
         return current
 
     def day_tables(self, day: int):
-        """(gate, cum, det, coverage) for ``day``; see :func:`_day_tables`."""
+        """(gate, cum, det, coverage) for ``day``; see :func:`_day_tables` (``coverage``: :meth:`national`)."""
         e = self.epoch_at(day)
-        return _day_tables(self, self.epochs.index(e), self.coverage(day))
+        gate, cum, det = _day_tables(self, self.epochs.index(e), self.coverage(day))
+        return gate, cum, det, np.array(self.national(day), np.float64)
 
     def day_detection(self, day: int):
         """(None, None, det, coverage) for ``day``: :func:`_day_tables`' detection thresholds without its gate
@@ -97,7 +100,7 @@ class Plan:
         e = self.epoch_at(day)
         index, cov = self.epochs.index(e), self.coverage(day)
         det = cached(self, ("det", index, cov), lambda: threshold(_day_probabilities(self, index, cov)[1]))
-        return None, None, det, np.array(cov, dtype=np.float64)
+        return None, None, det, np.array(self.national(day), dtype=np.float64)
 
     def day_probabilities(self, day: int):
         """(p, det) for ``day`` as float64: p[cell, state, event], det[region, group, behaviour, channel];
@@ -106,12 +109,34 @@ class Plan:
         return _day_probabilities(self, self.epochs.index(e), self.coverage(day))
 
     def coverage(self, day: int) -> tuple:
-        """Each channel's coverage on ``day``."""
+        """Each channel's coverage on ``day`` in each region, as the rules in force there set it (before the
+        region's ``camera_coverage`` or ``data_completeness``): region by region, channels in plan order. The
+        day's tables are made from it (and cached by it)."""
         by_day = self.table_cache.setdefault("coverage", {})
         if day not in by_day:
             e = self.epoch_at(day)
-            by_day[day] = tuple(channel_coverage(e.scenario.channels[c], day) for c in self.channel_names)
+            local = e.regional or (e.scenario,) * len(self.region_names)
+            by_day[day] = tuple(channel_coverage(r.channels[c], day) for r in local for c in self.channel_names)
         return by_day[day]
+
+    def national(self, day: int) -> tuple:
+        """Each channel's coverage on ``day`` as the scenario sets it everywhere (timeline changes for some
+        regions only left out, and before the regions' factors): the ``coverage_ppm:CHANNEL`` rows of group
+        ``all``."""
+        e = self.epoch_at(day)
+        return tuple(channel_coverage(e.scenario.channels[c], day) for c in self.channel_names)
+
+    def local_coverage(self, day: int) -> np.ndarray:
+        """float64[region, channel]: each channel's effective coverage on ``day`` in each region (after the
+        region's factor and its own timeline changes, capped at 1): the ``coverage_ppm:CHANNEL`` rows of
+        the groups ``region:NAME``."""
+        R, K = len(self.region_names), len(self.channel_names)
+        cov = np.array(self.coverage(day), np.float64).reshape(R, K)
+        local = self.epoch_at(day).regional
+        out = np.empty((R, K))
+        for r, rname in enumerate(self.region_names):
+            out[r] = _effective(self, local[r], cov[None, r], rname)[0]
+        return out
 
 
 def channel_coverage(ch, day: int) -> float:
@@ -126,12 +151,13 @@ def channel_coverage(ch, day: int) -> float:
     return float(pts[-1][1])
 
 
-def _effective(plan: Plan, s: Scenario, covs: np.ndarray, c: str, region: str) -> np.ndarray:
-    """Channel c's effective coverage in ``region`` on each day whose coverages are the rows of ``covs``."""
-    ch = s.channels[c]
+def _effective(plan: Plan, s: Scenario, covs: np.ndarray, region: str) -> np.ndarray:
+    """[day, channel]: each channel's effective coverage in ``region`` under its rules ``s``, on each day
+    whose coverages there are the rows of ``covs`` [day, channel]."""
     reg = s.population.regions[region]
-    factor = reg.camera_coverage if ch.kind == "camera" else reg.data_completeness
-    return np.minimum(1.0, covs[:, plan.channel_names.index(c)] * factor)
+    factor = np.array([reg.camera_coverage if s.channels[c].kind == "camera" else reg.data_completeness
+                       for c in plan.channel_names])
+    return np.minimum(1.0, covs * factor[None, :])
 
 
 TABLE_CACHE_ENTRIES = 64
@@ -182,7 +208,7 @@ def table_cache_bytes(plan: Plan, engine: str = "dense") -> int:
 
 
 def _day_tables(plan: Plan, epoch_index: int, cov: tuple):
-    """Threshold tables for one day.
+    """Threshold tables for one day, given its :meth:`Plan.coverage` ``cov``.
 
     gate[cell, state]        threshold: P(at least one event fires today)
     cum[cell, state, e]      threshold: P(first event that fires is <= e)  (inverse-CDF for the first event)
@@ -194,7 +220,7 @@ def _day_tables(plan: Plan, epoch_index: int, cov: tuple):
         p, det = _day_probabilities(plan, epoch_index, cov)
         cum = threshold(1.0 - np.cumprod(1.0 - p, axis=2))
         gate = cum[:, :, -1].copy() if p.shape[2] else np.zeros(p.shape[:2], np.uint64)
-        return gate, cum, threshold(det), np.array(cov, dtype=np.float64)
+        return gate, cum, threshold(det)
 
     return cached(plan, (epoch_index, cov), make)
 
@@ -211,11 +237,15 @@ def _day_probabilities(plan: Plan, epoch_index: int, cov: tuple):
 
 def probabilities(plan: Plan, epoch_index: int, covs: np.ndarray):
     """(p[day, cell, state, e], det[day, region, group, b, j]) of :func:`_day_probabilities` for the days whose
-    channels' coverages are the rows of ``covs`` [day, channel], all under epoch ``epoch_index`` (each day's
-    numbers are those of that day alone, bit for bit: every operation is element by element)."""
-    s = plan.epochs[epoch_index].scenario
+    :meth:`Plan.coverage` are the rows of ``covs`` [day, region x channel], all under epoch ``epoch_index``
+    (each day's numbers are those of that day alone, bit for bit: every operation is element by element).
+    Each region's acts, detection and deterrence follow its own rules (``Epoch.regional``)."""
+    epoch = plan.epochs[epoch_index]
+    s = epoch.scenario
+    local = epoch.regional or (s,) * len(plan.region_names)
     pop = s.population
     D = len(covs)
+    covs = np.asarray(covs, np.float64).reshape(D, len(plan.region_names), len(plan.channel_names))
     R, G, C, NT, NB = (len(plan.region_names), len(plan.group_names), len(plan.class_names),
                        len(plan.tier_names), len(plan.behaviour_names))
     NE = 2 * NB
@@ -226,19 +256,21 @@ def probabilities(plan: Plan, epoch_index: int, covs: np.ndarray):
     ff = np.array([pop.groups[g].false_match_factor for g in plan.group_names])
     mean_ff = float((group_share * ff).sum()) or 1.0
     tier_index = {t: k for k, t in enumerate(plan.tier_names)}
+    effective = [_effective(plan, local[ri], covs[:, ri], rname) for ri, rname in enumerate(plan.region_names)]
     for bi, bname in enumerate(plan.behaviour_names):
-        b = s.behaviours[bname]
-        rate = np.array([b.rate[c] for c in plan.class_names])
-        mean_rate = float((class_share * rate).sum())
-        negative = b.points < 0
-        det_tier = b.deterrence.below_tier
-        by_tier = np.ones(NT)
-        if negative and det_tier is not None:
-            by_tier[tier_index[det_tier] + 1:] = b.deterrence.factor
-        by_sanction = np.array([1.0, b.deterrence.when_sanctioned if negative else 1.0])
-        by_holder = np.array([0.0, 1.0]) if b.account != "score" else np.ones(2)
         for ri, rname in enumerate(plan.region_names):
-            eff = [_effective(plan, s, covs, c, rname) for c in b.channels]  # [day] each
+            s = local[ri]  # the region's rules
+            b = s.behaviours[bname]
+            rate = np.array([b.rate[c] for c in plan.class_names])
+            mean_rate = float((class_share * rate).sum())
+            negative = b.points < 0
+            det_tier = b.deterrence.below_tier
+            by_tier = np.ones(NT)
+            if negative and det_tier is not None:
+                by_tier[tier_index[det_tier] + 1:] = b.deterrence.factor
+            by_sanction = np.array([1.0, b.deterrence.when_sanctioned if negative else 1.0])
+            by_holder = np.array([0.0, 1.0]) if b.account != "score" else np.ones(2)
+            eff = [effective[ri][:, plan.channel_names.index(c)] for c in b.channels]  # [day] each
             chill = 1.0 - b.deterrence.surveillance * np.max(eff, axis=0) if negative else np.ones(D)
             # [day, class, tier, sanctioned, holder], the same for every group
             acts = (rate[None, :, None, None, None] * chill[:, None, None, None, None]
@@ -310,7 +342,7 @@ def _condition(cond, kinds, tindex: dict[str, int]) -> tuple[int, int]:
     raise ValueError(f"empty condition {cond!r}")  # excluded by the schema's cross checks
 
 
-def _epoch(plan_parts: dict, s: Scenario, start: int) -> Epoch:
+def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
     tiers = list(s.score.tiers)
     behaviours, lists, cons, accounts = (list(s.behaviours), list(s.lists), list(s.consequences),
                                          list(s.accounts))
@@ -394,7 +426,7 @@ def _epoch(plan_parts: dict, s: Scenario, start: int) -> Epoch:
     prm[P.BUSY_TIERS] = listing | int(np.bitwise_or.reduce(con[:, CONS.TIERS])) if len(con) else listing
     prm[P.TIER_ATTEMPTS] = 0
     mins = np.array([s.score.tiers[t] for t in tiers], np.int32)
-    return Epoch(start, s, prm, mins, beh, rep, lst, con)
+    return Epoch(start, s, prm, mins, beh, rep, lst, con, regional)
 
 
 def compile_plan(s: Scenario, *, size: int | None = None, days: int | None = None, seed: int | None = None) -> Plan:
@@ -435,10 +467,24 @@ def compile_plan(s: Scenario, *, size: int | None = None, days: int | None = Non
     )
     parts = {"metric_offsets": offsets, "metric_names": names}
     base = s.model_copy(update={"timeline": []})
-    plan.epochs.append(_epoch(parts, base, 0))
+    local = (base,) * len(plan.region_names)  # each region's rules
+    plan.epochs.append(_epoch(parts, base, 0, local))
     for i, entry in enumerate(s.timeline):
-        base = with_changes(base, entry.set, where=f"timeline.{i}.set")
-        plan.epochs.append(_epoch(parts, base, entry.day))
+        where = f"timeline.{i}.set"
+        done = {}  # id of a region's rules before the change -> after it (regions that share rules share them)
+        if not entry.regions:
+            before, base = base, with_changes(base, entry.set, where=where)
+            done[id(before)] = base
+        changed = []
+        for rules, name in zip(local, plan.region_names):
+            if entry.regions and name not in entry.regions:
+                changed.append(rules)
+                continue
+            if id(rules) not in done:
+                done[id(rules)] = with_changes(rules, entry.set, where=where)
+            changed.append(done[id(rules)])
+        local = tuple(changed)
+        plan.epochs.append(_epoch(parts, base, entry.day, local))
     dated = [i for i in range(len(lists)) if any(e.lists[i, LIST.MIN_DAYS] > 0 or e.lists[i, LIST.MAX_DAYS] >= 0
                                                     for e in plan.epochs)]
     for e in plan.epochs:  # rows of entry days for the lists with a term (engine.state: ``listed``)

@@ -18,25 +18,34 @@ from .compile import Plan
 __all__ = ["adults", "undeterred_acts", "undeterred_baseline"]
 
 
-def adults(plan: Plan) -> int:
-    """The number of adults among the plan's agents (the household pattern repeats every len(hh_adult) ids;
-    without households everybody is an adult)."""
+def adults(plan: Plan, lo: int = 0, hi: int | None = None) -> int:
+    """The number of adults among the plan's agents ``lo`` to ``hi`` (default: all; the household pattern
+    repeats every len(hh_adult) ids; without households everybody is an adult)."""
     pattern = np.asarray(plan.hh_adult, np.int64)
-    full, rest = divmod(plan.size, len(pattern))
-    return int(full * pattern.sum() + pattern[:rest].sum())
+
+    def below(n: int) -> int:
+        full, rest = divmod(n, len(pattern))
+        return int(full * pattern.sum() + pattern[:rest].sum())
+
+    return below(plan.size if hi is None else hi) - below(lo)
 
 
 def undeterred_acts(plan: Plan) -> dict[str, float]:
-    """Expected acts per day of each behaviour with no deterrence: adults x the class-weighted rate (x the
-    holders' share for a behaviour charged to a domain account)."""
+    """Expected acts per day of each behaviour with no deterrence, under the rules of day 0: the adults of
+    each region x the class-weighted rate in force there (x the holders' share for a behaviour charged to a
+    domain account)."""
     s = plan.scenario
-    n_adults = adults(plan)
     holders = float(plan.holder_t) / 2**32 if s.accounts else 1.0
-    out = {}
-    for name in plan.behaviour_names:
-        b = s.behaviours[name]
-        rate = sum(s.population.classes[c] * b.rate[c] for c in plan.class_names)
-        out[name] = n_adults * rate * (holders if b.account != "score" else 1.0)
+    starts = plan.region_starts
+    people: dict[int, list] = {}  # the adults under each set of rules (regions that share rules together)
+    for r, rules in enumerate(plan.epoch_at(0).regional):
+        people.setdefault(id(rules), [rules, 0])[1] += adults(plan, int(starts[r]), int(starts[r + 1]))
+    out = dict.fromkeys(plan.behaviour_names, 0.0)
+    for rules, n_adults in people.values():
+        for name in plan.behaviour_names:
+            b = rules.behaviours[name]
+            rate = sum(s.population.classes[c] * b.rate[c] for c in plan.class_names)
+            out[name] += n_adults * rate * (holders if b.account != "score" else 1.0)
     return out
 
 

@@ -46,13 +46,15 @@ def metric_rows(plan: Plan) -> int:
     """Rows of the metrics table: every (day, metric, group), one coverage row per channel and day, and the
     score distribution's bins on its snapshot days."""
     snapshots = len(run_snapshot_days(plan)) * score_bins(plan)[2]
-    return plan.days * (len(plan.metric_names) * len(group_labels(plan)) + len(plan.channel_names)) + snapshots
+    coverage = len(plan.channel_names) * (1 + (len(plan.region_names) if len(plan.region_names) > 1 else 0))
+    return plan.days * (len(plan.metric_names) * len(group_labels(plan)) + coverage) + snapshots
 
 
 def metrics_table(plan: Plan, counts: np.ndarray, coverage: np.ndarray,
                   score_hist: np.ndarray | None = None) -> pa.Table:
-    """One row per (day, metric, group); coverage of each channel as ``coverage_ppm:<channel>`` (group all);
-    the score distribution as ``score:LOW..HIGH`` (people, group all) on its snapshot days only
+    """One row per (day, metric, group); coverage of each channel as ``coverage_ppm:<channel>``: in group
+    ``all`` as the scenario sets it everywhere (``Plan.national``), in each group ``region:NAME`` (when there
+    are several regions) the effective coverage there (``Plan.local_coverage``); the score distribution as ``score:LOW..HIGH`` (people, group all) on its snapshot days only
     (``engine.histogram``)."""
     names = group_labels(plan)
     D, M, _ = counts.shape
@@ -63,17 +65,25 @@ def metrics_table(plan: Plan, counts: np.ndarray, coverage: np.ndarray,
     metric_names = list(plan.metric_names)
     arrays = [day, metric, group, values.reshape(-1)]
 
-    def append(days, metrics, vals, labels):
+    def append(days, metrics, vals, labels, groups=None):
+        """Rows of new metrics ``labels`` (``metrics`` indexes them), in group ``all`` or ``groups``."""
         arrays[0] = np.concatenate([arrays[0], days.astype(np.int32)])
         arrays[1] = np.concatenate([arrays[1], len(metric_names) + metrics])
-        arrays[2] = np.concatenate([arrays[2], np.zeros(len(days), np.int64)])
+        arrays[2] = np.concatenate([arrays[2], np.zeros(len(days), np.int64) if groups is None else groups])
         arrays[3] = np.concatenate([arrays[3], vals.astype(np.int64)])
         metric_names.extend(labels)
 
     if len(plan.channel_names):
-        K = len(plan.channel_names)
-        append(np.repeat(np.arange(D), K), np.tile(np.arange(K), D), np.rint(coverage * 1e6).reshape(-1),
-               [f"coverage_ppm:{c}" for c in plan.channel_names])
+        K, R = len(plan.channel_names), len(plan.region_names)
+        days, channel, values = np.repeat(np.arange(D), K), np.tile(np.arange(K), D), coverage.reshape(-1)
+        groups = np.zeros(D * K, np.int64)
+        if R > 1:  # and each region's, in the groups region:NAME (1 + region in group_labels)
+            local = np.array([plan.local_coverage(d) for d in range(D)]).reshape(D, R, K)
+            days = np.concatenate([days, np.repeat(np.arange(D), R * K)])
+            channel = np.concatenate([channel, np.tile(np.arange(K), D * R)])
+            values = np.concatenate([values, local.reshape(-1)])
+            groups = np.concatenate([groups, np.tile(np.repeat(1 + np.arange(R), K), D)])
+        append(days, channel, np.rint(values * 1e6), [f"coverage_ppm:{c}" for c in plan.channel_names], groups)
     if score_hist is not None:
         S, B = score_hist.shape
         append(np.repeat(run_snapshot_days(plan), B), np.tile(np.arange(B), S), score_hist.reshape(-1), bin_labels(plan))

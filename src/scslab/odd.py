@@ -114,8 +114,13 @@ def odd_markdown(s: Scenario) -> str:
     if s.timeline:
         L += ["Policy changes (timeline):", ""]
         for t in s.timeline:
-            L.append(f"- day {t.day}: " + ", ".join(f"`{k}` = {_fmt(v)}" for k, v in t.set.items())
+            where = f" in {', '.join(t.regions)} only" if t.regions else ""
+            L.append(f"- day {t.day}{where}: " + ", ".join(f"`{k}` = {_fmt(v)}" for k, v in t.set.items())
                      + (f" ({t.note})" if t.note else ""))
+        if any(t.regions for t in s.timeline):
+            L += ["", "Changes for some regions only make local schemes: each region's acts, detection, "
+                      "deterrence and coverage follow the rules in force there; points, tiers, lists and "
+                      "consequences are the same everywhere."]
         L.append("")
 
     L += ["## 4. Design concepts", "",

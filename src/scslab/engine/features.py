@@ -75,7 +75,8 @@ def _false_behaviours(plan: Plan) -> np.ndarray:
     def make():
         from .detected import detected_rates
 
-        days = {0, plan.days - 1} | {int(d) for c in _s(plan).channels.values() if isinstance(c.coverage, list)
+        rules = {id(r): r for e in plan.epochs for r in (e.scenario, *e.regional)}.values()  # each region's too
+        days = {0, plan.days - 1} | {int(d) for s in rules for c in s.channels.values() if isinstance(c.coverage, list)
                                      for d, _ in c.coverage if 0 < d < plan.days}
         rates = [rates_on_day_0(plan)[2]] + [detected_rates(plan, d)[2] for d in sorted(days - {0})]
         return np.any([np.any(r > 0, axis=(0, 1)) for r in rates], axis=0)
@@ -178,6 +179,8 @@ FEATURES: tuple[Feature, ...] = (
             lambda p: "rules" in _timeline_keys(p)),
     Feature("network-timeline", "points that ties lose, changed during the run",
             lambda p: "network" in _timeline_keys(p)),
+    Feature("local-rules", "rules that differ by region (timeline changes for some regions only)",
+            lambda p: any(t.regions for t in _s(p).timeline if t.day < p.days)),
     Feature("coverage-over-time", "channel coverage that changes over time",
             lambda p: any(isinstance(c.coverage, list) for c in _s(p).channels.values())),
     Feature("entity-types", "entity types, such as firms and authorities, run beside the persons", lambda p: bool(p.entities)),
@@ -296,7 +299,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
                           "several-sanctioning-lists", "multi-list-consequences"),
     "consequences.*.attempts_per_day": ("attempts",), "consequences.*.applies_to": ("children-sanctions",),
     "consequences.*.agency": ("list-sanctions",), "consequences.*.description": ("list-sanctions",),
-    "debt.*": ("court-debt",), "redress.*": ("redress",), "timeline.*": ("timeline", "network-timeline"),
+    "debt.*": ("court-debt",), "redress.*": ("redress",), "timeline.*": ("timeline", "network-timeline", "local-rules"),
     "entities.*": ("entity-types",),
 }
 

@@ -128,19 +128,23 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
 
         # effective channel coverage of each behaviour in each region today, and what follows from it alone
         # (worked out once a day: they do not depend on the person)
-        eff_of = {(bname, r): [_effective(s, day, ch, regions[r]) for ch in b.channels]
+        # each region by its own rules (a timeline change may be for some regions only)
+        local = plan.epoch_at(day).regional
+        eff_of = {(bname, r): [_effective(local[r], day, ch, regions[r]) for ch in b.channels]
                   for bname, b in s.behaviours.items() for r in range(len(regions))}
         max_eff = {key: max(eff, default=0.0) for key, eff in eff_of.items()}
-        mean_rate = {bname: sum(pop.classes[k] * b.rate[k] for k in classes) for bname, b in s.behaviours.items()}
-        false_rate = {(bname, r): sum(s.channels[ch].false_match * e for ch, e in zip(b.channels, eff_of[bname, r]))
-                      * b.detect * mean_rate[bname] for bname, b in s.behaviours.items() for r in range(len(regions))}
-        below = {bname: tiers.index(b.deterrence.below_tier) for bname, b in s.behaviours.items()
-                 if b.deterrence.below_tier is not None}
+        false_rate = {}
+        for r, rules_r in enumerate(local):
+            for bname, b in rules_r.behaviours.items():
+                mean_rate = sum(pop.classes[k] * b.rate[k] for k in classes)
+                false_rate[bname, r] = (sum(rules_r.channels[ch].false_match * e
+                                            for ch, e in zip(b.channels, eff_of[bname, r])) * b.detect * mean_rate)
         # 1. acts, detection, false attributions, own points (deterrence from start-of-day state)
         for c in people:
             if not c.adult:
                 continue
-            for bname, b in s.behaviours.items():
+            mine = local[c.region]
+            for bname, b in mine.behaviours.items():
                 if b.account != "score" and not (c.holder and not c.confiscated):
                     continue
                 negative = b.points < 0
@@ -148,7 +152,7 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                 p = b.rate[classes[c.klass]]
                 if negative:
                     p *= 1.0 - b.deterrence.surveillance * max_eff[bname, c.region]
-                    if bname in below and c.tier > below[bname]:
+                    if b.deterrence.below_tier is not None and c.tier > tiers.index(b.deterrence.below_tier):
                         p *= b.deterrence.factor
                     if c.sanctioned:
                         p *= b.deterrence.when_sanctioned
@@ -156,7 +160,7 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                     count(f"acts:{bname}")
                     if rng.random() < b.detect:
                         for ch, e in zip(b.channels, eff):
-                            q = min(1.0, e * s.channels[ch].detect * pop.groups[groups[c.group]].detect_factor)
+                            q = min(1.0, e * mine.channels[ch].detect * pop.groups[groups[c.group]].detect_factor)
                             if rng.random() < q:
                                 count(f"detected:{bname}")
                                 if b.creates_debt and not (c.debt or c.new_debt):

@@ -67,7 +67,8 @@ def _disparity_table(m, manifest, reps) -> list[str]:
 
 SECTIONS = {"scores": "Scores", "tiers": "Tiers", "lists": "Lists", "consequences": "Sanctions and rewards",
             "ties": "Network-penalty victims", "chilling": "Chilling effect", "coverage": "Observation coverage",
-            "disparity": "Disparity", "entities": "Entities", "joint punishment": "Joint punishment"}
+            "regions": "Regions", "disparity": "Disparity", "entities": "Entities",
+            "joint punishment": "Joint punishment"}
 
 
 def _stories(result, manifest: dict, run_dir: Path, per_agent: int) -> list[str]:

@@ -391,9 +391,44 @@ def ties(metrics, manifest):
     return add_caption(fig, text)
 
 
+MAX_REGIONS = 8  # lines a panel of the regions figure shows at most
+
+
+def regions(metrics, manifest):
+    """Each region over time, side by side: its detected acts and the share of its people ever penalised
+    (local schemes, timeline changes for some regions only, show here)."""
+    if len(manifest["scenario"]["population"].get("regions", {})) < 2:
+        return None
+    sel = metrics[metrics["group"].str.startswith("region:")]
+    people = sel[sel["metric"].str.startswith("tier:") & (sel["day"] == 0)].groupby("group")["value"].sum()
+    detected = sel[sel["metric"].str.startswith("detected:")].pivot_table(index="day", columns="group",
+                                                                          values="value", aggfunc="sum")
+    penalised = sel[sel["metric"] == "newly_penalised"].pivot(index="day", columns="group", values="value").cumsum()
+    share = penalised / people[penalised.columns] * 100
+    shown = list(share.iloc[-1].sort_values(ascending=False).index[:MAX_REGIONS])
+    fig, axes = new_figure(1, 2, size=(10, 3.4))
+    for i, g in enumerate(shown):
+        rate = (detected[g] / people[g] * 1000).rolling(7, min_periods=1).mean()
+        axes[0, 0].plot(rate.index, rate, label=words(g), **style(i))
+        axes[0, 1].plot(share.index, share[g], label=words(g), **style(i))
+    axes[0, 0].set(xlabel="day of the run", ylabel="per 1,000 people a day", title="Detected acts (weekly mean)")
+    axes[0, 1].set(xlabel="day of the run", ylabel="% of the region's people", title="Ever penalised")
+    legend(axes[0, 0], len(shown))
+    legend(axes[0, 1], len(shown))
+    local = [f"day {t['day']} in {listing(t['regions'], 'and')}" + (f" ({t['note']})" if t.get("note") else "")
+             for t in manifest["scenario"].get("timeline", []) if t.get("regions")]
+    text = ("Each region's detected acts per 1,000 of its people a day (left, a 7-day mean) and the share of its "
+            "people penalised at least once for an act of their own or one wrongly attributed to them (right). ")
+    if len(shown) < len(share.columns):
+        text += f"The {len(shown)} regions with the highest shares penalised are shown. "
+    text += (f"Rules changed for some regions only: {'; '.join(local)}." if local
+             else "Every region runs the same rules; the regions differ in camera density and data completeness.")
+    return add_caption(fig, text)
+
+
 FIGURES = {"scores": scores, "tiers": tier_shares, "lists": lists, "consequences": consequences, "ties": ties,
-           "chilling": chilling, "coverage": coverage, "disparity": disparity, "entities": entities,
-           "joint punishment": joint}
+           "chilling": chilling, "coverage": coverage, "regions": regions, "disparity": disparity,
+           "entities": entities, "joint punishment": joint}
 
 
 def close(fig) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .schema import MAX_CELLS, MAX_DAYS, Exit, Scenario
+from .schema import MAX_CELLS, MAX_DAYS, REGIONAL_PATHS, Exit, Scenario, is_regional_path
 
 __all__ = ["cross_check", "scenario_warnings"]
 
@@ -162,6 +162,17 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
                           "the timeline may change behaviours, channels, score, accounts, lists, "
                           "consequences, debt and redress, not population, meta, run or provenance "
                           "(an entity type has its own timeline: entities.NAME.timeline)"))
+        for j, region in enumerate(t.regions):
+            if region not in pop.regions:
+                p.append((f"timeline.{i}.regions.{j}", region, f"unknown region; allowed: {', '.join(pop.regions)}"))
+        if len(set(t.regions)) != len(t.regions):
+            p.append((f"timeline.{i}.regions", t.regions, "each region at most once"))
+        if t.regions:
+            for key in t.set:
+                if not is_regional_path(key):
+                    p.append((f"timeline.{i}.set.{key}", t.set[key],
+                              "a change for some regions only may set what differs by region; allowed: "
+                              + ", ".join(REGIONAL_PATHS) + " (* is a name)"))
 
     for name in s.entities:
         p += _entity_problems(s, name)

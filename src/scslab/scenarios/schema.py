@@ -11,12 +11,28 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Scenario", "Entity", "Link", "NAME_PATTERN", "INT16_LIMIT", "MAX_DAYS", "MAX_CELLS"]
+__all__ = ["Scenario", "Entity", "Link", "NAME_PATTERN", "INT16_LIMIT", "MAX_DAYS", "MAX_CELLS", "REGIONAL_PATHS",
+           "is_regional_path"]
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 INT16_LIMIT = 30000  # scores, points and bounds must stay inside int16 with room for one day of deductions
 MAX_DAYS = 30000  # days are stored as int16
 MAX_CELLS = 1024  # regions x classes x groups: every day's tables and counts grow with them (docs/scenario.md)
+
+# What a timeline change for some regions only may set (``*``: one name): the parts of the rules that
+# differ by region in the engines' tables (acts, detection, deterrence and coverage are worked out per cell,
+# and a cell is a region, a class and a group). Points, tiers, lists and consequences are the same everywhere.
+REGIONAL_PATHS = ("behaviours.*.rate", "behaviours.*.rate.*", "behaviours.*.detect", "behaviours.*.deterrence",
+                  "behaviours.*.deterrence.*", "channels.*.coverage", "channels.*.interpolate",
+                  "channels.*.detect", "channels.*.false_match")
+
+
+def is_regional_path(path: str) -> bool:
+    """Whether a dotted path is one of ``REGIONAL_PATHS``."""
+    parts = path.split(".")
+    return any(len(parts) == len(pattern.split(".")) and all(q in ("*", p) for p, q in zip(parts, pattern.split(".")))
+               for pattern in REGIONAL_PATHS)
+
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
@@ -263,6 +279,10 @@ class TimelineEntry(Strict):
     """Day the change takes effect (it applies to that day's acts)."""
     set: dict[str, Any] = Field(min_length=1)
     """Changes: dotted path = new value (the structure of the scenario cannot change)."""
+    regions: list[Name] = []
+    """The regions the change applies to (none listed: everywhere). A change for some regions only (a local
+    scheme, a pilot, a regional ramp) may set what can differ by region: behaviours' ``rate``, ``detect`` and
+    ``deterrence``, and channels' ``coverage``, ``interpolate``, ``detect`` and ``false_match``."""
     note: str = ""
     """Why, for reports."""
 

@@ -314,7 +314,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
             after_window(WindowState(d0 + W, cols, out.saved(), refunds))
     if stats is not None:
         stats.update(st)
-    coverage = np.array([plan.coverage(d) for d in range(days)], np.float64).reshape(days, len(plan.channel_names))
+    coverage = np.array([plan.national(d) for d in range(days)], np.float64).reshape(days, len(plan.channel_names))
     rows = plan.epochs[0].lists[:, LIST.ROW]  # the lists that keep their days listed, in their rows' order
     dated = np.argsort(np.where(rows >= 0, rows, NL), kind="stable")[:plan.n_dated_lists]
     if false:  # some carrying a false record
