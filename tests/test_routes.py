@@ -138,8 +138,8 @@ def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement
     ``test_windowed_false.py`` hold to the day routes (and bench-v1 with firms, ``test_entities.py``, and with
     households, ``test_windowed_households.py``, with a coverage ramp, ``test_windowed_coverage.py``, with
     redress, ``test_windowed_redress.py``, with ties' penalties, ``test_windowed_ties.py``, and with rates by
-    state, ``test_windowed_states.py``, and passing sanctions to children, ``test_windowed_children.py``) together
-    use
+    state, ``test_windowed_states.py``, passing sanctions to children, ``test_windowed_children.py``, and with
+    perceived watching, ``test_perception.py``) together use
     every feature the windowed scheduler supports, and go to it: the agreement tests and the pinned digests
     cover them on that scheduler."""
     from test_windowed import CELLS, CHURN_PUBLISHED, CHURN_STEPS, three_lists, tiered
@@ -149,6 +149,7 @@ def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement
     from test_windowed_states import STATES
     from test_windowed_children import SCHOOLS
     from test_windowed_ties import TIES
+    from test_perception import scheme as perceived
 
     def xiamen(over):
         return compile_plan(load_scenario("xiamen-fuzhou-2018", over), size=1_000, days=30, seed=1)
@@ -164,7 +165,8 @@ def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement
              compile_plan(redress_scheme(), size=1_000, days=30, seed=1),
              compile_plan(load_scenario("bench-v1", TIES), size=1_000, days=300, seed=1),
              compile_plan(load_scenario("bench-v1", STATES), size=1_000, days=30, seed=1),
-             compile_plan(load_scenario("bench-v1", SCHOOLS), size=1_000, days=30, seed=1)]
+             compile_plan(load_scenario("bench-v1", SCHOOLS), size=1_000, days=30, seed=1),
+             compile_plan(perceived(), size=1_000, days=30, seed=1)]
     assert set().union(*(uses(p) for p in plans)) == SUPPORTS["windowed"]
     assert all(choose_route(p) == "windowed" and refusal(p, "windowed") is None for p in plans)
 

@@ -16,6 +16,7 @@ from . import population as popmod
 from .encodings import (BEH, CONS, ENTER, EVENT, EXIT, FLAG, INBOX, LEVEL_METRICS, LIST, REC, SE, STATE,  # noqa: F401
                         STORY_EVENTS, P)
 from .rng import threshold
+from .watching import Watching, channel_coverage, effective
 from .scenarios.load import with_changes
 from .scenarios.schema import Exit, Scenario
 
@@ -67,6 +68,7 @@ class Plan:
     entities: dict[str, "Plan"] = field(default_factory=dict)  # entity types, run in lockstep (scenarios.entities)
     link_sizes: dict[str, int] = field(default_factory=dict)   # an entity type's links: persons per entity
     table_cache: dict = field(default_factory=dict, repr=False, compare=False)
+    watch: list = field(default_factory=list, repr=False, compare=False)  # [the plan's Watching], once made
 
     @property
     def n_cells(self) -> int:
@@ -108,15 +110,39 @@ class Plan:
         e = self.epoch_at(day)
         return _day_probabilities(self, self.epochs.index(e), self.coverage(day))
 
+    @property
+    def watching(self) -> Watching:
+        """The plan's actual and perceived coverage in each region (``scslab.watching``), made on first use."""
+        if not self.watch:
+            rules = {id(r): r for e in self.epochs for r in (e.scenario, *e.regional)}.values()
+
+            def actual(d):
+                local = self.epoch_at(d).regional
+                return np.array([effective(local[r], self.channel_names, name, d)
+                                 for r, name in enumerate(self.region_names)])
+
+            self.watch.append(Watching(actual, lambda d: [r.perception for r in self.epoch_at(d).regional],
+                                       [r.perception for r in rules]))
+            self.watch.append(Watching(lambda d: np.array([self.national(d)]),  # as the scenario sets it
+                                       lambda d: [self.epoch_at(d).scenario.perception],
+                                       [e.scenario.perception for e in self.epochs]))
+        return self.watch[0]
+
+    def national_perceived(self, day: int) -> np.ndarray:
+        """float64[channel]: the perceived coverage of the scenario's own coverage (:meth:`national`, before
+        the regions' factors, without changes for some regions only) on ``day``, as the scenario's
+        ``perception`` has people perceive it: the ``perceived_ppm:CHANNEL`` rows of group ``all``."""
+        self.watching
+        return self.watch[1].perceived(day)[0]
+
     def coverage(self, day: int) -> tuple:
-        """Each channel's coverage on ``day`` in each region, as the rules in force there set it (before the
-        region's ``camera_coverage`` or ``data_completeness``): region by region, channels in plan order. The
-        day's tables are made from it (and cached by it)."""
+        """The watching on ``day`` that its tables are made from (and cached by): each channel's actual
+        coverage in each region (region by region, channels in plan order), then its perceived coverage
+        there (``scslab.watching``)."""
         by_day = self.table_cache.setdefault("coverage", {})
         if day not in by_day:
-            e = self.epoch_at(day)
-            local = e.regional or (e.scenario,) * len(self.region_names)
-            by_day[day] = tuple(channel_coverage(r.channels[c], day) for r in local for c in self.channel_names)
+            w = self.watching
+            by_day[day] = tuple(w.actual(day).ravel().tolist()) + tuple(w.perceived(day).ravel().tolist())
         return by_day[day]
 
     def national(self, day: int) -> tuple:
@@ -127,37 +153,10 @@ class Plan:
         return tuple(channel_coverage(e.scenario.channels[c], day) for c in self.channel_names)
 
     def local_coverage(self, day: int) -> np.ndarray:
-        """float64[region, channel]: each channel's effective coverage on ``day`` in each region (after the
-        region's factor and its own timeline changes, capped at 1): the ``coverage_ppm:CHANNEL`` rows of
-        the groups ``region:NAME``."""
-        R, K = len(self.region_names), len(self.channel_names)
-        cov = np.array(self.coverage(day), np.float64).reshape(R, K)
-        local = self.epoch_at(day).regional
-        out = np.empty((R, K))
-        for r, rname in enumerate(self.region_names):
-            out[r] = _effective(self, local[r], cov[None, r], rname)[0]
-        return out
-
-
-def channel_coverage(ch, day: int) -> float:
-    if not isinstance(ch.coverage, list):
-        return float(ch.coverage)
-    pts = ch.coverage
-    if day <= pts[0][0]:
-        return float(pts[0][1])
-    for (d0, v0), (d1, v1) in zip(pts, pts[1:]):
-        if d0 <= day < d1:
-            return float(v0 + (v1 - v0) * (day - d0) / (d1 - d0)) if ch.interpolate == "linear" else float(v0)
-    return float(pts[-1][1])
-
-
-def _effective(plan: Plan, s: Scenario, covs: np.ndarray, region: str) -> np.ndarray:
-    """[day, channel]: each channel's effective coverage in ``region`` under its rules ``s``, on each day
-    whose coverages there are the rows of ``covs`` [day, channel]."""
-    reg = s.population.regions[region]
-    factor = np.array([reg.camera_coverage if s.channels[c].kind == "camera" else reg.data_completeness
-                       for c in plan.channel_names])
-    return np.minimum(1.0, covs * factor[None, :])
+        """float64[2, region, channel]: each channel's actual and perceived coverage on ``day`` in each
+        region: the ``coverage_ppm:CHANNEL`` and ``perceived_ppm:CHANNEL`` rows of the groups
+        ``region:NAME``."""
+        return np.array(self.coverage(day), np.float64).reshape(2, len(self.region_names), len(self.channel_names))
 
 
 TABLE_CACHE_ENTRIES = 64
@@ -239,13 +238,14 @@ def probabilities(plan: Plan, epoch_index: int, covs: np.ndarray):
     """(p[day, cell, state, e], det[day, region, group, b, j]) of :func:`_day_probabilities` for the days whose
     :meth:`Plan.coverage` are the rows of ``covs`` [day, region x channel], all under epoch ``epoch_index``
     (each day's numbers are those of that day alone, bit for bit: every operation is element by element).
-    Each region's acts, detection and deterrence follow its own rules (``Epoch.regional``)."""
+    Each region's acts, detection and deterrence follow its own rules (``Epoch.regional``); the chilling
+    effect follows the perceived coverage, times each group's ``perceives``."""
     epoch = plan.epochs[epoch_index]
     s = epoch.scenario
     local = epoch.regional or (s,) * len(plan.region_names)
     pop = s.population
     D = len(covs)
-    covs = np.asarray(covs, np.float64).reshape(D, len(plan.region_names), len(plan.channel_names))
+    covs = np.asarray(covs, np.float64).reshape(D, 2, len(plan.region_names), len(plan.channel_names))
     R, G, C, NT, NB = (len(plan.region_names), len(plan.group_names), len(plan.class_names),
                        len(plan.tier_names), len(plan.behaviour_names))
     NE = 2 * NB
@@ -256,7 +256,7 @@ def probabilities(plan: Plan, epoch_index: int, covs: np.ndarray):
     ff = np.array([pop.groups[g].false_match_factor for g in plan.group_names])
     mean_ff = float((group_share * ff).sum()) or 1.0
     tier_index = {t: k for k, t in enumerate(plan.tier_names)}
-    effective = [_effective(plan, local[ri], covs[:, ri], rname) for ri, rname in enumerate(plan.region_names)]
+    perceives = np.array([pop.groups[g].perceives for g in plan.group_names])
     for bi, bname in enumerate(plan.behaviour_names):
         for ri, rname in enumerate(plan.region_names):
             s = local[ri]  # the region's rules
@@ -270,13 +270,20 @@ def probabilities(plan: Plan, epoch_index: int, covs: np.ndarray):
                 by_tier[tier_index[det_tier] + 1:] = b.deterrence.factor
             by_sanction = np.array([1.0, b.deterrence.when_sanctioned if negative else 1.0])
             by_holder = np.array([0.0, 1.0]) if b.account != "score" else np.ones(2)
-            eff = [effective[ri][:, plan.channel_names.index(c)] for c in b.channels]  # [day] each
-            chill = 1.0 - b.deterrence.surveillance * np.max(eff, axis=0) if negative else np.ones(D)
-            # [day, class, tier, sanctioned, holder], the same for every group
-            acts = (rate[None, :, None, None, None] * chill[:, None, None, None, None]
-                    * by_tier[None, None, :, None, None] * by_sanction[None, None, None, :, None]
-                    * by_holder[None, None, None, None, :])
-            p[:, ri, :, :, :, :, :, 1, 2 * bi] = np.clip(acts, 0.0, 1.0)[:, :, None]
+            cols = [plan.channel_names.index(c) for c in b.channels]
+            eff = [covs[:, 0, ri, k] for k in cols]  # [day] each
+            seen = np.max([covs[:, 1, ri, k] for k in cols], axis=0)  # the perceived coverage [day]
+            if not negative:
+                chill = np.ones((D, G))
+            elif (perceives == 1.0).all():  # (the same numbers as a factor of 1, without the multiplications)
+                chill = np.repeat((1.0 - b.deterrence.surveillance * seen)[:, None], G, axis=1)
+            else:
+                chill = 1.0 - b.deterrence.surveillance * seen[:, None] * perceives[None, :]
+            # [day, class, group, tier, sanctioned, holder]
+            acts = (rate[None, :, None, None, None, None] * chill[:, None, :, None, None, None]
+                    * by_tier[None, None, None, :, None, None] * by_sanction[None, None, None, None, :, None]
+                    * by_holder[None, None, None, None, None, :])
+            p[:, ri, :, :, :, :, :, 1, 2 * bi] = np.clip(acts, 0.0, 1.0)
             false_rate = np.zeros(D)
             for c, e in zip(b.channels, eff):
                 false_rate = false_rate + s.channels[c].false_match * e

@@ -1,7 +1,8 @@
 """Closed forms beside the rules they summarise: what a scheme's population would do without the scheme.
 
 :func:`undeterred_acts` is the baseline the chilling-effect figures divide by: the acts a day of each
-behaviour when nobody is deterred. It follows the act rule of ``engine.kernels`` (and ``compile``'s
+behaviour when nobody is deterred. :func:`chilled_acts` is the act rule with the chilling effect alone, as
+people perceive the watching or as it is: the difference is the chilling their perception explains. It follows the act rule of ``engine.kernels`` (and ``compile``'s
 probability tables) with every deterrence factor at 1: each adult does behaviour ``b`` with its class's
 rate; children never act; a behaviour charged to a domain account is done by the account's holders only.
 ``tests/test_expected.py`` checks it against runs with deterrence switched off.
@@ -15,7 +16,7 @@ import numpy as np
 
 from .compile import Plan
 
-__all__ = ["adults", "undeterred_acts", "undeterred_baseline"]
+__all__ = ["adults", "undeterred_acts", "undeterred_baseline", "chilled_acts", "chilling_explained"]
 
 
 def adults(plan: Plan, lo: int = 0, hi: int | None = None) -> int:
@@ -68,3 +69,58 @@ def _baseline(text: str) -> tuple:
     from .scenarios.load import load_scenario
 
     return tuple(undeterred_acts(compile_plan(load_scenario(json.loads(text)))).items())
+
+
+def chilled_acts(plan: Plan, day: int, perceived: bool = True) -> dict[str, float]:
+    """Expected acts of each behaviour on ``day`` with the chilling effect as the only deterrence (no tier or
+    sanction factors): in each region, class and group, its adults x the rate in force there x (1 -
+    surveillance x the coverage people perceive there (the highest over the behaviour's channels) x the
+    group's ``perceives``). With ``perceived=False``, the actual coverage instead: what the chilling would
+    hold back if people saw the watching as it is. Classes and groups are drawn apart from the id, so a
+    region's adults split by their shares."""
+    s = plan.scenario
+    holders = float(plan.holder_t) / 2**32 if s.accounts else 1.0
+    starts = plan.region_starts
+    K = len(plan.channel_names)
+    watch = plan.local_coverage(day)[1 if perceived else 0]  # [region, channel]
+    class_share = np.array([s.population.classes[c] for c in plan.class_names])
+    groups = [s.population.groups[g] for g in plan.group_names]
+    out = dict.fromkeys(plan.behaviour_names, 0.0)
+    for r, rules in enumerate(plan.epoch_at(day).regional):
+        n_adults = adults(plan, int(starts[r]), int(starts[r + 1]))
+        for name in plan.behaviour_names:
+            b = rules.behaviours[name]
+            rate = float((class_share * np.array([b.rate[c] for c in plan.class_names])).sum())
+            seen = max((watch[r, plan.channel_names.index(c)] for c in b.channels), default=0.0) if K else 0.0
+            chill = sum(g.share * (1.0 - b.deterrence.surveillance * seen * g.perceives) for g in groups) \
+                if b.points < 0 else 1.0
+            out[name] += n_adults * rate * chill * (holders if b.account != "score" else 1.0)
+    return out
+
+
+def chilling_explained(scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(days, held back as perceived, held back if seen as it is): the acts a day that the chilling effect
+    holds back (``undeterred_acts`` - ``chilled_acts``, summed over behaviours) on up to about 400 days of a
+    resolved scenario's run (a Scenario, or its dict as a manifest holds it), as people perceive the watching
+    and as they would if they saw it as it is."""
+    import json
+
+    from .scenarios.schema import Scenario
+
+    text = scenario.model_dump_json() if isinstance(scenario, Scenario) else json.dumps(scenario)
+    return _explained(text)
+
+
+@functools.lru_cache(maxsize=4)
+def _explained(text: str):
+    import json
+
+    from .compile import compile_plan
+    from .scenarios.load import load_scenario
+
+    plan = compile_plan(load_scenario(json.loads(text)))
+    base = sum(undeterred_acts(plan).values())
+    days = np.arange(0, plan.days, max(1, -(-plan.days // 400)))
+    held = np.array([[base - sum(chilled_acts(plan, int(d), perceived=p).values()) for p in (True, False)]
+                     for d in days])
+    return days, held[:, 0], held[:, 1]

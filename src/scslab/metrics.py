@@ -47,6 +47,8 @@ def metric_rows(plan: Plan) -> int:
     score distribution's bins on its snapshot days."""
     snapshots = len(run_snapshot_days(plan)) * score_bins(plan)[2]
     coverage = len(plan.channel_names) * (1 + (len(plan.region_names) if len(plan.region_names) > 1 else 0))
+    if not plan.watching.as_it_is:  # and the perceived coverage
+        coverage *= 2
     return plan.days * (len(plan.metric_names) * len(group_labels(plan)) + coverage) + snapshots
 
 
@@ -54,7 +56,10 @@ def metrics_table(plan: Plan, counts: np.ndarray, coverage: np.ndarray,
                   score_hist: np.ndarray | None = None) -> pa.Table:
     """One row per (day, metric, group); coverage of each channel as ``coverage_ppm:<channel>``: in group
     ``all`` as the scenario sets it everywhere (``Plan.national``), in each group ``region:NAME`` (when there
-    are several regions) the effective coverage there (``Plan.local_coverage``); the score distribution as ``score:LOW..HIGH`` (people, group all) on its snapshot days only
+    are several regions) the effective coverage there (``Plan.local_coverage``); where people do not perceive
+    it as it is ([perception]), the perceived coverage as ``perceived_ppm:<channel>``, in group ``all`` of the
+    scenario's own coverage (``Plan.national_perceived``) and per region of the effective coverage there;
+    the score distribution as ``score:LOW..HIGH`` (people, group all) on its snapshot days only
     (``engine.histogram``)."""
     names = group_labels(plan)
     D, M, _ = counts.shape
@@ -75,15 +80,20 @@ def metrics_table(plan: Plan, counts: np.ndarray, coverage: np.ndarray,
 
     if len(plan.channel_names):
         K, R = len(plan.channel_names), len(plan.region_names)
-        days, channel, values = np.repeat(np.arange(D), K), np.tile(np.arange(K), D), coverage.reshape(-1)
-        groups = np.zeros(D * K, np.int64)
-        if R > 1:  # and each region's, in the groups region:NAME (1 + region in group_labels)
-            local = np.array([plan.local_coverage(d) for d in range(D)]).reshape(D, R, K)
-            days = np.concatenate([days, np.repeat(np.arange(D), R * K)])
-            channel = np.concatenate([channel, np.tile(np.arange(K), D * R)])
-            values = np.concatenate([values, local.reshape(-1)])
-            groups = np.concatenate([groups, np.tile(np.repeat(1 + np.arange(R), K), D)])
-        append(days, channel, np.rint(values * 1e6), [f"coverage_ppm:{c}" for c in plan.channel_names], groups)
+        local = np.array([plan.local_coverage(d) for d in range(D)]).reshape(D, 2, R, K)  # actual, perceived
+        rows = [("coverage_ppm", coverage)]  # group all: the scenario's own coverage
+        if not plan.watching.as_it_is:  # group all: the scenario's own coverage as people perceive it
+            rows.append(("perceived_ppm", np.array([plan.national_perceived(d) for d in range(D)])))
+        for kind, everyone in rows:
+            days, channel, values = np.repeat(np.arange(D), K), np.tile(np.arange(K), D), everyone.reshape(-1)
+            groups = np.zeros(D * K, np.int64)
+            if R > 1:  # and each region's, in the groups region:NAME (1 + region in group_labels)
+                mine = local[:, 0 if kind == "coverage_ppm" else 1]
+                days = np.concatenate([days, np.repeat(np.arange(D), R * K)])
+                channel = np.concatenate([channel, np.tile(np.arange(K), D * R)])
+                values = np.concatenate([values, mine.reshape(-1)])
+                groups = np.concatenate([groups, np.tile(np.repeat(1 + np.arange(R), K), D)])
+            append(days, channel, np.rint(values * 1e6), [f"{kind}:{c}" for c in plan.channel_names], groups)
     if score_hist is not None:
         S, B = score_hist.shape
         append(np.repeat(run_snapshot_days(plan), B), np.tile(np.arange(B), S), score_hist.reshape(-1), bin_labels(plan))

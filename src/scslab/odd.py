@@ -48,6 +48,24 @@ def _table(s: Scenario, prefix: str, rows: list[tuple[str, Any]]) -> list[str]:
     return out + [""]
 
 
+def _perception_words(s: Scenario) -> str:
+    """How people perceive the watching, for the ODD's sensing: as it is, or lagging and overstated."""
+    per = s.perception
+    unaware = [n for n, g in s.population.groups.items() if g.perceives != 1.0]
+    if per.lag_days == 0 and per.overstatement == 1.0 and per.start is None and not unaware:
+        return " as it is."
+    words = []
+    if per.lag_days or per.start is not None:
+        words.append(f"with a mean lag of {per.lag_days} days from "
+                     + ("the actual coverage" if per.start is None else f"{per.start:.0%}") + " on day 0")
+    if per.overstatement != 1.0:
+        words.append(f"overstated {per.overstatement:g} times")
+    if unaware:
+        words.append("groups " + ", ".join(f"{n} (x{s.population.groups[n].perceives:g})" for n in unaware)
+                     + " perceiving less of it")
+    return " " + "; ".join(words) + f" (source: {provenance_of(s, 'perception')})."
+
+
 def odd_markdown(s: Scenario) -> str:
     """The ODD description of scenario ``s`` as Markdown."""
     p = s.population
@@ -91,10 +109,10 @@ def odd_markdown(s: Scenario) -> str:
     for name, r in p.regions.items():
         L.append(f"| {name} | {r.share:g} | {r.camera_coverage:g} | {r.data_completeness:g} | "
                  f"{provenance_of(s, f'population.regions.{name}')} |")
-    L += ["", "Groups:", "", "| group | share | detection factor | false-match factor | source |",
-          "|---|---|---|---|---|"]
+    L += ["", "Groups:", "", "| group | share | detection factor | false-match factor | perceives | source |",
+          "|---|---|---|---|---|---|"]
     for name, g in p.groups.items():
-        L.append(f"| {name} | {g.share:g} | {g.detect_factor:g} | {g.false_match_factor:g} | "
+        L.append(f"| {name} | {g.share:g} | {g.detect_factor:g} | {g.false_match_factor:g} | {g.perceives:g} | "
                  f"{provenance_of(s, f'population.groups.{name}')} |")
     L += ["", "Classes (latent propensity to act):", ""]
     L += _table(s, "population.classes", list(p.classes.items()))
@@ -131,8 +149,8 @@ def odd_markdown(s: Scenario) -> str:
           "- **Adaptation**: agents lower their rates of negative acts when deterred (low tier, sanctioned) or "
           "when they perceive surveillance; they do not otherwise adapt.",
           "- **Objectives, learning, prediction**: none; agents follow fixed probabilities.",
-          "- **Sensing**: an agent knows its own tier, whether it is sanctioned, and the coverage of the "
-          "channels that watch its behaviours.",
+          "- **Sensing**: an agent knows its own tier and whether it is sanctioned, and perceives the coverage "
+          "of the channels that watch its behaviours" + _perception_words(s),
           "- **Interaction**: indirect, through the scheme: penalties to household members and friends of a "
           "caught agent; children inherit sanctions of listed adults where the scenario says so.",
           "- **Stochasticity**: every decision draws from its own counter-based random stream keyed by "

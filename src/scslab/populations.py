@@ -103,6 +103,8 @@ def metric_kinds(plan: Plan) -> dict[str, str]:
         dropped = {_engine_attempts(p, c) for _, c in links}
         kinds = {prefix + n: "final" if lv else "total" for n, lv in zip(p.metric_names, p.is_level) if n not in dropped}
         kinds.update({f"{prefix}coverage_ppm:{c}": "final" for c in p.channel_names})
+        if not p.watching.as_it_is:
+            kinds.update({f"{prefix}perceived_ppm:{c}": "final" for c in p.channel_names})
         for _, c in links:
             linked, tries = _measures(p, c)
             kinds.update({prefix + linked: "final", prefix + tries: "total"})

@@ -111,6 +111,15 @@ def knobs(scenario: Scenario) -> list[Knob]:
         out.append(Knob("deterrence", "Chilling effect (x the scenario's)", "float", 1.0, 0.0, 3.0, 0.05,
                         help="Multiplies how strongly being watched deters each behaviour.",
                         edits=tuple((f"behaviours.{n}.deterrence.surveillance", "scale") for n in chilled)))
+        per = s.perception
+        out.append(Knob("overstatement", "Perceived watching (x the actual)", "float", per.overstatement, 0.0,
+                        max(3.0, per.overstatement), 0.05,
+                        help="How much of the watching people believe there is, against what there is: above 1 "
+                             "they think they are watched more than they are.",
+                        edits=(("perception.overstatement", "set"),)))
+        out.append(Knob("lag", "Perception lag (days)", "int", per.lag_days, 0, max(365, per.lag_days), 5,
+                        help="Days people take, on average, to notice a change in the watching.",
+                        edits=(("perception.lag_days", "set"),)))
     return out
 
 

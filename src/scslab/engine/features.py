@@ -121,6 +121,13 @@ def _day_events(plan: Plan) -> int:
 _TIE_POINTS = re.compile(r"^behaviours\.[^.]+\.network\.(friends|household)$")
 
 
+def rates_change_by_day(plan: Plan) -> bool:
+    """Whether a day's rates may differ from the day before's within a set of rules: a channel's coverage
+    follows a ramp (in some region's rules), or perception lags it."""
+    rules = {id(r): r for e in plan.epochs for r in (e.scenario, *e.regional)}.values()
+    return plan.watching.lagging or any(isinstance(c.coverage, list) for s in rules for c in s.channels.values())
+
+
 def _timeline_keys(plan: Plan) -> set[str]:
     """What the timeline changes: "network" for ties' points (``behaviours.*.network.*``), "rules" for anything
     else."""
@@ -181,8 +188,11 @@ FEATURES: tuple[Feature, ...] = (
             lambda p: "network" in _timeline_keys(p)),
     Feature("local-rules", "rules that differ by region (timeline changes for some regions only)",
             lambda p: any(t.regions for t in _s(p).timeline if t.day < p.days)),
-    Feature("coverage-over-time", "channel coverage that changes over time",
-            lambda p: any(isinstance(c.coverage, list) for c in _s(p).channels.values())),
+    Feature("coverage-over-time", "channel coverage, or the coverage people perceive, that changes over time",
+            rates_change_by_day),
+    Feature("perception", "watching perceived other than as it is: a lag, an overstatement, groups that "
+            "perceive less", lambda p: not p.watching.as_it_is or any(g.perceives != 1.0 for g in
+                                                                        _s(p).population.groups.values())),
     Feature("entity-types", "entity types, such as firms and authorities, run beside the persons", lambda p: bool(p.entities)),
     Feature("regions", "more than one region", lambda p: len(p.region_names) > 1),
     Feature("groups", "more than one group", lambda p: len(p.group_names) > 1),
@@ -265,6 +275,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "population.regions.*": ("regions", "scores", "many-cells", "regional-friends"), "population.groups.*.share": ("groups", "many-cells"),
     "population.groups.*.detect_factor": ("groups",),
     "population.groups.*.false_match_factor": ("groups", "false-attribution", "false-network-attribution"),
+    "population.groups.*.perceives": ("groups", "perception"),
+    "perception.*": ("perception", "coverage-over-time"),
     "population.households.*": ("households",),
     "population.friends.degree": ("friends", "friends-degree", "no-friends", "regional-friends"),
     "population.friends.same_region": ("friends", "regions", "regional-friends"),

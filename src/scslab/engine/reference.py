@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import population as popmod
-from ..compile import Plan, channel_coverage
+from ..compile import Plan
+from ..watching import channel_coverage
 from ..rng import Stream, draw_array, mix64, stream_key
 from ..scenarios.schema import Exit, Scenario
 
@@ -113,6 +114,7 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
     idx = {name: k for k, name in enumerate(plan.metric_names)}
     regions, groups, classes = plan.region_names, plan.group_names, plan.class_names
     redress: list[tuple[int, int, str, int]] = []  # (due day, agent, behaviour, points)
+    lagged: dict[tuple[int, str], float] = {}  # perceived coverage by region and channel, before overstatement
 
     for day in range(D):
         s = plan.epoch_at(day).scenario
@@ -132,7 +134,19 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
         local = plan.epoch_at(day).regional
         eff_of = {(bname, r): [_effective(local[r], day, ch, regions[r]) for ch in b.channels]
                   for bname, b in s.behaviours.items() for r in range(len(regions))}
-        max_eff = {key: max(eff, default=0.0) for key, eff in eff_of.items()}
+        # the coverage people perceive: it closes 1 / (lag + 1) of its gap to the actual one each day
+        seen = {}
+        for r, rules_r in enumerate(local):
+            per = rules_r.perception
+            for ch in plan.channel_names:
+                now = _effective(rules_r, day, ch, regions[r])
+                if day == 0:
+                    lagged[r, ch] = now if per.start is None else per.start
+                else:
+                    lagged[r, ch] += (now - lagged[r, ch]) / (per.lag_days + 1)
+                seen[r, ch] = min(1.0, lagged[r, ch] * per.overstatement)
+        max_seen = {(bname, r): max(seen[r, ch] for ch in b.channels)
+                    for bname, b in s.behaviours.items() for r in range(len(regions))}
         false_rate = {}
         for r, rules_r in enumerate(local):
             for bname, b in rules_r.behaviours.items():
@@ -151,7 +165,8 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                 eff = eff_of[bname, c.region]
                 p = b.rate[classes[c.klass]]
                 if negative:
-                    p *= 1.0 - b.deterrence.surveillance * max_eff[bname, c.region]
+                    p *= 1.0 - (b.deterrence.surveillance * max_seen[bname, c.region]
+                                * pop.groups[groups[c.group]].perceives)
                     if b.deterrence.below_tier is not None and c.tier > tiers.index(b.deterrence.below_tier):
                         p *= b.deterrence.factor
                     if c.sanctioned:

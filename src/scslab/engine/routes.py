@@ -27,7 +27,7 @@ SUPPORTS: dict[str, frozenset[str]] = {
                            "network-penalty", "no-friends", "red-list", "rewards", "attempts", "recovery-steps",
                            "tier-sanctions", "publication", "never-left", "several-lists",
                            "no-list", "groups", "regions", "regional-friends", "false-attribution",
-                           "entity-types", "households", "coverage-over-time",
+                           "entity-types", "households", "coverage-over-time", "perception",
                            "redress", "network-penalties", "household-penalties", "network-timeline",
                            "deterrence-by-state", "children-sanctions"}),
     "lazy": _ALL,

@@ -254,21 +254,40 @@ def chilling(metrics, manifest):
 
 
 def coverage(metrics, manifest):
-    """Each observation channel's coverage, day by day."""
+    """Each observation channel's coverage, day by day; where people do not perceive it as it is, the
+    perceived coverage beside it and the acts the chilling holds back each way."""
     w = _wide(metrics, "coverage_ppm:")
     if w.empty:
         return None
-    fig, axes = new_figure(size=(7, 3.2))
+    seen = _wide(metrics, "perceived_ppm:")
+    fig, axes = new_figure(1, 1 if seen.empty else 2, size=(7 if seen.empty else 11, 3.2))
     ax = axes[0, 0]
     for i, col in enumerate(w):
         ax.plot(w.index, w[col] / 1e4, label=words(col), **style(i))
+        if not seen.empty:
+            ax.plot(seen.index, seen["perceived_ppm:" + col.split(":", 1)[1]] / 1e4, ls="--",
+                    color=style(i)["color"], label=f"{words(col)}, perceived")
     ax.set(xlabel="day of the run", ylabel="share of acts seen (%)", ylim=(0, 105), title="Observation channels")
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g} %"))
-    legend(ax, w.shape[1])
-    return add_caption(fig, "Each observation channel's coverage on each day: the share of acts in its reach "
-                         "(cameras, financial records, informants...), before its own detection rate and the "
-                         "regions' camera and data factors. It grows where the scenario adds cameras or pools "
-                         "records.")
+    legend(ax, w.shape[1] * (1 if seen.empty else 2))
+    text = ("Each observation channel's coverage on each day: the share of acts in its reach (cameras, "
+            "financial records, informants...), before its own detection rate and the regions' camera and data "
+            "factors. It grows where the scenario adds cameras or pools records.")
+    if seen.empty:
+        return add_caption(fig, text)
+    from ..expected import chilling_explained
+
+    days, perceived, actual = chilling_explained(manifest["scenario"])
+    ax = axes[0, 1]
+    ax.plot(days, perceived, label="as people perceive the watching (the run)", **style(0))
+    ax.plot(days, actual, label="if they saw it as it is", **style(1))
+    ax.set(xlabel="day of the run", ylabel="acts a day", title="Acts the chilling holds back (model)")
+    at_least_one(ax)
+    legend(ax, 2)
+    return add_caption(fig, text + " Dashed: the same coverage as people perceive it; deterrence responds to "
+                       "the perceived coverage, not to the actual one (it lags, and may be overstated). Right: the acts a day that the chilling effect alone holds back, worked out "
+                       "from the rules (no tier or sanction deterrence), as people perceive the watching and as "
+                       "they would if they saw it as it is; the gap is what their perception explains.")
 
 
 def black_lists(manifest) -> list[str]:

@@ -24,7 +24,7 @@ MAX_CELLS = 1024  # regions x classes x groups: every day's tables and counts gr
 # and a cell is a region, a class and a group). Points, tiers, lists and consequences are the same everywhere.
 REGIONAL_PATHS = ("behaviours.*.rate", "behaviours.*.rate.*", "behaviours.*.detect", "behaviours.*.deterrence",
                   "behaviours.*.deterrence.*", "channels.*.coverage", "channels.*.interpolate",
-                  "channels.*.detect", "channels.*.false_match")
+                  "channels.*.detect", "channels.*.false_match", "perception", "perception.*")
 
 
 def is_regional_path(path: str) -> bool:
@@ -73,6 +73,9 @@ class Group(Strict):
     """Factor on the chance that the group's acts are detected."""
     false_match_factor: Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False)] = 1.0
     """Factor on the chance that an act is wrongly pinned on a member (face-match bias)."""
+    perceives: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 1.0
+    """Factor on how much of the watching the group's members perceive, and so on the chilling effect:
+    0 for people unaware of the scheme, 1 for people who perceive it as everyone does ([perception])."""
 
 
 class Households(Strict):
@@ -131,6 +134,20 @@ class Network(Strict):
     """Points given to each friend of the caught person."""
 
 
+class Perception(Strict):
+    """How people perceive the watching: the coverage that deterrence's chilling effect responds to."""
+
+    lag_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 0
+    """Days perceived coverage takes, on average, to follow the actual one: each day it closes 1 / (lag_days
+    + 1) of the gap (0: at once)."""
+    overstatement: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 1.0
+    """Factor on the perceived coverage: above 1 people believe they are watched more than they are (capped
+    at 100 %), below 1 less."""
+    start: Prob | None = None
+    """Perceived coverage on day 0, for every channel (none: the actual coverage of day 0); with a lag, a
+    start above the actual coverage makes people expect more watching than there is at first."""
+
+
 class Deterrence(Strict):
     below_tier: Name | None = None
     """Tier below which the rate is multiplied by `factor` (none: no tier effect)."""
@@ -139,7 +156,8 @@ class Deterrence(Strict):
     when_sanctioned: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 1.0
     """Rate multiplier while a person is under a sanction."""
     surveillance: Prob = 0.0
-    """Strength of the chilling effect: the rate is multiplied by 1 - surveillance x perceived coverage."""
+    """Strength of the chilling effect: the rate is multiplied by 1 - surveillance x perceived coverage (the
+    highest over the behaviour's channels, [perception], times the group's ``perceives``)."""
 
 
 class Behaviour(Strict):
@@ -282,7 +300,8 @@ class TimelineEntry(Strict):
     regions: list[Name] = []
     """The regions the change applies to (none listed: everywhere). A change for some regions only (a local
     scheme, a pilot, a regional ramp) may set what can differ by region: behaviours' ``rate``, ``detect`` and
-    ``deterrence``, and channels' ``coverage``, ``interpolate``, ``detect`` and ``false_match``."""
+    ``deterrence``, channels' ``coverage``, ``interpolate``, ``detect`` and ``false_match``, and
+    ``perception``."""
     note: str = ""
     """Why, for reports."""
 
@@ -368,6 +387,8 @@ class Scenario(Strict):
     """Court debt and repayment (omit for none)."""
     redress: Redress | None = None
     """Contesting false records (omit for none)."""
+    perception: Perception = Perception()
+    """How people perceive the watching (lag, overstatement); by default they perceive it as it is."""
     timeline: list[TimelineEntry] = []
     """Policy changes by day."""
     entities: dict[Name, Entity] = Field(default_factory=dict, max_length=4)

@@ -168,7 +168,9 @@ DAYS_AT_ONCE = 64  # the days whose rates are worked out together (a chunk's arr
 def rates_by_day(plan: Plan) -> DayRates | None:
     """:class:`DayRates` of every day of a plan whose coverage changes over time, else None. The days of an
     epoch are worked out together, a chunk at a time (each day's numbers are its own, bit for bit)."""
-    if not any(isinstance(c.coverage, list) for c in plan.scenario.channels.values()):
+    from ..features import rates_change_by_day
+
+    if not rates_change_by_day(plan):
         return None
     from ...compile import probabilities
     from ..detected import rates_of
