@@ -29,7 +29,7 @@ def summaries(plan, counts_by_run):
 
 
 ENGINE_SEEDS = 20
-_REFERENCE: dict = {}  # reference runs by (preset, seeds, overrides)
+_REFERENCE: dict = {}  # reference runs by (scenario, seeds, size)
 
 
 def compare(preset: str, seeds=(1, 2, 3), overrides=None, engine: str = "dense", size=None):
@@ -48,7 +48,7 @@ def compare(preset: str, seeds=(1, 2, 3), overrides=None, engine: str = "dense",
     for seed in range(1, ENGINE_SEEDS + 1):
         plan = compile_plan(scenario, size=n, days=d, seed=seed)
         eng.append(run_dense(plan, engine=engine).counts.sum(axis=2))
-    key = (scenario.meta.name, tuple(seeds), repr(overrides), (n, d))
+    key = (scenario.model_dump_json(), tuple(seeds), (n, d))  # the scenario itself: variants share names
     if key not in _REFERENCE:  # the slow side, shared by both engines' comparisons
         _REFERENCE[key] = [run_reference(compile_plan(scenario, size=n, days=d, seed=s), seed=1000 + s)
                            for s in seeds]

@@ -21,8 +21,8 @@ from scslab.engine.routes import choose_route
 from scslab.errors import OptionError, ScenarioError
 from scslab.scenarios.load import load_scenario, preset_path
 
-# press-2018 in two regions that do not interact: no households (so no household penalties or children's
-# sanctions), every friend drawn in the friend's own region
+# bench-v1 in two regions that do not interact (bench-v1 has no households, and every friend is drawn in the
+# friend's own region); its one channel, records, covers 90 % of the east and 70 % of the west
 SEPARATE = None
 
 
@@ -31,33 +31,28 @@ def separate() -> dict:
     if SEPARATE is None:
         import tomllib
 
-        s = tomllib.loads(preset_path("press-2018").read_text())
-        pop = s["population"]
-        pop["regions"] = {"east": {"share": 0.6, "camera_coverage": 1.2},
-                          "west": {"share": 0.4, "data_completeness": 0.7}}
-        del pop["households"]
-        pop["friends"] = {"degree": 4, "same_region": 1.0}
-        del s["consequences"]["top_school_denied"]
-        del s["behaviours"]["criticize_government"]["network"]["household"]
+        s = tomllib.loads(preset_path("bench-v1").read_text())
+        s["population"]["regions"] = {"east": {"share": 0.6, "data_completeness": 0.9},
+                                      "west": {"share": 0.4, "data_completeness": 0.7}}
+        assert "households" not in s["population"] and s["population"]["friends"]["same_region"] == 1.0
         s["provenance"] = {}
         SEPARATE = s
     return copy.deepcopy(SEPARATE)
 
 
-# a camera ramp, more criticism and stronger chilling of jaywalking in the east from day 0; from day 60 in the
-# west, thinner online coverage, more false camera matches and fewer late payments recorded
+# a records ramp, more criticism and jaywalking chilled by the watching in the east from day 0; from day 60 in
+# the west, false matches and fewer late payments recorded
 EAST = {"day": 0, "regions": ["east"], "note": "pilot",
-        "set": {"channels.cameras.coverage": [[0, 0.3], [100, 0.8]],
+        "set": {"channels.records.coverage": [[0, 0.3], [100, 0.8]],
                 "behaviours.criticize_government.rate.average": 0.004,
                 "behaviours.jaywalking.deterrence.surveillance": 0.9}}
 WEST = {"day": 60, "regions": ["west"],
-        "set": {"channels.online.coverage": 0.2, "channels.cameras.false_match": 0.01,
-                "behaviours.late_payment.detect": 0.5}}
+        "set": {"channels.records.false_match": 0.01, "behaviours.late_payment.detect": 0.5}}
 
 
 def scheme(*entries: dict) -> dict:
     s = separate()
-    s["timeline"] = sorted([*entries, *s["timeline"]], key=lambda e: e["day"])
+    s["timeline"] = sorted([*entries, *s.get("timeline", [])], key=lambda e: e["day"])
     return s
 
 
@@ -84,25 +79,27 @@ def test_each_region_has_the_results_of_its_rules_alone():
     def total(part, metric):
         return int(part.loc[part["metric"] == metric, "value"].sum())
 
-    # late payments: the east records 0.9 x 0.95 of them, the west 0.9 x 0.7 x 0.95 and half that from day 60
-    seen = [total(part, "detected:late_payment") / total(part, "acts:late_payment") for part in (east, west)]
-    assert 0.8 < seen[0] < 0.9 and 0.35 < seen[1] < 0.5
+    # the east criticises about twice as often per person; only the west has false matches, from day 60
+    crit = total(east, "acts:criticize_government") / 0.6, total(west, "acts:criticize_government") / 0.4
+    assert crit[0] > 1.6 * crit[1]
+    assert total(east, "false:jaywalking") == 0 and total(west[west["day"] < 60], "false:jaywalking") == 0
+    assert total(west, "false:jaywalking") > 0
+    # the west records 0.95 x 0.7 of its late payments, and half that from day 60
+    before, after = west[west["day"] < 60], west[west["day"] >= 60]
+    seen = [total(part, "detected:late_payment") / total(part, "acts:late_payment") for part in (before, after)]
+    assert 0.6 < seen[0] < 0.73 and 0.28 < seen[1] < 0.4
 
 
 def test_coverage_rows_by_region():
-    """``coverage_ppm:CHANNEL`` per region is the channel's effective coverage there: the region's own ramp
-    times its camera factor (capped at 1), or the scenario's value times its data completeness."""
+    """``coverage_ppm:CHANNEL`` per region is the channel's effective coverage there: the region's own ramp, or
+    the scenario's coverage, times the region's data completeness; group all has the scenario's own."""
     m = simulate(scheme(EAST, WEST), population=2_000, days=120, engine="dense").metrics
-    cams = m[m["metric"] == "coverage_ppm:cameras"].set_index(["group", "day"])["value"]
+    records = m[m["metric"] == "coverage_ppm:records"].set_index(["group", "day"])["value"]
     for day in (0, 50, 100, 119):
         ramp = 0.3 + (0.8 - 0.3) * min(day, 100) / 100
-        assert cams["region:east", day] == round(min(1.0, ramp * 1.2) * 1e6)
-        national = 0.14 + (0.43 - 0.14) * day / 540
-        assert cams["all", day] == round(national * 1e6)  # the scenario's own, regional changes left out
-        assert cams["region:west", day] == round(national * 1e6)  # the west's camera factor is 1
-    online = m[m["metric"] == "coverage_ppm:online"].set_index(["group", "day"])["value"]
-    assert online["region:west", 59] == round(0.8 * 0.7 * 1e6) and online["region:west", 60] == round(0.2 * 0.7 * 1e6)
-    assert online["region:east", 60] == round(0.8 * 1e6)
+        assert records["region:east", day] == round(ramp * 0.9 * 1e6)
+        assert records["region:west", day] == round(0.7 * 1e6)
+        assert records["all", day] == 1_000_000  # the scenario's own, regional changes and factors left out
 
 
 @pytest.mark.parametrize("engine", ["dense", "lazy"])
@@ -142,28 +139,29 @@ def test_the_windowed_scheduler_refuses_local_rules_by_name():
 
 def test_regions_share_their_rules_where_no_change_is_theirs():
     """A change for the east leaves the west on the scenario's rules (the same object: tables are made once)."""
-    plan = compile_plan(load_scenario(scheme(EAST)), size=1000, days=200)
+    everyone = {"day": 150, "set": {"behaviours.criticize_government.network.friends": -5}}
+    plan = compile_plan(load_scenario(scheme(EAST, everyone)), size=1000, days=200)
     e = plan.epoch_at(10)
     east, west = e.regional
     assert west is e.scenario and east is not e.scenario
     assert east.behaviours["criticize_government"].rate["average"] == 0.004
     assert e.scenario.behaviours["criticize_government"].rate["average"] == 0.001
-    later = plan.epoch_at(190)  # the preset's own change at day 182 reaches both regions
+    later = plan.epoch_at(190)  # a change for everyone reaches both regions
     assert all(r.behaviours["criticize_government"].network.friends == -5 for r in later.regional)
     assert later.regional[0].behaviours["criticize_government"].rate["average"] == 0.004
 
 
 @pytest.mark.parametrize("entry, path, words", [
-    ({"day": 5, "regions": ["north"], "set": {"channels.online.detect": 0.5}}, "timeline.0.regions.0",
+    ({"day": 5, "regions": ["north"], "set": {"channels.records.detect": 0.5}}, "timeline.0.regions.0",
      "unknown region; allowed: east, west"),
     ({"day": 5, "regions": ["east"], "set": {"behaviours.jaywalking.points": -50}},
      "timeline.0.set.behaviours.jaywalking.points", "may set what differs by region; allowed: behaviours.*.rate"),
-    ({"day": 5, "regions": ["east", "east"], "set": {"channels.online.detect": 0.5}}, "timeline.0.regions",
+    ({"day": 5, "regions": ["east", "east"], "set": {"channels.records.detect": 0.5}}, "timeline.0.regions",
      "each region at most once"),
 ])
 def test_what_cannot_differ_by_region_is_refused_by_name(entry, path, words):
     s = separate()
-    s["timeline"] = [entry, *s["timeline"]]
+    s["timeline"] = [entry]
     with pytest.raises(ScenarioError) as err:
         load_scenario(s)
     assert any(p == path and words in m for p, _, m in err.value.problems), err.value.problems
