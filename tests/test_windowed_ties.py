@@ -133,9 +133,10 @@ def test_penalties_name_the_tie_and_its_act(everyone):
 def test_a_senders_guess_is_its_window_run_without_penalties():
     """``agent.guess``: where it does not run the sender's window (it returns which detected network acts it
     keeps), they are those of that run, from start states near the deterrence line too. On press-2018 (a
-    day with other acts may lose up to 200 points, four times the margin from the start score to the line)
-    the bound from the points of the events each day draws spares most senders the run: nine in ten
-    guesses from the start score return without one (six in ten with the largest loss alone)."""
+    day with other acts may lose up to 200 points, four times the margin from the start score to the line,
+    and rewards of up to 30 points lead to its red list) the bound from the points of the events each day
+    draws spares most senders the run: six in ten guesses from the start score return without one (nine in
+    ten before the preset had rewards that reach the red list within a year)."""
     from scslab.compile import compile_plan
     from scslab.engine.windowed.agent import UNLISTED, agent, guess
     from scslab.engine.windowed.draws import crit_count
@@ -172,4 +173,4 @@ def test_a_senders_guess_is_its_window_run_without_penalties():
         assert (out[:g] == out2[:g]).all(), (i, s0, lo0)
         compared += 1
     assert compared > 1_000
-    assert fresh["kept"] > 0.85 * fresh["guesses"], fresh
+    assert fresh["kept"] > 0.55 * fresh["guesses"], fresh
