@@ -110,30 +110,35 @@ class Plan:
         e = self.epoch_at(day)
         return _day_probabilities(self, self.epochs.index(e), self.coverage(day))
 
-    @property
-    def watching(self) -> Watching:
-        """The plan's actual and perceived coverage in each region (``scslab.watching``), made on first use."""
-        if not self.watch:
-            rules = {id(r): r for e in self.epochs for r in (e.scenario, *e.regional)}.values()
+    def all_rules(self) -> list[Scenario]:
+        """Every set of rules of the run, once each: each epoch's scenario and each region's (``Epoch.regional``)."""
+        return list({id(r): r for e in self.epochs for r in (e.scenario, *e.regional)}.values())
 
+    def _watchers(self) -> list[Watching]:
+        """[each region's watching, the scenario's own], made on first use (``scslab.watching``)."""
+        if not self.watch:
             def actual(d):
                 local = self.epoch_at(d).regional
                 return np.array([effective(local[r], self.channel_names, name, d)
                                  for r, name in enumerate(self.region_names)])
 
             self.watch.append(Watching(actual, lambda d: [r.perception for r in self.epoch_at(d).regional],
-                                       [r.perception for r in rules]))
+                                       [r.perception for r in self.all_rules()]))
             self.watch.append(Watching(lambda d: np.array([self.national(d)]),  # as the scenario sets it
                                        lambda d: [self.epoch_at(d).scenario.perception],
                                        [e.scenario.perception for e in self.epochs]))
-        return self.watch[0]
+        return self.watch
+
+    @property
+    def watching(self) -> Watching:
+        """The plan's actual and perceived coverage in each region (``scslab.watching``), made on first use."""
+        return self._watchers()[0]
 
     def national_perceived(self, day: int) -> np.ndarray:
         """float64[channel]: the perceived coverage of the scenario's own coverage (:meth:`national`, before
         the regions' factors, without changes for some regions only) on ``day``, as the scenario's
         ``perception`` has people perceive it: the ``perceived_ppm:CHANNEL`` rows of group ``all``."""
-        self.watching
-        return self.watch[1].perceived(day)[0]
+        return self._watchers()[1].perceived(day)[0]
 
     def coverage(self, day: int) -> tuple:
         """The watching on ``day`` that its tables are made from (and cached by): each channel's actual

@@ -80,7 +80,6 @@ def metrics_table(plan: Plan, counts: np.ndarray, coverage: np.ndarray,
 
     if len(plan.channel_names):
         K, R = len(plan.channel_names), len(plan.region_names)
-        local = np.array([plan.local_coverage(d) for d in range(D)]).reshape(D, 2, R, K)  # actual, perceived
         rows = [("coverage_ppm", coverage)]  # group all: the scenario's own coverage
         if not plan.watching.as_it_is:  # group all: the scenario's own coverage as people perceive it
             rows.append(("perceived_ppm", np.array([plan.national_perceived(d) for d in range(D)])))
@@ -88,7 +87,7 @@ def metrics_table(plan: Plan, counts: np.ndarray, coverage: np.ndarray,
             days, channel, values = np.repeat(np.arange(D), K), np.tile(np.arange(K), D), everyone.reshape(-1)
             groups = np.zeros(D * K, np.int64)
             if R > 1:  # and each region's, in the groups region:NAME (1 + region in group_labels)
-                mine = local[:, 0 if kind == "coverage_ppm" else 1]
+                mine = np.array([plan.local_coverage(d)[0 if kind == "coverage_ppm" else 1] for d in range(D)])
                 days = np.concatenate([days, np.repeat(np.arange(D), R * K)])
                 channel = np.concatenate([channel, np.tile(np.arange(K), D * R)])
                 values = np.concatenate([values, mine.reshape(-1)])

@@ -75,8 +75,8 @@ def _false_behaviours(plan: Plan) -> np.ndarray:
     def make():
         from .detected import detected_rates
 
-        rules = {id(r): r for e in plan.epochs for r in (e.scenario, *e.regional)}.values()  # each region's too
-        days = {0, plan.days - 1} | {int(d) for s in rules for c in s.channels.values() if isinstance(c.coverage, list)
+        days = {0, plan.days - 1} | {int(d) for s in plan.all_rules() for c in s.channels.values()
+                                     if isinstance(c.coverage, list)
                                      for d, _ in c.coverage if 0 < d < plan.days}
         rates = [rates_on_day_0(plan)[2]] + [detected_rates(plan, d)[2] for d in sorted(days - {0})]
         return np.any([np.any(r > 0, axis=(0, 1)) for r in rates], axis=0)
@@ -124,8 +124,8 @@ _TIE_POINTS = re.compile(r"^behaviours\.[^.]+\.network\.(friends|household)$")
 def rates_change_by_day(plan: Plan) -> bool:
     """Whether a day's rates may differ from the day before's within a set of rules: a channel's coverage
     follows a ramp (in some region's rules), or perception lags it."""
-    rules = {id(r): r for e in plan.epochs for r in (e.scenario, *e.regional)}.values()
-    return plan.watching.lagging or any(isinstance(c.coverage, list) for s in rules for c in s.channels.values())
+    return plan.watching.lagging or any(isinstance(c.coverage, list) for s in plan.all_rules()
+                                        for c in s.channels.values())
 
 
 def _timeline_keys(plan: Plan) -> set[str]:
