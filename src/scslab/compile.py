@@ -278,12 +278,9 @@ def probabilities(plan: Plan, epoch_index: int, covs: np.ndarray):
             cols = [plan.channel_names.index(c) for c in b.channels]
             eff = [covs[:, 0, ri, k] for k in cols]  # [day] each
             seen = np.max([covs[:, 1, ri, k] for k in cols], axis=0)  # the perceived coverage [day]
-            if not negative:
-                chill = np.ones((D, G))
-            elif (perceives == 1.0).all():  # (the same numbers as a factor of 1, without the multiplications)
-                chill = np.repeat((1.0 - b.deterrence.surveillance * seen)[:, None], G, axis=1)
-            else:
-                chill = 1.0 - b.deterrence.surveillance * seen[:, None] * perceives[None, :]
+            # (x * 1.0 is x: a group that perceives fully gets the numbers of the rule without groups' factors)
+            chill = 1.0 - b.deterrence.surveillance * seen[:, None] * perceives[None, :] if negative \
+                else np.ones((D, G))
             # [day, class, group, tier, sanctioned, holder]
             acts = (rate[None, :, None, None, None, None] * chill[:, None, :, None, None, None]
                     * by_tier[None, None, None, :, None, None] * by_sanction[None, None, None, None, :, None]
