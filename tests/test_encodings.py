@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import scslab
-from scslab.compile import BEH, CONS, LIST, REC, STATE
+from scslab.compile import BEH, CONS, LIST, N_BEH, REC, REL, STATE
 
 SRC = Path(scslab.__file__).parent
 TABLES = re.compile(r"\b(beh|lists?|lists_f|cons|cons_f|row|L)\[[^\]\[]*,\s*\d+\s*\]")
@@ -32,7 +32,8 @@ def test_the_names_cover_the_tables_the_plan_builds():
     from scslab.scenarios import load_scenario
 
     e = compile_plan(load_scenario("press-2018"), size=1_000, days=30, seed=1).epochs[0]
-    assert e.beh.shape[1] == len(BEH) and e.lists.shape[1] == len(LIST) and e.cons.shape[1] == len(CONS)
+    assert e.beh.shape[1] == N_BEH == BEH.NET + len(REL)  # the last columns: each kind of tie's points
+    assert e.lists.shape[1] == len(LIST) and e.cons.shape[1] == len(CONS)
     assert STATE.CODE + 1 == STATE.RECOVERING and STATE.RECOVERING * 2 == STATE.BUSY
     from scslab.engine.kernels import EMIT_WIDTH
 

@@ -69,6 +69,17 @@ def _nine_network(d):
         d["behaviours"][f"extra_{k}"] = {**_behaviour(d, "criticize_government"), "description": ""}
 
 
+def _seventeen_penalty_kinds(d):
+    """Three behaviours that cost friends and colleagues (best friend, friend, colleague) apart: 9 kinds, and
+    two that cost household kinds apart: 8 more."""
+    d["population"].update(friends={"degree": 2, "best": True}, colleagues={"degree": 1},
+                           households={"sizes": {"3": 1.0}, "child_share": 0.2})
+    for k, name in enumerate(("jaywalking", "late_payment", "criticize_government")):
+        _behaviour(d, name)["network"] = {"friends": -1 - k, "best_friend": -5, "colleagues": -9}
+    for name in ("smoking_on_train", "traffic_violation"):
+        _behaviour(d, name)["network"] = {"household": -1, "partner": -2, "parents": -3, "children": -4}
+
+
 def _no_list(d):
     d.update(lists={}, consequences={})
     d["provenance"] = {k: v for k, v in d["provenance"].items() if not k.startswith(("lists", "consequences"))}
@@ -103,6 +114,7 @@ EXAMPLES = {
                                                                                            "tiers.C"])),
     "account-sanctions": lambda: compile_plan(load_scenario("jinan-dog-points"), size=1_000, days=30, seed=1),
     "many-network-behaviours": lambda: _bench(_nine_network),
+    "many-penalty-kinds": lambda: _bench(_seventeen_penalty_kinds),
     "network-rewards": lambda: _bench(lambda d: _behaviour(d, "volunteering").update(network={"friends": 1})),
     "many-behaviours": lambda: _bench(_seventeen),
     "false-network-attribution": lambda: _bench(lambda d: d["channels"]["records"].update(false_match=0.001)),
@@ -150,6 +162,7 @@ def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement
     from test_windowed_children import SCHOOLS
     from test_windowed_ties import TIES
     from test_perception import scheme as perceived
+    from test_tie_kinds import KINDS
 
     def xiamen(over):
         return compile_plan(load_scenario("xiamen-fuzhou-2018", over), size=1_000, days=30, seed=1)
@@ -166,7 +179,8 @@ def test_features_the_windowed_scheduler_supports_are_run_by_it_in_the_agreement
              compile_plan(load_scenario("bench-v1", TIES), size=1_000, days=300, seed=1),
              compile_plan(load_scenario("bench-v1", STATES), size=1_000, days=30, seed=1),
              compile_plan(load_scenario("bench-v1", SCHOOLS), size=1_000, days=30, seed=1),
-             compile_plan(perceived(), size=1_000, days=30, seed=1)]
+             compile_plan(perceived(), size=1_000, days=30, seed=1),
+             compile_plan(load_scenario("bench-v1", KINDS), size=1_000, days=30, seed=1)]
     assert set().union(*(uses(p) for p in plans)) == SUPPORTS["windowed"]
     assert all(choose_route(p) == "windowed" and refusal(p, "windowed") is None for p in plans)
 

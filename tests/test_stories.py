@@ -140,22 +140,24 @@ def test_tier_changes_tell_the_score_not_the_points_again(everyone):
 
 
 def test_network_penalties_name_the_tie_whose_act_it_was(everyone):
-    """Every network-penalty row names a friend or household member; everyone is a story agent, so the tie's
-    own detected (or falsely attributed) act of that behaviour is in the log on that day."""
+    """Every network-penalty row names the tie and what it is to the penalised person (a household member:
+    partner, parent, child or other member; a friend); everyone is a story agent, so the tie's own detected
+    (or falsely attributed) act of that behaviour is in the log on that day."""
     st = everyone.stories
     net = st[st["event"] == "network_penalty"]
     assert len(net) > 50
-    parsed = net["reason"].str.extract(r"^(friend|household member) (\d+) was caught for (\w+):")
-    assert parsed.notna().all().all() and set(parsed[0]) == {"friend", "household member"}
+    parsed = net["reason"].str.extract(r"^(partner|parent|child|household member|friend) (\d+) was caught for (\w+):")
+    assert parsed.notna().all().all() and {"friend", "partner", "household member"} <= set(parsed[0])
     assert (parsed[2] == net["behaviour"]).all()
     acts = st[st["event"].isin(["act_detected", "false_attribution"])]
     done = set(zip(acts["day"], acts["agent"], acts["behaviour"]))
     for day, tie, behaviour in zip(net["day"], parsed[1].astype(int), net["behaviour"]):
         assert (day, tie, behaviour) in done
     plan = compile_plan(load_scenario(everyone.manifest["scenario"]))
-    households = net[parsed[0] == "household member"]
+    at_home = parsed[0] != "friend"
+    households = net[at_home]
     B = len(plan.hh_head)
-    for agent, tie in zip(households["agent"], parsed[1][parsed[0] == "household member"].astype(int)):
+    for agent, tie in zip(households["agent"], parsed[1][at_home].astype(int)):
         head = tie - plan.hh_head[tie % B]  # population.household_head
         assert head <= agent < head + plan.hh_size[tie % B]  # the same household
 

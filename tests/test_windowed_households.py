@@ -6,6 +6,8 @@ nothing), keep the base score, and count in every level metric as the day routes
 from __future__ import annotations
 
 import numpy as np
+
+from scslab.encodings import REL
 import pytest
 from test_windowed import HARSH, NO_ACTS, _agreeing, _plan, _z, one_agent
 
@@ -54,7 +56,9 @@ def test_a_child_does_nothing_and_loses_nothing():
     ids = np.arange(4096)
     child = np.array([is_child(int(i), M) for i in ids])
     assert 0.2 < child.mean() < 0.4 and np.array_equal(child, plan.hh_adult == 0)
-    inc = (np.arange(W, dtype=np.int64) << 4) | 1  # a friend's penalty on every day (``draws.inc_code``)
+    friend = int(M.kind_of[0, REL.FRIENDS])  # a friend's penalty for the first network behaviour
+    assert friend >= 0
+    inc = (np.arange(W, dtype=np.int64) << 4) | friend  # ... on every day (``draws.inc_code``)
     base = m.scalars[SC.BASE]
     for i in ids[:200]:
         D = window_arrays(len(plan.class_names), W, len(plan.tier_names), len(plan.behaviour_names), 0,

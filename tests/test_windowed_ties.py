@@ -70,7 +70,7 @@ def test_each_agents_window_with_ties_penalties_is_its_replay():
     W, seed = 300, 4
     plan = _plan(5_000, W, seed, {**TIES, "behaviours.smoking_on_train.rate.compliant": 0.01})
     m, M, _ = one_agent(plan, W, seed)
-    assert len(m.nets) == 2 and M.house is not None
+    assert len(m.nets) == 2 and len(m.kinds) == 4 and M.house is not None
     assert M.ties[199].tolist() != M.ties[200].tolist()  # the timeline's change, inside the window
     NB, C = len(plan.behaviour_names), len(plan.class_names)
     low, high = m.scalars[SC.LOW], m.scalars[SC.HIGH]
@@ -84,7 +84,7 @@ def test_each_agents_window_with_ties_penalties_is_its_replay():
         lo0 = -int(rng.integers(0, 60)) if rng.random() < 0.7 else NEVER
         on0 = -int(rng.integers(1, 200)) if rng.random() < 0.3 else NEVER
         k = int(rng.integers(0, 12))
-        inc = np.sort((rng.integers(0, W, k) << 4) | rng.integers(0, 4, k)).astype(np.int64)
+        inc = np.sort((rng.integers(0, W, k) << 4) | rng.integers(0, len(m.kinds), k)).astype(np.int64)
         D = window_arrays(C, W, len(plan.tier_names), NB, 0, score_bins(plan)[2], len(m.lists), False)
         out, bo, bc = np.empty(64, np.int64), np.empty(6, np.uint64), np.empty(6, np.uint64)
         got = agent(int(i), 0, W, cls, s0, lo0, np.int64(with_listed(0, 0, on0)), inc, np.int64(k), M, True,
@@ -112,12 +112,13 @@ def everyone():
 
 
 def test_penalties_name_the_tie_and_its_act(everyone):
-    """Every network-penalty row names a friend or household member whose act of that behaviour was detected
+    """Every network-penalty row names a friend or household member (by its kind) whose act of that behaviour was detected
     that day, with the points the day's rules give that kind of tie (the timeline's change included)."""
     st = everyone.stories
     net = st[st["event"] == "network_penalty"]
-    parsed = net["reason"].str.extract(r"^(friend|household member) (\d+) was caught for (\w+):")
-    assert parsed.notna().all().all() and set(parsed[0]) == {"friend", "household member"}
+    parsed = net["reason"].str.extract(r"^(friend|partner|parent|child|household member) (\d+) was caught for (\w+):")
+    assert parsed.notna().all().all() and set(parsed[0]) == {"friend", "partner", "parent", "child", "household member"}
+    parsed[0] = parsed[0].where(parsed[0] == "friend", "household member")  # (one number for every household kind)
     assert set(parsed[2]) == {"smoking_on_train", "criticize_government"}
     acts = st[st["event"] == "act_detected"]
     done = set(zip(acts["day"], acts["agent"], acts["behaviour"]))

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import population as popmod
-from .encodings import (BEH, CONS, ENTER, EVENT, EXIT, FLAG, INBOX, LEVEL_METRICS, LIST, REC, SE, STATE,  # noqa: F401
-                        STORY_EVENTS, P)
+from .encodings import (BEH, CONS, ENTER, EVENT, EXIT, FLAG, INBOX, LEVEL_METRICS, LIST, N_BEH, REC, REL,  # noqa: F401
+                        SE, STATE, STORY_EVENTS, P)
 from .rng import threshold
 from .watching import Watching, channel_coverage, effective
 from .scenarios.load import with_changes
@@ -31,7 +31,7 @@ class Epoch:
     scenario: Scenario
     prm: np.ndarray          # int64[P.SIZE]
     tier_mins: np.ndarray    # int32[NT], descending
-    beh: np.ndarray          # int32[NB, len(BEH)]: columns named by BEH
+    beh: np.ndarray          # int32[NB, N_BEH]: columns named by BEH (and BEH.NET + REL)
     rep: np.ndarray          # int32[NB, 8]: escalation points for repeat 0, 1, ...
     lists: np.ndarray        # int32[NL, len(LIST)]: columns named by LIST
     cons: np.ndarray         # int64[NC, len(CONS)]: columns named by CONS
@@ -61,7 +61,7 @@ class Plan:
     hh_head: np.ndarray          # int32[HH_BLOCK] (or [1] without households)
     hh_size: np.ndarray
     hh_adult: np.ndarray
-    friend_keys: np.ndarray      # uint64[K, 4]
+    friend_keys: np.ndarray      # uint64[K, 4]: the tie matchings' round keys (friends', then colleagues')
     metric_names: list[str]
     is_level: np.ndarray          # bool[n_metrics]: level (people in a state) or flow (events that day)
     epochs: list[Epoch] = field(default_factory=list)
@@ -376,8 +376,10 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
     prm[P.NT], prm[P.NB], prm[P.NL], prm[P.NC] = len(tiers), len(behaviours), len(lists), len(cons)
     prm[P.R], prm[P.T] = len(s.population.regions), len(s.population.groups) * len(s.population.classes)
     prm[P.NE] = 2 * len(behaviours)
-    prm[P.K] = s.population.friends.degree
+    prm[P.K] = popmod.matchings(s.population)
+    prm[P.K_FRIENDS] = s.population.friends.degree
     prm[P.K_LOCAL] = round(s.population.friends.degree * s.population.friends.same_region)
+    prm[P.BEST] = int(s.population.friends.best)
     prm[P.HAS_HH] = int(s.population.households is not None)
     prm[P.HAS_STRIKES] = int(any(b.repeat_points for b in s.behaviours.values()))
     prm[P.HAS_OUTSTANDING] = int(s.score.retention_days is not None)
@@ -386,12 +388,13 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
     prm[P.NM] = len(plan_parts["metric_names"])
     prm[P.M_CODE] = -1  # the lazy engine's rows of people per state code (engine/detected.py); none here
 
-    beh = np.zeros((len(behaviours), len(BEH)), np.int32)
+    beh = np.zeros((len(behaviours), N_BEH), np.int32)
     rep = np.zeros((len(behaviours), 8), np.int32)
     for i, name in enumerate(behaviours):
         b = s.behaviours[name]
-        beh[i] = (b.points, -1 if b.account == "score" else 0, b.network.household, b.network.friends,
-                  int(b.creates_debt), int(b.points < 0), len(b.channels), len(b.repeat_points[:8]))
+        beh[i, :BEH.NET] = (b.points, -1 if b.account == "score" else 0, int(b.creates_debt), int(b.points < 0),
+                            len(b.channels), len(b.repeat_points[:8]))
+        beh[i, BEH.NET:] = popmod.network_points(s.population, b.network)
         rep[i, : len(b.repeat_points[:8])] = b.repeat_points[:8]
     lst = np.zeros((len(lists), len(LIST)), np.int32)
     child_mask = 0
@@ -471,7 +474,7 @@ def compile_plan(s: Scenario, *, size: int | None = None, days: int | None = Non
         group_cum=threshold(np.cumsum([pop.groups[g].share for g in group_names])),
         holder_t=np.uint64(threshold(s.accounts[accounts[0]].holders_share)) if accounts else np.uint64(0),
         hh_head=head, hh_size=hsize, hh_adult=adult,
-        friend_keys=popmod.feistel_keys(run.seed, pop.friends.degree),
+        friend_keys=popmod.feistel_keys(run.seed, popmod.matchings(pop)),
         metric_names=names, is_level=is_level,
     )
     parts = {"metric_offsets": offsets, "metric_names": names}

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["P", "PARAMETERS", "SIZES", "METRIC_ROWS", "LEVEL_METRICS", "BEH", "LIST", "CONS", "ENTER", "EXIT",
+__all__ = ["P", "PARAMETERS", "SIZES", "METRIC_ROWS", "LEVEL_METRICS", "REL", "REL_BITS", "HOUSEHOLD_RELATIONS", "network_arg", "BEH", "N_BEH",
+           "LIST", "CONS", "ENTER", "EXIT",
            "FLAG", "STATE", "INBOX", "EVENT", "REC", "STORY_EVENTS", "SE"]
 
 # Metrics that are levels (people in a state on a day), counted as deltas in the kernels and summed up by
@@ -27,10 +28,11 @@ PARAMETERS_DOC = ("the model's numbers: population size, score bounds and base, 
                   "window, the domain account, debt repayment thresholds, contest threshold and redress delay, "
                   "and masks derived from the rules (lists passed to children, tiers that keep agents BUSY, "
                   "tiers that list, tier attempts counted in aggregate)")
-SIZES = """NT NB NL NC R T NE K K_LOCAL NM HAS_HH HAS_ACCT HAS_STRIKES HAS_OUTSTANDING""".split()
+SIZES = """NT NB NL NC R T NE K K_LOCAL K_FRIENDS BEST NM HAS_HH HAS_ACCT HAS_STRIKES HAS_OUTSTANDING""".split()
 SIZES_DOC = ("how many there are: tiers, behaviours, lists, consequences, regions, traits (classes x groups), "
-             "event kinds, friend matchings (all and within the region), metric rows; and which optional "
-             "parts exist (households, an account, escalation, record retention)")
+             "event kinds, tie matchings (all; the friends' drawn within the region; the friends', before the "
+             "colleagues', all within the region), whether the first friend is a best friend, metric rows; and "
+             "which optional parts exist (households, an account, escalation, record retention)")
 METRIC_ROWS = """M_TIER M_LISTED M_ENTERED M_EXITED M_INNOCENT M_SANCT M_ATTEMPT M_ACCT_ZERO M_DEBTORS M_REPAID
     M_RECOVERED M_FALSE_MARKED M_ACTS M_DETECTED M_FALSE M_NEW_DEBT M_NET M_REDRESSED M_TIES M_PENALISED
     M_CODE""".split()
@@ -43,9 +45,27 @@ P.__doc__ = (f"Slots of the int64 parameter vector ``Epoch.prm``: {len(PARAMETER
              "``SIZE`` is the vector's length.")
 
 # Columns of the epoch tables (``Epoch.beh``, ``Epoch.lists``, ``Epoch.cons``), by name.
-BEH = IntEnum("BEH", "POINTS ACCOUNT NET_HH NET_FR DEBT NEGATIVE N_CHANNELS N_REPEAT", start=0)
-BEH.__doc__ = ("Columns of ``Epoch.beh``: points, account (-1: the main score), household and friends' network "
-               "points, creates debt, negative points, channels, escalation steps.")
+# The kinds of tie, as the caught person's: who they are to the person who acted (population.py works them
+# out from ids). The first four are household members: the actor's partner, parents and children, and
+# everyone else in the household (siblings); the others are the tie matchings' ties.
+REL = IntEnum("REL", "HOUSEHOLD PARTNER PARENTS CHILDREN BEST_FRIEND FRIENDS COLLEAGUES", start=0)
+REL.__doc__ = ("Kinds of tie, as the actor's (``population.household_relation``, ``population.matching_relation``): "
+               "another household member, the partner, a parent, a child, the best friend, a friend, a colleague. "
+               "A behaviour's points for each are the columns ``BEH.NET + rel`` of ``Epoch.beh``.")
+HOUSEHOLD_RELATIONS = (REL.HOUSEHOLD, REL.PARTNER, REL.PARENTS, REL.CHILDREN)
+REL_BITS = 3  # a kind of tie in a story row's argument (:func:`network_arg`)
+
+
+def network_arg(b, rel, tie):
+    """A network penalty's story argument: the behaviour b, the kind of tie ``rel`` (``REL``: what the penalised
+    person is to the actor) and the actor ``tie``: ``b + 256 * rel + 2048 * (tie + 1)`` (``metrics.network_source``
+    unpacks it; engines compile this function)."""
+    return b + 256 * rel + (256 << REL_BITS) * (tie + 1)
+BEH = IntEnum("BEH", "POINTS ACCOUNT DEBT NEGATIVE N_CHANNELS N_REPEAT NET", start=0)
+BEH.__doc__ = ("Columns of ``Epoch.beh``: points, account (-1: the main score), creates debt, negative points, "
+               "channels, escalation steps, and from ``NET`` on the points each kind of the actor's ties loses "
+               "(``NET + REL.x``; 0 where the population has no such tie).")
+N_BEH = BEH.NET + len(REL)  # columns of ``Epoch.beh``
 LIST = IntEnum("LIST", "ENTER ENTER_ARG EXIT EXIT_ARG MIN_DAYS MAX_DAYS EXTRA_MAX PUBLISH PHASE ROW", start=0)
 LIST.__doc__ = ("Columns of ``Epoch.lists``: entry kind and argument, exit kind and argument, minimum and maximum "
                 "days (-1: none), most random extra days, publication every so many days, the phase: days "
@@ -100,7 +120,8 @@ class INBOX(IntEnum):
 EVENT = IntEnum("EVENT", "NETWORK STORY LIST_CHANGE REDRESS", start=0)
 REC = IntEnum("REC", "KIND AGENT DAY A B C", start=0)
 REC.__doc__ = ("Fields of an event record, the int64 rows the passes append: its kind (``EVENT``), the agent, the "
-               "day, and three arguments by kind. NETWORK: behaviour, household points, friends' points; STORY: "
+               "day, and three arguments by kind. NETWORK: behaviour, 1 if household members lose points, 1 if "
+               "matched ties (friends, colleagues) do; STORY: "
                "the story event (``SE``), its argument, its points; LIST_CHANGE: list, 1 entered or 0 left, 0; "
                "REDRESS (day: when it falls due): behaviour, points, 0.")
 

@@ -6,7 +6,8 @@ import numpy as np
 import pyarrow as pa
 
 from .arrow import array, strings
-from .compile import BEH, REC, SE, STORY_EVENTS, P, Plan
+from .compile import BEH, REC, REL, SE, STORY_EVENTS, P, Plan
+from .encodings import REL_BITS
 from .engine.histogram import bin_labels, run_snapshot_days, score_bins
 
 SCORE_PREFIX = "score:"  # the score distribution's rows (engine.histogram): snapshot days only
@@ -124,7 +125,11 @@ REASONS = {
 }
 
 
-RELATIONS = ("household member", "friend")  # a network penalty's tie (``engine.sparse.penalise``)
+# a network penalty's tie, by its kind (``REL``, as the actor's: ``engine.sparse.penalise``) named as it is to
+# the person who loses the points: the actor is the partner of its partner, the child of its parents...
+RELATIONS = {REL.HOUSEHOLD: "household member", REL.PARTNER: "partner", REL.PARENTS: "child",
+             REL.CHILDREN: "parent", REL.BEST_FRIEND: "best friend", REL.FRIENDS: "friend",
+             REL.COLLEAGUES: "colleague"}
 
 # rows whose engine number is not points of their own (a tier change's net change of the day, the days on a
 # list, an account's points): the reason tells it, and the table stores 0 points, so none is counted twice
@@ -134,10 +139,10 @@ _ACT_PHASE = (*_PENDING, SE.act_undetected, SE.account_zero)  # rows of the day'
 
 
 def network_source(arg: int) -> tuple[int, str] | None:
-    """(tie id, relation) of a network penalty's story argument (``b + 256 * rel + 512 * (tie + 1)``), or None
-    for rows that do not carry it (runs written before scslab recorded it)."""
-    tie = arg // 512 - 1
-    return None if tie < 0 else (tie, RELATIONS[(arg // 256) % 2])
+    """(tie id, what the tie is to the penalised person) of a network penalty's story argument (``b + 256 *
+    rel + 2048 * (tie + 1)``, ``encodings.network_arg``), or None for rows that do not carry it."""
+    tie = arg // (256 << REL_BITS) - 1
+    return None if tie < 0 else (tie, RELATIONS[REL((arg // 256) % (1 << REL_BITS))])
 
 
 def _story_words(plan: Plan, code: int, arg: int, points: int) -> tuple[str, str, str, str]:

@@ -166,8 +166,17 @@ def odd_markdown(s: Scenario) -> str:
     if p.households is not None:
         L.append(f"Households follow the size distribution {_fmt(p.households.sizes)}, with a child share of "
                  f"{p.households.child_share:g} ({provenance_of(s, 'population.households')}).")
-    L.append(f"Friends: {p.friends.degree} ties per person, {p.friends.same_region:g} of them within the region "
-             f"({provenance_of(s, 'population.friends')}).")
+    best = ", the first of them a best friend (each other's)" if p.friends.best else ""
+    L.append(f"Friends: {p.friends.degree} ties per person, {p.friends.same_region:g} of them within the region"
+             f"{best} ({provenance_of(s, 'population.friends')}).")
+    if p.colleagues.degree:
+        L.append(f"Colleagues: {p.colleagues.degree} ties per person, within the region "
+                 f"({provenance_of(s, 'population.colleagues')}).")
+    if p.households is not None:
+        L.append("Within a household, the first member and the second (when an adult) are partners; the other "
+                 "members are their children (a minor is not scored) and siblings of each other. A behaviour's "
+                 "network points may differ by kind of tie: partner, parents, children, other household members, "
+                 "best friend, friends, colleagues.")
     for name, a in s.accounts.items():
         L.append(f"A share {a.holders_share:g} of adults hold the `{name}` account with {a.points} points.")
     L += ["", "## 6. Input data", "",
@@ -188,8 +197,9 @@ def odd_markdown(s: Scenario) -> str:
             rows.append(("repeat_points", b.repeat_points))
         if b.account != "score":
             rows.append(("account", b.account))
-        if b.network.household or b.network.friends:
-            rows += [("network.household", b.network.household), ("network.friends", b.network.friends)]
+        net = {k: v for k, v in b.network.model_dump().items() if v is not None}
+        if any(net.values()):
+            rows += [(f"network.{k}", v) for k, v in net.items() if v or k in ("household", "friends")]
         d = b.deterrence
         if d.below_tier or d.when_sanctioned != 1.0 or d.surveillance:
             rows += [("deterrence.below_tier", d.below_tier), ("deterrence.factor", d.factor),

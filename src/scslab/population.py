@@ -6,9 +6,14 @@
 - Households follow a fixed pattern of ``HH_BLOCK`` slots drawn once per seed from the size distribution:
   agent ``i`` lives in the household that covers slot ``i % HH_BLOCK``; the first member is always an adult,
   later members are children with the probability that gives the scenario's child share.
-- Friend ties are ``K`` perfect matchings. Matching ``k`` pairs ``i`` with ``perm_k^-1(perm_k(i) xor 1)``,
-  ``perm_k`` a 4-round Feistel permutation with cycle walking over the region (local matchings) or the
-  whole population (global matchings). Symmetric, uniform, nothing stored.
+- Friend and colleague ties are ``K`` perfect matchings (the friends' first, then the colleagues').
+  Matching ``k`` pairs ``i`` with ``perm_k^-1(perm_k(i) xor 1)``, ``perm_k`` a 4-round Feistel permutation
+  with cycle walking over the region (local matchings: the friends' first ``round(degree * same_region)``
+  and every colleague matching) or the whole population (global matchings). Symmetric, uniform, nothing
+  stored.
+- Each tie has a kind (``encodings.REL``), as the actor's: a household member's follows the places of the
+  two in the household (:func:`make_ties`), a matched tie's its matching (the first friend matching is the
+  best friends' when ``friends.best``).
 
 The per-agent functions are built by :func:`make` for a given jit decorator (numba njit, numba-cuda device
 functions, or the identity for plain Python), so every engine computes the same population.
@@ -18,9 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .encodings import REL
 from .rng import Stream, mix64, stream_key
 
-__all__ = ["HH_BLOCK", "ROUNDS", "make", "make_feistel", "household_pattern", "feistel_keys", "region_starts"]
+__all__ = ["HH_BLOCK", "ROUNDS", "make", "make_ties", "make_feistel", "household_pattern", "feistel_keys",
+           "region_starts", "matchings", "network_points"]
 
 HH_BLOCK = 4096
 ROUNDS = 4  # rounds of the Feistel network (make_feistel spells them out)
@@ -32,6 +39,22 @@ def region_starts(size: int, shares: list[float]) -> np.ndarray:
     starts = np.floor(cum * size + 1e-9).astype(np.int64)
     starts[-1] = size
     return starts
+
+
+def matchings(pop) -> int:
+    """The tie matchings of a population (``schema.Population``): its friends', then its colleagues'."""
+    return pop.friends.degree + pop.colleagues.degree
+
+
+def network_points(pop, network) -> list[int]:
+    """The points each kind of tie (``encodings.REL``, in order) loses for an act of a behaviour whose network
+    is ``network`` (``schema.Network``): 0 for a kind the population ``pop`` has none of."""
+    has = {REL.HOUSEHOLD: pop.households is not None, REL.PARTNER: pop.households is not None,
+           REL.PARENTS: pop.households is not None, REL.CHILDREN: pop.households is not None,
+           REL.BEST_FRIEND: pop.friends.best, REL.FRIENDS: pop.friends.degree > int(pop.friends.best),
+           REL.COLLEAGUES: pop.colleagues.degree > 0}
+    points = network.by_relation()
+    return [points[rel.name.lower()] if has[rel] else 0 for rel in REL]
 
 
 def household_pattern(sizes: dict[int, float], child_share: float, seed: int):
@@ -144,3 +167,42 @@ def make(jit, mix):
         return i - hh_head[i % HH_BLOCK]
 
     return region_of, partner, household_head
+
+
+def make_ties(jit, region_of=None):
+    """The kinds of ties and the matchings' blocks, compiled with ``jit``: ``(household_relation,
+    matching_relation, matching_block)``; ``region_of`` (:func:`make`'s) is needed by ``matching_block`` alone.
+    Every engine reads a tie's kind from these.
+
+    A household's first member, and its second when an adult, are the parents' generation, partners of each
+    other; every other member is their child, and a sibling of the others."""
+
+    @jit
+    def elder(j, head, hh_adult):
+        return j == 0 or (j == 1 and hh_adult[(head + 1) % hh_adult.shape[0]] == 1)
+
+    @jit
+    def household_relation(a, m, head, hh_adult):
+        """What household member m is to agent a (both in the household whose first id is ``head``)."""
+        ea, em = elder(a - head, head, hh_adult), elder(m - head, head, hh_adult)
+        if ea:
+            return REL.PARTNER if em else REL.CHILDREN
+        return REL.PARENTS if em else REL.HOUSEHOLD
+
+    @jit
+    def matching_relation(k, k_friends, best):
+        """What an agent's tie in matching k is to it (``k_friends`` friend matchings come first)."""
+        if k >= k_friends:
+            return REL.COLLEAGUES
+        return REL.BEST_FRIEND if k == 0 and best != 0 else REL.FRIENDS
+
+    @jit
+    def matching_block(i, k, starts, k_local, k_friends, n):
+        """The id block [lo, hi) within which matching k pairs agent i: its region's for the first ``k_local``
+        friend matchings and the colleague matchings, the whole population's for the others."""
+        if k < k_local or k >= k_friends:
+            r = region_of(i, starts)
+            return np.int64(starts[r]), np.int64(starts[r + 1])
+        return np.int64(0), np.int64(n)
+
+    return household_relation, matching_relation, matching_block

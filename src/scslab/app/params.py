@@ -126,22 +126,34 @@ def knobs(scenario: Scenario) -> list[Knob]:
 def _network_knobs(s: Scenario) -> list[Knob]:
     """One network-penalty knob for each behaviour whose detection costs the actor's ties points, showing
     and editing that behaviour's own value: ``network-NAME`` for friends and household together when they
-    are equal, else ``network-NAME-friends`` and ``network-NAME-household``."""
+    are equal, else ``network-NAME-friends`` and ``network-NAME-household``; and ``network-NAME-KIND`` for
+    each kind of tie the scheme gives points of its own (partner, parents, children, best friend,
+    colleagues)."""
     out = []
     for name, b in s.behaviours.items():
         friends, household = b.network.friends, b.network.household
-        if friends == 0 and household == 0:
+        if not any(b.network.by_relation().values()):
             continue
         ties = ((f"network-{name}", "friends and household", "each friend and household member", friends,
                  ("friends", "household")),)
         if friends != household:
             ties = ((f"network-{name}-friends", "friends", "each friend", friends, ("friends",)),
                     (f"network-{name}-household", "household", "each household member", household, ("household",)))
+        apart = [(k, v) for k, v in b.network.model_dump().items()
+                 if k in _KINDS_APART and v is not None and (k != "colleagues" or v != 0)]
+        ties += tuple((f"network-{name}-{k}", _KINDS_APART[k][0], _KINDS_APART[k][1], v, (k,)) for k, v in apart)
         for key, short, whom, value, kinds in ties:
             out.append(Knob(key, f"Network penalty, {name}: {short}", "int", value, min(-300, value), max(0, value),
-                            1, help=f"Points {whom} of a person caught at {name} loses.",
+                            1, help=f"Points {whom} of a person caught at {name} loses"
+                            + (" (unless set apart below)." if apart and "household" in kinds else "."),
                             edits=tuple((f"behaviours.{name}.network.{k}", "set") for k in kinds)))
     return out
+
+
+# kinds of tie a scheme may give points of their own, beside the household's and the friends' (``schema.Network``)
+_KINDS_APART = {"partner": ("partner", "the partner"), "parents": ("parents", "each parent"),
+                "children": ("children", "each child"), "best_friend": ("best friend", "the best friend"),
+                "colleagues": ("colleagues", "each colleague")}
 
 
 def _scaled(value: Any, factor: float) -> Any:

@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from .. import population as popmod
 from ..compile import Plan
 from ..errors import CapacityError
 from .state import EMIT_ROWS, bytes_per_agent
@@ -72,11 +73,13 @@ def story_rows_per_day(plan: Plan) -> float:
             if n_ch:
                 caught[:, b] = acts[:, b] * det[region_of, group_of, b, n_ch - 1]
         mean_caught = adult * (share @ caught)  # [behaviours]: the population's detected acts per person-day
-        ties = np.array([(pop.friends.degree if s.behaviours[b].network.friends else 0)
-                         + (mean_hh - 1 if s.behaviours[b].network.household else 0) for b in plan.behaviour_names])
-        lost_net = float((ties * mean_caught * np.array(
-            [-min(s.behaviours[b].network.friends, s.behaviours[b].network.household, 0)
-             for b in plan.behaviour_names])).sum())
+        # each kind of tie a person has, on average (``REL``'s order), and the points each behaviour costs them
+        per_kind = np.array([mean_hh - 1] + [0.0] * 3 + [int(pop.friends.best),
+                            pop.friends.degree - int(pop.friends.best), pop.colleagues.degree])
+        net = np.array([popmod.network_points(pop, s.behaviours[b].network) for b in plan.behaviour_names])
+        ties = ((net != 0) * per_kind).sum(axis=1)  # ties penalised per act (household kinds as one)
+        ties += (net[:, 1:4] != 0).any(axis=1) * (net[:, 0] == 0) * (mean_hh - 1)
+        lost_net = float((ties * mean_caught * -np.minimum(net.min(axis=1), 0)).sum())
         own_loss = np.array([max(-s.behaviours[b].points, 0) for b in plan.behaviour_names])
         lost_own = caught @ own_loss  # [cells]
         offences = caught[:, own_loss > 0].sum(axis=1)

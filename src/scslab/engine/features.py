@@ -18,11 +18,12 @@ from typing import Callable
 
 import numpy as np
 
-from ..compile import BEH, CONS, LIST, ENTER, EXIT, P, Plan, cached
+from ..compile import BEH, CONS, LIST, ENTER, EXIT, P, REL, Plan, cached
+from ..encodings import HOUSEHOLD_RELATIONS
 
 __all__ = ["Feature", "FEATURES", "FIELDS", "uses", "feature_words", "field_features", "deterred_from",
            "rates_on_day_0", "network_behaviours", "MAX_DAYS", "MAX_N", "MAX_OTHER", "MAX_LISTS",
-           "MAX_FRIENDS", "MAX_CELLS", "MAX_NET"]
+           "MAX_FRIENDS", "MAX_CELLS", "MAX_NET", "MAX_KINDS", "penalty_kinds"]
 
 MAX_DAYS = 32767    # the windowed route keeps days in int16 columns
 MAX_N = 2**31 - 1   # ... and friends as int32
@@ -31,6 +32,7 @@ MAX_LISTS = 3       # ... and an agent's days listed as 16-bit fields of one int
 MAX_FRIENDS = 4     # ... and a sender's friends in 4 columns
 MAX_CELLS = 64      # ... and a window's metric changes per cell and work item (an agent's cell in a uint8)
 MAX_NET = 8         # ... and a network act as its day and which of (at most) 8 network behaviours it is, in 3 bits
+MAX_KINDS = 16      # ... and a penalty as its day and its kind (``penalty_kinds``), in 4 bits
 
 
 @dataclass(frozen=True)
@@ -88,21 +90,66 @@ def _false(plan: Plan) -> bool:
     return bool(_false_behaviours(plan).any())
 
 
+_HOUSEHOLD = [BEH.NET + r for r in HOUSEHOLD_RELATIONS]        # ``Epoch.beh``'s columns of household ties
+_MATCHED = [BEH.NET + r for r in REL if r not in HOUSEHOLD_RELATIONS]  # ... of matched ties (friends, colleagues)
+
+
+def household_points(e) -> np.ndarray:
+    """An epoch's points of household ties, per behaviour and kind of tie (0 without households: compile)."""
+    return e.beh[:, _HOUSEHOLD]
+
+
+def matched_points(e) -> np.ndarray:
+    """An epoch's points of matched ties (best friends, friends, colleagues), per behaviour and kind of tie."""
+    return e.beh[:, _MATCHED]
+
+
 def network_behaviours(plan: Plan) -> np.ndarray:
-    """The behaviours whose detection costs the actor's ties points on some day of the run (an epoch's
-    friends' points with friends to pay them, or household points with households), in plan order: the
-    *network behaviours*, whose acts the windowed scheduler draws apart from the others."""
+    """The behaviours whose detection costs the actor's ties points on some day of the run (some kind of tie
+    the population has, ``population.network_points``), in plan order: the *network behaviours*, whose acts
+    the windowed scheduler draws apart from the others."""
     def make():
-        pop = _s(plan).population
         net = np.zeros(len(plan.behaviour_names), bool)
         for e in plan.epochs:
-            if pop.friends.degree > 0:
-                net |= e.beh[:, BEH.NET_FR] != 0
-            if pop.households is not None:
-                net |= e.beh[:, BEH.NET_HH] != 0
+            net |= np.any(e.beh[:, BEH.NET:] != 0, axis=1)
         return np.flatnonzero(net).astype(np.int64)
 
     return cached(plan, ("network_behaviours",), make)
+
+
+def penalty_kinds(plan: Plan) -> np.ndarray:
+    """``kind_of[j, rel]``: the kind of penalty that a network act of behaviour ``network_behaviours(plan)[j]``
+    gives a tie of kind ``rel`` (``REL``), -1 where that kind of tie never loses points for it. Pairs of one
+    behaviour whose points are the same in every epoch share a kind (in a scheme that sets only
+    ``household``, the four household kinds are one); kinds are numbered in the order of (j, rel)."""
+    def make():
+        nets = network_behaviours(plan)
+        cols = np.stack([e.beh[nets, BEH.NET:BEH.NET + len(REL)] for e in plan.epochs])  # [epoch, j, rel]
+        kind_of = np.full((max(len(nets), 1), len(REL)), -1, np.int64)
+        seen: dict = {}
+        for j in range(len(nets)):
+            for r in REL:
+                col = tuple(int(v) for v in cols[:, j, r])
+                if any(col):
+                    kind_of[j, r] = seen.setdefault((j, col), len(seen))
+        return kind_of
+
+    return cached(plan, ("penalty_kinds",), make)
+
+
+def _tie_kinds(plan: Plan) -> bool:
+    """Whether two kinds of household tie, or two kinds of matched tie, that the population has lose different
+    points for some behaviour on some day (the household's and the friends' points alone set none)."""
+    pop = _s(plan).population
+    has = {REL.BEST_FRIEND: pop.friends.best, REL.FRIENDS: pop.friends.degree > int(pop.friends.best),
+           REL.COLLEAGUES: pop.colleagues.degree > 0}
+    household = [BEH.NET + r for r in HOUSEHOLD_RELATIONS] if pop.households is not None else []
+    matched = [BEH.NET + r for r, present in has.items() if present]
+
+    def differ(e, cols):
+        return len(cols) > 1 and bool(np.any(e.beh[:, cols] != e.beh[:, cols[:1]]))
+
+    return _any(plan, lambda e: differ(e, household) or differ(e, matched))
 
 
 def _false_network(plan: Plan) -> bool:
@@ -179,9 +226,12 @@ FEATURES: tuple[Feature, ...] = (
     Feature("stories", "story agents and score snapshots", lambda p: True),
     Feature("one-list", "one list", lambda p: _any(p, lambda e: e.lists.shape[0] == 1)),
     Feature("list-sanctions", "sanctions that follow a list", lambda p: len(p.consequence_names) > 0),
-    Feature("friends", "ties to friends", lambda p: _s(p).population.friends.degree > 0),
-    Feature("network-penalty", "one behaviour whose detection costs the actor's friends points",
-            lambda p: _any(p, lambda e: int(np.sum(e.beh[:, BEH.NET_FR] < 0)) == 1)),
+    Feature("friends", "ties to friends or colleagues", lambda p: p.epochs[0].prm[P.K] > 0),
+    Feature("network-penalty", "one behaviour whose detection costs the actor's friends or colleagues points",
+            lambda p: _any(p, lambda e: int(np.sum(np.any(matched_points(e) < 0, axis=1))) == 1)),
+    Feature("tie-kinds", "kinds of tie that lose different points: partners, parents, children, other household "
+            "members, best friends, friends, colleagues", _tie_kinds),
+    Feature("colleagues", "colleague ties", lambda p: _s(p).population.colleagues.degree > 0),
     Feature("timeline", "rules that change during the run (other than the points ties lose)",
             lambda p: "rules" in _timeline_keys(p)),
     Feature("network-timeline", "points that ties lose, changed during the run",
@@ -196,15 +246,15 @@ FEATURES: tuple[Feature, ...] = (
     Feature("entity-types", "entity types, such as firms and authorities, run beside the persons", lambda p: bool(p.entities)),
     Feature("regions", "more than one region", lambda p: len(p.region_names) > 1),
     Feature("groups", "more than one group", lambda p: len(p.group_names) > 1),
-    Feature("regional-friends", "friends drawn within their region (friends.same_region above 0) in several regions",
-            lambda p: len(p.region_names) > 1 and round(_s(p).population.friends.degree
-                                                        * _s(p).population.friends.same_region) > 0),
+    Feature("regional-friends", "friends drawn within their region (friends.same_region above 0), or colleagues, "
+            "in several regions", lambda p: len(p.region_names) > 1 and (p.epochs[0].prm[P.K_LOCAL] > 0 or
+                                                                          p.epochs[0].prm[P.K] > p.epochs[0].prm[P.K_FRIENDS])),
     Feature("many-cells", f"more than {MAX_CELLS} cells (regions x classes x groups)", lambda p: p.n_cells > MAX_CELLS),
     Feature("households", "households with children, and what passes within them",
             lambda p: _s(p).population.households is not None),
-    Feature("friends-degree", f"more than {MAX_FRIENDS} friends",
-            lambda p: _s(p).population.friends.degree > MAX_FRIENDS),
-    Feature("no-friends", "no friends", lambda p: _s(p).population.friends.degree == 0),
+    Feature("friends-degree", f"more than {MAX_FRIENDS} friends and colleagues",
+            lambda p: p.epochs[0].prm[P.K] > MAX_FRIENDS),
+    Feature("no-friends", "no friends or colleagues", lambda p: p.epochs[0].prm[P.K] == 0),
     Feature("court-debt", "court debts and their repayment",
             lambda p: _any(p, lambda e: _s(p).debt is not None or bool(np.any(e.beh[:, BEH.DEBT] != 0)))),
     Feature("redress", "contested false records removed after a delay", lambda p: _s(p).redress is not None),
@@ -246,13 +296,15 @@ FEATURES: tuple[Feature, ...] = (
     Feature("children-sanctions", "sanctions passed on to children",
             lambda p: _any(p, lambda e: any(r[CONS.CHILDREN] != 0 for r in e.cons))),
     Feature("household-penalties", "points taken from the actor's household",
-            lambda p: _any(p, lambda e: bool(np.any(e.beh[:, BEH.NET_HH] != 0)))),
-    Feature("network-penalties", "more than one behaviour whose detection costs friends points",
-            lambda p: _any(p, lambda e: int(np.sum(e.beh[:, BEH.NET_FR] < 0)) > 1)),
-    Feature("network-rewards", "a behaviour whose detection gives friends or household points",
-            lambda p: _any(p, lambda e: bool(np.any(e.beh[:, BEH.NET_FR] > 0) or np.any(e.beh[:, BEH.NET_HH] > 0)))),
+            lambda p: _any(p, lambda e: bool(np.any(household_points(e) != 0)))),
+    Feature("network-penalties", "more than one behaviour whose detection costs friends or colleagues points",
+            lambda p: _any(p, lambda e: int(np.sum(np.any(matched_points(e) < 0, axis=1))) > 1)),
+    Feature("network-rewards", "a behaviour whose detection gives ties points",
+            lambda p: _any(p, lambda e: bool(np.any(e.beh[:, BEH.NET:] > 0)))),
     Feature("many-network-behaviours", f"more than {MAX_NET} behaviours whose detection costs ties points",
             lambda p: len(network_behaviours(p)) > MAX_NET),
+    Feature("many-penalty-kinds", f"more than {MAX_KINDS} kinds of network penalty (a behaviour and the points a "
+            "kind of tie loses for it)", lambda p: int(penalty_kinds(p).max()) + 1 > MAX_KINDS),
     Feature("many-behaviours", f"more than {MAX_OTHER} behaviours without a network penalty (each with false "
             "attributions counted twice)", lambda p: _day_events(p) > MAX_OTHER),
     Feature("false-attribution", "acts attributed to the wrong person", _false),
@@ -280,15 +332,28 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "population.households.*": ("households",),
     "population.friends.degree": ("friends", "friends-degree", "no-friends", "regional-friends"),
     "population.friends.same_region": ("friends", "regions", "regional-friends"),
+    "population.friends.best": ("tie-kinds",),
+    "population.colleagues.degree": ("colleagues", "friends", "friends-degree", "no-friends", "regional-friends"),
     "channels.*.kind": ("scores",), "channels.*.detect": ("scores",), "channels.*.description": ("scores",),
     "channels.*.coverage": ("scores", "coverage-over-time"), "channels.*.interpolate": ("coverage-over-time",),
     "channels.*.false_match": ("false-attribution", "false-network-attribution", "many-behaviours"),
     "behaviours.*.rate": ("scores",), "behaviours.*.channels": ("scores",), "behaviours.*.detect": ("scores",),
     "behaviours.*.points": ("scores",), "behaviours.*.description": ("scores",),
     "behaviours.*.repeat_points": ("escalation",), "behaviours.*.account": ("accounts",),
-    "behaviours.*.network.household": ("household-penalties", "network-rewards", "many-network-behaviours"),
+    "behaviours.*.network.household": ("household-penalties", "network-rewards", "many-network-behaviours",
+                                       "many-penalty-kinds"),
+    "behaviours.*.network.partner": ("household-penalties", "network-rewards", "many-network-behaviours", "tie-kinds",
+                                   "many-penalty-kinds"),
+    "behaviours.*.network.parents": ("household-penalties", "network-rewards", "many-network-behaviours", "tie-kinds",
+                                   "many-penalty-kinds"),
+    "behaviours.*.network.children": ("household-penalties", "network-rewards", "many-network-behaviours", "tie-kinds",
+                                   "many-penalty-kinds"),
     "behaviours.*.network.friends": ("network-penalty", "network-penalties", "network-rewards",
-                                     "many-network-behaviours"),
+                                     "many-network-behaviours", "many-penalty-kinds"),
+    "behaviours.*.network.best_friend": ("network-penalty", "network-penalties", "network-rewards",
+                                         "many-network-behaviours", "tie-kinds", "many-penalty-kinds"),
+    "behaviours.*.network.colleagues": ("network-penalty", "network-penalties", "network-rewards",
+                                        "many-network-behaviours", "tie-kinds", "many-penalty-kinds"),
     "behaviours.*.deterrence.below_tier": ("deterrence", "several-deterrence-lines"),
     "behaviours.*.deterrence.factor": ("deterrence",),
     "behaviours.*.deterrence.when_sanctioned": ("deterrence-by-state",),

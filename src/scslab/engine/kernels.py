@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import population, rng
 from . import rules
-from ..compile import BEH, CONS, LIST, REC, STATE, EVENT, EXIT, FLAG, INBOX, SE, P
+from ..compile import BEH, CONS, LIST, REC, REL, STATE, EVENT, EXIT, FLAG, INBOX, SE, P
 from ..rng import Stream
 
 __all__ = ["build", "NONE_DAY", "EMIT_WIDTH", "emit_margin"]
@@ -50,6 +50,9 @@ def build(jit, call=None):
     call = call or jit
     mix = jit(rng.mix64)
     region_of, partner, household_head = population.make(jit, mix)
+    household_relation, matching_relation, matching_block = population.make_ties(jit, region_of)
+    NET_HOUSEHOLD, NET_MATCHED = BEH.NET + REL.HOUSEHOLD, BEH.NET + REL.BEST_FRIEND  # (REL: household kinds first)
+    NET_END = BEH.NET + len(REL)
     R = rules.make(jit)
     recovers, recovery_step = R.recovers, R.recovery_step
     enters, exit_met, leaves = R.enters, R.exit_met, R.leaves
@@ -404,8 +407,15 @@ def build(jit, call=None):
         elif beh[b, BEH.DEBT] != 0:
             box |= IN_DEBT
         inbox[i] = box
-        if beh[b, BEH.NET_HH] != 0 or beh[b, BEH.NET_FR] != 0:
-            ne = put(emit, ne, EVENT.NETWORK, i, d, b, beh[b, BEH.NET_HH], beh[b, BEH.NET_FR])
+        hh, matched = 0, 0
+        for col in range(NET_HOUSEHOLD, NET_END):
+            if beh[b, col] != 0:
+                if col < NET_MATCHED:
+                    hh = 1
+                else:
+                    matched = 1
+        if hh or matched:
+            ne = put(emit, ne, EVENT.NETWORK, i, d, b, hh, matched)
         if story:
             code = SE.false_attribution if false else SE.act_detected
             ne = put(emit, ne, EVENT.STORY, i, d, code, b + 256 * (ch + 1), pts)  # arg packs the channel
@@ -490,8 +500,9 @@ def build(jit, call=None):
     return _Namespace(draw=draw, put=put, tier_of=tier_of, clamp=clamp, init_agent=init_agent, state_code=state_code,
                       quick=quick, quick_args=quick_args, pack_state=pack_state, levels=levels, applies=applies,
                       finish=finish, finish_inlined=finish_inlined, act=act, events=events, next_event=next_event,
-                      apply_points=apply_points, partner=partner,
-                      household_head=household_head, region_of=region_of, mix=mix)
+                      apply_points=apply_points, partner=partner, household_head=household_head,
+                      household_relation=household_relation, matching_relation=matching_relation,
+                      matching_block=matching_block, region_of=region_of, mix=mix)
 
 
 class _Namespace:

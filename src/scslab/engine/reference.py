@@ -32,7 +32,7 @@ class Citizen:
     adult: bool
     holder: bool
     household: list[int]
-    friends: list[int]
+    ties: list[tuple[int, str]]  # (id, what it is to this person: a ``schema.Network`` field) of every other tie
     score: int
     pending: int = 0
     last_offence: int = NEVER
@@ -67,25 +67,36 @@ def _population(plan: Plan) -> list[Citizen]:
     region = np.searchsorted(plan.region_starts, ids, side="right") - 1
     region_of, partner, household_head = popmod.make(lambda f: f, mix64)
     B = len(plan.hh_head)
-    k_local = round(s.population.friends.degree * s.population.friends.same_region)
+    pop = s.population
+    k_local = round(pop.friends.degree * pop.friends.same_region)
     people = []
     with np.errstate(over="ignore"):
         for i in range(n):
-            if s.population.households is not None:
+            ties = []
+            if pop.households is not None:
                 head = i - int(plan.hh_head[i % B])
                 members = list(range(head, min(head + int(plan.hh_size[i % B]), n)))
                 adult = bool(plan.hh_adult[i % B])
+                # the parents' generation: the first member, and the second when an adult; the others their children
+                elders = {head} | ({head + 1} if len(members) > 1 and plan.hh_adult[(head + 1) % B] else set())
+                for m in members:
+                    if m != i:
+                        kind = (("partner" if m in elders else "children") if i in elders else
+                                ("parents" if m in elders else "household"))
+                        ties.append((m, kind))
             else:
                 members, adult = [i], True
-            friends = []
             r = int(region[i])
-            for k in range(s.population.friends.degree):
-                lo, hi = (int(plan.region_starts[r]), int(plan.region_starts[r + 1])) if k < k_local else (0, n)
+            for k in range(pop.friends.degree + pop.colleagues.degree):
+                local = k < k_local or k >= pop.friends.degree  # colleagues work in the person's region
+                lo, hi = (int(plan.region_starts[r]), int(plan.region_starts[r + 1])) if local else (0, n)
                 p = int(partner(i, k, lo, hi, plan.friend_keys))
                 if p >= 0:
-                    friends.append(p)
+                    kind = ("colleagues" if k >= pop.friends.degree else
+                            "best_friend" if k == 0 and pop.friends.best else "friends")
+                    ties.append((p, kind))
             holder = bool(plan.account_names) and int(uh[i]) < int(plan.holder_t)
-            people.append(Citizen(i, r, int(klass[i]), int(group[i]), adult, holder, members, friends,
+            people.append(Citizen(i, r, int(klass[i]), int(group[i]), adult, holder, members, ties,
                                   score=s.score.base,
                                   account=s.accounts[plan.account_names[0]].points if plan.account_names else 0))
     return people
@@ -123,7 +134,7 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
         tiers = rules.tiers
         ff = {g: pop.groups[g].false_match_factor for g in groups}
         mean_ff = sum(pop.groups[g].share * ff[g] for g in groups) or 1.0
-        network: list[tuple[int, str, int, int]] = []
+        network: list[tuple[int, dict[str, int]]] = []
 
         def count(name: str, k: int = 1) -> None:
             out[day, idx[name]] += k
@@ -188,15 +199,10 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                     if _points(s, c, day, bname, True, network, redress, rng):
                         count("newly_penalised")
         # 2. network penalties
-        for agent, _, hh, fr in network:  # children are not scored: a tie who is a child loses nothing
-            c = people[agent]
-            for m in c.household if hh else []:
-                if m != agent and people[m].adult:
-                    people[m].pending += hh
-                    count("network_penalties")
-            for m in c.friends if fr else []:
-                if people[m].adult:
-                    people[m].pending += fr
+        for agent, points in network:  # children are not scored: a tie who is a child loses nothing
+            for m, kind in people[agent].ties:
+                if points[kind] != 0 and people[m].adult:
+                    people[m].pending += points[kind]
                     count("network_penalties")
         # redress falling due today
         for due, agent, bname, pts in [r for r in redress if r[0] == day]:
@@ -246,8 +252,9 @@ def _points(s: Scenario, c: Citizen, day: int, bname: str, false: bool, network,
             redress.append((day + s.redress.delay_days, c.id, bname, pts))
     elif b.creates_debt:
         c.new_debt = True
-    if b.network.household or b.network.friends:
-        network.append((c.id, bname, b.network.household, b.network.friends))
+    points = b.network.by_relation()
+    if any(points.values()):
+        network.append((c.id, points))
     return first
 
 

@@ -29,7 +29,7 @@ SUPPORTS: dict[str, frozenset[str]] = {
                            "no-list", "groups", "regions", "regional-friends", "false-attribution",
                            "entity-types", "households", "coverage-over-time", "perception",
                            "redress", "network-penalties", "household-penalties", "network-timeline",
-                           "deterrence-by-state", "children-sanctions"}),
+                           "deterrence-by-state", "children-sanctions", "tie-kinds", "colleagues"}),
     "lazy": _ALL,
     "dense": _ALL,
 }

@@ -8,6 +8,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from .. import encodings
 from ..compile import BEH, EVENT, FLAG, INBOX, REC, SE, P, Plan
 from .bits import prefetch
 from .compiled import CACHE, K
@@ -17,6 +18,8 @@ from .state import Columns
 __all__ = ["wake_up", "penalise", "tie_targets", "sparse_pass", "sparse_parts", "sparse", "apply_redress"]
 
 partner, household_head, region_of, clamp = K.partner, K.household_head, K.region_of, K.clamp
+household_relation, matching_relation, matching_block = K.household_relation, K.matching_relation, K.matching_block
+network_arg = njit(inline="always", nogil=True)(encodings.network_arg)
 
 
 @njit(inline="always", nogil=True)
@@ -29,41 +32,42 @@ def wake_up(wake, m):
 @njit(inline="always", nogil=True)
 def penalise(m, day, b, pts, pending, traits, flags, starts, T, net_cnt, out, nout, wake, src, rel):
     """Network penalty of ``pts`` for tie ``m``: pending points, the count, and a story row if m has one.
-    Children are not scored (they keep the base score), so a tie who is a child loses nothing. The story row's
-    argument packs the behaviour, the relation ``rel`` (0 household, 1 friend) and the tie ``src`` whose act
-    it was: ``b + 256 * rel + 512 * (src + 1)`` (``metrics.network_source`` unpacks it)."""
-    if (flags[m] & FLAG.ADULT) == 0:
+    Children are not scored (they keep the base score), so a tie who is a child loses nothing; nor does a kind
+    of tie the behaviour costs nothing. The story row's argument packs the behaviour, the kind of tie ``rel``
+    (``REL``: what m is to ``src``) and the tie ``src`` whose act it was (:func:`network_arg`)."""
+    if (flags[m] & FLAG.ADULT) == 0 or pts == 0:
         return nout
     pending[m] = clamp(np.int64(pending[m]) + pts, -I16, I16)
     wake_up(wake, m)
     net_cnt[region_of(m, starts) * T + np.int64(traits[m])] += 1
     if (flags[m] & FLAG.STORY) != 0:
         out[nout, REC.KIND], out[nout, REC.AGENT], out[nout, REC.DAY] = EVENT.STORY, m, day
-        out[nout, REC.A], out[nout, REC.B], out[nout, REC.C] = SE.network_penalty, b + 256 * rel + 512 * (src + 1), pts
+        out[nout, REC.A], out[nout, REC.B], out[nout, REC.C] = SE.network_penalty, network_arg(b, rel, src), pts
         nout += 1
     return nout
 
 
 @njit(parallel=True, nogil=True, cache=CACHE)
 def tie_targets(rec, prm, starts, keys, targets):
-    """``targets[j, k]``: the tie in friend matching k of record j's agent, for the network records that
-    penalise friends (-1 elsewhere): the Feistel work of the sparse pass, done once per record before
-    :func:`sparse_pass` applies the penalties."""
+    """``targets[j, k]``: the tie in matching k (friends', then colleagues') of record j's agent, for the
+    network records that penalise matched ties (-1 elsewhere): the Feistel work of the sparse pass, done once
+    per record before :func:`sparse_pass` applies the penalties."""
     n = prm[P.N]
     for j in prange(rec.shape[0]):
         for k in range(targets.shape[1]):
             targets[j, k] = -1
         if rec[j, REC.KIND] == EVENT.NETWORK and rec[j, REC.C] != 0:
             a = rec[j, REC.AGENT]
-            ra = region_of(a, starts)
             for k in range(prm[P.K]):
-                lo, hi = (starts[ra], starts[ra + 1]) if k < prm[P.K_LOCAL] else (0, n)
+                lo, hi = matching_block(a, k, starts, prm[P.K_LOCAL], prm[P.K_FRIENDS], n)
                 targets[j, k] = partner(a, k, lo, hi, keys)
 
 
 @njit(parallel=True, nogil=True, cache=CACHE)
-def sparse_pass(rec, targets, cols, prm, starts, hh_head, hh_size, hh_adult, parts, net_cnt, out, seq, n_out, wake):
-    """Network penalties and children's inherited sanctions. Friends come from ``targets``
+def sparse_pass(rec, targets, cols, prm, beh, starts, hh_head, hh_size, hh_adult, parts, net_cnt, out, seq, n_out,
+                wake):
+    """Network penalties and children's inherited sanctions: each tie loses the points of its kind
+    (``beh[b, BEH.NET + rel]``). Matched ties come from ``targets``
     (:func:`tie_targets`). Every agent whose points or inbox change is marked in ``wake`` (the lazy engine's
     next pass).
 
@@ -90,21 +94,25 @@ def sparse_pass(rec, targets, cols, prm, starts, hh_head, hh_size, hh_adult, par
                         prefetch(flags, mm)
             kind, a, day = rec[j, REC.KIND], rec[j, REC.AGENT], rec[j, REC.DAY]
             if kind == EVENT.NETWORK:
-                b, hh_pts, fr_pts = rec[j, REC.A], rec[j, REC.B], rec[j, REC.C]
-                if hh_pts != 0 and prm[P.HAS_HH] != 0:
+                b, hh, matched = rec[j, REC.A], rec[j, REC.B], rec[j, REC.C]
+                if hh != 0 and prm[P.HAS_HH] != 0:
                     head = household_head(a, hh_head)
                     for m in range(max(head, t0), min(head + hh_size[a % B], n, t1)):
                         if m != a:
+                            rel = household_relation(a, m, head, hh_adult)
                             before = nout
-                            nout = penalise(m, day, b, hh_pts, pending, traits, flags, starts, T, nc, o, nout, wake, a, 0)
+                            nout = penalise(m, day, b, beh[b, BEH.NET + rel], pending, traits, flags, starts, T, nc,
+                                            o, nout, wake, a, rel)
                             if nout > before:
                                 sq[before] = j * W + (m - head)
-                if fr_pts != 0:
+                if matched != 0:
                     for k in range(prm[P.K]):
                         m = targets[j, k]
                         if m >= t0 and m < t1:
+                            rel = matching_relation(k, prm[P.K_FRIENDS], prm[P.BEST])
                             before = nout
-                            nout = penalise(m, day, b, fr_pts, pending, traits, flags, starts, T, nc, o, nout, wake, a, 1)
+                            nout = penalise(m, day, b, beh[b, BEH.NET + rel], pending, traits, flags, starts, T, nc,
+                                            o, nout, wake, a, rel)
                             if nout > before:
                                 sq[before] = j * W + 16 + k
             elif kind == EVENT.LIST_CHANGE:
@@ -146,7 +154,7 @@ def sparse(plan: Plan, ep, rec: np.ndarray, ct, wake: np.ndarray, parts: np.ndar
     out, seq = np.empty((L, rows, EMIT_WIDTH), np.int64), np.empty((L, rows), np.int64)
     n_out = np.zeros(L, np.int64)
     net_cnt = np.zeros((L, plan.n_cells), np.int64)
-    sparse_pass(rec, targets, ct, ep.prm, plan.region_starts, plan.hh_head, plan.hh_size, plan.hh_adult, parts,
+    sparse_pass(rec, targets, ct, ep.prm, ep.beh, plan.region_starts, plan.hh_head, plan.hh_size, plan.hh_adult, parts,
                 net_cnt, out, seq, n_out, wake)
     stories = np.concatenate([out[ln, : n_out[ln]] for ln in range(L)])
     order = np.argsort(np.concatenate([seq[ln, : n_out[ln]] for ln in range(L)]), kind="stable")

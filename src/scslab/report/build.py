@@ -66,7 +66,7 @@ def _disparity_table(m, manifest, reps) -> list[str]:
 
 
 SECTIONS = {"scores": "Scores", "tiers": "Tiers", "lists": "Lists", "consequences": "Sanctions and rewards",
-            "ties": "Network-penalty victims", "chilling": "Chilling effect", "coverage": "Observation coverage",
+            "ties": "Network-penalty victims", "who pays": "Who pays through ties", "chilling": "Chilling effect", "coverage": "Observation coverage",
             "regions": "Regions", "disparity": "Disparity", "entities": "Entities",
             "joint punishment": "Joint punishment"}
 

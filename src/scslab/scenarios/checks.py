@@ -91,12 +91,19 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
                       "escalation on the main score needs score.strike_window_days"))
         if b.creates_debt and s.debt is None:
             p.append((f"{path}.creates_debt", True, "needs a [debt] table with the repayment hazard"))
-        if (b.network.household or b.network.friends) and b.account != "score":
-            p.append((f"{path}.network", b.network.model_dump(), "network penalties apply to the main score only"))
-        if b.network.household and pop.households is None:
-            p.append((f"{path}.network.household", b.network.household, "needs population.households"))
-        if b.network.friends and pop.friends.degree == 0:
-            p.append((f"{path}.network.friends", b.network.friends, "needs population.friends.degree > 0"))
+        net = b.network.model_dump()
+        if any(net.values()) and b.account != "score":
+            p.append((f"{path}.network", net, "network penalties apply to the main score only"))
+        needs = {"household": (pop.households is not None, "population.households"),
+                 "partner": (pop.households is not None, "population.households"),
+                 "parents": (pop.households is not None, "population.households"),
+                 "children": (pop.households is not None, "population.households"),
+                 "friends": (pop.friends.degree > 0, "population.friends.degree > 0"),
+                 "best_friend": (pop.friends.best, "population.friends.best = true"),
+                 "colleagues": (pop.colleagues.degree > 0, "population.colleagues.degree > 0")}
+        for kind, (present, what) in needs.items():
+            if net[kind] and not present:
+                p.append((f"{path}.network.{kind}", net[kind], f"needs {what}"))
     if len({c for b in s.behaviours.values() for c in b.channels}) > 8:
         p.append(("behaviours", None, "at most 8 distinct channels may be used by behaviours"))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["Scenario", "Entity", "Link", "NAME_PATTERN", "INT16_LIMIT", "MAX_DAYS", "MAX_CELLS", "REGIONAL_PATHS",
            "is_regional_path"]
@@ -90,6 +90,15 @@ class Friends(Strict):
     """Friend ties per person (random perfect matchings, so ties are symmetric)."""
     same_region: Prob = 1.0
     """Share of the ties drawn inside the person's region."""
+    best: bool = False
+    """Whether a person's first friend tie is their best friend (each person has at most one, and is that
+    friend's best friend too)."""
+
+
+class Colleagues(Strict):
+    degree: Annotated[int, Field(ge=0, le=16)] = 0
+    """Colleague ties per person, drawn inside the person's region (random perfect matchings, so ties are
+    symmetric; a friend and a colleague are different ties)."""
 
 
 class Population(Strict):
@@ -106,6 +115,17 @@ class Population(Strict):
     """Households with adults and children (omit for none)."""
     friends: Friends = Friends()
     """Friend ties."""
+    colleagues: Colleagues = Colleagues()
+    """Colleague ties (friends and colleagues together: at most 16 per person)."""
+
+    @model_validator(mode="after")
+    def _ties(self):
+        if self.friends.degree + self.colleagues.degree > 16:
+            raise ValueError(f"friends.degree {self.friends.degree} and colleagues.degree "
+                             f"{self.colleagues.degree}: at most 16 ties per person in all")
+        if self.friends.best and self.friends.degree == 0:
+            raise ValueError("friends.best = true needs friends.degree of at least 1")
+        return self
 
 
 # -------------------------------------------------------------------------------------- channels, behaviours
@@ -128,10 +148,35 @@ class Channel(Strict):
 
 
 class Network(Strict):
+    """Points given to the caught person's ties, by who they are to the caught person. The household's
+    relations follow its members' places: its first member and, when an adult, its second are the parents'
+    generation (partners of each other); its other members are their children (an adult child is scored,
+    a minor is not), siblings of each other."""
+
     household: Points = 0
-    """Points given to each other member of the caught person's household."""
+    """Points given to each other member of the caught person's household (unless set below)."""
+    partner: Points | None = None
+    """Points given to the caught person's partner (unset: ``household``'s)."""
+    parents: Points | None = None
+    """Points given to each of the caught person's parents in the household (unset: ``household``'s)."""
+    children: Points | None = None
+    """Points given to each of the caught person's children in the household (unset: ``household``'s;
+    "if your father says something negative, you lose points")."""
     friends: Points = 0
     """Points given to each friend of the caught person."""
+    best_friend: Points | None = None
+    """Points given to the caught person's best friend (``friends.best``; unset: ``friends``')."""
+    colleagues: Points = 0
+    """Points given to each colleague of the caught person."""
+
+    def by_relation(self) -> dict[str, int]:
+        """The points of each kind of tie (``encodings.REL``'s names, lower case), unset ones filled in."""
+        h, f = self.household, self.friends
+        return {"household": h, "partner": h if self.partner is None else self.partner,
+                "parents": h if self.parents is None else self.parents,
+                "children": h if self.children is None else self.children,
+                "best_friend": f if self.best_friend is None else self.best_friend, "friends": f,
+                "colleagues": self.colleagues}
 
 
 class Perception(Strict):

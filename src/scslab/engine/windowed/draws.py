@@ -22,20 +22,23 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
+from ...encodings import REL
+from ...population import make_ties
 from ...rng import GOLDEN, mix64
 from ..bits import lowest
 from ..jitcache import engine_cache
-from .model import MAX_NET, MAX_OTHER, MAX_W
+from .model import MAX_KINDS, MAX_NET, MAX_OTHER, MAX_W
 from .tables import KEY
 
 __all__ = ["CACHE", "mix", "d32", "d32_call", "count_of", "pick_days", "next_day", "days_of", "child_of",
            "is_child", "act_counts", "crit_count", "event_threshold", "crit_thresholds", "first_event",
-           "next_event", "first_net", "next_net", "present", "drop_counter", "drop_draw", "network_acts", "household", "act_code",
+           "next_event", "first_net", "next_net", "present", "tie_relation", "drop_counter", "drop_draw", "network_acts", "household", "act_code",
            "act_day", "act_net", "inc_code", "inc_day", "inc_kind", "carried", "FULL", "ONE", "U32", "S32", "S24"]
 
 # numba's disk cache of the scheduler's compiled functions, stamped with their modules' import closures
 CACHE = engine_cache()
 mix = njit(mix64)
+_relation = make_ties(njit(inline="always"))[0]  # (``population.household_relation``)
 C2 = np.uint64(0x632BE59BD9B4E019)
 FULL = np.uint64(1 << 32)  # a threshold that keeps without a draw
 U32, S32, S24, ONE = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(24), np.uint64(1)
@@ -107,6 +110,21 @@ def _child_of(i, adult):  # at every call site by numba, the three overloads cos
     return lambda i, adult: adult[i & (adult.shape[0] - 1)] == 0
 
 
+def tie_relation(a, m, head, adult):
+    """What household member m is to agent a (``REL``; ``population.make_ties``), in the household whose first
+    id is ``head``, from the household block's adults (``Tables.adult``; None without households)."""
+    if adult is None:
+        return REL.HOUSEHOLD
+    return _relation(a, m, head, adult)
+
+
+@overload(tie_relation)
+def _tie_relation(a, m, head, adult):
+    if isinstance(adult, types.NoneType):
+        return lambda a, m, head, adult: np.int64(REL.HOUSEHOLD)
+    return lambda a, m, head, adult: np.int64(_relation(a, m, head, adult))
+
+
 def event_threshold(vary, cls, e, a, st, kept_a):
     """The threshold under which a drawn event a of window day e is kept by an agent of class ``cls`` whose day
     starts in state ``st`` (``model.state_codes``: 0 undeterred and unsanctioned): ``FULL`` keeps it without a
@@ -153,9 +171,9 @@ def _crit_thresholds(vary, cls, e, a, keep_b, st):
 
 # A network act is coded as ``day << ACT_BITS | j`` (its day, and its behaviour ``nets[j]``), so that codes sort by
 # day and, within a day, in the order of the behaviours; a penalty a tie receives as ``day << INC_BITS | kind``,
-# its kind ``2 j + rel`` (rel 1 from a friend, 0 from a household member: ``Model.ties``' columns).
+# its kind a pair of the act's behaviour and the kind of tie (``Model.kinds``, ``Model.ties``' columns).
 ACT_BITS, INC_BITS = 3, 4
-assert MAX_NET <= 1 << ACT_BITS and 2 * MAX_NET <= 1 << INC_BITS
+assert MAX_NET <= 1 << ACT_BITS and MAX_KINDS <= 1 << INC_BITS
 
 
 @njit(inline="always")

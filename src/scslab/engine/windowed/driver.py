@@ -23,7 +23,7 @@ from ..budget import check_capacity
 from ..state import Columns, RawRun
 from ..stories import pick_story_agents
 from .agent import MARKED, MAX_W, NEVER, UNLISTED, agent
-from .draws import ACT_BITS, CACHE, INC_BITS, child_of, household, mix
+from .draws import ACT_BITS, CACHE, INC_BITS, child_of, household, mix, tie_relation
 from .model import CHUNKS, MAX_CRIT, SC, followed_list, marks_length, model_of
 from .redress import carry, for_work_item, no_refunds, redress_of
 from .replay import day_stream_keys, replay, undetected_keys
@@ -103,26 +103,30 @@ def start_chunk(i0, i1, ckey, gkey, class_cum, group_cum, starts, base, cls, sco
 
 def _incoming(a, n, d0, W, cls, S, M, T, fkeys, R=None):
     """The network penalties agent a receives in the window from its ties' final lists: (codes
-    ``draws.inc_code(day, kind)``, the tie each comes from), in the day engines' order: by day, then by the
-    tie's records (by tie, each act's behaviour in order), a household member's penalty before a friend's.
+    ``draws.inc_code(day, kind)``, the tie each comes from, what a is to it: ``REL``), in the day engines'
+    order: by day, then by the tie's records (by tie, each act's behaviour in order), then by the kind of tie (``REL``: a household
+    member's penalty before a matched tie's, matchings in order).
     Plain Python over the route's compiled functions, called with the types they are compiled for (a story
     agent at a time), on a work item's scratch arrays (``incoming.scratch``)."""
     w = scratch()
     w.one[0] = a
     friends_batch(w.one, n, fkeys, w.f4)
     lo, hi = household(a, n, M.house)
-    ties = [(int(f), 1) for f in w.f4[0] if f >= 0] + [(m, 0) for m in range(lo, hi)
-                                                      if m != a and not child_of(m, M.adult)]
+    # each tie, and what a is to it (``REL``: a matching's tie is the same kind both ways)
+    ties = [(int(f), int(M.matched[x])) for x, f in enumerate(w.f4[0]) if f >= 0] + [
+        (m, int(tie_relation(np.int64(m), np.int64(a), lo, M.adult))) for m in range(lo, hi)
+        if m != a and not child_of(m, M.adult)]
     got = []
     for f, rel in ties:
         k = listed_call(np.int64(f), d0, W, cls, S, M, T, w.inc, np.int64(0), w.bo, w.bc, w.z1, w.D0, for_work_item(R))
         for code in w.inc[:k]:
             day, j = int(code) >> ACT_BITS, int(code) & ((1 << ACT_BITS) - 1)
-            if M.ties[day - d0, 2 * j + rel]:
-                got.append((day, f, j, rel))
+            kind = int(M.kind_of[j, rel])
+            if kind >= 0 and M.ties[day - d0, kind]:
+                got.append((day, f, j, rel, kind))
     got.sort()
-    return (np.array([(d << INC_BITS) | (2 * j + rel) for d, _, j, rel in got], np.int64),
-            np.array([f for _, f, _, _ in got], np.int64))
+    return (np.array([(d << INC_BITS) | kind for d, _, _, _, kind in got], np.int64),
+            np.array([f for _, f, _, _, _ in got], np.int64), np.array([rel for _, _, _, rel, _ in got], np.int64))
 
 
 def _kid_days(a, n, d0, W, cls, S, M, T, fkeys, D, R=None) -> set:
@@ -136,7 +140,7 @@ def _kid_days(a, n, d0, W, cls, S, M, T, fkeys, D, R=None) -> set:
     for m in range(lo, hi):
         if child_of(m, M.adult):
             continue
-        inc, _ = _incoming(m, n, d0, W, cls, S, M, T, fkeys, R)
+        inc, _, _ = _incoming(m, n, d0, W, cls, S, M, T, fkeys, R)
         if S[0]:
             s0, lo0, bl0 = S[5], NEVER, UNLISTED
         else:
@@ -229,7 +233,7 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
              else np.resize(m.adult * np.uint8(FLAG.ADULT), n))
     false = len(m.fb) > 0
     story = [a for a, _ in pick_story_agents(plan, traits, flags, plan.scenario.run.story_agents)]
-    no_friends = plan.scenario.population.friends.degree == 0
+    no_ties = plan.epochs[0].prm[P.K] == 0 and m.house is None  # no tie loses points (nor a household's)
     fkeys = friends_spec(plan)  # the friend matchings (without friends never walked: nobody sends)
     cons = plan.epochs[0].cons
     attempts = [(k, int(cons[k, CONS.ATTEMPT]), SE.reward_granted if cons[k, CONS.REWARD] else SE.attempt_blocked,
@@ -284,13 +288,13 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
         ukeys = undetected_keys(seed, d0, W, NB) if story else None
         akeys = day_stream_keys(seed, d0, W, Stream.ATTEMPT, len(cons)) if story and attempts else None
         for a in story:
-            inc, senders = ((np.zeros(0, np.int64), np.zeros(0, np.int64)) if no_friends else
-                            _incoming(a, n, d0, W, cls, S, M, T, fkeys, R))
+            inc, senders, relations = ((np.zeros(0, np.int64),) * 3 if no_ties else
+                                       _incoming(a, n, d0, W, cls, S, M, T, fkeys, R))
             s0 = (base, NEVER, (NEVER,) * NL, False) if S[0] else _state_of(a, S[1:5])
             with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
                 und = m.und[cls[a]] if m.by_day is None else m.by_day.und[d0:d0 + W, cls[a]]
                 kd = (_kid_days(a, n, d0, W, cls, S, M, T, fkeys, D, R) if KD and child_of(a, m.adult) else set())
-                r = replay(a, d0, W, int(cls[a]), *s0[:3], inc, M, und, ukeys, senders=senders,
+                r = replay(a, d0, W, int(cls[a]), *s0[:3], inc, M, und, ukeys, senders=senders, relations=relations,
                            attempts=attempts, akeys=akeys, marked=s0[3], redress=R, kid_days=kd)
             if (*r["state"], r["marked"]) != _state_of(a, cols):
                 raise RuntimeError(f"windowed route: agent {a}'s replay ends in {r['state']}, the sweep in "

@@ -88,10 +88,11 @@ def _match(ids, j0, j1, lo, m, fw, bw, val, idx, out, k):
 def friends_batch(ids, n, F, out):
     """The partners of the agents ``ids`` in the population's matchings into ``out[j, k]`` (-1: unmatched), all
     of their walks at once, matching by matching (:func:`_walk`). ``F`` = (round keys, a row per matching;
-    the regions' first ids and ``n``; the number of local matchings): matching k pairs agents within their
-    region's id block for k below the local matchings (``friends.same_region``), over [0, n) otherwise
-    (``population.partner``). A friend per matching, at most ``out.shape[1]``; the columns past them are -1."""
-    keys, starts, k_local = F
+    the regions' first ids and ``n``; the number of local friend matchings; the number of friend matchings):
+    matching k pairs agents within their region's id block for k below the local matchings
+    (``friends.same_region``) and for the colleague matchings after the friends', over [0, n) otherwise
+    (``population.partner``, ``population.matching_block``). A friend per matching, at most ``out.shape[1]``; the columns past them are -1."""
+    keys, starts, k_local, k_friends = F
     out[:] = -1
     cnt = ids.shape[0]
     val, idx = np.empty(cnt, np.uint64), np.empty(cnt, np.int64)
@@ -102,7 +103,7 @@ def friends_batch(ids, n, F, out):
         j0 = 0
         while j0 < cnt:  # the whole batch over [0, n), or runs of ids in one region's block
             lo, hi, j1 = np.int64(0), np.int64(n), cnt
-            if k < k_local:
+            if k < k_local or k >= k_friends:  # (``population.matching_block``)
                 r = 0
                 while ids[j0] >= starts[r + 1]:
                     r += 1
@@ -114,12 +115,13 @@ def friends_batch(ids, n, F, out):
 
 
 def friends_spec(plan) -> tuple:
-    """``F`` for :func:`friends_batch`: the plan's round keys (4 rows of zeros without friends: never walked,
-    nobody sends), region starts and local matchings."""
+    """``F`` for :func:`friends_batch`: the plan's round keys (4 rows of zeros without matched ties: never
+    walked, nobody sends), region starts, local friend matchings and friend matchings."""
     from ...compile import P
 
-    keys = plan.friend_keys if plan.scenario.population.friends.degree > 0 else np.zeros((4, ROUNDS), np.uint64)
-    return keys, plan.region_starts.astype(np.int64), np.int64(plan.epochs[0].prm[P.K_LOCAL])
+    prm = plan.epochs[0].prm
+    keys = plan.friend_keys if prm[P.K] > 0 else np.zeros((4, ROUNDS), np.uint64)
+    return keys, plan.region_starts.astype(np.int64), np.int64(prm[P.K_LOCAL]), np.int64(prm[P.K_FRIENDS])
 
 
 def friends_of(ids, n, F):

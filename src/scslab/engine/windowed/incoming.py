@@ -2,7 +2,7 @@
 
 A sender's network acts are its corrected list in the table ``T`` = (ids, counts, days) when it has one,
 else its guess (``agent.guess``); the penalties an agent receives are those of its friends' and its
-household's adults' acts, on the days and at the points ``Tables.ties`` gives each kind of tie
+household's adults' acts, on the days and at the points ``Tables.ties`` gives each kind of penalty
 (:func:`incoming`). The sweep, the penalties' step and the corrections all read senders this way
 (``route.py``, ``penalties.py``); a work item's scratch arrays come from its caller (:class:`Scratch`).
 """
@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from .agent import KIDS, MARKED, NEVER, UNLISTED, guess, listed_day, packed_lists
-from .draws import CACHE, act_day, act_net, crit_count, household, inc_code
+from .draws import CACHE, act_day, act_net, crit_count, household, inc_code, tie_relation
 from .friends import friends_batch
 
 __all__ = ["INC", "SENDER_BATCH", "Scratch", "scratch", "no_metrics", "corrected", "start_of", "listed", "listed_keeps",
@@ -154,12 +154,13 @@ differs_call = njit(cache=CACHE)(getattr(differs, "py_func", differs))
 @njit(inline="always")
 def as_received(inc, k0, k1, k, d0, rel, M):
     """The network acts ``inc[k0:k1]`` (``draws.act_code``) of one tie as the penalties an agent receives from
-    it, written from ``inc[k]`` on (``draws.inc_code``; an act that costs this kind of tie 0 points that day
-    sends none). Returns the new length. (k <= k0: written over what was read.)"""
+    it, the agent being that tie's kind ``rel`` of tie (``REL``), written from ``inc[k]`` on
+    (``draws.inc_code``; an act that costs this kind of tie 0 points that day sends none). Returns the new
+    length. (k <= k0: written over what was read.)"""
     for q in range(k0, k1):
         day, j = act_day(inc[q]), act_net(inc[q])
-        kind = 2 * j + rel
-        if M.ties[day - d0, kind] != 0:
+        kind = M.kind_of[j, rel]
+        if kind >= 0 and M.ties[day - d0, kind] != 0:
             inc[k] = inc_code(day, kind)
             k += 1
     return k
@@ -179,11 +180,11 @@ def incoming(a, n, d0, W, cls, S, M, T, fkeys, one, f4, inc, bo, bc, z1, D0, R):
         f = f4[0, x]
         if f >= 0 and crit_count(f, cls[f], M) > 0:
             k1 = listed_call(f, d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0, R)
-            k = as_received(inc, k, k1, k, d0, 1, M)
+            k = as_received(inc, k, k1, k, d0, M.matched[x], M)  # (a matching's tie is the same kind both ways)
     lo, hi = household(a, n, M.house)
     for m in range(lo, hi):
         if m != a and crit_count(m, cls[m], M) > 0:  # (a child is never a sender)
             k1 = listed_call(np.int64(m), d0, W, cls, S, M, T, inc, k, bo, bc, z1, D0, R)
-            k = as_received(inc, k, k1, k, d0, 0, M)
+            k = as_received(inc, k, k1, k, d0, tie_relation(np.int64(m), a, lo, M.adult), M)
     sort_small(inc, k)
     return k

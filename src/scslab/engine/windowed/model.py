@@ -19,15 +19,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ...compile import BEH, CONS, ENTER, EXIT, LIST, P, Plan, cached
+from ...compile import BEH, CONS, ENTER, EXIT, LIST, REL, P, Plan, cached
+from ...encodings import HOUSEHOLD_RELATIONS
 from ...rng import threshold
 from ..threads import work_slots
-from ..features import (MAX_DAYS, MAX_LISTS, MAX_N, MAX_NET, MAX_OTHER, deterred_from, network_behaviours,
-                        rates_on_day_0, uses)
+from ..features import (MAX_DAYS, MAX_FRIENDS, MAX_KINDS, MAX_LISTS, MAX_N, MAX_NET, MAX_OTHER, deterred_from,
+                        network_behaviours, penalty_kinds, rates_on_day_0, uses)
 
 __all__ = ["CHUNKS", "LS", "MAX_CRIT", "MAX_DAYS", "MAX_LISTS", "MAX_N", "MAX_NET", "MAX_OTHER", "MAX_W", "SC",
            "Model", "followed_list", "marks_length", "model_of", "sanctions", "why_not", "windowed_bytes",
-           "tie_points"]
+           "tie_points", "matched_relations", "MAX_KINDS"]
 
 MAX_W = 384         # days of a window: an agent's act days fit a bitmap of 6 words
 MAX_CRIT = 31       # network acts of one agent in a window (the window is cut so that more is below 1e-12)
@@ -64,9 +65,10 @@ class Model:
     (its rate over state 0's, times ``2**32``); ``und[c, st, b]``: the chance of an
     undetected act of b given none detected (``engine/detected.py``); ``false[c, b]``: the chance of a false
     attribution of b on a day (deterrence does not change it), for the behaviours ``fb`` (in plan order, never
-    ``nets``). ``ties[day, kind]``: the points each tie loses for a network act of the day, by its kind
-    ``2 j + rel`` (j: the act's behaviour ``nets[j]``; rel 1 for a friend, 0 for a household member: 0 points
-    where the scheme has none), every day of the run (a timeline may change them).
+    ``nets``). ``ties[day, kind]``: the points each tie loses for a network act of the day, by the penalty's
+    kind (``features.penalty_kinds``: ``kind_of[j, rel]`` for an act of behaviour ``nets[j]`` and a tie of kind
+    rel, ``REL``, -1 where it costs nothing; ``kinds[kind]``: its j), every day of the run (a timeline may
+    change them). ``matched[x]``: matching x's kind of tie.
     ``scalars``, by the slots ``SC``: base,
     low, high bounds, quiet days before recovery, recovery cap, deterrence line (a day starting below it is
     deterred), the list that carries a sanction (-1: none; ``sanctioned_by_ties``
@@ -83,7 +85,10 @@ class Model:
     points: np.ndarray
     other: np.ndarray
     nets: np.ndarray    # the network behaviours
-    ties: np.ndarray    # int64[day, 2 * len(nets)]: a tie's points per network act, by day and kind
+    ties: np.ndarray    # int64[day, kind]: a tie's points per network act, by day and kind (``kinds``)
+    kinds: np.ndarray   # int64[kind]: each kind's network behaviour j
+    kind_of: np.ndarray  # int64[j, REL]: the kind of act j's penalty to a tie of that kind, -1 where none
+    matched: np.ndarray  # int64[MAX_FRIENDS]: each matching's kind of tie (``population.matching_relation``)
     mins: np.ndarray
     scalars: tuple
     lists: np.ndarray   # int64[list, LS]
@@ -221,12 +226,13 @@ def _model_of(plan: Plan) -> Model:
     scalars = (int(prm[P.BASE]), int(prm[P.LO]), int(prm[P.HI]), int(prm[P.REC_QUIET]), int(prm[P.REC_UPTO]),
                deter, slist, int(prm[P.REC_PTS]), tiers, len(other), first,
                _guard(prm, mins, deter, lists, slist, tiers) if by_state else deter, int(prm[P.CHILD_LISTS]))
-    ties = tie_points(plan, nets)
+    ties, kinds, kind_of = tie_points(plan, nets)
+    household = bool(np.any(kind_of[:, list(HOUSEHOLD_RELATIONS)] >= 0))
     return Model(q=q0.copy(), keep=keep, und=und2, points=beh[:, BEH.POINTS].astype(np.int64), other=other, nets=nets,
-                 ties=ties,
+                 ties=ties, kinds=kinds, kind_of=kind_of, matched=matched_relations(plan),
                  mins=mins[:-1].copy(), scalars=scalars, lists=lists, deter_tier=first, false=false, fb=fb,
                  adult=adult_pattern(plan), by_day=by_day,
-                 house=household_pattern(plan, np.any(ties[:, 0::2]) or prm[P.CHILD_LISTS] != 0))
+                 house=household_pattern(plan, household or prm[P.CHILD_LISTS] != 0))
 
 
 def _check_states(plan: Plan, qs: np.ndarray) -> None:
@@ -253,20 +259,30 @@ def _guard(prm, mins, deter: int, lists: np.ndarray, slist: int, stiers: int) ->
     return int(scores[bad].max()) + 1 if bad.any() else int(scores[0])
 
 
-def tie_points(plan: Plan, nets: np.ndarray) -> np.ndarray:
-    """``Model.ties``: per day of the run and kind ``2 j + rel``, the points a household member (rel 0) or a friend
-    (rel 1) loses for a network act of behaviour ``nets[j]``, from the day's epoch (0 without households, or
-    without friends)."""
-    pop = plan.scenario.population
-    out = np.zeros((plan.days, 2 * len(nets)), np.int64)
+def tie_points(plan: Plan, nets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``Model.ties``, ``Model.kinds`` and ``Model.kind_of``: per day of the run and kind of penalty
+    (``features.penalty_kinds``: a network behaviour ``nets[j]`` and the points some kinds of tie lose for
+    it), the points, from the day's epoch (``Epoch.beh``: 0 for a kind of tie the population has none of)."""
+    kind_of = penalty_kinds(plan)
+    NK = int(kind_of.max()) + 1
+    kinds = np.zeros(NK, np.int64)
+    rel = np.zeros(NK, np.int64)
+    for j, r in zip(*np.nonzero(kind_of >= 0)):
+        kinds[kind_of[j, r]], rel[kind_of[j, r]] = j, r  # (a kind's pairs have the same points)
+    out = np.zeros((plan.days, NK), np.int64)
     starts = [e.start for e in plan.epochs] + [plan.days]
     for k, e in enumerate(plan.epochs):
         rows = slice(max(e.start, 0), min(starts[k + 1], plan.days))
-        if pop.households is not None:
-            out[rows, 0::2] = e.beh[nets, BEH.NET_HH]
-        if pop.friends.degree > 0:
-            out[rows, 1::2] = e.beh[nets, BEH.NET_FR]
-    return out
+        out[rows] = e.beh[nets[kinds], BEH.NET + rel]
+    return out, kinds, kind_of
+
+
+def matched_relations(plan: Plan) -> np.ndarray:
+    """``Model.matched``: the kind of tie (``REL``) of each of the first ``MAX_FRIENDS`` matchings."""
+    prm = plan.epochs[0].prm
+    return np.array([REL.COLLEAGUES if x >= prm[P.K_FRIENDS] else
+                     REL.BEST_FRIEND if x == 0 and prm[P.BEST] else REL.FRIENDS for x in range(MAX_FRIENDS)],
+                    np.int64)
 
 
 def household_pattern(plan: Plan, needed: bool) -> tuple | None:
@@ -316,7 +332,8 @@ def windowed_bytes(plan: Plan) -> int:
                        [pop.classes[c] for c in plan.class_names], [pop.groups[g].share for g in plan.group_names]).ravel()
     q = m.q[:, m.nets].sum(axis=1) if len(m.nets) else np.zeros(len(shares))
     senders = plan.size * float(np.sum(shares * (1.0 - (1.0 - q) ** W)))
-    ties = (min(pop.friends.degree, 4) + (_members(plan) if np.any(m.ties[:, 0::2]) else 0))  # receivers per act
+    household = bool(np.any(m.kind_of[:, list(HOUSEHOLD_RELATIONS)] >= 0))
+    ties = (min(plan.epochs[0].prm[P.K], 4) + (_members(plan) if household else 0))  # receivers per act
     penalties = ties * plan.size * float(np.sum(shares * q)) * W
     NL, NT, NB = len(m.lists), len(plan.tier_names), len(plan.behaviour_names)
     F = 1 if len(m.fb) else 0

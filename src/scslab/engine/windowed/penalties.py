@@ -17,7 +17,7 @@ from numba import njit
 from ..bits import lowest, popcount
 from ..borrow import borrowed
 from ..threads import in_threads
-from .draws import CACHE, act_code, act_day, act_net, child_of, crit_count, household, network_acts
+from .draws import CACHE, act_code, act_day, act_net, child_of, crit_count, household, network_acts, tie_relation
 from .friends import friends_batch
 from .incoming import SENDER_BATCH, listed_keeps, scratch
 from .model import CHUNKS
@@ -32,27 +32,28 @@ REC_BITS = 13      # window day << 4 | kind (``draws.inc_code``: 9 bits of day, 
 
 @njit(inline="always")
 def send(a, n, codes, k, d0, fr, M, CB, at, rec):
-    """The penalties of sender a's network acts ``codes[:k]`` (``draws.act_code``, kept ones) to its friends
-    ``fr`` (-1: none) and to the adults of its household: counted into ``at[target >> CB]``, or, with records
+    """The penalties of sender a's network acts ``codes[:k]`` (``draws.act_code``, kept ones) to its matched ties
+    ``fr`` (-1: none) and to the adults of its household, by the kind of each (``Tables.kind_of``): counted into ``at[target >> CB]``, or, with records
     ``rec`` (not empty), written at ``at[target >> CB]`` (which then moves on) as ``(target & (2**CB - 1)) <<
     REC_BITS | window day << 4 | kind``."""
     low = (np.int64(1) << CB) - 1
     write = rec.shape[0] > 0
+    lo, hi = household(a, n, M.house)
     for q in range(k):
         e, j = act_day(codes[q]) - d0, act_net(codes[q])
-        if M.ties[e, 2 * j + 1] != 0:
-            for x in range(4):
-                f = np.int64(fr[x])
-                if f >= 0:
+        for x in range(4):
+            f = np.int64(fr[x])
+            kind = M.kind_of[j, M.matched[x]]
+            if f >= 0 and kind >= 0 and M.ties[e, kind] != 0:
+                if write:
+                    rec[at[f >> CB]] = ((f & low) << REC_BITS) | (e << 4) | kind
+                at[f >> CB] += 1
+        for m in range(lo, hi):
+            if m != a and not child_of(m, M.adult):
+                kind = M.kind_of[j, tie_relation(a, m, lo, M.adult)]
+                if kind >= 0 and M.ties[e, kind] != 0:
                     if write:
-                        rec[at[f >> CB]] = ((f & low) << REC_BITS) | (e << 4) | (2 * j + 1)
-                    at[f >> CB] += 1
-        if M.ties[e, 2 * j] != 0:
-            lo, hi = household(a, n, M.house)
-            for m in range(lo, hi):
-                if m != a and not child_of(m, M.adult):
-                    if write:
-                        rec[at[m >> CB]] = ((m & low) << REC_BITS) | (e << 4) | (2 * j)
+                        rec[at[m >> CB]] = ((m & low) << REC_BITS) | (e << 4) | kind
                     at[m >> CB] += 1
 
 

@@ -15,6 +15,7 @@ from bisect import bisect_right
 import numpy as np
 
 from ...compile import EVENT, SE
+from ...encodings import network_arg
 from ...rng import GOLDEN, Stream, day_keys, mix64, threshold
 from .agent import NEVER, enters_at, leaves_at
 from .draws import (ACT_BITS, FULL, INC_BITS, S32, U32, child_of, crit_thresholds, days_of, drop_counter,
@@ -46,14 +47,15 @@ def undetected_keys(seed: int, d0: int, W: int, NB: int) -> np.ndarray:
 
 
 def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M, und, ukeys, senders=None,
-           attempts=(), akeys=None, marked=False, redress=None, kid_days=frozenset()) -> dict:
+           relations=None, attempts=(), akeys=None, marked=False, redress=None, kid_days=frozenset()) -> dict:
     """Agent i's days d0 .. d0+W-1 from (score, last offence, day listed on each list; -32768: never) with the
     network penalties ``inc`` coming in (codes ``draws.inc_code(day, kind)``: ``Tables.ties[day, kind]`` points). ``und[st, b]`` (or ``und[day, st, b]``, with coverage over time; st the day's state, ``model.state_codes``): the chance of
     an undetected act given none detected, drawn from the day's stream ``UNDETECTED + b`` (``ukeys``: :func:`undetected_keys`). Returns the end state, the network
     acts kept (codes ``draws.act_code(day, j)``), the story rows, the end-of-day scores, and per day whether it
     started deterred, its state, and which behaviours had a detected act. ``senders``: the tie each of ``inc`` comes from,
-    for the story rows (the day engines' packing: ``b + 256 * rel + 512 * (tie + 1)``, rel 1 for a friend and 0
-    for a household member; -1 for the tie without it). ``attempts``: the list's
+    for the story rows (the day engines' packing, ``encodings.network_arg``; -1 for the tie without it), and
+    ``relations`` what the agent is to it (``REL``; without them, the first kind of tie the penalty's kind
+    covers). ``attempts``: the list's
     consequences with daily attempts, as (consequence, uint32 threshold, story event, the list it follows or
     -1, mask of the tiers it follows); the attempt of an agent it applies to on a day is drawn as the day
     engines draw it, from the day's stream ``ATTEMPT + consequence`` (``akeys``: :func:`day_stream_keys`).
@@ -83,6 +85,8 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
     incoming = [(int(c) >> INC_BITS) - d0 for c in inc]
     kinds = [int(c) & ((1 << INC_BITS) - 1) for c in inc]
     sources = [-1] * len(incoming) if senders is None else [int(f) for f in senders]
+    first_rel = {int(M.kind_of[j, r]): r for j in range(M.kind_of.shape[0]) for r in reversed(range(M.kind_of.shape[1]))}
+    rels = [first_rel[k] for k in kinds] if relations is None else [int(r) for r in relations]
     refunds: dict = {}  # window day -> the behaviours whose points come back that day
     if redress is not None:
         for x in range(np.searchsorted(redress.agents, i), np.searchsorted(redress.agents, i, side="right")):
@@ -157,10 +161,10 @@ def replay(i: int, d0: int, W: int, cls: int, s: int, lo: int, bl: tuple, inc, M
                 rows.append((EVENT.STORY, i, day, SE.act_undetected, b, 0))
             if b in false:  # (the day engines' order: each behaviour's act, then its false attribution)
                 rows.append((EVENT.STORY, i, day, SE.false_attribution, b, int(pts[b])))
-        for f, kind in ((f, kind) for d_in, f, kind in zip(incoming, sources, kinds) if d_in == d):
-            b, rel, p = nets[kind >> 1], kind & 1, int(M.ties[d, kind])
+        for f, kind, rel in ((f, kind, rel) for d_in, f, kind, rel in zip(incoming, sources, kinds, rels) if d_in == d):
+            b, p = nets[int(M.kinds[kind])], int(M.ties[d, kind])
             delta += p
-            rows.append((EVENT.STORY, i, day, SE.network_penalty, b + 256 * rel + 512 * (f + 1), p))
+            rows.append((EVENT.STORY, i, day, SE.network_penalty, network_arg(b, rel, f), p))
         back = refunds.pop(d, [])  # refunds: points back (not an offence), the false record cleared
         for b in back:
             delta -= int(pts[b])

@@ -48,6 +48,9 @@ class Tables(NamedTuple):
     nfirst: np.ndarray    # uint32 thresholds of a network day's first act [class, j] (over ``nets``)
     ntail: np.ndarray     # ... of the next network act after act j [class, j, j2]
     ties: np.ndarray      # int64[window day, kind]: a tie's points for a network act (``Model.ties``)
+    kinds: np.ndarray     # int64[kind, 2]: each kind's network behaviour j and kind of tie (``Model.kinds``)
+    kind_of: np.ndarray   # int64[j, REL]: the kind of a penalty, -1 where it costs nothing (``Model.kind_of``)
+    matched: np.ndarray   # int64[MAX_FRIENDS]: each matching's kind of tie (``Model.matched``)
     points: np.ndarray    # points per behaviour
     loss: int             # the points ``guess`` takes for each day with other acts (``guess_loss``)
     keep: np.ndarray      # uint32 threshold under which a day in state st keeps an act of b [b, st]
@@ -183,7 +186,8 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
     NB = len(m.points)
     kept = np.concatenate([m.keep[m.other], np.full((len(m.fb), m.keep.shape[1]), 1 << 32)]).astype(np.uint64)
     M = Tables(keys=keys, first=first, tail=tail, k_other=k_other, k_crit=k_crit, nets=m.nets, nfirst=nfirst,
-               ntail=ntail, ties=m.ties[d0:d0 + W], points=m.points, loss=guess_loss(m), keep=m.keep, kept=kept,
+               ntail=ntail, ties=m.ties[d0:d0 + W], kinds=m.kinds, kind_of=m.kind_of, matched=m.matched,
+               points=m.points, loss=guess_loss(m), keep=m.keep, kept=kept,
                column=np.r_[m.other, NB + m.fb].astype(np.int64), other=np.concatenate([m.other, m.fb]),
                mins=m.mins, sc=np.array(m.scalars, np.int64),
                lists=tuple(tuple(int(v) for v in row) for row in m.lists) or (NO_LIST,),
