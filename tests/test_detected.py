@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from scslab import simulate
-from scslab.compile import FLAG, P, compile_plan
+from scslab.compile import BEH, FLAG, P, compile_plan
 from scslab.engine.cpu import run_cpu
 from scslab.engine.detected import KeyedGenerator, count_undetected, lazy_tables, rate_groups
 from scslab.rng import stream_key, threshold
@@ -20,7 +20,7 @@ def test_split_has_the_dense_engines_law(preset):
     plan = compile_plan(load_scenario(preset), size=2_000, days=30, seed=1)
     p, det = plan.day_probabilities(10)
     gate, cum, und, und_p, _ = lazy_tables(plan, 10)
-    nch = plan.epoch_at(10).beh[:, 6]
+    nch = plan.epoch_at(10).beh[:, BEH.N_CHANNELS]
     R, C, G = len(plan.region_names), len(plan.class_names), len(plan.group_names)
     delta = det[:, :, np.arange(len(nch)), nch - 1]                       # [region, group, b]
     delta = np.broadcast_to(delta[:, None], (R, C, G, len(nch))).reshape(R * C * G, 1, -1)

@@ -322,23 +322,25 @@ def test_progress_reaches_the_last_day():
     assert seen == list(range(400))
 
 
-@pytest.mark.parametrize("n, degree, regions, local", [
-    (2, 4, 1, 0), (3, 4, 1, 0), (1001, 4, 1, 0), (20_000, 4, 1, 0), (21_700_000, 4, 1, 0), (1001, 1, 1, 0),
-    (20_000, 2, 1, 0), (20_000, 3, 1, 0), (20_000, 4, 3, 3), (20_001, 2, 2, 2), (5, 4, 3, 4)])
-def test_finds_populations_friends(n, degree, regions, local):
+@pytest.mark.parametrize("n, degree, regions, local, friends", [
+    (2, 4, 1, 0, 4), (3, 4, 1, 0, 4), (1001, 4, 1, 0, 4), (20_000, 4, 1, 0, 4), (21_700_000, 4, 1, 0, 4),
+    (1001, 1, 1, 0, 1), (20_000, 2, 1, 0, 2), (20_000, 3, 1, 0, 3), (20_000, 4, 3, 3, 4), (20_001, 2, 2, 2, 2),
+    (5, 4, 3, 4, 4), (20_000, 4, 3, 1, 2), (20_001, 3, 2, 0, 1)])
+def test_finds_populations_friends(n, degree, regions, local, friends):
     """The route's Feistel matchings, all walks of a batch at once (``friends_batch``, by chunks on threads or
     for one agent at a time), are ``population``'s, agent by agent (unmatched, or past the ``degree``
-    matchings: -1), the first ``local`` of them within each of ``regions`` id blocks."""
+    matchings: -1), the first ``local`` of them within each of ``regions`` id blocks, and the colleagues'
+    (the matchings from ``friends`` on) too."""
     from scslab.engine.compiled import K
     partner = K.partner
     from scslab.engine.windowed.friends import friends_batch, friends_of
 
     keys = population.feistel_keys(7, degree)
     starts = population.region_starts(n, [1 / regions] * regions)
-    F = (keys, starts, np.int64(local))
+    F = (keys, starts, np.int64(local), np.int64(friends))
     ids = np.unique(np.linspace(0, n - 1, min(n, 3000)).astype(np.int64))
     region = np.searchsorted(starts, ids, side="right") - 1
-    expected = np.array([[partner(i, k, *((starts[r], starts[r + 1]) if k < local else (0, n)), keys)
+    expected = np.array([[partner(i, k, *((starts[r], starts[r + 1]) if k < local or k >= friends else (0, n)), keys)
                           if k < degree else -1 for k in range(4)] for i, r in zip(ids, region)])
     assert (friends_of(ids, n, F) == expected).all()
     assert (friends_of(ids[:3], n, F) == expected[:3]).all()  # fewer agents than the chunks

@@ -15,6 +15,7 @@ import numpy as np
 from . import population as popmod
 from .encodings import (BEH, CONS, ENTER, EVENT, EXIT, FLAG, INBOX, LEVEL_METRICS, LIST, N_BEH, REC, REL,  # noqa: F401
                         SE, STATE, STORY_EVENTS, P)
+from .metric_names import consequence_metrics, metric_names  # noqa: F401 (consequence_metrics: the plan's)
 from .rng import threshold
 from .watching import Watching, channel_coverage, effective
 from .scenarios.load import with_changes
@@ -303,46 +304,6 @@ def probabilities(plan: Plan, epoch_index: int, covs: np.ndarray):
     return p.reshape(D, R * C * G, NT * 8, NE), det
 
 
-def consequence_metrics(kind: str, name: str) -> tuple[str, str]:
-    """The metrics of consequence ``name``: (people under it, their attempts) = ``sanctioned:NAME`` and
-    ``blocked:NAME`` for a sanction, ``rewarded:NAME`` and ``granted:NAME`` for a reward."""
-    return (f"rewarded:{name}", f"granted:{name}") if kind == "reward" else (f"sanctioned:{name}", f"blocked:{name}")
-
-
-def _metric_names(s: Scenario, tiers, behaviours, lists, cons, accounts) :
-    names: list[str] = []
-    off: dict[int, int] = {}
-    level: list[bool] = []
-    levels = {getattr(P, m) for m in LEVEL_METRICS}
-
-    def block(index, items):
-        off[index] = len(names)
-        names.extend(items)
-        level.extend([index in levels] * len(items))
-
-    block(P.M_TIER, [f"tier:{t}" for t in tiers])
-    block(P.M_LISTED, [f"listed:{l}" for l in lists])
-    block(P.M_ENTERED, [f"entered:{l}" for l in lists])
-    block(P.M_EXITED, [f"exited:{l}" for l in lists])
-    block(P.M_INNOCENT, [f"innocent_listed:{l}" for l in lists])
-    block(P.M_SANCT, [consequence_metrics(s.consequences[c].kind, c)[0] for c in cons])
-    block(P.M_ATTEMPT, [consequence_metrics(s.consequences[c].kind, c)[1] for c in cons])
-    block(P.M_ACCT_ZERO, [f"account_zero:{a}" for a in accounts])
-    block(P.M_DEBTORS, ["debtors"])
-    block(P.M_REPAID, ["repaid"])
-    block(P.M_RECOVERED, ["recovering"])
-    block(P.M_FALSE_MARKED, ["carrying_false_record"])
-    block(P.M_ACTS, [f"acts:{b}" for b in behaviours])
-    block(P.M_DETECTED, [f"detected:{b}" for b in behaviours])
-    block(P.M_FALSE, [f"false:{b}" for b in behaviours])
-    block(P.M_NEW_DEBT, ["new_debts"])
-    block(P.M_NET, ["network_penalties"])
-    block(P.M_REDRESSED, ["redressed"])
-    block(P.M_TIES, ["sanctioned_by_ties"])
-    block(P.M_PENALISED, ["newly_penalised"])
-    return names, off, np.array(level, bool)
-
-
 def _condition(cond, kinds, tindex: dict[str, int]) -> tuple[int, int]:
     """(kind, tier index) of a list's enter or exit condition; the field set names the kind."""
     for name, value in cond.model_dump().items():
@@ -457,7 +418,7 @@ def compile_plan(s: Scenario, *, size: int | None = None, days: int | None = Non
     tiers, behaviours = list(s.score.tiers), list(s.behaviours)
     lists, cons, accounts = list(s.lists), list(s.consequences), list(s.accounts)
     channels = sorted({c for b in s.behaviours.values() for c in b.channels}, key=list(s.channels).index)
-    names, offsets, is_level = _metric_names(s, tiers, behaviours, lists, cons, accounts)
+    names, offsets, is_level = metric_names(s, tiers, behaviours, lists, cons, accounts)
     if pop.households is not None:
         head, hsize, adult = popmod.household_pattern({int(k): v for k, v in pop.households.sizes.items()},
                                                       pop.households.child_share, run.seed)

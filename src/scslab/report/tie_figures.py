@@ -41,11 +41,11 @@ def who_pays(metrics, manifest):
     fig, axes = new_figure(1, 1, size=(7, 0.45 * len(kinds) * len(rows) ** 0.5 + 1.6))
     ax = axes[0][0]
     height = 0.8 / len(rows)
+    top = len(kinds) - 1  # the first kind at the top, without inverting the axis
     for i, (b, pts) in enumerate(rows.items()):
-        ys = [y + i * height for y in range(len(kinds))]
+        ys = [top - y + 0.4 - (i + 0.5) * height for y in range(len(kinds))]
         ax.barh(ys, [-pts[k] for k in kinds], height=height, color=style(i)["color"], label=words(b))
-    ax.set_yticks([y + 0.4 - height / 2 for y in range(len(kinds))], [KIND_WORDS[k] for k in kinds])
-    ax.invert_yaxis()
+    ax.set_yticks([top - y for y in range(len(kinds))], [KIND_WORDS[k] for k in kinds])
     ax.set(xlabel="points lost per act caught", title="Who pays for an act: each kind of tie")
     legend(ax, len(rows))
     changed = [t.get("note") or f"day {t['day']}" for t in scenario.get("timeline", [])
@@ -54,5 +54,5 @@ def who_pays(metrics, manifest):
             "right: points lost), as the scheme sets them at the start of the run; the kind is what the tie is "
             "to the person who acted. Children under age lose nothing: they are not scored.")
     if changed:
-        text += f" The timeline changes them later ({listing(changed, 'and')})."
+        text += " The timeline changes them later: " + "; ".join(changed) + "."
     return add_caption(fig, text)

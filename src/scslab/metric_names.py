@@ -1,0 +1,52 @@
+"""The names of the metric rows a run counts, block by block (the blocks' first rows are the slots ``P.M_*`` of
+the parameter vector, ``encodings``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .encodings import LEVEL_METRICS, P
+
+__all__ = ["consequence_metrics", "metric_names"]
+
+
+def consequence_metrics(kind: str, name: str) -> tuple[str, str]:
+    """The metrics of consequence ``name``: (people under it, their attempts) = ``sanctioned:NAME`` and
+    ``blocked:NAME`` for a sanction, ``rewarded:NAME`` and ``granted:NAME`` for a reward."""
+    return (f"rewarded:{name}", f"granted:{name}") if kind == "reward" else (f"sanctioned:{name}", f"blocked:{name}")
+
+
+def metric_names(s, tiers, behaviours, lists, cons, accounts) -> tuple[list[str], dict[int, int], np.ndarray]:
+    """The count tables' metric rows of a scenario ``s`` (``schema.Scenario``) with these names: (the rows'
+    names, the first row of each block by its slot ``P.M_*``, whether each row is a level)."""
+    names: list[str] = []
+    off: dict[int, int] = {}
+    level: list[bool] = []
+    levels = {getattr(P, m) for m in LEVEL_METRICS}
+
+    def block(index, items):
+        off[index] = len(names)
+        names.extend(items)
+        level.extend([index in levels] * len(items))
+
+    block(P.M_TIER, [f"tier:{t}" for t in tiers])
+    block(P.M_LISTED, [f"listed:{l}" for l in lists])
+    block(P.M_ENTERED, [f"entered:{l}" for l in lists])
+    block(P.M_EXITED, [f"exited:{l}" for l in lists])
+    block(P.M_INNOCENT, [f"innocent_listed:{l}" for l in lists])
+    block(P.M_SANCT, [consequence_metrics(s.consequences[c].kind, c)[0] for c in cons])
+    block(P.M_ATTEMPT, [consequence_metrics(s.consequences[c].kind, c)[1] for c in cons])
+    block(P.M_ACCT_ZERO, [f"account_zero:{a}" for a in accounts])
+    block(P.M_DEBTORS, ["debtors"])
+    block(P.M_REPAID, ["repaid"])
+    block(P.M_RECOVERED, ["recovering"])
+    block(P.M_FALSE_MARKED, ["carrying_false_record"])
+    block(P.M_ACTS, [f"acts:{b}" for b in behaviours])
+    block(P.M_DETECTED, [f"detected:{b}" for b in behaviours])
+    block(P.M_FALSE, [f"false:{b}" for b in behaviours])
+    block(P.M_NEW_DEBT, ["new_debts"])
+    block(P.M_NET, ["network_penalties"])
+    block(P.M_REDRESSED, ["redressed"])
+    block(P.M_TIES, ["sanctioned_by_ties"])
+    block(P.M_PENALISED, ["newly_penalised"])
+    return names, off, np.array(level, bool)
