@@ -17,8 +17,11 @@ def test_press_2018_has_every_knob_with_its_current_value():
     by = {k.key: k for k in knobs(s)}
     assert set(by) == {"coverage", "false_match", "criticism", "network-social_media_post-friends",
                        "network-social_media_post-household", "network-criticize_government-friends",
-                       "network-criticize_government-household", "threshold",
+                       "network-criticize_government-household", "network-criticize_government-partner",
+                       "network-criticize_government-parents", "network-criticize_government-children",
+                       "network-criticize_government-best_friend", "threshold",
                        "deterrence", "overstatement", "lag"}  # no minimum time: press-2018's blacklist never lets anyone go
+    assert by["network-criticize_government-children"].value == -50
     assert by["criticism"].value == s.behaviours["criticize_government"].points
     assert by["threshold"].value == s.lists["blacklist"].enter.tier_at_most
     assert by["threshold"].choices == tuple(s.score.tiers)

@@ -14,6 +14,8 @@ def test_every_mechanism_of_press_2018_shows_in_a_year():
     assert s.run.days == 365 and any(0 < t.day < 365 for t in s.timeline)  # the policy change is inside the year
     r = simulate("press-2018", population=1_000_000)
     assert r.manifest["route"] == "windowed"
+    crit = s.behaviours["criticize_government"].network  # "if your best friend or your father says ..."
+    assert crit.children == crit.partner == -50 and crit.best_friend == -30 and s.population.friends.best
     m = r.metrics
     everyone = m[m["group"] == "all"].groupby("metric")["value"]
     most, total = everyone.max(), everyone.sum()

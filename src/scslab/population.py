@@ -178,8 +178,8 @@ def make_ties(jit, region_of=None):
     other; every other member is their child, and a sibling of the others."""
 
     @jit
-    def elder(j, head, hh_adult):
-        return j == 0 or (j == 1 and hh_adult[(head + 1) % hh_adult.shape[0]] == 1)
+    def elder(j, head, hh_adult):  # (the block's length is a power of two: HH_BLOCK, or 1 without households)
+        return j == 0 or (j == 1 and hh_adult[(head + 1) & (hh_adult.shape[0] - 1)] == 1)
 
     @jit
     def household_relation(a, m, head, hh_adult):

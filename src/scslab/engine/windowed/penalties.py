@@ -43,11 +43,13 @@ def send(a, n, codes, k, d0, fr, M, CB, at, rec):
         e, j = act_day(codes[q]) - d0, act_net(codes[q])
         for x in range(4):
             f = np.int64(fr[x])
-            kind = M.kind_of[j, M.matched[x]]
+            kind = M.by_matching[j, x]
             if f >= 0 and kind >= 0 and M.ties[e, kind] != 0:
                 if write:
                     rec[at[f >> CB]] = ((f & low) << REC_BITS) | (e << 4) | kind
                 at[f >> CB] += 1
+        if not M.at_home[j]:
+            continue  # the act costs no household member anything (press-2018's posts: most network acts)
         for m in range(lo, hi):
             if m != a and not child_of(m, M.adult):
                 kind = M.kind_of[j, tie_relation(a, m, lo, M.adult)]
