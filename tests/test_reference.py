@@ -34,8 +34,9 @@ def test_engine_agrees_with_reference(preset, engine):
     assert sum(1 for k, n in enumerate(names) if n.startswith("acts:") and e[k] > 0) >= 1
 
 
-HARSH_TIES = {"behaviours.criticize_government.network.friends": -400,
-              "behaviours.criticize_government.network.household": -400}
+# every kind of tie press-2018 sets, harsh
+HARSH_TIES = {f"behaviours.criticize_government.network.{k}": -400
+              for k in ("household", "partner", "parents", "children", "best_friend", "friends")}
 
 
 @pytest.mark.parametrize("engine", ["dense", "lazy"])  # press-2018: not the windowed scheduler's

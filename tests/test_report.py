@@ -92,8 +92,8 @@ def press_dir(tmp_path_factory):
     """press-2018 with harsh penalties for friends' and family's speech: some are sanctioned for ties only."""
     out = tmp_path_factory.mktemp("report") / "press"
     scslab.run("press-2018", out, population=30_000, days=200, seed=4,
-               overrides={"behaviours.criticize_government.network.friends": -150,
-                          "behaviours.criticize_government.network.household": -150})
+               overrides={f"behaviours.criticize_government.network.{k}": -150  # every kind of tie it sets
+                          for k in ("household", "partner", "parents", "children", "best_friend", "friends")})
     return out
 
 

@@ -71,8 +71,8 @@ def test_press_2018_story_agents_come_from_every_region():
 
 SCORE_ROWS = ("act_detected", "false_attribution", "network_penalty", "redress")  # points owed until the day ends
 ACT_ROWS = (*SCORE_ROWS, "act_undetected", "account_zero")
-HARSH = {"behaviours.criticize_government.network.friends": -150,
-         "behaviours.criticize_government.network.household": -150}
+HARSH = {f"behaviours.criticize_government.network.{k}": -150  # every kind of tie press-2018 sets
+         for k in ("household", "partner", "parents", "children", "best_friend", "friends")}
 
 
 @pytest.fixture(scope="module")
@@ -146,15 +146,16 @@ def test_network_penalties_name_the_tie_whose_act_it_was(everyone):
     st = everyone.stories
     net = st[st["event"] == "network_penalty"]
     assert len(net) > 50
-    parsed = net["reason"].str.extract(r"^(partner|parent|child|household member|friend) (\d+) was caught for (\w+):")
-    assert parsed.notna().all().all() and {"friend", "partner", "household member"} <= set(parsed[0])
+    parsed = net["reason"].str.extract(r"^(partner|parent|child|household member|best friend|friend) (\d+) was "
+                                       r"caught for (\w+):")
+    assert parsed.notna().all().all() and {"friend", "best friend", "partner", "household member"} <= set(parsed[0])
     assert (parsed[2] == net["behaviour"]).all()
     acts = st[st["event"].isin(["act_detected", "false_attribution"])]
     done = set(zip(acts["day"], acts["agent"], acts["behaviour"]))
     for day, tie, behaviour in zip(net["day"], parsed[1].astype(int), net["behaviour"]):
         assert (day, tie, behaviour) in done
     plan = compile_plan(load_scenario(everyone.manifest["scenario"]))
-    at_home = parsed[0] != "friend"
+    at_home = ~parsed[0].isin(["friend", "best friend"])
     households = net[at_home]
     B = len(plan.hh_head)
     for agent, tie in zip(households["agent"], parsed[1][at_home].astype(int)):

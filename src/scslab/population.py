@@ -27,7 +27,7 @@ from .encodings import REL
 from .rng import Stream, mix64, stream_key
 
 __all__ = ["HH_BLOCK", "ROUNDS", "make", "make_ties", "make_feistel", "household_pattern", "feistel_keys",
-           "region_starts", "matchings", "network_points"]
+           "region_starts", "matchings", "kinds_present", "network_points"]
 
 HH_BLOCK = 4096
 ROUNDS = 4  # rounds of the Feistel network (make_feistel spells them out)
@@ -46,14 +46,18 @@ def matchings(pop) -> int:
     return pop.friends.degree + pop.colleagues.degree
 
 
+def kinds_present(pop) -> dict:
+    """Whether the population ``pop`` (``schema.Population``) has ties of each kind (``encodings.REL``)."""
+    home = pop.households is not None
+    return {REL.HOUSEHOLD: home, REL.PARTNER: home, REL.PARENTS: home, REL.CHILDREN: home,
+            REL.BEST_FRIEND: pop.friends.best, REL.FRIENDS: pop.friends.degree > int(pop.friends.best),
+            REL.COLLEAGUES: pop.colleagues.degree > 0}
+
+
 def network_points(pop, network) -> list[int]:
     """The points each kind of tie (``encodings.REL``, in order) loses for an act of a behaviour whose network
     is ``network`` (``schema.Network``): 0 for a kind the population ``pop`` has none of."""
-    has = {REL.HOUSEHOLD: pop.households is not None, REL.PARTNER: pop.households is not None,
-           REL.PARENTS: pop.households is not None, REL.CHILDREN: pop.households is not None,
-           REL.BEST_FRIEND: pop.friends.best, REL.FRIENDS: pop.friends.degree > int(pop.friends.best),
-           REL.COLLEAGUES: pop.colleagues.degree > 0}
-    points = network.by_relation()
+    has, points = kinds_present(pop), network.by_relation()
     return [points[rel.name.lower()] if has[rel] else 0 for rel in REL]
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..compile import BEH, CONS, LIST, ENTER, EXIT, P, REL, Plan, cached
 from ..encodings import HOUSEHOLD_RELATIONS
+from ..population import kinds_present
 
 __all__ = ["Feature", "FEATURES", "FIELDS", "uses", "feature_words", "field_features", "deterred_from",
            "rates_on_day_0", "network_behaviours", "MAX_DAYS", "MAX_N", "MAX_OTHER", "MAX_LISTS",
@@ -140,11 +141,9 @@ def penalty_kinds(plan: Plan) -> np.ndarray:
 def _tie_kinds(plan: Plan) -> bool:
     """Whether two kinds of household tie, or two kinds of matched tie, that the population has lose different
     points for some behaviour on some day (the household's and the friends' points alone set none)."""
-    pop = _s(plan).population
-    has = {REL.BEST_FRIEND: pop.friends.best, REL.FRIENDS: pop.friends.degree > int(pop.friends.best),
-           REL.COLLEAGUES: pop.colleagues.degree > 0}
-    household = [BEH.NET + r for r in HOUSEHOLD_RELATIONS] if pop.households is not None else []
-    matched = [BEH.NET + r for r, present in has.items() if present]
+    has = kinds_present(_s(plan).population)
+    household = [BEH.NET + r for r in HOUSEHOLD_RELATIONS if has[r]]
+    matched = [BEH.NET + r for r in REL if r not in HOUSEHOLD_RELATIONS and has[r]]
 
     def differ(e, cols):
         return len(cols) > 1 and bool(np.any(e.beh[:, cols] != e.beh[:, cols[:1]]))

@@ -10,18 +10,11 @@ KIND_WORDS = {"household": "other household member", "partner": "partner", "pare
 
 
 def _present(population: dict) -> set[str]:
-    """The kinds of tie a scenario's population (its manifest's dict) has."""
-    friends, colleagues = population.get("friends") or {}, population.get("colleagues") or {}
-    kinds = set()
-    if population.get("households"):
-        kinds |= {"household", "partner", "parents", "children"}
-    if friends.get("degree", 0) > int(bool(friends.get("best"))):
-        kinds.add("friends")
-    if friends.get("best"):
-        kinds.add("best_friend")
-    if colleagues.get("degree", 0):
-        kinds.add("colleagues")
-    return kinds
+    """The kinds of tie (``schema.Network``'s names) a scenario's population (its manifest's dict) has."""
+    from ..population import kinds_present
+    from ..scenarios.schema import Population
+
+    return {rel.name.lower() for rel, has in kinds_present(Population.model_validate(population)).items() if has}
 
 
 def who_pays(metrics, manifest):
