@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import population as popmod
 from ..compile import Plan
+from ..encodings import HOUSEHOLD_RELATIONS, REL
 from ..errors import CapacityError
 from .state import EMIT_ROWS, bytes_per_agent
 
@@ -73,12 +74,13 @@ def story_rows_per_day(plan: Plan) -> float:
             if n_ch:
                 caught[:, b] = acts[:, b] * det[region_of, group_of, b, n_ch - 1]
         mean_caught = adult * (share @ caught)  # [behaviours]: the population's detected acts per person-day
-        # each kind of tie a person has, on average (``REL``'s order), and the points each behaviour costs them
-        per_kind = np.array([mean_hh - 1] + [0.0] * 3 + [int(pop.friends.best),
-                            pop.friends.degree - int(pop.friends.best), pop.colleagues.degree])
+        # the points each behaviour costs each kind of tie (``REL``), and the ties it reaches per act: the
+        # household's other members (mean_hh - 1, whatever their kinds) and each matched tie of a kind it costs
         net = np.array([popmod.network_points(pop, s.behaviours[b].network) for b in plan.behaviour_names])
-        ties = ((net != 0) * per_kind).sum(axis=1)  # ties penalised per act (household kinds as one)
-        ties += (net[:, 1:4] != 0).any(axis=1) * (net[:, 0] == 0) * (mean_hh - 1)
+        matched = {REL.BEST_FRIEND: int(pop.friends.best), REL.FRIENDS: pop.friends.degree - int(pop.friends.best),
+                   REL.COLLEAGUES: pop.colleagues.degree}
+        ties = (net[:, list(HOUSEHOLD_RELATIONS)] != 0).any(axis=1) * (mean_hh - 1)
+        ties += sum((net[:, rel] != 0) * count for rel, count in matched.items())
         lost_net = float((ties * mean_caught * -np.minimum(net.min(axis=1), 0)).sum())
         own_loss = np.array([max(-s.behaviours[b].points, 0) for b in plan.behaviour_names])
         lost_own = caught @ own_loss  # [cells]

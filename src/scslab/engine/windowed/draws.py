@@ -32,8 +32,8 @@ from .tables import KEY
 
 __all__ = ["CACHE", "mix", "d32", "d32_call", "count_of", "pick_days", "next_day", "days_of", "child_of",
            "is_child", "act_counts", "crit_count", "event_threshold", "crit_thresholds", "first_event",
-           "next_event", "first_net", "next_net", "present", "tie_relation", "drop_counter", "drop_draw", "network_acts", "household", "act_code",
-           "act_day", "act_net", "inc_code", "inc_day", "inc_kind", "carried", "FULL", "ONE", "U32", "S32", "S24"]
+           "next_event", "first_net", "next_net", "present", "tie_relation", "drop_counter", "drop_draw",
+           "network_acts", "household", "act_code", "act_day", "act_net", "inc_code", "inc_day", "inc_kind", "carried", "FULL", "ONE", "U32", "S32", "S24"]
 
 # numba's disk cache of the scheduler's compiled functions, stamped with their modules' import closures
 CACHE = engine_cache()

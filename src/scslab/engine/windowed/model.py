@@ -19,8 +19,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ...compile import BEH, CONS, ENTER, EXIT, LIST, REL, P, Plan, cached
+from ...compile import BEH, CONS, ENTER, EXIT, LIST, P, Plan, cached
 from ...encodings import HOUSEHOLD_RELATIONS
+from ...population import make_ties
 from ...rng import threshold
 from ..threads import work_slots
 from ..features import (MAX_DAYS, MAX_FRIENDS, MAX_KINDS, MAX_LISTS, MAX_N, MAX_NET, MAX_OTHER, deterred_from,
@@ -89,6 +90,7 @@ class Model:
     kinds: np.ndarray   # int64[kind]: each kind's network behaviour j
     kind_of: np.ndarray  # int64[j, REL]: the kind of act j's penalty to a tie of that kind, -1 where none
     matched: np.ndarray  # int64[MAX_FRIENDS]: each matching's kind of tie (``population.matching_relation``)
+    at_home: np.ndarray  # bool[j]: whether act j costs some kind of household member points
     mins: np.ndarray
     scalars: tuple
     lists: np.ndarray   # int64[list, LS]
@@ -227,12 +229,12 @@ def _model_of(plan: Plan) -> Model:
                deter, slist, int(prm[P.REC_PTS]), tiers, len(other), first,
                _guard(prm, mins, deter, lists, slist, tiers) if by_state else deter, int(prm[P.CHILD_LISTS]))
     ties, kinds, kind_of = tie_points(plan, nets)
-    household = bool(np.any(kind_of[:, list(HOUSEHOLD_RELATIONS)] >= 0))
+    at_home = np.any(kind_of[:, list(HOUSEHOLD_RELATIONS)] >= 0, axis=1)
     return Model(q=q0.copy(), keep=keep, und=und2, points=beh[:, BEH.POINTS].astype(np.int64), other=other, nets=nets,
-                 ties=ties, kinds=kinds, kind_of=kind_of, matched=matched_relations(plan),
+                 ties=ties, kinds=kinds, kind_of=kind_of, matched=matched_relations(plan), at_home=at_home,
                  mins=mins[:-1].copy(), scalars=scalars, lists=lists, deter_tier=first, false=false, fb=fb,
                  adult=adult_pattern(plan), by_day=by_day,
-                 house=household_pattern(plan, household or prm[P.CHILD_LISTS] != 0))
+                 house=household_pattern(plan, bool(at_home.any()) or prm[P.CHILD_LISTS] != 0))
 
 
 def _check_states(plan: Plan, qs: np.ndarray) -> None:
@@ -278,11 +280,11 @@ def tie_points(plan: Plan, nets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
 
 
 def matched_relations(plan: Plan) -> np.ndarray:
-    """``Model.matched``: the kind of tie (``REL``) of each of the first ``MAX_FRIENDS`` matchings."""
+    """``Model.matched``: the kind of tie (``REL``) of each of the first ``MAX_FRIENDS`` matchings, by the
+    population's rule (``population.make_ties``)."""
     prm = plan.epochs[0].prm
-    return np.array([REL.COLLEAGUES if x >= prm[P.K_FRIENDS] else
-                     REL.BEST_FRIEND if x == 0 and prm[P.BEST] else REL.FRIENDS for x in range(MAX_FRIENDS)],
-                    np.int64)
+    matching_relation = make_ties(lambda f: f)[1]
+    return np.array([matching_relation(x, prm[P.K_FRIENDS], prm[P.BEST]) for x in range(MAX_FRIENDS)], np.int64)
 
 
 def household_pattern(plan: Plan, needed: bool) -> tuple | None:
@@ -332,8 +334,7 @@ def windowed_bytes(plan: Plan) -> int:
                        [pop.classes[c] for c in plan.class_names], [pop.groups[g].share for g in plan.group_names]).ravel()
     q = m.q[:, m.nets].sum(axis=1) if len(m.nets) else np.zeros(len(shares))
     senders = plan.size * float(np.sum(shares * (1.0 - (1.0 - q) ** W)))
-    household = bool(np.any(m.kind_of[:, list(HOUSEHOLD_RELATIONS)] >= 0))
-    ties = (min(plan.epochs[0].prm[P.K], 4) + (_members(plan) if household else 0))  # receivers per act
+    ties = (min(plan.epochs[0].prm[P.K], 4) + (_members(plan) if m.at_home.any() else 0))  # receivers per act
     penalties = ties * plan.size * float(np.sum(shares * q)) * W
     NL, NT, NB = len(m.lists), len(plan.tier_names), len(plan.behaviour_names)
     F = 1 if len(m.fb) else 0

@@ -17,8 +17,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ...encodings import HOUSEHOLD_RELATIONS
-
 from ...rng import threshold
 from .model import LS, MAX_CRIT, SC, Model
 
@@ -50,11 +48,11 @@ class Tables(NamedTuple):
     nfirst: np.ndarray    # uint32 thresholds of a network day's first act [class, j] (over ``nets``)
     ntail: np.ndarray     # ... of the next network act after act j [class, j, j2]
     ties: np.ndarray      # int64[window day, kind]: a tie's points for a network act (``Model.ties``)
-    kinds: np.ndarray     # int64[kind, 2]: each kind's network behaviour j and kind of tie (``Model.kinds``)
+    kinds: np.ndarray     # int64[kind]: each kind's network behaviour j (``Model.kinds``)
     kind_of: np.ndarray   # int64[j, REL]: the kind of a penalty, -1 where it costs nothing (``Model.kind_of``)
     matched: np.ndarray   # int64[MAX_FRIENDS]: each matching's kind of tie (``Model.matched``)
     by_matching: np.ndarray  # int64[j, MAX_FRIENDS]: the kind of act j's penalty to each matching's tie (-1: none)
-    at_home: np.ndarray   # bool[j]: whether act j costs some kind of household member points
+    at_home: np.ndarray   # bool[j]: whether act j costs some kind of household member points (``Model.at_home``)
     points: np.ndarray    # points per behaviour
     loss: int             # the points ``guess`` takes for each day with other acts (``guess_loss``)
     keep: np.ndarray      # uint32 threshold under which a day in state st keeps an act of b [b, st]
@@ -191,7 +189,7 @@ def tables(m: Model, W: int, keys: np.ndarray, bins: np.ndarray, snaps: np.ndarr
     kept = np.concatenate([m.keep[m.other], np.full((len(m.fb), m.keep.shape[1]), 1 << 32)]).astype(np.uint64)
     M = Tables(keys=keys, first=first, tail=tail, k_other=k_other, k_crit=k_crit, nets=m.nets, nfirst=nfirst,
                ntail=ntail, ties=m.ties[d0:d0 + W], kinds=m.kinds, kind_of=m.kind_of, matched=m.matched,
-               by_matching=m.kind_of[:, m.matched], at_home=np.any(m.kind_of[:, list(HOUSEHOLD_RELATIONS)] >= 0, axis=1),
+               by_matching=m.kind_of[:, m.matched], at_home=m.at_home,
                points=m.points, loss=guess_loss(m), keep=m.keep, kept=kept,
                column=np.r_[m.other, NB + m.fb].astype(np.int64), other=np.concatenate([m.other, m.fb]),
                mins=m.mins, sc=np.array(m.scalars, np.int64),
