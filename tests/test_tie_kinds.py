@@ -118,7 +118,13 @@ def test_tie_kinds_agree_with_the_reference(engine, points):
     assert eng[names.index("network_penalties")] > (20 if points else 300)
 
 
-@pytest.mark.parametrize("points", [{}, *ONE_KIND.values()], ids=["all-kinds", *ONE_KIND])
+# the kinds' points changed by the timeline: a change of ties' points, which the windowed scheduler runs
+LATER = {**ONE_KIND["children"], "timeline": [{"day": 45, "set": {
+    "behaviours.criticize_government.network.children": -100,
+    "behaviours.criticize_government.network.partner": -300}}]}
+
+
+@pytest.mark.parametrize("points", [{}, *ONE_KIND.values(), LATER], ids=["all-kinds", *ONE_KIND, "changed-later"])
 def test_the_windowed_scheduler_runs_tie_kinds_in_law(points):
     """The windowed scheduler against the lazy one over 10 seeds: every metric's total within the bound. With
     one kind of tie alone losing 300 points, enough to be listed, a scheduler that took another kind for it
@@ -126,6 +132,7 @@ def test_the_windowed_scheduler_runs_tie_kinds_in_law(points):
     s = load_scenario("bench-v1", {**KINDS, **points})
     plan = compile_plan(s, size=2_000, days=90)
     assert refusal(plan, "windowed") is None and ("colleagues" in uses(plan))
+    assert ("network-timeline" in uses(plan)) == ("timeline" in points) and "timeline" not in uses(plan)
     runs = {e: [] for e in ("windowed", "lazy")}
     for seed in range(1, 11):
         for e in runs:

@@ -21,6 +21,7 @@ import numpy as np
 from ..compile import BEH, CONS, LIST, ENTER, EXIT, P, REL, Plan, cached
 from ..encodings import HOUSEHOLD_RELATIONS
 from ..population import kinds_present
+from ..scenarios.schema import Network
 
 __all__ = ["Feature", "FEATURES", "FIELDS", "uses", "feature_words", "field_features", "deterred_from",
            "rates_on_day_0", "network_behaviours", "MAX_DAYS", "MAX_N", "MAX_OTHER", "MAX_LISTS",
@@ -164,7 +165,8 @@ def _day_events(plan: Plan) -> int:
     return int(np.sum(quiet)) + int(np.sum(quiet & _false_behaviours(plan)))
 
 
-_TIE_POINTS = re.compile(r"^behaviours\.[^.]+\.network\.(friends|household)$")
+# a timeline entry that sets ties' points: any field of a behaviour's ``network`` (every kind of tie), or all of it
+_TIE_POINTS = re.compile(rf"^behaviours\.[^.]+\.network(\.({'|'.join(Network.model_fields)}))?$")
 
 
 def rates_change_by_day(plan: Plan) -> bool:
