@@ -116,6 +116,7 @@ EXAMPLES = {
     "many-network-behaviours": lambda: _bench(_nine_network),
     "many-penalty-kinds": lambda: _bench(_seventeen_penalty_kinds),
     "network-rewards": lambda: _bench(lambda d: _behaviour(d, "volunteering").update(network={"friends": 1})),
+    "ostracism": lambda: _bench(lambda d: d.update(ostracism={"on": ["lists.blacklist"], "rate": 0.01})),
     "many-behaviours": lambda: _bench(_seventeen),
     "false-network-attribution": lambda: _bench(lambda d: d["channels"]["records"].update(false_match=0.001)),
     "several-deterrence-lines": lambda: _bench(lambda d: _behaviour(d, "jaywalking")["deterrence"].update(

@@ -37,13 +37,14 @@ SCRIPT = textwrap.dedent('''
         if ch >= lo.shape[0]:
             return
         score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, \\
-            state = cols
+            state, ties = cols
         T = prm[P.T]
         for i in range(lo[ch], hi[ch]):
             K.init_agent(i, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes,
                          outstanding, acct_since, state, prm, mins, class_cum, group_cum, holder_t, hh_adult, skeys)
             K.levels(cnt[ch], region[ch] * T + np.int64(traits[i]), 1, K.tier_of(score[i], mins, prm[P.NT]), 0,
-                     flags[i], last_off[i] != NONE_DAY, prm, cons)
+                     flags[i], last_off[i] != NONE_DAY,
+                     np.int64(ties[i]) if prm[P.HAS_SHUN] != 0 else np.int64(0), prm, cons)
 
     chunk = dense.make_chunk(K, cuda.jit(device=True))  # the CPU pass's work on a chunk, as a device function
 

@@ -82,7 +82,8 @@ class Result:
         return int(self.series(metric, group).iloc[-1])
 
     def summary(self) -> dict[str, int]:
-        """Final-day headline numbers: tiers, listed, sanctioned, wrongly listed, network penalties; for entity
+        """Final-day headline numbers: tiers, listed, sanctioned, wrongly listed, network penalties, ostracism's
+        shunned people and the ties dropped; for entity
         types (prefixed ``firms.``) the same and their linked persons; measures in force per agency. Read from
         the Arrow table (a tenth of the time through pandas, which a command's summary would wait for)."""
         import pyarrow.compute as pc
@@ -102,7 +103,8 @@ class Result:
         for k, v in zip(which[last].tolist(), value[last].tolist()):
             base = split_metric(names[k])[1]
             if base.startswith(("tier:", "listed:", "innocent_listed:", "sanctioned:", "rewarded:", "linked:",
-                                "agency:")) or base == "sanctioned_by_ties":
+                                "agency:")) or base in ("sanctioned_by_ties", "shunned", "lost_ties",
+                                                        "lost_ties_no_act"):
                 out[names[k]] = int(v)
         totals = np.zeros(len(names), np.int64)
         np.add.at(totals, which, value)
@@ -112,6 +114,8 @@ class Result:
                                                  "agency_attempts:")):
                 out[f"{name} (total)"] = int(value)
         out["network_penalties (total)"] = int(sums.get("network_penalties", 0))
+        if "ties_dropped" in sums:  # ostracism
+            out["ties_dropped (total)"] = int(sums["ties_dropped"])
         out["false attributions (total)"] = int(sum(v for k, v in sums.items() if k.startswith("false:")))
         return out
 

@@ -397,6 +397,12 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
     # what a tier's consequences sanction or reward (a scheduler that counts those in aggregate sets
     # TIER_ATTEMPTS and BUSY_TIERS = LIST_TIERS in its copy: engine/attempts.py)
     prm[P.BUSY_TIERS] = listing | int(np.bitwise_or.reduce(con[:, CONS.TIERS])) if len(con) else listing
+    if s.ostracism is not None:  # the shunned: the people on these lists and in these tiers (visited every day)
+        prm[P.HAS_SHUN], prm[P.SHUN_T] = 1, threshold(s.ostracism.rate)
+        for kind, _, name in (ref.partition(".") for ref in s.ostracism.on):
+            prm[P.SHUN_LISTS if kind == "lists" else P.SHUN_TIERS] |= 1 << (lists.index(name) if kind == "lists"
+                                                                          else tindex[name])
+        prm[P.BUSY_TIERS] |= prm[P.SHUN_TIERS]
     prm[P.TIER_ATTEMPTS] = 0
     mins = np.array([s.score.tiers[t] for t in tiers], np.int32)
     return Epoch(start, s, prm, mins, beh, rep, lst, con, regional)

@@ -12,30 +12,32 @@ from enum import IntEnum
 
 __all__ = ["P", "PARAMETERS", "SIZES", "METRIC_ROWS", "LEVEL_METRICS", "REL", "REL_BITS", "HOUSEHOLD_RELATIONS", "network_arg", "BEH", "N_BEH",
            "LIST", "CONS", "ENTER", "EXIT",
-           "FLAG", "STATE", "INBOX", "EVENT", "REC", "STORY_EVENTS", "SE"]
+           "FLAG", "TIE", "SHUNNED_ROWS", "SHUNNED_NAMES", "STATE", "INBOX", "EVENT", "REC", "STORY_EVENTS", "SE"]
 
 # Metrics that are levels (people in a state on a day), counted as deltas in the kernels and summed up by
 # the driver; all others are flows (events on a day).
 LEVEL_METRICS = ("M_TIER", "M_LISTED", "M_INNOCENT", "M_SANCT", "M_ACCT_ZERO", "M_DEBTORS", "M_FALSE_MARKED",
-                 "M_TIES")
+                 "M_TIES", "M_SHUNNED")
 
 
 # The slots of the int64 parameter vector ``Epoch.prm``, in three groups (one vector: numba reads each slot
 # as a constant index, and a kernel takes one array for all of them).
 PARAMETERS = """N LO HI BASE REC_PTS REC_QUIET REC_UPTO RETENTION STRIKE_WIN ACCT_PTS ACCT_RESTORE REPAY_T REPAY_TS
-    CONTEST_T REDRESS_DELAY CHILD_LISTS BUSY_TIERS LIST_TIERS TIER_ATTEMPTS""".split()
+    CONTEST_T REDRESS_DELAY CHILD_LISTS BUSY_TIERS LIST_TIERS TIER_ATTEMPTS SHUN_T SHUN_LISTS SHUN_TIERS""".split()
 PARAMETERS_DOC = ("the model's numbers: population size, score bounds and base, recovery, retention, strike "
                   "window, the domain account, debt repayment thresholds, contest threshold and redress delay, "
                   "and masks derived from the rules (lists passed to children, tiers that keep agents BUSY, "
-                  "tiers that list, tier attempts counted in aggregate)")
-SIZES = """NT NB NL NC R T NE K K_LOCAL K_FRIENDS BEST NM HAS_HH HAS_ACCT HAS_STRIKES HAS_OUTSTANDING""".split()
+                  "tiers that list, tier attempts counted in aggregate), and ostracism: the daily threshold at "
+                  "which each tie of a shunned person breaks, and the lists and tiers whose people are shunned")
+SIZES = """NT NB NL NC R T NE K K_LOCAL K_FRIENDS BEST NM HAS_HH HAS_ACCT HAS_STRIKES HAS_OUTSTANDING
+    HAS_SHUN""".split()
 SIZES_DOC = ("how many there are: tiers, behaviours, lists, consequences, regions, traits (classes x groups), "
              "event kinds, tie matchings (all; the friends' drawn within the region; the friends', before the "
              "colleagues', all within the region), whether the first friend is a best friend, metric rows; and "
-             "which optional parts exist (households, an account, escalation, record retention)")
+             "which optional parts exist (households, an account, escalation, record retention, ostracism)")
 METRIC_ROWS = """M_TIER M_LISTED M_ENTERED M_EXITED M_INNOCENT M_SANCT M_ATTEMPT M_ACCT_ZERO M_DEBTORS M_REPAID
     M_RECOVERED M_FALSE_MARKED M_ACTS M_DETECTED M_FALSE M_NEW_DEBT M_NET M_REDRESSED M_TIES M_PENALISED
-    M_CODE""".split()
+    M_SHUNNED M_BROKEN M_CODE""".split()
 METRIC_ROWS_DOC = ("the first row of each metric block in the count tables ``cnt[metric, cell]`` (``M_CODE``: the "
                    "lazy scheduler's rows of people per state code, -1 where there are none)")
 
@@ -94,6 +96,27 @@ class FLAG(IntEnum):
     SANCTIONED = 128
 
 
+class TIE(IntEnum):
+    """Fields of the per-agent ``ties`` word (only with ostracism): bits 0-15, the matchings whose ties broke
+    because this person was shunned, or that it knows to be gone or absent when it draws them (``BROKEN``: a
+    tie k is gone when either end has bit k); from bit ``LOST``
+    the ties this person has lost, either end (5 bits); from bit ``HAD`` the ties it had at the start (the
+    matchings in which it has a partner, 5 bits); ``COUNT`` masks a 5-bit count."""
+
+    BROKEN = 0xFFFF
+    LOST = 16
+    HAD = 21
+    COUNT = 31
+
+
+# Ostracism's level rows, from the row ``P.M_SHUNNED``: the people shunned, the ties they still have, the ties
+# everyone else still has, the people who have lost a tie, and those of them with no act of their own on record
+SHUNNED_ROWS = IntEnum("SHUNNED_ROWS", "PEOPLE TIES_SHUNNED TIES_OTHERS LOST LOST_NO_ACT", start=0)
+SHUNNED_NAMES = {SHUNNED_ROWS.PEOPLE: "shunned", SHUNNED_ROWS.TIES_SHUNNED: "ties:shunned",
+                 SHUNNED_ROWS.TIES_OTHERS: "ties:others", SHUNNED_ROWS.LOST: "lost_ties",
+                 SHUNNED_ROWS.LOST_NO_ACT: "lost_ties_no_act"}
+
+
 class STATE(IntEnum):
     """Bits of the per-agent ``state`` byte, written at the end of each day for the next."""
 
@@ -117,16 +140,17 @@ class INBOX(IntEnum):
 
 
 # Kinds of records in the append buffer (``emit``): (kind, agent, day, a, b, c).
-EVENT = IntEnum("EVENT", "NETWORK STORY LIST_CHANGE REDRESS", start=0)
+EVENT = IntEnum("EVENT", "NETWORK STORY LIST_CHANGE REDRESS SHUN", start=0)
 REC = IntEnum("REC", "KIND AGENT DAY A B C", start=0)
 REC.__doc__ = ("Fields of an event record, the int64 rows the passes append: its kind (``EVENT``), the agent, the "
                "day, and three arguments by kind. NETWORK: behaviour, 1 if household members lose points, 1 if "
                "matched ties (friends, colleagues) do; STORY: "
                "the story event (``SE``), its argument, its points; LIST_CHANGE: list, 1 entered or 0 left, 0; "
-               "REDRESS (day: when it falls due): behaviour, points, 0.")
+               "REDRESS (day: when it falls due): behaviour, points, 0; SHUN (a shunned person's end of day): the "
+               "matchings whose ties the draws break, as a mask, 0, 0.")
 
 # story event codes (column ``event`` of stories.parquet)
 STORY_EVENTS = ["act_detected", "false_attribution", "network_penalty", "recovery", "expiry", "account_zero",
                 "account_restored", "list_enter", "list_exit", "tier_change", "attempt_blocked",
-                "reward_granted", "repaid", "redress", "act_undetected"]
+                "reward_granted", "repaid", "redress", "act_undetected", "shunned", "tie_dropped"]
 SE = IntEnum("SE", STORY_EVENTS, start=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .encodings import LEVEL_METRICS, P
+from .encodings import LEVEL_METRICS, SHUNNED_NAMES, P
 
 __all__ = ["consequence_metrics", "metric_names"]
 
@@ -49,4 +49,7 @@ def metric_names(s, tiers, behaviours, lists, cons, accounts) -> tuple[list[str]
     block(P.M_REDRESSED, ["redressed"])
     block(P.M_TIES, ["sanctioned_by_ties"])
     block(P.M_PENALISED, ["newly_penalised"])
+    shun = s.ostracism is not None
+    block(P.M_SHUNNED, [SHUNNED_NAMES[r] for r in sorted(SHUNNED_NAMES)] if shun else [])
+    block(P.M_BROKEN, ["ties_dropped"] if shun else [])
     return names, off, np.array(level, bool)

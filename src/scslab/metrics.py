@@ -122,6 +122,8 @@ REASONS = {
     "account_restored": "account restored to {points} points",
     "repaid": "court debt repaid",
     "redress": "false {what} record removed on appeal: {points:+d} points",
+    "shunned": "{tie} dropped their tie (ostracism)",
+    "tie_dropped": "dropped the tie to {tie}, who is shunned (ostracism)",
 }
 
 
@@ -149,8 +151,8 @@ def _story_words(plan: Plan, code: int, arg: int, points: int) -> tuple[str, str
     """(event, behaviour or what, channel, reason) of one kind of story row."""
     event = STORY_EVENTS[code]
     what, channel, tie = "", "", ""
-    if code == SE.network_penalty:
-        what = plan.behaviour_names[arg % 256]
+    if code in (SE.network_penalty, SE.shunned, SE.tie_dropped):
+        what = plan.behaviour_names[arg % 256] if code == SE.network_penalty else ""
         source = network_source(arg)
         tie = "a tie" if source is None else f"{source[1]} {source[0]}"
     elif code in (SE.act_detected, SE.false_attribution, SE.act_undetected, SE.account_zero, SE.redress):

@@ -66,6 +66,15 @@ def _perception_words(s: Scenario) -> str:
     return " " + "; ".join(words) + f" (source: {provenance_of(s, 'perception')})."
 
 
+def _ostracism_words(s: Scenario) -> str:
+    """The ostracism step: who is shunned and how fast their ties break."""
+    o = s.ostracism
+    who = " or ".join(("on list " if r.startswith("lists.") else "in tier ") + f"`{r.split('.', 1)[1]}`" for r in o.on)
+    return (f"Ostracism: each friend and colleague tie still standing of a person {who} breaks with probability "
+            f"{o.rate:g} a day (the friend drops it), for good; household ties stay "
+            f"(source: {provenance_of(s, 'ostracism')}).")
+
+
 def odd_markdown(s: Scenario) -> str:
     """The ODD description of scenario ``s`` as Markdown."""
     p = s.population
@@ -118,17 +127,20 @@ def odd_markdown(s: Scenario) -> str:
     L += _table(s, "population.classes", list(p.classes.items()))
 
     L += ["## 3. Process overview and scheduling", "",
-          "Each day, in this order (agents are independent within a phase, so their order does not matter):", "",
-          "1. Draw acts, with deterrence from the start-of-day state.",
-          "2. Observe: detections and false attributions; own points become pending.",
-          "3. Network penalties: ties of a caught agent get their points the same day.",
-          "4. Clamp the score to its bounds.",
-          "5. Expiries (retention), then recovery.",
-          "6. Domain accounts: confiscation at zero, restoration after the waiting time.",
-          "7. List entries and exits, on publication days.",
-          "8. Consequences and attempts (blocked or granted person-times).",
-          "9. Repayment of court debt; redress of contested false records.",
-          "10. Record metrics.", ""]
+          "Each day, in this order (agents are independent within a phase, so their order does not matter):", ""]
+    steps = ["Draw acts, with deterrence from the start-of-day state.",
+             "Observe: detections and false attributions; own points become pending.",
+             "Network penalties: ties of a caught agent get their points the same day (none along a dropped tie).",
+             "Clamp the score to its bounds.",
+             "Expiries (retention), then recovery.",
+             "Domain accounts: confiscation at zero, restoration after the waiting time.",
+             "List entries and exits, on publication days.",
+             "Consequences and attempts (blocked or granted person-times).",
+             "Repayment of court debt; redress of contested false records.",
+             "Record metrics."]
+    if s.ostracism is not None:
+        steps.insert(7, _ostracism_words(s))
+    L += [f"{k}. {step}" for k, step in enumerate(steps, 1)] + [""]
     if s.timeline:
         L += ["Policy changes (timeline):", ""]
         for t in s.timeline:
@@ -152,7 +164,8 @@ def odd_markdown(s: Scenario) -> str:
           "- **Sensing**: an agent knows its own tier and whether it is sanctioned, and perceives the coverage "
           "of the channels that watch its behaviours" + _perception_words(s),
           "- **Interaction**: indirect, through the scheme: penalties to household members and friends of a "
-          "caught agent; children inherit sanctions of listed adults where the scenario says so.",
+          "caught agent; children inherit sanctions of listed adults where the scenario says so"
+          + ("; friends and colleagues drop their ties to shunned people (ostracism)." if s.ostracism else "."),
           "- **Stochasticity**: every decision draws from its own counter-based random stream keyed by "
           f"(seed, stream, day, agent); the seed is {s.run.seed}. Same seed, same bytes.",
           "- **Collectives**: households and regions.",

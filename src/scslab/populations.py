@@ -49,6 +49,8 @@ def unit_of(key: str) -> str:
         return "person-times" if "(total)" in key else "people"
     if base.startswith(("blocked:", "granted:")):
         return "person-times" if population == PERSONS else "attempts"
+    if base == "ties_dropped (total)":
+        return "ties"
     return "events" if "(total)" in key else ("people" if population == PERSONS else population)
 
 

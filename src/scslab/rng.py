@@ -53,6 +53,7 @@ class Stream(IntEnum):
     UNDETECTED_COUNT = 345  # lazy engine: undetected acts of everyone else, counted in aggregate
     ATTEMPT_COUNT = 346  # lazy engine: attempts by tier of everyone but the story agents (engine/attempts.py)
     WINDOW = 350       # lazy engine's windowed route: + 0..7, keyed by the window's first day (engine/windowed)
+    SHUN = 360         # + matching (up to 16): whether a shunned person's tie in that matching breaks today
     # population (day-independent; use day = 0)
     CLASS = 400
     GROUP = 401

@@ -42,7 +42,8 @@ def _agent(plan, score, pending, last_off, flag_bits, inbox):
                 last_off=np.array([last_off], np.int16), listed=np.full((plan.n_dated_lists, 1), NONE_DAY, np.int16),
                 on_lists=np.zeros(1, np.uint8), traits=np.zeros(1, np.uint8), flags=np.array([f], np.uint8), inbox=np.array([inbox], np.uint8),
                 acct=np.array([prm[P.ACCT_PTS]], np.uint8), strikes=np.zeros(1, np.uint8),
-                outstanding=np.zeros(1, np.int16), acct_since=np.full(1, NONE_DAY, np.int16))
+                outstanding=np.zeros(1, np.int16), acct_since=np.full(1, NONE_DAY, np.int16),
+                ties=np.zeros(1, np.uint32))
     cols["state"] = np.array([K.pack_state(tier, f, 0, np.int64(s), prm)], np.uint8)
     return cols
 
@@ -78,7 +79,8 @@ def test_quick_agrees_with_finish(name, score, pending, last_off, flag_bits, inb
     code_f, ne = K.finish(0, D, 0, full["score"], full["pending"], full["last_off"], full["listed"], full["on_lists"],
                           full["traits"],
                           full["flags"], full["inbox"], full["acct"], full["strikes"], full["outstanding"],
-                          full["acct_since"], full["state"], prm, ep.tier_mins, lists, ep.cons, kf, ks, cnt_f, emit, 0)
+                          full["acct_since"], full["state"], full["ties"], prm, ep.tier_mins, lists, ep.cons, kf, ks,
+                          cnt_f, emit, 0)
     assert code == code_f
     assert ne == 0
     for k in before:

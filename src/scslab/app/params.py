@@ -53,8 +53,8 @@ COMPILE_S = (70, 300)
 @dataclass(frozen=True)
 class Knob:
     """One control on the page. ``kind`` is ``float``, ``int`` or ``choice``; ``edits`` are the
-    (path, how) pairs it changes, where ``how`` is ``set`` or ``scale`` (multiply the scenario's value,
-    a coverage time series included)."""
+    (path, how) pairs it changes, where ``how`` is ``set``, ``scale`` (multiply the scenario's value,
+    a coverage time series included) or ``percent`` (set a probability the knob shows in per cent)."""
 
     key: str
     label: str
@@ -120,6 +120,11 @@ def knobs(scenario: Scenario) -> list[Knob]:
         out.append(Knob("lag", "Perception lag (days)", "int", per.lag_days, 0, max(365, per.lag_days), 5,
                         help="Days people take, on average, to notice a change in the watching.",
                         edits=(("perception.lag_days", "set"),)))
+    if s.ostracism is not None:
+        out.append(Knob("ostracism", "Ostracism: ties dropped a day (%)", "float", 100 * s.ostracism.rate, 0.0,
+                        max(10.0, 100 * s.ostracism.rate), 0.1,
+                        help="The daily chance that each friend or colleague of a shunned person drops the tie.",
+                        edits=(("ostracism.rate", "percent"),)))
     return out
 
 
@@ -263,7 +268,8 @@ def apply_knobs(scenario: Scenario, chosen: Mapping[str, Any], *, population: in
         for path, how in knob.edits:  # the knob holds for the whole run: later timeline changes of it too
             later = [f"timeline.{i}.set.{path}" for i, t in enumerate(data.get("timeline") or []) if path in t["set"]]
             for where in [path, *later]:
-                assign(data, where, _scaled(lookup(data, where), float(value)) if how == "scale" else value)
+                assign(data, where, _scaled(lookup(data, where), float(value)) if how == "scale"
+                       else float(value) / 100 if how == "percent" else value)
     if problems:
         return None, problems
     if population is not None:

@@ -31,7 +31,7 @@ def counted(prm: np.ndarray) -> np.ndarray:
     """A copy of an epoch's parameters for a scheduler that counts attempts by tier in aggregate."""
     out = prm.copy()
     out[P.TIER_ATTEMPTS] = 1
-    out[P.BUSY_TIERS] = prm[P.LIST_TIERS]
+    out[P.BUSY_TIERS] = prm[P.LIST_TIERS] | prm[P.SHUN_TIERS]  # (the shunned draw their ties' breaks daily)
     return out
 
 

@@ -26,7 +26,8 @@ init_agent, levels, tier_of = K.init_agent, K.levels, K.tier_of
 @njit(parallel=True, nogil=True, cache=CACHE)
 def init_pass(lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holder_t, hh_adult, skeys, cnt):
     """Initial state of every agent, and the initial level metrics in ``cnt[chunk]``."""
-    score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, state = cols
+    score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, state, \
+        ties = cols
     T = prm[P.T]
     for ch in prange(lo.shape[0]):
         c = cnt[ch]
@@ -34,7 +35,8 @@ def init_pass(lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holde
             init_agent(i, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding,
                        acct_since, state, prm, mins, class_cum, group_cum, holder_t, hh_adult, skeys)
             levels(c, region[ch] * T + np.int64(traits[i]), 1, tier_of(score[i], mins, prm[P.NT]), 0,
-                   flags[i], last_off[i] != NONE_DAY, prm, cons)
+                   flags[i], last_off[i] != NONE_DAY,
+                   np.int64(ties[i]) if prm[P.HAS_SHUN] != 0 else np.int64(0), prm, cons)
 
 def make_chunk(K, jit):
     """A pass's work on one chunk of agents, from the per-agent functions ``K`` (``kernels.build``), compiled
@@ -49,7 +51,7 @@ def make_chunk(K, jit):
         cap = emit.shape[1]
         T = prm_a[P.T]
         score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, \
-            state = cols
+            state, ties = cols
         rec_quiet, rec_pts, rec_upto, s_lo, s_hi, plain, m_rec = quick_args(prm_f)
         ne = n_emit[ch]
         r = region[ch]
@@ -67,7 +69,7 @@ def make_chunk(K, jit):
                                                rec_quiet, rec_pts, rec_upto, s_lo, s_hi, plain, mins_f, cf, m_rec)
                 if code < 0:
                     code, ne = finish(i, d - 1, cell, score, pending, last_off, listed, on_lists, traits, flags, inbox,
-                                      acct, strikes, outstanding, acct_since, state, prm_f, mins_f, lists_f,
+                                      acct, strikes, outstanding, acct_since, state, ties, prm_f, mins_f, lists_f,
                                       cons_f, kf, ks, cf, em, ne)
             if do_act:
                 ne = act(i, d, code, cell, r, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct,

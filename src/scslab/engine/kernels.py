@@ -7,7 +7,8 @@ A pass over the population does, for each agent ``i``:
 
 1. ``finish`` (the end of day d-1): apply the inbox (flag changes made by others) and the pending points
    (own acts + network penalties) -> clamp -> expiries and recovery -> domain account restoration -> list
-   entries and exits (on publication days) -> consequences and attempts -> repayment -> record metrics.
+   entries and exits (on publication days) -> the breaks of a shunned agent's ties -> consequences and
+   attempts -> repayment -> record metrics.
    Returns the start-of-day state code. An agent that is not BUSY, with an empty inbox, takes ``quick``
    instead while it stays in its tier: nothing to do, or its pending points and one recovery step.
 2. ``act`` (day d): one uniform draw gates the day; only if it is below the gate threshold are the
@@ -29,6 +30,7 @@ import numpy as np
 from .. import population, rng
 from . import rules
 from ..compile import BEH, CONS, LIST, REC, REL, STATE, EVENT, EXIT, FLAG, INBOX, SE, P
+from ..encodings import SHUNNED_ROWS, TIE
 from ..rng import Stream
 
 __all__ = ["build", "NONE_DAY", "EMIT_WIDTH", "emit_margin"]
@@ -40,7 +42,7 @@ I16 = 30000
 
 def emit_margin(prm) -> int:
     """Most emit records one agent can append in one pass (the buffer keeps this much room)."""
-    return int(3 * prm[P.NE] + 2 * prm[P.NL] + prm[P.NC] + 12)
+    return int(3 * prm[P.NE] + 2 * prm[P.NL] + prm[P.NC] + 13)
 
 
 def build(jit, call=None):
@@ -55,7 +57,8 @@ def build(jit, call=None):
     NET_END = BEH.NET + len(REL)
     R = rules.make(jit)
     recovers, recovery_step = R.recovers, R.recovery_step
-    enters, exit_met, leaves = R.enters, R.exit_met, R.leaves
+    enters, exit_met, leaves, shunned = R.enters, R.exit_met, R.leaves, R.shunned
+    TIE_LOST, TIE_HAD, TIE_COUNT = int(TIE.LOST), int(TIE.HAD), int(TIE.COUNT)
     GOLDEN, S32 = rng.GOLDEN, rng.S32
     F_ADULT, F_HOLDER, F_FALSE, F_DEBT = FLAG.ADULT, FLAG.HOLDER, FLAG.FALSE_MARK, FLAG.DEBT
     F_CONF, F_CHILD, F_STORY, F_SANCT = FLAG.CONFISCATED, FLAG.CHILD_SANCTION, FLAG.STORY, FLAG.SANCTIONED
@@ -142,12 +145,13 @@ def build(jit, call=None):
                 or (cons[k, CONS.ACCOUNT_ZERO] != 0 and (f & F_CONF) != 0))
 
     @jit
-    def levels(cnt, cell, sign, tier, on, f, own, prm, cons):
+    def levels(cnt, cell, sign, tier, on, f, own, tw, prm, cons):
         """Add ``sign`` x this agent's contribution to every level metric (people in a state).
 
         ``own`` is true once the agent has lost main-score points for an act of their own (true or falsely
         attributed): a sanctioned agent without it, without court debt and with its account intact is
-        sanctioned only because of what its ties did (``sanctioned_by_ties``)."""
+        sanctioned only because of what its ties did (``sanctioned_by_ties``). ``tw`` is its ``ties`` word
+        (``TIE``; 0 without ostracism): the ties it still has and whether it has lost one."""
         cnt[prm[P.M_TIER] + tier, cell] += sign
         for l in range(prm[P.NL]):
             if (on >> l) & 1:
@@ -167,6 +171,19 @@ def build(jit, call=None):
             cnt[prm[P.M_FALSE_MARKED], cell] += sign
         if (f & F_CONF) != 0 and prm[P.HAS_ACCT] != 0:
             cnt[prm[P.M_ACCT_ZERO], cell] += sign
+        if prm[P.HAS_SHUN] != 0:
+            row = prm[P.M_SHUNNED]
+            lost = (tw >> TIE_LOST) & TIE_COUNT
+            left = ((tw >> TIE_HAD) & TIE_COUNT) - lost
+            if shunned(on, tier, prm[P.SHUN_LISTS], prm[P.SHUN_TIERS]):
+                cnt[row + SHUNNED_ROWS.PEOPLE, cell] += sign
+                cnt[row + SHUNNED_ROWS.TIES_SHUNNED, cell] += sign * left
+            else:
+                cnt[row + SHUNNED_ROWS.TIES_OTHERS, cell] += sign * left
+            if lost > 0:
+                cnt[row + SHUNNED_ROWS.LOST, cell] += sign
+                if not own:
+                    cnt[row + SHUNNED_ROWS.LOST_NO_ACT, cell] += sign
 
     @jit
     def pack_state(tier, f, on, s, prm):
@@ -229,7 +246,7 @@ def build(jit, call=None):
         return st & ST_CODE
 
     def finish(i, d, cell, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
-                    prm, mins, lists, cons, kf, ks, cnt, emit, ne):
+                    ties, prm, mins, lists, cons, kf, ks, cnt, emit, ne):
         """End of day d for agent i; returns (state code for the next day, emit count)."""
         f0 = flags[i]
         f = f0
@@ -323,6 +340,15 @@ def build(jit, call=None):
                         ne = put(emit, ne, EVENT.LIST_CHANGE, i, d, l, 0, 0)
                     if story:  # the days on the list are read from the story log (metrics.stories_table)
                         ne = put(emit, ne, EVENT.STORY, i, d, SE.list_exit, l, 0)
+        # ostracism: each standing tie of a shunned person breaks with the day's chance (engine.ostracism applies it)
+        tw = np.int64(ties[i]) if prm[P.HAS_SHUN] != 0 else 0
+        if prm[P.SHUN_T] > 0 and shunned(on, tier, prm[P.SHUN_LISTS], prm[P.SHUN_TIERS]):
+            drawn = 0
+            for k in range(prm[P.K]):
+                if ((tw >> k) & 1) == 0 and draw(kf[Stream.SHUN + k], i) < np.uint64(prm[P.SHUN_T]):
+                    drawn |= 1 << k
+            if drawn != 0:
+                ne = put(emit, ne, EVENT.SHUN, i, d, drawn, 0, 0)
         # consequences and attempts
         sanctioned = 0
         counted = prm[P.TIER_ATTEMPTS] != 0 and not story  # the scheduler counts attempts by tier in aggregate
@@ -347,8 +373,8 @@ def build(jit, call=None):
                 if story:
                     ne = put(emit, ne, EVENT.STORY, i, d, SE.repaid, -1, 0)
         if tier != tier0 or on != on0 or ((f ^ f0) & LEVEL_FLAGS) != 0 or own != own0:  # level metrics change
-            levels(cnt, cell, -1, tier0, on0, f0, own0, prm, cons)
-            levels(cnt, cell, 1, tier, on, f, own, prm, cons)
+            levels(cnt, cell, -1, tier0, on0, f0, own0, tw, prm, cons)
+            levels(cnt, cell, 1, tier, on, f, own, tw, prm, cons)
         flags[i] = f
         if lists.shape[0] > 0:
             on_lists[i] = on
@@ -502,7 +528,7 @@ def build(jit, call=None):
                       finish=finish, finish_inlined=finish_inlined, act=act, events=events, next_event=next_event,
                       apply_points=apply_points, partner=partner, household_head=household_head,
                       household_relation=household_relation, matching_relation=matching_relation,
-                      matching_block=matching_block, region_of=region_of, mix=mix)
+                      matching_block=matching_block, region_of=region_of, mix=mix, shunned=shunned)
 
 
 class _Namespace:

@@ -1,8 +1,9 @@
 """The day loop shared by the day schedulers (dense and lazy): a run's state between passes as plain data
 (``Loop``), its start, its passes and its result.
 
-A day is: pass d (finish day d-1, act on day d) -> the sparse pass (network penalties, children's inherited
-sanctions, redress; ``engine/sparse.py``) -> metrics. The dense scheduler visits every agent in a pass
+A day is: pass d (finish day d-1, act on day d) -> the ties broken at the end of day d-1 (ostracism,
+``engine/ostracism.py``) -> the sparse pass (network penalties, children's inherited sanctions, redress;
+``engine/sparse.py``) -> metrics. The dense scheduler visits every agent in a pass
 (``engine/dense.py``), the lazy one only the agents something happens to (``engine/lazy.py``).
 """
 
@@ -17,6 +18,7 @@ from .dense import DEFAULT_CHUNK, chunks, dense_days, init_pass
 from .histogram import run_snapshot_days, score_bins, score_histogram
 from .kernels import EMIT_WIDTH
 from .lazy import RING, lazy_days, lazy_start
+from .ostracism import apply_breaks, count_ties
 from .state import EMIT_ROWS, Loop, RawRun, allocate
 from .sparse import apply_redress, sparse, sparse_parts
 from .stories import pick_story_agents
@@ -30,6 +32,8 @@ def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK, engine: str = "dense") -> L
     cols = allocate(plan)
     lo, hi, reg = chunks(plan, max(1, int(chunk)))
     e0 = plan.epoch_at(0)
+    if e0.prm[P.HAS_SHUN]:
+        count_ties(cols.ties, e0.prm, plan.region_starts, plan.friend_keys)
     NM, NC = len(plan.metric_names), plan.n_cells
     level0 = np.zeros((len(lo), NM, NC), np.int64)
     init_pass(lo, hi, reg, cols.as_tuple(), e0.prm, e0.tier_mins, e0.cons, plan.class_cum, plan.group_cum,
@@ -86,7 +90,6 @@ def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None
 
 def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None, initial_emit: int = EMIT_ROWS):
     """The passes of one population from ``loop.day`` on, as a generator that yields after each pass."""
-    ct = loop.cols.as_tuple()
     ks = day_keys(plan.seed, 0)
     D, NM, NC = plan.days, len(plan.metric_names), plan.n_cells
     counts, cols = loop.counts, loop.cols
@@ -118,8 +121,10 @@ def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None,
             n_kind = np.bincount(rec[:, REC.KIND], minlength=len(EVENT))
             if n_kind[EVENT.STORY]:
                 loop.stories.append(rec[rec[:, REC.KIND] == EVENT.STORY])
+            if n_kind[EVENT.SHUN]:  # ties broken at the end of day d-1, before day d's penalties
+                loop.stories.append(apply_breaks(plan, ef.prm, rec, cols, cnt_f[0]))
             if n_kind[EVENT.NETWORK] or n_kind[EVENT.LIST_CHANGE]:  # ties' penalties, children's sanctions
-                tie_stories, net_cnt = sparse(plan, ea, rec, ct, wake, parts)
+                tie_stories, net_cnt = sparse(plan, ea, rec, cols, wake, parts)
                 loop.stories.append(tie_stories)
                 if do_act:
                     counts[d, ea.prm[P.M_NET]] += net_cnt

@@ -32,7 +32,9 @@ class Citizen:
     adult: bool
     holder: bool
     household: list[int]
-    ties: list[tuple[int, str]]  # (id, what it is to this person: a ``schema.Network`` field) of every other tie
+    # (id, what it is to this person: a ``schema.Network`` field, its matching or -1 for household members) of
+    # every other tie
+    ties: list[tuple[int, str, int]]
     score: int
     pending: int = 0
     last_offence: int = NEVER
@@ -48,6 +50,7 @@ class Citizen:
     strikes: int = 0
     outstanding: int = 0
     tier: int = 0
+    lost: int = 0  # friend and colleague ties lost to ostracism
     # changes made during the day, applied at its end
     new_false: bool = False
     new_debt: bool = False
@@ -83,7 +86,7 @@ def _population(plan: Plan) -> list[Citizen]:
                     if m != i:
                         kind = (("partner" if m in elders else "children") if i in elders else
                                 ("parents" if m in elders else "household"))
-                        ties.append((m, kind))
+                        ties.append((m, kind, -1))
             else:
                 members, adult = [i], True
             r = int(region[i])
@@ -94,7 +97,7 @@ def _population(plan: Plan) -> list[Citizen]:
                 if p >= 0:
                     kind = ("colleagues" if k >= pop.friends.degree else
                             "best_friend" if k == 0 and pop.friends.best else "friends")
-                    ties.append((p, kind))
+                    ties.append((p, kind, k))
             holder = bool(plan.account_names) and int(uh[i]) < int(plan.holder_t)
             people.append(Citizen(i, r, int(klass[i]), int(group[i]), adult, holder, members, ties,
                                   score=s.score.base,
@@ -126,6 +129,7 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
     regions, groups, classes = plan.region_names, plan.group_names, plan.class_names
     redress: list[tuple[int, int, str, int]] = []  # (due day, agent, behaviour, points)
     lagged: dict[tuple[int, str], float] = {}  # perceived coverage by region and channel, before overstatement
+    broken: set[tuple[int, int, int]] = set()  # ties dropped for ostracism: (matching, lower id, higher id)
 
     for day in range(D):
         s = plan.epoch_at(day).scenario
@@ -200,8 +204,8 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                         count("newly_penalised")
         # 2. network penalties
         for agent, points in network:  # children are not scored: a tie who is a child loses nothing
-            for m, kind in people[agent].ties:
-                if points[kind] != 0 and people[m].adult:
+            for m, kind, k in people[agent].ties:
+                if points[kind] != 0 and people[m].adult and (k, min(agent, m), max(agent, m)) not in broken:
                     people[m].pending += points[kind]
                     count("network_penalties")
         # redress falling due today
@@ -217,12 +221,46 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
         # 3. end of day, agent by agent
         for c in people:
             _end_of_day(plan, s, rules, c, day, count, rng)
+        if s.ostracism is not None:
+            _ostracism(s, people, broken, count, rng)
         child_lists = {ref.split(".")[1] for q in s.consequences.values() if q.applies_to == "household.children" for ref in q.on}
         for c in people:  # children's inherited sanctions take effect at the next end of day
             if child_lists and not c.adult:
                 c.child_sanction_next = any(people[m].adult and any(l in people[m].listed for l in child_lists)
                                             for m in c.household)
     return out
+
+
+def _ostracism(s: Scenario, people: list[Citizen], broken: set, count, rng) -> None:
+    """The end of the day's ostracism: each friend and colleague tie still standing of a shunned person (on a
+    shunning list or in a shunning tier) breaks with the day's chance; then the people shunned, the ties left
+    to them and to everyone else, and who has lost a tie (with or without an act of their own)."""
+    tiers = list(s.score.tiers)
+    on_lists = {ref[6:] for ref in s.ostracism.on if ref.startswith("lists.")}
+    on_tiers = {tiers.index(ref[6:]) for ref in s.ostracism.on if ref.startswith("tiers.")}
+
+    def shunned(c: Citizen) -> bool:
+        return c.tier in on_tiers or not on_lists.isdisjoint(c.listed)
+
+    drops = [(c.id, m, k) for c in people if shunned(c) for m, _, k in c.ties
+             if k >= 0 and (k, min(c.id, m), max(c.id, m)) not in broken and rng.random() < s.ostracism.rate]
+    for a, m, k in drops:
+        if (k, min(a, m), max(a, m)) not in broken:  # both ends may have been shunned and drawn it
+            broken.add((k, min(a, m), max(a, m)))
+            count("ties_dropped")
+            people[a].lost += 1
+            people[m].lost += 1
+    for c in people:
+        left = sum(k >= 0 for _, _, k in c.ties) - c.lost
+        if shunned(c):
+            count("shunned")
+            count("ties:shunned", left)
+        else:
+            count("ties:others", left)
+        if c.lost:
+            count("lost_ties")
+            if c.last_offence == NEVER:
+                count("lost_ties_no_act")
 
 
 def _points(s: Scenario, c: Citizen, day: int, bname: str, false: bool, network, redress, rng) -> bool:

@@ -25,6 +25,15 @@ maximum term (plus its random extra days) is over.
 - Closed form: a listed agent that meets the exit condition on every day from ``met_from`` on leaves on
   :func:`first_exit` (listed since ``since``, publication on the days that are multiples of ``every``,
   maximum term over on ``term_end``).
+
+**Ostracism** (``docs/model.md``, end of day): a person on one of the shunning lists or in one of the
+shunning tiers is shunned; at the end of each day on which it is shunned, each of its friend and colleague
+ties still standing breaks with probability ``rate`` (the friend drops it), for good.
+
+- :func:`shunned` is who; the breaks are drawn by ``engine.kernels.finish`` and applied by
+  ``engine.ostracism.break_ties``.
+- Closed form: a person shunned for ``days`` end of days, whose ties no other shunned person breaks, keeps on
+  average :func:`ties_kept` ``(had, rate, days) = had (1 - rate) ** days`` of the ``had`` it started with.
 """
 
 from __future__ import annotations
@@ -119,6 +128,18 @@ def make(jit) -> SimpleNamespace:
         a term of 0 days ends on ``since + 1``."""
         return min(published(max(since + min_days, met_from), every), max(term_end, since + 1))
 
+    @jit
+    def shunned(on, tier, shun_lists, shun_tiers):
+        """Whether a person on the lists ``on`` (bit mask) in ``tier`` is shunned, given the shunning lists and
+        tiers as masks."""
+        return (on & shun_lists) != 0 or ((shun_tiers >> tier) & 1) != 0
+
+    @jit
+    def ties_kept(had, rate, days):
+        """The expected ties left to a person shunned for ``days`` end of days, from ``had``, when each breaks
+        with probability ``rate`` a day and no one else breaks them."""
+        return had * (1.0 - rate) ** days
+
     return SimpleNamespace(recovers=recovers, recovery_step=recovery_step, steps=steps, recovered=recovered,
                            enters=enters, exit_met=exit_met, leaves=leaves, published=published,
-                           first_exit=first_exit)
+                           first_exit=first_exit, shunned=shunned, ties_kept=ties_kept)

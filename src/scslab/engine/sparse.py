@@ -48,11 +48,13 @@ def penalise(m, day, b, pts, pending, traits, flags, starts, T, net_cnt, out, no
 
 
 @njit(parallel=True, nogil=True, cache=CACHE)
-def tie_targets(rec, prm, starts, keys, targets):
+def tie_targets(rec, prm, starts, keys, ties, targets):
     """``targets[j, k]``: the tie in matching k (friends', then colleagues') of record j's agent, for the
-    network records that penalise matched ties (-1 elsewhere): the Feistel work of the sparse pass, done once
-    per record before :func:`sparse_pass` applies the penalties."""
+    network records that penalise matched ties (-1 elsewhere, and where ostracism broke the tie: bit k of
+    either end's ``ties`` word, ``engine.ostracism``): the Feistel work of the sparse pass, done once per record
+    before :func:`sparse_pass` applies the penalties."""
     n = prm[P.N]
+    shun = prm[P.HAS_SHUN] != 0
     for j in prange(rec.shape[0]):
         for k in range(targets.shape[1]):
             targets[j, k] = -1
@@ -60,7 +62,10 @@ def tie_targets(rec, prm, starts, keys, targets):
             a = rec[j, REC.AGENT]
             for k in range(prm[P.K]):
                 lo, hi = matching_block(a, k, starts, prm[P.K_LOCAL], prm[P.K_FRIENDS], n)
-                targets[j, k] = partner(a, k, lo, hi, keys)
+                m = partner(a, k, lo, hi, keys)
+                if shun and m >= 0 and ((np.int64(ties[a]) | np.int64(ties[m])) >> k) & 1 != 0:
+                    m = -1
+                targets[j, k] = m
 
 
 @njit(parallel=True, nogil=True, cache=CACHE)
@@ -142,11 +147,12 @@ def sparse_parts(n: int) -> np.ndarray:
     return parts
 
 
-def sparse(plan: Plan, ep, rec: np.ndarray, ct, wake: np.ndarray, parts: np.ndarray):
+def sparse(plan: Plan, ep, rec: np.ndarray, cols: Columns, wake: np.ndarray, parts: np.ndarray):
     """The sparse pass over one pass's records: (story rows in record order, network penalties per cell)."""
+    ct = cols.as_tuple()
     K = int(ep.prm[P.K])
     targets = np.empty((len(rec), K), np.int64)
-    tie_targets(rec, ep.prm, plan.region_starts, plan.friend_keys, targets)
+    tie_targets(rec, ep.prm, plan.region_starts, plan.friend_keys, cols.ties, targets)
     L = len(parts) - 1
     # story rows: at most one per tie reached (a household has at most 16 members); uninitialised, as only
     # the rows written are read

@@ -128,7 +128,9 @@ def _loop_arrays(loop: Loop) -> dict[str, np.ndarray]:
 
 
 def _loop(z, prefix: str, plan: Plan, day: int, engine: str, path: Path) -> Loop:
-    cols = Columns(**{name: z[f"{prefix}col_{name}"] for name in _COLUMNS})
+    # (a checkpoint written before ostracism has no ``ties`` column: the placeholder of a run without it)
+    cols = Columns(**{name: z[f"{prefix}col_{name}"] if f"{prefix}col_{name}" in z else np.zeros(1, np.uint32)
+                      for name in _COLUMNS})
     if cols.score.shape != (plan.size,):
         raise RunDirError(f"checkpoint {str(path)!r} holds {cols.score.shape[0]:,} agents, the run {plan.size:,}")
     counts = np.zeros((plan.days, len(plan.metric_names), plan.n_cells), np.int64)

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .entity_figures import entities, joint  # noqa: E402
-from .tie_figures import who_pays  # noqa: E402
+from .tie_figures import ostracism, who_pays  # noqa: E402
 
 __all__ = ["FIGURES", "words", "scenario_words", "style", "caption_of", "snapshot_cadence"]
 
@@ -447,7 +447,8 @@ def regions(metrics, manifest):
 
 
 FIGURES = {"scores": scores, "tiers": tier_shares, "lists": lists, "consequences": consequences, "ties": ties,
-           "who pays": who_pays, "chilling": chilling, "coverage": coverage, "regions": regions, "disparity": disparity,
+           "who pays": who_pays, "ostracism": ostracism, "chilling": chilling, "coverage": coverage, "regions": regions,
+           "disparity": disparity,
            "entities": entities, "joint punishment": joint}
 
 

@@ -1,8 +1,9 @@
-"""The figure of who pays for an act through ties: the points each kind of tie loses, by behaviour."""
+"""The figures of ties: who pays for an act through them (the points each kind of tie loses, by behaviour), and
+how ostracism thins them around shunned people."""
 
 from __future__ import annotations
 
-__all__ = ["who_pays"]
+__all__ = ["who_pays", "ostracism"]
 
 # the kinds of tie (``encodings.REL``'s order), as a reader says them of the person who acted
 KIND_WORDS = {"household": "other household member", "partner": "partner", "parents": "parent",
@@ -48,4 +49,49 @@ def who_pays(metrics, manifest):
             "to the person who acted. Children under age lose nothing: they are not scored.")
     if changed:
         text += " The timeline changes them later: " + "; ".join(changed) + "."
+    return add_caption(fig, text)
+
+
+def _shunned_words(on) -> str:
+    """Who is shunned, in words: "on blacklist or tier C"."""
+    from .figures import listing, words
+
+    return listing([words(("listed:" if r.startswith("lists.") else "tier:") + r.split(".", 1)[1]) for r in on], "or")
+
+
+def ostracism(metrics, manifest):
+    """How the network thins around shunned people: the ties each keeps on average against everyone else's,
+    and the people who have lost ties, with and without an act of their own."""
+    from .figures import add_caption, at_least_one, legend, new_figure, style
+
+    shun = manifest["scenario"].get("ostracism")
+    if not shun:
+        return None
+    m = metrics[metrics["group"] == "all"]
+    w = m.pivot_table(index="day", columns="metric", values="value", aggfunc="sum").fillna(0)
+    people = w[[c for c in w.columns if str(c).startswith("tier:")]].sum(axis=1)
+    if not w["shunned"].any():
+        return (f"Nobody was shunned in this run ({_shunned_words(shun['on'])}),"
+                " so no tie was dropped and there is no figure.")
+    fig, axes = new_figure(1, 2, size=(10, 3.4))
+    ax = axes[0][0]
+    shunned = w["shunned"].where(w["shunned"] > 0)
+    ax.plot(w.index, w["ties:shunned"] / shunned, label="shunned people", **style(1))
+    ax.plot(w.index, w["ties:others"] / (people - w["shunned"]), label="everyone else", **style(0))
+    ax.set(xlabel="day of the run", ylabel="friend and colleague ties per person", title="Ties left")
+    ax.set_ylim(bottom=0)
+    legend(ax, 2)
+    ax = axes[0][1]
+    ax.plot(w.index, w["lost_ties"], label="have lost a tie", **style(2))
+    ax.plot(w.index, w["lost_ties_no_act"], label="... with no act of their own", **style(3))
+    ax.set(xlabel="day of the run", ylabel="people", title="People who lost ties")
+    at_least_one(ax)
+    legend(ax, 2)
+    text = (f"Friends and colleagues drop their ties to people who are shunned "
+            f"({_shunned_words(shun['on'])}), each tie with a chance of "
+            f"{100 * float(shun.get('rate', 0)):g} % a day (as the scheme sets it at the start), and a dropped tie "
+            "carries no network penalty. Left: the ties each shunned person still has, on average, against "
+            "everyone else's (household ties are never dropped and not counted). Right: the people who have "
+            f"lost at least one tie, either end of it ({int(w['ties_dropped'].sum()):,} ties dropped in all), "
+            "and those of them never penalised for an act of their own: model figures.")
     return add_caption(fig, text)

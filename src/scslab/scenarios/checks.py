@@ -159,6 +159,16 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
         p.append(("consequences", sorted(child_on),
                   "all consequences passed to household children must share the same 'on' lists"))
 
+    if s.ostracism is not None:
+        shun_on = [f"lists.{n}" for n in s.lists] + [f"tiers.{t}" for t in s.score.tiers]
+        for i, ref in enumerate(s.ostracism.on):
+            if ref not in shun_on:
+                p.append((f"ostracism.on.{i}", ref, f"unknown reference; allowed: {', '.join(shun_on)}"))
+        if pop.friends.degree + pop.colleagues.degree == 0:
+            p.append(("ostracism", "ostracism", "needs friends or colleagues (population.friends.degree or "
+                                                "population.colleagues.degree above 0): household ties are "
+                                                "never dropped"))
+
     days = [t.day for t in s.timeline]
     if days != sorted(days):
         p.append(("timeline", days, "entries must be in order of day"))
@@ -169,6 +179,9 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
                           "the timeline may change behaviours, channels, score, accounts, lists, "
                           "consequences, debt and redress, not population, meta, run or provenance "
                           "(an entity type has its own timeline: entities.NAME.timeline)"))
+            if key in ("ostracism", "ostracism.on"):
+                p.append((f"timeline.{i}.set.{key}", t.set[key],
+                          "who is shunned stays the same through a run; the timeline may change ostracism.rate"))
         for j, region in enumerate(t.regions):
             if region not in pop.regions:
                 p.append((f"timeline.{i}.regions.{j}", region, f"unknown region; allowed: {', '.join(pop.regions)}"))

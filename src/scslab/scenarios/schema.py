@@ -193,6 +193,16 @@ class Perception(Strict):
     start above the actual coverage makes people expect more watching than there is at first."""
 
 
+class Ostracism(Strict):
+    """People who drop their ties to shunned people: the listed, or those in a low tier."""
+
+    on: list[str] = Field(min_length=1)
+    """Who is shunned: ``lists.NAME`` (people on that list) and ``tiers.NAME`` (people in that tier)."""
+    rate: Prob = 0.0
+    """Daily chance that each friend and colleague of a shunned person drops the tie (0: nobody does).
+    Household ties are never dropped; a dropped tie stays dropped, and no penalty travels along it."""
+
+
 class Deterrence(Strict):
     below_tier: Name | None = None
     """Tier below which the rate is multiplied by `factor` (none: no tier effect)."""
@@ -434,6 +444,8 @@ class Scenario(Strict):
     """Contesting false records (omit for none)."""
     perception: Perception = Perception()
     """How people perceive the watching (lag, overstatement); by default they perceive it as it is."""
+    ostracism: Ostracism | None = None
+    """People dropping their friend and colleague ties to the shunned (omit for none)."""
     timeline: list[TimelineEntry] = []
     """Policy changes by day."""
     entities: dict[Name, Entity] = Field(default_factory=dict, max_length=4)
