@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pytest
 from agreement import Z_MAX, compare
+from crashed import resumed_as_whole
 
 import scslab
 from scslab.compile import compile_plan
@@ -142,26 +143,8 @@ def test_the_rate_may_change_during_the_run():
 
 def test_a_run_with_ostracism_resumes_to_the_same_bytes(tmp_path):
     """The ties word is part of the state a checkpoint keeps."""
-    import hashlib
-
-    def digest(folder):
-        return {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in ("metrics.parquet",
-                                                                                 "stories.parquet")}
-
-    class Crash(Exception):
-        pass
-
-    def crash(d):
-        if d == 50:
-            raise Crash
-
-    whole, cut = tmp_path / "whole", tmp_path / "cut"
-    scslab.run(scheme(), whole, population=5_000, days=90, seed=4, engine="lazy")
-    with pytest.raises(Crash):
-        scslab.run(scheme(), cut, population=5_000, days=90, seed=4, engine="lazy", checkpoint_every=20,
-                   progress=crash)
-    scslab.resume(cut)
-    assert digest(whole) == digest(cut)
+    assert resumed_as_whole(scheme(), tmp_path, crash_on=50, every=20, population=5_000, days=90, seed=4,
+                            engine="lazy")
 
 
 def test_the_closed_form_is_the_rule_on_average():

@@ -117,6 +117,8 @@ EXAMPLES = {
     "many-penalty-kinds": lambda: _bench(_seventeen_penalty_kinds),
     "network-rewards": lambda: _bench(lambda d: _behaviour(d, "volunteering").update(network={"friends": 1})),
     "ostracism": lambda: _bench(lambda d: d.update(ostracism={"on": ["lists.blacklist"], "rate": 0.01})),
+    "awareness": lambda: _bench(lambda d: _behaviour(d, "jaywalking").update(deterrence={"surveillance": 0.5})
+                                or d.update(awareness={"start": 0.2, "told": 0.1})),
     "many-behaviours": lambda: _bench(_seventeen),
     "false-network-attribution": lambda: _bench(lambda d: d["channels"]["records"].update(false_match=0.001)),
     "several-deterrence-lines": lambda: _bench(lambda d: _behaviour(d, "jaywalking")["deterrence"].update(
@@ -127,8 +129,8 @@ EXAMPLES = {
 def test_every_feature_is_supported_or_has_an_example_refused_by_name():
     lacking = {f.name for f in FEATURES} - SUPPORTS["windowed"]
     assert set(EXAMPLES) == lacking
-    for scheduler in ("lazy", "dense"):  # the day schedulers run every feature
-        assert SUPPORTS[scheduler] == {f.name for f in FEATURES}
+    assert SUPPORTS["dense"] == {f.name for f in FEATURES}  # the dense scheduler runs every feature
+    assert SUPPORTS["lazy"] == {f.name for f in FEATURES} - {"awareness"}  # the lazy one all but awareness
 
 
 @pytest.mark.parametrize("feature", sorted(EXAMPLES))
@@ -137,7 +139,7 @@ def test_windowed_refuses_each_feature_by_name(feature):
     assert feature in uses(plan)
     assert feature in missing(plan, "windowed")
     assert f"{feature} ({BY_NAME[feature].words})" in refusal(plan, "windowed")
-    assert choose_route(plan) == "lazy"
+    assert choose_route(plan) == ("dense" if feature == "awareness" else "lazy")
     with pytest.raises(OptionError, match=f"the windowed scheduler cannot run .*{feature}"):
         choose_route(plan, "windowed")
     from scslab.engine.windowed import run_windowed

@@ -37,7 +37,7 @@ SCRIPT = textwrap.dedent('''
         if ch >= lo.shape[0]:
             return
         score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, \\
-            state, ties = cols
+            state, ties, aware = cols
         T = prm[P.T]
         for i in range(lo[ch], hi[ch]):
             K.init_agent(i, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes,

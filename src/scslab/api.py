@@ -83,7 +83,7 @@ class Result:
 
     def summary(self) -> dict[str, int]:
         """Final-day headline numbers: tiers, listed, sanctioned, wrongly listed, network penalties, ostracism's
-        shunned people and the ties dropped; for entity
+        shunned people and the ties dropped, the people aware of the scheme; for entity
         types (prefixed ``firms.``) the same and their linked persons; measures in force per agency. Read from
         the Arrow table (a tenth of the time through pandas, which a command's summary would wait for)."""
         import pyarrow.compute as pc
@@ -104,7 +104,7 @@ class Result:
             base = split_metric(names[k])[1]
             if base.startswith(("tier:", "listed:", "innocent_listed:", "sanctioned:", "rewarded:", "linked:",
                                 "agency:")) or base in ("sanctioned_by_ties", "shunned", "lost_ties",
-                                                        "lost_ties_no_act"):
+                                                        "lost_ties_no_act", "aware"):
                 out[names[k]] = int(v)
         totals = np.zeros(len(names), np.int64)
         np.add.at(totals, which, value)

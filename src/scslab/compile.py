@@ -219,10 +219,13 @@ def _day_tables(plan: Plan, epoch_index: int, cov: tuple):
     cum[cell, state, e]      threshold: P(first event that fires is <= e)  (inverse-CDF for the first event)
     det[region, group, b, j] threshold: P(act of b detected by one of its first j+1 channels)
     Events are 2*NB: act of behaviour b (2b) and false attribution of b (2b+1).
-    A state is tier * 8 + sanctioned * 4 + holder * 2 + adult.
+    A state is tier * 8 + sanctioned * 4 + holder * 2 + adult. With [awareness], gate and cum have the cells
+    twice: row ``c + cells`` for the people of cell ``c`` unaware of the scheme (``probabilities``' ``unaware``).
     """
     def make():
         p, det = _day_probabilities(plan, epoch_index, cov)
+        if plan.scenario.awareness is not None:
+            p = np.concatenate([p, _day_probabilities(plan, epoch_index, cov, unaware=True)[0]])
         cum = threshold(1.0 - np.cumprod(1.0 - p, axis=2))
         gate = cum[:, :, -1].copy() if p.shape[2] else np.zeros(p.shape[:2], np.uint64)
         return gate, cum, threshold(det)
@@ -230,22 +233,23 @@ def _day_tables(plan: Plan, epoch_index: int, cov: tuple):
     return cached(plan, (epoch_index, cov), make)
 
 
-def _day_probabilities(plan: Plan, epoch_index: int, cov: tuple):
-    """p[cell, state, e]: probability that event e fires for one agent-day; det[region, group, b, j] as in
-    :func:`_day_tables`, as probabilities."""
+def _day_probabilities(plan: Plan, epoch_index: int, cov: tuple, unaware: bool = False):
+    """p[cell, state, e]: probability that event e fires for one agent-day (of people unaware of the scheme
+    with ``unaware``); det[region, group, b, j] as in :func:`_day_tables`, as probabilities."""
     def make():
-        p, det = probabilities(plan, epoch_index, np.array([cov], np.float64))
+        p, det = probabilities(plan, epoch_index, np.array([cov], np.float64), unaware)
         return p[0], det[0]
 
-    return cached(plan, ("p", epoch_index, cov), make)
+    return cached(plan, ("p", epoch_index, cov, unaware), make)
 
 
-def probabilities(plan: Plan, epoch_index: int, covs: np.ndarray):
+def probabilities(plan: Plan, epoch_index: int, covs: np.ndarray, unaware: bool = False):
     """(p[day, cell, state, e], det[day, region, group, b, j]) of :func:`_day_probabilities` for the days whose
     :meth:`Plan.coverage` are the rows of ``covs`` [day, region x channel], all under epoch ``epoch_index``
     (each day's numbers are those of that day alone, bit for bit: every operation is element by element).
     Each region's acts, detection and deterrence follow its own rules (``Epoch.regional``); the chilling
-    effect follows the perceived coverage, times each group's ``perceives``."""
+    effect follows the perceived coverage, times each group's ``perceives``, for people aware of the scheme:
+    ``unaware`` gives the numbers of those who are not ([awareness]), whom the watching does not chill."""
     epoch = plan.epochs[epoch_index]
     s = epoch.scenario
     local = epoch.regional or (s,) * len(plan.region_names)
@@ -262,7 +266,7 @@ def probabilities(plan: Plan, epoch_index: int, covs: np.ndarray):
     ff = np.array([pop.groups[g].false_match_factor for g in plan.group_names])
     mean_ff = float((group_share * ff).sum()) or 1.0
     tier_index = {t: k for k, t in enumerate(plan.tier_names)}
-    perceives = np.array([pop.groups[g].perceives for g in plan.group_names])
+    perceives = np.array([pop.groups[g].perceives for g in plan.group_names]) * (0.0 if unaware else 1.0)
     for bi, bname in enumerate(plan.behaviour_names):
         for ri, rname in enumerate(plan.region_names):
             s = local[ri]  # the region's rules
@@ -403,6 +407,11 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
             prm[P.SHUN_LISTS if kind == "lists" else P.SHUN_TIERS] |= 1 << (lists.index(name) if kind == "lists"
                                                                           else tindex[name])
         prm[P.BUSY_TIERS] |= prm[P.SHUN_TIERS]
+    if s.awareness is not None:  # who is aware of the scheme, and how awareness spreads
+        a = s.awareness
+        prm[P.HAS_AWARE] = 1
+        prm[P.AWARE_T], prm[P.AWARE_PEN_T] = threshold(a.start), threshold(a.penalised)
+        prm[P.AWARE_TOLD_T], prm[P.AWARE_SEEN_T] = threshold(a.told), threshold(a.seen)
     prm[P.TIER_ATTEMPTS] = 0
     mins = np.array([s.score.tiers[t] for t in tiers], np.int32)
     return Epoch(start, s, prm, mins, beh, rep, lst, con, regional)

@@ -10,34 +10,37 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["P", "PARAMETERS", "SIZES", "METRIC_ROWS", "LEVEL_METRICS", "REL", "REL_BITS", "HOUSEHOLD_RELATIONS", "network_arg", "BEH", "N_BEH",
-           "LIST", "CONS", "ENTER", "EXIT",
-           "FLAG", "TIE", "SHUNNED_ROWS", "SHUNNED_NAMES", "STATE", "INBOX", "EVENT", "REC", "STORY_EVENTS", "SE"]
+__all__ = ["P", "PARAMETERS", "SIZES", "METRIC_ROWS", "LEVEL_METRICS", "REL", "REL_BITS", "HOUSEHOLD_RELATIONS",
+           "network_arg", "BEH", "N_BEH", "LIST", "CONS", "ENTER", "EXIT", "FLAG", "TIE", "SHUNNED_ROWS",
+           "SHUNNED_NAMES", "AWARE_BY", "AWARE", "STATE", "INBOX", "EVENT", "REC", "STORY_EVENTS", "SE"]
 
 # Metrics that are levels (people in a state on a day), counted as deltas in the kernels and summed up by
 # the driver; all others are flows (events on a day).
 LEVEL_METRICS = ("M_TIER", "M_LISTED", "M_INNOCENT", "M_SANCT", "M_ACCT_ZERO", "M_DEBTORS", "M_FALSE_MARKED",
-                 "M_TIES", "M_SHUNNED")
+                 "M_TIES", "M_SHUNNED", "M_AWARE")
 
 
 # The slots of the int64 parameter vector ``Epoch.prm``, in three groups (one vector: numba reads each slot
 # as a constant index, and a kernel takes one array for all of them).
 PARAMETERS = """N LO HI BASE REC_PTS REC_QUIET REC_UPTO RETENTION STRIKE_WIN ACCT_PTS ACCT_RESTORE REPAY_T REPAY_TS
-    CONTEST_T REDRESS_DELAY CHILD_LISTS BUSY_TIERS LIST_TIERS TIER_ATTEMPTS SHUN_T SHUN_LISTS SHUN_TIERS""".split()
+    CONTEST_T REDRESS_DELAY CHILD_LISTS BUSY_TIERS LIST_TIERS TIER_ATTEMPTS SHUN_T SHUN_LISTS SHUN_TIERS
+    AWARE_T AWARE_PEN_T AWARE_TOLD_T AWARE_SEEN_T""".split()
 PARAMETERS_DOC = ("the model's numbers: population size, score bounds and base, recovery, retention, strike "
                   "window, the domain account, debt repayment thresholds, contest threshold and redress delay, "
                   "and masks derived from the rules (lists passed to children, tiers that keep agents BUSY, "
                   "tiers that list, tier attempts counted in aggregate), and ostracism: the daily threshold at "
-                  "which each tie of a shunned person breaks, and the lists and tiers whose people are shunned")
+                  "which each tie of a shunned person breaks, and the lists and tiers whose people are shunned; "
+                  "awareness: the thresholds of being aware at the start, of becoming aware on a day of lost "
+                  "points, when told by a tie, and when a tie is listed")
 SIZES = """NT NB NL NC R T NE K K_LOCAL K_FRIENDS BEST NM HAS_HH HAS_ACCT HAS_STRIKES HAS_OUTSTANDING
-    HAS_SHUN""".split()
+    HAS_SHUN HAS_AWARE""".split()
 SIZES_DOC = ("how many there are: tiers, behaviours, lists, consequences, regions, traits (classes x groups), "
              "event kinds, tie matchings (all; the friends' drawn within the region; the friends', before the "
              "colleagues', all within the region), whether the first friend is a best friend, metric rows; and "
-             "which optional parts exist (households, an account, escalation, record retention, ostracism)")
+             "which optional parts exist (households, an account, escalation, record retention, ostracism, awareness)")
 METRIC_ROWS = """M_TIER M_LISTED M_ENTERED M_EXITED M_INNOCENT M_SANCT M_ATTEMPT M_ACCT_ZERO M_DEBTORS M_REPAID
     M_RECOVERED M_FALSE_MARKED M_ACTS M_DETECTED M_FALSE M_NEW_DEBT M_NET M_REDRESSED M_TIES M_PENALISED
-    M_SHUNNED M_BROKEN M_CODE""".split()
+    M_SHUNNED M_BROKEN M_AWARE M_AWARE_BY M_CODE""".split()
 METRIC_ROWS_DOC = ("the first row of each metric block in the count tables ``cnt[metric, cell]`` (``M_CODE``: the "
                    "lazy scheduler's rows of people per state code, -1 where there are none)")
 
@@ -117,6 +120,21 @@ SHUNNED_NAMES = {SHUNNED_ROWS.PEOPLE: "shunned", SHUNNED_ROWS.TIES_SHUNNED: "tie
                  SHUNNED_ROWS.LOST_NO_ACT: "lost_ties_no_act"}
 
 
+# How people become aware of the scheme ([awareness]): the flows ``aware_by:NAME`` from the row ``P.M_AWARE_BY``
+AWARE_BY = IntEnum("AWARE_BY", "PENALTY TOLD SEEN", start=0)
+AWARE_BY.__doc__ = ("How a person became aware: a day on which it lost points, told by a tie that had just become "
+                    "aware, seeing a tie listed (the metrics ``aware_by:penalty``, ``aware_by:told``, "
+                    "``aware_by:seen``).")
+
+
+class AWARE(IntEnum):
+    """Values of the per-agent ``aware`` byte (only with [awareness])."""
+
+    NO = 0
+    YES = 1
+    NEW = 2  # aware since its last end of day: tells its ties at the next
+
+
 class STATE(IntEnum):
     """Bits of the per-agent ``state`` byte, written at the end of each day for the next."""
 
@@ -140,14 +158,16 @@ class INBOX(IntEnum):
 
 
 # Kinds of records in the append buffer (``emit``): (kind, agent, day, a, b, c).
-EVENT = IntEnum("EVENT", "NETWORK STORY LIST_CHANGE REDRESS SHUN", start=0)
+EVENT = IntEnum("EVENT", "NETWORK STORY LIST_CHANGE REDRESS SHUN AWARE", start=0)
 REC = IntEnum("REC", "KIND AGENT DAY A B C", start=0)
 REC.__doc__ = ("Fields of an event record, the int64 rows the passes append: its kind (``EVENT``), the agent, the "
                "day, and three arguments by kind. NETWORK: behaviour, 1 if household members lose points, 1 if "
                "matched ties (friends, colleagues) do; STORY: "
                "the story event (``SE``), its argument, its points; LIST_CHANGE: list, 1 entered or 0 left, 0; "
                "REDRESS (day: when it falls due): behaviour, points, 0; SHUN (a shunned person's end of day): the "
-               "matchings whose ties the draws break, as a mask, 0, 0.")
+               "matchings whose ties the draws break, as a mask, 0, 0; AWARE (an end of day): how the agent's "
+               "ties may become aware (``AWARE_BY.TOLD``: it has just become aware; ``AWARE_BY.SEEN``: it was "
+               "listed), 0, 0.")
 
 # story event codes (column ``event`` of stories.parquet)
 STORY_EVENTS = ["act_detected", "false_attribution", "network_penalty", "recovery", "expiry", "account_zero",

@@ -71,13 +71,14 @@ def _baseline(text: str) -> tuple:
     return tuple(undeterred_acts(compile_plan(load_scenario(json.loads(text)))).items())
 
 
-def chilled_acts(plan: Plan, day: int, perceived: bool = True) -> dict[str, float]:
+def chilled_acts(plan: Plan, day: int, perceived: bool = True, aware: float | None = None) -> dict[str, float]:
     """Expected acts of each behaviour on ``day`` with the chilling effect as the only deterrence (no tier or
     sanction factors): in each region, class and group, its adults x the rate in force there x (1 -
     surveillance x the coverage people perceive there (the highest over the behaviour's channels) x the
     group's ``perceives``). With ``perceived=False``, the actual coverage instead: what the chilling would
-    hold back if people saw the watching as it is. Classes and groups are drawn apart from the id, so a
-    region's adults split by their shares."""
+    hold back if people saw the watching as it is. Only the share ``aware`` of adults aware of the scheme is
+    chilled (by default everyone, or with [awareness] its ``start``: the share while awareness does not
+    spread). Classes and groups are drawn apart from the id, so a region's adults split by their shares."""
     s = plan.scenario
     holders = float(plan.holder_t) / 2**32 if s.accounts else 1.0
     starts = plan.region_starts
@@ -85,6 +86,8 @@ def chilled_acts(plan: Plan, day: int, perceived: bool = True) -> dict[str, floa
     watch = plan.local_coverage(day)[1 if perceived else 0]  # [region, channel]
     class_share = np.array([s.population.classes[c] for c in plan.class_names])
     groups = [s.population.groups[g] for g in plan.group_names]
+    if aware is None:
+        aware = s.awareness.start if s.awareness is not None else 1.0
     out = dict.fromkeys(plan.behaviour_names, 0.0)
     for r, rules in enumerate(plan.epoch_at(day).regional):
         n_adults = adults(plan, int(starts[r]), int(starts[r + 1]))
@@ -92,27 +95,28 @@ def chilled_acts(plan: Plan, day: int, perceived: bool = True) -> dict[str, floa
             b = rules.behaviours[name]
             rate = float((class_share * np.array([b.rate[c] for c in plan.class_names])).sum())
             seen = max((watch[r, plan.channel_names.index(c)] for c in b.channels), default=0.0) if K else 0.0
-            chill = sum(g.share * (1.0 - b.deterrence.surveillance * seen * g.perceives) for g in groups) \
+            chill = sum(g.share * (1.0 - b.deterrence.surveillance * seen * g.perceives * aware) for g in groups) \
                 if b.points < 0 else 1.0
             out[name] += n_adults * rate * chill * (holders if b.account != "score" else 1.0)
     return out
 
 
-def chilling_explained(scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def chilling_explained(scenario, aware=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(days, held back as perceived, held back if seen as it is): the acts a day that the chilling effect
     holds back (``undeterred_acts`` - ``chilled_acts``, summed over behaviours) on up to about 400 days of a
     resolved scenario's run (a Scenario, or its dict as a manifest holds it), as people perceive the watching
-    and as they would if they saw it as it is."""
+    and as they would if they saw it as it is. With [awareness], ``aware`` gives the run's people aware of the
+    scheme on each day (its ``aware`` metric), of whom alone the chilling holds acts back."""
     import json
 
     from .scenarios.schema import Scenario
 
     text = scenario.model_dump_json() if isinstance(scenario, Scenario) else json.dumps(scenario)
-    return _explained(text)
+    return _explained(text, None if aware is None else tuple(int(v) for v in aware))
 
 
 @functools.lru_cache(maxsize=4)
-def _explained(text: str):
+def _explained(text: str, aware: tuple | None = None):
     import json
 
     from .compile import compile_plan
@@ -121,6 +125,8 @@ def _explained(text: str):
     plan = compile_plan(load_scenario(json.loads(text)))
     base = sum(undeterred_acts(plan).values())
     days = np.arange(0, plan.days, max(1, -(-plan.days // 400)))
-    held = np.array([[base - sum(chilled_acts(plan, int(d), perceived=p).values()) for p in (True, False)]
-                     for d in days])
+    share = (np.array(aware, np.float64) / max(adults(plan), 1)) if aware is not None else None
+    held = np.array([[base - sum(chilled_acts(plan, int(d), perceived=p,
+                                              aware=None if share is None else float(share[d])).values())
+                      for p in (True, False)] for d in days])
     return days, held[:, 0], held[:, 1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .encodings import LEVEL_METRICS, SHUNNED_NAMES, P
+from .encodings import AWARE_BY, LEVEL_METRICS, SHUNNED_NAMES, P
 
 __all__ = ["consequence_metrics", "metric_names"]
 
@@ -52,4 +52,7 @@ def metric_names(s, tiers, behaviours, lists, cons, accounts) -> tuple[list[str]
     shun = s.ostracism is not None
     block(P.M_SHUNNED, [SHUNNED_NAMES[r] for r in sorted(SHUNNED_NAMES)] if shun else [])
     block(P.M_BROKEN, ["ties_dropped"] if shun else [])
+    aware = s.awareness is not None
+    block(P.M_AWARE, ["aware"] if aware else [])
+    block(P.M_AWARE_BY, [f"aware_by:{how.name.lower()}" for how in AWARE_BY] if aware else [])
     return names, off, np.array(level, bool)

@@ -75,6 +75,16 @@ def _ostracism_words(s: Scenario) -> str:
             f"(source: {provenance_of(s, 'ostracism')}).")
 
 
+def _awareness_words(s: Scenario) -> str:
+    """The awareness step: how people learn of the scheme."""
+    a = s.awareness
+    return (f"Awareness: only people aware of the scheme are chilled by the watching ({a.start:g} of adults at the "
+            f"start). At the end of a day on which an unaware adult loses points, it becomes aware with "
+            f"probability {a.penalised:g}; one who has just become aware tells each of its ties the next day "
+            f"({a.told:g} each), and the ties of one listed see it the next day ({a.seen:g} each) "
+            f"(source: {provenance_of(s, 'awareness')}).")
+
+
 def odd_markdown(s: Scenario) -> str:
     """The ODD description of scenario ``s`` as Markdown."""
     p = s.population
@@ -138,6 +148,8 @@ def odd_markdown(s: Scenario) -> str:
              "Consequences and attempts (blocked or granted person-times).",
              "Repayment of court debt; redress of contested false records.",
              "Record metrics."]
+    if s.awareness is not None:
+        steps.insert(7, _awareness_words(s))
     if s.ostracism is not None:
         steps.insert(7, _ostracism_words(s))
     L += [f"{k}. {step}" for k, step in enumerate(steps, 1)] + [""]
@@ -162,7 +174,8 @@ def odd_markdown(s: Scenario) -> str:
           "when they perceive surveillance; they do not otherwise adapt.",
           "- **Objectives, learning, prediction**: none; agents follow fixed probabilities.",
           "- **Sensing**: an agent knows its own tier and whether it is sanctioned, and perceives the coverage "
-          "of the channels that watch its behaviours" + _perception_words(s),
+          "of the channels that watch its behaviours" + _perception_words(s)
+          + (" Only agents aware of the scheme perceive it (see the awareness step)." if s.awareness else ""),
           "- **Interaction**: indirect, through the scheme: penalties to household members and friends of a "
           "caught agent; children inherit sanctions of listed adults where the scenario says so"
           + ("; friends and colleagues drop their ties to shunned people (ostracism)." if s.ostracism else "."),

@@ -54,6 +54,10 @@ class Stream(IntEnum):
     ATTEMPT_COUNT = 346  # lazy engine: attempts by tier of everyone but the story agents (engine/attempts.py)
     WINDOW = 350       # lazy engine's windowed route: + 0..7, keyed by the window's first day (engine/windowed)
     SHUN = 360         # + matching (up to 16): whether a shunned person's tie in that matching breaks today
+    AWARE = 376        # aware of the scheme at the start (day 0)
+    AWARE_PENALTY = 377  # becoming aware on a day of lost points
+    AWARE_TOLD = 378   # told by a tie (keyed by day and the tie who tells)
+    AWARE_SEEN = 379   # seeing a tie listed (keyed by day and the tie listed)
     # population (day-independent; use day = 0)
     CLASS = 400
     GROUP = 401

@@ -43,7 +43,7 @@ def _agent(plan, score, pending, last_off, flag_bits, inbox):
                 on_lists=np.zeros(1, np.uint8), traits=np.zeros(1, np.uint8), flags=np.array([f], np.uint8), inbox=np.array([inbox], np.uint8),
                 acct=np.array([prm[P.ACCT_PTS]], np.uint8), strikes=np.zeros(1, np.uint8),
                 outstanding=np.zeros(1, np.int16), acct_since=np.full(1, NONE_DAY, np.int16),
-                ties=np.zeros(1, np.uint32))
+                ties=np.zeros(1, np.uint32), aware=np.zeros(1, np.uint8))
     cols["state"] = np.array([K.pack_state(tier, f, 0, np.int64(s), prm)], np.uint8)
     return cols
 
@@ -79,8 +79,8 @@ def test_quick_agrees_with_finish(name, score, pending, last_off, flag_bits, inb
     code_f, ne = K.finish(0, D, 0, full["score"], full["pending"], full["last_off"], full["listed"], full["on_lists"],
                           full["traits"],
                           full["flags"], full["inbox"], full["acct"], full["strikes"], full["outstanding"],
-                          full["acct_since"], full["state"], full["ties"], prm, ep.tier_mins, lists, ep.cons, kf, ks,
-                          cnt_f, emit, 0)
+                          full["acct_since"], full["state"], full["ties"], full["aware"], prm, ep.tier_mins, lists,
+                          ep.cons, kf, ks, cnt_f, emit, 0)
     assert code == code_f
     assert ne == 0
     for k in before:

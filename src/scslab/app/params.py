@@ -120,6 +120,13 @@ def knobs(scenario: Scenario) -> list[Knob]:
         out.append(Knob("lag", "Perception lag (days)", "int", per.lag_days, 0, max(365, per.lag_days), 5,
                         help="Days people take, on average, to notice a change in the watching.",
                         edits=(("perception.lag_days", "set"),)))
+    if s.awareness is not None:
+        out.append(Knob("aware", "Aware of the scheme at the start (%)", "float", 100 * s.awareness.start, 0.0, 100.0,
+                        1.0, help="The share of adults who know of the scheme on the first day: only they are "
+                                  "chilled by the watching.", edits=(("awareness.start", "percent"),)))
+        out.append(Knob("told", "Awareness told to each tie (%)", "float", 100 * s.awareness.told, 0.0, 100.0, 1.0,
+                        help="The chance that one who has just learnt of the scheme tells each of its ties.",
+                        edits=(("awareness.told", "percent"),)))
     if s.ostracism is not None:
         out.append(Knob("ostracism", "Ostracism: ties dropped a day (%)", "float", 100 * s.ostracism.rate, 0.0,
                         max(10.0, 100 * s.ostracism.rate), 0.1,

@@ -27,7 +27,7 @@ init_agent, levels, tier_of = K.init_agent, K.levels, K.tier_of
 def init_pass(lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holder_t, hh_adult, skeys, cnt):
     """Initial state of every agent, and the initial level metrics in ``cnt[chunk]``."""
     score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, state, \
-        ties = cols
+        ties, aware = cols
     T = prm[P.T]
     for ch in prange(lo.shape[0]):
         c = cnt[ch]
@@ -51,7 +51,7 @@ def make_chunk(K, jit):
         cap = emit.shape[1]
         T = prm_a[P.T]
         score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, \
-            state, ties = cols
+            state, ties, aware = cols
         rec_quiet, rec_pts, rec_upto, s_lo, s_hi, plain, m_rec = quick_args(prm_f)
         ne = n_emit[ch]
         r = region[ch]
@@ -69,11 +69,14 @@ def make_chunk(K, jit):
                                                rec_quiet, rec_pts, rec_upto, s_lo, s_hi, plain, mins_f, cf, m_rec)
                 if code < 0:
                     code, ne = finish(i, d - 1, cell, score, pending, last_off, listed, on_lists, traits, flags, inbox,
-                                      acct, strikes, outstanding, acct_since, state, ties, prm_f, mins_f, lists_f,
-                                      cons_f, kf, ks, cf, em, ne)
+                                      acct, strikes, outstanding, acct_since, state, ties, aware, prm_f, mins_f,
+                                      lists_f, cons_f, kf, ks, cf, em, ne)
             if do_act:
-                ne = act(i, d, code, cell, r, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct,
-                         strikes, outstanding, acct_since, state, prm_a, beh, rep, gate, cum, det, ka,
+                tc = cell  # the tables' row: an unaware agent's is past the cells ([awareness])
+                if prm_a[P.HAS_AWARE] != 0 and aware[i] == 0:
+                    tc = cell + prm_a[P.R] * T
+                ne = act(i, d, code, cell, tc, r, score, pending, last_off, listed, on_lists, traits, flags, inbox,
+                         acct, strikes, outstanding, acct_since, state, prm_a, beh, rep, gate, cum, det, ka,
                          ca, em, ne)
         resume[ch] = stop
         n_emit[ch] = ne

@@ -233,6 +233,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("tie-kinds", "kinds of tie that lose different points: partners, parents, children, other household "
             "members, best friends, friends, colleagues", _tie_kinds),
     Feature("colleagues", "colleague ties", lambda p: _s(p).population.colleagues.degree > 0),
+    Feature("awareness", "people unaware of the scheme, and awareness that spreads: through ties, through seeing "
+            "ties listed, through losing points", lambda p: _s(p).awareness is not None),
     Feature("ostracism", "friends and colleagues who drop their ties to shunned people (the listed, or a low "
             "tier)", lambda p: _s(p).ostracism is not None),
     Feature("timeline", "rules that change during the run (other than the points ties lose)",
@@ -333,6 +335,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "population.groups.*.perceives": ("groups", "perception"),
     "perception.*": ("perception", "coverage-over-time"),
     "ostracism.*": ("ostracism",),
+    "awareness.*": ("awareness",),
     "population.households.*": ("households",),
     "population.friends.degree": ("friends", "friends-degree", "no-friends", "regional-friends"),
     "population.friends.same_region": ("friends", "regions", "regional-friends"),

@@ -30,7 +30,7 @@ import numpy as np
 from .. import population, rng
 from . import rules
 from ..compile import BEH, CONS, LIST, REC, REL, STATE, EVENT, EXIT, FLAG, INBOX, SE, P
-from ..encodings import SHUNNED_ROWS, TIE
+from ..encodings import AWARE, AWARE_BY, SHUNNED_ROWS, TIE
 from ..rng import Stream
 
 __all__ = ["build", "NONE_DAY", "EMIT_WIDTH", "emit_margin"]
@@ -42,7 +42,7 @@ I16 = 30000
 
 def emit_margin(prm) -> int:
     """Most emit records one agent can append in one pass (the buffer keeps this much room)."""
-    return int(3 * prm[P.NE] + 2 * prm[P.NL] + prm[P.NC] + 13)
+    return int(3 * prm[P.NE] + 3 * prm[P.NL] + prm[P.NC] + 14)
 
 
 def build(jit, call=None):
@@ -59,6 +59,7 @@ def build(jit, call=None):
     recovers, recovery_step = R.recovers, R.recovery_step
     enters, exit_met, leaves, shunned = R.enters, R.exit_met, R.leaves, R.shunned
     TIE_LOST, TIE_HAD, TIE_COUNT = int(TIE.LOST), int(TIE.HAD), int(TIE.COUNT)
+    AW_NO, AW_YES, AW_NEW = int(AWARE.NO), int(AWARE.YES), int(AWARE.NEW)
     GOLDEN, S32 = rng.GOLDEN, rng.S32
     F_ADULT, F_HOLDER, F_FALSE, F_DEBT = FLAG.ADULT, FLAG.HOLDER, FLAG.FALSE_MARK, FLAG.DEBT
     F_CONF, F_CHILD, F_STORY, F_SANCT = FLAG.CONFISCATED, FLAG.CHILD_SANCTION, FLAG.STORY, FLAG.SANCTIONED
@@ -201,9 +202,10 @@ def build(jit, call=None):
     @jit
     def quick_args(prm):
         """The scalars ``quick`` takes, from the end-of-day parameters: quiet days, recovery points and ceiling,
-        score bounds, ``plain`` (no record retention or escalation), and the ``recovered`` metric's row."""
+        score bounds, ``plain`` (no record retention, escalation or awareness: a day of lost points may make
+        an unaware person aware, which only ``finish`` draws), and the ``recovered`` metric's row."""
         return (prm[P.REC_QUIET], prm[P.REC_PTS], prm[P.REC_UPTO], prm[P.LO], prm[P.HI],
-                prm[P.HAS_OUTSTANDING] == 0 and prm[P.HAS_STRIKES] == 0, prm[P.M_RECOVERED])
+                prm[P.HAS_OUTSTANDING] == 0 and prm[P.HAS_STRIKES] == 0 and prm[P.HAS_AWARE] == 0, prm[P.M_RECOVERED])
 
     @jit
     def quick(i, d, cell, score, pending, last_off, inbox, state, rec_quiet, rec_pts, rec_upto, lo, hi, plain, mins,
@@ -246,7 +248,7 @@ def build(jit, call=None):
         return st & ST_CODE
 
     def finish(i, d, cell, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, state,
-                    ties, prm, mins, lists, cons, kf, ks, cnt, emit, ne):
+                    ties, aware, prm, mins, lists, cons, kf, ks, cnt, emit, ne):
         """End of day d for agent i; returns (state code for the next day, emit count)."""
         f0 = flags[i]
         f = f0
@@ -324,6 +326,8 @@ def build(jit, call=None):
                         ne = put(emit, ne, EVENT.LIST_CHANGE, i, d, l, 1, 0)
                     if story:
                         ne = put(emit, ne, EVENT.STORY, i, d, SE.list_enter, l, 0)
+                    if prm[P.AWARE_SEEN_T] > 0:  # its ties may see it (engine.awareness)
+                        ne = put(emit, ne, EVENT.AWARE, i, d, AWARE_BY.SEEN, 0, 0)
             else:
                 dur = d - np.int64(listed[row, i]) if row >= 0 else 0  # days on the list (none without a term)
                 extra = 0
@@ -349,6 +353,17 @@ def build(jit, call=None):
                     drawn |= 1 << k
             if drawn != 0:
                 ne = put(emit, ne, EVENT.SHUN, i, d, drawn, 0, 0)
+        # awareness: one who became aware tells its ties (engine.awareness); a day of lost points may make one aware
+        if prm[P.HAS_AWARE] != 0 and (f & F_ADULT) != 0:
+            aw = np.int64(aware[i])
+            if aw == AW_NEW:
+                if prm[P.AWARE_TOLD_T] > 0:
+                    ne = put(emit, ne, EVENT.AWARE, i, d, AWARE_BY.TOLD, 0, 0)
+                aware[i] = AW_YES
+            elif aw == AW_NO and pend < 0 and draw(kf[Stream.AWARE_PENALTY], i) < np.uint64(prm[P.AWARE_PEN_T]):
+                aware[i] = AW_NEW
+                cnt[prm[P.M_AWARE], cell] += 1
+                cnt[prm[P.M_AWARE_BY] + AWARE_BY.PENALTY, cell] += 1
         # consequences and attempts
         sanctioned = 0
         counted = prm[P.TIER_ATTEMPTS] != 0 and not story  # the scheduler counts attempts by tier in aggregate
@@ -378,7 +393,8 @@ def build(jit, call=None):
         flags[i] = f
         if lists.shape[0] > 0:
             on_lists[i] = on
-        if prm[P.HAS_OUTSTANDING] != 0 and outstanding[i] != 0 or prm[P.HAS_STRIKES] != 0 and strikes[i] != 0:
+        if (prm[P.HAS_OUTSTANDING] != 0 and outstanding[i] != 0 or prm[P.HAS_STRIKES] != 0 and strikes[i] != 0
+                or prm[P.HAS_AWARE] != 0 and aware[i] == AW_NEW):  # (one newly aware tells its ties tomorrow)
             state[i] = pack_state(tier, f, on, s, prm) | ST_BUSY
         else:
             state[i] = pack_state(tier, f, on, s, prm)
@@ -448,9 +464,11 @@ def build(jit, call=None):
         return ne
 
     @jit
-    def act(i, d, code, cell, region, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct,
+    def act(i, d, code, cell, tc, region, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct,
             strikes, outstanding, acct_since, state, prm, beh, rep, gate, cum, det, ka, cnt, emit, ne):
-        """Day d for agent i: draw acts and false attributions, detect, apply own points.
+        """Day d for agent i: draw acts and false attributions, detect, apply own points. ``tc`` is the row of
+        the gate and event tables: ``cell``, or with [awareness] ``cell`` + cells for an unaware agent
+        (``compile.probabilities``); counts go to ``cell``.
 
         One draw against ``gate`` decides whether anything happens. If so, the first event that fires is
         found by inverse CDF on ``cum``; then the remaining events are resolved the same way on the
@@ -459,10 +477,10 @@ def build(jit, call=None):
         that fires is the least j with u * N(s) < (cum[j] - cum[s]) * 2**32. Integers only: exact.
         """
         u = draw(ka[Stream.GATE], i)
-        if u >= gate[cell, code]:
+        if u >= gate[tc, code]:
             return ne
-        return events(u, i, d, code, cell, region, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct,
-                      strikes, outstanding, acct_since, state, prm, beh, rep, cum, det, ka, cnt, emit, ne)
+        return events(u, i, d, code, cell, tc, region, score, pending, last_off, listed, on_lists, traits, flags,
+                      inbox, acct, strikes, outstanding, acct_since, state, prm, beh, rep, cum, det, ka, cnt, emit, ne)
 
     @jit
     def next_event(tab, cell, code, e, key, i):
@@ -482,14 +500,14 @@ def build(jit, call=None):
         return e
 
     @jit
-    def events(u, i, d, code, cell, region, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct,
+    def events(u, i, d, code, cell, tc, region, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct,
                strikes, outstanding, acct_since, state, prm, beh, rep, cum, det, ka, cnt, emit, ne):
         """The events of agent i's day, given a gate draw ``u`` below the gate (uniform on [0, gate)).
 
         The dense engine draws ``u`` per agent; the lazy engine reaches the agent by skipping and draws a
         ``u`` with the same conditional law, so both resolve events with this one function."""
         e = 0
-        while u >= cum[cell, code, e]:
+        while u >= cum[tc, code, e]:
             e += 1
         n_groups = det.shape[1]
         group = np.int64(traits[i]) % n_groups if n_groups > 1 else 0  # a 64-bit division only when needed
@@ -518,7 +536,7 @@ def build(jit, call=None):
             if detected:
                 ne = apply_points(i, d, b, j, false, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct,
                                   strikes, outstanding, acct_since, state, prm, beh, rep, ka, cnt, cell, emit, ne)
-            e = next_event(cum, cell, code, e, ka[Stream.EVENT + e + 1], i)  # the rest, given e fired
+            e = next_event(cum, tc, code, e, ka[Stream.EVENT + e + 1], i)  # the rest, given e fired
             if e < 0:
                 break
         return ne

@@ -150,7 +150,7 @@ def lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer, lim_c, li
     NB = bands.shape[0]
     T = prm_a[P.T]
     score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, state, \
-        ties = cols
+        ties, aware = cols
     rqf, rpf, ruf, lof, hif, plain, m_rec = quick_args(prm_f)
     m_code, m_acts = prm_a[P.M_CODE], prm_a[P.M_ACTS]
     rqc, rpc, ruc = prm_c[P.REC_QUIET], prm_c[P.REC_PTS], prm_c[P.REC_UPTO]
@@ -228,8 +228,8 @@ def lazy_pass(lanes, cur, cand, n, d, do_fin, do_act, full, can_defer, lim_c, li
                                                  ruf, lof, hif, plain, mins_f, cf, m_rec)
                     if code < 0:
                         code, ne = finish(i, d - 1, cell, score, pending, last_off, listed, on_lists, traits, flags, inbox,
-                                          acct, strikes, outstanding, acct_since, state, ties, prm_f, mins_f, lists_f,
-                                          cons_f, kf, ks, cf, em, ne)
+                                          acct, strikes, outstanding, acct_since, state, ties, aware, prm_f, mins_f,
+                                          lists_f, cons_f, kf, ks, cf, em, ne)
                 if kb >= 0:
                     if woken:
                         accepted = v < gate[cell, code]

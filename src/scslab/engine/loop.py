@@ -2,7 +2,8 @@
 (``Loop``), its start, its passes and its result.
 
 A day is: pass d (finish day d-1, act on day d) -> the ties broken at the end of day d-1 (ostracism,
-``engine/ostracism.py``) -> the sparse pass (network penalties, children's inherited sanctions, redress;
+``engine/ostracism.py``) -> the ties who learn of the scheme from one who did at the end of day d-1
+(awareness, ``engine/awareness.py``) -> the sparse pass (network penalties, children's inherited sanctions, redress;
 ``engine/sparse.py``) -> metrics. The dense scheduler visits every agent in a pass
 (``engine/dense.py``), the lazy one only the agents something happens to (``engine/lazy.py``).
 """
@@ -18,6 +19,7 @@ from .dense import DEFAULT_CHUNK, chunks, dense_days, init_pass
 from .histogram import run_snapshot_days, score_bins, score_histogram
 from .kernels import EMIT_WIDTH
 from .lazy import RING, lazy_days, lazy_start
+from .awareness import init_aware, spread
 from .ostracism import apply_breaks, count_ties
 from .state import EMIT_ROWS, Loop, RawRun, allocate
 from .sparse import apply_redress, sparse, sparse_parts
@@ -42,10 +44,13 @@ def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK, engine: str = "dense") -> L
     story_ids = np.array([a for a, _ in picks], np.int64)
     cols.flags[story_ids] |= np.uint8(FLAG.STORY)
     cols.state[story_ids] |= np.uint8(STATE.BUSY)  # story agents always take the full end of day
+    level0 = level0.sum(axis=0)
+    if e0.prm[P.HAS_AWARE]:
+        init_aware(plan, cols, level0)
     lazy = None
     if engine == "lazy":
         lazy = lazy_start(plan)
-    return Loop(day=0, cols=cols, counts=np.zeros((plan.days, NM, NC), np.int64), level0=level0.sum(axis=0),
+    return Loop(day=0, cols=cols, counts=np.zeros((plan.days, NM, NC), np.int64), level0=level0,
                 story_ids=story_ids, story_scores=np.zeros((plan.days, len(story_ids)), np.int16),
                 coverage=np.zeros((plan.days, len(plan.channel_names))),
                 score_hist=np.zeros((len(run_snapshot_days(plan)), score_bins(plan)[2]), np.int64), stories=[],
@@ -123,6 +128,9 @@ def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None,
                 loop.stories.append(rec[rec[:, REC.KIND] == EVENT.STORY])
             if n_kind[EVENT.SHUN]:  # ties broken at the end of day d-1, before day d's penalties
                 loop.stories.append(apply_breaks(plan, ef.prm, rec, cols, cnt_f[0]))
+            if n_kind[EVENT.AWARE] and do_act:  # told at the end of day d-1, or seeing a tie listed: aware on day d
+                spread(rec, kf, cols.aware, cols.flags, cols.state, cols.traits, cols.ties, ea.prm, plan.region_starts,
+                       plan.hh_head, plan.hh_size, plan.friend_keys, cnt_a[0])
             if n_kind[EVENT.NETWORK] or n_kind[EVENT.LIST_CHANGE]:  # ties' penalties, children's sanctions
                 tie_stories, net_cnt = sparse(plan, ea, rec, cols, wake, parts)
                 loop.stories.append(tie_stories)

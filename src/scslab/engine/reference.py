@@ -51,6 +51,7 @@ class Citizen:
     outstanding: int = 0
     tier: int = 0
     lost: int = 0  # friend and colleague ties lost to ostracism
+    aware: int = 1  # of the scheme: 0 no, 1 yes, 2 since the last end of day (tells its ties at the next)
     # changes made during the day, applied at its end
     new_false: bool = False
     new_debt: bool = False
@@ -130,6 +131,10 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
     redress: list[tuple[int, int, str, int]] = []  # (due day, agent, behaviour, points)
     lagged: dict[tuple[int, str], float] = {}  # perceived coverage by region and channel, before overstatement
     broken: set[tuple[int, int, int]] = set()  # ties dropped for ostracism: (matching, lower id, higher id)
+    news: list[tuple[int, str]] = []  # (person, "told" or "seen"): ties who may learn of the scheme the next day
+    if plan.scenario.awareness is not None:  # adults aware on day 0
+        for c in people:
+            c.aware = int(c.adult and rng.random() < plan.scenario.awareness.start)
 
     for day in range(D):
         s = plan.epoch_at(day).scenario
@@ -179,9 +184,9 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                 negative = b.points < 0
                 eff = eff_of[bname, c.region]
                 p = b.rate[classes[c.klass]]
-                if negative:
+                if negative:  # (only people aware of the scheme are chilled by the watching)
                     p *= 1.0 - (b.deterrence.surveillance * max_seen[bname, c.region]
-                                * pop.groups[groups[c.group]].perceives)
+                                * pop.groups[groups[c.group]].perceives * (c.aware != 0))
                     if b.deterrence.below_tier is not None and c.tier > tiers.index(b.deterrence.below_tier):
                         p *= b.deterrence.factor
                     if c.sanctioned:
@@ -208,6 +213,16 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                 if points[kind] != 0 and people[m].adult and (k, min(agent, m), max(agent, m)) not in broken:
                     people[m].pending += points[kind]
                     count("network_penalties")
+        # awareness: the ties of one who became aware, or was listed, at yesterday's end of day may learn of it
+        for agent, how in news:
+            chance = s.awareness.told if how == "told" else s.awareness.seen
+            for m, _, k in people[agent].ties:
+                tie = people[m]
+                if (k < 0 or (k, min(agent, m), max(agent, m)) not in broken) and tie.adult and tie.aware == 0 \
+                        and rng.random() < chance:
+                    tie.aware = 2
+                    count(f"aware_by:{how}")
+        news = []
         # redress falling due today
         for due, agent, bname, pts in [r for r in redress if r[0] == day]:
             c = people[agent]
@@ -220,7 +235,10 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
         redress = [r for r in redress if r[0] > day]
         # 3. end of day, agent by agent
         for c in people:
+            lost, listed = c.pending < 0, set(c.listed)
             _end_of_day(plan, s, rules, c, day, count, rng)
+            if s.awareness is not None:
+                news += _awareness(s, c, lost, set(c.listed) - listed, count, rng)
         if s.ostracism is not None:
             _ostracism(s, people, broken, count, rng)
         child_lists = {ref.split(".")[1] for q in s.consequences.values() if q.applies_to == "household.children" for ref in q.on}
@@ -229,6 +247,23 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                 c.child_sanction_next = any(people[m].adult and any(l in people[m].listed for l in child_lists)
                                             for m in c.household)
     return out
+
+
+def _awareness(s: Scenario, c: Citizen, lost: bool, entered: set, count, rng) -> list[tuple[int, str]]:
+    """The end of the day's awareness for c, who lost points today (``lost``) and entered the lists
+    ``entered``: one newly aware tells its ties tomorrow; a day of lost points may make one aware; a listing
+    shows the person's ties. Returns what its ties may learn from tomorrow; counts who is aware."""
+    news = [(c.id, "seen") for _ in entered] if s.awareness.seen > 0 else []
+    if c.adult:
+        if c.aware == 2:
+            news.append((c.id, "told"))
+            c.aware = 1
+        elif c.aware == 0 and lost and rng.random() < s.awareness.penalised:
+            c.aware = 2
+            count("aware_by:penalty")
+        if c.aware:
+            count("aware")
+    return news
 
 
 def _ostracism(s: Scenario, people: list[Citizen], broken: set, count, rng) -> None:

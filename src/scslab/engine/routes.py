@@ -4,7 +4,8 @@ A scheduler decides who is visited and when; the three CPU schedulers implement 
 
 - ``windowed``: agent by agent, a window of up to a year at once (``engine/windowed``), the fastest;
 - ``lazy``: day by day, visiting only the agents something happens to (``engine/lazy.py``);
-- ``dense``: day by day, every agent every day (``engine/cpu.py``).
+- ``dense``: day by day, every agent every day (``engine/cpu.py``); it alone runs awareness that spreads
+  (an agent's tables depend on whether it is aware, which the lazy scheduler's bands of cells do not follow).
 
 Each states the features (``engine.features``) it supports and what it can do for a run (``CAPABILITIES``).
 :func:`choose_route` sends a plan to the fastest scheduler that supports every feature the plan uses and
@@ -30,7 +31,7 @@ SUPPORTS: dict[str, frozenset[str]] = {
                            "entity-types", "households", "coverage-over-time", "perception",
                            "redress", "network-penalties", "household-penalties", "network-timeline",
                            "deterrence-by-state", "children-sanctions", "tie-kinds", "colleagues"}),
-    "lazy": _ALL,
+    "lazy": _ALL - {"awareness"},
     "dense": _ALL,
 }
 

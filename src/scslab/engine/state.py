@@ -36,6 +36,7 @@ class Columns:
     outstanding             int16    deductions not yet expired (only with record retention)
     acct_since              int16    day of the last account deduction (only with an account)
     ties                    uint32   ties broken and lost, ties at the start (``TIE``; only with ostracism)
+    aware                   uint8    aware of the scheme (``AWARE``; only with awareness)
     ======================  =======  ============================================================
     """
 
@@ -53,10 +54,12 @@ class Columns:
     acct_since: np.ndarray
     state: np.ndarray
     ties: np.ndarray
+    aware: np.ndarray
 
     def as_tuple(self) -> tuple:
         return (self.score, self.pending, self.last_off, self.listed, self.on_lists, self.traits, self.flags, self.inbox, self.acct,
-                self.strikes, self.outstanding, self.acct_since, self.state, self.ties)
+                self.strikes, self.outstanding, self.acct_since, self.state, self.ties,
+                self.aware)
 
 
 def bytes_per_agent(plan: Plan) -> int:
@@ -66,6 +69,7 @@ def bytes_per_agent(plan: Plan) -> int:
     n += 1 if prm[P.HAS_STRIKES] else 0
     n += 2 if prm[P.HAS_OUTSTANDING] else 0
     n += 4 if prm[P.HAS_SHUN] else 0
+    n += 1 if prm[P.HAS_AWARE] else 0
     return n
 
 
@@ -85,7 +89,8 @@ def column_specs(plan: Plan) -> dict[str, tuple[tuple[int, ...], type]]:
         traits=((n,), np.uint8),
         flags=((n,), np.uint8), inbox=((n,), np.uint8), acct=opt(P.HAS_ACCT, np.uint8),
         strikes=opt(P.HAS_STRIKES, np.uint8), outstanding=opt(P.HAS_OUTSTANDING, np.int16),
-        acct_since=opt(P.HAS_ACCT, np.int16), state=((n,), np.uint8), ties=opt(P.HAS_SHUN, np.uint32))
+        acct_since=opt(P.HAS_ACCT, np.int16), state=((n,), np.uint8), ties=opt(P.HAS_SHUN, np.uint32),
+        aware=opt(P.HAS_AWARE, np.uint8))
 
 
 def allocate(plan: Plan) -> Columns:

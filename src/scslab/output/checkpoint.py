@@ -128,8 +128,10 @@ def _loop_arrays(loop: Loop) -> dict[str, np.ndarray]:
 
 
 def _loop(z, prefix: str, plan: Plan, day: int, engine: str, path: Path) -> Loop:
-    # (a checkpoint written before ostracism has no ``ties`` column: the placeholder of a run without it)
-    cols = Columns(**{name: z[f"{prefix}col_{name}"] if f"{prefix}col_{name}" in z else np.zeros(1, np.uint32)
+    # (a checkpoint written before ostracism or awareness has no ``ties`` or ``aware`` column: the placeholder
+    # of a run without it)
+    blank = {"ties": np.zeros(1, np.uint32), "aware": np.zeros(1, np.uint8)}
+    cols = Columns(**{name: z[f"{prefix}col_{name}"] if f"{prefix}col_{name}" in z else blank[name]
                       for name in _COLUMNS})
     if cols.score.shape != (plan.size,):
         raise RunDirError(f"checkpoint {str(path)!r} holds {cols.score.shape[0]:,} agents, the run {plan.size:,}")

@@ -15,9 +15,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .entity_figures import entities, joint  # noqa: E402
+from .awareness_figure import awareness  # noqa: E402
 from .tie_figures import ostracism, who_pays  # noqa: E402
 
-__all__ = ["FIGURES", "words", "scenario_words", "style", "caption_of", "snapshot_cadence"]
+__all__ = ["FIGURES", "by_day", "words", "scenario_words", "style", "caption_of", "snapshot_cadence"]
 
 # A figure function returns a Figure, None when the scenario has nothing of its kind (no lists, say), or a
 # sentence when the scenario has it but the run had no event of it: the report prints the sentence instead.
@@ -117,6 +118,11 @@ def snapshot_cadence(manifest: dict) -> int:
 def _wide(metrics, prefix: str, group: str = "all"):
     sel = metrics[(metrics["group"] == group) & metrics["metric"].str.startswith(prefix)]
     return sel.pivot(index="day", columns="metric", values="value")
+
+
+def by_day(metrics, prefix: str = "", group: str = "all"):
+    """The metrics of ``group`` whose names start with ``prefix``, one column each, by day."""
+    return _wide(metrics, prefix, group)
 
 
 def tier_shares(metrics, manifest):
@@ -278,7 +284,8 @@ def coverage(metrics, manifest):
         return add_caption(fig, text)
     from ..expected import chilling_explained
 
-    days, perceived, actual = chilling_explained(manifest["scenario"])
+    aware = metrics[(metrics["metric"] == "aware") & (metrics["group"] == "all")].sort_values("day")["value"]
+    days, perceived, actual = chilling_explained(manifest["scenario"], aware.to_numpy() if len(aware) else None)
     ax = axes[0, 1]
     ax.plot(days, perceived, label="as people perceive the watching (the run)", **style(0))
     ax.plot(days, actual, label="if they saw it as it is", **style(1))
@@ -288,7 +295,9 @@ def coverage(metrics, manifest):
     return add_caption(fig, text + " Dashed: the same coverage as people perceive it; deterrence responds to "
                        "the perceived coverage, not to the actual one (it lags, and may be overstated). Right: the acts a day that the chilling effect alone holds back, worked out "
                        "from the rules (no tier or sanction deterrence), as people perceive the watching and as "
-                       "they would if they saw it as it is; the gap is what their perception explains.")
+                       "they would if they saw it as it is; the gap is what their perception explains."
+                       + (" Only the people aware of the scheme, as many as in the run each day, are chilled."
+                          if len(aware) else ""))
 
 
 def black_lists(manifest) -> list[str]:
@@ -447,9 +456,9 @@ def regions(metrics, manifest):
 
 
 FIGURES = {"scores": scores, "tiers": tier_shares, "lists": lists, "consequences": consequences, "ties": ties,
-           "who pays": who_pays, "ostracism": ostracism, "chilling": chilling, "coverage": coverage, "regions": regions,
-           "disparity": disparity,
-           "entities": entities, "joint punishment": joint}
+           "who pays": who_pays, "ostracism": ostracism, "chilling": chilling, "awareness": awareness,
+           "coverage": coverage, "regions": regions, "disparity": disparity, "entities": entities,
+           "joint punishment": joint}
 
 
 def close(fig) -> None:

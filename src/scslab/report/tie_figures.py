@@ -62,14 +62,12 @@ def _shunned_words(on) -> str:
 def ostracism(metrics, manifest):
     """How the network thins around shunned people: the ties each keeps on average against everyone else's,
     and the people who have lost ties, with and without an act of their own."""
-    from .figures import add_caption, at_least_one, legend, new_figure, style
+    from .figures import add_caption, at_least_one, by_day, legend, new_figure, style
 
     shun = manifest["scenario"].get("ostracism")
     if not shun:
         return None
-    m = metrics[metrics["group"] == "all"]
-    w = m.pivot_table(index="day", columns="metric", values="value", aggfunc="sum").fillna(0)
-    people = w[[c for c in w.columns if str(c).startswith("tier:")]].sum(axis=1)
+    w, people = by_day(metrics), manifest["population"]
     if not w["shunned"].any():
         return (f"Nobody was shunned in this run ({_shunned_words(shun['on'])}),"
                 " so no tie was dropped and there is no figure.")

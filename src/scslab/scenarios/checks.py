@@ -169,6 +169,11 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
                                                 "population.colleagues.degree above 0): household ties are "
                                                 "never dropped"))
 
+    if s.awareness is not None and not any(b.points < 0 and b.deterrence.surveillance > 0
+                                           for b in s.behaviours.values()):
+        p.append(("awareness", "awareness", "changes nothing: only the chilling by surveillance depends on "
+                                            "awareness, and no behaviour has deterrence.surveillance above 0"))
+
     days = [t.day for t in s.timeline]
     if days != sorted(days):
         p.append(("timeline", days, "entries must be in order of day"))
@@ -179,6 +184,10 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
                           "the timeline may change behaviours, channels, score, accounts, lists, "
                           "consequences, debt and redress, not population, meta, run or provenance "
                           "(an entity type has its own timeline: entities.NAME.timeline)"))
+            if key in ("awareness", "awareness.start"):
+                p.append((f"timeline.{i}.set.{key}", t.set[key],
+                          "who is aware at the start is drawn on day 0; the timeline may change "
+                          "awareness.penalised, awareness.told and awareness.seen"))
             if key in ("ostracism", "ostracism.on"):
                 p.append((f"timeline.{i}.set.{key}", t.set[key],
                           "who is shunned stays the same through a run; the timeline may change ostracism.rate"))

@@ -203,6 +203,21 @@ class Ostracism(Strict):
     Household ties are never dropped; a dropped tie stays dropped, and no penalty travels along it."""
 
 
+class Awareness(Strict):
+    """Who knows of the scheme: only aware people are chilled by the watching they perceive; awareness spreads
+    from person to person through ties and through seeing the scheme at work."""
+
+    start: Prob = 1.0
+    """Share of adults aware of the scheme on day 0 (drawn person by person)."""
+    penalised: Prob = 0.0
+    """Chance that a day on which an unaware person loses points makes it aware."""
+    told: Prob = 0.0
+    """Chance that a person who has just become aware tells each of its ties (household, friends, colleagues)
+    the next day, making an unaware one aware."""
+    seen: Prob = 0.0
+    """Chance that each tie of a person put on a list sees it and becomes aware, the next day."""
+
+
 class Deterrence(Strict):
     below_tier: Name | None = None
     """Tier below which the rate is multiplied by `factor` (none: no tier effect)."""
@@ -446,6 +461,8 @@ class Scenario(Strict):
     """How people perceive the watching (lag, overstatement); by default they perceive it as it is."""
     ostracism: Ostracism | None = None
     """People dropping their friend and colleague ties to the shunned (omit for none)."""
+    awareness: Awareness | None = None
+    """Who is aware of the scheme, and how awareness spreads (omit: everyone is)."""
     timeline: list[TimelineEntry] = []
     """Policy changes by day."""
     entities: dict[Name, Entity] = Field(default_factory=dict, max_length=4)

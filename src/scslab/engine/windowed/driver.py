@@ -331,7 +331,8 @@ def run_windowed(plan: Plan, *, progress=None, stats: dict | None = None, verify
                       on_lists=on_lists,
                       traits=traits, flags=flags, inbox=np.zeros(1, np.uint8), acct=np.zeros(1, np.uint8),
                       strikes=np.zeros(1, np.uint8), outstanding=np.zeros(1, np.int16),
-                      acct_since=np.zeros(1, np.int16), state=np.zeros(1, np.uint8), ties=np.zeros(1, np.uint32))
+                      acct_since=np.zeros(1, np.int16), state=np.zeros(1, np.uint8), ties=np.zeros(1, np.uint32),
+                      aware=np.zeros(1, np.uint8))
     return RawRun(out.counts(people, kids), out.story_rows(), np.array(story, np.int64), out.story_scores, columns, coverage,
                   out.hist, {})
 
