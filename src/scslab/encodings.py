@@ -123,7 +123,7 @@ SHUNNED_NAMES = {SHUNNED_ROWS.PEOPLE: "shunned", SHUNNED_ROWS.TIES_SHUNNED: "tie
 # How people become aware of the scheme ([awareness]): the flows ``aware_by:NAME`` from the row ``P.M_AWARE_BY``
 AWARE_BY = IntEnum("AWARE_BY", "PENALTY TOLD SEEN", start=0)
 AWARE_BY.__doc__ = ("How a person became aware: a day on which it lost points, told by a tie that had just become "
-                    "aware, seeing a tie listed (the metrics ``aware_by:penalty``, ``aware_by:told``, "
+                    "aware, seeing a tie come under a sanction (the metrics ``aware_by:penalty``, ``aware_by:told``, "
                     "``aware_by:seen``).")
 
 
@@ -167,7 +167,7 @@ REC.__doc__ = ("Fields of an event record, the int64 rows the passes append: its
                "REDRESS (day: when it falls due): behaviour, points, 0; SHUN (a shunned person's end of day): the "
                "matchings whose ties the draws break, as a mask, 0, 0; AWARE (an end of day): how the agent's "
                "ties may become aware (``AWARE_BY.TOLD``: it has just become aware; ``AWARE_BY.SEEN``: it was "
-               "listed), 0, 0.")
+               "came under a sanction), 0, 0.")
 
 # story event codes (column ``event`` of stories.parquet)
 STORY_EVENTS = ["act_detected", "false_attribution", "network_penalty", "recovery", "expiry", "account_zero",

@@ -81,7 +81,7 @@ def _awareness_words(s: Scenario) -> str:
     return (f"Awareness: only people aware of the scheme are chilled by the watching ({a.start:g} of adults at the "
             f"start). At the end of a day on which an unaware adult loses points, it becomes aware with "
             f"probability {a.penalised:g}; one who has just become aware tells each of its ties the next day "
-            f"({a.told:g} each), and the ties of one listed see it the next day ({a.seen:g} each) "
+            f"({a.told:g} each), and the ties of one who comes under a sanction see it the next day ({a.seen:g} each) "
             f"(source: {provenance_of(s, 'awareness')}).")
 
 

@@ -6,7 +6,7 @@ tables' rows of the unaware without the chilling, and the pass reads an agent's 
 A share ``start`` of adults is aware on day 0. At the end of a day on which an unaware adult loses points it
 becomes aware with the chance ``penalised`` (``kernels.finish``). One who has just become aware tells its ties
 (household members, friends, colleagues; not along a tie dropped for ostracism) the next day, and each
-unaware adult among them becomes aware with the chance ``told``; the ties of one put on a list see it the next
+unaware adult among them becomes aware with the chance ``told``; the ties of one who comes under a sanction see it the next
 day and each becomes aware with the chance ``seen``. ``finish`` appends an ``AWARE`` record for each of
 these at the end of day d-1; :func:`spread` applies them after pass d (during day d, after its acts), in record
 order, so each tie's draw is its own whatever the threads: keyed by the day, the tie who tells or is listed, the

@@ -42,7 +42,7 @@ I16 = 30000
 
 def emit_margin(prm) -> int:
     """Most emit records one agent can append in one pass (the buffer keeps this much room)."""
-    return int(3 * prm[P.NE] + 3 * prm[P.NL] + prm[P.NC] + 14)
+    return int(3 * prm[P.NE] + 2 * prm[P.NL] + prm[P.NC] + 15)
 
 
 def build(jit, call=None):
@@ -326,8 +326,6 @@ def build(jit, call=None):
                         ne = put(emit, ne, EVENT.LIST_CHANGE, i, d, l, 1, 0)
                     if story:
                         ne = put(emit, ne, EVENT.STORY, i, d, SE.list_enter, l, 0)
-                    if prm[P.AWARE_SEEN_T] > 0:  # its ties may see it (engine.awareness)
-                        ne = put(emit, ne, EVENT.AWARE, i, d, AWARE_BY.SEEN, 0, 0)
             else:
                 dur = d - np.int64(listed[row, i]) if row >= 0 else 0  # days on the list (none without a term)
                 extra = 0
@@ -378,6 +376,8 @@ def build(jit, call=None):
                     if story:
                         code = SE.reward_granted if cons[k, CONS.REWARD] != 0 else SE.attempt_blocked
                         ne = put(emit, ne, EVENT.STORY, i, d, code, k, 0)
+        if sanctioned and (f0 & F_SANCT) == 0 and prm[P.AWARE_SEEN_T] > 0:  # its ties may see it (engine.awareness)
+            ne = put(emit, ne, EVENT.AWARE, i, d, AWARE_BY.SEEN, 0, 0)
         f = (f | F_SANCT) if sanctioned else (f & (0xFF ^ F_SANCT))
         # repayment of court debt
         if (f & F_DEBT) != 0:

@@ -235,10 +235,10 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
         redress = [r for r in redress if r[0] > day]
         # 3. end of day, agent by agent
         for c in people:
-            lost, listed = c.pending < 0, set(c.listed)
+            lost, was = c.pending < 0, c.sanctioned
             _end_of_day(plan, s, rules, c, day, count, rng)
             if s.awareness is not None:
-                news += _awareness(s, c, lost, set(c.listed) - listed, count, rng)
+                news += _awareness(s, c, lost, c.sanctioned and not was, count, rng)
         if s.ostracism is not None:
             _ostracism(s, people, broken, count, rng)
         child_lists = {ref.split(".")[1] for q in s.consequences.values() if q.applies_to == "household.children" for ref in q.on}
@@ -249,11 +249,11 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
     return out
 
 
-def _awareness(s: Scenario, c: Citizen, lost: bool, entered: set, count, rng) -> list[tuple[int, str]]:
-    """The end of the day's awareness for c, who lost points today (``lost``) and entered the lists
-    ``entered``: one newly aware tells its ties tomorrow; a day of lost points may make one aware; a listing
-    shows the person's ties. Returns what its ties may learn from tomorrow; counts who is aware."""
-    news = [(c.id, "seen") for _ in entered] if s.awareness.seen > 0 else []
+def _awareness(s: Scenario, c: Citizen, lost: bool, sanctioned: bool, count, rng) -> list[tuple[int, str]]:
+    """The end of the day's awareness for c, who lost points today (``lost``) and came under a sanction today
+    (``sanctioned``): a new sanction shows the person's ties; one newly aware tells its ties tomorrow; a day
+    of lost points may make one aware. Returns what its ties may learn from tomorrow; counts who is aware."""
+    news = [(c.id, "seen")] if sanctioned and s.awareness.seen > 0 else []
     if c.adult:
         if c.aware == 2:
             news.append((c.id, "told"))

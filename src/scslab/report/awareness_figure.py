@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = ["awareness"]
 
-WAYS = {"penalty": "lost points themselves", "told": "told by a tie", "seen": "saw a tie listed"}
+WAYS = {"penalty": "lost points themselves", "told": "told by a tie", "seen": "saw a tie sanctioned"}
 
 
 def awareness(metrics, manifest):
@@ -28,7 +28,7 @@ def awareness(metrics, manifest):
     text = (f"Only people aware of the scheme are chilled by the watching they perceive. "
             f"{100 * float(spec.get('start', 1.0)):g} % of adults know of it at the start; an unaware person learns "
             f"of it on a day it loses points (chance {float(spec.get('penalised', 0)):g}), from a tie who has just "
-            f"learnt ({float(spec.get('told', 0)):g} per tie) or on seeing a tie listed "
+            f"learnt ({float(spec.get('told', 0)):g} per tie) or on seeing a tie come under a sanction "
             f"({float(spec.get('seen', 0)):g} per tie). Left: the aware as a share of all people, children "
             "included (they are never aware: they are not scored). Right: how many learnt each way, added up: "
             "model figures.")

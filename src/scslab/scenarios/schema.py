@@ -215,7 +215,8 @@ class Awareness(Strict):
     """Chance that a person who has just become aware tells each of its ties (household, friends, colleagues)
     the next day, making an unaware one aware."""
     seen: Prob = 0.0
-    """Chance that each tie of a person put on a list sees it and becomes aware, the next day."""
+    """Chance that each tie of a person who comes under a sanction (a listing's, a tier's...) sees it and
+    becomes aware, the next day."""
 
 
 class Deterrence(Strict):
