@@ -316,6 +316,21 @@ def _condition(cond, kinds, tindex: dict[str, int]) -> tuple[int, int]:
     raise ValueError(f"empty condition {cond!r}")  # excluded by the schema's cross checks
 
 
+def _masks(refs, lists: list[str], tindex: dict[str, int]) -> tuple[int, int, int]:
+    """(lists, tiers, a zeroed account) that references such as ``lists.X``, ``tiers.X`` and ``accounts.X.zero``
+    name, as bit masks of the lists and tiers (by index) and a flag."""
+    lmask = tmask = az = 0
+    for ref in refs:
+        kind, _, rest = ref.partition(".")
+        if kind == "lists":
+            lmask |= 1 << lists.index(rest)
+        elif kind == "tiers":
+            tmask |= 1 << tindex[rest]
+        else:
+            az = 1
+    return lmask, tmask, az
+
+
 def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
     tiers = list(s.score.tiers)
     behaviours, lists, cons, accounts = (list(s.behaviours), list(s.lists), list(s.consequences),
@@ -377,15 +392,7 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
     con = np.zeros((len(cons), len(CONS)), np.int64)
     for i, name in enumerate(cons):
         c = s.consequences[name]
-        lmask = tmask = az = 0
-        for ref in c.on:
-            kind, _, rest = ref.partition(".")
-            if kind == "lists":
-                lmask |= 1 << lists.index(rest)
-            elif kind == "tiers":
-                tmask |= 1 << tindex[rest]
-            else:
-                az = 1
+        lmask, tmask, az = _masks(c.on, lists, tindex)
         # a consequence on an entity's linked persons: their attempts are drawn apart (engine.linked)
         attempts = 0.0 if c.applies_to.startswith("links.") else c.attempts_per_day
         con[i] = (lmask, tmask, az, int(c.kind == "reward"), int(threshold(attempts)),
@@ -403,9 +410,7 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
     prm[P.BUSY_TIERS] = listing | int(np.bitwise_or.reduce(con[:, CONS.TIERS])) if len(con) else listing
     if s.ostracism is not None:  # the shunned: the people on these lists and in these tiers (visited every day)
         prm[P.HAS_SHUN], prm[P.SHUN_T] = 1, threshold(s.ostracism.rate)
-        for kind, _, name in (ref.partition(".") for ref in s.ostracism.on):
-            prm[P.SHUN_LISTS if kind == "lists" else P.SHUN_TIERS] |= 1 << (lists.index(name) if kind == "lists"
-                                                                          else tindex[name])
+        prm[P.SHUN_LISTS], prm[P.SHUN_TIERS], _ = _masks(s.ostracism.on, lists, tindex)
         prm[P.BUSY_TIERS] |= prm[P.SHUN_TIERS]
     if s.awareness is not None:  # who is aware of the scheme, and how awareness spreads
         a = s.awareness

@@ -57,7 +57,7 @@ class Stream(IntEnum):
     AWARE = 376        # aware of the scheme at the start (day 0)
     AWARE_PENALTY = 377  # becoming aware on a day of lost points
     AWARE_TOLD = 378   # told by a tie (keyed by day and the tie who tells)
-    AWARE_SEEN = 379   # seeing a tie listed (keyed by day and the tie listed)
+    AWARE_SEEN = 379   # seeing a tie sanctioned (keyed by day and the tie sanctioned)
     # population (day-independent; use day = 0)
     CLASS = 400
     GROUP = 401

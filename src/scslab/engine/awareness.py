@@ -1,16 +1,16 @@
-"""Awareness of the scheme ([awareness]), between passes: the ties a person tells, or who see it listed, become
-aware (shared by the day schedulers that run it: the dense one).
+"""Awareness of the scheme ([awareness]), between passes: the ties a person tells, or who see it come under a
+sanction, become aware (shared by the day schedulers that run it: the dense one).
 
 The rule: only aware people are chilled by the watching they perceive (``compile.probabilities`` makes the
 tables' rows of the unaware without the chilling, and the pass reads an agent's row by its ``aware`` byte).
 A share ``start`` of adults is aware on day 0. At the end of a day on which an unaware adult loses points it
 becomes aware with the chance ``penalised`` (``kernels.finish``). One who has just become aware tells its ties
 (household members, friends, colleagues; not along a tie dropped for ostracism) the next day, and each
-unaware adult among them becomes aware with the chance ``told``; the ties of one who comes under a sanction see it the next
-day and each becomes aware with the chance ``seen``. ``finish`` appends an ``AWARE`` record for each of
-these at the end of day d-1; :func:`spread` applies them after pass d (during day d, after its acts), in record
-order, so each tie's draw is its own whatever the threads: keyed by the day, the tie who tells or is listed, the
-tie's place among its ties, and the one who learns.
+unaware adult among them becomes aware with the chance ``told``; the ties of one who comes under a sanction
+see it the next day and each becomes aware with the chance ``seen``. ``finish`` appends an ``AWARE`` record
+for each of these at the end of day d-1; :func:`spread` applies them after pass d (during day d, after its
+acts), in record order, so each tie's draw is its own whatever the threads: keyed by the day, the tie who
+tells or is sanctioned, the tie's place among its ties, and the one who learns.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .compiled import CACHE, K
 __all__ = ["init_aware", "spread"]
 
 partner, region_of, household_head, matching_block = K.partner, K.region_of, K.household_head, K.matching_block
-mix = K.mix
+mix, tie_gone = K.mix, K.tie_gone
 S32 = np.uint64(32)
 
 
@@ -59,7 +59,7 @@ def _learn(m, key, thr, how, aware, flags, state, traits, starts, prm, cnt):
 @njit(nogil=True, cache=CACHE)
 def spread(rec, keys, aware, flags, state, traits, ties, prm, starts, hh_head, hh_size, friend_keys, cnt):
     """Apply the ``AWARE`` records of a pass (made at the end of the day whose stream keys are ``keys``), in
-    record order: each tie of the teller (``AWARE_BY.TOLD``) or of the listed person (``AWARE_BY.SEEN``) may
+    record order: each tie of the teller (``AWARE_BY.TOLD``) or of one newly sanctioned (``AWARE_BY.SEEN``) may
     become aware, counted in ``cnt[metric, cell]`` (the day after the records')."""
     n = prm[P.N]
     B = hh_head.shape[0]
@@ -80,6 +80,6 @@ def spread(rec, keys, aware, flags, state, traits, ties, prm, starts, hh_head, h
         for k in range(prm[P.K]):
             lo, hi = matching_block(a, k, starts, prm[P.K_LOCAL], prm[P.K_FRIENDS], n)
             m = partner(a, k, lo, hi, friend_keys)
-            if m < 0 or (shun and ((np.int64(ties[a]) | np.int64(ties[m])) >> k) & 1 != 0):
+            if m < 0 or (shun and tie_gone(np.int64(ties[a]), np.int64(ties[m]), k)):
                 continue  # no tie, or one dropped for ostracism
             _learn(m, mix(key + np.uint64(16 + k)), thr, how, aware, flags, state, traits, starts, prm, cnt)

@@ -234,7 +234,7 @@ FEATURES: tuple[Feature, ...] = (
             "members, best friends, friends, colleagues", _tie_kinds),
     Feature("colleagues", "colleague ties", lambda p: _s(p).population.colleagues.degree > 0),
     Feature("awareness", "people unaware of the scheme, and awareness that spreads: through ties, through seeing "
-            "ties listed, through losing points", lambda p: _s(p).awareness is not None),
+            "ties sanctioned, through losing points", lambda p: _s(p).awareness is not None),
     Feature("ostracism", "friends and colleagues who drop their ties to shunned people (the listed, or a low "
             "tier)", lambda p: _s(p).ostracism is not None),
     Feature("timeline", "rules that change during the run (other than the points ties lose)",

@@ -7,8 +7,8 @@ A pass over the population does, for each agent ``i``:
 
 1. ``finish`` (the end of day d-1): apply the inbox (flag changes made by others) and the pending points
    (own acts + network penalties) -> clamp -> expiries and recovery -> domain account restoration -> list
-   entries and exits (on publication days) -> the breaks of a shunned agent's ties -> consequences and
-   attempts -> repayment -> record metrics.
+   entries and exits (on publication days) -> the breaks of a shunned agent's ties -> awareness (telling,
+   or learning on a day of lost points) -> consequences and attempts -> repayment -> record metrics.
    Returns the start-of-day state code. An agent that is not BUSY, with an empty inbox, takes ``quick``
    instead while it stays in its tier: nothing to do, or its pending points and one recovery step.
 2. ``act`` (day d): one uniform draw gates the day; only if it is below the gate threshold are the
@@ -57,7 +57,7 @@ def build(jit, call=None):
     NET_END = BEH.NET + len(REL)
     R = rules.make(jit)
     recovers, recovery_step = R.recovers, R.recovery_step
-    enters, exit_met, leaves, shunned = R.enters, R.exit_met, R.leaves, R.shunned
+    enters, exit_met, leaves, shunned, tie_gone = R.enters, R.exit_met, R.leaves, R.shunned, R.tie_gone
     TIE_LOST, TIE_HAD, TIE_COUNT = int(TIE.LOST), int(TIE.HAD), int(TIE.COUNT)
     AW_NO, AW_YES, AW_NEW = int(AWARE.NO), int(AWARE.YES), int(AWARE.NEW)
     GOLDEN, S32 = rng.GOLDEN, rng.S32
@@ -546,7 +546,8 @@ def build(jit, call=None):
                       finish=finish, finish_inlined=finish_inlined, act=act, events=events, next_event=next_event,
                       apply_points=apply_points, partner=partner, household_head=household_head,
                       household_relation=household_relation, matching_relation=matching_relation,
-                      matching_block=matching_block, region_of=region_of, mix=mix, shunned=shunned)
+                      matching_block=matching_block, region_of=region_of, mix=mix, shunned=shunned,
+                      tie_gone=tie_gone)
 
 
 class _Namespace:

@@ -127,7 +127,7 @@ def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None,
             if n_kind[EVENT.STORY]:
                 loop.stories.append(rec[rec[:, REC.KIND] == EVENT.STORY])
             if n_kind[EVENT.SHUN]:  # ties broken at the end of day d-1, before day d's penalties
-                loop.stories.append(apply_breaks(plan, ef.prm, rec, cols, cnt_f[0]))
+                loop.stories.append(apply_breaks(plan, ef, rec, cols, cnt_f[0]))
             if n_kind[EVENT.AWARE] and do_act:  # told at the end of day d-1, or seeing a tie sanctioned
                 spread(rec, kf, cols.aware, cols.flags, cols.state, cols.traits, cols.ties, ea.prm, plan.region_starts,
                        plan.hh_head, plan.hh_size, plan.friend_keys, cnt_a[0])

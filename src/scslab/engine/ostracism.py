@@ -9,8 +9,8 @@ partner ``m`` is gone when bit k is set in either word, so no penalty travels al
 (``engine.sparse.tie_targets``).
 
 :func:`break_ties` applies a pass's ``SHUN`` records in record order, one at a time, so a tie two shunned people
-both drop breaks once, whatever the threads; it counts the break and moves both ends' level metrics
-(``kernels.levels``: the ties each still has, whether it has lost one).
+both drop breaks once, whatever the threads; it counts the break and moves both ends' level metrics by
+``kernels.levels`` itself (the ties each still has, whether it has lost one).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..compile import EVENT, FLAG, INBOX, REC, SE, STATE, P, Plan
-from ..encodings import SHUNNED_ROWS, TIE
+from ..encodings import TIE
 from .. import encodings
 from .compiled import CACHE, K
 from .kernels import EMIT_WIDTH, NONE_DAY
@@ -27,9 +27,9 @@ from .kernels import EMIT_WIDTH, NONE_DAY
 __all__ = ["count_ties", "break_ties", "apply_breaks"]
 
 partner, region_of, matching_block, matching_relation = K.partner, K.region_of, K.matching_block, K.matching_relation
-shunned = K.shunned
+levels, tie_gone = K.levels, K.tie_gone
 network_arg = njit(inline="always", nogil=True)(encodings.network_arg)
-TIE_LOST, TIE_HAD, TIE_COUNT = int(TIE.LOST), int(TIE.HAD), int(TIE.COUNT)
+TIE_LOST, TIE_HAD = int(TIE.LOST), int(TIE.HAD)
 
 
 @njit(parallel=True, nogil=True, cache=CACHE)
@@ -47,28 +47,21 @@ def count_ties(ties, prm, starts, keys):
 
 
 @njit(nogil=True)
-def _lose(x, cell, ties, on_lists, state, last_off, inbox, prm, cnt):
-    """Person x loses a tie: the level metrics of its end of day move (it has one tie fewer, and has lost
-    one), as ``kernels.levels`` counts them."""
+def _lose(x, cell, ties, on_lists, state, flags, last_off, inbox, prm, cons, cnt):
+    """Person x loses a tie: its end of day's level metrics move from its ``ties`` word before to the word after,
+    as ``kernels.levels`` counts them (its state as its end of day left it)."""
     tw = np.int64(ties[x])
-    lost = (tw >> TIE_LOST) & TIE_COUNT
     on = np.int64(on_lists[x]) if on_lists.shape[0] == prm[P.N] else 0  # (a placeholder without lists)
     tier = (np.int64(state[x]) & STATE.CODE) >> 3
-    row = prm[P.M_SHUNNED]
-    if shunned(on, tier, prm[P.SHUN_LISTS], prm[P.SHUN_TIERS]):
-        cnt[row + SHUNNED_ROWS.TIES_SHUNNED, cell] -= 1
-    else:
-        cnt[row + SHUNNED_ROWS.TIES_OTHERS, cell] -= 1
-    if lost == 0:
-        cnt[row + SHUNNED_ROWS.LOST, cell] += 1
-        # an act of its own on record at the end of the day (one today is not: kernels.finish's ``own0``)
-        if last_off[x] == NONE_DAY or (inbox[x] & INBOX.FIRST_OWN) != 0:
-            cnt[row + SHUNNED_ROWS.LOST_NO_ACT, cell] += 1
+    # an act of its own on record at the end of the day (one today is not: kernels.finish's ``own0``)
+    own = last_off[x] != NONE_DAY and (inbox[x] & INBOX.FIRST_OWN) == 0
+    levels(cnt, cell, -1, tier, on, flags[x], own, tw, prm, cons)
+    levels(cnt, cell, 1, tier, on, flags[x], own, tw + (1 << TIE_LOST), prm, cons)
     ties[x] = tw + (1 << TIE_LOST)
 
 
 @njit(nogil=True, cache=CACHE)
-def break_ties(rec, ties, on_lists, state, traits, flags, last_off, inbox, prm, starts, keys, cnt, out):
+def break_ties(rec, ties, on_lists, state, traits, flags, last_off, inbox, prm, cons, starts, keys, cnt, out):
     """Apply the ``SHUN`` records of a pass in record order: each drawn tie still standing breaks (bit k in the
     shunned person's word), counted once in ``ties_dropped`` (the shunned person's cell); both ends lose it.
     A drawn tie that is gone already (its other end broke it) or was never there sets the bit too, so the
@@ -87,15 +80,15 @@ def break_ties(rec, ties, on_lists, state, traits, flags, last_off, inbox, prm, 
                 continue
             lo, hi = matching_block(a, k, starts, prm[P.K_LOCAL], prm[P.K_FRIENDS], n)
             m = partner(a, k, lo, hi, keys)
-            if m < 0 or ((np.int64(ties[m]) >> k) & 1) != 0:
+            if m < 0 or tie_gone(np.int64(ties[a]), np.int64(ties[m]), k):
                 ties[a] = np.int64(ties[a]) | (1 << k)  # no tie here, or its other end broke it: draw it no more
                 continue
             ties[a] = np.int64(ties[a]) | (1 << k)
             cell_a = region_of(a, starts) * T + np.int64(traits[a])
             cell_m = region_of(m, starts) * T + np.int64(traits[m])
             cnt[prm[P.M_BROKEN], cell_a] += 1
-            _lose(a, cell_a, ties, on_lists, state, last_off, inbox, prm, cnt)
-            _lose(m, cell_m, ties, on_lists, state, last_off, inbox, prm, cnt)
+            _lose(a, cell_a, ties, on_lists, state, flags, last_off, inbox, prm, cons, cnt)
+            _lose(m, cell_m, ties, on_lists, state, flags, last_off, inbox, prm, cons, cnt)
             rel = matching_relation(k, prm[P.K_FRIENDS], prm[P.BEST])
             nout = _story(out, nout, a, m, day, SE.shunned, rel, flags)
             nout = _story(out, nout, m, a, day, SE.tie_dropped, rel, flags)
@@ -112,11 +105,11 @@ def _story(out, nout, x, other, day, code, rel, flags):
     return nout
 
 
-def apply_breaks(plan: Plan, prm: np.ndarray, rec: np.ndarray, cols, cnt: np.ndarray) -> np.ndarray:
-    """Break the ties a pass's ``SHUN`` records draw (``prm``: the parameters of the day they end), counting
-    into ``cnt[metric, cell]``; returns the story rows, in record order."""
+def apply_breaks(plan: Plan, ep, rec: np.ndarray, cols, cnt: np.ndarray) -> np.ndarray:
+    """Break the ties a pass's ``SHUN`` records draw (``ep``: the epoch of the day they end), counting into
+    ``cnt[metric, cell]``; returns the story rows, in record order."""
     shun = rec[rec[:, REC.KIND] == EVENT.SHUN]
-    out = np.empty((2 * int(prm[P.K]) * len(shun), EMIT_WIDTH), np.int64)  # (only the rows written are read)
+    out = np.empty((2 * int(ep.prm[P.K]) * len(shun), EMIT_WIDTH), np.int64)  # (only the rows written are read)
     nout = break_ties(shun, cols.ties, cols.on_lists, cols.state, cols.traits, cols.flags, cols.last_off, cols.inbox,
-                      prm, plan.region_starts, plan.friend_keys, cnt, out)
+                      ep.prm, ep.cons, plan.region_starts, plan.friend_keys, cnt, out)
     return out[:nout]

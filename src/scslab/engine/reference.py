@@ -210,16 +210,15 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
         # 2. network penalties
         for agent, points in network:  # children are not scored: a tie who is a child loses nothing
             for m, kind, k in people[agent].ties:
-                if points[kind] != 0 and people[m].adult and (k, min(agent, m), max(agent, m)) not in broken:
+                if points[kind] != 0 and people[m].adult and _tie(agent, m, k) not in broken:
                     people[m].pending += points[kind]
                     count("network_penalties")
-        # awareness: the ties of one who became aware, or was listed, at yesterday's end of day may learn of it
+        # awareness: the ties of one who became aware, or was sanctioned, at yesterday's end of day may learn of it
         for agent, how in news:
             chance = s.awareness.told if how == "told" else s.awareness.seen
             for m, _, k in people[agent].ties:
                 tie = people[m]
-                if (k < 0 or (k, min(agent, m), max(agent, m)) not in broken) and tie.adult and tie.aware == 0 \
-                        and rng.random() < chance:
+                if _tie(agent, m, k) not in broken and tie.adult and tie.aware == 0 and rng.random() < chance:
                     tie.aware = 2
                     count(f"aware_by:{how}")
         news = []
@@ -247,6 +246,12 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                 c.child_sanction_next = any(people[m].adult and any(l in people[m].listed for l in child_lists)
                                             for m in c.household)
     return out
+
+
+def _tie(a: int, m: int, k: int) -> tuple[int, int, int]:
+    """The tie between a and m in matching k (k = -1: a household tie, never dropped) as the set of dropped ties
+    holds it: (matching, lower id, higher id)."""
+    return k, min(a, m), max(a, m)
 
 
 def _awareness(s: Scenario, c: Citizen, lost: bool, sanctioned: bool, count, rng) -> list[tuple[int, str]]:
@@ -278,10 +283,10 @@ def _ostracism(s: Scenario, people: list[Citizen], broken: set, count, rng) -> N
         return c.tier in on_tiers or not on_lists.isdisjoint(c.listed)
 
     drops = [(c.id, m, k) for c in people if shunned(c) for m, _, k in c.ties
-             if k >= 0 and (k, min(c.id, m), max(c.id, m)) not in broken and rng.random() < s.ostracism.rate]
+             if k >= 0 and _tie(c.id, m, k) not in broken and rng.random() < s.ostracism.rate]
     for a, m, k in drops:
-        if (k, min(a, m), max(a, m)) not in broken:  # both ends may have been shunned and drawn it
-            broken.add((k, min(a, m), max(a, m)))
+        if _tie(a, m, k) not in broken:  # both ends may have been shunned and drawn it
+            broken.add(_tie(a, m, k))
             count("ties_dropped")
             people[a].lost += 1
             people[m].lost += 1

@@ -31,7 +31,8 @@ shunning tiers is shunned; at the end of each day on which it is shunned, each o
 ties still standing breaks with probability ``rate`` (the friend drops it), for good.
 
 - :func:`shunned` is who; the breaks are drawn by ``engine.kernels.finish`` and applied by
-  ``engine.ostracism.break_ties``.
+  ``engine.ostracism.break_ties``; :func:`tie_gone` says whether a tie was dropped, for every step that
+  follows ties (network penalties, awareness).
 - Closed form: a person shunned for ``days`` end of days, whose ties no other shunned person breaks, keeps on
   average :func:`ties_kept` ``(had, rate, days) = had (1 - rate) ** days`` of the ``had`` it started with.
 """
@@ -135,6 +136,12 @@ def make(jit) -> SimpleNamespace:
         return (on & shun_lists) != 0 or ((shun_tiers >> tier) & 1) != 0
 
     @jit
+    def tie_gone(word_a, word_m, k):
+        """Whether the tie in matching k between two people with ``ties`` words ``word_a`` and ``word_m``
+        (``encodings.TIE``) was dropped: either end broke it."""
+        return ((word_a | word_m) >> k) & 1 != 0
+
+    @jit
     def ties_kept(had, rate, days):
         """The expected ties left to a person shunned for ``days`` end of days, from ``had``, when each breaks
         with probability ``rate`` a day and no one else breaks them."""
@@ -142,4 +149,4 @@ def make(jit) -> SimpleNamespace:
 
     return SimpleNamespace(recovers=recovers, recovery_step=recovery_step, steps=steps, recovered=recovered,
                            enters=enters, exit_met=exit_met, leaves=leaves, published=published,
-                           first_exit=first_exit, shunned=shunned, ties_kept=ties_kept)
+                           first_exit=first_exit, shunned=shunned, tie_gone=tie_gone, ties_kept=ties_kept)

@@ -19,6 +19,7 @@ __all__ = ["wake_up", "penalise", "tie_targets", "sparse_pass", "sparse_parts", 
 
 partner, household_head, region_of, clamp = K.partner, K.household_head, K.region_of, K.clamp
 household_relation, matching_relation, matching_block = K.household_relation, K.matching_relation, K.matching_block
+tie_gone = K.tie_gone
 network_arg = njit(inline="always", nogil=True)(encodings.network_arg)
 
 
@@ -63,7 +64,7 @@ def tie_targets(rec, prm, starts, keys, ties, targets):
             for k in range(prm[P.K]):
                 lo, hi = matching_block(a, k, starts, prm[P.K_LOCAL], prm[P.K_FRIENDS], n)
                 m = partner(a, k, lo, hi, keys)
-                if shun and m >= 0 and ((np.int64(ties[a]) | np.int64(ties[m])) >> k) & 1 != 0:
+                if shun and m >= 0 and tie_gone(np.int64(ties[a]), np.int64(ties[m]), k):
                     m = -1
                 targets[j, k] = m
 

@@ -63,22 +63,20 @@ class Columns:
 
 
 def bytes_per_agent(plan: Plan) -> int:
-    prm = plan.epochs[0].prm
-    n = 2 + 2 + 2 + 2 * plan.n_dated_lists + (1 if plan.list_names else 0) + 1 + 1 + 1 + 1
-    n += 3 if prm[P.HAS_ACCT] else 0
-    n += 1 if prm[P.HAS_STRIKES] else 0
-    n += 2 if prm[P.HAS_OUTSTANDING] else 0
-    n += 4 if prm[P.HAS_SHUN] else 0
-    n += 1 if prm[P.HAS_AWARE] else 0
-    return n
+    """The columns' bytes per agent (:func:`column_specs`: what one more agent adds; a placeholder adds none)."""
+    def total(n):
+        return sum(int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in column_specs(plan, n).values())
+
+    return total(2) - total(1)
 
 
 EMIT_ROWS = 1024  # initial append-buffer rows per chunk (engine/dense.py) or lane (engine/lazy.py)
 
 
-def column_specs(plan: Plan) -> dict[str, tuple[tuple[int, ...], type]]:
-    """Each column's shape and dtype for ``plan`` (optional columns a placeholder of length 1 when unused)."""
-    n, prm = plan.size, plan.epochs[0].prm
+def column_specs(plan: Plan, n: int | None = None) -> dict[str, tuple[tuple[int, ...], type]]:
+    """Each column's shape and dtype for ``plan`` (optional columns a placeholder of length 1 when unused), for
+    its population or ``n`` agents."""
+    n, prm = plan.size if n is None else n, plan.epochs[0].prm
 
     def opt(flag, dtype):
         return (n if prm[flag] else 1,), dtype
