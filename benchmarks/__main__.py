@@ -8,6 +8,7 @@
     sweep        sweep scaling on a local Dask cluster against the same runs back to back
     against      the whole `scslab run` of this checkout against an older git revision's, alternating
     coldstart    the first run's compile on an empty cache (and against an older revision's)
+    gpu          the GPU backend on a GPU machine: the CPU's results on every preset, then timings
 
 ``python -m benchmarks COMMAND --help`` explains each.
 """
@@ -19,7 +20,8 @@ import sys
 
 COMMANDS = {"run": "benchmarks.compare", "throughput": "benchmarks.throughput", "memory": "benchmarks.memory",
             "crash": "benchmarks.crash", "agree": "benchmarks.peers.agree",
-            "sweep": "benchmarks.sweep", "against": "benchmarks.against", "coldstart": "benchmarks.coldstart"}
+            "sweep": "benchmarks.sweep", "against": "benchmarks.against", "coldstart": "benchmarks.coldstart",
+            "gpu": "benchmarks.gpu"}
 
 
 def main(argv: list[str]) -> None:

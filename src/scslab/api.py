@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pyarrow as pa
 
-from .engine import DEFAULT_ENGINE, ENGINES
+from .engine import BACKENDS, DEFAULT_ENGINE, ENGINES
 from .errors import BackendError, ScenarioError
 from .scenarios.entities import PERSONS, scaled_sizes
 from .scenarios.load import load_scenario
@@ -20,7 +20,6 @@ from .scenarios.schema import Scenario
 
 __all__ = ["simulate", "Result", "ENGINES", "BACKENDS"]
 
-BACKENDS = ("cpu",)
 
 
 @dataclass
@@ -177,7 +176,7 @@ def check_args(engine: str, backend: str, **values: int | None) -> None:
     if engine not in ENGINES:
         raise BackendError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
     if backend not in BACKENDS:
-        raise BackendError(f"backend {backend!r} is not available in this version; allowed: {', '.join(BACKENDS)}")
+        raise BackendError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
     for name, value in values.items():
         problem = arg_problem(name, value)
         if problem is not None:
@@ -242,7 +241,7 @@ def run_manifest(s: Scenario, plan, engine: str, route: str, backend: str, threa
     from .engine.budget import estimate_bytes
     from .engine.state import bytes_per_agent
 
-    return {
+    manifest = {
         "scslab_version": __version__,
         "scenario": s.model_dump(mode="json"),
         "name": s.meta.name,
@@ -262,6 +261,17 @@ def run_manifest(s: Scenario, plan, engine: str, route: str, backend: str, threa
                      "python": platform.python_version()},
         "status": "in memory",
     }
+    if backend == "gpu":  # the device, and what the run holds on it
+        from importlib.metadata import PackageNotFoundError, version
+
+        from .engine.gpu import device_bytes, device_name
+
+        manifest.update(device=device_name(), device_memory_estimate_bytes=device_bytes(plan, chunk))
+        try:
+            manifest["versions"]["numba-cuda"] = version("numba-cuda")
+        except PackageNotFoundError:  # numba's own CUDA target
+            pass
+    return manifest
 
 
 def make_result(plan, raw, manifest: dict, elapsed: float) -> Result:
@@ -350,22 +360,24 @@ def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population:
     ``seed`` override the scenario's own; ``overrides`` maps dotted paths to values. ``threads`` caps the
     CPU threads (default: all). ``engine`` is ``"auto"`` (the fastest scheduler that can run the scenario),
     ``"windowed"``, ``"lazy"`` or ``"dense"`` (same laws; see the engine page of the docs; one that cannot run
-    the scenario is refused with what it lacks) and ``backend`` the hardware (today ``"cpu"``). ``chunk`` is the number of agents per parallel
-    work item of the dense engine (results do not depend on it). ``progress`` is called with each finished
-    day.
+    the scenario is refused with what it lacks) and ``backend`` the hardware: ``"cpu"``, or ``"gpu"`` (the
+    dense scheduler on a CUDA device, the same results; it needs ``scslab[gpu]`` and a GPU, and is refused at
+    once without them). ``chunk`` is the number of agents per parallel work item of the dense engine (results
+    do not depend on it). ``progress`` is called with each finished day.
     """
     check_args(engine, backend, population=population, days=days, seed=seed, threads=threads, chunk=chunk)
     s = resolve_scenario(scenario, population, days, seed, overrides)
     warn_scenario(s)
     from .compile import compile_plan
-    from .engine.cpu import DEFAULT_CHUNK, run_cpu
-
+    from .engine.cpu import prepare
     from .engine.budget import fits
+    from .engine.cpu import run_cpu
     from .engine.routes import choose_route
 
     plan = compile_plan(s)
-    route = choose_route(plan, engine, fits=lambda r: fits(plan, r))
+    route = choose_route(plan, engine, fits=lambda r: fits(plan, r), backend=backend)
+    work = prepare(backend, plan, chunk)
     manifest = run_manifest(s, plan, engine, route, backend, threads, chunk)
     t0 = time.perf_counter()
-    raw = run_cpu(plan, threads=threads, chunk=chunk or DEFAULT_CHUNK, progress=progress, engine=route)
+    raw = run_cpu(plan, threads=threads, chunk=work, progress=progress, engine=route, backend=backend)
     return make_result(plan, raw, manifest, time.perf_counter() - t0)

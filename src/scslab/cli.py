@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .cli_common import aborted, console, day_callback, emit, err, fail, interrupted, progress_bar, say, warn_scenario
-from .engine import DEFAULT_ENGINE, ENGINES
+from .engine import BACKENDS, DEFAULT_ENGINE, ENGINES
 from .errors import BackendError, ScenarioWarning, ScslabError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -163,9 +163,13 @@ def run(
                                     "the agents something happens to, dense every agent every day; auto picks "
                                     "the fastest that can run the scheme, and a scheduler that cannot is "
                                     "refused with what it lacks."),
+    backend: str = typer.Option("cpu", "--backend", "-b",
+                                help=f"Hardware: {', '.join(BACKENDS)}. gpu runs the dense scheduler on a CUDA "
+                                     "device with the same results (needs scslab[gpu] and a GPU; refused at once "
+                                     "without them)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Run a scenario on the CPU and write a run directory (manifest, metrics.parquet, stories.parquet).
+    """Run a scenario and write a run directory (manifest, metrics.parquet, stories.parquet).
 
     Ctrl-C stops at the end of the day, writes a checkpoint and tells how to resume; press it twice to abort
     (a run that goes by windows stops at the end of its window, up to a year; a run of a year or less then
@@ -178,7 +182,7 @@ def run(
         # every option is checked before anything is drawn: the bar appears once the run really starts
         population, days = _integer(population), _integer(days)
         _check_options(population=population, days=days, seed=seed, threads=threads,
-                       checkpoint_every=checkpoint_every, engine=engine)
+                       checkpoint_every=checkpoint_every, engine=engine, backend=backend)
         s = load_scenario(scenario, set_ or None)
         n = population if population is not None else s.population.size
         d = days if days is not None else s.run.days
@@ -190,7 +194,7 @@ def run(
             try:
                 result = runs.run(s, out, population=population, days=days, seed=seed, threads=threads,
                                   checkpoint_every=checkpoint_every, force=force, engine=engine,
-                                  progress=progress, on_start=progress.start)
+                                  backend=backend, progress=progress, on_start=progress.start)
             finally:
                 progress.stop()
     except ScslabError as exc:
@@ -202,13 +206,15 @@ def run(
     _print_summary(result, result.path)
 
 
-def _check_options(*, engine: str | None = None, **values: int | None) -> None:
+def _check_options(*, engine: str | None = None, backend: str | None = None, **values: int | None) -> None:
     """Refuse a bad option value, named as the option (``invalid option --population: ...``)."""
     from .api import arg_problem
     from .errors import OptionError
 
     if engine is not None and engine not in ENGINES:
         raise OptionError("--engine", engine, f"unknown engine; allowed: {', '.join(ENGINES)}")
+    if backend is not None and backend not in BACKENDS:
+        raise OptionError("--backend", backend, f"unknown backend; allowed: {', '.join(BACKENDS)}")
     for name, value in values.items():
         option = "--" + name.replace("_", "-")
         problem = arg_problem(name, value)
@@ -264,6 +270,9 @@ class _Started:
 def resume(
     run_dir: Path = typer.Argument(..., help="An incomplete run directory (stopped, killed or crashed)."),
     threads: Optional[int] = typer.Option(None, "--threads", "-t", help="CPU threads (default: all cores)."),
+    backend: Optional[str] = typer.Option(None, "--backend", "-b",
+                                          help=f"Hardware: {', '.join(BACKENDS)} (default: the run's own; a run "
+                                               "begun on a GPU may finish on the CPU and the other way round)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Finish an interrupted run from its newest checkpoint; the outputs equal an uninterrupted run's, byte for byte."""
@@ -272,7 +281,7 @@ def resume(
     from .output.rundir import read_manifest
 
     try:
-        _check_options(threads=threads)
+        _check_options(threads=threads, backend=backend)
         manifest = read_manifest(run_dir)
         first = latest_pass(run_dir)
         n, d = manifest.get("population", 0), manifest.get("days", 0)
@@ -281,7 +290,8 @@ def resume(
         try:
             with warnings.catch_warnings(record=True) as caught:  # an unreadable checkpoint, skipped
                 warnings.simplefilter("always", RuntimeWarning)
-                result = runs.resume(run_dir, threads=threads, progress=progress, on_start=progress.start)
+                result = runs.resume(run_dir, threads=threads, progress=progress, on_start=progress.start,
+                                     backend=backend)
         finally:
             progress.stop()
         for w in caught:
@@ -326,6 +336,8 @@ def _summary_table(result, path: Path) -> None:
         table.add_row(key, f"{value:,}{share}", unit)
     console.print(table)
     route = f" ({m['route']} scheduler)" if m.get("route", "days") != "days" else ""
+    if m.get("backend", "cpu") != "cpu":
+        route = route[:-1] + f", on {m.get('device', m['backend'])})"
     console.print(Text.assemble(f"{m['elapsed_s']:.2f} s{route}, {m['agent_days_per_s']:.3g} agent-days/s; "
                                 "written to ", (str(path), "bold")), soft_wrap=True)
 

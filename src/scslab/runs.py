@@ -82,6 +82,7 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path | N
     """
     from .api import check_args, run_manifest, resolve_scenario, warn_scenario
     from .compile import compile_plan
+    from .engine.cpu import prepare
     from .engine.routes import choose_route
     from .engine.budget import check_capacity, fits
     from .output.checkpoint import KEEP, checkpoint_bytes, list_checkpoints
@@ -100,8 +101,9 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path | N
     else:
         check_target(out, force)
     plan = compile_plan(s)
-    route = choose_route(plan, engine, fits=lambda r: fits(plan, r))
+    route = choose_route(plan, engine, fits=lambda r: fits(plan, r), backend=backend)
     check_capacity(plan, engine=route)
+    prepare(backend, plan, chunk)
     need = output_bytes(plan) + ((KEEP + 1) * checkpoint_bytes(plan) if checkpoint_every else 0)
     check_disk(out, need, f"a run of {plan.size:,} agents x {plan.days} days"
                + (" with checkpoints" if checkpoint_every else ""))
@@ -121,11 +123,14 @@ def run(scenario: str | Path | Mapping[str, Any] | Scenario, out: str | Path | N
 
 
 def resume(run_dir: str | Path, *, threads: int | None = None, progress: Callable[[int], None] | None = None,
-           interruptible: bool = True, on_start: Callable[[Any, str], None] | None = None):
+           interruptible: bool = True, on_start: Callable[[Any, str], None] | None = None,
+           backend: str | None = None):
     """Finish the incomplete run in ``run_dir`` from its newest checkpoint (or from day 0 without one).
 
     ``threads`` may differ from the first session's (the result does not depend on it); ``progress`` is
-    called with each finished day; ``interruptible`` and ``on_start`` are as for :func:`run`.
+    called with each finished day; ``interruptible`` and ``on_start`` are as for :func:`run`. ``backend``
+    (default: the run's own) may differ too: a run begun on a GPU may finish on the CPU, by the dense
+    scheduler, and the other way round.
     """
     from .api import check_args
     from .compile import compile_plan
@@ -133,7 +138,7 @@ def resume(run_dir: str | Path, *, threads: int | None = None, progress: Callabl
     from .output.rundir import lock_run, read_manifest
     from .scenarios.load import load_scenario
 
-    check_args("dense", "cpu", threads=threads)
+    check_args("dense", backend or "cpu", threads=threads)
     path = Path(run_dir)
     read_manifest(path)  # a RunDirError when it is not a run directory, before locking anything
     with lock_run(path, "resume it"):
@@ -151,6 +156,14 @@ def resume(run_dir: str | Path, *, threads: int | None = None, progress: Callabl
                               f"{manifest['population']:,} x {manifest['days']}, seed {manifest['seed']}")
         loop, meta = load_latest(path, plan)
         manifest = {**manifest, "route": route_of_run(manifest, loop)}
+        if backend is not None and backend != manifest.get("backend", "cpu"):  # its chunk was the other's
+            manifest.update(backend=backend, chunk=None)
+        if manifest.get("backend", "cpu") != "cpu":
+            from .engine.cpu import prepare
+            from .engine.routes import choose_route
+
+            choose_route(plan, manifest["route"], backend=manifest["backend"])
+            prepare(manifest["backend"], plan, manifest.get("chunk"))
         if on_start is not None:
             on_start(plan, manifest["route"])
         return _drive(plan, path, manifest, loop, meta, threads, progress, interruptible)
@@ -169,14 +182,16 @@ def route_of_run(manifest: dict, loop) -> str:
 
 def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress, interruptible: bool):
     from .api import make_result
-    from .engine.cpu import DEFAULT_CHUNK, run_cpu
+    from .engine.cpu import default_chunk
+    from .engine.cpu import run_cpu
     from .output.checkpoint import save_checkpoint
     from .output.rundir import complete_run, write_manifest, writing
 
     every = manifest.get("checkpoint_every")
     before = float(meta.get("elapsed_s", 0.0))
+    backend = manifest.get("backend", "cpu")
     session = {"started": _dt.datetime.now(_dt.timezone.utc).isoformat(),
-               "from_day": 0 if loop is None else max(loop.day - 1, 0)}
+               "from_day": 0 if loop is None else max(loop.day - 1, 0), "backend": backend}
     manifest = {**manifest, "sessions": [*manifest.get("sessions", []), session], "status": "incomplete"}
     with writing(path):
         write_manifest(path, manifest)
@@ -205,9 +220,9 @@ def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress
 
         # A stop asked for after the last stopping point (in the last day or window, or while the files are
         # written) lets the run finish and write its files: the result is then complete, and says so.
-        raw = run_cpu(plan, threads=threads, chunk=manifest.get("chunk") or DEFAULT_CHUNK,
+        raw = run_cpu(plan, threads=threads, chunk=manifest.get("chunk") or default_chunk(backend, plan),
                       progress=progress, loop=loop, after_pass=None if windowed else after, engine=manifest["route"],
-                      after_window=after if windowed else None)
+                      after_window=after if windowed else None, backend=backend)
         elapsed = before + time.perf_counter() - t0
         session["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
         result = make_result(plan, raw, manifest, elapsed)

@@ -15,6 +15,8 @@ tells or is sanctioned, the tie's place among its ties, and the one who learns.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 from numba import njit
 
@@ -23,10 +25,8 @@ from ..encodings import AWARE, AWARE_BY
 from ..rng import GOLDEN, Stream, draw_array, stream_key
 from .compiled import CACHE, K
 
-__all__ = ["init_aware", "spread"]
+__all__ = ["make", "init_aware", "spread"]
 
-partner, region_of, household_head, matching_block = K.partner, K.region_of, K.household_head, K.matching_block
-mix, tie_gone = K.mix, K.tie_gone
 S32 = np.uint64(32)
 
 
@@ -43,43 +43,60 @@ def init_aware(plan: Plan, cols, level0: np.ndarray) -> None:
     np.add.at(level0[prm[P.M_AWARE]], region * prm[P.T] + cols.traits[aware].astype(np.int64), 1)
 
 
-@njit(inline="always", nogil=True)
-def _learn(m, key, thr, how, aware, flags, state, traits, starts, prm, cnt):
-    """Tie m learns with its draw under ``key`` (below ``thr``): an unaware adult becomes newly aware."""
-    if aware[m] != AWARE.NO or (flags[m] & FLAG.ADULT) == 0:
-        return
-    if (mix(key + np.uint64(m) * GOLDEN) >> S32) < thr:
-        aware[m] = AWARE.NEW
-        state[m] = state[m] | STATE.BUSY  # its end of day tells its own ties
-        cell = region_of(m, starts) * prm[P.T] + np.int64(traits[m])
-        cnt[prm[P.M_AWARE], cell] += 1
-        cnt[prm[P.M_AWARE_BY] + how, cell] += 1
+def make(K, jit):
+    """The spread between passes, from the per-agent functions ``K`` (``kernels.build``), compiled with
+    ``jit``: ``spread(rec, ...)``, run by the CPU's driver below and by the GPU's (``engine/gpu.py``)."""
+    partner, region_of, household_head, matching_block = K.partner, K.region_of, K.household_head, K.matching_block
+    mix, tie_gone = K.mix, K.tie_gone
+
+    @jit
+    def learn(m, key, thr, how, aware, flags, state, traits, starts, prm, cnt):
+        """Tie m learns with its draw under ``key`` (below ``thr``): an unaware adult becomes newly aware."""
+        if aware[m] != AWARE.NO or (flags[m] & FLAG.ADULT) == 0:
+            return
+        if (mix(key + np.uint64(m) * GOLDEN) >> S32) < thr:
+            aware[m] = AWARE.NEW
+            state[m] = state[m] | STATE.BUSY  # its end of day tells its own ties
+            cell = region_of(m, starts) * prm[P.T] + np.int64(traits[m])
+            cnt[prm[P.M_AWARE], cell] += 1
+            cnt[prm[P.M_AWARE_BY] + how, cell] += 1
+
+    @jit
+    def spread(rec, keys, aware, flags, state, traits, ties, prm, starts, hh_head, hh_size, friend_keys, cnt):
+        """Apply the ``AWARE`` records of a pass (made at the end of the day whose stream keys are ``keys``), in
+        record order: each tie of the teller (``AWARE_BY.TOLD``) or of one newly sanctioned (``AWARE_BY.SEEN``)
+        may become aware, counted in ``cnt[metric, cell]`` (the day after the records')."""
+        n = prm[P.N]
+        B = hh_head.shape[0]
+        shun = prm[P.HAS_SHUN] != 0
+        for j in range(rec.shape[0]):
+            if rec[j, REC.KIND] != EVENT.AWARE:
+                continue
+            a, how = rec[j, REC.AGENT], rec[j, REC.A]
+            if how == AWARE_BY.TOLD:
+                thr, key = np.uint64(prm[P.AWARE_TOLD_T]), mix(keys[Stream.AWARE_TOLD] + np.uint64(a) * GOLDEN)
+            else:
+                thr, key = np.uint64(prm[P.AWARE_SEEN_T]), mix(keys[Stream.AWARE_SEEN] + np.uint64(a) * GOLDEN)
+            if prm[P.HAS_HH] != 0:
+                head = household_head(a, hh_head)
+                for m in range(head, min(head + hh_size[a % B], n)):
+                    if m != a:  # (a key per tie: one person both a household member and a friend has two chances)
+                        learn(m, mix(key + np.uint64(m - head)), thr, how, aware, flags, state, traits, starts, prm,
+                              cnt)
+            for k in range(prm[P.K]):
+                lo, hi = matching_block(a, k, starts, prm[P.K_LOCAL], prm[P.K_FRIENDS], n)
+                m = partner(a, k, lo, hi, friend_keys)
+                if m < 0 or (shun and tie_gone(np.int64(ties[a]), np.int64(ties[m]), k)):
+                    continue  # no tie, or one dropped for ostracism
+                learn(m, mix(key + np.uint64(16 + k)), thr, how, aware, flags, state, traits, starts, prm, cnt)
+
+    return SimpleNamespace(spread=spread)
+
+
+_spread = make(K, njit(inline="always", nogil=True)).spread
 
 
 @njit(nogil=True, cache=CACHE)
 def spread(rec, keys, aware, flags, state, traits, ties, prm, starts, hh_head, hh_size, friend_keys, cnt):
-    """Apply the ``AWARE`` records of a pass (made at the end of the day whose stream keys are ``keys``), in
-    record order: each tie of the teller (``AWARE_BY.TOLD``) or of one newly sanctioned (``AWARE_BY.SEEN``) may
-    become aware, counted in ``cnt[metric, cell]`` (the day after the records')."""
-    n = prm[P.N]
-    B = hh_head.shape[0]
-    shun = prm[P.HAS_SHUN] != 0
-    for j in range(rec.shape[0]):
-        if rec[j, REC.KIND] != EVENT.AWARE:
-            continue
-        a, how = rec[j, REC.AGENT], rec[j, REC.A]
-        if how == AWARE_BY.TOLD:
-            thr, key = np.uint64(prm[P.AWARE_TOLD_T]), mix(keys[Stream.AWARE_TOLD] + np.uint64(a) * GOLDEN)
-        else:
-            thr, key = np.uint64(prm[P.AWARE_SEEN_T]), mix(keys[Stream.AWARE_SEEN] + np.uint64(a) * GOLDEN)
-        if prm[P.HAS_HH] != 0:
-            head = household_head(a, hh_head)
-            for m in range(head, min(head + hh_size[a % B], n)):
-                if m != a:  # (a key per tie: one person both a household member and a friend has two chances)
-                    _learn(m, mix(key + np.uint64(m - head)), thr, how, aware, flags, state, traits, starts, prm, cnt)
-        for k in range(prm[P.K]):
-            lo, hi = matching_block(a, k, starts, prm[P.K_LOCAL], prm[P.K_FRIENDS], n)
-            m = partner(a, k, lo, hi, friend_keys)
-            if m < 0 or (shun and tie_gone(np.int64(ties[a]), np.int64(ties[m]), k)):
-                continue  # no tie, or one dropped for ostracism
-            _learn(m, mix(key + np.uint64(16 + k)), thr, how, aware, flags, state, traits, starts, prm, cnt)
+    """A pass's ``AWARE`` records applied in record order (``make``'s ``spread``)."""
+    _spread(rec, keys, aware, flags, state, traits, ties, prm, starts, hh_head, hh_size, friend_keys, cnt)

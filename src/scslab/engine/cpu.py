@@ -1,4 +1,5 @@
-"""Run a plan on the CPU: the scheduler that ``engine.routes`` chooses, with threads set for the run."""
+"""Run a plan: the scheduler that ``engine.routes`` chooses, on a backend (the CPU, with threads set for the
+run, or a GPU: ``engine/backend.py``)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,20 @@ from typing import Callable
 import numba
 
 from ..compile import Plan
+from .backend import HOST, Backend
 from .dense import DEFAULT_CHUNK
 from .loop import Loop, advance, finish_run, start
 from .state import EMIT_ROWS, RawRun
 
-__all__ = ["run_cpu", "run_dense", "DEFAULT_CHUNK"]
+__all__ = ["run_cpu", "run_dense", "backend_named", "prepare", "default_chunk", "DEFAULT_CHUNK"]
 
 
 def run_cpu(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUNK,
             progress: Callable[[int], None] | None = None, initial_emit: int = EMIT_ROWS,
             loop: Loop | None = None, after_pass: Callable[[Loop], None] | None = None,
-            engine: str = "dense", after_window=None) -> RawRun:
-    """Run ``plan`` on the CPU and return the raw counts and story rows.
+            engine: str = "dense", after_window=None, backend: str = "cpu") -> RawRun:
+    """Run ``plan`` on ``backend`` (``cpu`` or ``gpu``, ``engine.BACKENDS``) and return the raw counts and story
+    rows.
 
     ``engine`` is a scheduler (``windowed``, ``lazy`` or ``dense``) or ``auto``, the fastest that can run the
     plan (``engine.routes.choose_route``; a scheduler that cannot is refused by name). ``loop`` continues a
@@ -26,13 +29,17 @@ def run_cpu(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUN
     scheduler then runs. ``after_pass(loop)`` is called after every pass of a day-by-day run, when the loop is
     consistent (to write checkpoints, or to stop by raising), so it needs a day-by-day scheduler;
     ``after_window(state)`` is called after every window of a windowed run, for the same purposes.
+    On the GPU only the dense scheduler runs (``engine.ON_BACKEND``); a checkpoint's columns go to the device.
     """
     from .routes import choose_route, entity_route
 
     if loop is not None:
         engine = "windowed" if not isinstance(loop, Loop) else ("dense" if loop.lazy is None else "lazy")
+        choose_route(plan, engine, backend=backend)  # (a scheduler the backend does not run is refused)
     else:
-        engine = choose_route(plan, engine, needs=("every-day",) if after_pass is not None else ())
+        engine = choose_route(plan, engine, needs=("every-day",) if after_pass is not None else (),
+                              backend=backend)
+    hw = backend_named(backend)
     previous_threads = numba.get_num_threads()
     if threads is not None:
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
@@ -46,13 +53,54 @@ def run_cpu(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUN
             raw.entities.update({name: run_cpu(sub, engine=entity_route(sub, engine))
                                  for name, sub in plan.entities.items()})
             return raw
-        loop = start(plan, chunk=chunk, engine=engine) if loop is None else loop
-        advance(plan, loop, chunk=chunk, progress=progress, initial_emit=initial_emit, after_pass=after_pass)
-        return finish_run(plan, loop)
+        loop = start(plan, chunk=chunk, engine=engine, backend=hw) if loop is None else _moved(loop, hw)
+        advance(plan, loop, chunk=chunk, progress=progress, initial_emit=initial_emit, after_pass=after_pass,
+                backend=hw)
+        return finish_run(plan, loop, hw)
     finally:
         numba.set_num_threads(previous_threads)
+
+
+def _moved(loop: Loop, hw) -> Loop:
+    """A loop read from a checkpoint, its columns (and its entity types') moved to the backend ``hw``."""
+    loop.cols = hw.from_host(loop.cols)
+    for sub in loop.entities.values():
+        _moved(sub, hw)
+    return loop
 
 
 def run_dense(plan: Plan, **kw) -> RawRun:
     """:func:`run_cpu` with the dense engine unless ``engine=`` says otherwise (tests and benchmarks)."""
     return run_cpu(plan, **{"engine": "dense", **kw})
+
+
+def backend_named(name: str) -> Backend:
+    """The backend called ``name`` (``engine.BACKENDS``); the GPU's is imported only when asked for."""
+    if name == "gpu":
+        from .gpu import GPU
+
+        return GPU
+    return HOST
+
+
+def prepare(name: str, plan: Plan, chunk: int | None = None) -> int:
+    """Check, before anything is allocated, that backend ``name`` can run ``plan``: for the GPU, that numba's
+    CUDA target and a device are there (``engine.gpu.cuda_module``) and that the run fits in the device's
+    memory (``engine.gpu.check_device_memory``). Returns the chunk to run with (``chunk``, or the backend's
+    default, :func:`default_chunk`)."""
+    chunk = chunk or default_chunk(name, plan)
+    if name == "gpu":
+        from .gpu import check_device_memory
+
+        check_device_memory(plan, chunk)
+    return chunk
+
+
+def default_chunk(name: str, plan: Plan) -> int:
+    """Agents per work item on backend ``name`` by default (results do not depend on it): on the CPU a parallel
+    loop's item, a few per core; on a GPU a thread's (``engine.gpu.gpu_chunk``)."""
+    if name == "gpu":
+        from .gpu import gpu_chunk
+
+        return gpu_chunk(plan)
+    return DEFAULT_CHUNK

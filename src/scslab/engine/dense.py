@@ -16,20 +16,23 @@ from .compiled import CACHE, K
 from .kernels import EMIT_WIDTH, NONE_DAY, emit_margin
 from .state import grow, records
 
-__all__ = ["init_pass", "dense_pass", "make_chunk", "chunks", "dense_days", "DEFAULT_CHUNK"]
+__all__ = ["init_pass", "dense_pass", "make_init", "make_chunk", "chunks", "dense_days", "DEFAULT_CHUNK"]
 
 DEFAULT_CHUNK = 1 << 16
 ST_CODE = int(STATE.CODE)
-init_agent, levels, tier_of = K.init_agent, K.levels, K.tier_of
 
 
-@njit(parallel=True, nogil=True, cache=CACHE)
-def init_pass(lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holder_t, hh_adult, skeys, cnt):
-    """Initial state of every agent, and the initial level metrics in ``cnt[chunk]``."""
-    score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, state, \
-        ties, aware = cols
-    T = prm[P.T]
-    for ch in prange(lo.shape[0]):
+def make_init(K, jit):
+    """Every agent's initial state on one chunk, from the per-agent functions ``K`` (``kernels.build``),
+    compiled with ``jit``: ``init_chunk(ch, ...)`` takes :func:`init_pass`'s arguments after the chunk's
+    number (the CPU runs it for every chunk in a parallel loop, a GPU with a thread per chunk)."""
+    init_agent, levels, tier_of = K.init_agent, K.levels, K.tier_of
+
+    @jit
+    def init_chunk(ch, lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holder_t, hh_adult, skeys, cnt):
+        score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding, acct_since, \
+            state, ties, aware = cols
+        T = prm[P.T]
         c = cnt[ch]
         for i in range(lo[ch], hi[ch]):
             init_agent(i, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding,
@@ -37,6 +40,19 @@ def init_pass(lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holde
             levels(c, region[ch] * T + np.int64(traits[i]), 1, tier_of(score[i], mins, prm[P.NT]), 0,
                    flags[i], last_off[i] != NONE_DAY,
                    np.int64(ties[i]) if prm[P.HAS_SHUN] != 0 else np.int64(0), prm, cons)
+
+    return init_chunk
+
+
+_init_chunk = make_init(K, njit(inline="always", nogil=True))
+
+
+@njit(parallel=True, nogil=True, cache=CACHE)
+def init_pass(lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holder_t, hh_adult, skeys, cnt):
+    """Initial state of every agent, and the initial level metrics in ``cnt[chunk]`` (:func:`make_init`)."""
+    for ch in prange(lo.shape[0]):
+        _init_chunk(ch, lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holder_t, hh_adult, skeys, cnt)
+
 
 def make_chunk(K, jit):
     """A pass's work on one chunk of agents, from the per-agent functions ``K`` (``kernels.build``), compiled

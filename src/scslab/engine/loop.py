@@ -5,48 +5,33 @@ A day is: pass d (finish day d-1, act on day d) -> the ties broken at the end of
 ``engine/ostracism.py``) -> the ties who learn of the scheme from one who did at the end of day d-1
 (awareness, ``engine/awareness.py``) -> the sparse pass (network penalties, children's inherited sanctions, redress;
 ``engine/sparse.py``) -> metrics. The dense scheduler visits every agent in a pass
-(``engine/dense.py``), the lazy one only the agents something happens to (``engine/lazy.py``).
+(``engine/dense.py``), the lazy one only the agents something happens to (``engine/lazy.py``). Where the
+columns live and the work runs is the backend's (``engine/backend.py``: the CPU's memory, or a GPU's,
+``engine/gpu.py``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..compile import EVENT, FLAG, LIST, REC, STATE, P, Plan
+from ..compile import EVENT, LIST, REC, P, Plan
 from ..rng import day_keys
+from .backend import HOST, Backend
 from .budget import check_capacity
-from .dense import DEFAULT_CHUNK, chunks, dense_days, init_pass
-from .histogram import run_snapshot_days, score_bins, score_histogram
+from .dense import DEFAULT_CHUNK
+from .histogram import run_snapshot_days, score_bins
 from .kernels import EMIT_WIDTH
 from .lazy import RING, lazy_days, lazy_start
-from .awareness import init_aware, spread
-from .ostracism import apply_breaks, count_ties
-from .state import EMIT_ROWS, Loop, RawRun, allocate
-from .sparse import apply_redress, sparse, sparse_parts
-from .stories import pick_story_agents
+from .state import EMIT_ROWS, Loop, RawRun
 
 __all__ = ["Loop", "start", "advance", "passes", "finish_run", "with_levels"]
 
 
-def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK, engine: str = "dense") -> Loop:
-    """Allocate the columns and set every agent's initial state: the loop before pass 0."""
+def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK, engine: str = "dense", backend: Backend = HOST) -> Loop:
+    """Allocate the columns (on ``backend``) and set every agent's initial state: the loop before pass 0."""
     check_capacity(plan, engine=engine)
-    cols = allocate(plan)
-    lo, hi, reg = chunks(plan, max(1, int(chunk)))
-    e0 = plan.epoch_at(0)
-    if e0.prm[P.HAS_SHUN]:
-        count_ties(cols.ties, e0.prm, plan.region_starts, plan.friend_keys)
+    cols, level0, story_ids = backend.start(plan, max(1, int(chunk)))
     NM, NC = len(plan.metric_names), plan.n_cells
-    level0 = np.zeros((len(lo), NM, NC), np.int64)
-    init_pass(lo, hi, reg, cols.as_tuple(), e0.prm, e0.tier_mins, e0.cons, plan.class_cum, plan.group_cum,
-              plan.holder_t, plan.hh_adult, day_keys(plan.seed, 0), level0)
-    picks = pick_story_agents(plan, cols.traits, cols.flags, plan.scenario.run.story_agents)
-    story_ids = np.array([a for a, _ in picks], np.int64)
-    cols.flags[story_ids] |= np.uint8(FLAG.STORY)
-    cols.state[story_ids] |= np.uint8(STATE.BUSY)  # story agents always take the full end of day
-    level0 = level0.sum(axis=0)
-    if e0.prm[P.HAS_AWARE]:
-        init_aware(plan, cols, level0)
     lazy = None
     if engine == "lazy":
         lazy = lazy_start(plan)
@@ -55,18 +40,21 @@ def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK, engine: str = "dense") -> L
                 coverage=np.zeros((plan.days, len(plan.channel_names))),
                 score_hist=np.zeros((len(run_snapshot_days(plan)), score_bins(plan)[2]), np.int64), stories=[],
                 redress=np.zeros((0, EMIT_WIDTH), np.int64), lazy=lazy,
-                entities={name: start(p, chunk=chunk, engine=engine) for name, p in plan.entities.items()})
+                entities={name: start(p, chunk=chunk, engine=engine, backend=backend)
+                          for name, p in plan.entities.items()})
 
 
-def finish_run(plan: Plan, loop: Loop) -> RawRun:
-    """The raw result of a finished loop: level metrics added up from their daily changes."""
+def finish_run(plan: Plan, loop: Loop, backend: Backend = HOST) -> RawRun:
+    """The raw result of a finished loop: level metrics added up from their daily changes (the columns
+    brought to the CPU's memory from ``backend``)."""
     if loop.day != plan.days + 1:
         raise ValueError(f"the loop is at pass {loop.day}, not finished ({plan.days + 1} passes)")
     counts = with_levels(plan, loop.counts, loop.level0)
     if loop.lazy is not None:  # deferred recovery steps, kept as daily changes
         counts[:, plan.epochs[0].prm[P.M_RECOVERED]] += np.cumsum(loop.lazy.rec_diff.sum(axis=0), axis=0)[:-1]
-    return RawRun(counts, loop.story_rows(), loop.story_ids, loop.story_scores, loop.cols, loop.coverage,
-                  loop.score_hist, {name: finish_run(p, loop.entities[name]) for name, p in plan.entities.items()})
+    return RawRun(counts, loop.story_rows(), loop.story_ids, loop.story_scores, backend.to_host(loop.cols),
+                  loop.coverage, loop.score_hist,
+                  {name: finish_run(p, loop.entities[name], backend) for name, p in plan.entities.items()})
 
 
 def with_levels(plan: Plan, changes: np.ndarray, level0: np.ndarray) -> np.ndarray:
@@ -79,32 +67,33 @@ def with_levels(plan: Plan, changes: np.ndarray, level0: np.ndarray) -> np.ndarr
 
 
 def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None, initial_emit: int = EMIT_ROWS,
-            after_pass=None) -> None:
+            after_pass=None, backend: Backend = HOST) -> None:
     """Run passes ``loop.day .. days`` in place (pass d finishes day d-1 and acts on day d).
 
     Entity types (``plan.entities``) run in lockstep: after the persons' pass d, each entity type's pass d,
     then ``after_pass``, so a checkpoint always finds every population at the same pass."""
-    others = [passes(plan.entities[name], sub, chunk=chunk, initial_emit=initial_emit)
+    others = [passes(plan.entities[name], sub, chunk=chunk, initial_emit=initial_emit, backend=backend)
               for name, sub in loop.entities.items()]
-    for _ in passes(plan, loop, chunk=chunk, progress=progress, initial_emit=initial_emit):
+    for _ in passes(plan, loop, chunk=chunk, progress=progress, initial_emit=initial_emit, backend=backend):
         for other in others:
             next(other)
         if after_pass is not None:
             after_pass(loop)
 
 
-def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None, initial_emit: int = EMIT_ROWS):
-    """The passes of one population from ``loop.day`` on, as a generator that yields after each pass."""
+def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None, initial_emit: int = EMIT_ROWS,
+           backend: Backend = HOST):
+    """The passes of one population from ``loop.day`` on, as a generator that yields after each pass (the
+    work run by ``backend``, ``engine.backend``)."""
     ks = day_keys(plan.seed, 0)
     D, NM, NC = plan.days, len(plan.metric_names), plan.n_cells
     counts, cols = loop.counts, loop.cols
     no_wake = np.zeros(0, np.uint64)  # the dense engine marks nobody for the next pass
     snap = {int(day): k for k, day in enumerate(run_snapshot_days(plan))}
     if loop.lazy is None:
-        day_pass, H, day_tables = dense_days(plan, loop, chunk, initial_emit), 1, plan.day_tables
+        day_pass, H, day_tables = backend.days(plan, loop, chunk, initial_emit), 1, plan.day_tables
     else:  # the lazy scheduler makes its own gate and event tables (of detected events only)
         day_pass, H, day_tables = lazy_days(plan, loop, initial_emit), RING, plan.day_detection
-    parts = sparse_parts(plan.size)  # the thread count does not change during a run
     ka = day_keys(plan.seed, loop.day - 1)
     for d in range(loop.day, D + 1):
         do_fin, do_act = d > 0, d < D
@@ -127,24 +116,23 @@ def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None,
             if n_kind[EVENT.STORY]:
                 loop.stories.append(rec[rec[:, REC.KIND] == EVENT.STORY])
             if n_kind[EVENT.SHUN]:  # ties broken at the end of day d-1, before day d's penalties
-                loop.stories.append(apply_breaks(plan, ef, rec, cols, cnt_f[0]))
+                loop.stories.append(backend.breaks(plan, ef, rec, cols, cnt_f[0]))
             if n_kind[EVENT.AWARE] and do_act:  # told at the end of day d-1, or seeing a tie sanctioned
-                spread(rec, kf, cols.aware, cols.flags, cols.state, cols.traits, cols.ties, ea.prm, plan.region_starts,
-                       plan.hh_head, plan.hh_size, plan.friend_keys, cnt_a[0])
+                backend.spread(plan, ea, rec, kf, cols, cnt_a[0])
             if n_kind[EVENT.NETWORK] or n_kind[EVENT.LIST_CHANGE]:  # ties' penalties, children's sanctions
-                tie_stories, net_cnt = sparse(plan, ea, rec, cols, wake, parts)
+                tie_stories, net_cnt = backend.sparse(plan, ea, rec, cols, wake)
                 loop.stories.append(tie_stories)
                 if do_act:
                     counts[d, ea.prm[P.M_NET]] += net_cnt
             if n_kind[EVENT.REDRESS]:
                 loop.redress = np.concatenate([loop.redress, rec[rec[:, REC.KIND] == EVENT.REDRESS]])
         if do_act and len(loop.redress):
-            loop.redress = apply_redress(plan, ea, cols, loop.redress, d, cnt_a, loop.stories, wake)
+            loop.redress = backend.redress(plan, ea, cols, loop.redress, d, cnt_a, loop.stories, wake)
         if do_fin:
             counts[d - 1] += cnt_f.sum(axis=0)
-            loop.story_scores[d - 1] = cols.score[loop.story_ids]
+            loop.story_scores[d - 1] = backend.scores(cols, loop.story_ids)
             if d - 1 in snap:
-                loop.score_hist[snap[d - 1]] = score_histogram(plan, cols, d - 1, loop.lazy is not None)
+                loop.score_hist[snap[d - 1]] = backend.histogram(plan, cols, d - 1, loop.lazy is not None)
         if do_act:
             counts[d] += cnt_a.sum(axis=0)
         loop.day = d + 1

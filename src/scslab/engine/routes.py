@@ -16,7 +16,7 @@ the route from here, so the manifest's route is the route that ran.
 
 from __future__ import annotations
 
-from . import DEFAULT_ENGINE, ENGINES, SCHEDULERS
+from . import DEFAULT_ENGINE, ENGINES, ON_BACKEND, SCHEDULERS
 from .features import FEATURES, feature_words, uses
 
 __all__ = ["SCHEDULERS", "ENGINES", "DEFAULT_ENGINE", "SUPPORTS", "CAPABILITIES", "NEEDS", "missing",
@@ -69,18 +69,24 @@ def refusal(plan, scheduler: str, needs=()) -> str | None:
     return "; ".join(parts)
 
 
-def choose_route(plan, engine: str = DEFAULT_ENGINE, needs=(), fits=None) -> str:
+def choose_route(plan, engine: str = DEFAULT_ENGINE, needs=(), fits=None, backend: str = "cpu") -> str:
     """The scheduler that runs ``plan``: for ``engine="auto"`` the fastest that can and, given ``fits``
     (``fits(scheduler)``: whether its run fits in memory, ``engine.budget.fits``), whose run fits (the
     windowed scheduler holds more per agent than the lazy one where ties' penalties are many: press-2018 at
-    1.4 billion people goes day by day on a machine of 24 GB), else ``engine`` itself when it can. Raises :class:`~scslab.errors.OptionError` for an unknown engine, or for one that cannot run
-    the plan, naming the features it lacks."""
+    1.4 billion people goes day by day on a machine of 24 GB), else ``engine`` itself when it can; only among
+    the schedulers ``backend`` runs (``engine.ON_BACKEND``). Raises :class:`~scslab.errors.OptionError` for an
+    unknown engine, for one the backend does not run, or for one that cannot run the plan, naming the features
+    it lacks."""
     from ..errors import OptionError
 
     if engine not in ENGINES:
         raise OptionError("--engine", engine, f"unknown engine; allowed: {', '.join(ENGINES)}")
+    on = ON_BACKEND[backend]
+    if engine not in ("auto", *on):
+        raise OptionError("--engine", engine, f"the {backend} backend runs the {' and '.join(on)} scheduler"
+                          f"{'s' if len(on) > 1 else ''} only; use auto, or: {', '.join(on)}")
     if engine == "auto":
-        able = [s for s in SCHEDULERS if not missing(plan, s, needs)]
+        able = [s for s in on if not missing(plan, s, needs)]
         if fits is None:
             return able[0]
         return next((s for s in able if fits(s)), able[0])  # (none fits: the fastest, which refuses)

@@ -4,6 +4,8 @@ whatever the threads."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numba
 import numpy as np
 from numba import njit, prange
@@ -15,48 +17,52 @@ from .compiled import CACHE, K
 from .kernels import EMIT_WIDTH, I16
 from .state import Columns
 
-__all__ = ["wake_up", "penalise", "tie_targets", "sparse_pass", "sparse_parts", "sparse", "apply_redress"]
+__all__ = ["make", "tie_targets", "sparse_pass", "redress_pass", "sparse_parts", "sparse", "apply_redress"]
 
-partner, household_head, region_of, clamp = K.partner, K.household_head, K.region_of, K.clamp
-household_relation, matching_relation, matching_block = K.household_relation, K.matching_relation, K.matching_block
-tie_gone = K.tie_gone
-network_arg = njit(inline="always", nogil=True)(encodings.network_arg)
+def make(K, jit, prefetch, reserve):
+    """The sparse pass's work, from the per-agent functions ``K`` (``kernels.build``), compiled with ``jit``:
+    ``targets_of(j, ...)`` (one record's matched ties), ``lane(ln, ...)`` (one lane's changes) and
+    ``redress_one(j, ...)`` (one contested record removed), run by the CPU's parallel loops below and by the
+    GPU's threads (``engine/gpu.py``). ``prefetch(a, i)`` hints that a tie's column will be read soon (nothing
+    on a GPU); ``reserve(n_out, ln)`` gives lane ``ln`` the next row of its story buffer (on the CPU a lane's
+    own count, on a GPU one count shared by every lane)."""
+    partner, household_head, region_of, clamp = K.partner, K.household_head, K.region_of, K.clamp
+    household_relation, matching_relation, matching_block = K.household_relation, K.matching_relation, K.matching_block
+    tie_gone = K.tie_gone
+    network_arg = jit(encodings.network_arg)
 
+    @jit
+    def wake_up(wake, m):
+        """Mark agent m to be visited at the next pass (lazy engine; ``wake`` is empty for the dense engine)."""
+        if wake.shape[0] > 0:
+            wake[m >> 6] |= np.uint64(1) << np.uint64(m & 63)
 
-@njit(inline="always", nogil=True)
-def wake_up(wake, m):
-    """Mark agent m to be visited at the next pass (lazy engine; ``wake`` is empty for the dense engine)."""
-    if wake.shape[0] > 0:
-        wake[m >> 6] |= np.uint64(1) << np.uint64(m & 63)
+    @jit
+    def penalise(m, pts, pending, traits, flags, starts, T, net_cnt, wake):
+        """Network penalty of ``pts`` for tie ``m``: pending points and the count; whether m has a story (for a
+        story row). Children are not scored (they keep the base score), so a tie who is a child loses nothing;
+        nor does a kind of tie the behaviour costs nothing."""
+        if (flags[m] & FLAG.ADULT) == 0 or pts == 0:
+            return False
+        pending[m] = clamp(np.int64(pending[m]) + pts, -I16, I16)
+        wake_up(wake, m)
+        net_cnt[region_of(m, starts) * T + np.int64(traits[m])] += 1
+        return (flags[m] & FLAG.STORY) != 0
 
+    @jit
+    def story(o, sq, s, order, m, day, b, rel, src, pts):
+        """Story row ``s``: m lost ``pts`` for an act of tie ``src`` (behaviour b, m being its ``rel``,
+        ``encodings.network_arg``), at ``order`` in the serial order."""
+        o[s, REC.KIND], o[s, REC.AGENT], o[s, REC.DAY] = EVENT.STORY, m, day
+        o[s, REC.A], o[s, REC.B], o[s, REC.C] = SE.network_penalty, network_arg(b, rel, src), pts
+        sq[s] = order
 
-@njit(inline="always", nogil=True)
-def penalise(m, day, b, pts, pending, traits, flags, starts, T, net_cnt, out, nout, wake, src, rel):
-    """Network penalty of ``pts`` for tie ``m``: pending points, the count, and a story row if m has one.
-    Children are not scored (they keep the base score), so a tie who is a child loses nothing; nor does a kind
-    of tie the behaviour costs nothing. The story row's argument packs the behaviour, the kind of tie ``rel``
-    (``REL``: what m is to ``src``) and the tie ``src`` whose act it was (:func:`network_arg`)."""
-    if (flags[m] & FLAG.ADULT) == 0 or pts == 0:
-        return nout
-    pending[m] = clamp(np.int64(pending[m]) + pts, -I16, I16)
-    wake_up(wake, m)
-    net_cnt[region_of(m, starts) * T + np.int64(traits[m])] += 1
-    if (flags[m] & FLAG.STORY) != 0:
-        out[nout, REC.KIND], out[nout, REC.AGENT], out[nout, REC.DAY] = EVENT.STORY, m, day
-        out[nout, REC.A], out[nout, REC.B], out[nout, REC.C] = SE.network_penalty, network_arg(b, rel, src), pts
-        nout += 1
-    return nout
-
-
-@njit(parallel=True, nogil=True, cache=CACHE)
-def tie_targets(rec, prm, starts, keys, ties, targets):
-    """``targets[j, k]``: the tie in matching k (friends', then colleagues') of record j's agent, for the
-    network records that penalise matched ties (-1 elsewhere, and where ostracism broke the tie: bit k of
-    either end's ``ties`` word, ``engine.ostracism``): the Feistel work of the sparse pass, done once per record
-    before :func:`sparse_pass` applies the penalties."""
-    n = prm[P.N]
-    shun = prm[P.HAS_SHUN] != 0
-    for j in prange(rec.shape[0]):
+    @jit
+    def targets_of(j, rec, prm, starts, keys, ties, targets):
+        """``targets[j, k]``: the tie in matching k (friends', then colleagues') of record j's agent, for a
+        network record that penalises matched ties (-1 elsewhere, and where ostracism broke the tie: bit k of
+        either end's ``ties`` word, ``engine.ostracism``)."""
+        n = prm[P.N]
         for k in range(targets.shape[1]):
             targets[j, k] = -1
         if rec[j, REC.KIND] == EVENT.NETWORK and rec[j, REC.C] != 0:
@@ -64,32 +70,20 @@ def tie_targets(rec, prm, starts, keys, ties, targets):
             for k in range(prm[P.K]):
                 lo, hi = matching_block(a, k, starts, prm[P.K_LOCAL], prm[P.K_FRIENDS], n)
                 m = partner(a, k, lo, hi, keys)
-                if shun and m >= 0 and tie_gone(np.int64(ties[a]), np.int64(ties[m]), k):
+                if prm[P.HAS_SHUN] != 0 and m >= 0 and tie_gone(np.int64(ties[a]), np.int64(ties[m]), k):
                     m = -1
                 targets[j, k] = m
 
-
-@njit(parallel=True, nogil=True, cache=CACHE)
-def sparse_pass(rec, targets, cols, prm, beh, starts, hh_head, hh_size, hh_adult, parts, net_cnt, out, seq, n_out,
-                wake):
-    """Network penalties and children's inherited sanctions: each tie loses the points of its kind
-    (``beh[b, BEH.NET + rel]``). Matched ties come from ``targets``
-    (:func:`tie_targets`). Every agent whose points or inbox change is marked in ``wake`` (the lazy engine's
-    next pass).
-
-    Lane ``ln`` applies, in record order, every change whose target lies in ``parts[ln] .. parts[ln + 1]``
-    (multiples of 64, so lanes share no wake word): each agent's points add up in record order, whatever
-    the lanes. Story rows go to ``out[ln]``, with their place in the serial order in ``seq[ln]`` (record x
-    (K + 16) + member or 16 + matching), for the driver to merge; ``n_out[ln]`` counts them."""
-    pending, on_lists, traits, flags, inbox = cols[1], cols[4], cols[5], cols[6], cols[7]
-    n = prm[P.N]
-    T = prm[P.T]
-    B = hh_head.shape[0]
-    W = prm[P.K] + 16
-    for ln in prange(parts.shape[0] - 1):
+    @jit
+    def lane(ln, rec, targets, cols, prm, beh, starts, hh_head, hh_size, hh_adult, parts, nc, o, sq, n_out, wake):
+        """Lane ``ln`` of :func:`sparse_pass`: every change whose target lies in ``parts[ln] .. parts[ln + 1]``,
+        in record order, counted in ``nc`` (per cell), story rows in ``o`` with their order in ``sq``."""
+        pending, on_lists, traits, flags, inbox = cols[1], cols[4], cols[5], cols[6], cols[7]
+        n = prm[P.N]
+        T = prm[P.T]
+        B = hh_head.shape[0]
+        W = prm[P.K] + 16
         t0, t1 = parts[ln], parts[ln + 1]
-        nc, o, sq = net_cnt[ln], out[ln], seq[ln]
-        nout = 0
         for j in range(rec.shape[0]):
             if j + 16 < rec.shape[0]:  # the ties of the record 16 on (-1 for other records): fetch their columns
                 for k in range(targets.shape[1]):
@@ -106,21 +100,17 @@ def sparse_pass(rec, targets, cols, prm, beh, starts, hh_head, hh_size, hh_adult
                     for m in range(max(head, t0), min(head + hh_size[a % B], n, t1)):
                         if m != a:
                             rel = household_relation(a, m, head, hh_adult)
-                            before = nout
-                            nout = penalise(m, day, b, beh[b, BEH.NET + rel], pending, traits, flags, starts, T, nc,
-                                            o, nout, wake, a, rel)
-                            if nout > before:
-                                sq[before] = j * W + (m - head)
+                            pts = beh[b, BEH.NET + rel]
+                            if penalise(m, pts, pending, traits, flags, starts, T, nc, wake):
+                                story(o, sq, reserve(n_out, ln), j * W + (m - head), m, day, b, rel, a, pts)
                 if matched != 0:
                     for k in range(prm[P.K]):
                         m = targets[j, k]
                         if m >= t0 and m < t1:
                             rel = matching_relation(k, prm[P.K_FRIENDS], prm[P.BEST])
-                            before = nout
-                            nout = penalise(m, day, b, beh[b, BEH.NET + rel], pending, traits, flags, starts, T, nc,
-                                            o, nout, wake, a, rel)
-                            if nout > before:
-                                sq[before] = j * W + 16 + k
+                            pts = beh[b, BEH.NET + rel]
+                            if penalise(m, pts, pending, traits, flags, starts, T, nc, wake):
+                                story(o, sq, reserve(n_out, ln), j * W + 16 + k, m, day, b, rel, a, pts)
             elif kind == EVENT.LIST_CHANGE:
                 head = household_head(a, hh_head)
                 end = min(head + hh_size[a % B], n)
@@ -137,7 +127,77 @@ def sparse_pass(rec, targets, cols, prm, beh, starts, hh_head, hh_size, hh_adult
                         else:
                             inbox[m] = (inbox[m] | INBOX.CHILD_OFF) & (0xFF ^ INBOX.CHILD_ON)
                         wake_up(wake, m)
-        n_out[ln] = nout
+
+    @jit
+    def redress_one(j, r, d, on_score, acct_pts, pending, acct, inbox, traits, flags, starts, T, m_redressed, cnt,
+                    wake, out, nout):
+        """Contested false record ``r[j]`` (due on day ``d``) is removed: its points come back (to the score
+        when ``on_score``, else to the account, capped at ``acct_pts``), the mark is cleared at the end of the
+        day, the count and a story row if its agent has one. Returns the rows written so far."""
+        a, b, pts = r[j, REC.AGENT], r[j, REC.A], r[j, REC.B]
+        if on_score:
+            pending[a] = clamp(np.int64(pending[a]) - pts, -30000, 30000)
+        else:
+            acct[a] = min(np.int64(acct[a]) - pts, acct_pts)
+        inbox[a] = inbox[a] | INBOX.CLEAR_FALSE
+        wake_up(wake, a)
+        cnt[m_redressed, region_of(a, starts) * T + np.int64(traits[a])] += 1
+        if (flags[a] & FLAG.STORY) != 0:
+            out[nout, REC.KIND], out[nout, REC.AGENT], out[nout, REC.DAY] = EVENT.STORY, a, d
+            out[nout, REC.A], out[nout, REC.B], out[nout, REC.C] = SE.redress, b, -pts
+            nout += 1
+        return nout
+
+    return SimpleNamespace(wake_up=wake_up, targets_of=targets_of, lane=lane,
+                           redress_one=redress_one)
+
+
+@njit(inline="always", nogil=True)
+def _next_row(n_out, ln):
+    """A lane's next story row: its own count (``make``'s ``reserve`` on the CPU)."""
+    s = n_out[ln]
+    n_out[ln] = s + 1
+    return s
+
+
+S = make(K, njit(inline="always", nogil=True), prefetch, _next_row)
+_targets_of, _lane, _redress_one = S.targets_of, S.lane, S.redress_one
+
+
+@njit(parallel=True, nogil=True, cache=CACHE)
+def tie_targets(rec, prm, starts, keys, ties, targets):
+    """``targets[j, k]`` for every record (``make``'s ``targets_of``): the Feistel work of the sparse pass,
+    done once per record before :func:`sparse_pass` applies the penalties."""
+    for j in prange(rec.shape[0]):
+        _targets_of(j, rec, prm, starts, keys, ties, targets)
+
+
+@njit(parallel=True, nogil=True, cache=CACHE)
+def sparse_pass(rec, targets, cols, prm, beh, starts, hh_head, hh_size, hh_adult, parts, net_cnt, out, seq, n_out,
+                wake):
+    """Network penalties and children's inherited sanctions: each tie loses the points of its kind
+    (``beh[b, BEH.NET + rel]``). Matched ties come from ``targets``
+    (:func:`tie_targets`). Every agent whose points or inbox change is marked in ``wake`` (the lazy engine's
+    next pass).
+
+    Lane ``ln`` applies, in record order, every change whose target lies in ``parts[ln] .. parts[ln + 1]``
+    (multiples of 64, so lanes share no wake word): each agent's points add up in record order, whatever
+    the lanes. Story rows go to ``out[ln]``, with their place in the serial order in ``seq[ln]`` (record x
+    (K + 16) + member or 16 + matching), for the driver to merge; ``n_out[ln]`` counts them."""
+    for ln in prange(parts.shape[0] - 1):
+        _lane(ln, rec, targets, cols, prm, beh, starts, hh_head, hh_size, hh_adult, parts, net_cnt[ln], out[ln],
+              seq[ln], n_out, wake)
+
+
+@njit(nogil=True, cache=CACHE)
+def redress_pass(r, d, on_score, acct_pts, pending, acct, inbox, traits, flags, starts, T, m_redressed, cnt, wake,
+                 out):
+    """Every due record of ``r`` in order (``make``'s ``redress_one``); returns the story rows written."""
+    nout = 0
+    for j in range(r.shape[0]):
+        nout = _redress_one(j, r, d, on_score[j], acct_pts, pending, acct, inbox, traits, flags, starts, T,
+                            m_redressed, cnt, wake, out, nout)
+    return nout
 
 
 def sparse_parts(n: int) -> np.ndarray:
@@ -170,28 +230,15 @@ def sparse(plan: Plan, ep, rec: np.ndarray, cols: Columns, wake: np.ndarray, par
 
 def apply_redress(plan: Plan, ep, cols: Columns, redress: np.ndarray, d: int, cnt_a, stories,
                    wake: np.ndarray) -> np.ndarray:
-    """Remove contested false records whose delay ends today: refund the points, clear the mark."""
+    """Remove contested false records whose delay ends today (:func:`redress_pass`); returns those still
+    waiting."""
     due = redress[:, REC.DAY] == d
     if not due.any():
         return redress[redress[:, REC.DAY] > d]
     r = redress[due]
-    agents, b, pts = r[:, REC.AGENT], r[:, REC.A], r[:, REC.B]
-    on_score = ep.beh[b, BEH.ACCOUNT] < 0
-    for a, p in zip(agents[on_score], pts[on_score]):
-        cols.pending[a] = np.int16(max(-30000, min(30000, int(cols.pending[a]) - int(p))))
-    for a, p in zip(agents[~on_score], pts[~on_score]):
-        cols.acct[a] = np.uint8(min(int(cols.acct[a]) - int(p), int(ep.prm[P.ACCT_PTS])))
-    cols.inbox[agents] |= np.uint8(INBOX.CLEAR_FALSE)
-    if len(wake):
-        np.bitwise_or.at(wake, agents >> 6, np.uint64(1) << (agents & 63).astype(np.uint64))
-    T = ep.prm[P.T]
-    region = np.searchsorted(plan.region_starts, agents, side="right") - 1
-    cells = region * T + cols.traits[agents].astype(np.int64)
-    np.add.at(cnt_a[0, ep.prm[P.M_REDRESSED]], cells, 1)
-    story = (cols.flags[agents] & FLAG.STORY) != 0
-    if story.any():
-        rows = np.zeros((int(story.sum()), EMIT_WIDTH), np.int64)
-        rows[:, REC.KIND], rows[:, REC.AGENT], rows[:, REC.DAY] = EVENT.STORY, agents[story], d
-        rows[:, REC.A], rows[:, REC.B], rows[:, REC.C] = SE.redress, b[story], -pts[story]
-        stories.append(rows)
+    on_score = ep.beh[r[:, REC.A], BEH.ACCOUNT] < 0
+    out = np.empty((len(r), EMIT_WIDTH), np.int64)  # (only the rows written are read)
+    nout = redress_pass(r, d, on_score, ep.prm[P.ACCT_PTS], cols.pending, cols.acct, cols.inbox, cols.traits,
+                        cols.flags, plan.region_starts, ep.prm[P.T], ep.prm[P.M_REDRESSED], cnt_a[0], wake, out)
+    stories.append(out[:nout])
     return redress[redress[:, REC.DAY] > d]

@@ -116,9 +116,14 @@ def save_checkpoint(run_dir: str | Path, plan: Plan, loop, extra: dict | None = 
     return path
 
 
+def _on_host(column) -> np.ndarray:
+    return column.copy_to_host() if hasattr(column, "copy_to_host") else column
+
+
 def _loop_arrays(loop: Loop) -> dict[str, np.ndarray]:
-    """One population's loop as named arrays (entity types' are stored under ``NAME__`` prefixes)."""
-    arrays = {f"col_{name}": getattr(loop.cols, name) for name in _COLUMNS}
+    """One population's loop as named arrays (entity types' are stored under ``NAME__`` prefixes); columns on a
+    GPU (``engine.gpu``: device arrays) are copied to the CPU's memory."""
+    arrays = {f"col_{name}": _on_host(getattr(loop.cols, name)) for name in _COLUMNS}
     arrays.update(counts=loop.counts[: loop.day], level0=loop.level0, story_ids=loop.story_ids,
                   story_scores=loop.story_scores[: loop.day], coverage=loop.coverage[: loop.day],
                   score_hist=loop.score_hist, stories=loop.story_rows(), redress=loop.redress)
