@@ -166,3 +166,61 @@ def test_the_gpu_backend_runs_the_dense_scheduler_and_refuses_the_others_by_name
     for engine in ("lazy", "windowed"):
         with pytest.raises(OptionError, match="the gpu backend runs the dense scheduler only"):
             choose_route(plan, engine, backend="gpu")
+
+
+def test_replicates_run_in_one_launch_per_pass_and_each_gives_its_seeds_cpu_results():
+    done = python('''
+        import sys
+        import scslab.engine.gpu_kernels as gk
+        from baseline import raw_digest
+        from scslab import ensemble, simulate
+        from scslab.api import resolve_scenario
+        from scslab.compile import compile_plan
+        from scslab.engine.cpu import run_cpu, run_replicates
+        from scslab.engine.dense import chunks
+        from scslab.engine.gpu import gpu_chunk
+
+        launches = []
+        launch = gk.launch
+        def counted(kernel, n, *args):
+            if kernel is gk.compiled().pass_kernel:
+                launches.append(n)
+            launch(kernel, n, *args)
+        gk.launch = counted
+        import scslab.engine.gpu as g
+        g.launch = counted
+        for preset in ("press-2018", "beijing-2020"):  # (beijing-2020: firms, replicated too)
+            plans = [compile_plan(resolve_scenario(preset, 300, 25, 7 + r, None)) for r in range(3)]
+            launches.clear()
+            raws = run_replicates(plans, backend="gpu", chunk=100)
+            # one launch a pass for each population (persons, and beijing-2020's firms) for the three seeds
+            sizes = {3 * len(chunks(plans[0], 100)[0])} | {3 * len(chunks(sub, gpu_chunk(sub))[0])
+                                                          for sub in plans[0].entities.values()}
+            passes = 26 * (1 + len(plans[0].entities))
+            assert set(launches) == sizes and passes <= len(launches) < 2 * passes, (sizes, launches[:30])
+            digests = [raw_digest(run_cpu(p, engine="dense")) for p in plans]
+            assert [raw_digest(r) for r in raws] == digests and len(set(digests)) == 3, preset
+        gpu = ensemble("xiamen-fuzhou-2018", 2, population=300, days=20, seed=4, backend="gpu")
+        for r, result in enumerate(gpu):
+            alone = simulate("xiamen-fuzhou-2018", population=300, days=20, seed=4 + r, engine="dense")
+            assert result.metrics_table.equals(alone.metrics_table)
+            assert result.stories_table.equals(alone.stories_table)
+            assert result.manifest["seed"] == 4 + r and result.manifest["ensemble"]["replicate"] == r
+        print("same")
+    ''')
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split()[-1] == "same"
+
+
+def test_an_ensemble_that_does_not_fit_the_device_is_refused_with_its_estimate():
+    from scslab.compile import compile_plan
+    from scslab.engine.gpu import check_device_memory, device_bytes
+    from scslab.errors import CapacityError
+    from scslab.scenarios import load_scenario
+
+    plan = compile_plan(load_scenario("bench-v1", ["population.size=1000000", "run.days=10"]))
+    one, hundred = device_bytes(plan), device_bytes(plan, replicates=100)
+    assert 90 * one < hundred < 100 * one  # the day's tables and the lanes once
+    check_device_memory(plan, free=hundred, replicates=100)
+    with pytest.raises(CapacityError, match=r"100 runs of 1,000,000 agents needs about \d+\.\d\d GiB"):
+        check_device_memory(plan, free=hundred - 1, replicates=100)

@@ -12,7 +12,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # what documentation tools and type checkers read; at run time the names load on first use
-    from .api import Result, simulate
+    from .api import Result, ensemble, simulate
     from .engine import DEFAULT_ENGINE, ENGINES
     from .errors import BackendError, CapacityError, RunDirError, RunInterrupted, ScenarioError, ScslabError
     from .runs import resume, run
@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 
 # public name -> the module that defines it
 _EXPORTS = {
-    "simulate": "api", "Result": "api",
+    "simulate": "api", "ensemble": "api", "Result": "api",
     "run": "runs", "resume": "runs",
     "load_scenario": "scenarios", "preset_names": "scenarios", "Scenario": "scenarios",
     "ENGINES": "engine", "DEFAULT_ENGINE": "engine",
@@ -30,7 +30,7 @@ _EXPORTS = {
                                    "RunInterrupted")},
 }
 
-__all__ = ["simulate", "run", "resume", "Result", "load_scenario", "preset_names", "Scenario", "ScslabError",
+__all__ = ["simulate", "ensemble", "run", "resume", "Result", "load_scenario", "preset_names", "Scenario", "ScslabError",
            "ScenarioError", "CapacityError", "BackendError", "RunDirError", "RunInterrupted", "ENGINES",
            "DEFAULT_ENGINE", "__version__"]
 

@@ -18,7 +18,7 @@ from .scenarios.entities import PERSONS, scaled_sizes
 from .scenarios.load import load_scenario
 from .scenarios.schema import Scenario
 
-__all__ = ["simulate", "Result", "ENGINES", "BACKENDS"]
+__all__ = ["simulate", "ensemble", "Result", "ENGINES", "BACKENDS"]
 
 
 
@@ -381,3 +381,43 @@ def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population:
     t0 = time.perf_counter()
     raw = run_cpu(plan, threads=threads, chunk=work, progress=progress, engine=route, backend=backend)
     return make_result(plan, raw, manifest, time.perf_counter() - t0)
+
+
+def ensemble(scenario: str | Path | Mapping[str, Any] | Scenario, replicates: int, *, population: int | None = None,
+             days: int | None = None, seed: int | None = None, threads: int | None = None,
+             overrides: Mapping[str, Any] | list[str] | None = None, engine: str = DEFAULT_ENGINE,
+             backend: str = "cpu", chunk: int | None = None,
+             progress: Callable[[int], None] | None = None) -> list[Result]:
+    """Run ``scenario`` under ``replicates`` seeds (its seed, then the next ones: ``seed``, ``seed + 1``...) and
+    return one :class:`Result` per seed, in order; each equals ``simulate`` with that seed, value for value.
+
+    ``population``, ``days``, ``threads``, ``overrides``, ``engine``, ``backend`` and ``chunk`` are as for
+    :func:`simulate`. On the CPU the replicates run one after another; with
+    ``backend="gpu"`` all at once on the device, each pass of every replicate in one launch (the whole
+    ensemble must fit in the device's memory, else it is refused with the estimate). Each manifest holds its
+    replicate's place and the ensemble's time (``ensemble``); its ``elapsed_s`` is its share of that time.
+    ``progress(k)`` says that k + 1 of the ``replicates x days`` replicate-days are done.
+    """
+    check_args(engine, backend, population=population, days=days, seed=seed, threads=threads, chunk=chunk,
+               replicates=replicates)
+    first = resolve_scenario(scenario, population, days, seed, overrides)
+    warn_scenario(first)
+    from .compile import compile_plan
+    from .engine.budget import fits
+    from .engine.cpu import run_replicates
+    from .engine.routes import choose_route
+
+    seeds = [first.run.seed + r for r in range(replicates)]
+    scenarios = [first.model_copy(update={"run": first.run.model_copy(update={"seed": s})}) for s in seeds]
+    plans = [compile_plan(s) for s in scenarios]
+    route = choose_route(plans[0], engine, fits=lambda r: fits(plans[0], r), backend=backend)
+    t0 = time.perf_counter()
+    raws = run_replicates(plans, backend=backend, threads=threads, chunk=chunk, progress=progress, engine=route)
+    elapsed = time.perf_counter() - t0
+    results = []
+    for r, (s, plan, raw) in enumerate(zip(scenarios, plans, raws)):
+        manifest = run_manifest(s, plan, engine, route, backend, threads, chunk)
+        manifest["ensemble"] = {"replicate": r, "replicates": replicates, "seeds": seeds,
+                                "elapsed_s": round(elapsed, 3)}
+        results.append(make_result(plan, raw, manifest, elapsed / replicates))
+    return results

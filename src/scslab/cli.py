@@ -167,6 +167,10 @@ def run(
                                 help=f"Hardware: {', '.join(BACKENDS)}. gpu runs the dense scheduler on a CUDA "
                                      "device with the same results (needs scslab[gpu] and a GPU; refused at once "
                                      "without them)."),
+    replicates: Optional[int] = typer.Option(
+        None, "--replicates", "-r", help="Run the scenario under this many seeds (--seed, then the next ones), "
+                                         "each into its own run directory OUT/seed-S; with --backend gpu all "
+                                         "at once on the device."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Run a scenario and write a run directory (manifest, metrics.parquet, stories.parquet).
@@ -182,8 +186,12 @@ def run(
         # every option is checked before anything is drawn: the bar appears once the run really starts
         population, days = _integer(population), _integer(days)
         _check_options(population=population, days=days, seed=seed, threads=threads,
-                       checkpoint_every=checkpoint_every, engine=engine, backend=backend)
+                       checkpoint_every=checkpoint_every, engine=engine, backend=backend, replicates=replicates)
         s = load_scenario(scenario, set_ or None)
+        if replicates is not None:
+            return _run_replicates(s, out, replicates, population=population, days=days, seed=seed,
+                                   threads=threads, engine=engine, backend=backend, force=force, quiet=quiet,
+                                   checkpoint_every=checkpoint_every)
         n = population if population is not None else s.population.size
         d = days if days is not None else s.run.days
         warn_scenario(s.model_copy(update={"run": s.run.model_copy(update={"days": d})}))
@@ -204,6 +212,54 @@ def run(
             raise
         aborted(out)
     _print_summary(result, result.path)
+
+
+def _run_replicates(s, out, replicates: int, *, population, days, seed, threads, engine, backend, force, quiet,
+                    checkpoint_every) -> None:
+    """``scslab run --replicates R``: the ensemble (``scslab.api.ensemble``), one run directory per seed under
+    ``out``, and each headline number's lowest, median and highest value over the seeds."""
+    import datetime as _dt
+    import statistics
+
+    from .api import ensemble
+    from .errors import OptionError
+    from .output.rundir import check_target, default_name
+
+    if checkpoint_every is not None:
+        raise OptionError("--checkpoint-every", checkpoint_every, "an ensemble (--replicates) writes no checkpoints; "
+                          "run the seeds one by one to checkpoint them")
+    first = seed if seed is not None else s.run.seed
+    out = Path(out) if out is not None else default_name(s.meta.name, _dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
+    targets = [out / f"seed-{first + r}" for r in range(replicates)]
+    for t in targets:  # every folder checked before anything runs
+        check_target(t, force)
+    n = population if population is not None else s.population.size
+    d = days if days is not None else s.run.days
+    bar = progress_bar(quiet)
+    progress = _Started(bar, f"{s.meta.name} x {n:,} agents x {replicates} seeds", d * replicates, n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScenarioWarning)
+        progress.start(None, "dense" if backend == "gpu" else engine)
+        try:
+            results = ensemble(s, replicates, population=population, days=days, seed=seed, threads=threads,
+                               engine=engine, backend=backend, progress=progress)
+        finally:
+            progress.stop()
+    for result, target in zip(results, targets):
+        result.save(target, force=force)
+    table = Table(title=f"{s.meta.name}: {replicates} seeds from {first} (model results)")
+    for col in ("metric", "lowest", "median", "highest"):
+        table.add_column(col, justify="left" if col == "metric" else "right")
+    summaries = [r.summary() for r in results]
+    for key in summaries[0]:
+        values = [sm.get(key, 0) for sm in summaries]
+        table.add_row(key, f"{min(values):,}", f"{statistics.median(values):,.0f}", f"{max(values):,}")
+    console.print(table)
+    m = results[0].manifest
+    console.print(Text.assemble(f"{m['ensemble']['elapsed_s']:.2f} s for {replicates} runs ({m['route']} scheduler"
+                                f"{', on ' + m['device'] if m.get('device') else ''}); written to ",
+                                (str(out), "bold"), f" (seed-{first} ... seed-{first + replicates - 1})"),
+                  soft_wrap=True)
 
 
 def _check_options(*, engine: str | None = None, backend: str | None = None, **values: int | None) -> None:

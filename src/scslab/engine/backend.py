@@ -43,7 +43,7 @@ class Backend:
     scores     ``(cols, ids) -> int16[k]``: the story agents' scores
     histogram  ``(plan, cols, day, lazy) -> int64[bins]``: ``engine.histogram.score_histogram``
     to_host    ``(cols) -> Columns``: the columns as NumPy arrays
-    from_host  ``(Columns) -> cols``: NumPy columns (a checkpoint's) where this backend keeps them
+    from_host  ``(plan, Columns) -> cols``: NumPy columns (a checkpoint's) where this backend keeps them
     ========== =====================================================================================
     """
 
@@ -94,5 +94,5 @@ HOST = Backend(
     name="cpu", start=_start, days=dense_days, breaks=apply_breaks, spread=_spread,
     sparse=lambda plan, ep, rec, cols, wake: sparse(plan, ep, rec, cols, wake, sparse_parts(plan.size)),
     redress=apply_redress, scores=lambda cols, ids: cols.score[ids], histogram=score_histogram,
-    to_host=lambda cols: cols, from_host=lambda cols: cols)
+    to_host=lambda cols: cols, from_host=lambda plan, cols: cols)
 

@@ -8,12 +8,12 @@ from typing import Callable
 import numba
 
 from ..compile import Plan
-from .backend import HOST, Backend
+from .backend import HOST
 from .dense import DEFAULT_CHUNK
-from .loop import Loop, advance, finish_run, start
+from .loop import Loop, advance, finish_run, start, together
 from .state import EMIT_ROWS, RawRun
 
-__all__ = ["run_cpu", "run_dense", "backend_named", "prepare", "default_chunk", "DEFAULT_CHUNK"]
+__all__ = ["run_cpu", "run_dense", "run_replicates", "prepare", "default_chunk", "DEFAULT_CHUNK"]
 
 
 def run_cpu(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUNK,
@@ -39,7 +39,7 @@ def run_cpu(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUN
     else:
         engine = choose_route(plan, engine, needs=("every-day",) if after_pass is not None else (),
                               backend=backend)
-    hw = backend_named(backend)
+    hw = HOST if backend == "cpu" else _gpu_backends([plan], chunk, initial_emit)[0]
     previous_threads = numba.get_num_threads()
     if threads is not None:
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
@@ -53,7 +53,7 @@ def run_cpu(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUN
             raw.entities.update({name: run_cpu(sub, engine=entity_route(sub, engine))
                                  for name, sub in plan.entities.items()})
             return raw
-        loop = start(plan, chunk=chunk, engine=engine, backend=hw) if loop is None else _moved(loop, hw)
+        loop = start(plan, chunk=chunk, engine=engine, backend=hw) if loop is None else _moved(plan, loop, hw)
         advance(plan, loop, chunk=chunk, progress=progress, initial_emit=initial_emit, after_pass=after_pass,
                 backend=hw)
         return finish_run(plan, loop, hw)
@@ -61,11 +61,11 @@ def run_cpu(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUN
         numba.set_num_threads(previous_threads)
 
 
-def _moved(loop: Loop, hw) -> Loop:
+def _moved(plan: Plan, loop: Loop, hw) -> Loop:
     """A loop read from a checkpoint, its columns (and its entity types') moved to the backend ``hw``."""
-    loop.cols = hw.from_host(loop.cols)
-    for sub in loop.entities.values():
-        _moved(sub, hw)
+    loop.cols = hw.from_host(plan, loop.cols)
+    for name, sub in loop.entities.items():
+        _moved(plan.entities[name], sub, hw)
     return loop
 
 
@@ -74,25 +74,48 @@ def run_dense(plan: Plan, **kw) -> RawRun:
     return run_cpu(plan, **{"engine": "dense", **kw})
 
 
-def backend_named(name: str) -> Backend:
-    """The backend called ``name`` (``engine.BACKENDS``); the GPU's is imported only when asked for."""
-    if name == "gpu":
-        from .gpu import GPU
+def _gpu_backends(plans: list[Plan], chunk: int, initial_emit: int = EMIT_ROWS):
+    from .gpu import backends
 
-        return GPU
-    return HOST
+    return backends(plans, chunk, initial_emit)
 
 
-def prepare(name: str, plan: Plan, chunk: int | None = None) -> int:
+def run_replicates(plans: list[Plan], *, backend: str = "cpu", threads: int | None = None, chunk: int | None = None,
+                   progress: Callable[[int], None] | None = None, engine: str = "auto") -> list[RawRun]:
+    """Run ``plans`` (one scenario under several seeds) and return their raw results, in order. On the CPU one
+    after another, each on its route (``engine``); on the GPU all at once on the dense scheduler, every pass of
+    every replicate in one launch (``engine.gpu.Replicates``). ``progress(k)`` says that k + 1 replicate-days
+    are done, of ``len(plans) * days``: on the CPU a replicate's days after the one before, on the GPU every
+    replicate's day d at once."""
+    R, D = len(plans), plans[0].days
+
+    def told(r):
+        return None if progress is None else (lambda d: progress(r * D + d))
+
+    if backend == "cpu":
+        return [run_cpu(p, threads=threads, chunk=chunk or DEFAULT_CHUNK, progress=told(r), engine=engine)
+                for r, p in enumerate(plans)]
+    from .routes import choose_route
+
+    engine = choose_route(plans[0], engine, backend=backend)
+    chunk = prepare(backend, plans[0], chunk, replicates=len(plans))
+    hws = _gpu_backends(plans, chunk)
+    loops = [start(p, chunk=chunk, engine=engine, backend=hw) for p, hw in zip(plans, hws)]
+    together(list(zip(plans, loops, hws)), chunk=chunk,
+             progress=None if progress is None else (lambda d: progress((d + 1) * R - 1)))
+    return [finish_run(p, loop, hw) for p, loop, hw in zip(plans, loops, hws)]
+
+
+def prepare(name: str, plan: Plan, chunk: int | None = None, replicates: int = 1) -> int:
     """Check, before anything is allocated, that backend ``name`` can run ``plan``: for the GPU, that numba's
     CUDA target and a device are there (``engine.gpu.cuda_module``) and that the run fits in the device's
-    memory (``engine.gpu.check_device_memory``). Returns the chunk to run with (``chunk``, or the backend's
+    memory (``engine.gpu.check_device_memory``; ``replicates`` runs of it at once). Returns the chunk to run with (``chunk``, or the backend's
     default, :func:`default_chunk`)."""
     chunk = chunk or default_chunk(name, plan)
     if name == "gpu":
         from .gpu import check_device_memory
 
-        check_device_memory(plan, chunk)
+        check_device_memory(plan, chunk, replicates=replicates)
     return chunk
 
 

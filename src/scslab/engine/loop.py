@@ -24,7 +24,7 @@ from .kernels import EMIT_WIDTH
 from .lazy import RING, lazy_days, lazy_start
 from .state import EMIT_ROWS, Loop, RawRun
 
-__all__ = ["Loop", "start", "advance", "passes", "finish_run", "with_levels"]
+__all__ = ["Loop", "start", "advance", "together", "passes", "finish_run", "with_levels"]
 
 
 def start(plan: Plan, *, chunk: int = DEFAULT_CHUNK, engine: str = "dense", backend: Backend = HOST) -> Loop:
@@ -72,13 +72,27 @@ def advance(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None
 
     Entity types (``plan.entities``) run in lockstep: after the persons' pass d, each entity type's pass d,
     then ``after_pass``, so a checkpoint always finds every population at the same pass."""
-    others = [passes(plan.entities[name], sub, chunk=chunk, initial_emit=initial_emit, backend=backend)
-              for name, sub in loop.entities.items()]
-    for _ in passes(plan, loop, chunk=chunk, progress=progress, initial_emit=initial_emit, backend=backend):
-        for other in others:
+    together([(plan, loop, backend)], chunk=chunk, progress=progress, initial_emit=initial_emit,
+             after_pass=after_pass)
+
+
+def together(runs, *, chunk: int = DEFAULT_CHUNK, progress=None, initial_emit: int = EMIT_ROWS,
+             after_pass=None) -> None:
+    """:func:`advance` for several runs, ``[(plan, loop, backend)]``, in lockstep: pass d of each run's
+    persons and then of its entity types, run after run, before any pass d+1 (replicates on one GPU share each
+    pass's launch, ``engine.gpu.Replicates``). ``progress`` follows the first run, ``after_pass`` is called with
+    its loop."""
+    gens = []
+    for plan, loop, hw in runs:
+        gens.append(passes(plan, loop, chunk=chunk, progress=None if gens else progress, initial_emit=initial_emit,
+                           backend=hw))
+        gens += [passes(plan.entities[name], sub, chunk=chunk, initial_emit=initial_emit, backend=hw)
+                 for name, sub in loop.entities.items()]
+    for _ in gens[0]:
+        for other in gens[1:]:
             next(other)
         if after_pass is not None:
-            after_pass(loop)
+            after_pass(runs[0][1])
 
 
 def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None, initial_emit: int = EMIT_ROWS,
