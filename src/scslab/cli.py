@@ -196,7 +196,7 @@ def run(
         d = days if days is not None else s.run.days
         warn_scenario(s.model_copy(update={"run": s.run.model_copy(update={"days": d})}))
         bar = progress_bar(quiet)
-        progress = _Started(bar, f"{s.meta.name} x {n:,} agents", d, n)
+        progress = _Started(bar, f"{s.meta.name} x {n:,} agents", d, n, backend=backend)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ScenarioWarning)  # printed above, as text
             try:
@@ -236,7 +236,8 @@ def _run_replicates(s, out, replicates: int, *, population, days, seed, threads,
     n = population if population is not None else s.population.size
     d = days if days is not None else s.run.days
     bar = progress_bar(quiet)
-    progress = _Started(bar, f"{s.meta.name} x {n:,} agents x {replicates} seeds", d * replicates, n)
+    progress = _Started(bar, f"{s.meta.name} x {n:,} agents x {replicates} seeds", d * replicates, n,
+                        backend=backend)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ScenarioWarning)
         progress.start(None, "dense" if backend == "gpu" else engine)
@@ -300,15 +301,19 @@ class _Started:
     """The progress of a run, drawn once the run starts (``on_start(plan, route)``: all its checks passed),
     saying whether the engine compiles first; then called with each finished day."""
 
-    def __init__(self, bar, description: str, days: int, n: int, completed: int = 0, first_day: int = 0):
+    def __init__(self, bar, description: str, days: int, n: int, completed: int = 0, first_day: int = 0,
+                 backend: str = "cpu"):
         self.bar, self.description, self.days, self.n = bar, description, days, n
-        self.completed, self.first_day = completed, first_day
+        self.completed, self.first_day, self.backend = completed, first_day, backend
         self.day = None
 
     def start(self, plan, route: str) -> None:
         from .engine.jitstatus import compile_note, will_compile
 
-        note = compile_note(route) if will_compile(route) else "starting..."
+        if self.backend == "gpu":  # numba compiles the kernels for the device in every process
+            note = "compiling the GPU kernels..."
+        else:
+            note = compile_note(route) if will_compile(route) else "starting..."
         self.bar.start()
         task = self.bar.add_task(self.description, total=self.days, completed=self.completed, rate=note)
         self.day = day_callback(self.bar, task, self.n, self.first_day)
@@ -342,7 +347,8 @@ def resume(
         first = latest_pass(run_dir)
         n, d = manifest.get("population", 0), manifest.get("days", 0)
         progress = _Started(progress_bar(quiet), f"resuming {manifest.get('name', run_dir)} x {n:,} agents", d, n,
-                            completed=max(first - 1, 0), first_day=first)
+                            completed=max(first - 1, 0), first_day=first,
+                            backend=backend or manifest.get("backend", "cpu"))
         try:
             with warnings.catch_warnings(record=True) as caught:  # an unreadable checkpoint, skipped
                 warnings.simplefilter("always", RuntimeWarning)

@@ -105,6 +105,9 @@ class Replicates:
         self.lo, self.hi, reg = chunks(plan, chunk)
         self.d_lo, self.d_hi, self.d_reg = cuda.to_device(self.lo), cuda.to_device(self.hi), cuda.to_device(reg)
         self.emit = cuda.device_array((R, len(self.lo), emit_rows(plan, chunk, initial_emit), EMIT_WIDTH), np.int64)
+        shape = (R, len(self.lo), len(plan.metric_names), plan.n_cells)
+        self.counters = (cuda.device_array(shape, np.int64), cuda.device_array(shape, np.int64),
+                         cuda.device_array(shape[:2], np.int64))  # a pass's: finished day, acted day, records
         self.launched, self.results = None, {}
 
     def start(self, r: int):
@@ -134,7 +137,9 @@ class Replicates:
     def moved(self, r: int, host: Columns) -> Columns:
         """Replicate r's rows set from columns in the CPU's memory (a checkpoint's)."""
         for f in fields(Columns):
-            getattr(self.views[r], f.name).copy_to_device(np.ascontiguousarray(getattr(host, f.name)))
+            column = np.ascontiguousarray(getattr(host, f.name))
+            if column.size:  # (an empty one, such as no list's entry days, has nothing to copy)
+                getattr(self.views[r], f.name).copy_to_device(column)
         return self.views[r]
 
     def day(self, r: int):
@@ -150,10 +155,10 @@ class Replicates:
     def _pass(self, d, do_fin, do_act, full, ef, ea, lists_f, gate, cum, det) -> None:
         G = compiled()
         cuda, up = G.cuda, G.cuda.to_device
-        R, n_chunks, plan = len(self.plans), len(self.lo), self.plans[0]
-        NM, NC = len(plan.metric_names), plan.n_cells
-        cnt_f, cnt_a = zeros((R, n_chunks, NM, NC)), zeros((R, n_chunks, NM, NC))
-        n_emit = zeros((R, n_chunks))
+        R, n_chunks = len(self.plans), len(self.lo)
+        cnt_f, cnt_a, n_emit = self.counters
+        for a in self.counters:  # (allocated once: a pass's counters can take a gigabyte)
+            a[:] = 0
         resume = up(np.tile(self.lo, (R, 1)))
         keys = [np.stack([day_keys(p.seed, day) for p in self.plans]) for day in (d - 1, d, 0)]  # kf, ka, ks
         tables = (up(ef.prm), up(ef.tier_mins), up(lists_f), up(ef.cons), up(ea.prm), up(ea.beh), up(ea.rep),

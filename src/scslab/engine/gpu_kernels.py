@@ -28,6 +28,31 @@ STRIDED = 1 << 14  # threads of a grid-stride kernel, at most (one, on the simul
 cuda = None  # numba's CUDA target once a run asks for it (a module global: the simulator swaps it in kernels)
 
 
+def _accept_enum_indices() -> None:
+    """Let numba-cuda index arrays by ``IntEnum`` members, as numba's CPU target does: the rules read their
+    tables by name (``prm[P.N]``, ``rec[j, REC.KIND]``), and numba-cuda's copy of the array-index typing
+    (0.30) takes plain integers only. The member is typed as the integer it is; numba-cuda lowers that cast
+    already. Harmless where numba-cuda accepts them itself."""
+    try:
+        from numba.cuda import types
+        from numba.cuda.typing import arraydecl
+    except ImportError:  # numba's own CUDA target, or a numba-cuda laid out otherwise
+        return
+    typed = arraydecl.get_array_index_type
+    if getattr(typed, "accepts_enums", False):
+        return
+
+    def as_int(t):
+        return types.intp if isinstance(t, types.IntEnumMember) else t
+
+    def get_array_index_type(ary, idx):
+        idx = types.Tuple([as_int(t) for t in idx]) if isinstance(idx, types.BaseTuple) else as_int(idx)
+        return typed(ary, idx)
+
+    get_array_index_type.accepts_enums = True
+    arraydecl.get_array_index_type = get_array_index_type
+
+
 def cuda_module():
     """numba's CUDA target, ready to run (a device, or the simulator under ``NUMBA_ENABLE_CUDASIM=1``);
     raises :class:`~scslab.errors.BackendError` saying what is missing."""
@@ -38,6 +63,7 @@ def cuda_module():
     except ImportError as e:  # pragma: no cover - numba without its CUDA target
         raise BackendError("backend 'gpu' needs numba's CUDA target: pip install 'scslab[gpu]' "
                            f"(it installs numba-cuda); the import failed: {e}") from None
+    _accept_enum_indices()
     if not cuda.is_available():
         raise BackendError("backend 'gpu' found no usable CUDA GPU (no device, or no driver); use --backend cpu, or "
                            "set NUMBA_ENABLE_CUDASIM=1 to run the GPU code on numba's CUDA simulator (slow; for checks)")
@@ -53,6 +79,8 @@ def compiled():
 
     if config.ENABLE_CUDASIM:  # the simulator runs a block's threads as Python threads, which contend: one each
         STRIDED, BLOCK = 1, 1
+    # the steps that run in record order take one thread on purpose: no warning about a grid too small
+    config.CUDA_LOW_OCCUPANCY_WARNINGS = 0
     dev = cuda.jit(device=True)
     K = kernels.build(dev)
     init_chunk, chunk = dense.make_init(K, dev), dense.make_chunk(K, dev)
@@ -65,8 +93,12 @@ def compiled():
     def shared_row(n_out, ln):
         return cuda.atomic.add(n_out, 0, 1)
 
+    # (kernels call functions, not a namespace's attributes: numba cannot type a SimpleNamespace)
     S = sparse.make(K, dev, no_prefetch, shared_row)
-    Ob, A = ostracism.make(K, dev), awareness.make(K, dev)
+    targets_of, lane, redress_one = S.targets_of, S.lane, S.redress_one
+    shun = ostracism.make(K, dev)
+    had_ties, breaks = shun.had_ties, shun.breaks
+    spread = awareness.make(K, dev).spread
 
     @cuda.jit
     def init_kernel(lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holder_t, hh_adult, skeys, cnt):
@@ -95,33 +127,33 @@ def compiled():
     def ties_kernel(ties, prm, starts, keys):
         i = cuda.grid(1)
         if i < prm[P.N]:
-            Ob.had_ties(i, ties, prm, starts, keys)
+            had_ties(i, ties, prm, starts, keys)
 
     @cuda.jit
     def targets_kernel(rec, prm, starts, keys, ties, targets):
         j = cuda.grid(1)
         if j < rec.shape[0]:
-            S.targets_of(j, rec, prm, starts, keys, ties, targets)
+            targets_of(j, rec, prm, starts, keys, ties, targets)
 
     @cuda.jit
     def lane_kernel(rec, targets, cols, prm, beh, starts, hh_head, hh_size, hh_adult, parts, net_cnt, out, seq, n_out,
                     wake):
         ln = cuda.grid(1)
         if ln < parts.shape[0] - 1:
-            S.lane(ln, rec, targets, cols, prm, beh, starts, hh_head, hh_size, hh_adult, parts, net_cnt[ln], out, seq,
+            lane(ln, rec, targets, cols, prm, beh, starts, hh_head, hh_size, hh_adult, parts, net_cnt[ln], out, seq,
                    n_out, wake)
 
     @cuda.jit
     def breaks_kernel(rec, ties, on_lists, state, traits, flags, last_off, inbox, prm, cons, starts, keys, cnt, out,
                       n_out):
         if cuda.grid(1) == 0:  # in record order: one thread
-            n_out[0] = Ob.breaks(rec, ties, on_lists, state, traits, flags, last_off, inbox, prm, cons, starts, keys,
+            n_out[0] = breaks(rec, ties, on_lists, state, traits, flags, last_off, inbox, prm, cons, starts, keys,
                                 cnt, out)
 
     @cuda.jit
     def spread_kernel(rec, keys, aware, flags, state, traits, ties, prm, starts, hh_head, hh_size, friend_keys, cnt):
         if cuda.grid(1) == 0:  # in record order: one thread
-            A.spread(rec, keys, aware, flags, state, traits, ties, prm, starts, hh_head, hh_size, friend_keys, cnt)
+            spread(rec, keys, aware, flags, state, traits, ties, prm, starts, hh_head, hh_size, friend_keys, cnt)
 
     @cuda.jit
     def redress_kernel(r, d, on_score, acct_pts, pending, acct, inbox, traits, flags, starts, T, m_redressed, cnt,
@@ -129,7 +161,7 @@ def compiled():
         if cuda.grid(1) == 0:  # in record order: one thread
             nout = 0
             for j in range(r.shape[0]):
-                nout = S.redress_one(j, r, d, on_score[j], acct_pts, pending, acct, inbox, traits, flags, starts, T,
+                nout = redress_one(j, r, d, on_score[j], acct_pts, pending, acct, inbox, traits, flags, starts, T,
                                      m_redressed, cnt, wake, out, nout)
             n_out[0] = nout
 
