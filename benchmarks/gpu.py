@@ -7,13 +7,15 @@
 1. **Identity.** Every preset at 20,000 people x 60 days on the CPU (dense scheduler) and on the GPU: the
    metrics and stories tables must be equal, value for value (the test suite checks this on numba's CUDA
    simulator; here numba's GPU compiler and the device are checked too).
-2. **Timings.** bench-v1 and press-2018 over 365 days, each at 10 million people, then at 1.4 billion if the
-   10-million run says the bigger one fits in what is left of ``--budget`` seconds (it scales with the
-   people); and 1 million x 365. Each in its own process: a small run compiles the kernels first, then the
-   timed run (the engine's time, the manifest's ``elapsed_s``). A run that would not fit in device memory is
-   refused by the backend with its estimate, and reported as such.
+2. **Timings.** bench-v1 and press-2018 over 365 days at 10 million people; 100 replicates of bench-v1 at
+   1 million x 365 (``scslab.ensemble``: every day of all 100 in one launch). Each in its own process: a
+   small run compiles the kernels first, then the timed run (the engine's time: the manifest's
+   ``elapsed_s``, or the ensemble's). A run that would not fit in device memory is refused by the backend
+   with its estimate, and reported as such. Last, each preset at 1.4 billion people if its 10-million run
+   says that fits in what is left of ``--budget`` seconds (it scales with the people).
 
-Needs ``pip install 'scslab[gpu]'`` and a CUDA GPU; prints a table, and ``--json`` writes the figures.
+Needs ``pip install 'scslab[gpu]'`` and a CUDA GPU; prints each figure as it comes, and ``--json`` writes
+them all.
 """
 
 from __future__ import annotations
@@ -41,22 +43,28 @@ import json, sys, time, warnings
 warnings.simplefilter("ignore")
 import scslab
 from scslab.errors import CapacityError
-preset, n, days = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-scslab.simulate(preset, population=20000, days=3, seed=1, backend="gpu")  # the kernels compiled
+preset, n, days, replicates = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+scslab.ensemble(preset, min(replicates, 2), population=20000, days=3, seed=1, backend="gpu")  # the kernels compiled
 t = time.perf_counter()
 try:
-    r = scslab.simulate(preset, population=n, days=days, seed=1, backend="gpu")
+    if replicates == 1:
+        r = scslab.simulate(preset, population=n, days=days, seed=1, backend="gpu")
+        engine_s = r.manifest["elapsed_s"]
+    else:
+        r = scslab.ensemble(preset, replicates, population=n, days=days, seed=1, backend="gpu")[0]
+        engine_s = r.manifest["ensemble"]["elapsed_s"]
 except CapacityError as e:
     print(json.dumps({"refused": str(e)}))
     raise SystemExit(0)
-print(json.dumps({"engine_s": r.manifest["elapsed_s"], "wall_s": time.perf_counter() - t,
-                  "device": r.manifest["device"], "device_bytes": r.manifest["device_memory_estimate_bytes"]}))
+print(json.dumps({"engine_s": engine_s, "wall_s": time.perf_counter() - t, "device": r.manifest["device"],
+                  "device_bytes_each": r.manifest["device_memory_estimate_bytes"]}))
 """
 
 
-def timed(preset: str, n: int, days: int, timeout: float) -> dict:
+def timed(preset: str, n: int, days: int, *, timeout: float, replicates: int = 1) -> dict:
     try:
-        out = subprocess.run([sys.executable, "-c", TIMED, preset, str(n), str(days)], capture_output=True,
+        out = subprocess.run([sys.executable, "-c", TIMED, preset, str(n), str(days), str(replicates)],
+                             capture_output=True,
                              text=True, timeout=max(timeout, 1))
     except subprocess.TimeoutExpired:
         return {"timed_out_after_s": round(timeout)}
@@ -86,22 +94,26 @@ def main(argv=None) -> None:
         def left():
             return args.budget - (time.perf_counter() - t0)
 
-        for preset in ("bench-v1", "press-2018"):
-            small = timed(preset, 10_000_000, 365, left() / 2)
-            figures["timings"].append({"preset": preset, "people": 10_000_000, "days": 365, **small})
-            print(preset, "10 M x 365:", small, flush=True)
-            if "engine_s" in small:
-                guess = small["engine_s"] * 140 + 60  # people x 140, and a compile
-                if guess < left() * 0.9:
-                    big = timed(preset, 1_400_000_000, 365, left() - 30)
-                else:
-                    big = {"skipped": f"10 M took {small['engine_s']:.1f} s: 1.4 billion would take about "
-                                      f"{guess:.0f} s, more than the {left():.0f} s left"}
-                figures["timings"].append({"preset": preset, "people": 1_400_000_000, "days": 365, **big})
-                print(preset, "1.4 billion x 365:", big, flush=True)
-        one = timed("bench-v1", 1_000_000, 365, max(left(), 60))
-        figures["timings"].append({"preset": "bench-v1", "people": 1_000_000, "days": 365, **one})
-        print("bench-v1 1 M x 365:", one, flush=True)
+        def record(what, preset, people, replicates=1, **kw):
+            row = timed(preset, people, 365, replicates=replicates, **kw)
+            figures["timings"].append({"preset": preset, "people": people, "days": 365, "replicates": replicates,
+                                       **row})
+            print(f"{preset} {what}:", row, flush=True)
+            return row
+
+        tens = {p: record("10 M x 365", p, 10_000_000, timeout=left() / 3) for p in ("bench-v1", "press-2018")}
+        record("100 x 1 M x 365", "bench-v1", 1_000_000, replicates=100, timeout=max(left() / 3, 60))
+        for preset, small in tens.items():  # the 1.4 billion runs last, when what is left allows
+            if "engine_s" not in small:
+                continue
+            guess = small["engine_s"] * 140 + 60  # people x 140, and a compile
+            if guess < left() * 0.9:
+                record("1.4 billion x 365", preset, 1_400_000_000, timeout=left() - 10)
+            else:
+                row = {"skipped": f"10 M took {small['engine_s']:.1f} s: 1.4 billion would take about {guess:.0f} s, "
+                                  f"more than the {left():.0f} s left"}
+                figures["timings"].append({"preset": preset, "people": 1_400_000_000, "days": 365, **row})
+                print(preset, "1.4 billion x 365:", row, flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(figures, f, indent=2)
