@@ -261,3 +261,20 @@ def test_ostracism_and_awareness_give_the_cpu_results_on_the_gpu_backend():
     assert done.returncode == 0, done.stderr[-3000:]
     lost, aware, shunned = (int(x) for x in done.stdout.split()[-3:])
     assert lost > 0 and aware > 0 and shunned > 0  # the breaks and the tellings ran
+
+
+def test_a_run_on_a_scheduler_the_gpu_does_not_run_is_not_resumed_there(tmp_path):
+    import scslab
+    from crashed import Crash
+    from scslab.errors import OptionError
+
+    def crash(d):
+        if d == 12:
+            raise Crash(d)
+
+    with pytest.raises(Crash):
+        scslab.run("press-2018", tmp_path / "r", population=2000, days=20, engine="lazy", checkpoint_every=5,
+                   progress=crash)
+    with pytest.raises(OptionError, match="the run goes by the lazy scheduler, which the gpu backend does not run"):
+        scslab.resume(tmp_path / "r", backend="gpu")
+    assert scslab.resume(tmp_path / "r").manifest["status"] == "complete"  # (on its own backend, the cpu)

@@ -159,10 +159,14 @@ def resume(run_dir: str | Path, *, threads: int | None = None, progress: Callabl
         if backend is not None and backend != manifest.get("backend", "cpu"):  # its chunk was the other's
             manifest.update(backend=backend, chunk=None)
         if manifest.get("backend", "cpu") != "cpu":
+            from .engine import ON_BACKEND
             from .engine.cpu import prepare
-            from .engine.routes import choose_route
+            from .errors import OptionError
 
-            choose_route(plan, manifest["route"], backend=manifest["backend"])
+            if manifest["route"] not in ON_BACKEND[manifest["backend"]]:
+                raise OptionError("--backend", manifest["backend"], f"the run goes by the {manifest['route']} "
+                                  f"scheduler, which the {manifest['backend']} backend does not run; resume it on "
+                                  "the cpu backend")
             prepare(manifest["backend"], plan, manifest.get("chunk"))
         if on_start is not None:
             on_start(plan, manifest["route"])
