@@ -369,9 +369,8 @@ def simulate(scenario: str | Path | Mapping[str, Any] | Scenario, *, population:
     s = resolve_scenario(scenario, population, days, seed, overrides)
     warn_scenario(s)
     from .compile import compile_plan
-    from .engine.cpu import prepare
     from .engine.budget import fits
-    from .engine.cpu import run_cpu
+    from .engine.cpu import prepare, run_cpu
     from .engine.routes import choose_route
 
     plan = compile_plan(s)

@@ -397,9 +397,8 @@ def _summary_table(result, path: Path) -> None:
         share = f" ({100 * value / sizes[unit]:.2f} %)" if unit in sizes and not linked else ""
         table.add_row(key, f"{value:,}{share}", unit)
     console.print(table)
-    route = f" ({m['route']} scheduler)" if m.get("route", "days") != "days" else ""
-    if m.get("backend", "cpu") != "cpu":
-        route = route[:-1] + f", on {m.get('device', m['backend'])})"
+    device = f", on {m.get('device', m['backend'])}" if m.get("backend", "cpu") != "cpu" else ""
+    route = f" ({m['route']} scheduler{device})" if m.get("route", "days") != "days" else ""
     console.print(Text.assemble(f"{m['elapsed_s']:.2f} s{route}, {m['agent_days_per_s']:.3g} agent-days/s; "
                                 "written to ", (str(path), "bold")), soft_wrap=True)
 

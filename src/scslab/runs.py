@@ -159,14 +159,10 @@ def resume(run_dir: str | Path, *, threads: int | None = None, progress: Callabl
         if backend is not None and backend != manifest.get("backend", "cpu"):  # its chunk was the other's
             manifest.update(backend=backend, chunk=None)
         if manifest.get("backend", "cpu") != "cpu":
-            from .engine import ON_BACKEND
             from .engine.cpu import prepare
-            from .errors import OptionError
+            from .engine.routes import check_backend
 
-            if manifest["route"] not in ON_BACKEND[manifest["backend"]]:
-                raise OptionError("--backend", manifest["backend"], f"the run goes by the {manifest['route']} "
-                                  f"scheduler, which the {manifest['backend']} backend does not run; resume it on "
-                                  "the cpu backend")
+            check_backend(manifest["route"], manifest["backend"])  # before the run directory says it resumed
             prepare(manifest["backend"], plan, manifest.get("chunk"))
         if on_start is not None:
             on_start(plan, manifest["route"])
@@ -186,8 +182,7 @@ def route_of_run(manifest: dict, loop) -> str:
 
 def _drive(plan, path: Path, manifest: dict, loop, meta: dict, threads, progress, interruptible: bool):
     from .api import make_result
-    from .engine.cpu import default_chunk
-    from .engine.cpu import run_cpu
+    from .engine.cpu import default_chunk, run_cpu
     from .output.checkpoint import save_checkpoint
     from .output.rundir import complete_run, write_manifest, writing
 

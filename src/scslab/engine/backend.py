@@ -20,7 +20,7 @@ from .awareness import init_aware, spread
 from .dense import chunks, dense_days, init_pass
 from .histogram import score_histogram
 from .ostracism import apply_breaks, count_ties
-from .sparse import apply_redress, sparse, sparse_parts
+from .sparse import remove_due, sparse, sparse_parts
 from .state import allocate
 from .stories import pick_story_agents
 
@@ -39,7 +39,8 @@ class Backend:
     breaks     ``(plan, ep, rec, cols, cnt) -> story rows``: ostracism's breaks (``engine.ostracism``)
     spread     ``(plan, ep, rec, keys, cols, cnt)``: awareness told and seen (``engine.awareness``)
     sparse     ``(plan, ep, rec, cols, wake) -> (story rows, counts per cell)``: ties' penalties
-    redress    ``(plan, ep, cols, redress, d, cnt, stories, wake) -> redress``: ``engine.sparse.apply_redress``
+    redress    ``(plan, ep, cols, due, on_score, d, cnt, wake) -> story rows``: the contested records due
+               today removed (``engine.sparse.remove_due``; ``engine.sparse.apply_redress`` picks them)
     scores     ``(cols, ids) -> int16[k]``: the story agents' scores
     histogram  ``(plan, cols, day, lazy) -> int64[bins]``: ``engine.histogram.score_histogram``
     to_host    ``(cols) -> Columns``: the columns as NumPy arrays
@@ -93,6 +94,6 @@ def _spread(plan: Plan, ep, rec, keys, cols, cnt):
 HOST = Backend(
     name="cpu", start=_start, days=dense_days, breaks=apply_breaks, spread=_spread,
     sparse=lambda plan, ep, rec, cols, wake: sparse(plan, ep, rec, cols, wake, sparse_parts(plan.size)),
-    redress=apply_redress, scores=lambda cols, ids: cols.score[ids], histogram=score_histogram,
+    redress=remove_due, scores=lambda cols, ids: cols.score[ids], histogram=score_histogram,
     to_host=lambda cols: cols, from_host=lambda plan, cols: cols)
 

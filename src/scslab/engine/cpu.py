@@ -31,11 +31,11 @@ def run_cpu(plan: Plan, *, threads: int | None = None, chunk: int = DEFAULT_CHUN
     ``after_window(state)`` is called after every window of a windowed run, for the same purposes.
     On the GPU only the dense scheduler runs (``engine.ON_BACKEND``); a checkpoint's columns go to the device.
     """
-    from .routes import choose_route, entity_route
+    from .routes import check_backend, choose_route, entity_route
 
     if loop is not None:
         engine = "windowed" if not isinstance(loop, Loop) else ("dense" if loop.lazy is None else "lazy")
-        choose_route(plan, engine, backend=backend)  # (a scheduler the backend does not run is refused)
+        check_backend(engine, backend)
     else:
         engine = choose_route(plan, engine, needs=("every-day",) if after_pass is not None else (),
                               backend=backend)
@@ -109,8 +109,8 @@ def run_replicates(plans: list[Plan], *, backend: str = "cpu", threads: int | No
 def prepare(name: str, plan: Plan, chunk: int | None = None, replicates: int = 1) -> int:
     """Check, before anything is allocated, that backend ``name`` can run ``plan``: for the GPU, that numba's
     CUDA target and a device are there (``engine.gpu.cuda_module``) and that the run fits in the device's
-    memory (``engine.gpu.check_device_memory``; ``replicates`` runs of it at once). Returns the chunk to run with (``chunk``, or the backend's
-    default, :func:`default_chunk`)."""
+    memory (``engine.gpu.check_device_memory``; ``replicates`` runs of it at once). Returns the chunk to run
+    with (``chunk``, or the backend's default, :func:`default_chunk`)."""
     chunk = chunk or default_chunk(name, plan)
     if name == "gpu":
         from .gpu import check_device_memory

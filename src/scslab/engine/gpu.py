@@ -20,14 +20,15 @@ from dataclasses import fields
 
 import numpy as np
 
-from ..compile import BEH, EVENT, REC, P, Plan
+from ..compile import EVENT, REC, P, Plan
 from ..errors import CapacityError
 from ..rng import day_keys
 from .backend import Backend, mark_stories
 from .dense import chunks
 from .gpu_kernels import LANES, compiled, cuda_module, launch, summed, zeros
-from .histogram import score_bins
+from .histogram import bin_of_score
 from .kernels import EMIT_WIDTH, emit_margin
+from .sparse import sparse_parts
 from .state import Columns, EMIT_ROWS, bytes_per_agent, column_specs
 
 __all__ = ["cuda_module", "backends", "Replicates", "device_name", "gpu_chunk", "device_bytes",
@@ -257,9 +258,8 @@ def _sparse(plan: Plan, ep, rec, cols, wake):
     d_prm, d_starts = up(ep.prm), up(plan.region_starts)
     targets = cuda.device_array((len(rec), K), np.int64)
     launch(G.targets_kernel, len(rec), d_rec, d_prm, d_starts, up(plan.friend_keys), cols.ties, targets)
-    L = max(1, min(LANES, plan.size // 64))
-    parts = np.linspace(0, plan.size, L + 1).astype(np.int64) // 64 * 64
-    parts[-1] = plan.size
+    parts = sparse_parts(plan.size, min(LANES, plan.size // 64))
+    L = len(parts) - 1
     # story rows: a story agent is reached at most once per record by each of its household members and
     # matched ties (16 + K), and each of them appends at most emit_margin records in a pass
     rows = plan.scenario.run.story_agents * (16 + K) * emit_margin(ep.prm) + 1
@@ -275,22 +275,17 @@ def _sparse(plan: Plan, ep, rec, cols, wake):
     return out.copy_to_host()[:n][order], net
 
 
-def _redress(plan: Plan, ep, cols, redress, d, cnt_a, stories, wake):
-    due = redress[:, REC.DAY] == d
-    if not due.any():
-        return redress[redress[:, REC.DAY] > d]
+def _redress(plan: Plan, ep, cols, r, on_score, d, cnt, wake):
+    """The due records ``r`` removed on the device (``sparse.remove_due``'s work); returns their story rows."""
     G = compiled()
     up = G.cuda.to_device
-    r = np.ascontiguousarray(redress[due])
-    on_score = ep.beh[r[:, REC.A], BEH.ACCOUNT] < 0
     out = G.cuda.device_array((len(r), EMIT_WIDTH), np.int64)
-    d_cnt, n_out = up(np.zeros_like(cnt_a[0])), zeros((1,))
+    d_cnt, n_out = up(np.zeros_like(cnt)), zeros((1,))
     launch(G.redress_kernel, 1, up(r), d, up(on_score), ep.prm[P.ACCT_PTS], cols.pending, cols.acct, cols.inbox,
-            cols.traits, cols.flags, up(plan.region_starts), ep.prm[P.T], ep.prm[P.M_REDRESSED], d_cnt, up(wake), out,
-            n_out)
-    _counted(cnt_a[0], d_cnt)
-    stories.append(out.copy_to_host()[: int(n_out.copy_to_host()[0])])
-    return redress[redress[:, REC.DAY] > d]
+           cols.traits, cols.flags, up(plan.region_starts), ep.prm[P.T], ep.prm[P.M_REDRESSED], d_cnt, up(wake), out,
+           n_out)
+    _counted(cnt, d_cnt)
+    return out.copy_to_host()[: int(n_out.copy_to_host()[0])]
 
 
 def _scores(cols, ids):
@@ -302,9 +297,7 @@ def _scores(cols, ids):
 
 def _histogram(plan: Plan, cols, day: int, lazy: bool):
     G = compiled()
-    low, width, n = score_bins(plan)
-    lo, hi = plan.scenario.score.bounds
-    bin_of = (np.arange(lo, hi + 1, dtype=np.int64) - low) // width
+    lo, bin_of, n = bin_of_score(plan)
     out = zeros((n,))
     launch(G.histogram_kernel, plan.size, cols.score, lo, G.cuda.to_device(bin_of), out)
     return out.copy_to_host()

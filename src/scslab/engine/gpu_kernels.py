@@ -65,8 +65,9 @@ def cuda_module():
                            f"(it installs numba-cuda); the import failed: {e}") from None
     _accept_enum_indices()
     if not cuda.is_available():
-        raise BackendError("backend 'gpu' found no usable CUDA GPU (no device, or no driver); use --backend cpu, or "
-                           "set NUMBA_ENABLE_CUDASIM=1 to run the GPU code on numba's CUDA simulator (slow; for checks)")
+        raise BackendError("backend 'gpu' found no usable CUDA GPU (no device, or no driver); use --backend cpu, "
+                           "or set NUMBA_ENABLE_CUDASIM=1 to run the GPU code on numba's CUDA simulator (slow; for "
+                           "checks)")
     return cuda
 
 
@@ -95,7 +96,7 @@ def compiled():
 
     # (kernels call functions, not a namespace's attributes: numba cannot type a SimpleNamespace)
     S = sparse.make(K, dev, no_prefetch, shared_row)
-    targets_of, lane, redress_one = S.targets_of, S.lane, S.redress_one
+    targets_of, lane, redress = S.targets_of, S.lane, S.redress
     shun = ostracism.make(K, dev)
     had_ties, breaks = shun.had_ties, shun.breaks
     spread = awareness.make(K, dev).spread
@@ -159,11 +160,8 @@ def compiled():
     def redress_kernel(r, d, on_score, acct_pts, pending, acct, inbox, traits, flags, starts, T, m_redressed, cnt,
                        wake, out, n_out):
         if cuda.grid(1) == 0:  # in record order: one thread
-            nout = 0
-            for j in range(r.shape[0]):
-                nout = redress_one(j, r, d, on_score[j], acct_pts, pending, acct, inbox, traits, flags, starts, T,
-                                     m_redressed, cnt, wake, out, nout)
-            n_out[0] = nout
+            n_out[0] = redress(r, d, on_score, acct_pts, pending, acct, inbox, traits, flags, starts, T, m_redressed,
+                               cnt, wake, out)
 
     @cuda.jit
     def sum_kernel(parts, total):

@@ -102,11 +102,17 @@ def _histogram(score, last_off, inbox, u, lo, bin_of, lazy, rq, rp, ru, lanes, o
         out[bin_of[v]] += total
 
 
-def score_histogram(plan: Plan, cols, day: int, lazy: bool) -> np.ndarray:
-    """People per score bin at the end of ``day`` (the columns as the pass that finished it left them)."""
+def bin_of_score(plan: Plan) -> tuple[int, np.ndarray, int]:
+    """``(lo, bin_of, bins)``: the lowest score, the bin of each score ``lo + v`` (``bin_of[v]``) and how many
+    bins there are (:func:`score_bins`)."""
     low, width, n = score_bins(plan)
     lo, hi = plan.scenario.score.bounds
-    bin_of = (np.arange(lo, hi + 1, dtype=np.int64) - low) // width
+    return lo, (np.arange(lo, hi + 1, dtype=np.int64) - low) // width, n
+
+
+def score_histogram(plan: Plan, cols, day: int, lazy: bool) -> np.ndarray:
+    """People per score bin at the end of ``day`` (the columns as the pass that finished it left them)."""
+    lo, bin_of, n = bin_of_score(plan)
     prm = plan.epoch_at(day).prm
     out = np.zeros(n, np.int64)
     _histogram(cols.score, cols.last_off, cols.inbox, day, lo, bin_of, lazy, prm[P.REC_QUIET], prm[P.REC_PTS],

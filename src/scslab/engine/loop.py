@@ -22,6 +22,7 @@ from .dense import DEFAULT_CHUNK
 from .histogram import run_snapshot_days, score_bins
 from .kernels import EMIT_WIDTH
 from .lazy import RING, lazy_days, lazy_start
+from .sparse import apply_redress
 from .state import EMIT_ROWS, Loop, RawRun
 
 __all__ = ["Loop", "start", "advance", "together", "passes", "finish_run", "with_levels"]
@@ -141,7 +142,7 @@ def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None,
             if n_kind[EVENT.REDRESS]:
                 loop.redress = np.concatenate([loop.redress, rec[rec[:, REC.KIND] == EVENT.REDRESS]])
         if do_act and len(loop.redress):
-            loop.redress = backend.redress(plan, ea, cols, loop.redress, d, cnt_a, loop.stories, wake)
+            loop.redress = apply_redress(plan, ea, cols, loop.redress, d, cnt_a, loop.stories, wake, backend.redress)
         if do_fin:
             counts[d - 1] += cnt_f.sum(axis=0)
             loop.story_scores[d - 1] = backend.scores(cols, loop.story_ids)

@@ -20,7 +20,7 @@ from . import DEFAULT_ENGINE, ENGINES, ON_BACKEND, SCHEDULERS
 from .features import FEATURES, feature_words, uses
 
 __all__ = ["SCHEDULERS", "ENGINES", "DEFAULT_ENGINE", "SUPPORTS", "CAPABILITIES", "NEEDS", "missing",
-           "choose_route", "refusal", "entity_route"]
+           "choose_route", "refusal", "check_backend", "entity_route"]
 
 _ALL = frozenset(f.name for f in FEATURES)
 SUPPORTS: dict[str, frozenset[str]] = {
@@ -96,6 +96,16 @@ def choose_route(plan, engine: str = DEFAULT_ENGINE, needs=(), fits=None, backen
         raise OptionError("--engine", engine, f"the {engine} scheduler cannot run {plan.scenario.meta.name!r}: "
                           f"{why}; use auto, or one of: {', '.join(able)}")
     return engine
+
+
+def check_backend(route: str, backend: str) -> None:
+    """Refuse to run a run that goes by the scheduler ``route`` (a checkpoint's) on a ``backend`` that does not
+    run it (``engine.ON_BACKEND``), by the option that asked for the backend."""
+    from ..errors import OptionError
+
+    if route not in ON_BACKEND[backend]:
+        raise OptionError("--backend", backend, f"the run goes by the {route} scheduler, which the {backend} "
+                          "backend does not run; use the cpu backend")
 
 
 def entity_route(sub, route: str) -> str:

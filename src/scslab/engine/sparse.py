@@ -17,13 +17,14 @@ from .compiled import CACHE, K
 from .kernels import EMIT_WIDTH, I16
 from .state import Columns
 
-__all__ = ["make", "tie_targets", "sparse_pass", "redress_pass", "sparse_parts", "sparse", "apply_redress"]
+__all__ = ["make", "tie_targets", "sparse_pass", "redress_pass", "sparse_parts", "sparse", "apply_redress",
+           "remove_due"]
 
 def make(K, jit, prefetch, reserve):
     """The sparse pass's work, from the per-agent functions ``K`` (``kernels.build``), compiled with ``jit``:
     ``targets_of(j, ...)`` (one record's matched ties), ``lane(ln, ...)`` (one lane's changes) and
-    ``redress_one(j, ...)`` (one contested record removed), run by the CPU's parallel loops below and by the
-    GPU's threads (``engine/gpu.py``). ``prefetch(a, i)`` hints that a tie's column will be read soon (nothing
+    ``redress(...)`` (the contested records due today removed, in order), run by the CPU's drivers below and by
+    the GPU's threads (``engine/gpu.py``). ``prefetch(a, i)`` hints that a tie's column will be read soon (nothing
     on a GPU); ``reserve(n_out, ln)`` gives lane ``ln`` the next row of its story buffer (on the CPU a lane's
     own count, on a GPU one count shared by every lane)."""
     partner, household_head, region_of, clamp = K.partner, K.household_head, K.region_of, K.clamp
@@ -129,27 +130,28 @@ def make(K, jit, prefetch, reserve):
                         wake_up(wake, m)
 
     @jit
-    def redress_one(j, r, d, on_score, acct_pts, pending, acct, inbox, traits, flags, starts, T, m_redressed, cnt,
-                    wake, out, nout):
-        """Contested false record ``r[j]`` (due on day ``d``) is removed: its points come back (to the score
-        when ``on_score``, else to the account, capped at ``acct_pts``), the mark is cleared at the end of the
-        day, the count and a story row if its agent has one. Returns the rows written so far."""
-        a, b, pts = r[j, REC.AGENT], r[j, REC.A], r[j, REC.B]
-        if on_score:
-            pending[a] = clamp(np.int64(pending[a]) - pts, -30000, 30000)
-        else:
-            acct[a] = min(np.int64(acct[a]) - pts, acct_pts)
-        inbox[a] = inbox[a] | INBOX.CLEAR_FALSE
-        wake_up(wake, a)
-        cnt[m_redressed, region_of(a, starts) * T + np.int64(traits[a])] += 1
-        if (flags[a] & FLAG.STORY) != 0:
-            out[nout, REC.KIND], out[nout, REC.AGENT], out[nout, REC.DAY] = EVENT.STORY, a, d
-            out[nout, REC.A], out[nout, REC.B], out[nout, REC.C] = SE.redress, b, -pts
-            nout += 1
+    def redress(r, d, on_score, acct_pts, pending, acct, inbox, traits, flags, starts, T, m_redressed, cnt, wake,
+                out):
+        """The contested false records ``r`` due on day ``d`` removed, in order: each one's points come back (to
+        the score where ``on_score[j]``, else to the account, capped at ``acct_pts``), the mark is cleared at the
+        end of the day, the count and a story row if its agent has one. Returns the story rows written."""
+        nout = 0
+        for j in range(r.shape[0]):
+            a, b, pts = r[j, REC.AGENT], r[j, REC.A], r[j, REC.B]
+            if on_score[j]:
+                pending[a] = clamp(np.int64(pending[a]) - pts, -30000, 30000)
+            else:
+                acct[a] = min(np.int64(acct[a]) - pts, acct_pts)
+            inbox[a] = inbox[a] | INBOX.CLEAR_FALSE
+            wake_up(wake, a)
+            cnt[m_redressed, region_of(a, starts) * T + np.int64(traits[a])] += 1
+            if (flags[a] & FLAG.STORY) != 0:
+                out[nout, REC.KIND], out[nout, REC.AGENT], out[nout, REC.DAY] = EVENT.STORY, a, d
+                out[nout, REC.A], out[nout, REC.B], out[nout, REC.C] = SE.redress, b, -pts
+                nout += 1
         return nout
 
-    return SimpleNamespace(wake_up=wake_up, targets_of=targets_of, lane=lane,
-                           redress_one=redress_one)
+    return SimpleNamespace(wake_up=wake_up, targets_of=targets_of, lane=lane, redress=redress)
 
 
 @njit(inline="always", nogil=True)
@@ -161,7 +163,7 @@ def _next_row(n_out, ln):
 
 
 S = make(K, njit(inline="always", nogil=True), prefetch, _next_row)
-_targets_of, _lane, _redress_one = S.targets_of, S.lane, S.redress_one
+_targets_of, _lane, _redress = S.targets_of, S.lane, S.redress
 
 
 @njit(parallel=True, nogil=True, cache=CACHE)
@@ -192,17 +194,15 @@ def sparse_pass(rec, targets, cols, prm, beh, starts, hh_head, hh_size, hh_adult
 @njit(nogil=True, cache=CACHE)
 def redress_pass(r, d, on_score, acct_pts, pending, acct, inbox, traits, flags, starts, T, m_redressed, cnt, wake,
                  out):
-    """Every due record of ``r`` in order (``make``'s ``redress_one``); returns the story rows written."""
-    nout = 0
-    for j in range(r.shape[0]):
-        nout = _redress_one(j, r, d, on_score[j], acct_pts, pending, acct, inbox, traits, flags, starts, T,
-                            m_redressed, cnt, wake, out, nout)
-    return nout
+    """The due records ``r`` removed in order (``make``'s ``redress``); returns the story rows written."""
+    return _redress(r, d, on_score, acct_pts, pending, acct, inbox, traits, flags, starts, T, m_redressed, cnt, wake,
+                    out)
 
 
-def sparse_parts(n: int) -> np.ndarray:
-    """The sparse pass's target ranges, one per thread: multiples of 64 (no two share a wake word)."""
-    L = max(1, numba.get_num_threads())
+def sparse_parts(n: int, lanes: int | None = None) -> np.ndarray:
+    """The sparse pass's target ranges, ``lanes`` of them (default: one per thread): multiples of 64 (no two
+    share a wake word)."""
+    L = max(1, numba.get_num_threads() if lanes is None else lanes)
     parts = np.linspace(0, n, L + 1).astype(np.int64) // 64 * 64
     parts[-1] = n
     return parts
@@ -228,17 +228,23 @@ def sparse(plan: Plan, ep, rec: np.ndarray, cols: Columns, wake: np.ndarray, par
     return stories[order], net_cnt.sum(axis=0)
 
 
-def apply_redress(plan: Plan, ep, cols: Columns, redress: np.ndarray, d: int, cnt_a, stories,
-                   wake: np.ndarray) -> np.ndarray:
-    """Remove contested false records whose delay ends today (:func:`redress_pass`); returns those still
-    waiting."""
+def apply_redress(plan: Plan, ep, cols, redress: np.ndarray, d: int, cnt_a, stories, wake: np.ndarray,
+                  remove=None) -> np.ndarray:
+    """Remove the contested false records whose delay ends today, with ``remove`` (a backend's: the CPU's is
+    :func:`remove_due`), their story rows appended to ``stories``; returns those still waiting."""
     due = redress[:, REC.DAY] == d
-    if not due.any():
-        return redress[redress[:, REC.DAY] > d]
-    r = redress[due]
-    on_score = ep.beh[r[:, REC.A], BEH.ACCOUNT] < 0
+    if due.any():
+        r = np.ascontiguousarray(redress[due])
+        on_score = ep.beh[r[:, REC.A], BEH.ACCOUNT] < 0
+        stories.append((remove or remove_due)(plan, ep, cols, r, on_score, d, cnt_a[0], wake))
+    return redress[redress[:, REC.DAY] > d]
+
+
+def remove_due(plan: Plan, ep, cols: Columns, r: np.ndarray, on_score: np.ndarray, d: int, cnt: np.ndarray,
+               wake: np.ndarray) -> np.ndarray:
+    """The due records ``r`` removed on the CPU (:func:`redress_pass`), counted into ``cnt[metric, cell]``;
+    returns their story rows."""
     out = np.empty((len(r), EMIT_WIDTH), np.int64)  # (only the rows written are read)
     nout = redress_pass(r, d, on_score, ep.prm[P.ACCT_PTS], cols.pending, cols.acct, cols.inbox, cols.traits,
-                        cols.flags, plan.region_starts, ep.prm[P.T], ep.prm[P.M_REDRESSED], cnt_a[0], wake, out)
-    stories.append(out[:nout])
-    return redress[redress[:, REC.DAY] > d]
+                        cols.flags, plan.region_starts, ep.prm[P.T], ep.prm[P.M_REDRESSED], cnt, wake, out)
+    return out[:nout]
