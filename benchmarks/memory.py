@@ -19,7 +19,7 @@ import sys
 
 DEFAULT = ("bench-v1:1000", "bench-v1:1000000", "bench-v1:10000000", "press-2018:1000", "press-2018:3000000",
            "press-2018:10000000", "court-defaulters-national:3000000", "beijing-2020:3000000",
-           "jinan-dog-points:1000000", "rongcheng-2018:740000", "xiamen-fuzhou-2018:2000000")
+           "jinan-dog-points:1000000", "rongcheng-2018:740000", "xiamen-fuzhou-2018:2000000", "sesame-credit-2018:1000000")
 
 def _regions(k: int) -> dict:
     return {"population.regions": {f"r{i}": {"share": 1 / k} for i in range(k)}}

@@ -12,7 +12,8 @@ from scslab.scenarios import Scenario, load_scenario
 # (agents, days) small enough for the reference; long enough for lists, recovery and timers to act
 SIZES = {"bench-v1": (1000, 120), "press-2018": (1000, 120), "rongcheng-2018": (1000, 120),
          "court-defaulters-national": (3000, 120), "beijing-2020": (1000, 100),
-         "jinan-dog-points": (2000, 150), "xiamen-fuzhou-2018": (1000, 120)}
+         "jinan-dog-points": (2000, 150), "xiamen-fuzhou-2018": (1000, 120),
+         "sesame-credit-2018": (1000, 120)}
 Z_MAX = 4.5
 
 

@@ -29,7 +29,8 @@ SEEDS = (1, 2)
 SIZES = {"bench-v1": (1000, 120), "bench-v1-harsh": (1500, 100), "press-2018": (1000, 120),
          "rongcheng-2018": (1000, 120), "court-defaulters-national": (2000, 120),
          "court-defaulters-calibrated": (2000, 120), "beijing-2020": (1000, 100),
-         "jinan-dog-points": (2000, 150), "xiamen-fuzhou-2018": (1000, 120)}
+         "jinan-dog-points": (2000, 150), "xiamen-fuzhou-2018": (1000, 120),
+         "sesame-credit-2018": (1000, 120)}
 # bench-v1-harsh: bench-v1 with harsh points and friends' penalties (test_windowed.HARSH): the windowed
 # route's corrections act at this size
 CASES = {name: ("bench-v1", "HARSH") if name == "bench-v1-harsh" else (name, None) for name in SIZES}

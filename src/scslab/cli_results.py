@@ -1,4 +1,4 @@
-"""Commands that read a finished run: ``report``, ``compare``, ``story`` and ``verify``."""
+"""Commands that read a finished run: ``report``, ``compare``, ``story``, ``verify`` and ``legal``."""
 
 from __future__ import annotations
 
@@ -33,6 +33,60 @@ def _from_report_extra(command: str, module: str, *names: str) -> list:
 
 def register(app: typer.Typer) -> None:
     """Add the commands to ``app``."""
+
+    @app.command()
+    def legal(
+        target: str = typer.Argument(..., help="A complete run directory, or a scenario (preset name or file) to run."),
+        population: int = typer.Option(100_000, "--population", "-n", min=1,
+                                       help="Agents, when TARGET is a scenario (a quick reading)."),
+        days: Optional[int] = typer.Option(None, "--days", "-d", min=1,
+                                           help="Days, when TARGET is a scenario (default: its own)."),
+        seed: Optional[int] = typer.Option(None, "--seed", help="Seed, when TARGET is a scenario."),
+        json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the reading as JSON to this file."),
+    ) -> None:
+        """Measure a run against the EU AI Act's ban on social scoring, Art. 5(1)(c): treatment in unrelated
+        contexts, and treatment out of proportion to the act, as quantities with their definitions (no verdict).
+
+        Each sanction's context and the contexts of the data behind it are listed; set them with `context` in
+        the scenario's behaviours and consequences. The report's "Legal reading" section shows the same.
+        """
+        import json
+
+        from .api import Result, simulate
+        from .legal import legal_reading, number
+
+        try:
+            if Path(target).is_dir():
+                result = Result.load(target)
+            else:
+                with console.status(f"running {target} at {population:,} agents"):
+                    result = simulate(target, population=population, days=days, seed=seed)
+        except ScslabError as exc:
+            fail(exc)
+        r = legal_reading(result.metrics, result.manifest["scenario"])
+        say(console, "evaluates", "cyan", r.evaluation)
+        table = Table(title="Legal reading: EU AI Act Art. 5(1)(c) (model quantities, not a verdict)")
+        for col in ("quantity", "clause", "value", "unit"):
+            table.add_column(col, justify="right" if col == "value" else "left")
+        for q in r.quantities:
+            table.add_row(q.name, q.clause, number(q.value, q.unit), q.unit)
+        console.print(table)
+        measures = Table(title="Sanctions: context, the data behind them, treatment")
+        for col in ("sanction", "on", "context", "related", "measure-days", "blocked"):
+            measures.add_column(col, justify="right" if col in ("related", "measure-days", "blocked") else "left",
+                                no_wrap=col == "sanction")
+        for m in r.measures:
+            measures.add_row(m.name if m.population == "persons" else f"{m.population}: {m.name}",
+                             {"linked persons": "linked"}.get(m.who, m.who), m.context,
+                             "n/a" if m.related is None else f"{100 * m.related:.0f} %", f"{m.measure_days:,}",
+                             f"{m.blocked:,}")
+        if r.measures:
+            console.print(measures)
+        for q in r.quantities:
+            console.print(f"{q.name} {q.clause}: {q.definition}", markup=False, highlight=False)
+        if json_out is not None:
+            json_out.write_text(json.dumps(r.as_dict(), indent=1))
+            say(console, "wrote", "green", json_out)
 
     @app.command()
     def report(

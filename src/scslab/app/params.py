@@ -41,7 +41,8 @@ MAX_AGENT_DAYS = 10_000_000_000
 START_S = 1.0
 SPEEDS = {"press_2018": (0.030, 2.0e8), "beijing_2020": (0.022, 1.5e7), "bench_v1": (0.006, 6.0e7),
           "court_defaulters_national": (0.008, 1.0e8), "court_defaulters_national_calibrated": (0.002, 9.0e7),
-          "jinan_dog_points": (0.005, 2.0e8), "rongcheng_2018": (0.006, 9.0e7), "xiamen_fuzhou_2018": (0.006, 9.0e7)}
+          "jinan_dog_points": (0.005, 2.0e8), "rongcheng_2018": (0.006, 9.0e7), "xiamen_fuzhou_2018": (0.006, 9.0e7),
+          "sesame_credit_2018": (0.002, 4.5e7)}
 SLOWEST = (max(d for d, _ in SPEEDS.values()), min(r for _, r in SPEEDS.values()))
 AGENT_DAYS_PER_S = SPEEDS["press_2018"][1]  # press-2018 at 21.7 M agents x 365 days: 41.9 s in all
 # The first run in a server process loads the compiled engine from numba's disk cache (a few seconds); where

@@ -250,6 +250,9 @@ class Behaviour(Strict):
     """How tiers, sanctions and surveillance lower the rate."""
     creates_debt: bool = False
     """A recorded act creates a court debt (see [debt])."""
+    context: Name | None = None
+    """The social context the act's data comes from (``debt_enforcement``, ``traffic``...), for the legal reading
+    (``scslab legal``); unset: named after the first channel's kind (``scslab.legal.CHANNEL_CONTEXTS``)."""
     description: str = ""
     """Free text for reports."""
 
@@ -345,6 +348,9 @@ class Consequence(Strict):
     agency: Name | None = None
     """The agency that delivers it. Consequences of one list delivered by many agencies are joint punishment
     (the memoranda): ``agency:NAME`` counts the measures each agency has in force."""
+    context: Name | None = None
+    """The social context the measure acts in (``travel``, ``education``...), for the legal reading (``scslab
+    legal``); unset: named after the agency (``scslab.legal.AGENCY_CONTEXTS``), else ``unspecified``."""
     description: str = ""
     """Free text for reports."""
 
