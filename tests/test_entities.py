@@ -5,6 +5,7 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -104,7 +105,27 @@ def test_persons_are_untouched_by_entity_types(beijing):
     alone = scslab.simulate(_without_entities("beijing-2020"), **{**SMALL, "overrides": {"population.size": 30_000}})
     assert _persons_only(beijing.metrics).equals(_persons_only(alone.metrics))
     st = beijing.stories
-    assert st[st["population"] == "persons"].reset_index(drop=True).equals(alone.stories)
+    own = st[(st["population"] == "persons") & ~st["event"].str.startswith("linked_")]
+    # only the rows of those sanctioned through a firm are added (their unknown scores make the column nullable)
+    pd.testing.assert_frame_equal(own.reset_index(drop=True), alone.stories, check_dtype=False)
+
+
+def test_every_listed_firms_representative_is_a_sanctioned_person_in_the_stories():
+    """beijing-2020 with every firm sampled: for each listing in the firms' own stories, its legal
+    representative (the manifest's story links) has a ``linked_listed`` row among the persons' that day, naming
+    the firm and the measures; and no other such row exists."""
+    over = {"population.size": 20_000, "entities.firms.population.size": 400, "entities.firms.story_agents": 400,
+            "entities.firms.behaviours.tax_arrears.points": -400}
+    r = scslab.simulate("beijing-2020", days=120, seed=2, overrides=over)
+    st = r.stories
+    entries = st[(st.population == "firms") & (st.event == "list_enter")]
+    links = r.manifest["entities"]["firms"]["story_links"]["legal_representative"]
+    assert len(entries) > 5 and len(links) == 400
+    linked = st[(st.population == "persons") & (st.event == "linked_listed")]
+    expected = {(int(links[str(f)][0]), int(d)) for f, d in zip(entries.agent, entries.day)}
+    assert set(zip(linked.agent.astype(int), linked.day.astype(int))) == expected
+    assert linked.reason.str.contains("legal representative of firm").all()
+    assert linked.reason.str.contains("rep flight ban, rep train ban").all()
 
 
 def test_population_override_scales_entity_types():
@@ -215,11 +236,16 @@ def test_entity_engine_agrees_with_reference(name):
     assert z[worst] < Z_MAX, f"{name}: {names[worst]} engine {e[worst]:.1f} vs reference {r[worst]:.1f}"
 
 
-def bench_with_firms():
-    """bench-v1 with beijing-2020's firms beside its persons: a scheme the windowed scheduler runs."""
+def bench_with_firms(links: bool = True):
+    """bench-v1 with beijing-2020's firms beside its persons: a scheme the windowed scheduler runs (the firms
+    on it only without ``links``: their representatives' stories need a day scheduler)."""
     bench = load_scenario("bench-v1").model_dump(mode="json", exclude_none=True)
     beijing = load_scenario("beijing-2020").model_dump(mode="json", exclude_none=True)
     bench["entities"] = beijing["entities"]
+    if not links:
+        firms = bench["entities"]["firms"]
+        firms["consequences"] = {k: c for k, c in firms["consequences"].items() if c.get("applies_to") is None
+                                 or not c["applies_to"].startswith("links.")}
     bench["provenance"].update({k: v for k, v in beijing["provenance"].items() if k.startswith("entities")})
     return load_scenario(bench, {"entities.firms.population.size": 4_000})
 
@@ -228,9 +254,12 @@ def test_the_windowed_route_runs_entity_types_after_the_persons_on_their_own_rou
     """Persons by windows, then each entity type on the fastest scheduler that runs it: the persons' rows are
     those of the scheme without firms, the firms' raw counts those of their own plan run alone."""
     from scslab.engine.cpu import run_cpu
-    from scslab.engine.routes import choose_route, entity_route
+    from scslab.engine.routes import choose_route, entity_route, refusal
 
-    s = bench_with_firms()
+    linked = compile_plan(bench_with_firms(), size=3_000, days=120, seed=2).entities["firms"]
+    assert entity_route(linked, "windowed") == "lazy"  # its representatives' stories: the linked-stories feature
+    assert "linked-stories" in refusal(linked, "windowed")
+    s = bench_with_firms(links=False)
     plan = compile_plan(s, size=3_000, days=120, seed=2)
     firms = plan.entities["firms"]
     assert "entity-types" in uses(plan) and choose_route(plan) == "windowed"

@@ -13,6 +13,7 @@ from scslab.compile import compile_plan
 from scslab.engine import SCHEDULERS
 from scslab.engine.features import BY_NAME, FEATURES, field_features, uses
 from scslab.engine.routes import SUPPORTS, choose_route, missing, refusal
+from scslab.scenarios.entities import entity_scenario
 from scslab.errors import OptionError
 from scslab.scenarios import Scenario, load_scenario
 from test_windowed import only_network_behaviour
@@ -123,6 +124,14 @@ EXAMPLES = {
     "false-network-attribution": lambda: _bench(lambda d: d["channels"]["records"].update(false_match=0.001)),
     "several-deterrence-lines": lambda: _bench(lambda d: _behaviour(d, "jaywalking")["deterrence"].update(
         below_tier="C")),
+    "fines": lambda: _bench(lambda d: _behaviour(d, "jaywalking").update(fine=50)),
+    "linked-stories": lambda: compile_plan(entity_scenario(load_scenario("beijing-2020"), "firms"), size=1_000,
+                                           days=30, seed=1),
+    "work": lambda: _bench(lambda d: d.update(economy={"employed": 0.7, "income": {"all": {"share": 1.0, "yuan": 100}}})
+                           or d["consequences"]["flight_ban"].update(costs_work=0.1)),
+    "debt-amounts": lambda: _bench(lambda d: _behaviour(d, "late_payment").update(creates_debt=True)
+                                   or d.update(debt={"repay_per_day": 0.01,
+                                                     "amounts": {"all": {"share": 1.0, "yuan": 1000}}})),
 }
 
 

@@ -82,7 +82,8 @@ class Result:
 
     def summary(self) -> dict[str, int]:
         """Final-day headline numbers: tiers, listed, sanctioned, wrongly listed, network penalties, ostracism's
-        shunned people and the ties dropped, the people aware of the scheme; for entity
+        shunned people and the ties dropped, the people aware of the scheme; with an economy, people out of work
+        and debts owed, and the totals of jobs lost, income lost, sums repaid and fines; for entity
         types (prefixed ``firms.``) the same and their linked persons; measures in force per agency. Read from
         the Arrow table (a tenth of the time through pandas, which a command's summary would wait for)."""
         import pyarrow.compute as pc
@@ -103,7 +104,8 @@ class Result:
             base = split_metric(names[k])[1]
             if base.startswith(("tier:", "listed:", "innocent_listed:", "sanctioned:", "rewarded:", "linked:",
                                 "agency:")) or base in ("sanctioned_by_ties", "shunned", "lost_ties",
-                                                        "lost_ties_no_act", "aware"):
+                                                        "lost_ties_no_act", "aware", "out_of_work",
+                                                        "debt_owed_yuan"):
                 out[names[k]] = int(v)
         totals = np.zeros(len(names), np.int64)
         np.add.at(totals, which, value)
@@ -115,6 +117,9 @@ class Result:
         out["network_penalties (total)"] = int(sums.get("network_penalties", 0))
         if "ties_dropped" in sums:  # ostracism
             out["ties_dropped (total)"] = int(sums["ties_dropped"])
+        for name in ("jobs_lost", "income_lost_yuan", "repaid_yuan", "fines_yuan", "fines_wrongful_yuan"):
+            if name in sums:  # the economy: income lost is the daily loss summed over the days
+                out[f"{name} (total)"] = int(sums[name])
         out["false attributions (total)"] = int(sum(v for k, v in sums.items() if k.startswith("false:")))
         return out
 
@@ -279,18 +284,20 @@ def make_result(plan, raw, manifest: dict, elapsed: float) -> Result:
     rows follow the persons' (``populations``: prefixed metrics, linked persons, joint punishment)."""
     from .metrics import metrics_table, stories_table
     from .engine.routes import entity_route
-    from .populations import agency_table, linked_counts, metric_kinds, prefixed
+    from .populations import agency_table, linked_counts, linked_stories, metric_kinds, prefixed
 
     metrics = [metrics_table(plan, raw.counts, raw.coverage, raw.score_hist)]
-    stories = [stories_table(plan, raw.stories, raw.story_ids, raw.story_scores)]
+    linked = [linked_stories(plan, name, raw.entities[name].stories) for name in plan.entities]
+    persons_rows = np.concatenate([raw.stories] + [rows for _, rows in linked]) if linked else raw.stories
+    stories = [stories_table(plan, persons_rows, raw.story_ids, raw.story_scores)]
     counted = {PERSONS: (plan, raw.counts)}
     entities = {}
-    for name, sub in plan.entities.items():
+    for (name, sub), (own, _) in zip(plan.entities.items(), linked):
         r = raw.entities[name]
         sub_plan, counts = linked_counts(sub, r.counts)
         counted[name] = (sub_plan, counts)
         metrics.append(prefixed(metrics_table(sub_plan, counts, r.coverage, r.score_hist), name))
-        stories.append(stories_table(sub, r.stories, r.story_ids, r.story_scores, population=name))
+        stories.append(stories_table(sub, own, r.story_ids, r.story_scores, population=name))
         entities[name] = {"population": sub.size, "seed": sub.seed, "route": entity_route(sub, manifest["route"]),
                           "story_agents": [int(a) for a in r.story_ids],
                           "story_roles": _story_roles(sub, r, plan.scenario.entities[name].kind),
@@ -324,23 +331,18 @@ def _story_roles(plan, raw, noun: str = "citizen") -> dict[str, str]:
 
 def _story_links(plan, name: str, ids) -> dict[str, dict[str, list[int]]]:
     """The persons linked to the sampled entities: ``{link: {entity id: [person ids]}}``."""
+    from .populations import adult_of
     from .scenarios.entities import linked_persons
 
     s, sub = plan.scenario, plan.entities[name]
     out = {}
     for link in s.entities[name].links:
         persons = linked_persons(s, name, link, np.asarray(ids, np.int64), region_starts=plan.region_starts,
-                                 entity_region_starts=sub.region_starts, adult=_adult(plan))
+                                 entity_region_starts=sub.region_starts, adult=adult_of(plan))
         out[link] = {str(int(a)): [int(p) for p in row] for a, row in zip(ids, persons)}
     return out
 
 
-def _adult(plan):
-    """Whether person ids are adults (household pattern; everyone without households)."""
-    if plan.scenario.population.households is None:
-        return None
-    pattern = plan.hh_adult
-    return lambda ids: pattern[ids % len(pattern)] == 1
 
 
 def _by_day(table: pa.Table) -> pa.Table:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import population as popmod
-from .encodings import (BEH, CONS, ENTER, EVENT, EXIT, FLAG, INBOX, LEVEL_METRICS, LIST, N_BEH, REC, REL,  # noqa: F401
+from .encodings import (BANDS, BEH, CONS, ENTER, EVENT, EXIT, FLAG, INBOX, LEVEL_METRICS, LIST, N_BEH, REC, REL,  # noqa: F401
                         SE, STATE, STORY_EVENTS, P)
-from .metric_names import consequence_metrics, metric_names  # noqa: F401 (consequence_metrics: the plan's)
+from .metric_names import consequence_metrics, costs_work, metric_names  # noqa: F401 (consequence_metrics: the plan's)
 from .rng import threshold
 from .watching import Watching, channel_coverage, effective
 from .scenarios.load import with_changes
@@ -331,6 +331,16 @@ def _masks(refs, lists: list[str], tindex: dict[str, int]) -> tuple[int, int, in
     return lmask, tmask, az
 
 
+def _bands(prm: np.ndarray, first_t: int, first_y: int, bands: dict) -> None:
+    """Write up to ``BANDS`` bands (share, yuan) to the slots from ``first_t`` (cumulative thresholds, the last
+    band's and the unused ones 2**32: always) and ``first_y`` (yuan)."""
+    cum = np.cumsum([b.share for b in bands.values()])
+    for k in range(BANDS - 1):
+        prm[first_t + k] = threshold(cum[k]) if k < len(bands) - 1 else threshold(1.0)
+    for k, b in enumerate(bands.values()):
+        prm[first_y + k] = b.yuan
+
+
 def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
     tiers = list(s.score.tiers)
     behaviours, lists, cons, accounts = (list(s.behaviours), list(s.lists), list(s.consequences),
@@ -373,7 +383,7 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
     for i, name in enumerate(behaviours):
         b = s.behaviours[name]
         beh[i, :BEH.NET] = (b.points, -1 if b.account == "score" else 0, int(b.creates_debt), int(b.points < 0),
-                            len(b.channels), len(b.repeat_points[:8]))
+                            len(b.channels), len(b.repeat_points[:8]), b.fine)
         beh[i, BEH.NET:] = popmod.network_points(s.population, b.network)
         rep[i, : len(b.repeat_points[:8])] = b.repeat_points[:8]
     lst = np.zeros((len(lists), len(LIST)), np.int32)
@@ -383,6 +393,13 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
             for ref in c.on:
                 child_mask |= 1 << lists.index(ref.split(".")[1])
     prm[P.CHILD_LISTS] = child_mask
+    link_mask = 0  # an entity type's lists whose sanctions fall on linked persons: their stories tell them
+    for c in s.consequences.values():
+        if c.applies_to.startswith("links."):
+            for ref in c.on:
+                if ref.startswith("lists."):
+                    link_mask |= 1 << lists.index(ref.split(".")[1])
+    prm[P.LINK_LISTS] = link_mask
     for i, name in enumerate(lists):
         L = s.lists[name]
         ek, ea = _condition(L.enter, ENTER, tindex)
@@ -396,7 +413,7 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
         # a consequence on an entity's linked persons: their attempts are drawn apart (engine.linked)
         attempts = 0.0 if c.applies_to.startswith("links.") else c.attempts_per_day
         con[i] = (lmask, tmask, az, int(c.kind == "reward"), int(threshold(attempts)),
-                  int(c.applies_to == "household.children"))
+                  int(c.applies_to == "household.children"), int(threshold(c.costs_work)))
     listing = 0  # tiers from which a list takes an agent on a publication day
     for L in lst:
         if L[LIST.ENTER] == ENTER.TIER_AT_MOST:
@@ -412,6 +429,13 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
         prm[P.HAS_SHUN], prm[P.SHUN_T] = 1, threshold(s.ostracism.rate)
         prm[P.SHUN_LISTS], prm[P.SHUN_TIERS], _ = _masks(s.ostracism.on, lists, tindex)
         prm[P.BUSY_TIERS] |= prm[P.SHUN_TIERS]
+    if s.economy is not None:  # who is in work, at what income (engine/kernels.py: income_of)
+        prm[P.EMPLOYED_T] = threshold(s.economy.employed)
+        _bands(prm, P.INCOME_T0, P.INCOME_Y0, s.economy.income)
+    prm[P.HAS_WORK] = int(costs_work(s))
+    if s.debt is not None and s.debt.amounts:  # a court debt's amount (engine/kernels.py: debt_amount)
+        prm[P.HAS_AMOUNTS] = 1
+        _bands(prm, P.DEBT_T0, P.DEBT_Y0, s.debt.amounts)
     if s.awareness is not None:  # who is aware of the scheme, and how awareness spreads
         a = s.awareness
         prm[P.HAS_AWARE] = 1

@@ -5,9 +5,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .encodings import AWARE_BY, LEVEL_METRICS, SHUNNED_NAMES, P
+from .encodings import AWARE_BY, FINE_NAMES, LEVEL_METRICS, SHUNNED_NAMES, WORK_NAMES, P
 
-__all__ = ["consequence_metrics", "metric_names"]
+__all__ = ["consequence_metrics", "metric_names", "costs_work", "has_fines"]
+
+
+def costs_work(s) -> bool:
+    """Whether a sanction of scenario ``s`` costs work (``costs_work``, with [economy]): the work metrics."""
+    return s.economy is not None and any(c.costs_work > 0 for c in s.consequences.values())
+
+
+def has_fines(s) -> bool:
+    """Whether a behaviour of ``s`` is fined, now or after a timeline change (``fine``): the fines metrics."""
+    return (any(b.fine > 0 for b in s.behaviours.values())
+            or any("fine" in key or (isinstance(v, dict) and any("fine" in str(k) for k in v))
+                   for t in s.timeline for key, v in t.set.items()))
 
 
 def consequence_metrics(kind: str, name: str) -> tuple[str, str]:
@@ -55,4 +67,11 @@ def metric_names(s, tiers, behaviours, lists, cons, accounts) -> tuple[list[str]
     aware = s.awareness is not None
     block(P.M_AWARE, ["aware"] if aware else [])
     block(P.M_AWARE_BY, [f"aware_by:{how.name.lower()}" for how in AWARE_BY] if aware else [])
+    work = costs_work(s)
+    block(P.M_WORK, [WORK_NAMES[r] for r in sorted(WORK_NAMES)] if work else [])
+    block(P.M_JOBS_LOST, ["jobs_lost"] if work else [])
+    amounts = s.debt is not None and bool(s.debt.amounts)
+    block(P.M_OWED, ["debt_owed_yuan"] if amounts else [])
+    block(P.M_REPAID_YUAN, ["repaid_yuan"] if amounts else [])
+    block(P.M_FINES, [FINE_NAMES[r] for r in sorted(FINE_NAMES)] if has_fines(s) else [])
     return names, off, np.array(level, bool)

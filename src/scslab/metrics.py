@@ -124,6 +124,10 @@ REASONS = {
     "redress": "false {what} record removed on appeal: {points:+d} points",
     "shunned": "{tie} dropped their tie (ostracism)",
     "tie_dropped": "dropped the tie to {tie}, who is shunned (ostracism)",
+    "work_lost": "out of work through a sanction: loses {points:,} yuan a day",
+    "work_regained": "back in work ({points:,} yuan a day): the sanction that barred it ended",
+    "linked_listed": "sanctioned through a link: {tie}",
+    "linked_released": "no longer sanctioned through a link: {what} left the list",
 }
 
 
@@ -135,7 +139,7 @@ RELATIONS = {REL.HOUSEHOLD: "household member", REL.PARTNER: "partner", REL.PARE
 
 # rows whose engine number is not points of their own (a tier change's net change of the day, the days on a
 # list, an account's points): the reason tells it, and the table stores 0 points, so none is counted twice
-_NO_POINTS = (SE.tier_change, SE.list_exit, SE.account_restored)
+_NO_POINTS = (SE.tier_change, SE.list_exit, SE.account_restored, SE.work_lost, SE.work_regained)
 _PENDING = (SE.act_detected, SE.false_attribution, SE.network_penalty, SE.redress)  # points owed until the day ends
 _ACT_PHASE = (*_PENDING, SE.act_undetected, SE.account_zero)  # rows of the day's acts (before its end)
 
@@ -168,6 +172,10 @@ def _story_words(plan: Plan, code: int, arg: int, points: int) -> tuple[str, str
         what = plan.consequence_names[arg]
     elif code == SE.account_restored and plan.account_names:
         what = plan.account_names[0]
+    elif code in (SE.linked_listed, SE.linked_released):  # a person sanctioned through its firm's listing
+        from .populations import linked_words
+
+        what, tie = linked_words(plan, arg)
     return event, what, channel, REASONS.get(event, event).format(what=what, channel=channel, points=points, tie=tie)
 
 

@@ -232,6 +232,8 @@ def odd_markdown(s: Scenario) -> str:
                      ("deterrence.when_sanctioned", d.when_sanctioned), ("deterrence.surveillance", d.surveillance)]
         if b.creates_debt:
             rows.append(("creates_debt", True))
+        if b.fine:
+            rows.append(("fine", b.fine))
         L += _table(s, f"behaviours.{name}", rows)
 
     sc = s.score
@@ -266,7 +268,10 @@ def odd_markdown(s: Scenario) -> str:
         L.append("")
     if s.debt is not None:
         L += ["### Court debt", ""] + _table(s, "debt", [("repay_per_day", s.debt.repay_per_day),
-                                                        ("sanction_multiplier", s.debt.sanction_multiplier)])
+                                                        ("sanction_multiplier", s.debt.sanction_multiplier)]
+                                             + [(f"amounts.{k}", f"{b.share:g} of debts, {b.yuan:,} yuan")
+                                                for k, b in s.debt.amounts.items()])
+    L += _economy_section(s)
     if s.redress is not None:
         L += ["### Redress", ""] + _table(s, "redress", [("contest_probability", s.redress.contest_probability),
                                                         ("delay_days", s.redress.delay_days)])
@@ -289,6 +294,22 @@ def odd_markdown(s: Scenario) -> str:
           f"*{BOUNDARY}*", ""]
     links = link_definitions(cited)
     return "\n".join(L + ([links, ""] if links else []))
+
+
+def _economy_section(s: Scenario) -> list[str]:
+    """The submodel of work and income ([economy]) and of sanctions that cost work, when the scenario has it."""
+    if s.economy is None:
+        return []
+    e = s.economy
+    costly = [(f"consequences.{n}.costs_work", c.costs_work) for n, c in s.consequences.items() if c.costs_work > 0]
+    return (["### Work and income", "", "An adult is in work with the chance `employed`, drawn once from its id; "
+             "the employed have their band's daily income. A person in work under a sanction that bars its work "
+             "(drawn once per sanction from its id, with the chance `costs_work`) is out of work, and loses its "
+             "income, while under it.", ""]
+            + _table(s, "economy", [("employed", e.employed)]
+                     + [(f"income.{k}", f"{b.share:g} of the employed, {b.yuan:,} yuan a day")
+                        for k, b in e.income.items()])
+            + (_table(s, "", costly) if costly else []))
 
 
 def _entity_sections(s: Scenario) -> list[str]:

@@ -9,6 +9,10 @@ Two families are added here, after the engines have run, from counts the engines
   and ``NAME.linked_blocked:C`` (``linked_granted`` for a reward), their attempts that day: a binomial draw
   of (persons under C, ``attempts_per_day``) per day and cell from the counter-based stream
   ``LINKED_ATTEMPT`` (the same in distribution as one draw per person, and reproducible).
+- **Linked persons' stories**: an entity type's end of day writes a ``LINK`` record when an entity enters or
+  leaves a list whose sanctions fall on linked persons; :func:`linked_stories` turns each into story rows of
+  those persons (``linked_listed``, ``linked_released``), so every representative of a listed firm appears in
+  the persons' stories, sampled or not.
 - **Joint punishment** (across populations, group ``all``): for every ``agency`` named by a consequence,
   ``agency:A``, the measures it has in force that day (people or entities under any of its consequences,
   counted once per consequence: one listing under three agencies' measures counts three times), and
@@ -24,11 +28,76 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .arrow import array, strings
-from .compile import Plan, consequence_metrics
+from .compile import EVENT, REC, SE, Plan, consequence_metrics
 from .rng import Stream, stream_key
 from .scenarios.entities import PERSONS
 
-__all__ = ["split_metric", "unit_of", "linked_counts", "metric_kinds", "agency_table", "prefixed"]
+__all__ = ["split_metric", "unit_of", "linked_counts", "metric_kinds", "agency_table", "prefixed", "adult_of",
+           "linked_stories", "linked_arg", "linked_words"]
+
+# a linked person's story argument: entity id * LINKED_ENTITY + entity type * 256 + link * 16 + list
+LINKED_ENTITY = 1024
+
+
+def adult_of(plan: Plan):
+    """Whether person ids are adults (the household pattern), or None without households (all are)."""
+    if plan.scenario.population.households is None:
+        return None
+    pattern = plan.hh_adult
+    return lambda ids: pattern[ids % len(pattern)] == 1
+
+
+def linked_arg(entity, kind: int, link: int, lst: int):
+    """The story argument of a linked person's row: which entity (id), of which entity type, link and list."""
+    return entity * LINKED_ENTITY + kind * 256 + link * 16 + lst
+
+
+def linked_words(plan: Plan, arg: int) -> tuple[str, str]:
+    """(the entity, the link in words) of a linked person's story argument (:func:`linked_arg`): ("firm 884",
+    "legal representative of firm 884, on blacklist: rep flight ban, rep train ban")."""
+    entity, rest = divmod(arg, LINKED_ENTITY)
+    name = list(plan.entities)[rest // 256]
+    e = plan.scenario.entities[name]
+    link = list(e.links)[(rest % 256) // 16]
+    lst = plan.entities[name].list_names[rest % 16]
+    measures = [c for c, q in e.consequences.items() if q.applies_to == f"links.{link}" and f"lists.{lst}" in q.on]
+    who = f"{e.kind} {entity}" + (f" ({name})" if name != f"{e.kind}s" else "")
+    return who, f"{link.replace('_', ' ')} of {who}, on {lst.replace('_', ' ')}: " + \
+        ", ".join(m.replace("_", " ") for m in measures)
+
+
+def linked_stories(plan: Plan, name: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An entity type's story rows split in two: its own, and the persons' rows that its ``LINK`` records
+    tell (for each link whose sanctions follow the list, each linked person: ``linked_listed`` when the entity
+    entered it, ``linked_released`` when it left), link by link, each in record order."""
+    from .scenarios.entities import linked_persons
+
+    link_rows = rows[:, REC.KIND] == EVENT.LINK
+    own, rec = rows[~link_rows], rows[link_rows]
+    out = []
+    if len(rec):
+        s, sub = plan.scenario, plan.entities[name]
+        e = s.entities[name]
+        kind = list(plan.entities).index(name)
+        for j, link in enumerate(e.links):
+            lists = {sub.list_names.index(ref.split(".", 1)[1]) for q in e.consequences.values()
+                     if q.applies_to == f"links.{link}" for ref in q.on if ref.startswith("lists.")}
+            sel = rec[np.isin(rec[:, REC.A], sorted(lists))]
+            if not len(sel):
+                continue
+            persons = linked_persons(s, name, link, sel[:, REC.AGENT], region_starts=plan.region_starts,
+                                     entity_region_starts=sub.region_starts, adult=adult_of(plan))
+            k = persons.shape[1]
+            block = np.zeros((len(sel) * k, rows.shape[1]), np.int64)
+            block[:, REC.KIND] = EVENT.STORY
+            block[:, REC.AGENT] = persons.ravel()
+            block[:, REC.DAY] = np.repeat(sel[:, REC.DAY], k)
+            block[:, REC.A] = np.where(np.repeat(sel[:, REC.B], k) == 1, SE.linked_listed, SE.linked_released)
+            block[:, REC.B] = np.repeat(linked_arg(sel[:, REC.AGENT], kind, j, sel[:, REC.A]), k)
+            out.append(block)
+    if not out:
+        return own, np.zeros((0, rows.shape[1]), np.int64)
+    return own, np.concatenate(out)
 
 
 def split_metric(name: str) -> tuple[str, str]:
@@ -51,6 +120,8 @@ def unit_of(key: str) -> str:
         return "person-times" if population == PERSONS else "attempts"
     if base == "ties_dropped (total)":
         return "ties"
+    if base.split(" (")[0].endswith("_yuan"):
+        return "yuan"
     return "events" if "(total)" in key else ("people" if population == PERSONS else population)
 
 

@@ -68,9 +68,13 @@ class Stream(IntEnum):
     FRIENDS = 420      # + matching index (Feistel round keys)
     LINK = 436         # persons linked to entities (scenarios.entities; day = link index)
     LINKED_ATTEMPT = 437  # attempts by linked persons (day = consequence index)
+    WORK = 440         # + consequence: whether a sanction bars this person's work ([economy], costs_work)
+    EMPLOYED = 456     # in work ([economy])
+    INCOME = 457       # income band ([economy])
+    DEBT_AMOUNT = 458  # a court debt's amount band ([debt] amounts)
 
 
-N_STREAMS = 440
+N_STREAMS = 460
 
 
 _STREAM_BITS = np.arange(N_STREAMS, dtype=np.uint64) << np.uint64(40)

@@ -26,7 +26,7 @@ def make_init(K, jit):
     """Every agent's initial state on one chunk, from the per-agent functions ``K`` (``kernels.build``),
     compiled with ``jit``: ``init_chunk(ch, ...)`` takes :func:`init_pass`'s arguments after the chunk's
     number (the CPU runs it for every chunk in a parallel loop, a GPU with a thread per chunk)."""
-    init_agent, levels, tier_of = K.init_agent, K.levels, K.tier_of
+    init_agent, levels, tier_of, work_levels = K.init_agent, K.levels, K.tier_of, K.work_levels
 
     @jit
     def init_chunk(ch, lo, hi, region, cols, prm, mins, cons, class_cum, group_cum, holder_t, hh_adult, skeys, cnt):
@@ -37,9 +37,11 @@ def make_init(K, jit):
         for i in range(lo[ch], hi[ch]):
             init_agent(i, score, pending, last_off, listed, on_lists, traits, flags, inbox, acct, strikes, outstanding,
                        acct_since, state, prm, mins, class_cum, group_cum, holder_t, hh_adult, skeys)
-            levels(c, region[ch] * T + np.int64(traits[i]), 1, tier_of(score[i], mins, prm[P.NT]), 0,
-                   flags[i], last_off[i] != NONE_DAY,
+            cell = region[ch] * T + np.int64(traits[i])
+            tier = tier_of(score[i], mins, prm[P.NT])
+            levels(c, cell, 1, tier, 0, flags[i], last_off[i] != NONE_DAY,
                    np.int64(ties[i]) if prm[P.HAS_SHUN] != 0 else np.int64(0), prm, cons)
+            work_levels(c, cell, 1, i, tier, 0, flags[i], prm, cons, skeys)  # (engine.economy)
 
     return init_chunk
 

@@ -28,9 +28,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import population, rng
-from . import rules
+from . import economy, rules
 from ..compile import BEH, CONS, LIST, REC, REL, STATE, EVENT, EXIT, FLAG, INBOX, SE, P
-from ..encodings import AWARE, AWARE_BY, SHUNNED_ROWS, TIE
+from ..encodings import AWARE, AWARE_BY, FINE_ROWS, SHUNNED_ROWS, TIE
 from ..rng import Stream
 
 __all__ = ["build", "NONE_DAY", "EMIT_WIDTH", "emit_margin"]
@@ -42,7 +42,7 @@ I16 = 30000
 
 def emit_margin(prm) -> int:
     """Most emit records one agent can append in one pass (the buffer keeps this much room)."""
-    return int(3 * prm[P.NE] + 2 * prm[P.NL] + prm[P.NC] + 15)
+    return int(3 * prm[P.NE] + 3 * prm[P.NL] + prm[P.NC] + 15)
 
 
 def build(jit, call=None):
@@ -144,6 +144,9 @@ def build(jit, call=None):
             return (f & F_CHILD) != 0 and (f & F_ADULT) == 0
         return ((cons[k, CONS.LISTS] & on) != 0 or ((cons[k, CONS.TIERS] >> tier) & 1) != 0
                 or (cons[k, CONS.ACCOUNT_ZERO] != 0 and (f & F_CONF) != 0))
+
+    E = economy.make(jit, draw, applies, put)
+    econ_change, debt_amount = E.change, E.debt_amount
 
     @jit
     def levels(cnt, cell, sign, tier, on, f, own, tw, prm, cons):
@@ -324,6 +327,8 @@ def build(jit, call=None):
                     cnt[prm[P.M_ENTERED] + l, cell] += 1
                     if (prm[P.CHILD_LISTS] >> l) & 1:
                         ne = put(emit, ne, EVENT.LIST_CHANGE, i, d, l, 1, 0)
+                    if (prm[P.LINK_LISTS] >> l) & 1:  # its linked persons' stories (populations.linked_stories)
+                        ne = put(emit, ne, EVENT.LINK, i, d, l, 1, 0)
                     if story:
                         ne = put(emit, ne, EVENT.STORY, i, d, SE.list_enter, l, 0)
             else:
@@ -340,6 +345,8 @@ def build(jit, call=None):
                     cnt[prm[P.M_EXITED] + l, cell] += 1
                     if (prm[P.CHILD_LISTS] >> l) & 1:
                         ne = put(emit, ne, EVENT.LIST_CHANGE, i, d, l, 0, 0)
+                    if (prm[P.LINK_LISTS] >> l) & 1:
+                        ne = put(emit, ne, EVENT.LINK, i, d, l, 0, 0)
                     if story:  # the days on the list are read from the story log (metrics.stories_table)
                         ne = put(emit, ne, EVENT.STORY, i, d, SE.list_exit, l, 0)
         # ostracism: each standing tie of a shunned person breaks with the day's chance (engine.ostracism applies it)
@@ -385,11 +392,15 @@ def build(jit, call=None):
             if draw(kf[Stream.REPAY], i) < np.uint64(t):
                 f &= 0xFF ^ F_DEBT
                 cnt[prm[P.M_REPAID], cell] += 1
+                if prm[P.HAS_AMOUNTS] != 0:
+                    cnt[prm[P.M_REPAID_YUAN], cell] += debt_amount(i, prm, ks)
                 if story:
                     ne = put(emit, ne, EVENT.STORY, i, d, SE.repaid, -1, 0)
         if tier != tier0 or on != on0 or ((f ^ f0) & LEVEL_FLAGS) != 0 or own != own0:  # level metrics change
             levels(cnt, cell, -1, tier0, on0, f0, own0, tw, prm, cons)
             levels(cnt, cell, 1, tier, on, f, own, tw, prm, cons)
+            if prm[P.HAS_WORK] != 0 or prm[P.HAS_AMOUNTS] != 0:  # work and debts in yuan (engine.economy)
+                ne = econ_change(cnt, cell, i, d, tier0, on0, f0, tier, on, f, prm, cons, ks, story, emit, ne)
         flags[i] = f
         if lists.shape[0] > 0:
             on_lists[i] = on
@@ -425,6 +436,11 @@ def build(jit, call=None):
             strikes[i] = min(k + 1, 255)
         if pts < 0 and last_off[i] == NONE_DAY and (prm[P.HAS_ACCT] == 0 or acct_since[i] == NONE_DAY):
             cnt[prm[P.M_PENALISED], cell] += 1
+        fine = np.int64(beh[b, BEH.FINE])
+        if fine > 0:  # a fine, in yuan; a false attribution's is wrongful (engine.economy)
+            cnt[prm[P.M_FINES] + FINE_ROWS.ALL, cell] += fine
+            if false:
+                cnt[prm[P.M_FINES] + FINE_ROWS.WRONGFUL, cell] += fine
         story = (flags[i] & F_STORY) != 0
         box = inbox[i]
         if beh[b, BEH.ACCOUNT] >= 0:  # a domain account takes the points
@@ -547,7 +563,8 @@ def build(jit, call=None):
                       apply_points=apply_points, partner=partner, household_head=household_head,
                       household_relation=household_relation, matching_relation=matching_relation,
                       matching_block=matching_block, region_of=region_of, mix=mix, shunned=shunned,
-                      tie_gone=tie_gone)
+                      tie_gone=tie_gone, work_levels=E.work_levels, income_of=E.income_of, debt_amount=debt_amount,
+                      out_of_work=E.out_of_work)
 
 
 class _Namespace:

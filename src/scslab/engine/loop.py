@@ -128,8 +128,8 @@ def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None,
         wake = no_wake if loop.lazy is None else loop.lazy.ring[(d + 1) % H]
         if len(rec):
             n_kind = np.bincount(rec[:, REC.KIND], minlength=len(EVENT))
-            if n_kind[EVENT.STORY]:
-                loop.stories.append(rec[rec[:, REC.KIND] == EVENT.STORY])
+            if n_kind[EVENT.STORY] or n_kind[EVENT.LINK]:  # (an entity's LINK records: populations.linked_stories)
+                loop.stories.append(rec[(rec[:, REC.KIND] == EVENT.STORY) | (rec[:, REC.KIND] == EVENT.LINK)])
             if n_kind[EVENT.SHUN]:  # ties broken at the end of day d-1, before day d's penalties
                 loop.stories.append(backend.breaks(plan, ef, rec, cols, cnt_f[0]))
             if n_kind[EVENT.AWARE] and do_act:  # told at the end of day d-1, or seeing a tie sanctioned

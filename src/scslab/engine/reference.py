@@ -15,7 +15,8 @@ import numpy as np
 from .. import population as popmod
 from ..compile import Plan
 from ..watching import channel_coverage
-from ..rng import Stream, draw_array, mix64, stream_key
+from ..metric_names import costs_work, has_fines
+from ..rng import Stream, draw_array, mix64, stream_key, threshold
 from ..scenarios.schema import Exit, Scenario
 
 __all__ = ["run_reference", "Citizen"]
@@ -52,6 +53,12 @@ class Citizen:
     tier: int = 0
     lost: int = 0  # friend and colleague ties lost to ostracism
     aware: int = 1  # of the scheme: 0 no, 1 yes, 2 since the last end of day (tells its ties at the next)
+    # the economy, drawn from the id like the traits: daily income (0: not in work), the sanctions that bar its
+    # work, its court debt's amount; whether it is out of work through a sanction
+    income: int = 0
+    barred: frozenset = frozenset()
+    debt_amount: int = 0
+    out_of_work: bool = False
     # changes made during the day, applied at its end
     new_false: bool = False
     new_debt: bool = False
@@ -103,7 +110,35 @@ def _population(plan: Plan) -> list[Citizen]:
             people.append(Citizen(i, r, int(klass[i]), int(group[i]), adult, holder, members, ties,
                                   score=s.score.base,
                                   account=s.accounts[plan.account_names[0]].points if plan.account_names else 0))
+    _economy(plan, people, ids)
     return people
+
+
+def _band(u: np.ndarray, bands: dict) -> np.ndarray:
+    """The yuan of each draw's band: bands by cumulative share, in order."""
+    cum = threshold(np.cumsum([b.share for b in bands.values()]))[:-1]
+    return np.array([b.yuan for b in bands.values()], np.int64)[np.searchsorted(cum, u.astype(np.uint64), side="right")]
+
+
+def _economy(plan: Plan, people: list[Citizen], ids: np.ndarray) -> None:
+    """Each person's income, the sanctions that would bar its work and its debt's amount (docs/model.md)."""
+    s = plan.scenario
+
+    def u(stream):
+        return draw_array(stream_key(plan.seed, stream, 0), ids)
+
+    if s.economy is not None:
+        employed = u(Stream.EMPLOYED).astype(np.uint64) < threshold(s.economy.employed)
+        income = np.where(employed, _band(u(Stream.INCOME), s.economy.income), 0)
+        barred = {name: u(Stream.WORK + k).astype(np.uint64) < threshold(q.costs_work)
+                  for k, (name, q) in enumerate(s.consequences.items()) if q.costs_work > 0}
+        for c in people:
+            c.income = int(income[c.id]) if c.adult else 0
+            c.barred = frozenset(name for name, b in barred.items() if b[c.id])
+    if s.debt is not None and s.debt.amounts:
+        amount = _band(u(Stream.DEBT_AMOUNT), s.debt.amounts)
+        for c in people:
+            c.debt_amount = int(amount[c.id])
 
 
 def _tier(s: Scenario, score: int) -> int:
@@ -132,6 +167,13 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
     lagged: dict[tuple[int, str], float] = {}  # perceived coverage by region and channel, before overstatement
     broken: set[tuple[int, int, int]] = set()  # ties dropped for ostracism: (matching, lower id, higher id)
     news: list[tuple[int, str]] = []  # (person, "told" or "seen"): ties who may learn of the scheme the next day
+    work = costs_work(plan.scenario)
+    fines = has_fines(plan.scenario)
+    if work:  # out of work on day 0: a sanction of the starting tier bars the work
+        s0, r0 = plan.scenario, _Rules.of(plan.scenario)
+        base = _tier(s0, s0.score.base)
+        for c in people:
+            c.out_of_work = c.income > 0 and any(base in r0.on_tiers[n] for n in c.barred)
     if plan.scenario.awareness is not None:  # adults aware on day 0
         for c in people:
             c.aware = int(c.adult and rng.random() < plan.scenario.awareness.start)
@@ -200,11 +242,16 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                                 count(f"detected:{bname}")
                                 if b.creates_debt and not (c.debt or c.new_debt):
                                     count("new_debts")
+                                if fines and b.fine:
+                                    count("fines_yuan", b.fine)
                                 if _points(s, c, day, bname, False, network, redress, rng):
                                     count("newly_penalised")
                                 break
                 if rng.random() < min(1.0, false_rate[bname, c.region] * ff[groups[c.group]] / mean_ff):
                     count(f"false:{bname}")
+                    if fines and b.fine:
+                        count("fines_yuan", b.fine)
+                        count("fines_wrongful_yuan", b.fine)
                     if _points(s, c, day, bname, True, network, redress, rng):
                         count("newly_penalised")
         # 2. network penalties
@@ -421,6 +468,7 @@ def _end_of_day(plan: Plan, s: Scenario, rules: _Rules, c: Citizen, day: int, co
                 del c.listed[lname]
                 count(f"exited:{lname}")
     sanctioned = False
+    out_of_work = False
     for cname, q in s.consequences.items():
         if q.applies_to == "household.children":
             applies = c.child_sanction and not c.adult
@@ -428,6 +476,7 @@ def _end_of_day(plan: Plan, s: Scenario, rules: _Rules, c: Citizen, day: int, co
             applies = (not rules.on_lists[cname].isdisjoint(c.listed) or tier in rules.on_tiers[cname]
                        or (rules.on_account[cname] and c.confiscated))
         if applies:
+            out_of_work = out_of_work or (cname in c.barred and c.income > 0)
             count(f"{'rewarded' if q.kind == 'reward' else 'sanctioned'}:{cname}")
             if q.kind == "sanction" and q.applies_to != "household.children":
                 sanctioned = True  # a consequence on an entity's linked persons weighs on the entity too
@@ -440,6 +489,15 @@ def _end_of_day(plan: Plan, s: Scenario, rules: _Rules, c: Citizen, day: int, co
         if rng.random() < min(1.0, p):
             c.debt = False
             count("repaid")
+            if s.debt.amounts:
+                count("repaid_yuan", c.debt_amount)
+    if plan.scenario.economy is not None and costs_work(plan.scenario):
+        if out_of_work:
+            count("out_of_work")
+            count("income_lost_yuan", c.income)
+            if not c.out_of_work:
+                count("jobs_lost")
+        c.out_of_work = out_of_work
     count(f"tier:{tiers[tier]}")
     for lname in c.listed:
         count(f"listed:{lname}")
@@ -449,6 +507,8 @@ def _end_of_day(plan: Plan, s: Scenario, rules: _Rules, c: Citizen, day: int, co
         count("sanctioned_by_ties")
     if c.debt:
         count("debtors")
+        if s.debt.amounts:
+            count("debt_owed_yuan", c.debt_amount)
     if c.false_record:
         count("carrying_false_record")
     if c.confiscated:

@@ -12,6 +12,7 @@ from ..api import Result
 from ..populations import unit_of
 from ..sources import BOUNDARY, html_mark, html_sources
 from .figures import FIGURES, caption_of, close, scenario_words, words
+from .economy_section import economy_section
 from .legal_section import legal_section
 
 __all__ = ["write_report", "replicate_metrics"]
@@ -163,6 +164,7 @@ def write_report(run_dir: str | Path, *, stories_per_agent: int = 40, replicates
                      f"<img alt='{file}' src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}'>"
                      f"<p class='mark'>{html.escape(text)}</p>")
     parts += _disparity_table(m, manifest, reps)
+    parts += economy_section(m)
     parts += legal_section(m, s)
     parts += _stories(result, manifest, run_dir, stories_per_agent)
     parts.append("<h2>Where the numbers come from</h2><table><tr><th>scenario value</th><th>source</th></tr>")

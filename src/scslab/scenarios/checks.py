@@ -19,6 +19,16 @@ def _shares(problems, path, shares: dict[str, float]):
         problems.append((path, round(total, 9), "shares must sum to 1"))
 
 
+def _fixed_economy(key: str, value) -> bool:
+    """Whether a timeline change at ``key`` sets what stays the same through a run: ``economy``, a debt's
+    ``amounts`` or a consequence's ``costs_work`` (the level metrics of work and debts follow them)."""
+    inner = value if isinstance(value, dict) else {}
+    return (key.startswith("economy") or key == "debt.amounts" or key.endswith(".costs_work")
+            or (key == "debt" and "amounts" in inner)
+            or (key.startswith("consequences.") and key.count(".") == 1 and "costs_work" in inner)
+            or (key == "consequences" and any(isinstance(v, dict) and "costs_work" in v for v in inner.values())))
+
+
 def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
     """Relations between fields that pydantic cannot see; returns every problem found."""
     p: list[tuple[str, object, str]] = []
@@ -159,6 +169,18 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
         p.append(("consequences", sorted(child_on),
                   "all consequences passed to household children must share the same 'on' lists"))
 
+    if s.economy is not None:
+        _shares(p, "economy.income", {k: b.share for k, b in s.economy.income.items()})
+    if s.debt is not None and s.debt.amounts:
+        _shares(p, "debt.amounts", {k: b.share for k, b in s.debt.amounts.items()})
+    for name, c in s.consequences.items():
+        if c.costs_work > 0 and s.economy is None:
+            p.append((f"consequences.{name}.costs_work", c.costs_work,
+                      "needs [economy]: who is in work, and at what income"))
+        if c.costs_work > 0 and (c.kind == "reward" or c.applies_to != "self"):
+            p.append((f"consequences.{name}.costs_work", c.costs_work,
+                      "only a sanction on the person itself (kind = \"sanction\", applies_to = \"self\") costs work"))
+
     if s.ostracism is not None:
         shun_on = [f"lists.{n}" for n in s.lists] + [f"tiers.{t}" for t in s.score.tiers]
         for i, ref in enumerate(s.ostracism.on):
@@ -188,6 +210,10 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
                 p.append((f"timeline.{i}.set.{key}", t.set[key],
                           "who is aware at the start is drawn on day 0; the timeline may change "
                           "awareness.penalised, awareness.told and awareness.seen"))
+            if _fixed_economy(key, t.set[key]):
+                p.append((f"timeline.{i}.set.{key}", t.set[key],
+                          "who is in work, their income, the work a sanction bars and a debt's amount stay the "
+                          "same through a run; the timeline may change fines"))
             if key in ("ostracism", "ostracism.on"):
                 p.append((f"timeline.{i}.set.{key}", t.set[key],
                           "who is shunned stays the same through a run; the timeline may change ostracism.rate"))

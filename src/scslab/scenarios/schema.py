@@ -38,6 +38,7 @@ Prob = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
 Points = Annotated[int, Field(ge=-INT16_LIMIT, le=INT16_LIMIT)]
+Yuan = Annotated[int, Field(ge=0, le=1_000_000_000)]
 Day = Annotated[int, Field(ge=0, le=MAX_DAYS)]
 
 
@@ -250,6 +251,8 @@ class Behaviour(Strict):
     """How tiers, sanctions and surveillance lower the rate."""
     creates_debt: bool = False
     """A recorded act creates a court debt (see [debt])."""
+    fine: Yuan = 0
+    """Yuan fined for each recorded act (a false attribution is fined too: the system cannot tell it apart)."""
     context: Name | None = None
     """The social context the act's data comes from (``debt_enforcement``, ``traffic``...), for the legal reading
     (``scslab legal``); unset: named after the first channel's kind (``scslab.legal.CHANNEL_CONTEXTS``)."""
@@ -348,6 +351,9 @@ class Consequence(Strict):
     agency: Name | None = None
     """The agency that delivers it. Consequences of one list delivered by many agencies are joint punishment
     (the memoranda): ``agency:NAME`` counts the measures each agency has in force."""
+    costs_work: Prob = 0.0
+    """Share of the employed whose work the sanction bars (an executive post, a public-sector job): one of them
+    under it is out of work, and loses its income, while under it. Needs [economy]."""
     context: Name | None = None
     """The social context the measure acts in (``travel``, ``education``...), for the legal reading (``scslab
     legal``); unset: named after the agency (``scslab.legal.AGENCY_CONTEXTS``), else ``unspecified``."""
@@ -355,11 +361,33 @@ class Consequence(Strict):
     """Free text for reports."""
 
 
+class Band(Strict):
+    share: Prob
+    """Share of the people in the band (a scenario's bands sum to 1)."""
+    yuan: Yuan
+    """The band's amount in yuan."""
+
+
 class Debt(Strict):
     repay_per_day: Prob
     """Daily chance that a debtor repays."""
     sanction_multiplier: Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False)] = 1.0
     """Factor on repay_per_day while the debtor is sanctioned."""
+    amounts: dict[Name, Band] = Field(default_factory=dict, max_length=4)
+    """A court debt's amount by band (at most 4): share and yuan, drawn once per person from its id. Empty: debts
+    have no amount (no ``debt_owed_yuan`` or ``repaid_yuan``)."""
+
+
+class Economy(Strict):
+    """Work and income of the persons, drawn from their ids: who is in work, at what daily income, and what a
+    sanction that costs work takes from them."""
+
+    employed: Prob
+    """Share of adults in work."""
+    income: dict[Name, Band] = Field(min_length=1, max_length=4)
+    """Daily income of the employed by band (at most 4): share and yuan a day."""
+    description: str = ""
+    """Free text for reports."""
 
 
 class Redress(Strict):
@@ -470,6 +498,8 @@ class Scenario(Strict):
     """People dropping their friend and colleague ties to the shunned (omit for none)."""
     awareness: Awareness | None = None
     """Who is aware of the scheme, and how awareness spreads (omit: everyone is)."""
+    economy: Economy | None = None
+    """Work and income, and the work that sanctions cost (omit for none)."""
     timeline: list[TimelineEntry] = []
     """Policy changes by day."""
     entities: dict[Name, Entity] = Field(default_factory=dict, max_length=4)

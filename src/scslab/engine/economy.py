@@ -1,0 +1,104 @@
+"""The economy's rules, written once and compiled by :func:`make` for every scheduler and backend.
+
+``docs/model.md`` ("Money and work"): work, income and a court debt's amount are drawn once per person from
+its id, like its class, so nothing is stored and every scheduler reads the same numbers.
+
+- **In work**: an adult is employed with the chance ``economy.employed``; an employed person's daily income is
+  the ``yuan`` of its income band (:func:`income_of`, 0 when not employed).
+- **Work a sanction bars**: for each sanction with ``costs_work``, the employed person's work is one it bars
+  with that chance (stream ``WORK + k``). A person under such a sanction whose work it bars is *out of work*
+  (:func:`out_of_work`): it loses its daily income each day it stays so, and finds work again when the
+  sanction ends. Becoming so is a job lost (``jobs_lost``).
+- **A debt's amount**: a court debt is of the amount of the person's band ([debt] ``amounts``, stream
+  ``DEBT_AMOUNT``; :func:`debt_amount`); a person's every debt is of that amount. While it is held it counts in
+  ``debt_owed_yuan``; repaid, in ``repaid_yuan``.
+- **Fines** (``engine.kernels.apply_points``): each recorded act of a fined behaviour adds its ``fine`` to
+  ``fines_yuan``, and a false attribution's also to ``fines_wrongful_yuan``.
+
+Closed form (:func:`income_lost`): the income lost over a run is the sum over the days of ``income_lost_yuan``,
+the daily income of the people out of work that day; ``tests/test_economy.py`` checks it against the
+people's own days out of work.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..encodings import BANDS, CONS, EVENT, FLAG, SE, WORK_ROWS, P
+from ..rng import Stream
+
+__all__ = ["make", "income_lost"]
+
+
+def income_lost(income_per_day) -> int:
+    """Yuan lost over a run: the daily ``income_lost_yuan`` levels, summed over the days."""
+    return int(np.sum(income_per_day))
+
+
+def make(jit, draw, applies, put) -> SimpleNamespace:
+    """The economy's rules compiled with ``jit``, given the kernels' ``draw``, ``applies`` and ``put``."""
+    F_ADULT, F_DEBT = FLAG.ADULT, FLAG.DEBT
+    LAST = BANDS - 1
+
+    @jit
+    def band(u, prm, first):
+        """The band of a draw ``u``: the first k whose cumulative threshold (slots from ``first``) exceeds it."""
+        k = 0
+        while k < LAST and u >= np.uint64(prm[first + k]):
+            k += 1
+        return k
+
+    @jit
+    def income_of(i, prm, ks):
+        """Person i's daily income in yuan: its band's, or 0 when it is not in work."""
+        if draw(ks[Stream.EMPLOYED], i) >= np.uint64(prm[P.EMPLOYED_T]):
+            return 0
+        return prm[P.INCOME_Y0 + band(draw(ks[Stream.INCOME], i), prm, P.INCOME_T0)]
+
+    @jit
+    def debt_amount(i, prm, ks):
+        """The yuan of person i's court debt."""
+        return prm[P.DEBT_Y0 + band(draw(ks[Stream.DEBT_AMOUNT], i), prm, P.DEBT_T0)]
+
+    @jit
+    def out_of_work(i, tier, on, f, prm, cons, ks):
+        """Whether adult i, on lists ``on`` in ``tier`` with flags ``f``, is out of work through a sanction: one
+        that costs work applies to it, bars its work, and it is in work."""
+        if (f & F_ADULT) == 0:
+            return False
+        for k in range(cons.shape[0]):
+            if (cons[k, CONS.WORK] > 0 and cons[k, CONS.CHILDREN] == 0 and applies(k, cons, on, tier, f)
+                    and draw(ks[Stream.WORK + k], i) < np.uint64(cons[k, CONS.WORK])):
+                return income_of(i, prm, ks) > 0
+        return False
+
+    @jit
+    def work_levels(cnt, cell, sign, i, tier, on, f, prm, cons, ks):
+        """Add ``sign`` x person i's contribution to the work levels (out of work, its income lost a day);
+        returns whether it is out of work."""
+        if prm[P.HAS_WORK] == 0 or not out_of_work(i, tier, on, f, prm, cons, ks):
+            return False
+        cnt[prm[P.M_WORK] + WORK_ROWS.PEOPLE, cell] += sign
+        cnt[prm[P.M_WORK] + WORK_ROWS.INCOME, cell] += sign * income_of(i, prm, ks)
+        return True
+
+    @jit
+    def change(cnt, cell, i, d, tier0, on0, f0, tier, on, f, prm, cons, ks, story, emit, ne):
+        """Person i's end of day d moved it from (tier0, on0, f0) to (tier, on, f): its work and debt levels
+        follow, a job lost is counted, and a story agent's row is written. Returns the emit count."""
+        if prm[P.HAS_WORK] != 0:
+            was = work_levels(cnt, cell, -1, i, tier0, on0, f0, prm, cons, ks)
+            now = work_levels(cnt, cell, 1, i, tier, on, f, prm, cons, ks)
+            if now and not was:
+                cnt[prm[P.M_JOBS_LOST], cell] += 1
+            if story and now != was:
+                ne = put(emit, ne, EVENT.STORY, i, d, SE.work_lost if now else SE.work_regained, -1,
+                         income_of(i, prm, ks))
+        if prm[P.HAS_AMOUNTS] != 0 and ((f ^ f0) & F_DEBT) != 0:
+            cnt[prm[P.M_OWED], cell] += debt_amount(i, prm, ks) if (f & F_DEBT) != 0 else -debt_amount(i, prm, ks)
+        return ne
+
+    return SimpleNamespace(band=band, income_of=income_of, debt_amount=debt_amount, out_of_work=out_of_work,
+                           work_levels=work_levels, change=change)
