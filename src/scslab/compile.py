@@ -400,6 +400,7 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
                 if ref.startswith("lists."):
                     link_mask |= 1 << lists.index(ref.split(".")[1])
     prm[P.LINK_LISTS] = link_mask
+    prm[P.DEBT_LISTS] = sum(1 << k for k, name in enumerate(lists) if s.lists[name].enter.debt)
     for i, name in enumerate(lists):
         L = s.lists[name]
         ek, ea = _condition(L.enter, ENTER, tindex)

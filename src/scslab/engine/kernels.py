@@ -162,11 +162,12 @@ def build(jit, call=None):
                 cnt[prm[P.M_LISTED] + l, cell] += sign
                 if (f & F_FALSE) != 0:
                     cnt[prm[P.M_INNOCENT] + l, cell] += sign
-        by_self = False
+        by_self = False  # under a sanction that ties' penalties can bring: by a tier, or a list not entered on a debt
         for k in range(cons.shape[0]):
             if applies(k, cons, on, tier, f):
                 cnt[prm[P.M_SANCT] + k, cell] += sign
-                by_self = by_self or (cons[k, CONS.REWARD] == 0 and cons[k, CONS.CHILDREN] == 0)
+                by_self = by_self or (cons[k, CONS.REWARD] == 0 and cons[k, CONS.CHILDREN] == 0 and (
+                    (cons[k, CONS.LISTS] & on & ~prm[P.DEBT_LISTS]) != 0 or ((cons[k, CONS.TIERS] >> tier) & 1) != 0))
         if by_self and not own and (f & (F_DEBT | F_CONF)) == 0:
             cnt[prm[P.M_TIES], cell] += sign
         if (f & F_DEBT) != 0:

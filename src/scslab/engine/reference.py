@@ -468,6 +468,7 @@ def _end_of_day(plan: Plan, s: Scenario, rules: _Rules, c: Citizen, day: int, co
                 del c.listed[lname]
                 count(f"exited:{lname}")
     sanctioned = False
+    by_ties = False  # under a sanction that ties' penalties can bring: by a tier, or a list not entered on a debt
     out_of_work = False
     for cname, q in s.consequences.items():
         if q.applies_to == "household.children":
@@ -480,6 +481,8 @@ def _end_of_day(plan: Plan, s: Scenario, rules: _Rules, c: Citizen, day: int, co
             count(f"{'rewarded' if q.kind == 'reward' else 'sanctioned'}:{cname}")
             if q.kind == "sanction" and q.applies_to != "household.children":
                 sanctioned = True  # a consequence on an entity's linked persons weighs on the entity too
+                by_ties = by_ties or tier in rules.on_tiers[cname] or any(
+                    not s.lists[L].enter.debt for L in rules.on_lists[cname] & set(c.listed))
             linked = q.applies_to.startswith("links.")  # the linked persons' attempts are drawn apart
             if not linked and q.attempts_per_day > 0 and rng.random() < q.attempts_per_day:
                 count(f"{'granted' if q.kind == 'reward' else 'blocked'}:{cname}")
@@ -503,7 +506,7 @@ def _end_of_day(plan: Plan, s: Scenario, rules: _Rules, c: Citizen, day: int, co
         count(f"listed:{lname}")
         if c.false_record:
             count(f"innocent_listed:{lname}")
-    if sanctioned and c.last_offence == NEVER and not c.debt and not c.confiscated:
+    if by_ties and c.last_offence == NEVER and not c.debt and not c.confiscated:
         count("sanctioned_by_ties")
     if c.debt:
         count("debtors")
