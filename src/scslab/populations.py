@@ -122,6 +122,8 @@ def unit_of(key: str) -> str:
         return "ties"
     if base.split(" (")[0].endswith("_yuan"):
         return "yuan"
+    if base == "jobs_lost (total)":
+        return "people"
     return "events" if "(total)" in key else ("people" if population == PERSONS else population)
 
 
