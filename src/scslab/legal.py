@@ -202,8 +202,9 @@ def legal_reading(metrics: pd.DataFrame, scenario: dict) -> LegalReading:
                  "summed over the sanctions and the days."),
         Quantity("days_per_act", "Treatment per recorded act", "(ii)", _share(persons_days, own_acts),
                  "measure-days per act",
-                 "The persons' measure-days (their own and their children's) over their recorded penalised acts (detections and false attributions of "
-                 "behaviours with negative points or a court debt): how much treatment one act brings."),
+                 "The persons' measure-days (their own and their children's) over their recorded penalised acts "
+                 "(detections and false attributions of behaviours with negative points or a court debt): how "
+                 "much treatment one act brings."),
         Quantity("others_share", "Treatment for others' acts", "(ii)", _share(others, days), "share of measure-days",
                  "Measure-days of children under their parents' sanctions and of persons under a linked entity's "
                  "(a firm's legal representative), over all measure-days: people treated for what someone "
