@@ -41,7 +41,8 @@ def test_lazy_agrees_with_dense(preset):
     names, z, dense, lazy = _two_sample_z(preset)
     bad = [(m, round(float(zz), 2), float(a), float(b)) for m, zz, a, b in zip(names, z, dense, lazy) if zz > Z_MAX]
     assert not bad, f"{preset}: metrics that differ between the engines: {bad}"
-    assert dense.sum() > 0 and np.isclose(dense.sum(), lazy.sum(), rtol=0.2)
+    counts = np.array([not m.endswith("_yuan") for m in names])  # (sums of money would swamp the counts)
+    assert dense[counts].sum() > 0 and np.isclose(dense[counts].sum(), lazy[counts].sum(), rtol=0.2)
 
 
 def _deterministic(engine: str):
