@@ -92,6 +92,19 @@ def test_court_list_reports_sums_repaid_and_work_lost_with_stories(tmp_path):
     assert "Money and work" in page and "debts repaid (yuan)" in page
 
 
+def test_a_fine_the_timeline_brings_in_is_counted_from_its_day():
+    """A fine set by a timeline entry that replaces every behaviour: the fines rows exist from the start and
+    count the acts from the change's day on, exactly."""
+    behaviours = load_scenario("bench-v1").model_dump(mode="json", exclude_none=True)["behaviours"]
+    behaviours["jaywalking"]["fine"] = 50
+    r = simulate("bench-v1", population=3_000, days=30, engine="lazy",
+                 overrides={"timeline": [{"day": 10, "set": {"behaviours": behaviours}}]})
+    m = r.metrics[r.metrics.group == "all"]
+    acts = m[m.metric.isin(["detected:jaywalking", "false:jaywalking"]) & (m.day >= 10)].value.sum()
+    fines = m[m.metric == "fines_yuan"]
+    assert acts > 0 and fines.value.sum() == 50 * acts and fines[fines.day < 10].value.sum() == 0
+
+
 @pytest.mark.parametrize("over,path", [
     ({"economy": None}, "consequences.executive_ban.costs_work"),
     ({"economy.income.low.share": 0.9}, "economy.income"),

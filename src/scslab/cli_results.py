@@ -53,6 +53,7 @@ def register(app: typer.Typer) -> None:
         from rich.progress import Progress
 
         from .contrast import contrast as run_contrast
+        from .legal import number
 
         try:
             with Progress(console=err) as bar:
@@ -62,14 +63,11 @@ def register(app: typer.Typer) -> None:
         except ScslabError as exc:
             fail(exc)
 
-        def fmt(v):
-            return "n/a" if v is None else (f"{v:,.0f}" if abs(v) >= 100 or v == int(v) else f"{v:,.2f}")
-
         table = Table(title=f"A = {scenario_a}, B = {scenario_b}: {population:,} persons, seed {seed} (model numbers)")
         for col in ("quantity", "A", "B", "unit", "differs"):
             table.add_column(col, justify="right" if col in ("A", "B") else "left")
         for r in rows:
-            table.add_row(r.name, fmt(r.a), fmt(r.b), r.unit, r.differs)
+            table.add_row(r.name, number(r.a, ""), number(r.b, ""), r.unit, r.differs)  # (shares as fractions)
         console.print(table)
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)

@@ -387,19 +387,6 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
         beh[i, BEH.NET:] = popmod.network_points(s.population, b.network)
         rep[i, : len(b.repeat_points[:8])] = b.repeat_points[:8]
     lst = np.zeros((len(lists), len(LIST)), np.int32)
-    child_mask = 0
-    for c in s.consequences.values():
-        if c.applies_to == "household.children":
-            for ref in c.on:
-                child_mask |= 1 << lists.index(ref.split(".")[1])
-    prm[P.CHILD_LISTS] = child_mask
-    link_mask = 0  # an entity type's lists whose sanctions fall on linked persons: their stories tell them
-    for c in s.consequences.values():
-        if c.applies_to.startswith("links."):
-            for ref in c.on:
-                if ref.startswith("lists."):
-                    link_mask |= 1 << lists.index(ref.split(".")[1])
-    prm[P.LINK_LISTS] = link_mask
     prm[P.DEBT_LISTS] = sum(1 << k for k, name in enumerate(lists) if s.lists[name].enter.debt)
     for i, name in enumerate(lists):
         L = s.lists[name]
@@ -415,6 +402,11 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
         attempts = 0.0 if c.applies_to.startswith("links.") else c.attempts_per_day
         con[i] = (lmask, tmask, az, int(c.kind == "reward"), int(threshold(attempts)),
                   int(c.applies_to == "household.children"), int(threshold(c.costs_work)))
+    # the lists passed to children, and an entity type's lists whose sanctions fall on linked persons (their
+    # stories tell them: populations.linked_stories)
+    linked = np.array([c.applies_to.startswith("links.") for c in s.consequences.values()], bool)
+    prm[P.CHILD_LISTS] = np.bitwise_or.reduce(con[con[:, CONS.CHILDREN] != 0, CONS.LISTS], initial=0)
+    prm[P.LINK_LISTS] = np.bitwise_or.reduce(con[linked, CONS.LISTS], initial=0)
     listing = 0  # tiers from which a list takes an agent on a publication day
     for L in lst:
         if L[LIST.ENTER] == ENTER.TIER_AT_MOST:

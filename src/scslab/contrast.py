@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .legal import consequence_context, legal_reading
+from .legal import behaviour_context, consequence_context, legal_reading
 
 __all__ = ["Row", "contrast", "contrast_rows", "DEFAULT_PAIR"]
 
@@ -65,7 +65,8 @@ def _quantities(result) -> dict:
     return {
         "score": float(bool(scored) and sc["score"]["bounds"][1] > sc["score"]["bounds"][0] + 1),
         "behaviours": float(len(penalised)),
-        "speech": float(sum(1 for b in penalised if _context(sc, b) == "online_speech")),
+        "speech": float(sum(1 for b in penalised
+                            if behaviour_context(sc["behaviours"][b], sc["channels"]) == "online_speech")),
         "listed": _sum(last, [f"listed:{L}" for L in black]) * per,
         "entered": entered * per * year,
         "listing_days": listed_days / entered if entered else None,
@@ -77,12 +78,6 @@ def _quantities(result) -> dict:
         "days_per_act": legal["days_per_act"],
         "measures": legal["measures_per_listing"],
     }
-
-
-def _context(sc: dict, b: str) -> str:
-    from .legal import behaviour_context
-
-    return behaviour_context(sc["behaviours"][b], sc["channels"])
 
 
 # key -> (name, unit, definition)

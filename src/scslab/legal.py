@@ -141,17 +141,12 @@ def _measures(sc: dict, totals: pd.Series, prefix: str, population: str) -> list
         to = c.get("applies_to", "self")
         if population != "persons" and not to.startswith("links."):
             continue  # an entity's own measures fall on the entity, not on natural persons
+        data = [(behaviour_context(sc["behaviours"][b], sc["channels"]), w, total(f"detected:{b}") + total(f"false:{b}"))
+                for trigger in c["on"] for b, w in _data_behind(sc, trigger)]
+        recorded = any(w * acts for _, w, acts in data)  # else (nothing recorded): weigh them by their points
         weights: dict = {}
-        for trigger in c["on"]:
-            for b, w in _data_behind(sc, trigger):
-                ctx = behaviour_context(sc["behaviours"][b], sc["channels"])
-                acts = total(f"detected:{b}") + total(f"false:{b}")
-                weights[ctx] = weights.get(ctx, 0.0) + w * acts
-        if not sum(weights.values()):  # nothing recorded in this run: weigh the behaviours by their points
-            for trigger in c["on"]:
-                for b, w in _data_behind(sc, trigger):
-                    ctx = behaviour_context(sc["behaviours"][b], sc["channels"])
-                    weights[ctx] = weights.get(ctx, 0.0) + w
+        for ctx, w, acts in data:
+            weights[ctx] = weights.get(ctx, 0.0) + (w * acts if recorded else w)
         whole = sum(weights.values())
         shares = {k: v / whole for k, v in weights.items()} if whole else {}
         ctx = consequence_context(c)

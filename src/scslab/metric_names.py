@@ -16,10 +16,17 @@ def costs_work(s) -> bool:
 
 
 def has_fines(s) -> bool:
-    """Whether a behaviour of ``s`` is fined, now or after a timeline change (``fine``): the fines metrics."""
-    return (any(b.fine > 0 for b in s.behaviours.values())
-            or any("fine" in key or (isinstance(v, dict) and any("fine" in str(k) for k in v))
-                   for t in s.timeline for key, v in t.set.items()))
+    """Whether a behaviour of ``s`` is fined (``fine``), from the start or after a timeline change (applied as
+    ``compile`` applies it: a change for some regions only cannot set a fine): the fines metrics."""
+    from .scenarios.load import with_changes
+
+    rules = s.model_copy(update={"timeline": []})
+    for i, t in enumerate([None, *s.timeline]):
+        if t is not None and not t.regions:
+            rules = with_changes(rules, t.set, where=f"timeline.{i - 1}.set")
+        if any(b.fine > 0 for b in rules.behaviours.values()):
+            return True
+    return False
 
 
 def consequence_metrics(kind: str, name: str) -> tuple[str, str]:

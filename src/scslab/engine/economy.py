@@ -7,17 +7,17 @@ its id, like its class, so nothing is stored and every scheduler reads the same 
   the ``yuan`` of its income band (:func:`income_of`, 0 when not employed).
 - **Work a sanction bars**: for each sanction with ``costs_work``, the employed person's work is one it bars
   with that chance (stream ``WORK + k``). A person under such a sanction whose work it bars is *out of work*
-  (:func:`out_of_work`): it loses its daily income each day it stays so, and finds work again when the
-  sanction ends. Becoming so is a job lost (``jobs_lost``).
+  (:func:`income_lost`, its daily income, 0 when it is not): it loses that income each day it stays so, and
+  finds work again when the sanction ends. Becoming so is a job lost (``jobs_lost``).
 - **A debt's amount**: a court debt is of the amount of the person's band ([debt] ``amounts``, stream
   ``DEBT_AMOUNT``; :func:`debt_amount`); a person's every debt is of that amount. While it is held it counts in
   ``debt_owed_yuan``; repaid, in ``repaid_yuan``.
 - **Fines** (``engine.kernels.apply_points``): each recorded act of a fined behaviour adds its ``fine`` to
   ``fines_yuan``, and a false attribution's also to ``fines_wrongful_yuan``.
 
-Closed form (:func:`income_lost`): the income lost over a run is the sum over the days of ``income_lost_yuan``,
-the daily income of the people out of work that day; ``tests/test_economy.py`` checks it against the
-people's own days out of work.
+The income lost over a run is the sum over the days of the level ``income_lost_yuan``, the daily income of the
+people out of work that day; ``tests/test_economy.py`` checks the levels against each person's own state at
+the end of a run, to the yuan, and against the slow reference.
 """
 
 from __future__ import annotations
@@ -29,12 +29,7 @@ import numpy as np
 from ..encodings import BANDS, CONS, EVENT, FLAG, SE, WORK_ROWS, P
 from ..rng import Stream
 
-__all__ = ["make", "income_lost"]
-
-
-def income_lost(income_per_day) -> int:
-    """Yuan lost over a run: the daily ``income_lost_yuan`` levels, summed over the days."""
-    return int(np.sum(income_per_day))
+__all__ = ["make"]
 
 
 def make(jit, draw, applies, put) -> SimpleNamespace:
@@ -63,26 +58,29 @@ def make(jit, draw, applies, put) -> SimpleNamespace:
         return prm[P.DEBT_Y0 + band(draw(ks[Stream.DEBT_AMOUNT], i), prm, P.DEBT_T0)]
 
     @jit
-    def out_of_work(i, tier, on, f, prm, cons, ks):
-        """Whether adult i, on lists ``on`` in ``tier`` with flags ``f``, is out of work through a sanction: one
-        that costs work applies to it, bars its work, and it is in work."""
+    def income_lost(i, tier, on, f, prm, cons, ks):
+        """The daily income adult i, on lists ``on`` in ``tier`` with flags ``f``, loses through a sanction: its
+        income when a sanction that costs work applies to it and bars its work; 0 when none does, and when it
+        is not in work (it is then not out of work)."""
         if (f & F_ADULT) == 0:
-            return False
+            return 0
         for k in range(cons.shape[0]):
             if (cons[k, CONS.WORK] > 0 and cons[k, CONS.CHILDREN] == 0 and applies(k, cons, on, tier, f)
                     and draw(ks[Stream.WORK + k], i) < np.uint64(cons[k, CONS.WORK])):
-                return income_of(i, prm, ks) > 0
-        return False
+                return income_of(i, prm, ks)
+        return 0
 
     @jit
     def work_levels(cnt, cell, sign, i, tier, on, f, prm, cons, ks):
         """Add ``sign`` x person i's contribution to the work levels (out of work, its income lost a day);
-        returns whether it is out of work."""
-        if prm[P.HAS_WORK] == 0 or not out_of_work(i, tier, on, f, prm, cons, ks):
-            return False
-        cnt[prm[P.M_WORK] + WORK_ROWS.PEOPLE, cell] += sign
-        cnt[prm[P.M_WORK] + WORK_ROWS.INCOME, cell] += sign * income_of(i, prm, ks)
-        return True
+        returns that income (0: not out of work)."""
+        if prm[P.HAS_WORK] == 0:
+            return 0
+        lost = income_lost(i, tier, on, f, prm, cons, ks)
+        if lost > 0:
+            cnt[prm[P.M_WORK] + WORK_ROWS.PEOPLE, cell] += sign
+            cnt[prm[P.M_WORK] + WORK_ROWS.INCOME, cell] += sign * lost
+        return lost
 
     @jit
     def change(cnt, cell, i, d, tier0, on0, f0, tier, on, f, prm, cons, ks, story, emit, ne):
@@ -91,14 +89,14 @@ def make(jit, draw, applies, put) -> SimpleNamespace:
         if prm[P.HAS_WORK] != 0:
             was = work_levels(cnt, cell, -1, i, tier0, on0, f0, prm, cons, ks)
             now = work_levels(cnt, cell, 1, i, tier, on, f, prm, cons, ks)
-            if now and not was:
+            if now > 0 and was == 0:
                 cnt[prm[P.M_JOBS_LOST], cell] += 1
-            if story and now != was:
-                ne = put(emit, ne, EVENT.STORY, i, d, SE.work_lost if now else SE.work_regained, -1,
-                         income_of(i, prm, ks))
+            if story and (now > 0) != (was > 0):  # (the row's number: the income lost or regained a day)
+                ne = put(emit, ne, EVENT.STORY, i, d, SE.work_lost if now > 0 else SE.work_regained, -1,
+                         max(now, was))
         if prm[P.HAS_AMOUNTS] != 0 and ((f ^ f0) & F_DEBT) != 0:
             cnt[prm[P.M_OWED], cell] += debt_amount(i, prm, ks) if (f & F_DEBT) != 0 else -debt_amount(i, prm, ks)
         return ne
 
-    return SimpleNamespace(band=band, income_of=income_of, debt_amount=debt_amount, out_of_work=out_of_work,
+    return SimpleNamespace(band=band, income_of=income_of, debt_amount=debt_amount, income_lost=income_lost,
                            work_levels=work_levels, change=change)

@@ -564,8 +564,7 @@ def build(jit, call=None):
                       apply_points=apply_points, partner=partner, household_head=household_head,
                       household_relation=household_relation, matching_relation=matching_relation,
                       matching_block=matching_block, region_of=region_of, mix=mix, shunned=shunned,
-                      tie_gone=tie_gone, work_levels=E.work_levels, income_of=E.income_of, debt_amount=debt_amount,
-                      out_of_work=E.out_of_work)
+                      tie_gone=tie_gone, work_levels=E.work_levels, debt_amount=debt_amount)
 
 
 class _Namespace:
