@@ -129,6 +129,8 @@ EXAMPLES = {
                                            days=30, seed=1),
     "work": lambda: _bench(lambda d: d.update(economy={"employed": 0.7, "income": {"all": {"share": 1.0, "yuan": 100}}})
                            or d["consequences"]["flight_ban"].update(costs_work=0.1)),
+    "shaming": lambda: _bench(lambda d: d["lists"]["blacklist"].update(shaming={"ties": 0.01})),
+    "published-deterrence": lambda: _bench(lambda d: d["lists"]["blacklist"].update(shaming={"deters": 10})),
     "debt-amounts": lambda: _bench(lambda d: _behaviour(d, "late_payment").update(creates_debt=True)
                                    or d.update(debt={"repay_per_day": 0.01,
                                                      "amounts": {"all": {"share": 1.0, "yuan": 1000}}})),
@@ -139,7 +141,8 @@ def test_every_feature_is_supported_or_has_an_example_refused_by_name():
     lacking = {f.name for f in FEATURES} - SUPPORTS["windowed"]
     assert set(EXAMPLES) == lacking
     assert SUPPORTS["dense"] == {f.name for f in FEATURES}  # the dense scheduler runs every feature
-    assert SUPPORTS["lazy"] == {f.name for f in FEATURES} - {"awareness"}  # the lazy one all but awareness
+    # the lazy one all but awareness and published deterrence (tables from the run's state)
+    assert SUPPORTS["lazy"] == {f.name for f in FEATURES} - {"awareness", "published-deterrence"}
 
 
 @pytest.mark.parametrize("feature", sorted(EXAMPLES))
@@ -148,7 +151,7 @@ def test_windowed_refuses_each_feature_by_name(feature):
     assert feature in uses(plan)
     assert feature in missing(plan, "windowed")
     assert f"{feature} ({BY_NAME[feature].words})" in refusal(plan, "windowed")
-    assert choose_route(plan) == ("dense" if feature == "awareness" else "lazy")
+    assert choose_route(plan) == ("dense" if feature in ("awareness", "published-deterrence") else "lazy")
     with pytest.raises(OptionError, match=f"the windowed scheduler cannot run .*{feature}"):
         choose_route(plan, "windowed")
     from scslab.engine.windowed import run_windowed

@@ -13,16 +13,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import population as popmod
+from . import shaming
 from .encodings import (BANDS, BEH, CONS, ENTER, EVENT, EXIT, FLAG, INBOX, LEVEL_METRICS, LIST, N_BEH, REC, REL,  # noqa: F401
                         SE, STATE, STORY_EVENTS, P)
 from .metric_names import consequence_metrics, costs_work, metric_names  # noqa: F401 (consequence_metrics: the plan's)
 from .rng import threshold
+from .table_cache import cached
 from .watching import Watching, channel_coverage, effective
 from .scenarios.load import with_changes
 from .scenarios.schema import Exit, Scenario
 
 __all__ = ["Plan", "Epoch", "compile_plan", "consequence_metrics", "P", "BEH", "LIST", "CONS", "STATE", "ENTER", "EXIT", "FLAG", "INBOX", "EVENT", "REC", "LEVEL_METRICS",
-           "cached", "day_table_bytes", "table_cache_bytes"]
+           "cached"]
 
 @dataclass(frozen=True, eq=False)  # epochs are told apart by identity (``plan.epochs.index``)
 class Epoch:
@@ -91,10 +93,11 @@ class Plan:
                 current = e
         return current
 
-    def day_tables(self, day: int):
-        """(gate, cum, det, coverage) for ``day``; see :func:`_day_tables` (``coverage``: :meth:`national`)."""
+    def day_tables(self, day: int, published: tuple | None = None):
+        """(gate, cum, det, coverage) for ``day``; see :func:`_day_tables` (``coverage``: :meth:`national`;
+        ``published``: each region's factor on penalised acts from published lists, ``scslab.shaming``)."""
         e = self.epoch_at(day)
-        gate, cum, det = _day_tables(self, self.epochs.index(e), self.coverage(day))
+        gate, cum, det = _day_tables(self, self.epochs.index(e), self.coverage(day), published)
         return gate, cum, det, np.array(self.national(day), np.float64)
 
     def day_detection(self, day: int):
@@ -165,55 +168,9 @@ class Plan:
         return np.array(self.coverage(day), np.float64).reshape(2, len(self.region_names), len(self.channel_names))
 
 
-TABLE_CACHE_ENTRIES = 64
-TABLE_CACHE_BYTES = 64 * 2**20  # a coverage ramp makes new tables every day: keep at most this much of them
-
-
-def _nbytes(value) -> int:
-    if isinstance(value, np.ndarray):
-        return value.nbytes
-    if isinstance(value, (tuple, list)):
-        return sum(_nbytes(v) for v in value)
-    return 0
-
-
-def cached(plan: Plan, key, make):
-    """``make()``, kept in ``plan.table_cache`` under ``key`` (the cache is emptied before it would hold more
-    than TABLE_CACHE_ENTRIES entries or TABLE_CACHE_BYTES bytes of arrays)."""
-    cache = plan.table_cache
-    hit = cache.get(key)
-    if hit is None:
-        hit = make()
-        size = _nbytes(hit)
-        if len(cache) >= TABLE_CACHE_ENTRIES or cache.get("__bytes__", 0) + size > TABLE_CACHE_BYTES:
-            cache.clear()
-        cache[key] = hit
-        cache["__bytes__"] = cache.get("__bytes__", 0) + size
-    return hit
-
-
-def day_table_bytes(plan: Plan, engine: str = "dense") -> int:
-    """Bytes of one day's tables: its probabilities (``p``, float64) and :func:`_day_tables` (``cum``,
-    ``gate``), or for the lazy engine's ``engine.detected.lazy_tables`` (``cum``, ``gate``, ``und``,
-    ``und_p``, groups) instead: what each new coverage value adds to the cache."""
-    R, G, NB = len(plan.region_names), len(plan.group_names), len(plan.behaviour_names)
-    per_state = plan.n_cells * plan.n_states * 8  # one 8-byte value per cell and state
-    det = 2 * R * G * NB * 8 * 8
-    if engine == "dense":
-        return per_state * (2 * NB + 2 * NB + 1) + det
-    return per_state * (2 * NB + 2 * NB + 1 + NB + NB + 1) + det
-
-
-def table_cache_bytes(plan: Plan, engine: str = "dense") -> int:
-    """The most the day tables of a run hold at once: one set per distinct day of coverage, up to the cache's
-    limit, and the set being made when the cache is emptied."""
-    distinct = len({plan.coverage(day) for day in range(plan.days + 1)})
-    one = day_table_bytes(plan, engine)  # two cache entries: the probabilities and the tables made from them
-    return min(min(distinct, TABLE_CACHE_ENTRIES // 2) * one, TABLE_CACHE_BYTES) + one
-
-
-def _day_tables(plan: Plan, epoch_index: int, cov: tuple):
-    """Threshold tables for one day, given its :meth:`Plan.coverage` ``cov``.
+def _day_tables(plan: Plan, epoch_index: int, cov: tuple, published: tuple | None = None):
+    """Threshold tables for one day, given its :meth:`Plan.coverage` ``cov`` (and ``published``, each
+    region's factor on penalised acts from published lists: :func:`probabilities`).
 
     gate[cell, state]        threshold: P(at least one event fires today)
     cum[cell, state, e]      threshold: P(first event that fires is <= e)  (inverse-CDF for the first event)
@@ -223,33 +180,38 @@ def _day_tables(plan: Plan, epoch_index: int, cov: tuple):
     twice: row ``c + cells`` for the people of cell ``c`` unaware of the scheme (``probabilities``' ``unaware``).
     """
     def make():
-        p, det = _day_probabilities(plan, epoch_index, cov)
+        p, det = _day_probabilities(plan, epoch_index, cov, published=published)
         if plan.scenario.awareness is not None:
-            p = np.concatenate([p, _day_probabilities(plan, epoch_index, cov, unaware=True)[0]])
+            p = np.concatenate([p, _day_probabilities(plan, epoch_index, cov, True, published)[0]])
         cum = threshold(1.0 - np.cumprod(1.0 - p, axis=2))
         gate = cum[:, :, -1].copy() if p.shape[2] else np.zeros(p.shape[:2], np.uint64)
         return gate, cum, threshold(det)
 
-    return cached(plan, (epoch_index, cov), make)
+    return cached(plan, (epoch_index, cov) if published is None else (epoch_index, cov, published), make)
 
 
-def _day_probabilities(plan: Plan, epoch_index: int, cov: tuple, unaware: bool = False):
+def _day_probabilities(plan: Plan, epoch_index: int, cov: tuple, unaware: bool = False,
+                       published: tuple | None = None):
     """p[cell, state, e]: probability that event e fires for one agent-day (of people unaware of the scheme
     with ``unaware``); det[region, group, b, j] as in :func:`_day_tables`, as probabilities."""
     def make():
-        p, det = probabilities(plan, epoch_index, np.array([cov], np.float64), unaware)
+        p, det = probabilities(plan, epoch_index, np.array([cov], np.float64), unaware, published)
         return p[0], det[0]
 
-    return cached(plan, ("p", epoch_index, cov, unaware), make)
+    key = ("p", epoch_index, cov, unaware) if published is None else ("p", epoch_index, cov, unaware, published)
+    return cached(plan, key, make)
 
 
-def probabilities(plan: Plan, epoch_index: int, covs: np.ndarray, unaware: bool = False):
+def probabilities(plan: Plan, epoch_index: int, covs: np.ndarray, unaware: bool = False,
+                  published: tuple | None = None):
     """(p[day, cell, state, e], det[day, region, group, b, j]) of :func:`_day_probabilities` for the days whose
     :meth:`Plan.coverage` are the rows of ``covs`` [day, region x channel], all under epoch ``epoch_index``
     (each day's numbers are those of that day alone, bit for bit: every operation is element by element).
     Each region's acts, detection and deterrence follow its own rules (``Epoch.regional``); the chilling
     effect follows the perceived coverage, times each group's ``perceives``, for people aware of the scheme:
-    ``unaware`` gives the numbers of those who are not ([awareness]), whom the watching does not chill."""
+    ``unaware`` gives the numbers of those who are not ([awareness]), whom the watching does not chill.
+    ``published`` (for one day) is each region's factor on penalised acts from the lists published there
+    (``scslab.shaming.factor``), applied before the chance is capped at 1."""
     epoch = plan.epochs[epoch_index]
     s = epoch.scenario
     local = epoch.regional or (s,) * len(plan.region_names)
@@ -286,6 +248,8 @@ def probabilities(plan: Plan, epoch_index: int, covs: np.ndarray, unaware: bool 
             # (x * 1.0 is x: a group that perceives fully gets the numbers of the rule without groups' factors)
             chill = 1.0 - b.deterrence.surveillance * seen[:, None] * perceives[None, :] if negative \
                 else np.ones((D, G))
+            if published is not None and (negative or b.creates_debt):  # deterred by the names published
+                chill = chill * published[ri]
             # [day, class, group, tier, sanctioned, holder]
             acts = (rate[None, :, None, None, None, None] * chill[:, None, :, None, None, None]
                     * by_tier[None, None, None, :, None, None] * by_sanction[None, None, None, None, :, None]
@@ -418,10 +382,11 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
     # what a tier's consequences sanction or reward (a scheduler that counts those in aggregate sets
     # TIER_ATTEMPTS and BUSY_TIERS = LIST_TIERS in its copy: engine/attempts.py)
     prm[P.BUSY_TIERS] = listing | int(np.bitwise_or.reduce(con[:, CONS.TIERS])) if len(con) else listing
-    if s.ostracism is not None:  # the shunned: the people on these lists and in these tiers (visited every day)
-        prm[P.HAS_SHUN], prm[P.SHUN_T] = 1, threshold(s.ostracism.rate)
-        prm[P.SHUN_LISTS], prm[P.SHUN_TIERS], _ = _masks(s.ostracism.on, lists, tindex)
+    if shaming.shuns(s):  # the shunned: the people on these lists and in these tiers (visited every day)
+        prm[P.HAS_SHUN] = 1
+        shaming.shun_slots(prm, s, lists, tiers)
         prm[P.BUSY_TIERS] |= prm[P.SHUN_TIERS]
+    shaming.work_slots(prm, s)  # (the work a published list bars: engine/economy.py)
     if s.economy is not None:  # who is in work, at what income (engine/kernels.py: income_of)
         prm[P.EMPLOYED_T] = threshold(s.economy.employed)
         _bands(prm, P.INCOME_T0, P.INCOME_Y0, s.economy.income)

@@ -24,14 +24,17 @@ LEVEL_METRICS = ("M_TIER", "M_LISTED", "M_INNOCENT", "M_SANCT", "M_ACCT_ZERO", "
 # as a constant index, and a kernel takes one array for all of them).
 PARAMETERS = """N LO HI BASE REC_PTS REC_QUIET REC_UPTO RETENTION STRIKE_WIN ACCT_PTS ACCT_RESTORE REPAY_T REPAY_TS
     CONTEST_T REDRESS_DELAY CHILD_LISTS LINK_LISTS DEBT_LISTS BUSY_TIERS LIST_TIERS TIER_ATTEMPTS SHUN_T SHUN_LISTS SHUN_TIERS
-    AWARE_T AWARE_PEN_T AWARE_TOLD_T AWARE_SEEN_T EMPLOYED_T INCOME_T0 INCOME_T1 INCOME_T2 INCOME_Y0 INCOME_Y1
+    SHUN_L0 SHUN_L1 SHUN_L2 SHUN_L3 WORK_L0 WORK_L1 WORK_L2 WORK_L3 AWARE_T AWARE_PEN_T AWARE_TOLD_T AWARE_SEEN_T EMPLOYED_T INCOME_T0 INCOME_T1 INCOME_T2 INCOME_Y0 INCOME_Y1
     INCOME_Y2 INCOME_Y3 DEBT_T0 DEBT_T1 DEBT_T2 DEBT_Y0 DEBT_Y1 DEBT_Y2 DEBT_Y3""".split()
 PARAMETERS_DOC = ("the model's numbers: population size, score bounds and base, recovery, retention, strike "
                   "window, the domain account, debt repayment thresholds, contest threshold and redress delay, "
                   "and masks derived from the rules (lists passed to children, an entity type's lists whose sanctions "
                   "fall on linked persons, lists entered on a court debt, tiers that keep agents BUSY, "
                   "tiers that list, tier attempts counted in aggregate), and ostracism: the daily threshold at "
-                  "which each tie of a shunned person breaks, and the lists and tiers whose people are shunned; "
+                  "which each tie of a person shunned for its tier breaks, the lists and tiers whose people are "
+                  "shunned, and each list's threshold for its people (``[ostracism]``'s or the list's "
+                  "``shaming.ties``, the higher); the work a published list bars (``shaming.work``: each list's "
+                  "threshold of the employed whose work it bars); "
                   "awareness: the thresholds of being aware at the start, of becoming aware on a day of lost "
                   "points, when told by a tie, and when a tie is listed; the economy ([economy], ``BANDS``): "
                   "the threshold of being employed, and up to four bands of daily income and of court-debt "

@@ -6,13 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from .encodings import AWARE_BY, FINE_NAMES, LEVEL_METRICS, SHUNNED_NAMES, WORK_NAMES, P
+from .shaming import bars_work, shuns
 
 __all__ = ["consequence_metrics", "metric_names", "costs_work", "has_fines"]
 
 
 def costs_work(s) -> bool:
-    """Whether a sanction of scenario ``s`` costs work (``costs_work``, with [economy]): the work metrics."""
-    return s.economy is not None and any(c.costs_work > 0 for c in s.consequences.values())
+    """Whether a sanction (``costs_work``) or a published list (``shaming.work``) of scenario ``s`` costs work,
+    with [economy]: the work metrics."""
+    return s.economy is not None and (any(c.costs_work > 0 for c in s.consequences.values()) or bars_work(s))
 
 
 def has_fines(s) -> bool:
@@ -68,7 +70,7 @@ def metric_names(s, tiers, behaviours, lists, cons, accounts) -> tuple[list[str]
     block(P.M_REDRESSED, ["redressed"])
     block(P.M_TIES, ["sanctioned_by_ties"])
     block(P.M_PENALISED, ["newly_penalised"])
-    shun = s.ostracism is not None
+    shun = shuns(s)
     block(P.M_SHUNNED, [SHUNNED_NAMES[r] for r in sorted(SHUNNED_NAMES)] if shun else [])
     block(P.M_BROKEN, ["ties_dropped"] if shun else [])
     aware = s.awareness is not None

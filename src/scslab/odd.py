@@ -75,6 +75,28 @@ def _ostracism_words(s: Scenario) -> str:
             f"(source: {provenance_of(s, 'ostracism')}).")
 
 
+def _shaming_words(s: Scenario) -> str:
+    """The public shaming step: what publishing each shaming list does (``scslab.shaming``)."""
+    parts = []
+    for name, L in s.lists.items():
+        x = L.shaming
+        if x is None:
+            continue
+        does = []
+        if x.ties > 0:
+            does.append(f"each friend and colleague tie of a person on it breaks with probability {x.ties:g} a day "
+                        "(as ostracism's; the higher rate where both apply)")
+        if x.work > 0:
+            does.append(f"{x.work:.0%} of the employed work for an employer who reads it and are out of work while "
+                        "on it")
+        if x.deters > 0:
+            does.append(f"every act that costs points or creates a court debt is less likely by {x.deters:g} x the "
+                        "share of the region's people on it at the start of the day before")
+        parts.append(f"list `{name}` is published" + (": " + "; ".join(does) if does else "")
+                     + f" (source: {provenance_of(s, f'lists.{name}.shaming')})")
+    return "Public shaming: " + "; ".join(parts) + "."
+
+
 def _awareness_words(s: Scenario) -> str:
     """The awareness step: how people learn of the scheme."""
     a = s.awareness
@@ -150,6 +172,8 @@ def odd_markdown(s: Scenario) -> str:
              "Record metrics."]
     if s.awareness is not None:
         steps.insert(7, _awareness_words(s))
+    if any(L.shaming is not None for L in s.lists.values()):
+        steps.insert(7, _shaming_words(s))
     if s.ostracism is not None:
         steps.insert(7, _ostracism_words(s))
     L += [f"{k}. {step}" for k, step in enumerate(steps, 1)] + [""]
@@ -171,7 +195,9 @@ def odd_markdown(s: Scenario) -> str:
           "- **Emergence**: tier shares, list sizes, wrongful listings and the spread of penalties through ties "
           "emerge from individual acts, detection and rules.",
           "- **Adaptation**: agents lower their rates of negative acts when deterred (low tier, sanctioned) or "
-          "when they perceive surveillance; they do not otherwise adapt.",
+          "when they perceive surveillance" + (", and where names are published" if any(
+              L.shaming is not None and L.shaming.deters > 0 for L in s.lists.values()) else "")
+          + "; they do not otherwise adapt.",
           "- **Objectives, learning, prediction**: none; agents follow fixed probabilities.",
           "- **Sensing**: an agent knows its own tier and whether it is sanctioned, and perceives the coverage "
           "of the channels that watch its behaviours" + _perception_words(s)

@@ -72,9 +72,10 @@ class Stream(IntEnum):
     EMPLOYED = 456     # in work ([economy])
     INCOME = 457       # income band ([economy])
     DEBT_AMOUNT = 458  # a court debt's amount band ([debt] amounts)
+    LIST_WORK = 460    # + list: whether a published list bars this person's work (lists.NAME.shaming.work)
 
 
-N_STREAMS = 460
+N_STREAMS = 464
 
 
 _STREAM_BITS = np.arange(N_STREAMS, dtype=np.uint64) << np.uint64(40)

@@ -107,7 +107,7 @@ def estimate_bytes(plan: Plan, chunk: int = 1 << 16, engine: str = "dense") -> i
     """Peak resident memory of a run, in bytes: the fixed base, the agent columns, the count tables and
     the per-chunk buffers of the engine (or the lazy engine's bitmaps), the day tables it keeps, the story
     agents' logs, and the metrics table as it is built and written."""
-    from ..compile import table_cache_bytes
+    from ..table_cache import table_cache_bytes
     from ..metrics import metric_rows
 
     NM = len(plan.metric_names)

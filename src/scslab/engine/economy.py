@@ -6,7 +6,9 @@ its id, like its class, so nothing is stored and every scheduler reads the same 
 - **In work**: an adult is employed with the chance ``economy.employed``; an employed person's daily income is
   the ``yuan`` of its income band (:func:`income_of`, 0 when not employed).
 - **Work a sanction bars**: for each sanction with ``costs_work``, the employed person's work is one it bars
-  with that chance (stream ``WORK + k``). A person under such a sanction whose work it bars is *out of work*
+  with that chance (stream ``WORK + k``); for each published list with ``shaming.work``, its employer reads
+  the list with that chance (stream ``LIST_WORK + list``, ``scslab.shaming``). A person under such a sanction
+  whose work it bars, or on such a list whose employer reads it, is *out of work*
   (:func:`income_lost`, its daily income, 0 when it is not): it loses that income each day it stays so, and
   finds work again when the sanction ends. Becoming so is a job lost (``jobs_lost``).
 - **A debt's amount**: a court debt is of the amount of the person's band ([debt] ``amounts``, stream
@@ -60,13 +62,17 @@ def make(jit, draw, applies, put) -> SimpleNamespace:
     @jit
     def income_lost(i, tier, on, f, prm, cons, ks):
         """The daily income adult i, on lists ``on`` in ``tier`` with flags ``f``, loses through a sanction: its
-        income when a sanction that costs work applies to it and bars its work; 0 when none does, and when it
-        is not in work (it is then not out of work)."""
+        income when a sanction that costs work applies to it and bars its work, or it is on a published list its
+        employer reads; 0 when none does, and when it is not in work (it is then not out of work)."""
         if (f & F_ADULT) == 0:
             return 0
         for k in range(cons.shape[0]):
             if (cons[k, CONS.WORK] > 0 and cons[k, CONS.CHILDREN] == 0 and applies(k, cons, on, tier, f)
                     and draw(ks[Stream.WORK + k], i) < np.uint64(cons[k, CONS.WORK])):
+                return income_of(i, prm, ks)
+        for l in range(prm[P.NL]):  # a published list its employer reads (scslab.shaming)
+            if (((on >> l) & 1) != 0 and prm[P.WORK_L0 + l] > 0
+                    and draw(ks[Stream.LIST_WORK + l], i) < np.uint64(prm[P.WORK_L0 + l])):
                 return income_of(i, prm, ks)
         return 0
 

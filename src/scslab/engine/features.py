@@ -22,6 +22,7 @@ from ..compile import BEH, CONS, LIST, ENTER, EXIT, P, REL, Plan, cached
 from ..encodings import HOUSEHOLD_RELATIONS
 from ..population import kinds_present
 from ..scenarios.schema import Network
+from ..shaming import deters
 
 __all__ = ["Feature", "FEATURES", "FIELDS", "uses", "feature_words", "field_features", "deterred_from",
            "rates_on_day_0", "network_behaviours", "MAX_DAYS", "MAX_N", "MAX_OTHER", "MAX_LISTS",
@@ -237,6 +238,11 @@ FEATURES: tuple[Feature, ...] = (
             "ties sanctioned, through losing points", lambda p: _s(p).awareness is not None),
     Feature("ostracism", "friends and colleagues who drop their ties to shunned people (the listed, or a low "
             "tier)", lambda p: _s(p).ostracism is not None),
+    Feature("shaming", "a published list that costs the listed their ties or their work (lists.NAME.shaming: ties, "
+            "work)", lambda p: any(x is not None and (x.ties > 0 or x.work > 0)
+                                   for x in (L.shaming for L in _s(p).lists.values()))),
+    Feature("published-deterrence", "acts deterred by the share of the region's people on a published list "
+            "(lists.NAME.shaming.deters)", lambda p: bool(np.any(deters(_s(p)) > 0))),
     Feature("timeline", "rules that change during the run (other than the points ties lose)",
             lambda p: "rules" in _timeline_keys(p)),
     Feature("network-timeline", "points that ties lose, changed during the run",
@@ -266,7 +272,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("linked-stories", "stories of the persons an entity's listing sanctions through a link",
             lambda p: p.epochs[0].prm[P.LINK_LISTS] != 0),
     Feature("fines", "fines in yuan for recorded acts", lambda p: "fines_yuan" in p.metric_names),
-    Feature("work", "sanctions that cost work and income ([economy], costs_work)",
+    Feature("work", "sanctions or published lists that cost work and income ([economy], costs_work, shaming.work)",
             lambda p: p.epochs[0].prm[P.HAS_WORK] != 0),
     Feature("debt-amounts", "court debts with amounts in yuan", lambda p: p.epochs[0].prm[P.HAS_AMOUNTS] != 0),
     Feature("accounts", "a domain account whose points can reach zero",
@@ -386,6 +392,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "lists.*.enter.debt": ("list-rules", "court-debt"), "lists.*.exit.repaid": ("list-rules", "court-debt"),
     "lists.*.exit": ("never-left",), "lists.*.min_days": ("one-list",), "lists.*.max_days": ("list-terms",), "lists.*.extra_days_max": ("list-terms",),
     "lists.*.publish_every_days": ("publication",),
+    "lists.*.shaming.ties": ("shaming",), "lists.*.shaming.work": ("shaming", "work"),
+    "lists.*.shaming.deters": ("published-deterrence",), "lists.*.shaming.description": ("one-list",),
     "consequences.*.kind": ("list-sanctions", "rewards"),
     "consequences.*.on": ("list-sanctions", "tier-sanctions", "mixed-sanctions", "account-sanctions",
                           "several-sanctioning-lists", "multi-list-consequences"),

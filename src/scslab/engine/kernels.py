@@ -58,6 +58,7 @@ def build(jit, call=None):
     R = rules.make(jit)
     recovers, recovery_step = R.recovers, R.recovery_step
     enters, exit_met, leaves, shunned, tie_gone = R.enters, R.exit_met, R.leaves, R.shunned, R.tie_gone
+    shun_threshold = R.shun_threshold
     TIE_LOST, TIE_HAD, TIE_COUNT = int(TIE.LOST), int(TIE.HAD), int(TIE.COUNT)
     AW_NO, AW_YES, AW_NEW = int(AWARE.NO), int(AWARE.YES), int(AWARE.NEW)
     GOLDEN, S32 = rng.GOLDEN, rng.S32
@@ -352,10 +353,11 @@ def build(jit, call=None):
                         ne = put(emit, ne, EVENT.STORY, i, d, SE.list_exit, l, 0)
         # ostracism: each standing tie of a shunned person breaks with the day's chance (engine.ostracism applies it)
         tw = np.int64(ties[i]) if prm[P.HAS_SHUN] != 0 else 0
-        if prm[P.SHUN_T] > 0 and shunned(on, tier, prm[P.SHUN_LISTS], prm[P.SHUN_TIERS]):
+        shun_t = shun_threshold(on, tier, prm) if prm[P.HAS_SHUN] != 0 else 0
+        if shun_t > 0:
             drawn = 0
             for k in range(prm[P.K]):
-                if ((tw >> k) & 1) == 0 and draw(kf[Stream.SHUN + k], i) < np.uint64(prm[P.SHUN_T]):
+                if ((tw >> k) & 1) == 0 and draw(kf[Stream.SHUN + k], i) < np.uint64(shun_t):
                     drawn |= 1 << k
             if drawn != 0:
                 ne = put(emit, ne, EVENT.SHUN, i, d, drawn, 0, 0)

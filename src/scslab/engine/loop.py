@@ -1,13 +1,13 @@
 """The day loop shared by the day schedulers (dense and lazy): a run's state between passes as plain data
 (``Loop``), its start, its passes and its result.
 
-A day is: pass d (finish day d-1, act on day d) -> the ties broken at the end of day d-1 (ostracism,
-``engine/ostracism.py``) -> the ties who learn of the scheme from one who did at the end of day d-1
-(awareness, ``engine/awareness.py``) -> the sparse pass (network penalties, children's inherited sanctions, redress;
-``engine/sparse.py``) -> metrics. The dense scheduler visits every agent in a pass
-(``engine/dense.py``), the lazy one only the agents something happens to (``engine/lazy.py``). Where the
-columns live and the work runs is the backend's (``engine/backend.py``: the CPU's memory, or a GPU's,
-``engine/gpu.py``).
+A day is: its tables (``plan.day_tables``; with lists that deter others when published, made from the lists at
+the end of day d-2, ``engine/published.py``) -> pass d (finish day d-1, act on day d) -> the ties broken at the
+end of day d-1 (ostracism, ``engine/ostracism.py``) -> the ties who learn of the scheme from one who did at the
+end of day d-1 (awareness, ``engine/awareness.py``) -> the sparse pass (network penalties, children's inherited
+sanctions, redress; ``engine/sparse.py``) -> metrics. The dense scheduler visits every agent in a pass
+(``engine/dense.py``), the lazy one only the agents something happens to (``engine/lazy.py``). Where the columns
+live and the work runs is the backend's (``engine/backend.py``: the CPU's memory, or a GPU's, ``engine/gpu.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from ..rng import day_keys
 from .backend import HOST, Backend
 from .budget import check_capacity
 from .dense import DEFAULT_CHUNK
+from . import published
 from .histogram import run_snapshot_days, score_bins
 from .kernels import EMIT_WIDTH
 from .lazy import RING, lazy_days, lazy_start
@@ -105,9 +106,12 @@ def passes(plan: Plan, loop: Loop, *, chunk: int = DEFAULT_CHUNK, progress=None,
     counts, cols = loop.counts, loop.cols
     no_wake = np.zeros(0, np.uint64)  # the dense engine marks nobody for the next pass
     snap = {int(day): k for k, day in enumerate(run_snapshot_days(plan))}
-    if loop.lazy is None:
-        day_pass, H, day_tables = backend.days(plan, loop, chunk, initial_emit), 1, plan.day_tables
+    if loop.lazy is None:  # (with lists that deter others when published, tables from the run's lists)
+        day_pass, H, day_tables = backend.days(plan, loop, chunk, initial_emit), 1, published.day_tables(plan, loop)
     else:  # the lazy scheduler makes its own gate and event tables (of detected events only)
+        if published.uses_deterrence(plan):
+            raise ValueError("the lazy scheduler makes its tables from the scenario alone: it cannot run lists "
+                             "that deter others when published (feature published-deterrence)")
         day_pass, H, day_tables = lazy_days(plan, loop, initial_emit), RING, plan.day_detection
     ka = day_keys(plan.seed, loop.day - 1)
     for d in range(loop.day, D + 1):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import population as popmod
+from .reference_ties import NEVER, awareness, listed_by_region, ostracism, published_factor, shuns, tie
 from ..compile import Plan
 from ..watching import channel_coverage
 from ..metric_names import costs_work, has_fines
@@ -20,8 +21,6 @@ from ..rng import Stream, draw_array, mix64, stream_key, threshold
 from ..scenarios.schema import Exit, Scenario
 
 __all__ = ["run_reference", "Citizen"]
-
-NEVER = -(10**9)  # "never" for a day: no offence or account deduction on record
 
 
 @dataclass
@@ -57,6 +56,7 @@ class Citizen:
     # work, its court debt's amount; whether it is out of work through a sanction
     income: int = 0
     barred: frozenset = frozenset()
+    barred_by: frozenset = frozenset()  # the published lists whose reading by its employer would bar its work
     debt_amount: int = 0
     out_of_work: bool = False
     # changes made during the day, applied at its end
@@ -132,9 +132,12 @@ def _economy(plan: Plan, people: list[Citizen], ids: np.ndarray) -> None:
         income = np.where(employed, _band(u(Stream.INCOME), s.economy.income), 0)
         barred = {name: u(Stream.WORK + k).astype(np.uint64) < threshold(q.costs_work)
                   for k, (name, q) in enumerate(s.consequences.items()) if q.costs_work > 0}
+        reads = {name: u(Stream.LIST_WORK + k).astype(np.uint64) < threshold(L.shaming.work)  # (scslab.shaming)
+                 for k, (name, L) in enumerate(s.lists.items()) if L.shaming is not None and L.shaming.work > 0}
         for c in people:
             c.income = int(income[c.id]) if c.adult else 0
             c.barred = frozenset(name for name, b in barred.items() if b[c.id])
+            c.barred_by = frozenset(name for name, b in reads.items() if b[c.id])
     if s.debt is not None and s.debt.amounts:
         amount = _band(u(Stream.DEBT_AMOUNT), s.debt.amounts)
         for c in people:
@@ -174,6 +177,9 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
         base = _tier(s0, s0.score.base)
         for c in people:
             c.out_of_work = c.income > 0 and any(base in r0.on_tiers[n] for n in c.barred)
+    deterring = any(L.shaming is not None and L.shaming.deters > 0 for L in plan.scenario.lists.values())
+    published: list[dict[str, list[int]]] = []  # the deterring lists at each end of day, by region
+    people_in = [sum(c.region == r for c in people) for r in range(len(plan.region_names))]
     if plan.scenario.awareness is not None:  # adults aware on day 0
         for c in people:
             c.aware = int(c.adult and rng.random() < plan.scenario.awareness.start)
@@ -215,6 +221,9 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                 mean_rate = sum(pop.classes[k] * b.rate[k] for k in classes)
                 false_rate[bname, r] = (sum(rules_r.channels[ch].false_match * e
                                             for ch, e in zip(b.channels, eff_of[bname, r])) * b.detect * mean_rate)
+        # names published: each region's deterring lists at the start of the day before (none before day 2)
+        shamed = [published_factor(s, published[day - 2], people_in, r) if deterring and day >= 2 else 1.0
+                  for r in range(len(regions))]
         # 1. acts, detection, false attributions, own points (deterrence from start-of-day state)
         for c in people:
             if not c.adult:
@@ -233,6 +242,8 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
                         p *= b.deterrence.factor
                     if c.sanctioned:
                         p *= b.deterrence.when_sanctioned
+                if negative or b.creates_debt:  # deterred by the names published in the region
+                    p *= shamed[c.region]
                 if rng.random() < min(p, 1.0):
                     count(f"acts:{bname}")
                     if rng.random() < b.detect:
@@ -257,16 +268,16 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
         # 2. network penalties
         for agent, points in network:  # children are not scored: a tie who is a child loses nothing
             for m, kind, k in people[agent].ties:
-                if points[kind] != 0 and people[m].adult and _tie(agent, m, k) not in broken:
+                if points[kind] != 0 and people[m].adult and tie(agent, m, k) not in broken:
                     people[m].pending += points[kind]
                     count("network_penalties")
         # awareness: the ties of one who became aware, or was sanctioned, at yesterday's end of day may learn of it
         for agent, how in news:
             chance = s.awareness.told if how == "told" else s.awareness.seen
             for m, _, k in people[agent].ties:
-                tie = people[m]
-                if _tie(agent, m, k) not in broken and tie.adult and tie.aware == 0 and rng.random() < chance:
-                    tie.aware = 2
+                friend = people[m]
+                if tie(agent, m, k) not in broken and friend.adult and friend.aware == 0 and rng.random() < chance:
+                    friend.aware = 2
                     count(f"aware_by:{how}")
         news = []
         # redress falling due today
@@ -284,70 +295,17 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
             lost, was = c.pending < 0, c.sanctioned
             _end_of_day(plan, s, rules, c, day, count, rng)
             if s.awareness is not None:
-                news += _awareness(s, c, lost, c.sanctioned and not was, count, rng)
-        if s.ostracism is not None:
-            _ostracism(s, people, broken, count, rng)
+                news += awareness(s, c, lost, c.sanctioned and not was, count, rng)
+        if shuns(s):
+            ostracism(s, people, broken, count, rng)
+        if deterring:  # the deterring lists as they stand at this end of day, read on the day after next
+            published.append(listed_by_region(s, people, len(regions)))
         child_lists = {ref.split(".")[1] for q in s.consequences.values() if q.applies_to == "household.children" for ref in q.on}
         for c in people:  # children's inherited sanctions take effect at the next end of day
             if child_lists and not c.adult:
                 c.child_sanction_next = any(people[m].adult and any(l in people[m].listed for l in child_lists)
                                             for m in c.household)
     return out
-
-
-def _tie(a: int, m: int, k: int) -> tuple[int, int, int]:
-    """The tie between a and m in matching k (k = -1: a household tie, never dropped) as the set of dropped ties
-    holds it: (matching, lower id, higher id)."""
-    return k, min(a, m), max(a, m)
-
-
-def _awareness(s: Scenario, c: Citizen, lost: bool, sanctioned: bool, count, rng) -> list[tuple[int, str]]:
-    """The end of the day's awareness for c, who lost points today (``lost``) and came under a sanction today
-    (``sanctioned``): a new sanction shows the person's ties; one newly aware tells its ties tomorrow; a day
-    of lost points may make one aware. Returns what its ties may learn from tomorrow; counts who is aware."""
-    news = [(c.id, "seen")] if sanctioned and s.awareness.seen > 0 else []
-    if c.adult:
-        if c.aware == 2:
-            news.append((c.id, "told"))
-            c.aware = 1
-        elif c.aware == 0 and lost and rng.random() < s.awareness.penalised:
-            c.aware = 2
-            count("aware_by:penalty")
-        if c.aware:
-            count("aware")
-    return news
-
-
-def _ostracism(s: Scenario, people: list[Citizen], broken: set, count, rng) -> None:
-    """The end of the day's ostracism: each friend and colleague tie still standing of a shunned person (on a
-    shunning list or in a shunning tier) breaks with the day's chance; then the people shunned, the ties left
-    to them and to everyone else, and who has lost a tie (with or without an act of their own)."""
-    tiers = list(s.score.tiers)
-    on_lists = {ref[6:] for ref in s.ostracism.on if ref.startswith("lists.")}
-    on_tiers = {tiers.index(ref[6:]) for ref in s.ostracism.on if ref.startswith("tiers.")}
-
-    def shunned(c: Citizen) -> bool:
-        return c.tier in on_tiers or not on_lists.isdisjoint(c.listed)
-
-    drops = [(c.id, m, k) for c in people if shunned(c) for m, _, k in c.ties
-             if k >= 0 and _tie(c.id, m, k) not in broken and rng.random() < s.ostracism.rate]
-    for a, m, k in drops:
-        if _tie(a, m, k) not in broken:  # both ends may have been shunned and drawn it
-            broken.add(_tie(a, m, k))
-            count("ties_dropped")
-            people[a].lost += 1
-            people[m].lost += 1
-    for c in people:
-        left = sum(k >= 0 for _, _, k in c.ties) - c.lost
-        if shunned(c):
-            count("shunned")
-            count("ties:shunned", left)
-        else:
-            count("ties:others", left)
-        if c.lost:
-            count("lost_ties")
-            if c.last_offence == NEVER:
-                count("lost_ties_no_act")
 
 
 def _points(s: Scenario, c: Citizen, day: int, bname: str, false: bool, network, redress, rng) -> bool:
@@ -487,6 +445,7 @@ def _end_of_day(plan: Plan, s: Scenario, rules: _Rules, c: Citizen, day: int, co
             if not linked and q.attempts_per_day > 0 and rng.random() < q.attempts_per_day:
                 count(f"{'granted' if q.kind == 'reward' else 'blocked'}:{cname}")
     c.sanctioned = sanctioned
+    out_of_work = out_of_work or (c.income > 0 and not c.barred_by.isdisjoint(c.listed))
     if c.debt:
         p = s.debt.repay_per_day * (s.debt.sanction_multiplier if sanctioned else 1.0)
         if rng.random() < min(1.0, p):

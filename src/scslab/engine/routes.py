@@ -5,7 +5,9 @@ A scheduler decides who is visited and when; the three CPU schedulers implement 
 - ``windowed``: agent by agent, a window of up to a year at once (``engine/windowed``), the fastest;
 - ``lazy``: day by day, visiting only the agents something happens to (``engine/lazy.py``);
 - ``dense``: day by day, every agent every day (``engine/cpu.py``); it alone runs awareness that spreads
-  (an agent's tables depend on whether it is aware, which the lazy scheduler's bands of cells do not follow).
+  (an agent's tables depend on whether it is aware, which the lazy scheduler's bands of cells do not follow)
+  and lists that deter others when published (a day's tables then depend on the run's own lists, where the
+  lazy scheduler makes its tables, bands of cells and aggregate counts from the scenario alone).
 
 Each states the features (``engine.features``) it supports and what it can do for a run (``CAPABILITIES``).
 :func:`choose_route` sends a plan to the fastest scheduler that supports every feature the plan uses and
@@ -31,7 +33,7 @@ SUPPORTS: dict[str, frozenset[str]] = {
                            "entity-types", "households", "coverage-over-time", "perception",
                            "redress", "network-penalties", "household-penalties", "network-timeline",
                            "deterrence-by-state", "children-sanctions", "tie-kinds", "colleagues"}),
-    "lazy": _ALL - {"awareness"},
+    "lazy": _ALL - {"awareness", "published-deterrence"},
     "dense": _ALL,
 }
 

@@ -28,9 +28,11 @@ maximum term (plus its random extra days) is over.
 
 **Ostracism** (``docs/model.md``, end of day): a person on one of the shunning lists or in one of the
 shunning tiers is shunned; at the end of each day on which it is shunned, each of its friend and colleague
-ties still standing breaks with probability ``rate`` (the friend drops it), for good.
+ties still standing breaks with probability ``rate`` (the friend drops it), for good. A published list whose
+shaming costs ties (``scslab.shaming``) shuns its people at its own rate; a person shunned twice over breaks
+ties at the higher rate.
 
-- :func:`shunned` is who; the breaks are drawn by ``engine.kernels.finish`` and applied by
+- :func:`shunned` is who, :func:`shun_threshold` at what rate; the breaks are drawn by ``engine.kernels.finish`` and applied by
   ``engine.ostracism.break_ties``; :func:`tie_gone` says whether a tie was dropped, for every step that
   follows ties (network penalties, awareness).
 - Closed form: a person shunned for ``days`` end of days, whose ties no other shunned person breaks, keeps on
@@ -41,7 +43,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ..encodings import ENTER, EXIT
+from ..encodings import ENTER, EXIT, P
 
 __all__ = ["make"]
 
@@ -136,6 +138,21 @@ def make(jit) -> SimpleNamespace:
         return (on & shun_lists) != 0 or ((shun_tiers >> tier) & 1) != 0
 
     @jit
+    def shun_threshold(on, tier, prm):
+        """The daily threshold (out of 2**32) at which each tie of a person on the lists ``on`` in ``tier``
+        breaks: the highest of its shunning tier's (``SHUN_T``, ``[ostracism]``) and its shunning lists'
+        (``SHUN_L0`` + list: ``[ostracism]``'s, or the list's ``shaming.ties``); 0 when it is not shunned."""
+        t = prm[P.SHUN_T] if ((prm[P.SHUN_TIERS] >> tier) & 1) != 0 else 0
+        m = on & prm[P.SHUN_LISTS]
+        k = 0
+        while m != 0:
+            if (m & 1) != 0 and prm[P.SHUN_L0 + k] > t:
+                t = prm[P.SHUN_L0 + k]
+            m >>= 1
+            k += 1
+        return t
+
+    @jit
     def tie_gone(word_a, word_m, k):
         """Whether the tie in matching k between two people with ``ties`` words ``word_a`` and ``word_m``
         (``encodings.TIE``) was dropped: either end broke it."""
@@ -149,4 +166,4 @@ def make(jit) -> SimpleNamespace:
 
     return SimpleNamespace(recovers=recovers, recovery_step=recovery_step, steps=steps, recovered=recovered,
                            enters=enters, exit_met=exit_met, leaves=leaves, published=published,
-                           first_exit=first_exit, shunned=shunned, tie_gone=tie_gone, ties_kept=ties_kept)
+                           first_exit=first_exit, shunned=shunned, shun_threshold=shun_threshold, tie_gone=tie_gone, ties_kept=ties_kept)

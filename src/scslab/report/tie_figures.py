@@ -64,12 +64,16 @@ def ostracism(metrics, manifest):
     and the people who have lost ties, with and without an act of their own."""
     from .figures import add_caption, at_least_one, by_day, legend, new_figure, style
 
-    shun = manifest["scenario"].get("ostracism")
-    if not shun:
+    shun = manifest["scenario"].get("ostracism") or {}
+    shamed = {name: float((L.get("shaming") or {}).get("ties", 0))  # lists whose publishing costs ties
+              for name, L in manifest["scenario"].get("lists", {}).items()}
+    shamed = {name: x for name, x in shamed.items() if x > 0}
+    if not shun and not shamed:
         return None
+    on = list(shun.get("on", [])) + [f"lists.{n}" for n in shamed if f"lists.{n}" not in shun.get("on", [])]
     w, people = by_day(metrics), manifest["population"]
     if not w["shunned"].any():
-        return (f"Nobody was shunned in this run ({_shunned_words(shun['on'])}),"
+        return (f"Nobody was shunned in this run ({_shunned_words(on)}),"
                 " so no tie was dropped and there is no figure.")
     fig, axes = new_figure(1, 2, size=(10, 3.4))
     ax = axes[0][0]
@@ -85,10 +89,13 @@ def ostracism(metrics, manifest):
     ax.set(xlabel="day of the run", ylabel="people", title="People who lost ties")
     at_least_one(ax)
     legend(ax, 2)
+    rates = ([f"{100 * float(shun.get('rate', 0)):g} % a day" + (" where ostracism shuns" if shamed else "")]
+             if shun else [])
+    rates += [f"{100 * x:g} % a day for the names published on {_shunned_words([f'lists.{n}'])}"
+              for n, x in shamed.items()]
     text = (f"Friends and colleagues drop their ties to people who are shunned "
-            f"({_shunned_words(shun['on'])}), each tie with a chance of "
-            f"{100 * float(shun.get('rate', 0)):g} % a day (as the scheme sets it at the start), and a dropped tie "
-            "carries no network penalty. Left: the ties each shunned person still has, on average, against "
+            f"({_shunned_words(on)}), each tie with a chance of {'; '.join(rates)} (the higher where both apply, "
+            "as the scheme sets it at the start), and a dropped tie carries no network penalty. Left: the ties each shunned person still has, on average, against "
             "everyone else's (household ties are never dropped and not counted). Right: the people who have "
             f"lost at least one tie, either end of it ({int(w['ties_dropped'].sum()):,} ties dropped in all), "
             "and those of them never penalised for an act of their own: model figures.")

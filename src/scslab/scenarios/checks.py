@@ -29,6 +29,35 @@ def _fixed_economy(key: str, value) -> bool:
             or (key == "consequences" and any(isinstance(v, dict) and "costs_work" in v for v in inner.values())))
 
 
+def _sets(key: str, value, field: str) -> bool:
+    """Whether a timeline change at ``key`` to ``value`` sets ``field``: in its path, or in a table it sets."""
+    if field in key.split("."):
+        return True
+    return isinstance(value, dict) and any(_sets(str(k), v, field) for k, v in value.items())
+
+
+def _shaming_problems(s: Scenario) -> list[tuple[str, object, str]]:
+    """What publishing a list does (``lists.NAME.shaming``) that the rest of the scenario cannot carry."""
+    p = []
+    pop = s.population
+    for name, L in s.lists.items():
+        x, where = L.shaming, f"lists.{name}.shaming"
+        if x is None:
+            continue
+        if L.kind == "red":
+            p.append((where, name, "a red list honours the people on it: only a black list shames"))
+        if x.work > 0 and s.economy is None:
+            p.append((f"{where}.work", x.work, "needs [economy]: who is in work, and at what income"))
+        if x.ties > 0 and pop.friends.degree + pop.colleagues.degree == 0:
+            p.append((f"{where}.ties", x.ties, "needs friends or colleagues (population.friends.degree or "
+                                               "population.colleagues.degree above 0): household ties are never "
+                                               "dropped"))
+        if x.deters > 0 and not any(b.points < 0 or b.creates_debt for b in s.behaviours.values()):
+            p.append((f"{where}.deters", x.deters, "changes nothing: no behaviour costs points or creates a court "
+                                                   "debt"))
+    return p
+
+
 def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
     """Relations between fields that pydantic cannot see; returns every problem found."""
     p: list[tuple[str, object, str]] = []
@@ -191,6 +220,8 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
                                                 "population.colleagues.degree above 0): household ties are "
                                                 "never dropped"))
 
+    p += _shaming_problems(s)
+
     if s.awareness is not None and not any(b.points < 0 and b.deterrence.surveillance > 0
                                            for b in s.behaviours.values()):
         p.append(("awareness", "awareness", "changes nothing: only the chilling by surveillance depends on "
@@ -214,6 +245,9 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
                 p.append((f"timeline.{i}.set.{key}", t.set[key],
                           "who is in work, their income, the work a sanction bars and a debt's amount stay the "
                           "same through a run; the timeline may change fines"))
+            if _sets(key, t.set[key], "shaming"):
+                p.append((f"timeline.{i}.set.{key}", t.set[key],
+                          "what publishing a list does (lists.NAME.shaming) stays the same through a run"))
             if key in ("ostracism", "ostracism.on"):
                 p.append((f"timeline.{i}.set.{key}", t.set[key],
                           "who is shunned stays the same through a run; the timeline may change ostracism.rate"))

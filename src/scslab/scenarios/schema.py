@@ -319,6 +319,24 @@ class Exit(Strict):
     """Leave on repaying the court debt (immediately, ignoring min_days)."""
 
 
+class Shaming(Strict):
+    """What publishing a list's names (on screens, in cinemas, online) does, beyond the list's own sanctions:
+    to the listed person's ties, to its work, and to everyone else's acts."""
+
+    ties: Prob = 0.0
+    """Daily chance that each friend and colleague of a person on the list drops the tie (as ``[ostracism]``
+    does; with both, the higher chance). Household ties are never dropped."""
+    work: Prob = 0.0
+    """Share of the employed whose employer reads the list: one of them on the list is out of work, and loses
+    its income, while listed. Needs [economy]."""
+    deters: Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False)] = 0.0
+    """Deterrence of others: the daily chance of every act that costs points or creates a court debt is
+    multiplied by 1 - deters x the share of the region's people on the list (as it stood at the start of the day
+    before; summed over published lists, at least 0)."""
+    description: str = ""
+    """Free text for reports (how the list is published)."""
+
+
 class ListRule(Strict):
     kind: Literal["black", "red"] = "black"
     """\"black\" (punitive) or \"red\" (honour) list."""
@@ -334,6 +352,8 @@ class ListRule(Strict):
     """Per-person uniform extra 0..extra_days_max added to max_days."""
     publish_every_days: Annotated[int, Field(ge=1, le=366)] = 1
     """Entries and exits happen only on publication days, every so many days."""
+    shaming: Shaming | None = None
+    """What publishing the names does to the listed and to others (omit: nothing beyond the sanctions)."""
     description: str = ""
     """Free text for reports."""
 
