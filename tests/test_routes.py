@@ -127,6 +127,9 @@ EXAMPLES = {
     "fines": lambda: _bench(lambda d: _behaviour(d, "jaywalking").update(fine=50)),
     "linked-stories": lambda: compile_plan(entity_scenario(load_scenario("beijing-2020"), "firms"), size=1_000,
                                            days=30, seed=1),
+    "linked-entities": lambda: compile_plan(load_scenario("court-defaulters-national", {
+        "consequences.firm_ban": {"on": ["lists.court_list"], "applies_to": "links.firms.legal_representative"}}),
+        size=1_000, days=30, seed=1),
     "work": lambda: _bench(lambda d: d.update(economy={"employed": 0.7, "income": {"all": {"share": 1.0, "yuan": 100}}})
                            or d["consequences"]["flight_ban"].update(costs_work=0.1)),
     "shaming": lambda: _bench(lambda d: d["lists"]["blacklist"].update(shaming={"ties": 0.01})),

@@ -132,3 +132,15 @@ def test_unknown_preset_and_bad_files(tmp_path):
     bad.write_text("[meta\nname=1")
     with pytest.raises(ScenarioError, match="not valid TOML"):
         load_scenario(bad)
+
+
+def test_overrides_are_not_changed_by_loading():
+    """A table set by one override and changed by a later dotted one: the caller's table stays as it was."""
+    import copy
+
+    from scslab.scenarios import load_scenario
+
+    over = {"ostracism": {"on": ["lists.blacklist"], "rate": 0.01}, "ostracism.rate": 0.5}
+    before = copy.deepcopy(over)
+    assert load_scenario("bench-v1", over).ostracism.rate == 0.5
+    assert over == before

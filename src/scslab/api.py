@@ -103,7 +103,7 @@ class Result:
         for k, v in zip(which[last].tolist(), value[last].tolist()):
             base = split_metric(names[k])[1]
             if base.startswith(("tier:", "listed:", "innocent_listed:", "sanctioned:", "rewarded:", "linked:",
-                                "agency:")) or base in ("sanctioned_by_ties", "shunned", "lost_ties",
+                                "through_link:", "agency:")) or base in ("sanctioned_by_ties", "shunned", "lost_ties",
                                                         "lost_ties_no_act", "aware", "out_of_work",
                                                         "debt_owed_yuan"):
                 out[names[k]] = int(v)
@@ -112,6 +112,7 @@ class Result:
         sums = dict(sorted(zip(names, totals.tolist())))  # by name
         for name, value in sums.items():
             if split_metric(name)[1].startswith(("blocked:", "granted:", "linked_blocked:", "linked_granted:",
+                                                 "through_link_blocked:", "through_link_granted:",
                                                  "agency_attempts:")):
                 out[f"{name} (total)"] = int(value)
         out["network_penalties (total)"] = int(sums.get("network_penalties", 0))
@@ -284,17 +285,22 @@ def make_result(plan, raw, manifest: dict, elapsed: float) -> Result:
     rows follow the persons' (``populations``: prefixed metrics, linked persons, joint punishment)."""
     from .metrics import metrics_table, stories_table
     from .engine.routes import entity_route
-    from .populations import agency_table, linked_counts, linked_stories, metric_kinds, prefixed
+    from .populations import adult_of, agency_table, linked_counts, linked_stories, metric_kinds, prefixed
+    from .through_links import appended, split_records, through_link_counts, without_own_attempts
 
-    metrics = [metrics_table(plan, raw.counts, raw.coverage, raw.score_hist)]
+    persons_plan, persons_counts = without_own_attempts(plan, raw.counts)
+    metrics = [metrics_table(persons_plan, persons_counts, raw.coverage, raw.score_hist)]
     linked = [linked_stories(plan, name, raw.entities[name].stories) for name in plan.entities]
-    persons_rows = np.concatenate([raw.stories] + [rows for _, rows in linked]) if linked else raw.stories
+    own_rows, link_rows = split_records(raw.stories)  # (a person's listing that falls on its linked entities)
+    through = through_link_counts(plan, link_rows, {n: raw.entities[n].columns.traits for n in plan.entities},
+                                  adult_of(plan))
+    persons_rows = np.concatenate([own_rows] + [rows for _, rows in linked]) if linked else own_rows
     stories = [stories_table(plan, persons_rows, raw.story_ids, raw.story_scores)]
-    counted = {PERSONS: (plan, raw.counts)}
+    counted = {PERSONS: (persons_plan, persons_counts)}
     entities = {}
     for (name, sub), (own, _) in zip(plan.entities.items(), linked):
         r = raw.entities[name]
-        sub_plan, counts = linked_counts(sub, r.counts)
+        sub_plan, counts = appended(*linked_counts(sub, r.counts), through.get(name))
         counted[name] = (sub_plan, counts)
         metrics.append(prefixed(metrics_table(sub_plan, counts, r.coverage, r.score_hist), name))
         stories.append(stories_table(sub, own, r.story_ids, r.story_scores, population=name))

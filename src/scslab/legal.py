@@ -141,6 +141,8 @@ def _measures(sc: dict, totals: pd.Series, prefix: str, population: str) -> list
         to = c.get("applies_to", "self")
         if population != "persons" and not to.startswith("links."):
             continue  # an entity's own measures fall on the entity, not on natural persons
+        if population == "persons" and to.startswith("links."):
+            continue  # ... and so do those a person's listing brings on the entities linked to it
         data = [(behaviour_context(sc["behaviours"][b], sc["channels"]), w, total(f"detected:{b}") + total(f"false:{b}"))
                 for trigger in c["on"] for b, w in _data_behind(sc, trigger)]
         recorded = any(w * acts for _, w, acts in data)  # else (nothing recorded): weigh them by their points

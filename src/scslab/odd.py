@@ -360,5 +360,12 @@ def _entity_sections(s: Scenario) -> list[str]:
         for c, q in e.consequences.items():
             L.append(f"| `{c}` | {', '.join(q.on)} | {q.applies_to} | {q.agency or '-'} | {q.attempts_per_day:g} | "
                      f"{provenance_of(s, f'entities.{name}.consequences.{c}')} |")
+        through = [(c, q) for c, q in s.consequences.items() if q.applies_to.startswith(f"links.{name}.")]
+        if through:  # a person's listing that falls on the entities linked to it
+            L += ["", f"A person's listing falls on the {kinds} linked to it: "
+                  + "; ".join(f"`{c}` ({', '.join(q.on)}) on the {kinds} of which it is "
+                              f"{q.applies_to.split('.')[2].replace('_', ' ')}, while it is listed (an entity with "
+                              f"several such persons listed counts once; source: {provenance_of(s, f'consequences.{c}')})"
+                              for c, q in through) + "."]
         L.append("")
     return L

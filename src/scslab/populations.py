@@ -31,6 +31,7 @@ from .arrow import array, strings
 from .compile import EVENT, REC, SE, Plan, consequence_metrics
 from .rng import Stream, stream_key
 from .scenarios.entities import PERSONS
+from .through_links import measures as through_measures, through
 
 __all__ = ["split_metric", "unit_of", "linked_counts", "metric_kinds", "agency_table", "prefixed", "adult_of",
            "linked_stories", "linked_arg", "linked_words"]
@@ -116,6 +117,8 @@ def unit_of(key: str) -> str:
         return "attempts" if "(total)" in key else "measures in force"
     if base.startswith(("linked:", "linked_blocked:", "linked_granted:")):
         return "person-times" if "(total)" in key else "people"
+    if base.startswith(("through_link_blocked:", "through_link_granted:")):
+        return "attempts"
     if base.startswith(("blocked:", "granted:")):
         return "person-times" if population == PERSONS else "attempts"
     if base == "ties_dropped (total)":
@@ -129,16 +132,27 @@ def unit_of(key: str) -> str:
 
 def _measures(plan: Plan, c: str) -> tuple[str, str]:
     """The metrics that count consequence ``c`` of ``plan`` as measures: (in force, attempts). For one on
-    linked persons, the linked persons' (``linked:C``, ``linked_blocked:C``), else the engine's."""
+    linked persons, the linked persons' (``linked:C``, ``linked_blocked:C``); for a persons' one on linked
+    entities, the entities' (``through_link:C``..., ``scslab.through_links``); else the engine's."""
     q = plan.scenario.consequences[c]
     under, attempts = consequence_metrics(q.kind, c)
-    return (f"linked:{c}", f"linked_{attempts}") if q.applies_to.startswith("links.") else (under, attempts)
+    if q.applies_to.startswith("links."):
+        return through_measures(q.kind, c) if q.applies_to.count(".") == 2 else (f"linked:{c}", f"linked_{attempts}")
+    return under, attempts
+
+
+def _population_of(q, population: str) -> str:
+    """The population whose counts hold consequence ``q``'s measures: an entity type's for a persons'
+    consequence on linked entities, else its own."""
+    return q.applies_to.split(".")[1] if q.applies_to.startswith("links.") and q.applies_to.count(".") == 2 \
+        else population
 
 
 def _linked(plan: Plan) -> list[tuple[int, str]]:
     """(index, name) of every consequence of an entity type that applies to linked persons."""
     return [(k, c) for k, c in enumerate(plan.consequence_names)
-            if plan.scenario.consequences[c].applies_to.startswith("links.")]
+            if plan.scenario.consequences[c].applies_to.startswith("links.")
+            and plan.scenario.consequences[c].applies_to.count(".") == 1]
 
 
 def _engine_attempts(plan: Plan, c: str) -> str:
@@ -175,7 +189,7 @@ def metric_kinds(plan: Plan) -> dict[str, str]:
     ``total`` for flows; entity types' prefixed, linked persons and agencies included."""
     def own(p: Plan, prefix: str) -> dict[str, str]:
         links = _linked(p)
-        dropped = {_engine_attempts(p, c) for _, c in links}
+        dropped = {_engine_attempts(p, c) for _, c in links} | {_engine_attempts(p, c) for _, c, _, _ in through(p)}
         kinds = {prefix + n: "final" if lv else "total" for n, lv in zip(p.metric_names, p.is_level) if n not in dropped}
         kinds.update({f"{prefix}coverage_ppm:{c}": "final" for c in p.channel_names})
         if not p.watching.as_it_is:
@@ -188,6 +202,9 @@ def metric_kinds(plan: Plan) -> dict[str, str]:
     kinds = own(plan, "")
     for name, sub in plan.entities.items():
         kinds.update(own(sub, f"{name}."))
+    for _, c, name, _ in through(plan):  # a person's listing that falls on its linked entities
+        under, tries = through_measures(plan.scenario.consequences[c].kind, c)
+        kinds.update({f"{name}.{under}": "final", f"{name}.{tries}": "total"})
     for a in sorted({q.agency for p in [plan, *plan.entities.values()] for q in p.scenario.consequences.values()
                      if q.agency is not None}):
         kinds.update({f"agency:{a}": "final", f"agency_attempts:{a}": "total"})
@@ -206,16 +223,18 @@ def agency_table(populations: dict[str, tuple[Plan, np.ndarray]]) -> pa.Table | 
     measures: dict[str, np.ndarray] = {}
     attempts: dict[str, np.ndarray] = {}
     days = None
-    for plan, counts in populations.values():
-        totals = counts.sum(axis=2)
-        days = totals.shape[0]
+    totals = {name: counts.sum(axis=2) for name, (_, counts) in populations.items()}
+    for population, (plan, counts) in populations.items():
+        days = counts.shape[0]
         for c in plan.consequence_names:
             q = plan.scenario.consequences[c]
             if q.agency is None:
                 continue
             m, a = _measures(plan, c)
-            measures[q.agency] = measures.get(q.agency, 0) + totals[:, plan.metric_names.index(m)]
-            attempts[q.agency] = attempts.get(q.agency, 0) + totals[:, plan.metric_names.index(a)]
+            held_plan = populations[_population_of(q, population)][0]  # (whose counts hold the measures)
+            held = totals[_population_of(q, population)]
+            measures[q.agency] = measures.get(q.agency, 0) + held[:, held_plan.metric_names.index(m)]
+            attempts[q.agency] = attempts.get(q.agency, 0) + held[:, held_plan.metric_names.index(a)]
     if not measures:
         return None
     names = sorted(measures)

@@ -201,6 +201,12 @@ def _s(plan: Plan):
     return plan.scenario
 
 
+def _links(q) -> int:
+    """How far a consequence reaches through links: 0 (none), 1 (an entity's linked persons, ``links.LINK``),
+    2 (a person's linked entities, ``links.ENTITY.LINK``)."""
+    return q.applies_to.count(".") if q.applies_to.startswith("links.") else 0
+
+
 def _black(L) -> bool:
     """A list entered at a tier or worse and left at a better tier."""
     return L[LIST.ENTER] == ENTER.TIER_AT_MOST and L[LIST.EXIT] == EXIT.TIER_AT_LEAST and L[LIST.EXIT_ARG] < L[LIST.ENTER_ARG]
@@ -270,7 +276,9 @@ FEATURES: tuple[Feature, ...] = (
             lambda p: _any(p, lambda e: _s(p).debt is not None or bool(np.any(e.beh[:, BEH.DEBT] != 0)))),
     Feature("redress", "contested false records removed after a delay", lambda p: _s(p).redress is not None),
     Feature("linked-stories", "stories of the persons an entity's listing sanctions through a link",
-            lambda p: p.epochs[0].prm[P.LINK_LISTS] != 0),
+            lambda p: p.epochs[0].prm[P.LINK_LISTS] != 0 and any(_links(q) == 1 for q in _s(p).consequences.values())),
+    Feature("linked-entities", "measures a person's listing brings on the entities linked to it (the firms it "
+            "represents)", lambda p: any(_links(q) == 2 for q in _s(p).consequences.values())),
     Feature("fines", "fines in yuan for recorded acts", lambda p: "fines_yuan" in p.metric_names),
     Feature("work", "sanctions or published lists that cost work and income ([economy], costs_work, shaming.work)",
             lambda p: p.epochs[0].prm[P.HAS_WORK] != 0),
@@ -397,7 +405,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "consequences.*.kind": ("list-sanctions", "rewards"),
     "consequences.*.on": ("list-sanctions", "tier-sanctions", "mixed-sanctions", "account-sanctions",
                           "several-sanctioning-lists", "multi-list-consequences"),
-    "consequences.*.attempts_per_day": ("attempts",), "consequences.*.applies_to": ("children-sanctions", "linked-stories"),
+    "consequences.*.attempts_per_day": ("attempts",), "consequences.*.applies_to": ("children-sanctions", "linked-stories",
+                                                                                   "linked-entities"),
     "consequences.*.agency": ("list-sanctions",), "consequences.*.description": ("list-sanctions",),
     "debt.*": ("court-debt",), "redress.*": ("redress",), "timeline.*": ("timeline", "network-timeline", "local-rules"),
     "entities.*": ("entity-types",),

@@ -33,7 +33,11 @@ _PREFIXES = {"tier": "tier {}", "region": "region {}", "group": "group {}", "cla
              "granted": "attempts granted by {}", "acts": "{} (acts)", "detected": "{} (detected acts)",
              "false": "{} (false attributions)", "coverage_ppm": "{}", "score": "score {}",
              "linked": "persons under {} through a link", "linked_blocked": "linked persons' attempts blocked by {}",
-             "linked_granted": "linked persons' attempts granted by {}", "agency": "measures in force: {}",
+             "linked_granted": "linked persons' attempts granted by {}",
+             "through_link": "under {} through a linked person",
+             "through_link_blocked": "attempts blocked by {} (through a linked person)",
+             "through_link_granted": "attempts granted by {} (through a linked person)",
+             "agency": "measures in force: {}",
              "agency_attempts": "attempts under the measures of {}"}
 
 
@@ -199,7 +203,8 @@ def consequences(metrics, manifest):
     level, flow = {}, {}
     for name, c in spec.items():
         lv, fl = ("sanctioned", "blocked") if c.get("kind", "sanction") == "sanction" else ("rewarded", "granted")
-        level[name], flow[name] = w[f"{lv}:{name}"], w[f"{fl}:{name}"].cumsum()
+        level[name] = w[f"{lv}:{name}"]  # (one on linked entities has no attempts of the persons: theirs)
+        flow[name] = w.get(f"{fl}:{name}", 0 * level[name]).cumsum()
     reward = {n for n, c in spec.items() if c.get("kind", "sanction") != "sanction"}
     sanctions = [n for n in spec if n not in reward and level[n].any()]
     rewards = [n for n in spec if n in reward and level[n].any()]

@@ -36,6 +36,22 @@ def _sets(key: str, value, field: str) -> bool:
     return isinstance(value, dict) and any(_sets(str(k), v, field) for k, v in value.items())
 
 
+def _through_link_problems(s: Scenario, name: str, c) -> list[tuple[str, object, str]]:
+    """A persons' consequence on the entities linked to a listed person (``applies_to = "links.ENTITY.LINK"``):
+    the entity type and link must exist, and the consequence must follow lists (a listing is what passes)."""
+    _, entity, link = c.applies_to.split(".")
+    allowed = [f"links.{e}.{k}" for e, et in s.entities.items() for k in et.links]
+    where = f"consequences.{name}"
+    p = []
+    if entity not in s.entities or link not in s.entities[entity].links:
+        p.append((f"{where}.applies_to", c.applies_to, "unknown entity type or link; allowed: "
+                  + (", ".join(allowed) or "(no entity type has links)")))
+    if not all(ref.startswith("lists.") for ref in c.on):
+        p.append((f"{where}.on", c.on, "a consequence on linked entities follows lists only: a person's listing is "
+                                       "what falls on the entities linked to it"))
+    return p
+
+
 def _shaming_problems(s: Scenario) -> list[tuple[str, object, str]]:
     """What publishing a list does (``lists.NAME.shaming``) that the rest of the scenario cannot carry."""
     p = []
@@ -185,9 +201,12 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
         for i, ref in enumerate(c.on):
             if ref not in allowed_on:
                 p.append((f"consequences.{name}.on.{i}", ref, f"unknown reference; allowed: {', '.join(allowed_on)}"))
-        if c.applies_to.startswith("links."):
+        if c.applies_to.count(".") == 1 and c.applies_to.startswith("links."):
             p.append((f"consequences.{name}.applies_to", c.applies_to,
-                      "persons have no links; links are defined on entity types ([entities.NAME.links])"))
+                      "persons have no links; links are defined on entity types ([entities.NAME.links]); a "
+                      "person's listing falls on the entities linked to it as links.ENTITY.LINK"))
+        elif c.applies_to.startswith("links."):
+            p += _through_link_problems(s, name, c)
         if c.applies_to == "household.children":
             if pop.households is None:
                 p.append((f"consequences.{name}.applies_to", c.applies_to, "needs population.households"))
@@ -288,7 +307,7 @@ def _entity_problems(s: Scenario, name: str) -> list[tuple[str, object, str]]:
     for cname, c in e.consequences.items():
         if c.applies_to.startswith("links."):
             link = c.applies_to.split(".", 1)[1]
-            if link not in e.links:
+            if link not in e.links and "." not in link:  # (links.ENTITY.LINK: reported above, persons' only)
                 p.append((f"{where}.consequences.{cname}.applies_to", c.applies_to,
                           f"unknown link; allowed: {', '.join(f'links.{k}' for k in e.links) or '(no links defined)'}"))
         elif c.applies_to == "household.children":

@@ -169,6 +169,6 @@ def lookup(data: dict, path: str) -> Any:
 def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], *, must_exist: bool = False,
                     where: str = "--set", create_entries: bool = True) -> dict[str, Any]:
     out = copy.deepcopy(data)
-    for key, value in overrides.items():
-        set_path(out, key, value, must_exist=must_exist, where=where, create_entries=create_entries)
+    for key, value in overrides.items():  # (a copy: a later key may change a table an earlier one set)
+        set_path(out, key, copy.deepcopy(value), must_exist=must_exist, where=where, create_entries=create_entries)
     return out

@@ -365,9 +365,12 @@ class Consequence(Strict):
     """What triggers it: \"lists.NAME\", \"tiers.NAME\" or \"accounts.NAME.zero\" (any of them)."""
     attempts_per_day: Prob = 0.0
     """Daily chance that a person under it tries the activity (a blocked or granted person-time)."""
-    applies_to: Annotated[str, Field(pattern=r"^(self|household\.children|links\.[A-Za-z][A-Za-z0-9_]*)$")] = "self"
+    applies_to: Annotated[str, Field(pattern=r"^(self|household\.children|links\.[A-Za-z][A-Za-z0-9_]*"
+                                             r"(\.[A-Za-z][A-Za-z0-9_]*)?)$")] = "self"
     """\"self\"; \"household.children\" for children of a listed adult; for an entity type, \"links.NAME\" for
-    the persons linked to it (a firm's legal representative: a listed firm's representative is barred)."""
+    the persons linked to it (a firm's legal representative: a listed firm's representative is barred); for the
+    persons, \"links.ENTITY.LINK\" for the entities a listed person is linked to (the firms it represents: a
+    listed representative's firms are barred)."""
     agency: Name | None = None
     """The agency that delivers it. Consequences of one list delivered by many agencies are joint punishment
     (the memoranda): ``agency:NAME`` counts the measures each agency has in force."""
