@@ -192,3 +192,14 @@ def test_the_odd_and_the_report_describe_shaming(tmp_path):
     fig = ostracism(r.metrics, r.manifest)  # the thinning, drawn for a list that shames without [ostracism]
     caption = fig.scslab_caption
     assert "5 % a day for the names published on" in caption, caption
+    from scslab.report.shaming_figure import shaming
+
+    fig = shaming(r.metrics, r.manifest)  # left the share listed; right the factor on acts, from day d - 2's list
+    m = r.metrics
+    listed = m[(m["metric"] == "listed:blacklist") & (m["group"] == "all")].set_index("day")["value"]
+    right = fig.axes[1].get_lines()[0].get_ydata()
+    assert right[:2].tolist() == [1.0, 1.0] and listed.iloc[-3] > 0
+    assert right[-1] == pytest.approx(1 - 20 * listed.iloc[-3] / 5_000)
+    assert "Others deterred" in fig.axes[1].get_title() and "Model figures" in fig.scslab_caption
+    plain = scslab.simulate("bench-v1", population=1_000, days=10, seed=1)
+    assert shaming(plain.metrics, plain.manifest) is None

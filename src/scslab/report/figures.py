@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 from .entity_figures import entities, joint  # noqa: E402
 from .awareness_figure import awareness  # noqa: E402
 from .tie_figures import ostracism, who_pays  # noqa: E402
+from .shaming_figure import shaming  # noqa: E402
 
 __all__ = ["FIGURES", "by_day", "words", "scenario_words", "style", "caption_of", "snapshot_cadence"]
 
@@ -461,7 +462,7 @@ def regions(metrics, manifest):
 
 
 FIGURES = {"scores": scores, "tiers": tier_shares, "lists": lists, "consequences": consequences, "ties": ties,
-           "who pays": who_pays, "ostracism": ostracism, "chilling": chilling, "awareness": awareness,
+           "who pays": who_pays, "ostracism": ostracism, "shaming": shaming, "chilling": chilling, "awareness": awareness,
            "coverage": coverage, "regions": regions, "disparity": disparity, "entities": entities,
            "joint punishment": joint}
 
