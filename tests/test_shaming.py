@@ -203,3 +203,17 @@ def test_the_odd_and_the_report_describe_shaming(tmp_path):
     assert "Others deterred" in fig.axes[1].get_title() and "Model figures" in fig.scslab_caption
     plain = scslab.simulate("bench-v1", population=1_000, days=10, seed=1)
     assert shaming(plain.metrics, plain.manifest) is None
+
+
+def test_the_dashboard_moves_what_publishing_does():
+    from scslab.app.params import apply_knobs, knobs
+
+    by = {k.key: k for k in knobs(scheme(SHAME))}
+    assert by["shaming-blacklist-ties"].value == pytest.approx(5.0)
+    assert by["shaming-blacklist-deters"].value == pytest.approx(20.0)
+    changed, problems = apply_knobs(scheme(SHAME), {"shaming-blacklist-deters": 40.0,
+                                                    "shaming-blacklist-ties": 1.5}, population=2_000, days=30)
+    assert problems == {}
+    assert changed.lists["blacklist"].shaming.deters == 40.0
+    assert changed.lists["blacklist"].shaming.ties == pytest.approx(0.015)
+    assert not any(k.key.startswith("shaming") for k in knobs(scheme()))

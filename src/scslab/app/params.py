@@ -133,6 +133,18 @@ def knobs(scenario: Scenario) -> list[Knob]:
                         max(10.0, 100 * s.ostracism.rate), 0.1,
                         help="The daily chance that each friend or colleague of a shunned person drops the tie.",
                         edits=(("ostracism.rate", "percent"),)))
+    for name, L in s.lists.items():  # what publishing a list does (scslab.shaming)
+        x = L.shaming
+        if x is not None and x.ties > 0:
+            out.append(Knob(f"shaming-{name}-ties", f"Published {name}: ties dropped a day (%)", "float",
+                            100 * x.ties, 0.0, max(10.0, 100 * x.ties), 0.1,
+                            help=f"The daily chance that each friend or colleague of a person on {name} drops the tie.",
+                            edits=((f"lists.{name}.shaming.ties", "percent"),)))
+        if x is not None and x.deters > 0:
+            out.append(Knob(f"shaming-{name}-deters", f"Published {name}: others deterred (x share listed)", "float",
+                            x.deters, 0.0, max(100.0, x.deters), 1.0,
+                            help=f"Everyone's acts that cost points are less likely by this times the share of the "
+                                 f"region's people on {name}.", edits=((f"lists.{name}.shaming.deters", "set"),)))
     return out
 
 
