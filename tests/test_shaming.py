@@ -217,3 +217,15 @@ def test_the_dashboard_moves_what_publishing_does():
     assert changed.lists["blacklist"].shaming.deters == 40.0
     assert changed.lists["blacklist"].shaming.ties == pytest.approx(0.015)
     assert not any(k.key.startswith("shaming") for k in knobs(scheme()))
+
+
+def test_an_entity_types_published_list_takes_the_whole_run_to_a_scheduler_that_runs_it():
+    """Entity types run in lockstep with the persons on the day schedulers: firms whose court list deters other
+    firms take the run to the dense scheduler, and the lazy one is refused by name, not run."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = load_scenario("court-defaulters-national", {"entities.firms.lists.court_list.shaming": {"deters": 50}})
+        r = scslab.simulate(s, population=5_000, days=40, seed=1)
+        assert r.manifest["route"] == "dense" and r.manifest["entities"]["firms"]["route"] == "dense"
+        with pytest.raises(OptionError, match="lazy scheduler cannot run .*published-deterrence"):
+            scslab.simulate(s, population=5_000, days=40, seed=1, engine="lazy")

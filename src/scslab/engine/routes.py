@@ -51,8 +51,13 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 
 
 def missing(plan, scheduler: str, needs=()) -> list[str]:
-    """The features ``plan`` uses and the ``needs`` of the run that ``scheduler`` lacks, in order."""
-    lacks = [f for f in uses(plan) if f not in SUPPORTS[scheduler]]
+    """The features ``plan`` uses and the ``needs`` of the run that ``scheduler`` lacks, in order. A day
+    scheduler runs the entity types in lockstep with the persons (:func:`entity_route`), so their features
+    count too."""
+    used = list(uses(plan))
+    if scheduler != "windowed":
+        used += [f for sub in plan.entities.values() for f in uses(sub) if f not in used]
+    lacks = [f for f in used if f not in SUPPORTS[scheduler]]
     return lacks + [n for n in needs if n not in CAPABILITIES[scheduler]]
 
 
