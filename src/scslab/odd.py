@@ -92,7 +92,8 @@ def _shaming_words(s: Scenario) -> str:
         if x.deters > 0:
             does.append(f"every act that costs points or creates a court debt is less likely by {x.deters:g} x the "
                         "share of the region's people on it at the start of the day before")
-        parts.append(f"list `{name}` is published" + (": " + "; ".join(does) if does else "")
+        how = f" ({x.description})" if x.description else ""
+        parts.append(f"list `{name}` is published{how}" + (": " + "; ".join(does) if does else "")
                      + f" (source: {provenance_of(s, f'lists.{name}.shaming')})")
     return "Public shaming: " + "; ".join(parts) + "."
 
