@@ -94,7 +94,8 @@ def _shaming_words(s: Scenario) -> str:
                         "share of the region's people on it at the start of the day before")
         how = f" ({x.description})" if x.description else ""
         parts.append(f"list `{name}` is published{how}" + (": " + "; ".join(does) if does else "")
-                     + f" (source: {provenance_of(s, f'lists.{name}.shaming')})")
+                     + f" (source: {s.provenance.get(f'lists.{name}.shaming', 'not marked')})")  # (its own mark: the
+        # list's covers its entry and exit, not what publishing it does)
     return "Public shaming: " + "; ".join(parts) + "."
 
 
@@ -366,7 +367,7 @@ def _entity_sections(s: Scenario) -> list[str]:
             L += ["", f"A person's listing falls on the {kinds} linked to it: "
                   + "; ".join(f"`{c}` ({', '.join(q.on)}) on the {kinds} of which it is "
                               f"{q.applies_to.split('.')[2].replace('_', ' ')}, while it is listed (an entity with "
-                              f"several such persons listed counts once; source: {provenance_of(s, f'consequences.{c}')})"
-                              for c, q in through) + "."]
+                              "several such persons listed counts once; source: "
+                              f"{provenance_of(s, f'consequences.{c}')})" for c, q in through) + "."]
         L.append("")
     return L
