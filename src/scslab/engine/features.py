@@ -276,7 +276,8 @@ FEATURES: tuple[Feature, ...] = (
             lambda p: _any(p, lambda e: _s(p).debt is not None or bool(np.any(e.beh[:, BEH.DEBT] != 0)))),
     Feature("redress", "contested false records removed after a delay", lambda p: _s(p).redress is not None),
     Feature("linked-stories", "stories of the persons an entity's listing sanctions through a link",
-            lambda p: p.epochs[0].prm[P.LINK_LISTS] != 0 and any(_links(q) == 1 for q in _s(p).consequences.values())),
+            lambda p: p.epochs[0].prm[P.LINK_LISTS] != 0
+            and any(_links(q) == 1 for q in _s(p).consequences.values())),
     Feature("linked-entities", "measures a person's listing brings on the entities linked to it (the firms it "
             "represents)", lambda p: any(_links(q) == 2 for q in _s(p).consequences.values())),
     Feature("fines", "fines in yuan for recorded acts", lambda p: "fines_yuan" in p.metric_names),
@@ -405,8 +406,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "consequences.*.kind": ("list-sanctions", "rewards"),
     "consequences.*.on": ("list-sanctions", "tier-sanctions", "mixed-sanctions", "account-sanctions",
                           "several-sanctioning-lists", "multi-list-consequences"),
-    "consequences.*.attempts_per_day": ("attempts",), "consequences.*.applies_to": ("children-sanctions", "linked-stories",
-                                                                                   "linked-entities"),
+    "consequences.*.attempts_per_day": ("attempts",),
+    "consequences.*.applies_to": ("children-sanctions", "linked-stories", "linked-entities"),
     "consequences.*.agency": ("list-sanctions",), "consequences.*.description": ("list-sanctions",),
     "debt.*": ("court-debt",), "redress.*": ("redress",), "timeline.*": ("timeline", "network-timeline", "local-rules"),
     "entities.*": ("entity-types",),

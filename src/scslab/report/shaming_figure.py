@@ -55,7 +55,8 @@ def shaming(metrics, manifest):
         parts = ([f"each friend and colleague drops the tie with a chance of {100 * x['ties']:g} % a day"]
                  if x.get("ties", 0) else [])
         parts += [f"{100 * x['work']:g} % of the employed on it lose their work"] if x.get("work", 0) else []
-        parts += [f"acts are less likely by {x['deters']:g} x the share of the region on it"] if x.get("deters", 0) else []
+        if x.get("deters", 0):
+            parts.append(f"acts are less likely by {x['deters']:g} x the share of the region on it")
         does.append(f"{words(name)}: " + ("; ".join(parts) if parts else "published, with no effect set"))
     text = ("Left: the people on each published list, as a share of everyone. What publishing does: "
             + "; ".join(does) + ".")
