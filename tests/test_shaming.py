@@ -203,6 +203,12 @@ def test_the_odd_and_the_report_describe_shaming(tmp_path):
     assert "Others deterred" in fig.axes[1].get_title() and "Model figures" in fig.scslab_caption
     plain = scslab.simulate("bench-v1", population=1_000, days=10, seed=1)
     assert shaming(plain.metrics, plain.manifest) is None
+    from scslab.legal import legal_reading  # named in public: the person-days on the published list
+
+    q = {x.key: x.value for x in legal_reading(r.metrics, r.manifest["scenario"]).quantities}
+    assert q["named_in_public"] == listed.sum() > 0
+    assert {x.key: x.value for x in legal_reading(plain.metrics, plain.manifest["scenario"]).quantities}[
+        "named_in_public"] is None
 
 
 def test_the_dashboard_moves_what_publishing_does():

@@ -185,6 +185,7 @@ def legal_reading(metrics: pd.DataFrame, scenario: dict) -> LegalReading:
     by_ties = int(totals.get("sanctioned_by_ties", 0))
     agencies = {c.get("agency") for c in scenario.get("consequences", {}).values()
                 if c.get("kind", "sanction") == "sanction" and c.get("agency")}
+    published = [L for L, v in scenario.get("lists", {}).items() if v.get("shaming")]
     per_list = [sum(1 for c in scenario.get("consequences", {}).values()
                     if c.get("kind", "sanction") == "sanction" and f"lists.{L}" in c["on"]) for L in lists]
     q = [
@@ -217,6 +218,12 @@ def legal_reading(metrics: pd.DataFrame, scenario: dict) -> LegalReading:
                  float(max(per_list)) if per_list else None, "measures",
                  "The most sanctions that one black list of the persons triggers (joint punishment: "
                  f"{len(agencies)} agencies deliver the persons' sanctions)."),
+        Quantity("named_in_public", "Named in public", "(i), (ii)",
+                 float(sum(int(totals.get(f"listed:{L}", 0)) for L in published)) if published else None,
+                 "person-days", "Person-days on a list whose publication the scenario gives an effect of its own "
+                 "(lists.NAME.shaming: friends and colleagues who drop their ties, employers who read it, others "
+                 "deterred by the names): treatment outside any agency's measures, not among the measure-days "
+                 "above."),
     ]
     return LegalReading(quantities=q, measures=measures, evaluation=_evaluation(scenario))
 
