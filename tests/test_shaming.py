@@ -168,6 +168,14 @@ def test_scenarios_that_cannot_mean_what_they_say_are_refused(over, match):
         scheme(SHAME, over)
 
 
+def test_a_behaviour_named_shaming_may_change_with_the_timeline():
+    """Only a list's ``shaming`` table is fixed through a run: a behaviour of that name is not."""
+    d = load_scenario("bench-v1").model_dump(mode="json", exclude_none=True)
+    d["behaviours"]["shaming"] = dict(d["behaviours"]["jaywalking"], description="")
+    d["timeline"] = [{"day": 10, "set": {"behaviours.shaming.detect": 0.5}}]
+    assert load_scenario(d).timeline[0].set == {"behaviours.shaming.detect": 0.5}
+
+
 def test_deterring_with_no_act_that_costs_points_is_refused():
     quiet = {f"behaviours.{b}.points": 5 for b in load_scenario("bench-v1").behaviours}
     with pytest.raises(ScenarioError, match="deters.*changes nothing"):

@@ -384,7 +384,8 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
     prm[P.BUSY_TIERS] = listing | int(np.bitwise_or.reduce(con[:, CONS.TIERS])) if len(con) else listing
     if shaming.shuns(s):  # the shunned: the people on these lists and in these tiers (visited every day)
         prm[P.HAS_SHUN] = 1
-        shaming.shun_slots(prm, s, lists, tiers)
+        ost_lists, ost_tiers, _ = _masks(s.ostracism.on if s.ostracism is not None else [], lists, tindex)
+        shaming.shun_slots(prm, s, ost_lists, ost_tiers)
         prm[P.BUSY_TIERS] |= prm[P.SHUN_TIERS]
     shaming.work_slots(prm, s)  # (the work a published list bars: engine/economy.py)
     if s.economy is not None:  # who is in work, at what income (engine/kernels.py: income_of)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from .scenarios.schema import Scenario
+from .shaming import deters_others
 from .sources import BOUNDARY, cited_sources, link_definitions, sources_markdown
 
 __all__ = ["odd_markdown", "provenance_of"]
@@ -197,8 +198,7 @@ def odd_markdown(s: Scenario) -> str:
           "- **Emergence**: tier shares, list sizes, wrongful listings and the spread of penalties through ties "
           "emerge from individual acts, detection and rules.",
           "- **Adaptation**: agents lower their rates of negative acts when deterred (low tier, sanctioned) or "
-          "when they perceive surveillance" + (", and where names are published" if any(
-              L.shaming is not None and L.shaming.deters > 0 for L in s.lists.values()) else "")
+          "when they perceive surveillance" + (", and where names are published" if deters_others(s) else "")
           + "; they do not otherwise adapt.",
           "- **Objectives, learning, prediction**: none; agents follow fixed probabilities.",
           "- **Sensing**: an agent knows its own tier and whether it is sanctioned, and perceives the coverage "

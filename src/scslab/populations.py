@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 from .arrow import array, strings
 from .compile import EVENT, REC, SE, Plan, consequence_metrics
 from .rng import Stream, stream_key
-from .scenarios.entities import PERSONS
+from .scenarios.entities import PERSONS, link_reach
 from .through_links import measures as through_measures, through
 
 __all__ = ["split_metric", "unit_of", "linked_counts", "metric_kinds", "agency_table", "prefixed", "adult_of",
@@ -136,23 +136,20 @@ def _measures(plan: Plan, c: str) -> tuple[str, str]:
     entities, the entities' (``through_link:C``..., ``scslab.through_links``); else the engine's."""
     q = plan.scenario.consequences[c]
     under, attempts = consequence_metrics(q.kind, c)
-    if q.applies_to.startswith("links."):
-        return through_measures(q.kind, c) if q.applies_to.count(".") == 2 else (f"linked:{c}", f"linked_{attempts}")
-    return under, attempts
+    reach = link_reach(q.applies_to)
+    return {0: (under, attempts), 1: (f"linked:{c}", f"linked_{attempts}"), 2: through_measures(q.kind, c)}[reach]
 
 
 def _population_of(q, population: str) -> str:
     """The population whose counts hold consequence ``q``'s measures: an entity type's for a persons'
     consequence on linked entities, else its own."""
-    return q.applies_to.split(".")[1] if q.applies_to.startswith("links.") and q.applies_to.count(".") == 2 \
-        else population
+    return q.applies_to.split(".")[1] if link_reach(q.applies_to) == 2 else population
 
 
 def _linked(plan: Plan) -> list[tuple[int, str]]:
     """(index, name) of every consequence of an entity type that applies to linked persons."""
     return [(k, c) for k, c in enumerate(plan.consequence_names)
-            if plan.scenario.consequences[c].applies_to.startswith("links.")
-            and plan.scenario.consequences[c].applies_to.count(".") == 1]
+            if link_reach(plan.scenario.consequences[c].applies_to) == 1]
 
 
 def _engine_attempts(plan: Plan, c: str) -> str:
@@ -231,8 +228,8 @@ def agency_table(populations: dict[str, tuple[Plan, np.ndarray]]) -> pa.Table | 
             if q.agency is None:
                 continue
             m, a = _measures(plan, c)
-            held_plan = populations[_population_of(q, population)][0]  # (whose counts hold the measures)
-            held = totals[_population_of(q, population)]
+            holder = _population_of(q, population)  # (whose counts hold the measures)
+            held_plan, held = populations[holder][0], totals[holder]
             measures[q.agency] = measures.get(q.agency, 0) + held[:, held_plan.metric_names.index(m)]
             attempts[q.agency] = attempts.get(q.agency, 0) + held[:, held_plan.metric_names.index(a)]
     if not measures:

@@ -25,7 +25,7 @@ import numpy as np
 from .encodings import P
 from .rng import threshold
 
-__all__ = ["shuns", "bars_work", "deters", "factor", "shun_slots", "work_slots"]
+__all__ = ["costs_ties", "shuns", "bars_work", "deters", "deters_others", "factor", "shun_slots", "work_slots"]
 
 
 def _shaming(s):
@@ -33,9 +33,14 @@ def _shaming(s):
     return [L.shaming for L in s.lists.values()]
 
 
+def costs_ties(s) -> bool:
+    """Whether a published list of scenario ``s`` costs the listed their ties (``shaming.ties``)."""
+    return any(x is not None and x.ties > 0 for x in _shaming(s))
+
+
 def shuns(s) -> bool:
     """Whether anyone of scenario ``s`` may be shunned: ``[ostracism]``, or a list whose shaming costs ties."""
-    return s.ostracism is not None or any(x is not None and x.ties > 0 for x in _shaming(s))
+    return s.ostracism is not None or costs_ties(s)
 
 
 def bars_work(s) -> bool:
@@ -48,6 +53,12 @@ def deters(s) -> np.ndarray:
     return np.array([0.0 if x is None else x.deters for x in _shaming(s)], np.float64)
 
 
+def deters_others(s) -> bool:
+    """Whether a published list of ``s`` deters others (``shaming.deters``): a day's tables then come from the
+    run's own lists."""
+    return any(x is not None and x.deters > 0 for x in _shaming(s))
+
+
 def factor(by_list: np.ndarray, listed: np.ndarray, people: np.ndarray) -> np.ndarray:
     """float64[region]: the factor on every penalised act's chance in each region, given each list's
     ``deters`` (``by_list``), the people on each list in each region (``listed[list, region]``) and the
@@ -57,23 +68,19 @@ def factor(by_list: np.ndarray, listed: np.ndarray, people: np.ndarray) -> np.nd
     return np.maximum(0.0, 1.0 - (by_list[:, None] * share).sum(axis=0))
 
 
-def shun_slots(prm: np.ndarray, s, lists: list[str], tiers: list[str]) -> None:
-    """Write who is shunned and how fast their ties break: ``[ostracism]``'s threshold for its tiers
-    (``SHUN_T``, ``SHUN_TIERS``), the shunning lists (``SHUN_LISTS``: ``[ostracism]``'s and those whose
-    shaming costs ties) and each list's threshold (``SHUN_L0`` + list: the higher of ``[ostracism]``'s, when it
-    names the list, and the list's ``shaming.ties``)."""
-    o = s.ostracism
-    ost = int(threshold(o.rate)) if o is not None else 0
-    on = o.on if o is not None else []
-    ost_lists = {lists.index(ref[6:]) for ref in on if ref.startswith("lists.")}
-    prm[P.SHUN_T] = ost
-    prm[P.SHUN_TIERS] = sum(1 << tiers.index(ref[6:]) for ref in on if ref.startswith("tiers."))
+def shun_slots(prm: np.ndarray, s, ost_lists: int, ost_tiers: int) -> None:
+    """Write who is shunned and how fast their ties break, given the lists and tiers ``[ostracism]`` names
+    (bit masks; 0 without it): its threshold for its tiers (``SHUN_T``, ``SHUN_TIERS``), the shunning lists
+    (``SHUN_LISTS``: its own and those whose shaming costs ties) and each list's threshold (``SHUN_L0`` +
+    list: the higher of ``[ostracism]``'s, when it names the list, and the list's ``shaming.ties``)."""
+    ost = int(threshold(s.ostracism.rate)) if s.ostracism is not None else 0
+    prm[P.SHUN_T], prm[P.SHUN_TIERS] = ost, ost_tiers
     mask = 0
     for k, x in enumerate(_shaming(s)):
-        t = ost if k in ost_lists else 0
+        t = ost if (ost_lists >> k) & 1 else 0
         if x is not None and x.ties > 0:
             t = max(t, int(threshold(x.ties)))
-        if k in ost_lists or t > 0:
+        if (ost_lists >> k) & 1 or t > 0:
             mask |= 1 << k
         prm[P.SHUN_L0 + k] = t
     prm[P.SHUN_LISTS] = mask

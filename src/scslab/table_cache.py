@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .shaming import deters
+from .shaming import deters_others
 
 __all__ = ["cached", "day_table_bytes", "table_cache_bytes", "TABLE_CACHE_ENTRIES", "TABLE_CACHE_BYTES"]
 
@@ -53,7 +53,7 @@ def table_cache_bytes(plan, engine: str = "dense") -> int:
     """The most the day tables of a run hold at once: one set per distinct day of coverage, up to the cache's
     limit, and the set being made when the cache is emptied."""
     distinct = len({plan.coverage(day) for day in range(plan.days + 1)})
-    if np.any(deters(plan.scenario) > 0):  # tables made from the run's own lists: new ones most days
+    if deters_others(plan.scenario):  # tables made from the run's own lists: new ones most days
         distinct = plan.days + 1
     one = day_table_bytes(plan, engine)  # two cache entries: the probabilities and the tables made from them
     return min(min(distinct, TABLE_CACHE_ENTRIES // 2) * one, TABLE_CACHE_BYTES) + one

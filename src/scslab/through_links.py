@@ -25,6 +25,7 @@ import numpy as np
 
 from .compile import EVENT, REC, Plan, consequence_metrics
 from .rng import Stream, stream_key
+from .scenarios.entities import link_reach
 
 __all__ = ["through", "measures", "split_records", "without_own_attempts", "through_link_counts", "appended"]
 
@@ -34,7 +35,7 @@ def through(plan: Plan) -> list[tuple[int, str, str, str]]:
     out = []
     for k, c in enumerate(plan.consequence_names):
         q = plan.scenario.consequences[c]
-        if q.applies_to.startswith("links.") and q.applies_to.count(".") == 2:
+        if link_reach(q.applies_to) == 2:
             _, entity, link = q.applies_to.split(".")
             out.append((k, c, entity, link))
     return out

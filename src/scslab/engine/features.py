@@ -21,8 +21,9 @@ import numpy as np
 from ..compile import BEH, CONS, LIST, ENTER, EXIT, P, REL, Plan, cached
 from ..encodings import HOUSEHOLD_RELATIONS
 from ..population import kinds_present
+from ..scenarios.entities import link_reach
 from ..scenarios.schema import Network
-from ..shaming import deters
+from ..shaming import bars_work, costs_ties, deters_others
 
 __all__ = ["Feature", "FEATURES", "FIELDS", "uses", "feature_words", "field_features", "deterred_from",
            "rates_on_day_0", "network_behaviours", "MAX_DAYS", "MAX_N", "MAX_OTHER", "MAX_LISTS",
@@ -201,12 +202,6 @@ def _s(plan: Plan):
     return plan.scenario
 
 
-def _links(q) -> int:
-    """How far a consequence reaches through links: 0 (none), 1 (an entity's linked persons, ``links.LINK``),
-    2 (a person's linked entities, ``links.ENTITY.LINK``)."""
-    return q.applies_to.count(".") if q.applies_to.startswith("links.") else 0
-
-
 def _black(L) -> bool:
     """A list entered at a tier or worse and left at a better tier."""
     return L[LIST.ENTER] == ENTER.TIER_AT_MOST and L[LIST.EXIT] == EXIT.TIER_AT_LEAST and L[LIST.EXIT_ARG] < L[LIST.ENTER_ARG]
@@ -245,10 +240,9 @@ FEATURES: tuple[Feature, ...] = (
     Feature("ostracism", "friends and colleagues who drop their ties to shunned people (the listed, or a low "
             "tier)", lambda p: _s(p).ostracism is not None),
     Feature("shaming", "a published list that costs the listed their ties or their work (lists.NAME.shaming: ties, "
-            "work)", lambda p: any(x is not None and (x.ties > 0 or x.work > 0)
-                                   for x in (L.shaming for L in _s(p).lists.values()))),
+            "work)", lambda p: costs_ties(_s(p)) or bars_work(_s(p))),
     Feature("published-deterrence", "acts deterred by the share of the region's people on a published list "
-            "(lists.NAME.shaming.deters)", lambda p: bool(np.any(deters(_s(p)) > 0))),
+            "(lists.NAME.shaming.deters)", lambda p: deters_others(_s(p))),
     Feature("timeline", "rules that change during the run (other than the points ties lose)",
             lambda p: "rules" in _timeline_keys(p)),
     Feature("network-timeline", "points that ties lose, changed during the run",
@@ -277,9 +271,9 @@ FEATURES: tuple[Feature, ...] = (
     Feature("redress", "contested false records removed after a delay", lambda p: _s(p).redress is not None),
     Feature("linked-stories", "stories of the persons an entity's listing sanctions through a link",
             lambda p: p.epochs[0].prm[P.LINK_LISTS] != 0
-            and any(_links(q) == 1 for q in _s(p).consequences.values())),
+            and any(link_reach(q.applies_to) == 1 for q in _s(p).consequences.values())),
     Feature("linked-entities", "measures a person's listing brings on the entities linked to it (the firms it "
-            "represents)", lambda p: any(_links(q) == 2 for q in _s(p).consequences.values())),
+            "represents)", lambda p: any(link_reach(q.applies_to) == 2 for q in _s(p).consequences.values())),
     Feature("fines", "fines in yuan for recorded acts", lambda p: "fines_yuan" in p.metric_names),
     Feature("work", "sanctions or published lists that cost work and income ([economy], costs_work, shaming.work)",
             lambda p: p.epochs[0].prm[P.HAS_WORK] != 0),

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import population as popmod
-from .reference_ties import NEVER, awareness, listed_by_region, ostracism, published_factor, shuns, tie
+from .reference_ties import NEVER, awareness, listed_by_region, ostracism, published_factor, tie
 from ..compile import Plan
 from ..watching import channel_coverage
 from ..metric_names import costs_work, has_fines
+from ..shaming import deters_others, shuns
 from ..rng import Stream, draw_array, mix64, stream_key, threshold
 from ..scenarios.schema import Exit, Scenario
 
@@ -177,7 +178,7 @@ def run_reference(plan: Plan, seed: int) -> np.ndarray:
         base = _tier(s0, s0.score.base)
         for c in people:
             c.out_of_work = c.income > 0 and any(base in r0.on_tiers[n] for n in c.barred)
-    deterring = any(L.shaming is not None and L.shaming.deters > 0 for L in plan.scenario.lists.values())
+    deterring = deters_others(plan.scenario)
     published: list[dict[str, list[int]]] = []  # the deterring lists at each end of day, by region
     people_in = [sum(c.region == r for c in people) for r in range(len(plan.region_names))]
     if plan.scenario.awareness is not None:  # adults aware on day 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..scenarios.schema import Scenario
 
-__all__ = ["NEVER", "tie", "awareness", "ostracism", "shuns", "published_factor", "listed_by_region"]
+__all__ = ["NEVER", "tie", "awareness", "ostracism", "published_factor", "listed_by_region"]
 
 NEVER = -(10**9)  # "never" for a day: no offence or account deduction on record
 
@@ -32,11 +32,6 @@ def awareness(s: Scenario, c, lost: bool, sanctioned: bool, count, rng) -> list[
         if c.aware:
             count("aware")
     return news
-
-
-def shuns(s: Scenario) -> bool:
-    """Whether anyone may be shunned: ``[ostracism]``, or a published list whose shaming costs ties."""
-    return s.ostracism is not None or any(L.shaming is not None and L.shaming.ties > 0 for L in s.lists.values())
 
 
 def _shun_rate(s: Scenario, c) -> float | None:

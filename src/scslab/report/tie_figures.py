@@ -95,8 +95,8 @@ def ostracism(metrics, manifest):
               for n, x in shamed.items()]
     text = (f"Friends and colleagues drop their ties to people who are shunned "
             f"({_shunned_words(on)}), each tie with a chance of {'; '.join(rates)} (the higher where both apply, "
-            "as the scheme sets it at the start), and a dropped tie carries no network penalty. Left: the ties each shunned person still has, on average, against "
-            "everyone else's (household ties are never dropped and not counted). Right: the people who have "
+            "as the scheme sets it at the start), and a dropped tie carries no network penalty. Left: the ties each "
+            "shunned person still has, on average, against everyone else's (household ties are never dropped and not counted). Right: the people who have "
             f"lost at least one tie, either end of it ({int(w['ties_dropped'].sum()):,} ties dropped in all), "
             "and those of them never penalised for an act of their own: model figures.")
     return add_caption(fig, text)

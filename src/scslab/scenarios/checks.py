@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from .entities import link_reach
 from .schema import MAX_CELLS, MAX_DAYS, REGIONAL_PATHS, Exit, Scenario, is_regional_path
 
 __all__ = ["cross_check", "scenario_warnings"]
@@ -19,21 +20,27 @@ def _shares(problems, path, shares: dict[str, float]):
         problems.append((path, round(total, 9), "shares must sum to 1"))
 
 
+def _paths(key: str, value):
+    """The paths (lists of names) a timeline change at ``key`` to ``value`` sets: ``key`` itself, and every path
+    inside a table it sets."""
+    yield key.split(".")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _paths(f"{key}.{k}", v)
+
+
+def _sets(key: str, value, *fields: tuple[str, ...]) -> bool:
+    """Whether a timeline change at ``key`` to ``value`` sets one of ``fields`` (paths of names, ``*``: any
+    name, such as ``("lists", "*", "shaming")``) or something inside it; a name elsewhere in a path (a
+    behaviour called ``shaming``) is not the field."""
+    return any(len(parts) >= len(f) and all(n in ("*", x) for n, x in zip(f, parts))
+               for parts in _paths(key, value) for f in fields)
+
+
 def _fixed_economy(key: str, value) -> bool:
     """Whether a timeline change at ``key`` sets what stays the same through a run: ``economy``, a debt's
     ``amounts`` or a consequence's ``costs_work`` (the level metrics of work and debts follow them)."""
-    inner = value if isinstance(value, dict) else {}
-    return (key.startswith("economy") or key == "debt.amounts" or key.endswith(".costs_work")
-            or (key == "debt" and "amounts" in inner)
-            or (key.startswith("consequences.") and key.count(".") == 1 and "costs_work" in inner)
-            or (key == "consequences" and any(isinstance(v, dict) and "costs_work" in v for v in inner.values())))
-
-
-def _sets(key: str, value, field: str) -> bool:
-    """Whether a timeline change at ``key`` to ``value`` sets ``field``: in its path, or in a table it sets."""
-    if field in key.split("."):
-        return True
-    return isinstance(value, dict) and any(_sets(str(k), v, field) for k, v in value.items())
+    return _sets(key, value, ("economy",), ("debt", "amounts"), ("consequences", "*", "costs_work"))
 
 
 def _through_link_problems(s: Scenario, name: str, c) -> list[tuple[str, object, str]]:
@@ -201,11 +208,11 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
         for i, ref in enumerate(c.on):
             if ref not in allowed_on:
                 p.append((f"consequences.{name}.on.{i}", ref, f"unknown reference; allowed: {', '.join(allowed_on)}"))
-        if c.applies_to.count(".") == 1 and c.applies_to.startswith("links."):
+        if link_reach(c.applies_to) == 1:
             p.append((f"consequences.{name}.applies_to", c.applies_to,
                       "persons have no links; links are defined on entity types ([entities.NAME.links]); a "
                       "person's listing falls on the entities linked to it as links.ENTITY.LINK"))
-        elif c.applies_to.startswith("links."):
+        elif link_reach(c.applies_to) == 2:
             p += _through_link_problems(s, name, c)
         if c.applies_to == "household.children":
             if pop.households is None:
@@ -264,7 +271,7 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
                 p.append((f"timeline.{i}.set.{key}", t.set[key],
                           "who is in work, their income, the work a sanction bars and a debt's amount stay the "
                           "same through a run; the timeline may change fines"))
-            if _sets(key, t.set[key], "shaming"):
+            if _sets(key, t.set[key], ("lists", "*", "shaming")):
                 p.append((f"timeline.{i}.set.{key}", t.set[key],
                           "what publishing a list does (lists.NAME.shaming) stays the same through a run"))
             if key in ("ostracism", "ostracism.on"):
@@ -305,9 +312,9 @@ def _entity_problems(s: Scenario, name: str) -> list[tuple[str, object, str]]:
     if e.population.households is not None:
         p.append((f"{where}.population.households", "households", "entity types have no households"))
     for cname, c in e.consequences.items():
-        if c.applies_to.startswith("links."):
+        if link_reach(c.applies_to) == 1:  # (links.ENTITY.LINK: reported above, persons' only)
             link = c.applies_to.split(".", 1)[1]
-            if link not in e.links and "." not in link:  # (links.ENTITY.LINK: reported above, persons' only)
+            if link not in e.links:
                 p.append((f"{where}.consequences.{cname}.applies_to", c.applies_to,
                           f"unknown link; allowed: {', '.join(f'links.{k}' for k in e.links) or '(no links defined)'}"))
         elif c.applies_to == "household.children":

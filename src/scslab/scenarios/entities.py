@@ -18,9 +18,16 @@ import numpy as np
 from ..rng import GOLDEN, Stream, mix64, stream_key
 from .schema import Meta, Scenario
 
-__all__ = ["PERSONS", "entity_seed", "entity_scenario", "linked_persons", "employer", "scaled_sizes"]
+__all__ = ["PERSONS", "entity_seed", "entity_scenario", "linked_persons", "employer", "scaled_sizes", "link_reach"]
 
 PERSONS = "persons"  # the name the persons go by beside entity types (metrics prefixes, stories)
+
+
+def link_reach(applies_to: str) -> int:
+    """How far a consequence reaches through links: 0 (not through a link), 1 (an entity type's consequence on
+    its linked persons, ``links.LINK``), 2 (a persons' consequence on the entities linked to a listed person,
+    ``links.ENTITY.LINK``)."""
+    return applies_to.count(".") if applies_to.startswith("links.") else 0
 
 
 def entity_seed(seed: int, name: str) -> int:
