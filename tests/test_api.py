@@ -68,7 +68,8 @@ def test_the_summary_is_the_final_day_and_the_totals_of_the_metrics(preset, size
 
     r = scslab.simulate(preset, population=size, days=30, seed=3)
     m = r.metrics[r.metrics["group"] == "all"]
-    levels = ("tier:", "listed:", "innocent_listed:", "sanctioned:", "rewarded:", "linked:", "agency:")
+    levels = ("tier:", "listed:", "innocent_listed:", "sanctioned:", "rewarded:", "linked:", "agency:",
+              "under_agencies:")
     last = m[m["day"] == r.metrics["day"].max()]
     want = {k: int(v) for k, v in zip(last["metric"], last["value"])
             if split_metric(k)[1].startswith(levels) or split_metric(k)[1] == "sanctioned_by_ties"}

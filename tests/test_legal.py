@@ -38,9 +38,13 @@ def test_quantities_follow_their_definitions_by_hand():
     m = _metrics({"detected:jaywalk": [3, 3], "false:jaywalk": [0, 0], "detected:late_bill": [1, 0],
                   "false:late_bill": [0, 1], "sanctioned:loan": [4, 6], "sanctioned:flights": [4, 6],
                   "sanctioned:school": [1, 1], "blocked:loan": [1, 2], "listed:black": [4, 6],
-                  "innocent_listed:black": [1, 1], "sanctioned_by_ties": [0, 2]})
+                  "innocent_listed:black": [1, 1], "sanctioned_by_ties": [0, 2],
+                  "under_agencies:1": [5, 7], "under_agencies:2": [1, 2], "firms.under_agencies:3": [9, 9]})
     r = legal_reading(m, SCENARIO)
     q = {x.key: x.value for x in r.quantities}
+    # the persons' person-days under two agencies or more, over those under any (a firm's are not a person's)
+    assert q["several_agencies_share"] == pytest.approx(3 / 15)
+    assert "most agencies at once: 2." in next(x.definition for x in r.quantities if x.key == "several_agencies_share")
     # data behind every measure: jaywalking 6 acts x 10 points (public space), bills 2 acts x 30 (finance)
     by = {x.name: x for x in r.measures}
     assert set(by) == {"loan", "flights", "school"}  # the reward is no detrimental treatment

@@ -109,6 +109,9 @@ EXAMPLES = {
     "multi-list-consequences": lambda: _bench(lambda d: d["lists"].update(second=dict(d["lists"]["blacklist"]))
                                               or d["consequences"].update(perk={"kind": "reward", "on": [
                                                   "lists.blacklist", "lists.second"]})),
+    "mixed-joint-punishment": lambda: _bench(lambda d: d["consequences"]["flight_ban"].update(agency="aviation")
+                                             or d["consequences"].update(loan_denial={"on": ["tiers.D"],
+                                                                                      "agency": "banks"})),
     "list-rules": lambda: _bench(lambda d: d["lists"]["blacklist"].update(exit={"tier_at_least": "D"})),
     "list-terms": lambda: _bench(lambda d: d["lists"]["blacklist"].update(max_days=365)),
     "mixed-sanctions": lambda: _bench(lambda d: d["consequences"]["flight_ban"].update(on=["lists.blacklist",

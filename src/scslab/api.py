@@ -103,7 +103,7 @@ class Result:
         for k, v in zip(which[last].tolist(), value[last].tolist()):
             base = split_metric(names[k])[1]
             if base.startswith(("tier:", "listed:", "innocent_listed:", "sanctioned:", "rewarded:", "linked:",
-                                "through_link:", "agency:")) or base in ("sanctioned_by_ties", "shunned", "lost_ties",
+                                "through_link:", "agency:", "under_agencies:")) or base in ("sanctioned_by_ties", "shunned", "lost_ties",
                                                         "lost_ties_no_act", "aware", "out_of_work",
                                                         "debt_owed_yuan"):
                 out[names[k]] = int(v)

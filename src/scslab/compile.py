@@ -16,7 +16,7 @@ from . import population as popmod
 from . import shaming
 from .encodings import (BANDS, BEH, CONS, ENTER, EVENT, EXIT, FLAG, INBOX, LEVEL_METRICS, LIST, N_BEH, REC, REL,  # noqa: F401
                         SE, STATE, STORY_EVENTS, P)
-from .metric_names import consequence_metrics, costs_work, metric_names  # noqa: F401 (consequence_metrics: the plan's)
+from .metric_names import agency_names, consequence_metrics, costs_work, delivered_by, metric_names  # noqa: F401 (consequence_metrics: the plan's)
 from .rng import threshold
 from .table_cache import cached
 from .watching import Watching, channel_coverage, effective
@@ -364,8 +364,10 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
         lmask, tmask, az = _masks(c.on, lists, tindex)
         # a consequence on an entity's linked persons: their attempts are drawn apart (engine.linked)
         attempts = 0.0 if c.applies_to.startswith("links.") else c.attempts_per_day
+        agency = delivered_by(c)
         con[i] = (lmask, tmask, az, int(c.kind == "reward"), int(threshold(attempts)),
-                  int(c.applies_to == "household.children"), int(threshold(c.costs_work)))
+                  int(c.applies_to == "household.children"), int(threshold(c.costs_work)),
+                  0 if agency is None else 1 << plan_parts["agencies"].index(agency))
     # the lists passed to children, and an entity type's lists whose sanctions fall on linked persons (their
     # stories tell them: populations.linked_stories)
     linked = np.array([c.applies_to.startswith("links.") for c in s.consequences.values()], bool)
@@ -405,6 +407,9 @@ def _epoch(plan_parts: dict, s: Scenario, start: int, regional: tuple) -> Epoch:
     return Epoch(start, s, prm, mins, beh, rep, lst, con, regional)
 
 
+MAX_AGENCIES = 62  # the agencies of a population's measures, as bits of ``CONS.AGENCY``
+
+
 def compile_plan(s: Scenario, *, size: int | None = None, days: int | None = None, seed: int | None = None) -> Plan:
     """Compile a validated scenario for a run of ``size`` agents over ``days`` days with ``seed``."""
     pop = s.population
@@ -441,7 +446,10 @@ def compile_plan(s: Scenario, *, size: int | None = None, days: int | None = Non
         friend_keys=popmod.feistel_keys(run.seed, popmod.matchings(pop)),
         metric_names=names, is_level=is_level,
     )
-    parts = {"metric_offsets": offsets, "metric_names": names}
+    parts = {"metric_offsets": offsets, "metric_names": names, "agencies": agency_names(s)}
+    if len(parts["agencies"]) > MAX_AGENCIES:
+        raise ValueError(f"{len(parts['agencies'])} agencies deliver measures over the run, more than the "
+                         f"{MAX_AGENCIES} a plan counts per person: {parts['agencies']}")
     base = s.model_copy(update={"timeline": []})
     local = (base,) * len(plan.region_names)  # each region's rules
     plan.epochs.append(_epoch(parts, base, 0, local))

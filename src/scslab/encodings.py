@@ -17,7 +17,7 @@ __all__ = ["P", "PARAMETERS", "SIZES", "METRIC_ROWS", "LEVEL_METRICS", "REL", "R
 # Metrics that are levels (people in a state on a day), counted as deltas in the kernels and summed up by
 # the driver; all others are flows (events on a day).
 LEVEL_METRICS = ("M_TIER", "M_LISTED", "M_INNOCENT", "M_SANCT", "M_ACCT_ZERO", "M_DEBTORS", "M_FALSE_MARKED",
-                 "M_TIES", "M_SHUNNED", "M_AWARE", "M_WORK", "M_OWED")
+                 "M_TIES", "M_SHUNNED", "M_AWARE", "M_WORK", "M_OWED", "M_AGENCIES")
 
 
 # The slots of the int64 parameter vector ``Epoch.prm``, in three groups (one vector: numba reads each slot
@@ -48,7 +48,7 @@ SIZES_DOC = ("how many there are: tiers, behaviours, lists, consequences, region
              "sanctions that cost work, court-debt amounts)")
 METRIC_ROWS = """M_TIER M_LISTED M_ENTERED M_EXITED M_INNOCENT M_SANCT M_ATTEMPT M_ACCT_ZERO M_DEBTORS M_REPAID
     M_RECOVERED M_FALSE_MARKED M_ACTS M_DETECTED M_FALSE M_NEW_DEBT M_NET M_REDRESSED M_TIES M_PENALISED
-    M_SHUNNED M_BROKEN M_AWARE M_AWARE_BY M_WORK M_JOBS_LOST M_OWED M_REPAID_YUAN M_FINES M_CODE""".split()
+    M_SHUNNED M_BROKEN M_AWARE M_AWARE_BY M_WORK M_JOBS_LOST M_OWED M_REPAID_YUAN M_FINES M_AGENCIES M_CODE""".split()
 METRIC_ROWS_DOC = ("the first row of each metric block in the count tables ``cnt[metric, cell]`` (``M_CODE``: the "
                    "lazy scheduler's rows of people per state code, -1 where there are none)")
 
@@ -85,10 +85,11 @@ LIST.__doc__ = ("Columns of ``Epoch.lists``: entry kind and argument, exit kind 
                 "since the last publication day, set for each day by the driver in its copy (0: a publication "
                 "day), and the list's row of entry days in the ``listed`` column (-1: a list without a term in "
                 "any epoch keeps no entry day, only its bit in ``on_lists``).")
-CONS = IntEnum("CONS", "LISTS TIERS ACCOUNT_ZERO REWARD ATTEMPT CHILDREN WORK", start=0)
+CONS = IntEnum("CONS", "LISTS TIERS ACCOUNT_ZERO REWARD ATTEMPT CHILDREN WORK AGENCY", start=0)
 CONS.__doc__ = ("Columns of ``Epoch.cons``: mask of lists and of tiers it follows, on a zeroed account, a reward, "
                 "the daily attempt threshold, passed to children, the threshold of the employed whose work it "
-                "bars (``costs_work``; 0: none).")
+                "bars (``costs_work``; 0: none), the bit of the agency that delivers it to the agent under it "
+                "(``metric_names.agency_names``; 0: none, or a measure on the agent's linked persons or entities).")
 ENTER = IntEnum("ENTER", "TIER_AT_MOST TIER_AT_LEAST ACCOUNT_ZERO DEBT", start=0)
 EXIT = IntEnum("EXIT", "TIER_AT_LEAST TIER_AT_MOST ACCOUNT_RESTORED REPAID NEVER", start=0)
 ENTER.__doc__ = "A list's entry condition (column ``LIST.ENTER``; the argument, a tier, in ``LIST.ENTER_ARG``)."

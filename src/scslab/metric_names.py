@@ -8,7 +8,7 @@ import numpy as np
 from .encodings import AWARE_BY, FINE_NAMES, LEVEL_METRICS, SHUNNED_NAMES, WORK_NAMES, P
 from .shaming import bars_work, shuns
 
-__all__ = ["consequence_metrics", "metric_names", "costs_work", "has_fines"]
+__all__ = ["consequence_metrics", "metric_names", "costs_work", "has_fines", "agency_names", "delivered_by"]
 
 
 def costs_work(s) -> bool:
@@ -17,18 +17,38 @@ def costs_work(s) -> bool:
     return s.economy is not None and (any(c.costs_work > 0 for c in s.consequences.values()) or bars_work(s))
 
 
-def has_fines(s) -> bool:
-    """Whether a behaviour of ``s`` is fined (``fine``), from the start or after a timeline change (applied as
-    ``compile`` applies it: a change for some regions only cannot set a fine): the fines metrics."""
+def _rule_sets(s):
+    """The rules of ``s`` in force from the start and after each timeline change, applied as ``compile``
+    applies them (a change for some regions only changes no rule counted here)."""
     from .scenarios.load import with_changes
 
     rules = s.model_copy(update={"timeline": []})
-    for i, t in enumerate([None, *s.timeline]):
-        if t is not None and not t.regions:
-            rules = with_changes(rules, t.set, where=f"timeline.{i - 1}.set")
-        if any(b.fine > 0 for b in rules.behaviours.values()):
-            return True
-    return False
+    yield rules
+    for i, t in enumerate(s.timeline):
+        if not t.regions:
+            rules = with_changes(rules, t.set, where=f"timeline.{i}.set")
+            yield rules
+
+
+def has_fines(s) -> bool:
+    """Whether a behaviour of ``s`` is fined (``fine``), from the start or after a timeline change: the fines
+    metrics."""
+    return any(b.fine > 0 for rules in _rule_sets(s) for b in rules.behaviours.values())
+
+
+def delivered_by(c) -> str | None:
+    """The agency whose measure consequence ``c`` puts on the agent under it: its ``agency``, or None without
+    one or when the measure falls on the agent's linked persons or entities (``applies_to = "links..."``: the
+    other population bears it)."""
+    return None if c.applies_to.startswith("links.") else c.agency
+
+
+def agency_names(s) -> list[str]:
+    """The agencies whose measures fall on the agents of ``s`` themselves, from the start or after a timeline
+    change, sorted: the bits of ``CONS.AGENCY`` and the span of ``under_agencies:K`` (people under measures of
+    exactly K of them)."""
+    return sorted({a for rules in _rule_sets(s) for c in rules.consequences.values()
+                   if (a := delivered_by(c)) is not None})
 
 
 def consequence_metrics(kind: str, name: str) -> tuple[str, str]:
@@ -83,4 +103,5 @@ def metric_names(s, tiers, behaviours, lists, cons, accounts) -> tuple[list[str]
     block(P.M_OWED, ["debt_owed_yuan"] if amounts else [])
     block(P.M_REPAID_YUAN, ["repaid_yuan"] if amounts else [])
     block(P.M_FINES, [FINE_NAMES[r] for r in sorted(FINE_NAMES)] if has_fines(s) else [])
+    block(P.M_AGENCIES, [f"under_agencies:{k}" for k in range(1, len(agency_names(s)) + 1)])
     return names, off, np.array(level, bool)

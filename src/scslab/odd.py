@@ -211,8 +211,10 @@ def odd_markdown(s: Scenario) -> str:
           f"(seed, stream, day, agent); the seed is {s.run.seed}. Same seed, same bytes.",
           "- **Collectives**: households and regions.",
           "- **Observation**: daily counts per tier, list, consequence, behaviour (acts, detections, false "
-          "attributions) and network penalty, by region, group and class; event logs of "
-          f"{s.run.story_agents} sampled agents.", ""]
+          "attributions) and network penalty, by region, group and class"
+          + ("; joint punishment, per agency (the measures it has in force) and per person (how many agencies' "
+             "measures each one is under)" if any(c.agency for c in s.consequences.values()) else "")
+          + f"; event logs of {s.run.story_agents} sampled agents.", ""]
 
     L += ["## 5. Initialization", "",
           f"All {p.size:,} persons start at score {s.score.base}, unlisted, with no record. Traits are hashed "

@@ -27,7 +27,7 @@ from ..shaming import bars_work, costs_ties, deters_others
 
 __all__ = ["Feature", "FEATURES", "FIELDS", "uses", "feature_words", "field_features", "deterred_from",
            "rates_on_day_0", "network_behaviours", "MAX_DAYS", "MAX_N", "MAX_OTHER", "MAX_LISTS",
-           "MAX_FRIENDS", "MAX_CELLS", "MAX_NET", "MAX_KINDS", "penalty_kinds"]
+           "MAX_FRIENDS", "MAX_CELLS", "MAX_NET", "MAX_KINDS", "penalty_kinds", "agency_sources"]
 
 MAX_DAYS = 32767    # the windowed route keeps days in int16 columns
 MAX_N = 2**31 - 1   # ... and friends as int32
@@ -212,6 +212,23 @@ def _sanctioning_lists(cons) -> int:
     return int(np.bitwise_or.reduce([int(r[CONS.LISTS]) for r in cons if r[CONS.REWARD] == 0] or [0]))
 
 
+def agency_sources(cons) -> set:
+    """What puts an agent under the measures of the agencies in an epoch's consequences (rows with a
+    ``CONS.AGENCY`` bit): ``("list", l)`` for each list followed, ``"tiers"``, ``"account"``, ``"children"`` (its
+    adults' listing). With one source, how many agencies' measures a person is under follows from how many
+    people that source holds (the windowed scheduler counts it so, ``engine/windowed/totals.py``)."""
+    out: set = set()
+    for r in cons:
+        if r[CONS.AGENCY] == 0:
+            continue
+        if r[CONS.CHILDREN] != 0:
+            out.add("children")
+            continue
+        out.update(("list", l) for l in range(int(r[CONS.LISTS]).bit_length()) if (int(r[CONS.LISTS]) >> l) & 1)
+        out.update(name for name, col in (("tiers", CONS.TIERS), ("account", CONS.ACCOUNT_ZERO)) if r[col] != 0)
+    return out
+
+
 def _never_left(L) -> bool:
     """A list entered at a tier (or worse, or better) and never left."""
     return L[LIST.ENTER] in (ENTER.TIER_AT_MOST, ENTER.TIER_AT_LEAST) and L[LIST.EXIT] == EXIT.NEVER
@@ -294,6 +311,9 @@ FEATURES: tuple[Feature, ...] = (
             lambda p: _any(p, lambda e: _sanctioning_lists(e.cons).bit_count() > 1)),
     Feature("multi-list-consequences", "a sanction or reward that follows more than one list",
             lambda p: _any(p, lambda e: any(int(r[CONS.LISTS]).bit_count() > 1 for r in e.cons))),
+    Feature("mixed-joint-punishment", "agencies' measures that follow more than one of: a list, the tiers, a "
+            "zeroed account, a listed adult (a person's count of agencies then needs its own state)",
+            lambda p: len(set().union(*(agency_sources(e.cons) for e in p.epochs))) > 1),
     Feature("red-list", "a list of the well scored: entered at a tier or better, left at a worse tier",
             lambda p: _any(p, lambda e: any(_red(L) for L in e.lists))),
     Feature("never-left", "a list entered at a tier and never left (only a maximum term ends a listing)",
@@ -399,10 +419,11 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "lists.*.shaming.deters": ("published-deterrence",), "lists.*.shaming.description": ("one-list",),
     "consequences.*.kind": ("list-sanctions", "rewards"),
     "consequences.*.on": ("list-sanctions", "tier-sanctions", "mixed-sanctions", "account-sanctions",
-                          "several-sanctioning-lists", "multi-list-consequences"),
+                          "several-sanctioning-lists", "multi-list-consequences", "mixed-joint-punishment"),
     "consequences.*.attempts_per_day": ("attempts",),
-    "consequences.*.applies_to": ("children-sanctions", "linked-stories", "linked-entities"),
-    "consequences.*.agency": ("list-sanctions",), "consequences.*.description": ("list-sanctions",),
+    "consequences.*.applies_to": ("children-sanctions", "linked-stories", "linked-entities",
+                                  "mixed-joint-punishment"),
+    "consequences.*.agency": ("list-sanctions", "mixed-joint-punishment"), "consequences.*.description": ("list-sanctions",),
     "debt.*": ("court-debt",), "redress.*": ("redress",), "timeline.*": ("timeline", "network-timeline", "local-rules"),
     "entities.*": ("entity-types",),
 }

@@ -58,7 +58,7 @@ def build(jit, call=None):
     R = rules.make(jit)
     recovers, recovery_step = R.recovers, R.recovery_step
     enters, exit_met, leaves, shunned, tie_gone = R.enters, R.exit_met, R.leaves, R.shunned, R.tie_gone
-    shun_threshold = R.shun_threshold
+    shun_threshold, agency_count = R.shun_threshold, R.agency_count
     TIE_LOST, TIE_HAD, TIE_COUNT = int(TIE.LOST), int(TIE.HAD), int(TIE.COUNT)
     AW_NO, AW_YES, AW_NEW = int(AWARE.NO), int(AWARE.YES), int(AWARE.NEW)
     GOLDEN, S32 = rng.GOLDEN, rng.S32
@@ -164,13 +164,17 @@ def build(jit, call=None):
                 if (f & F_FALSE) != 0:
                     cnt[prm[P.M_INNOCENT] + l, cell] += sign
         by_self = False  # under a sanction that ties' penalties can bring: by a tier, or a list not entered on a debt
+        agencies = 0     # the agencies whose measures it is under, as bits (CONS.AGENCY)
         for k in range(cons.shape[0]):
             if applies(k, cons, on, tier, f):
                 cnt[prm[P.M_SANCT] + k, cell] += sign
+                agencies |= cons[k, CONS.AGENCY]
                 by_self = by_self or (cons[k, CONS.REWARD] == 0 and cons[k, CONS.CHILDREN] == 0 and (
                     (cons[k, CONS.LISTS] & on & ~prm[P.DEBT_LISTS]) != 0 or ((cons[k, CONS.TIERS] >> tier) & 1) != 0))
         if by_self and not own and (f & (F_DEBT | F_CONF)) == 0:
             cnt[prm[P.M_TIES], cell] += sign
+        if agencies != 0:  # joint punishment, per person: under the measures of so many agencies
+            cnt[prm[P.M_AGENCIES] + agency_count(agencies) - 1, cell] += sign
         if (f & F_DEBT) != 0:
             cnt[prm[P.M_DEBTORS], cell] += sign
         if (f & F_FALSE) != 0:

@@ -16,7 +16,7 @@ from .. import population as popmod
 from .reference_ties import NEVER, awareness, listed_by_region, ostracism, published_factor, tie
 from ..compile import Plan
 from ..watching import channel_coverage
-from ..metric_names import costs_work, has_fines
+from ..metric_names import costs_work, delivered_by, has_fines
 from ..shaming import deters_others, shuns
 from ..rng import Stream, draw_array, mix64, stream_key, threshold
 from ..scenarios.schema import Exit, Scenario
@@ -429,6 +429,7 @@ def _end_of_day(plan: Plan, s: Scenario, rules: _Rules, c: Citizen, day: int, co
     sanctioned = False
     by_ties = False  # under a sanction that ties' penalties can bring: by a tier, or a list not entered on a debt
     out_of_work = False
+    agencies: set[str] = set()
     for cname, q in s.consequences.items():
         if q.applies_to == "household.children":
             applies = c.child_sanction and not c.adult
@@ -438,6 +439,8 @@ def _end_of_day(plan: Plan, s: Scenario, rules: _Rules, c: Citizen, day: int, co
         if applies:
             out_of_work = out_of_work or (cname in c.barred and c.income > 0)
             count(f"{'rewarded' if q.kind == 'reward' else 'sanctioned'}:{cname}")
+            if delivered_by(q) is not None:  # joint punishment, per person: the agencies whose measures it is under
+                agencies.add(delivered_by(q))
             if q.kind == "sanction" and q.applies_to != "household.children":
                 sanctioned = True  # a consequence on an entity's linked persons weighs on the entity too
                 by_ties = by_ties or tier in rules.on_tiers[cname] or any(
@@ -446,6 +449,8 @@ def _end_of_day(plan: Plan, s: Scenario, rules: _Rules, c: Citizen, day: int, co
             if not linked and q.attempts_per_day > 0 and rng.random() < q.attempts_per_day:
                 count(f"{'granted' if q.kind == 'reward' else 'blocked'}:{cname}")
     c.sanctioned = sanctioned
+    if agencies:
+        count(f"under_agencies:{len(agencies)}")
     out_of_work = out_of_work or (c.income > 0 and not c.barred_by.isdisjoint(c.listed))
     if c.debt:
         p = s.debt.repay_per_day * (s.debt.sanction_multiplier if sanctioned else 1.0)

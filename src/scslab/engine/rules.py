@@ -159,6 +159,16 @@ def make(jit) -> SimpleNamespace:
         return ((word_a | word_m) >> k) & 1 != 0
 
     @jit
+    def agency_count(agencies):
+        """Joint punishment, per person: how many agencies' measures an agent is under, from the bits
+        (``CONS.AGENCY``) of the consequences that apply to it, OR-ed (two measures of one agency count once)."""
+        n = 0
+        while agencies != 0:
+            agencies &= agencies - 1
+            n += 1
+        return n
+
+    @jit
     def ties_kept(had, rate, days):
         """The expected ties left to a person shunned for ``days`` end of days, from ``had``, when each breaks
         with probability ``rate`` a day and no one else breaks them."""
@@ -166,4 +176,5 @@ def make(jit) -> SimpleNamespace:
 
     return SimpleNamespace(recovers=recovers, recovery_step=recovery_step, steps=steps, recovered=recovered,
                            enters=enters, exit_met=exit_met, leaves=leaves, published=published,
-                           first_exit=first_exit, shunned=shunned, shun_threshold=shun_threshold, tie_gone=tie_gone, ties_kept=ties_kept)
+                           first_exit=first_exit, shunned=shunned, shun_threshold=shun_threshold, tie_gone=tie_gone, ties_kept=ties_kept,
+                           agency_count=agency_count)

@@ -55,7 +55,8 @@ def entities(metrics, manifest):
 
 def joint(metrics, manifest):
     """Joint punishment: the measures each agency has in force (one listing counts once per measure that
-    follows from it), and the attempts its measures blocked or granted, cumulative."""
+    follows from it), the attempts its measures blocked or granted, cumulative, and per person (and per
+    entity): how many agencies' measures each one is under."""
     from .figures import at_least_one, add_caption, new_figure, legend, listing, style, words
 
     w = _all(metrics)
@@ -67,26 +68,48 @@ def joint(metrics, manifest):
     if not held:
         return (f"No measure of any agency ({listing(agencies, 'and')}) was in force in this run, so there is "
                 "no figure.")
-    fig, axes = new_figure(1, 2 if tried else 1, size=(11 if tried else 6.4, 3.9))
+    several = [c for c in w.columns if _agencies_of(c) is not None and w[c].any()]
+    n = 1 + bool(tried) + bool(several)
+    fig, axes = new_figure(1, n, size=(5.4 * n + 0.8, 3.9))
     a = axes[0, 0]
-    for i, n in enumerate(held):
-        a.plot(w.index, w[f"agency:{n}"], label=words(n), **style(i))
+    for i, name in enumerate(held):
+        a.plot(w.index, w[f"agency:{name}"], label=words(name), **style(i))
     a.set(xlabel="day of the run", ylabel="measures in force", title="Measures in force, by agency")
     at_least_one(a)
     legend(a, len(held))
+    text = ("The measures each agency has in force at the end of each day (one listing counts once for every "
+            "measure that follows from it). ")
     if tried:
         b = axes[0, 1]
-        for i, n in enumerate(tried):
-            b.plot(w.index, w[f"agency_attempts:{n}"].cumsum(), label=words(n), **style(held.index(n)))
+        for i, name in enumerate(tried):
+            b.plot(w.index, w[f"agency_attempts:{name}"].cumsum(), label=words(name), **style(held.index(name)))
         b.set(xlabel="day of the run", ylabel="attempts (cumulative)", title="Attempts blocked or granted, by agency")
         at_least_one(b)
         legend(b, len(tried))
-    text = ("Left: the measures each agency has in force at the end of each day (one listing counts once for "
-            "every measure that follows from it). " if tried else "The measures each agency has in force at the "
-            "end of each day (one listing counts once for every measure that follows from it). ")
-    text += ("Right: the attempts the agency's measures blocked or granted, added up from the first day."
-             if tried else "No attempt was blocked or granted by any agency's measures in this run.")
-    idle = [n for n in agencies if n not in held]
+        text += "Next: the attempts the agency's measures blocked or granted, added up from the first day. "
+    else:
+        text += "No attempt was blocked or granted by any agency's measures in this run. "
+    if several:
+        c = axes[0, n - 1]
+        for i, col in enumerate(sorted(several, key=lambda c: (_agencies_of(c)[0] != "persons", _agencies_of(c)))):
+            population, k = _agencies_of(col)
+            c.plot(w.index, w[col], label=f"{population} under {k} {'agency' if k == 1 else 'agencies'}", **style(i))
+        c.set(xlabel="day of the run", ylabel="people or entities", title="Under the measures of how many agencies")
+        at_least_one(c)
+        legend(c, len(several))
+        text += ("Last: per person (and per entity), how many agencies' measures each one is under at the end of "
+                 "each day: its own measures, from its lists, its tier and, for a child, its adults' listing "
+                 "(a firm's measures on its representative are counted under the firm's agencies, not here).")
+    idle = [name for name in agencies if name not in held]
     if idle:
         text += f" No measure of {listing(idle)} was in force."
     return add_caption(fig, text)
+
+
+def _agencies_of(column: str):
+    """(the population in words, K) of an ``under_agencies:K`` column (``firms.under_agencies:3``), else None."""
+    head, _, k = column.partition(":")
+    population, dot, base = head.rpartition(".")
+    if base != "under_agencies":
+        return None
+    return (population if dot else "persons"), int(k)

@@ -39,7 +39,8 @@ _PREFIXES = {"tier": "tier {}", "region": "region {}", "group": "group {}", "cla
              "through_link_blocked": "attempts blocked by {} (through a linked person)",
              "through_link_granted": "attempts granted by {} (through a linked person)",
              "agency": "measures in force: {}",
-             "agency_attempts": "attempts under the measures of {}"}
+             "agency_attempts": "attempts under the measures of {}",
+             "under_agencies": "under the measures of {} agencies"}
 
 
 def words(name: str) -> str:

@@ -9,12 +9,16 @@ import numpy as np
 from ...compile import CONS, SE, P, Plan
 from ...rng import Stream, stream_key
 from ..histogram import run_snapshot_days, score_bins
+from .. import rules
+from ..features import agency_sources
 from ..threads import work_slots
 from .agent import KIDS_ROW
 from .draws import child_of
 from .model import SC, followed_list
 
 __all__ = ["Totals", "window_arrays"]
+
+R = rules.make(lambda f: f)  # the model's rules (engine/rules.py), uncompiled: the count of agencies
 
 
 def window_arrays(C: int, W: int, NT: int, NB: int, n_snaps: int, n_bins: int, NL: int = 1,
@@ -145,6 +149,8 @@ class Totals:
         under = self._under(listed, tiers)                        # [cell, day, consequence]
         out[:, prm[P.M_SANCT]:prm[P.M_SANCT] + prm[P.NC]] = under.transpose(1, 2, 0)
         out[:, prm[P.M_ATTEMPT]:prm[P.M_ATTEMPT] + prm[P.NC]] = self._attempts(under).transpose(1, 2, 0)
+        agencies = self._agencies(listed, tiers)                  # [cell, day, K - 1]
+        out[:, prm[P.M_AGENCIES]:prm[P.M_AGENCIES] + agencies.shape[2]] = agencies.transpose(1, 2, 0)
         # sanctioned only through ties: changes, from everyone at the start (nobody has offended) in the base
         # tier, sanctioned there when it carries a sanction
         by_tier = (m.scalars[SC.STIERS] >> t0) & 1
@@ -179,6 +185,31 @@ class Totals:
             elif cons[k, CONS.LISTS] != 0:
                 under[:, :, k] = listed[:, followed_list(cons[k, CONS.LISTS])]
         return under
+
+    def _agencies(self, listed: np.ndarray, tiers: np.ndarray) -> np.ndarray:
+        """People under the measures of exactly K agencies at the end of each day [cell, day, K - 1]. The route
+        runs only scenarios where one thing puts a person under agencies' measures (``features.agency_sources``:
+        one list, the tiers, or its adults' listing), so everyone that source holds is under the same agencies:
+        all of a list's, or a tier's, or those passed to children."""
+        plan = self.plan
+        cons = plan.epochs[0].cons
+        out = np.zeros((listed.shape[0], plan.days, sum(n.startswith("under_agencies:") for n in plan.metric_names)),
+                       np.int64)
+        rows = cons[cons[:, CONS.AGENCY] != 0]
+        source = agency_sources(cons)
+        if not source:
+            return out
+        if source == {"children"}:
+            out[:, :, _count(rows) - 1] = np.cumsum(self.kid, axis=1)[:, :plan.days]
+        elif source == {"tiers"}:
+            for t in range(tiers.shape[2]):
+                on_t = rows[(rows[:, CONS.TIERS] >> t) & 1 != 0]
+                if len(on_t):
+                    out[:, :, _count(on_t) - 1] += tiers[:, :, t]
+        else:
+            (_, l), = source  # (features: "mixed-joint-punishment" is refused here; no account here either)
+            out[:, :, _count(rows) - 1] = listed[:, l]
+        return out
 
     def _attempts(self, under: np.ndarray) -> np.ndarray:
         """Attempts under the consequences [cell, day, consequence]: the story agents' own, and Binomial(the
@@ -227,3 +258,8 @@ class Totals:
         und = m.und[:, :, None, :] if m.by_day is None else m.by_day.und.transpose(1, 2, 0, 3)  # [c, st, day, b]
         drawn = gen.binomial(np.maximum(others, 0), und)
         return (drawn + self.story_und).sum(axis=1)
+
+
+def _count(rows: np.ndarray) -> int:
+    """How many agencies deliver the consequences ``rows`` (their ``CONS.AGENCY`` bits, OR-ed)."""
+    return R.agency_count(int(np.bitwise_or.reduce(rows[:, CONS.AGENCY])))
