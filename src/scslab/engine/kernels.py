@@ -29,8 +29,9 @@ import numpy as np
 
 from .. import population, rng
 from . import economy, rules
+from . import levels as levels_rules
 from ..compile import BEH, CONS, LIST, REC, REL, STATE, EVENT, EXIT, FLAG, INBOX, SE, P
-from ..encodings import AWARE, AWARE_BY, FINE_ROWS, SHUNNED_ROWS, TIE
+from ..encodings import AWARE, AWARE_BY, FINE_ROWS
 from ..rng import Stream
 
 __all__ = ["build", "NONE_DAY", "EMIT_WIDTH", "emit_margin"]
@@ -58,8 +59,7 @@ def build(jit, call=None):
     R = rules.make(jit)
     recovers, recovery_step = R.recovers, R.recovery_step
     enters, exit_met, leaves, shunned, tie_gone = R.enters, R.exit_met, R.leaves, R.shunned, R.tie_gone
-    shun_threshold, agency_count = R.shun_threshold, R.agency_count
-    TIE_LOST, TIE_HAD, TIE_COUNT = int(TIE.LOST), int(TIE.HAD), int(TIE.COUNT)
+    shun_threshold = R.shun_threshold
     AW_NO, AW_YES, AW_NEW = int(AWARE.NO), int(AWARE.YES), int(AWARE.NEW)
     GOLDEN, S32 = rng.GOLDEN, rng.S32
     F_ADULT, F_HOLDER, F_FALSE, F_DEBT = FLAG.ADULT, FLAG.HOLDER, FLAG.FALSE_MARK, FLAG.DEBT
@@ -138,62 +138,10 @@ def build(jit, call=None):
         sanct = 1 if (f & F_SANCT) != 0 else 0
         return tier * 8 + sanct * 4 + holder * 2 + (1 if (f & F_ADULT) != 0 else 0)
 
-    @jit
-    def applies(k, cons, on, tier, f):
-        """Does consequence k apply to an agent on lists ``on`` (bit mask), in ``tier``, with flags ``f``?"""
-        if cons[k, CONS.CHILDREN] != 0:
-            return (f & F_CHILD) != 0 and (f & F_ADULT) == 0
-        return ((cons[k, CONS.LISTS] & on) != 0 or ((cons[k, CONS.TIERS] >> tier) & 1) != 0
-                or (cons[k, CONS.ACCOUNT_ZERO] != 0 and (f & F_CONF) != 0))
-
+    L = levels_rules.make(jit, R)  # who is under which consequence, and the level metrics (engine/levels.py)
+    applies, levels = L.applies, L.levels
     E = economy.make(jit, draw, applies, put)
     econ_change, debt_amount = E.change, E.debt_amount
-
-    @jit
-    def levels(cnt, cell, sign, tier, on, f, own, tw, prm, cons):
-        """Add ``sign`` x this agent's contribution to every level metric (people in a state).
-
-        ``own`` is true once the agent has lost main-score points for an act of their own (true or falsely
-        attributed): a sanctioned agent without it, without court debt and with its account intact is
-        sanctioned only because of what its ties did (``sanctioned_by_ties``). ``tw`` is its ``ties`` word
-        (``TIE``; 0 without ostracism): the ties it still has and whether it has lost one."""
-        cnt[prm[P.M_TIER] + tier, cell] += sign
-        for l in range(prm[P.NL]):
-            if (on >> l) & 1:
-                cnt[prm[P.M_LISTED] + l, cell] += sign
-                if (f & F_FALSE) != 0:
-                    cnt[prm[P.M_INNOCENT] + l, cell] += sign
-        by_self = False  # under a sanction that ties' penalties can bring: by a tier, or a list not entered on a debt
-        agencies = 0     # the agencies whose measures it is under, as bits (CONS.AGENCY)
-        for k in range(cons.shape[0]):
-            if applies(k, cons, on, tier, f):
-                cnt[prm[P.M_SANCT] + k, cell] += sign
-                agencies |= cons[k, CONS.AGENCY]
-                by_self = by_self or (cons[k, CONS.REWARD] == 0 and cons[k, CONS.CHILDREN] == 0 and (
-                    (cons[k, CONS.LISTS] & on & ~prm[P.DEBT_LISTS]) != 0 or ((cons[k, CONS.TIERS] >> tier) & 1) != 0))
-        if by_self and not own and (f & (F_DEBT | F_CONF)) == 0:
-            cnt[prm[P.M_TIES], cell] += sign
-        if agencies != 0:  # joint punishment, per person: under the measures of so many agencies
-            cnt[prm[P.M_AGENCIES] + agency_count(agencies) - 1, cell] += sign
-        if (f & F_DEBT) != 0:
-            cnt[prm[P.M_DEBTORS], cell] += sign
-        if (f & F_FALSE) != 0:
-            cnt[prm[P.M_FALSE_MARKED], cell] += sign
-        if (f & F_CONF) != 0 and prm[P.HAS_ACCT] != 0:
-            cnt[prm[P.M_ACCT_ZERO], cell] += sign
-        if prm[P.HAS_SHUN] != 0:
-            row = prm[P.M_SHUNNED]
-            lost = (tw >> TIE_LOST) & TIE_COUNT
-            left = ((tw >> TIE_HAD) & TIE_COUNT) - lost
-            if shunned(on, tier, prm[P.SHUN_LISTS], prm[P.SHUN_TIERS]):
-                cnt[row + SHUNNED_ROWS.PEOPLE, cell] += sign
-                cnt[row + SHUNNED_ROWS.TIES_SHUNNED, cell] += sign * left
-            else:
-                cnt[row + SHUNNED_ROWS.TIES_OTHERS, cell] += sign * left
-            if lost > 0:
-                cnt[row + SHUNNED_ROWS.LOST, cell] += sign
-                if not own:
-                    cnt[row + SHUNNED_ROWS.LOST_NO_ACT, cell] += sign
 
     @jit
     def pack_state(tier, f, on, s, prm):

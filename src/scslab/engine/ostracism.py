@@ -10,7 +10,7 @@ partner ``m`` is gone when bit k is set in either word, so no penalty travels al
 
 :func:`break_ties` applies a pass's ``SHUN`` records in record order, one at a time, so a tie two shunned people
 both drop breaks once, whatever the threads; it counts the break and moves both ends' level metrics by
-``kernels.levels`` itself (the ties each still has, whether it has lost one).
+``engine.levels`` itself (the ties each still has, whether it has lost one).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def make(K, jit):
     @jit
     def lose(x, cell, ties, on_lists, state, flags, last_off, inbox, prm, cons, cnt):
         """Person x loses a tie: its end of day's level metrics move from its ``ties`` word before to the word
-        after, as ``kernels.levels`` counts them (its state as its end of day left it)."""
+        after, as ``engine.levels`` counts them (its state as its end of day left it)."""
         tw = np.int64(ties[x])
         on = np.int64(on_lists[x]) if on_lists.shape[0] == prm[P.N] else 0  # (a placeholder without lists)
         tier = (np.int64(state[x]) & STATE.CODE) >> 3
