@@ -14,7 +14,7 @@ import pytest
 import scslab
 from scslab.compile import compile_plan
 from scslab.engine.features import uses
-from scslab.errors import OptionError
+from scslab.errors import OptionError, ScenarioError
 from scslab.scenarios import load_scenario
 
 DAYS, N = 150, 3_000
@@ -89,8 +89,8 @@ def beijing():
 
 def test_the_windowed_scheduler_counts_it_from_its_list_and_firms_count_their_own(beijing):
     """beijing-2020's persons (windowed): everyone on the blacklist is under four agencies' measures; its firms
-    under the five agencies whose measures fall on the firm itself (the two on its representative are the
-    persons', ``firms.linked:C``, and not the firm's)."""
+    under the five agencies whose measures fall on the firm itself (the two on its representative fall on a
+    person, ``firms.linked:C``, and are in neither population's count)."""
     result = beijing
     assert result.manifest["route"] == "windowed"
     listed = _all(result, "listed:blacklist", 200)
@@ -125,3 +125,18 @@ def test_the_windowed_scheduler_refuses_agencies_from_several_sources_by_name():
 def test_without_agencies_there_is_no_count():
     result = scslab.simulate("bench-v1", population=1_000, days=20, seed=1)
     assert not any(m.startswith("under_agencies:") for m in set(result.metrics["metric"]))
+
+
+@pytest.mark.parametrize("change", [{"consequences.flight_ban.agency": "x"},
+                                    {"consequences.flight_ban.on": ["tiers.C"]},
+                                    {"consequences.flight_ban": {"on": ["lists.blacklist"], "kind": "reward"}},
+                                    {"consequences.flight_ban.applies_to": "household.children"}])
+def test_a_timeline_may_not_change_what_a_consequence_follows_or_who_delivers_it(change):
+    """The engines count the people under a consequence, and under so many agencies, as changes of each
+    person's own state: a rule that changed mid-run would leave everyone whose state did not change counted
+    under the old one (the count of a flight ban moved onto tier C stayed at the listed)."""
+    with pytest.raises(ScenarioError, match=r"timeline\.0\.set\.consequences\.flight_ban.*stay the same through a run"):
+        load_scenario("bench-v1", {"timeline": [{"day": 100, "set": change}]})
+    # what it may change
+    load_scenario("bench-v1", {"timeline": [{"day": 100, "set": {"consequences.flight_ban.attempts_per_day": 0.1}}]})
+

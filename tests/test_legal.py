@@ -45,6 +45,9 @@ def test_quantities_follow_their_definitions_by_hand():
     # the persons' person-days under two agencies or more, over those under any (a firm's are not a person's)
     assert q["several_agencies_share"] == pytest.approx(3 / 15)
     assert "most agencies at once: 2." in next(x.definition for x in r.quantities if x.key == "several_agencies_share")
+    with_perk = json.loads(json.dumps(SCENARIO))
+    with_perk["consequences"]["perk"]["agency"] = "tourism"  # a reward counted among the measures: n/a
+    assert {x.key: x.value for x in legal_reading(m, with_perk).quantities}["several_agencies_share"] is None
     # data behind every measure: jaywalking 6 acts x 10 points (public space), bills 2 acts x 30 (finance)
     by = {x.name: x for x in r.measures}
     assert set(by) == {"loan", "flights", "school"}  # the reward is no detrimental treatment

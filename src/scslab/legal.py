@@ -188,6 +188,9 @@ def legal_reading(metrics: pd.DataFrame, scenario: dict) -> LegalReading:
     published = [L for L, v in scenario.get("lists", {}).items() if v.get("shaming")]
     under = {int(k): int(v) for m, v in totals.items() if m.startswith("under_agencies:")
              for k in [m.partition(":")[2]]}  # the persons' person-days under the measures of k agencies
+    # (a reward with an agency counts there as a measure, which is no detrimental treatment: then n/a)
+    rewarded = any(c.get("kind") == "reward" and c.get("agency") and not c.get("applies_to", "self").startswith("links.")
+                   for c in scenario.get("consequences", {}).values())
     per_list = [sum(1 for c in scenario.get("consequences", {}).values()
                     if c.get("kind", "sanction") == "sanction" and f"lists.{L}" in c["on"]) for L in lists]
     q = [
@@ -221,12 +224,13 @@ def legal_reading(metrics: pd.DataFrame, scenario: dict) -> LegalReading:
                  "The most sanctions that one black list of the persons triggers (joint punishment: "
                  f"{len(agencies)} agencies deliver the persons' sanctions)."),
         Quantity("several_agencies_share", "Under several agencies at once", "(ii)",
-                 _share(sum(v for k, v in under.items() if k >= 2), sum(under.values())),
+                 None if rewarded else _share(sum(v for k, v in under.items() if k >= 2), sum(under.values())),
                  "share of person-days",
                  "Person-days on which a person is under the measures of two or more agencies (joint punishment, "
-                 "counted per person: under_agencies), over the person-days under any agency's measure "
-                 f"(a reward with an agency counts as its measure). The most agencies at once: "
-                 f"{max((k for k, v in under.items() if v), default=0)}."),
+                 "counted per person: under_agencies), over the person-days under any agency's measure; n/a where "
+                 "no person was under one, or where a reward carries an agency (the count does not tell it from a "
+                 "sanction). Measures that reach a person through a firm (its legal representative) are not "
+                 f"counted. The most agencies at once: {max((k for k, v in under.items() if v), default=0)}."),
         Quantity("named_in_public", "Named in public", "(i), (ii)",
                  float(sum(int(totals.get(f"listed:{L}", 0)) for L in published)) if published else None,
                  "person-days", "Person-days on a list whose publication the scenario gives an effect of its own "

@@ -212,8 +212,9 @@ def odd_markdown(s: Scenario) -> str:
           "- **Collectives**: households and regions.",
           "- **Observation**: daily counts per tier, list, consequence, behaviour (acts, detections, false "
           "attributions) and network penalty, by region, group and class"
-          + ("; joint punishment, per agency (the measures it has in force) and per person (how many agencies' "
-             "measures each one is under)" if any(c.agency for c in s.consequences.values()) else "")
+          + ("; joint punishment, per agency (the measures it has in force) and per person or entity (how many "
+             "agencies' measures each one is under)" if any(c.agency for e in [s, *s.entities.values()]
+                                                           for c in e.consequences.values()) else "")
           + f"; event logs of {s.run.story_agents} sampled agents.", ""]
 
     L += ["## 5. Initialization", "",

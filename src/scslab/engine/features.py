@@ -311,8 +311,8 @@ FEATURES: tuple[Feature, ...] = (
             lambda p: _any(p, lambda e: _sanctioning_lists(e.cons).bit_count() > 1)),
     Feature("multi-list-consequences", "a sanction or reward that follows more than one list",
             lambda p: _any(p, lambda e: any(int(r[CONS.LISTS]).bit_count() > 1 for r in e.cons))),
-    Feature("mixed-joint-punishment", "agencies' measures that follow more than one of: a list, the tiers, a "
-            "zeroed account, a listed adult (a person's count of agencies then needs its own state)",
+    Feature("mixed-joint-punishment", "agencies' measures that follow more than one thing: two lists, or a list "
+            "and the tiers, a zeroed account or a listed adult (a person's count of agencies then needs its own state)",
             lambda p: len(set().union(*(agency_sources(e.cons) for e in p.epochs))) > 1),
     Feature("red-list", "a list of the well scored: entered at a tier or better, left at a worse tier",
             lambda p: _any(p, lambda e: any(_red(L) for L in e.lists))),

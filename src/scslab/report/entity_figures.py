@@ -98,8 +98,9 @@ def joint(metrics, manifest):
         at_least_one(c)
         legend(c, len(several))
         text += ("Last: per person (and per entity), how many agencies' measures each one is under at the end of "
-                 "each day: its own measures, from its lists, its tier and, for a child, its adults' listing "
-                 "(a firm's measures on its representative are counted under the firm's agencies, not here).")
+                 "each day: its own measures, from its lists, its tier, a zeroed account and, for a child, its "
+                 "adults' listing (a firm's measures on its representative are counted in the agencies' measures "
+                 "in force, in neither population's count here).")
     idle = [name for name in agencies if name not in held]
     if idle:
         text += f" No measure of {listing(idle)} was in force."

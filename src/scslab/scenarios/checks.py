@@ -43,6 +43,13 @@ def _fixed_economy(key: str, value) -> bool:
     return _sets(key, value, ("economy",), ("debt", "amounts"), ("consequences", "*", "costs_work"))
 
 
+def _fixed_consequence(key: str, value) -> bool:
+    """Whether a timeline change at ``key`` sets who is under a consequence or who delivers it: its ``kind``,
+    ``on``, ``applies_to`` or ``agency``. The engines count the people under each consequence, and under so
+    many agencies, as changes of each person's own state, so these stay the same through a run."""
+    return _sets(key, value, *(("consequences", "*", field) for field in ("kind", "on", "applies_to", "agency")))
+
+
 def _through_link_problems(s: Scenario, name: str, c) -> list[tuple[str, object, str]]:
     """A persons' consequence on the entities linked to a listed person (``applies_to = "links.ENTITY.LINK"``):
     the entity type and link must exist, and the consequence must follow lists (a listing is what passes)."""
@@ -271,6 +278,10 @@ def cross_check(s: Scenario) -> list[tuple[str, object, str]]:
                 p.append((f"timeline.{i}.set.{key}", t.set[key],
                           "who is in work, their income, the work a sanction bars and a debt's amount stay the "
                           "same through a run; the timeline may change fines"))
+            if _fixed_consequence(key, t.set[key]):
+                p.append((f"timeline.{i}.set.{key}", t.set[key],
+                          "what a consequence is, what it follows, whom it falls on and its agency stay the same "
+                          "through a run; the timeline may change its attempts_per_day"))
             if _sets(key, t.set[key], ("lists", "*", "shaming")):
                 p.append((f"timeline.{i}.set.{key}", t.set[key],
                           "what publishing a list does (lists.NAME.shaming) stays the same through a run"))
