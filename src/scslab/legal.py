@@ -186,8 +186,8 @@ def legal_reading(metrics: pd.DataFrame, scenario: dict) -> LegalReading:
     agencies = {c.get("agency") for c in scenario.get("consequences", {}).values()
                 if c.get("kind", "sanction") == "sanction" and c.get("agency")}
     published = [L for L, v in scenario.get("lists", {}).items() if v.get("shaming")]
-    under = {int(k): int(v) for m, v in totals.items() if m.startswith("under_agencies:")
-             for k in [m.partition(":")[2]]}  # the persons' person-days under the measures of k agencies
+    # the persons' person-days under the measures of K agencies (an entity type's rows are prefixed)
+    under = {int(m.partition(":")[2]): int(v) for m, v in totals.items() if m.startswith("under_agencies:")}
     # (a reward with an agency counts there as a measure, which is no detrimental treatment: then n/a)
     rewarded = any(c.get("kind") == "reward" and c.get("agency") and not c.get("applies_to", "self").startswith("links.")
                    for c in scenario.get("consequences", {}).values())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .encodings import AWARE_BY, FINE_NAMES, LEVEL_METRICS, SHUNNED_NAMES, WORK_NAMES, P
+from .scenarios.entities import link_reach
 from .shaming import bars_work, shuns
 
 __all__ = ["consequence_metrics", "metric_names", "costs_work", "has_fines", "agency_names", "delivered_by"]
@@ -40,7 +41,7 @@ def delivered_by(c) -> str | None:
     """The agency whose measure consequence ``c`` puts on the agent under it: its ``agency``, or None without
     one or when the measure falls on the agent's linked persons or entities (``applies_to = "links..."``: the
     other population bears it)."""
-    return None if c.applies_to.startswith("links.") else c.agency
+    return None if link_reach(c.applies_to) else c.agency
 
 
 def agency_names(s) -> list[str]:

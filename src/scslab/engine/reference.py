@@ -439,8 +439,8 @@ def _end_of_day(plan: Plan, s: Scenario, rules: _Rules, c: Citizen, day: int, co
         if applies:
             out_of_work = out_of_work or (cname in c.barred and c.income > 0)
             count(f"{'rewarded' if q.kind == 'reward' else 'sanctioned'}:{cname}")
-            if delivered_by(q) is not None:  # joint punishment, per person: the agencies whose measures it is under
-                agencies.add(delivered_by(q))
+            if (agency := delivered_by(q)) is not None:  # joint punishment, per person: whose measures it is under
+                agencies.add(agency)
             if q.kind == "sanction" and q.applies_to != "household.children":
                 sanctioned = True  # a consequence on an entity's linked persons weighs on the entity too
                 by_ties = by_ties or tier in rules.on_tiers[cname] or any(

@@ -108,9 +108,9 @@ def joint(metrics, manifest):
 
 
 def _agencies_of(column: str):
-    """(the population in words, K) of an ``under_agencies:K`` column (``firms.under_agencies:3``), else None."""
-    head, _, k = column.partition(":")
-    population, dot, base = head.rpartition(".")
-    if base != "under_agencies":
-        return None
-    return (population if dot else "persons"), int(k)
+    """(the population, K) of an ``under_agencies:K`` column (``firms.under_agencies:3``), else None."""
+    from ..populations import split_metric
+
+    population, base = split_metric(column)
+    head, _, k = base.partition(":")
+    return (population, int(k)) if head == "under_agencies" else None
